@@ -1,0 +1,57 @@
+/* The per-module tape. Every op called on a context while gradients are
+ * needed appends a node; backward walks the nodes in reverse. Gradients
+ * live on the tensors themselves (grad / grad_valid), so a tensor shared by
+ * two modules accumulates both contributions before its producer replays. */
+#ifndef WB_CORE_TAPE_H
+#define WB_CORE_TAPE_H
+
+#include <workbench/host.h>
+#include "../tensor/tensor.h"
+
+typedef struct wb_context wb_context;
+typedef struct wb_tape_node wb_tape_node;
+
+/* Computes the gradients of node->in from the gradients of node->out, using
+ * wb_grad_begin / wb_grad_end for each input that requires a gradient. */
+typedef wb_status (*wb_tape_backward_fn)(wb_context *c, wb_tape_node *node);
+
+struct wb_tape_node {
+    wb_tape_node *prev;
+    const char *op;            /* "conv2d", ... for error messages */
+    wb_tape_backward_fn backward;
+    wb_tensor **in;
+    int n_in;
+    wb_tensor **out;
+    int n_out;
+    void *saved;               /* op-specific, allocated in the compute arena */
+};
+
+typedef struct wb_tape {
+    wb_tape_node *last;
+    int count;
+} wb_tape;
+
+/* True when an op with these inputs must be recorded (grad mode on and some
+ * input requires a gradient). NULL inputs are skipped. */
+bool wb_tape_needed(wb_context *c, wb_tensor *const *in, int n_in);
+
+/* Appends a node; copies in/out pointer arrays into the arena and marks the
+ * outputs requires_grad. `saved_bytes` of zeroed scratch are reserved in
+ * node->saved. Returns NULL (with the ctx error set) when out of memory. */
+wb_tape_node *wb_tape_record(wb_context *c, const char *op, wb_tape_backward_fn fn,
+                             wb_tensor *const *in, int n_in, wb_tensor *const *out, int n_out,
+                             size_t saved_bytes);
+
+/* Replays the tape of c in reverse. Output gradients are whatever the output
+ * tensors hold; nodes none of whose outputs has a gradient are skipped. */
+wb_status wb_tape_backward(wb_context *c);
+void wb_tape_clear(wb_context *c);
+
+/* Where to write the gradient of t: t->grad itself when nothing was written
+ * yet this iteration, else a temporary that wb_grad_end adds into t->grad. */
+float *wb_grad_begin(wb_context *c, wb_tensor *t);
+void wb_grad_end(wb_context *c, wb_tensor *t, float *buf);
+/* The gradient of an output as a readable buffer (zeros when never written). */
+const float *wb_grad_of(wb_context *c, wb_tensor *t);
+
+#endif

@@ -1,0 +1,47 @@
+/* safetensors files: an 8-byte little-endian header length, a JSON header
+ * {"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]},
+ *  "__metadata__": {"key": "string"}} and the raw tensor bytes. Used for
+ * checkpoints, converted weights and test fixtures. F32 only. */
+#ifndef WB_CORE_SAFETENSORS_H
+#define WB_CORE_SAFETENSORS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <workbench/types.h>
+
+typedef struct wb_st_tensor {
+    char *name;
+    int ndim;
+    int64_t shape[WB_MAX_DIMS];
+    int64_t numel;
+    float *data;   /* points into the file image */
+} wb_st_tensor;
+
+typedef struct wb_st_file {
+    wb_st_tensor *tensors;
+    int count;
+    char **meta_keys, **meta_values;
+    int n_meta;
+    unsigned char *image; /* the whole file */
+    size_t size;
+} wb_st_file;
+
+/* Reads and validates a whole file. On failure returns non-OK and writes a
+ * message naming the file and the problem into err. */
+wb_status wb_st_read(const char *path, wb_st_file *out, char *err, size_t err_size);
+const wb_st_tensor *wb_st_find(const wb_st_file *f, const char *name);
+const char *wb_st_meta(const wb_st_file *f, const char *key);
+void wb_st_free(wb_st_file *f);
+
+/* Writer: add tensors (data copied when written), then write. */
+typedef struct wb_st_writer wb_st_writer;
+wb_st_writer *wb_st_writer_new(void);
+void wb_st_writer_add(wb_st_writer *w, const char *name, int ndim, const int64_t *shape,
+                      const float *data);
+void wb_st_writer_meta(wb_st_writer *w, const char *key, const char *value);
+/* Writes to path + ".tmp", fsyncs, renames over path: a crash at any moment
+ * leaves either the old file or the new one. */
+wb_status wb_st_writer_save(wb_st_writer *w, const char *path, char *err, size_t err_size);
+void wb_st_writer_free(wb_st_writer *w);
+
+#endif

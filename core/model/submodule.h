@@ -1,0 +1,14 @@
+/* Sub-modules: a plugin creates another module (typically a loss named in its
+ * config) through the host. The child runs on the parent's context, so its
+ * ops land on the parent's tape and its parameters under the parent's path. */
+#ifndef WB_CORE_SUBMODULE_H
+#define WB_CORE_SUBMODULE_H
+
+#include <workbench/host.h>
+
+wb_submodule *wb_submodule_create(wb_ctx *ctx, const wb_params *section, const char *name,
+                                  const wb_feature_spec *in, int n_in);
+wb_status wb_submodule_forward(wb_ctx *ctx, wb_submodule *m, wb_tensor *const *in, int n_in,
+                               wb_tensor **out, int n_out);
+
+#endif

@@ -1,0 +1,68 @@
+/* Op front-ends: the functions behind the host table's op entries. Each one
+ * checks its inputs and the sticky error, validates shapes (messages name the
+ * op and the module), allocates its output in the compute arena, runs the
+ * session backend's kernel and records a tape node when gradients are needed.
+ * Signatures are exactly those of wb_host_api (sdk/include/workbench/host.h). */
+#ifndef WB_CORE_OPS_H
+#define WB_CORE_OPS_H
+
+#include <workbench/host.h>
+
+/* dense: conv.c norm.c pool.c linear.c */
+wb_tensor *wb_op_conv2d(wb_ctx *ctx, wb_tensor *x, wb_tensor *w, wb_tensor *b, const wb_conv2d_params *p);
+wb_tensor *wb_op_batch_norm(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tensor *beta,
+                            wb_tensor *running_mean, wb_tensor *running_var,
+                            int training, float momentum, float eps);
+wb_tensor *wb_op_max_pool2d(wb_ctx *ctx, wb_tensor *x, const wb_pool2d_params *p);
+wb_tensor *wb_op_avg_pool2d(wb_ctx *ctx, wb_tensor *x, const wb_pool2d_params *p);
+wb_tensor *wb_op_global_avg_pool(wb_ctx *ctx, wb_tensor *x);
+wb_tensor *wb_op_matmul(wb_ctx *ctx, wb_tensor *a, wb_tensor *b, int trans_a, int trans_b);
+wb_tensor *wb_op_linear(wb_ctx *ctx, wb_tensor *x, wb_tensor *w, wb_tensor *b);
+
+/* pointwise and shape: activation.c binary.c resize.c shape.c reduce.c */
+wb_tensor *wb_op_relu(wb_ctx *ctx, wb_tensor *x);
+wb_tensor *wb_op_leaky_relu(wb_ctx *ctx, wb_tensor *x, float negative_slope);
+wb_tensor *wb_op_silu(wb_ctx *ctx, wb_tensor *x);
+wb_tensor *wb_op_sigmoid(wb_ctx *ctx, wb_tensor *x);
+wb_tensor *wb_op_hardswish(wb_ctx *ctx, wb_tensor *x);
+wb_tensor *wb_op_upsample_nearest(wb_ctx *ctx, wb_tensor *x, int factor, int out_h, int out_w);
+wb_tensor *wb_op_resize_bilinear(wb_ctx *ctx, wb_tensor *x, int out_h, int out_w, int align_corners);
+wb_tensor *wb_op_add(wb_ctx *ctx, wb_tensor *a, wb_tensor *b);
+wb_tensor *wb_op_mul(wb_ctx *ctx, wb_tensor *a, wb_tensor *b);
+wb_tensor *wb_op_scale(wb_ctx *ctx, wb_tensor *x, float s);
+wb_tensor *wb_op_concat(wb_ctx *ctx, wb_tensor *const *ts, int n, int axis);
+wb_status wb_op_split(wb_ctx *ctx, wb_tensor *x, int axis, const int64_t *sizes, int n, wb_tensor **out);
+wb_tensor *wb_op_slice(wb_ctx *ctx, wb_tensor *x, int axis, int64_t start, int64_t end);
+wb_tensor *wb_op_reshape(wb_ctx *ctx, wb_tensor *x, int ndim, const int64_t *shape);
+wb_tensor *wb_op_permute(wb_ctx *ctx, wb_tensor *x, const int *perm);
+wb_tensor *wb_op_sum(wb_ctx *ctx, wb_tensor *x, int axis, int keepdim);
+wb_tensor *wb_op_mean(wb_ctx *ctx, wb_tensor *x, int axis, int keepdim);
+
+/* losses: loss_*.c */
+wb_tensor *wb_op_sigmoid_focal_loss(wb_ctx *ctx, wb_tensor *logits, wb_tensor *target,
+                                    wb_tensor *weight, float gamma, float alpha, wb_reduction r);
+wb_tensor *wb_op_bce_with_logits(wb_ctx *ctx, wb_tensor *logits, wb_tensor *target,
+                                 wb_tensor *weight, wb_reduction r);
+wb_tensor *wb_op_softmax_cross_entropy(wb_ctx *ctx, wb_tensor *logits, wb_tensor *labels,
+                                       wb_tensor *weight, wb_reduction r);
+wb_tensor *wb_op_smooth_l1_loss(wb_ctx *ctx, wb_tensor *pred, wb_tensor *target,
+                                wb_tensor *weight, float beta, wb_reduction r);
+wb_tensor *wb_op_l1_loss(wb_ctx *ctx, wb_tensor *pred, wb_tensor *target, wb_tensor *weight,
+                         wb_reduction r);
+wb_tensor *wb_op_iou_loss(wb_ctx *ctx, wb_tensor *pred, wb_tensor *target, wb_tensor *weight,
+                          wb_iou_mode mode, float eps, wb_reduction r);
+
+/* box utilities (host memory, no gradient): boxes.c nms.c anchors.c */
+void wb_box_iou(const float *a, int na, const float *b, int nb, float *out);
+void wb_box_encode(const float *anchors, const float *gt, int n,
+                   const float means[4], const float stds[4], float *deltas);
+void wb_box_decode(const float *anchors, const float *deltas, int n,
+                   const float means[4], const float stds[4], float max_ratio,
+                   int clip_h, int clip_w, float *boxes);
+int wb_nms(const float *boxes, const float *scores, const int *labels, int n,
+           float iou_threshold, int *keep);
+void wb_base_anchors(float base_size, const float *scales, int n_scales,
+                     const float *ratios, int n_ratios, float center_offset, float *out);
+void wb_grid_anchors(const float *base, int n_base, int feat_h, int feat_w, int stride, float *out);
+
+#endif

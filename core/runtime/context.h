@@ -1,0 +1,54 @@
+/* The core side of wb_ctx: one per module call site. Holds the module's
+ * dotted path (for parameter names and messages), its tape, the sticky error
+ * and the module's RNG stream. */
+#ifndef WB_CORE_CONTEXT_H
+#define WB_CORE_CONTEXT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include "../autograd/tape.h"
+#include "session.h"
+
+#define WB_PATH_MAX 160
+#define WB_MSG_MAX 1024
+
+struct wb_context {
+    wb_ctx pub;               /* must stay first: plugins see &pub */
+    wb_session *s;
+    char path[WB_PATH_MAX];   /* "backbone", "head.loss_cls", ... */
+    wb_tape tape;
+    bool grad_enabled;
+    wb_status err;
+    char msg[WB_MSG_MAX];
+    uint64_t rng;             /* per-module stream: seeded from (seed, path) */
+};
+
+const wb_host_api *wb_host_api_table(void);
+
+void wb_context_init(wb_context *c, wb_session *s, const char *path, bool grad_enabled);
+static inline wb_context *wb_ctx_impl(wb_ctx *pub) { return (wb_context *)pub; }
+
+/* Sets the sticky error (the first one wins) and returns status. */
+wb_status wb_ctx_fail(wb_context *c, wb_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+wb_status wb_ctx_vfail(wb_context *c, wb_status status, const char *fmt, va_list ap);
+void wb_ctx_clear_error(wb_context *c);
+
+/* Compute-arena tensors. _uninit leaves data unset. NULL + ctx error on OOM. */
+wb_tensor *wb_ctx_tensor_uninit(wb_context *c, int ndim, const int64_t *shape);
+wb_tensor *wb_ctx_tensor_zeros(wb_context *c, int ndim, const int64_t *shape);
+/* Scratch memory in the compute arena (dies at the end of the iteration). */
+void *wb_ctx_scratch(wb_context *c, size_t bytes);
+
+/* Op front-end helper: fails with "<op>: input <i> is NULL" style messages
+ * and returns false when the context already holds an error or any of the
+ * required inputs is NULL. */
+bool wb_ctx_check_inputs(wb_context *c, const char *op, wb_tensor *const *in, int n);
+
+/* splitmix64 stream of the module. */
+uint64_t wb_rng_next(uint64_t *state);
+uint64_t wb_rng_seed_for(uint64_t seed, const char *path);
+float wb_rng_uniform(uint64_t *state);
+float wb_rng_normal(uint64_t *state);
+
+#endif

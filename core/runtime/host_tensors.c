@@ -1,0 +1,197 @@
+/* Host API entries for errors, logging, tensors, parameters and custom ops. */
+#include "host_tensors.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "context.h"
+#include "init.h"
+#include "log.h"
+
+wb_status wb_host_set_error(wb_ctx *ctx, wb_status status, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    wb_ctx_vfail(wb_ctx_impl(ctx), status, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+wb_status wb_host_status(wb_ctx *ctx) { return wb_ctx_impl(ctx)->err; }
+
+void wb_host_log(wb_ctx *ctx, wb_log_level level, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    wb_vlogf(level, wb_ctx_impl(ctx)->path, fmt, ap);
+    va_end(ap);
+}
+
+void wb_host_tensor_info(const wb_tensor *t, wb_tensor_info *info) { wb_tensor_fill_info(t, info); }
+
+wb_tensor *wb_host_tensor_new(wb_ctx *ctx, int ndim, const int64_t *shape) {
+    wb_context *c = wb_ctx_impl(ctx);
+    if (c->err != WB_OK) return NULL;
+    return wb_ctx_tensor_zeros(c, ndim, shape);
+}
+
+wb_tensor *wb_host_tensor_from_host(wb_ctx *ctx, int ndim, const int64_t *shape, const float *data) {
+    wb_context *c = wb_ctx_impl(ctx);
+    if (c->err != WB_OK) return NULL;
+    if (!data) {
+        wb_ctx_fail(c, WB_ERR_INVALID, "tensor_from_host: data is NULL");
+        return NULL;
+    }
+    wb_tensor *t = wb_ctx_tensor_uninit(c, ndim, shape);
+    if (t) c->s->backend->upload(t->data, data, (size_t)t->numel * sizeof(float));
+    return t;
+}
+
+float *wb_host_tensor_map(wb_ctx *ctx, wb_tensor *t) {
+    wb_context *c = wb_ctx_impl(ctx);
+    if (c->err != WB_OK || !t) return NULL;
+    if (c->s->backend->device == WB_DEVICE_CPU) return t->data;
+    wb_ctx_fail(c, WB_ERR_UNSUPPORTED, "tensor_map on a %s tensor is not implemented",
+                c->s->backend->name);
+    return NULL;
+}
+
+wb_status wb_host_tensor_unmap(wb_ctx *ctx, wb_tensor *t) {
+    (void)t;
+    return wb_ctx_impl(ctx)->err;
+}
+
+float wb_host_tensor_item(wb_ctx *ctx, wb_tensor *t) {
+    wb_context *c = wb_ctx_impl(ctx);
+    if (c->err != WB_OK || !t) return 0.0f;
+    if (t->numel != 1) {
+        char shape[96];
+        wb_ctx_fail(c, WB_ERR_INVALID, "tensor_item: tensor of shape %s is not a single value",
+                    wb_shape_str(t, shape, sizeof shape));
+        return 0.0f;
+    }
+    float v = 0.0f;
+    c->s->backend->download(&v, t->data, sizeof v);
+    return v;
+}
+
+static wb_tensor *create_persistent(wb_context *c, const char *what, const char *name, int ndim,
+                                    const int64_t *shape, const wb_init *init, bool trainable,
+                                    bool is_buffer) {
+    if (c->err != WB_OK) return NULL;
+    if (!name || !*name || !init || ndim < 0 || ndim > WB_MAX_DIMS) {
+        wb_ctx_fail(c, WB_ERR_INVALID, "%s: needs a name, an initializer and a rank in 0..%d",
+                    what, WB_MAX_DIMS);
+        return NULL;
+    }
+    wb_session *s = c->s;
+    char full[WB_PATH_MAX + WB_NAME_MAX * 2];
+    snprintf(full, sizeof full, "%s%s%s", c->path, *c->path ? "." : "", name);
+    if (wb_session_find(s, full)) {
+        wb_ctx_fail(c, WB_ERR_INVALID, "%s: '%s' is created twice", what, full);
+        return NULL;
+    }
+    int64_t n = wb_shape_numel(ndim, shape);
+    wb_tensor *t = wb_arena_calloc(&s->weights, sizeof *t);
+    char *nm = strdup(full);
+    float *host = malloc((size_t)(n ? n : 1) * sizeof(float));
+    if (t) t->data = wb_arena_alloc(&s->weights, (size_t)n * sizeof(float));
+    if (t && trainable) t->grad = wb_arena_calloc(&s->weights, (size_t)n * sizeof(float));
+    if (s->n_params == s->cap_params) {
+        int cap = s->cap_params ? 2 * s->cap_params : 64;
+        wb_param_entry *grown = realloc(s->params, (size_t)cap * sizeof *grown);
+        if (grown) {
+            s->params = grown;
+            s->cap_params = cap;
+        }
+    }
+    if (!t || !t->data || (trainable && !t->grad) || !nm || !host || s->n_params == s->cap_params) {
+        free(nm);
+        free(host);
+        wb_ctx_fail(c, WB_ERR_NOMEM, "%s: out of memory for '%s'", what, full);
+        return NULL;
+    }
+    if (wb_init_fill(init, ndim, shape, &c->rng, host) != WB_OK) {
+        free(nm);
+        free(host);
+        wb_ctx_fail(c, WB_ERR_INVALID, "%s: initializer of '%s' needs at least 2 dimensions",
+                    what, full);
+        return NULL;
+    }
+    s->backend->upload(t->data, host, (size_t)n * sizeof(float));
+    free(host);
+    t->ndim = ndim;
+    memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
+    t->numel = n;
+    t->persistent = true;
+    t->trainable = trainable;
+    t->requires_grad = trainable;
+    t->name = nm;
+    s->params[s->n_params++] = (wb_param_entry){nm, t, is_buffer};
+    return t;
+}
+
+wb_tensor *wb_host_param_create(wb_ctx *ctx, const char *name, int ndim, const int64_t *shape,
+                                const wb_init *init, int trainable) {
+    return create_persistent(wb_ctx_impl(ctx), "param_create", name, ndim, shape, init,
+                             trainable != 0, false);
+}
+
+wb_tensor *wb_host_buffer_create(wb_ctx *ctx, const char *name, int ndim, const int64_t *shape,
+                                 const wb_init *init) {
+    return create_persistent(wb_ctx_impl(ctx), "buffer_create", name, ndim, shape, init, false,
+                             true);
+}
+
+float wb_host_rng_uniform(wb_ctx *ctx) { return wb_rng_uniform(&wb_ctx_impl(ctx)->rng); }
+
+typedef struct custom_state {
+    wb_custom_backward_fn fn;
+    void *state;
+} custom_state;
+
+static wb_status custom_backward(wb_context *c, wb_tape_node *node) {
+    custom_state *cs = node->saved;
+    wb_tensor **douts = wb_ctx_scratch(c, (size_t)node->n_out * sizeof *douts);
+    wb_tensor **dins = wb_ctx_scratch(c, (size_t)node->n_in * sizeof *dins);
+    if (!douts || !dins) return c->err;
+    for (int i = 0; i < node->n_out; i++) {
+        wb_tensor *o = node->out[i];
+        douts[i] = wb_ctx_tensor_uninit(c, o->ndim, o->shape);
+        if (!douts[i]) return c->err;
+        douts[i]->data = (float *)wb_grad_of(c, o);
+    }
+    for (int i = 0; i < node->n_in; i++) dins[i] = NULL;
+    wb_status st = cs->fn(&c->pub, cs->state, node->in, node->n_in, douts, node->n_out, dins);
+    if (st != WB_OK) return st;
+    for (int i = 0; i < node->n_in; i++) {
+        wb_tensor *in = node->in[i];
+        if (!dins[i] || !in->requires_grad) continue;
+        if (!wb_shape_equal(dins[i], in)) {
+            char a[96], b[96];
+            return wb_ctx_fail(c, WB_ERR_INVALID,
+                               "custom op %s: gradient of input %d has shape %s, input has %s",
+                               node->op, i, wb_shape_str(dins[i], a, sizeof a),
+                               wb_shape_str(in, b, sizeof b));
+        }
+        float *g = wb_grad_begin(c, in);
+        if (!g) return c->err;
+        c->s->backend->copy(g, dins[i]->data, (size_t)in->numel * sizeof(float));
+        wb_grad_end(c, in, g);
+    }
+    return WB_OK;
+}
+
+wb_status wb_host_record_custom(wb_ctx *ctx, const char *name, wb_tensor *const *inputs, int n_in,
+                                wb_tensor *const *outputs, int n_out,
+                                wb_custom_backward_fn backward, void *state) {
+    wb_context *c = wb_ctx_impl(ctx);
+    if (!wb_ctx_check_inputs(c, name ? name : "custom op", inputs, n_in)) return c->err;
+    if (!wb_ctx_check_inputs(c, name ? name : "custom op", outputs, n_out)) return c->err;
+    if (!backward) return wb_ctx_fail(c, WB_ERR_INVALID, "custom op %s: backward is NULL", name);
+    if (!wb_tape_needed(c, inputs, n_in)) return WB_OK;
+    wb_tape_node *node = wb_tape_record(c, name ? name : "custom", custom_backward, inputs, n_in,
+                                        outputs, n_out, sizeof(custom_state));
+    if (!node) return c->err;
+    *(custom_state *)node->saved = (custom_state){backward, state};
+    return WB_OK;
+}

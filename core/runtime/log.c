@@ -1,0 +1,65 @@
+#include "log.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static wb_log_level g_min_level = WB_LOG_INFO;
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void wb_log_set_level(wb_log_level min_level) { g_min_level = min_level; }
+
+static const char *level_name(wb_log_level l) {
+    switch (l) {
+    case WB_LOG_DEBUG: return "DEBUG";
+    case WB_LOG_INFO: return "INFO ";
+    case WB_LOG_WARN: return "WARN ";
+    default: return "ERROR";
+    }
+}
+
+void wb_vlogf(wb_log_level level, const char *who, const char *fmt, va_list ap) {
+    if (level < g_min_level) return;
+    char stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
+    pthread_mutex_lock(&g_lock);
+    if (who && *who)
+        fprintf(stderr, "%s %s [%s] ", stamp, level_name(level), who);
+    else
+        fprintf(stderr, "%s %s ", stamp, level_name(level));
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    pthread_mutex_unlock(&g_lock);
+}
+
+void wb_logf(wb_log_level level, const char *who, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    wb_vlogf(level, who, fmt, ap);
+    va_end(ap);
+}
+
+#define ONCE_MAX 64
+static char *g_once[ONCE_MAX];
+static int g_once_n;
+
+void wb_log_once(const char *key, wb_log_level level, const char *who, const char *fmt, ...) {
+    pthread_mutex_lock(&g_lock);
+    for (int i = 0; i < g_once_n; i++) {
+        if (strcmp(g_once[i], key) == 0) {
+            pthread_mutex_unlock(&g_lock);
+            return;
+        }
+    }
+    if (g_once_n < ONCE_MAX) g_once[g_once_n++] = strdup(key);
+    pthread_mutex_unlock(&g_lock);
+    va_list ap;
+    va_start(ap, fmt);
+    wb_vlogf(level, who, fmt, ap);
+    va_end(ap);
+}

@@ -1,0 +1,17 @@
+/* Logging for the core and, through the host table, for plugins. Lines go to
+ * stderr as "2026-11-22 05:30:01 INFO  [backbone] message". */
+#ifndef WB_CORE_LOG_H
+#define WB_CORE_LOG_H
+
+#include <stdarg.h>
+#include <workbench/types.h>
+
+void wb_log_set_level(wb_log_level min_level);
+void wb_logf(wb_log_level level, const char *who, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void wb_vlogf(wb_log_level level, const char *who, const char *fmt, va_list ap);
+/* Logs `message` once per process for `key` (loud fallbacks, not noisy ones). */
+void wb_log_once(const char *key, wb_log_level level, const char *who, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif

@@ -1,0 +1,55 @@
+#include "session.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+wb_session *wb_session_create(const wb_backend *backend, uint64_t seed) {
+    wb_session *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->backend = backend ? backend : wb_backend_cpu();
+    s->seed = seed;
+    wb_arena_init(&s->weights, "weights", (size_t)64 << 20);
+    wb_arena_init(&s->compute, "compute", (size_t)64 << 20);
+    wb_set_threads(s, 0);
+    return s;
+}
+
+void wb_session_destroy(wb_session *s) {
+    if (!s) return;
+    for (int i = 0; i < s->n_params; i++) free(s->params[i].name);
+    free(s->params);
+    wb_arena_release(&s->weights);
+    wb_arena_release(&s->compute);
+    free(s);
+}
+
+void wb_session_reset_compute(wb_session *s) { wb_arena_reset(&s->compute); }
+
+wb_param_entry *wb_session_find(wb_session *s, const char *name) {
+    for (int i = 0; i < s->n_params; i++)
+        if (strcmp(s->params[i].name, name) == 0) return &s->params[i];
+    return NULL;
+}
+
+void wb_session_zero_grad(wb_session *s) {
+    for (int i = 0; i < s->n_params; i++) s->params[i].tensor->grad_valid = false;
+}
+
+void wb_set_threads(wb_session *s, int n) {
+    if (n <= 0) {
+        const char *env = getenv("WB_THREADS");
+        n = env ? atoi(env) : 0;
+    }
+#ifdef _OPENMP
+    if (n <= 0) n = omp_get_num_procs();
+    omp_set_num_threads(n);
+#else
+    if (n <= 0) n = 1;
+#endif
+    s->threads = n;
+    if (s->backend->set_threads) s->backend->set_threads(n);
+}

@@ -1,0 +1,40 @@
+/* A session is one model's runtime: the backend, both arenas and the named
+ * store of parameters and buffers. Module contexts point into it. */
+#ifndef WB_CORE_SESSION_H
+#define WB_CORE_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "../backends/backend.h"
+#include "../memory/arena.h"
+#include "../tensor/tensor.h"
+
+typedef struct wb_param_entry {
+    char *name;           /* full dotted name, e.g. "backbone.layer1.0.conv1.weight" */
+    wb_tensor *tensor;
+    bool is_buffer;       /* running statistics and the like: saved, not optimized */
+} wb_param_entry;
+
+typedef struct wb_session {
+    const wb_backend *backend;
+    wb_arena weights;
+    wb_arena compute;
+    wb_param_entry *params;
+    int n_params, cap_params;
+    uint64_t seed;
+    int threads;
+} wb_session;
+
+/* NULL backend means the CPU backend. */
+wb_session *wb_session_create(const wb_backend *backend, uint64_t seed);
+void wb_session_destroy(wb_session *s);
+/* Ends an iteration: every compute tensor and tape dies. */
+void wb_session_reset_compute(wb_session *s);
+wb_param_entry *wb_session_find(wb_session *s, const char *name);
+/* Sets every trainable parameter's gradient to "nothing written yet". */
+void wb_session_zero_grad(wb_session *s);
+
+/* Number of threads for kernels: WB_THREADS, else every core. 0 = default. */
+void wb_set_threads(wb_session *s, int n);
+
+#endif

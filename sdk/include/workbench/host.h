@@ -1,0 +1,192 @@
+/* workbench SDK: the host API table. The core hands it to a plugin's entry
+ * point and puts it in every wb_ctx; plugins reach the core only through it,
+ * so a plugin links no core symbol. New functions are only ever appended. */
+#ifndef WORKBENCH_HOST_H
+#define WORKBENCH_HOST_H
+
+#include "module.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- op parameters (each starts with struct_size so minors can append) ---- */
+typedef struct wb_conv2d_params {
+    uint32_t struct_size;
+    int stride_h, stride_w;
+    int pad_h, pad_w;
+    int dilation_h, dilation_w;
+    int groups;
+} wb_conv2d_params;
+
+typedef struct wb_pool2d_params {
+    uint32_t struct_size;
+    int kernel_h, kernel_w;
+    int stride_h, stride_w;
+    int pad_h, pad_w;
+    int ceil_mode;          /* as torch: output size rounded up */
+    int count_include_pad;  /* avg pool only */
+} wb_pool2d_params;
+
+typedef enum wb_reduction { WB_REDUCE_NONE = 0, WB_REDUCE_SUM = 1, WB_REDUCE_MEAN = 2 } wb_reduction;
+typedef enum wb_iou_mode { WB_IOU = 0, WB_GIOU = 1, WB_DIOU = 2, WB_CIOU = 3 } wb_iou_mode;
+
+/* Parameter initializers, with torch.nn.init semantics. */
+typedef enum wb_init_kind {
+    WB_INIT_ZEROS = 0,
+    WB_INIT_CONSTANT,        /* value */
+    WB_INIT_NORMAL,          /* mean, std */
+    WB_INIT_UNIFORM,         /* [a, b] */
+    WB_INIT_KAIMING_UNIFORM, /* a = negative slope, fan_out selects fan mode */
+    WB_INIT_KAIMING_NORMAL,
+    WB_INIT_XAVIER_UNIFORM,  /* gain in a (0 means 1) */
+    WB_INIT_XAVIER_NORMAL
+} wb_init_kind;
+
+typedef struct wb_init {
+    wb_init_kind kind;
+    float value;  /* CONSTANT */
+    float mean;   /* NORMAL */
+    float std;    /* NORMAL */
+    float a, b;   /* UNIFORM bounds; KAIMING negative slope; XAVIER gain */
+    int fan_out;  /* KAIMING: 1 = fan_out mode, 0 = fan_in */
+} wb_init;
+
+/* Backward of a custom op: set grad_inputs[i] (new tensors, or NULL for no
+ * gradient); the core accumulates them. */
+typedef wb_status (*wb_custom_backward_fn)(wb_ctx *ctx, void *state,
+                                           wb_tensor *const *inputs, int n_in,
+                                           wb_tensor *const *grad_outputs, int n_out,
+                                           wb_tensor **grad_inputs);
+
+struct wb_host_api {
+    uint32_t struct_size;
+    uint32_t abi_major, abi_minor;
+
+    /* ---- errors and logging ---- */
+    wb_status (*set_error)(wb_ctx *ctx, wb_status status, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+    wb_status (*status)(wb_ctx *ctx); /* the sticky error of ctx, WB_OK if none */
+    void (*log)(wb_ctx *ctx, wb_log_level level, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+    /* ---- validated parameters (types are guaranteed by the schema) ---- */
+    int (*param_has)(const wb_params *p, const char *key);
+    int64_t (*param_int)(const wb_params *p, const char *key);
+    double (*param_float)(const wb_params *p, const char *key);
+    int (*param_bool)(const wb_params *p, const char *key);
+    const char *(*param_string)(const wb_params *p, const char *key);
+    int (*param_list_len)(const wb_params *p, const char *key);
+    int64_t (*param_int_at)(const wb_params *p, const char *key, int i);
+    double (*param_float_at)(const wb_params *p, const char *key, int i);
+    const char *(*param_string_at)(const wb_params *p, const char *key, int i);
+    const wb_params *(*param_section)(const wb_params *p, const char *key);
+
+    /* ---- tensors ---- */
+    void (*tensor_info)(const wb_tensor *t, wb_tensor_info *info);
+    /* New zero-filled tensor in the per-iteration compute arena. */
+    wb_tensor *(*tensor_new)(wb_ctx *ctx, int ndim, const int64_t *shape);
+    /* New tensor holding a copy of host data (numel floats). */
+    wb_tensor *(*tensor_from_host)(wb_ctx *ctx, int ndim, const int64_t *shape, const float *data);
+    /* Host view of the data, logical NCHW. After writing, call tensor_unmap. */
+    float *(*tensor_map)(wb_ctx *ctx, wb_tensor *t);
+    wb_status (*tensor_unmap)(wb_ctx *ctx, wb_tensor *t);
+    float (*tensor_item)(wb_ctx *ctx, wb_tensor *t); /* value of a one-element tensor */
+
+    /* ---- parameters and buffers (persistent; named relative to the module,
+     *      torchvision-style: "layer1.0.conv1.weight") ---- */
+    wb_tensor *(*param_create)(wb_ctx *ctx, const char *name, int ndim, const int64_t *shape,
+                               const wb_init *init, int trainable);
+    wb_tensor *(*buffer_create)(wb_ctx *ctx, const char *name, int ndim, const int64_t *shape,
+                                const wb_init *init);
+    float (*rng_uniform)(wb_ctx *ctx); /* the module's own stream, [0, 1) */
+
+    /* ---- ops with forward and backward (recorded on the ctx tape) ---- */
+    wb_tensor *(*conv2d)(wb_ctx *ctx, wb_tensor *x, wb_tensor *w, wb_tensor *b,
+                         const wb_conv2d_params *p);
+    /* training: batch statistics, running stats updated with momentum;
+     * otherwise running stats are used. gamma/beta may be NULL (1 / 0). */
+    wb_tensor *(*batch_norm)(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tensor *beta,
+                             wb_tensor *running_mean, wb_tensor *running_var,
+                             int training, float momentum, float eps);
+    wb_tensor *(*relu)(wb_ctx *ctx, wb_tensor *x);
+    wb_tensor *(*leaky_relu)(wb_ctx *ctx, wb_tensor *x, float negative_slope);
+    wb_tensor *(*silu)(wb_ctx *ctx, wb_tensor *x);
+    wb_tensor *(*sigmoid)(wb_ctx *ctx, wb_tensor *x);
+    wb_tensor *(*hardswish)(wb_ctx *ctx, wb_tensor *x);
+    wb_tensor *(*max_pool2d)(wb_ctx *ctx, wb_tensor *x, const wb_pool2d_params *p);
+    wb_tensor *(*avg_pool2d)(wb_ctx *ctx, wb_tensor *x, const wb_pool2d_params *p);
+    wb_tensor *(*global_avg_pool)(wb_ctx *ctx, wb_tensor *x);       /* -> [N,C,1,1] */
+    /* out_h/out_w > 0: to that size (torch 'nearest'); else by integer factor. */
+    wb_tensor *(*upsample_nearest)(wb_ctx *ctx, wb_tensor *x, int factor, int out_h, int out_w);
+    wb_tensor *(*resize_bilinear)(wb_ctx *ctx, wb_tensor *x, int out_h, int out_w, int align_corners);
+    wb_tensor *(*add)(wb_ctx *ctx, wb_tensor *a, wb_tensor *b);     /* numpy broadcasting */
+    wb_tensor *(*mul)(wb_ctx *ctx, wb_tensor *a, wb_tensor *b);     /* numpy broadcasting */
+    wb_tensor *(*scale)(wb_ctx *ctx, wb_tensor *x, float s);
+    wb_tensor *(*concat)(wb_ctx *ctx, wb_tensor *const *ts, int n, int axis);
+    wb_status (*split)(wb_ctx *ctx, wb_tensor *x, int axis, const int64_t *sizes, int n,
+                       wb_tensor **out);
+    wb_tensor *(*slice)(wb_ctx *ctx, wb_tensor *x, int axis, int64_t start, int64_t end);
+    wb_tensor *(*reshape)(wb_ctx *ctx, wb_tensor *x, int ndim, const int64_t *shape); /* one -1 allowed */
+    wb_tensor *(*permute)(wb_ctx *ctx, wb_tensor *x, const int *perm);
+    wb_tensor *(*matmul)(wb_ctx *ctx, wb_tensor *a, wb_tensor *b, int trans_a, int trans_b); /* 2-D */
+    wb_tensor *(*linear)(wb_ctx *ctx, wb_tensor *x, wb_tensor *w, wb_tensor *b); /* x[N,I] w[O,I] b[O] */
+    wb_tensor *(*sum)(wb_ctx *ctx, wb_tensor *x, int axis, int keepdim);  /* axis -1: all -> scalar */
+    wb_tensor *(*mean)(wb_ctx *ctx, wb_tensor *x, int axis, int keepdim);
+
+    /* ---- loss primitives: weight may be NULL, else same shape as the
+     *      elementwise loss; NONE returns the elementwise loss ---- */
+    wb_tensor *(*sigmoid_focal_loss)(wb_ctx *ctx, wb_tensor *logits, wb_tensor *target,
+                                     wb_tensor *weight, float gamma, float alpha, wb_reduction r);
+    wb_tensor *(*bce_with_logits)(wb_ctx *ctx, wb_tensor *logits, wb_tensor *target,
+                                  wb_tensor *weight, wb_reduction r);
+    /* logits [N,C]; labels [N] holding class indices as floats, -1 = ignored. */
+    wb_tensor *(*softmax_cross_entropy)(wb_ctx *ctx, wb_tensor *logits, wb_tensor *labels,
+                                        wb_tensor *weight, wb_reduction r);
+    wb_tensor *(*smooth_l1_loss)(wb_ctx *ctx, wb_tensor *pred, wb_tensor *target,
+                                 wb_tensor *weight, float beta, wb_reduction r);
+    wb_tensor *(*l1_loss)(wb_ctx *ctx, wb_tensor *pred, wb_tensor *target, wb_tensor *weight,
+                          wb_reduction r);
+    /* pred, target [N,4] x1y1x2y2 -> loss [N] (1 - IoU, or the G/D/C variant). */
+    wb_tensor *(*iou_loss)(wb_ctx *ctx, wb_tensor *pred, wb_tensor *target, wb_tensor *weight,
+                           wb_iou_mode mode, float eps, wb_reduction r);
+
+    /* ---- custom ops with their own backward ---- */
+    wb_status (*record_custom)(wb_ctx *ctx, const char *name,
+                               wb_tensor *const *inputs, int n_in,
+                               wb_tensor *const *outputs, int n_out,
+                               wb_custom_backward_fn backward, void *state);
+
+    /* ---- sub-modules: a plugin instantiates another module (a loss named in
+     *      its config) from a WB_PARAM_MODULE section; the child's ops are
+     *      recorded on the parent's tape ---- */
+    wb_submodule *(*submodule_create)(wb_ctx *ctx, const wb_params *section, const char *name,
+                                      const wb_feature_spec *in, int n_in);
+    wb_status (*submodule_forward)(wb_ctx *ctx, wb_submodule *m,
+                                   wb_tensor *const *in, int n_in, wb_tensor **out, int n_out);
+
+    /* ---- box utilities on host memory (no gradient), boxes x1,y1,x2,y2 ---- */
+    void (*box_iou)(const float *a, int na, const float *b, int nb, float *out /* na*nb */);
+    void (*box_encode)(const float *anchors, const float *gt, int n,
+                       const float means[4], const float stds[4], float *deltas);
+    /* max_ratio bounds |dw|,|dh| (0 = log(1000/16)); clip_h/clip_w > 0 clip to the image. */
+    void (*box_decode)(const float *anchors, const float *deltas, int n,
+                       const float means[4], const float stds[4], float max_ratio,
+                       int clip_h, int clip_w, float *boxes);
+    /* Kept indices, by descending score, written to keep; returns how many.
+     * labels non-NULL: boxes of different labels never suppress each other. */
+    int (*nms)(const float *boxes, const float *scores, const int *labels, int n,
+               float iou_threshold, int *keep);
+    /* mmdetection AnchorGenerator: base anchors of one level
+     * (n_scales * n_ratios rows, ratio-major like mmdet), centered at offset*stride. */
+    void (*base_anchors)(float base_size, const float *scales, int n_scales,
+                         const float *ratios, int n_ratios, float center_offset, float *out);
+    /* All anchors of a feat_h x feat_w level: row (y*feat_w + x)*n_base + a. */
+    void (*grid_anchors)(const float *base, int n_base, int feat_h, int feat_w,
+                         int stride, float *out);
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif

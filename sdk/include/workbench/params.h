@@ -1,0 +1,64 @@
+/* workbench SDK: parameter schemas. A module describes its config keys as data;
+ * the core validates every experiment against them before anything is built. */
+#ifndef WORKBENCH_PARAMS_H
+#define WORKBENCH_PARAMS_H
+
+#include "types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum wb_param_type {
+    WB_PARAM_INT = 1,
+    WB_PARAM_FLOAT,
+    WB_PARAM_BOOL,
+    WB_PARAM_STRING,
+    WB_PARAM_CHOICE,      /* a string from `choices` */
+    WB_PARAM_INT_LIST,
+    WB_PARAM_FLOAT_LIST,  /* ints are accepted and widened */
+    WB_PARAM_STRING_LIST,
+    WB_PARAM_MODULE       /* a nested group `{ type = "..."; ... }` of kind `module_kind` */
+} wb_param_type;
+
+typedef struct wb_param_schema {
+    uint32_t struct_size;
+    const char *name;
+    wb_param_type type;
+    const char *doc;           /* one line */
+    int required;              /* 1: no default, must be given */
+    const char *default_value; /* libconfig syntax: "0.25", "[8, 16, 32]", "\"bn\"", "true" */
+    int has_range;             /* numbers and list items: min <= v <= max */
+    double min, max;
+    const char *const *choices; /* NULL-terminated, for WB_PARAM_CHOICE */
+    int module_kind;           /* wb_module_kind, for WB_PARAM_MODULE */
+} wb_param_schema;
+
+/* Schema tables end with an entry whose name is NULL. */
+#define WB_PARAM_END { sizeof(wb_param_schema), NULL, (wb_param_type)0, NULL, 0, NULL, 0, 0.0, 0.0, NULL, 0 }
+
+#define WB_P_INT(nm, def, lo, hi, doc_) \
+    { sizeof(wb_param_schema), nm, WB_PARAM_INT, doc_, 0, def, 1, lo, hi, NULL, 0 }
+#define WB_P_FLOAT(nm, def, lo, hi, doc_) \
+    { sizeof(wb_param_schema), nm, WB_PARAM_FLOAT, doc_, 0, def, 1, lo, hi, NULL, 0 }
+#define WB_P_BOOL(nm, def, doc_) \
+    { sizeof(wb_param_schema), nm, WB_PARAM_BOOL, doc_, 0, def, 0, 0.0, 0.0, NULL, 0 }
+#define WB_P_STRING(nm, def, doc_) \
+    { sizeof(wb_param_schema), nm, WB_PARAM_STRING, doc_, (def) == NULL, def, 0, 0.0, 0.0, NULL, 0 }
+#define WB_P_CHOICE(nm, def, choices_, doc_) \
+    { sizeof(wb_param_schema), nm, WB_PARAM_CHOICE, doc_, 0, def, 0, 0.0, 0.0, choices_, 0 }
+#define WB_P_INT_LIST(nm, def, lo, hi, doc_) \
+    { sizeof(wb_param_schema), nm, WB_PARAM_INT_LIST, doc_, 0, def, 1, lo, hi, NULL, 0 }
+#define WB_P_FLOAT_LIST(nm, def, lo, hi, doc_) \
+    { sizeof(wb_param_schema), nm, WB_PARAM_FLOAT_LIST, doc_, 0, def, 1, lo, hi, NULL, 0 }
+#define WB_P_STRING_LIST(nm, def, doc_) \
+    { sizeof(wb_param_schema), nm, WB_PARAM_STRING_LIST, doc_, 0, def, 0, 0.0, 0.0, NULL, 0 }
+#define WB_P_MODULE(nm, kind, def, doc_) \
+    { sizeof(wb_param_schema), nm, WB_PARAM_MODULE, doc_, (def) == NULL, def, 0, 0.0, 0.0, NULL, kind }
+#define WB_P_REQUIRED(nm, type_, doc_) \
+    { sizeof(wb_param_schema), nm, type_, doc_, 1, NULL, 0, 0.0, 0.0, NULL, 0 }
+
+#ifdef __cplusplus
+}
+#endif
+#endif

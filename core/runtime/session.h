@@ -8,12 +8,16 @@
 #include "../backends/backend.h"
 #include "../memory/arena.h"
 #include "../tensor/tensor.h"
+#include <workbench/plugin.h>
 
 typedef struct wb_param_entry {
     char *name;           /* full dotted name, e.g. "backbone.layer1.0.conv1.weight" */
     wb_tensor *tensor;
     bool is_buffer;       /* running statistics and the like: saved, not optimized */
 } wb_param_entry;
+
+/* How the runtime finds a module type (the plugin registry, or a test's table). */
+typedef const wb_module_desc *(*wb_find_module_fn)(void *user, wb_module_kind kind, const char *type);
 
 typedef struct wb_session {
     const wb_backend *backend;
@@ -23,6 +27,8 @@ typedef struct wb_session {
     int n_params, cap_params;
     uint64_t seed;
     int threads;
+    wb_find_module_fn find_module;
+    void *find_user;
 } wb_session;
 
 /* NULL backend means the CPU backend. */

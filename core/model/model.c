@@ -1,0 +1,266 @@
+#include "model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../config/params.h"
+
+static const char *const g_stage_names[] = {"backbone", "neck", "head"};
+static const wb_module_kind g_stage_kinds[] = {WB_KIND_BACKBONE, WB_KIND_NECK, WB_KIND_HEAD};
+
+static const char *kind_name(wb_module_kind k) {
+    switch (k) {
+    case WB_KIND_BACKBONE: return "backbone";
+    case WB_KIND_NECK: return "neck";
+    case WB_KIND_HEAD: return "head";
+    case WB_KIND_LOSS: return "loss";
+    default: return "dataset";
+    }
+}
+
+/* Copies a module context's error into err with the module named. */
+static wb_status module_error(wb_module_slot *slot, const char *during, char *err, size_t n) {
+    snprintf(err, n, "%s '%s' (type %s): %s failed: %s", kind_name(slot->desc->kind),
+             slot->ctx.path, slot->desc->type_name, during,
+             slot->ctx.msg[0] ? slot->ctx.msg : "no message was set");
+    return slot->ctx.err != WB_OK ? slot->ctx.err : WB_ERR_INTERNAL;
+}
+
+static wb_status build_stage(wb_model *m, int kind_index, const wb_params *section,
+                             const wb_feature_spec *in, int n_in, char *err, size_t n) {
+    wb_session *s = m->s;
+    wb_module_slot *slot = &m->stage[m->n_stages];
+    const char *stage = g_stage_names[kind_index];
+    const char *type = wb_params_string(section, "type");
+    const wb_module_desc *desc = s->find_module ? s->find_module(s->find_user, g_stage_kinds[kind_index], type) : NULL;
+    if (!desc || !desc->module) {
+        snprintf(err, n, "model.%s: no %s module of type '%s' is loaded (see `workbench plugins`)",
+                 stage, stage, type ? type : "(none)");
+        return WB_ERR_INVALID;
+    }
+    memset(slot, 0, sizeof *slot);
+    slot->desc = desc;
+    wb_context_init(&slot->ctx, s, stage, false);
+    memcpy(slot->in_specs, in, (size_t)n_in * sizeof *in);
+    slot->n_in = n_in;
+    const wb_module_vtable *vt = desc->module;
+    wb_status st = vt->create(&slot->ctx.pub, section, in, n_in, &slot->instance);
+    if (st != WB_OK || !slot->instance) {
+        if (slot->ctx.err == WB_OK) wb_ctx_fail(&slot->ctx, st ? st : WB_ERR_INTERNAL, "create returned no instance");
+        return module_error(slot, "create", err, n);
+    }
+    m->n_stages++; /* from here on destroy() owns the instance */
+    slot->n_out = vt->output_specs(slot->instance, slot->out_specs, WB_MAX_FEATURES);
+    if (slot->n_out <= 0 || slot->n_out > WB_MAX_FEATURES) {
+        snprintf(err, n, "%s '%s' (type %s) declares %d outputs (expected 1..%d)", stage, stage,
+                 desc->type_name, slot->n_out, WB_MAX_FEATURES);
+        return WB_ERR_INVALID;
+    }
+    if (vt->init_params && vt->init_params(slot->instance, &slot->ctx.pub) != WB_OK)
+        return module_error(slot, "init_params", err, n);
+    if (slot->ctx.err != WB_OK) return module_error(slot, "init_params", err, n);
+    return WB_OK;
+}
+
+wb_status wb_model_build(wb_session *s, const wb_params *model, wb_model **out, char *err, size_t n) {
+    wb_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        snprintf(err, n, "out of memory building the model");
+        return WB_ERR_NOMEM;
+    }
+    m->s = s;
+    wb_feature_spec image = {"image", 3, 1};
+    const wb_feature_spec *in = &image;
+    int n_in = 1;
+    wb_status st = WB_OK;
+    for (int k = 0; k < 3 && st == WB_OK; k++) {
+        if (!wb_params_has(model, g_stage_names[k])) {
+            if (k == 1) continue; /* the neck is optional */
+            snprintf(err, n, "model.%s is missing", g_stage_names[k]);
+            st = WB_ERR_INVALID;
+            break;
+        }
+        st = build_stage(m, k, wb_params_section(model, g_stage_names[k]), in, n_in, err, n);
+        if (st == WB_OK) {
+            in = m->stage[m->n_stages - 1].out_specs;
+            n_in = m->stage[m->n_stages - 1].n_out;
+        }
+    }
+    if (st != WB_OK) {
+        wb_model_destroy(m);
+        return st;
+    }
+    *out = m;
+    return WB_OK;
+}
+
+void wb_model_destroy(wb_model *m) {
+    if (!m) return;
+    for (int i = 0; i < m->n_stages; i++)
+        if (m->stage[i].desc->module->destroy) m->stage[i].desc->module->destroy(m->stage[i].instance);
+    free(m);
+}
+
+wb_module_slot *wb_model_head(wb_model *m) { return &m->stage[m->n_stages - 1]; }
+
+/* A forward must return what the module declared: count, channels, and a
+ * spatial size that matches its stride. */
+static wb_status check_outputs(wb_module_slot *slot, const wb_tensor *image, char *err, size_t n) {
+    for (int i = 0; i < slot->n_out; i++) {
+        const wb_tensor *t = slot->out[i];
+        const wb_feature_spec *sp = &slot->out_specs[i];
+        char shape[96] = "NULL";
+        if (t) wb_shape_str(t, shape, sizeof shape);
+        bool ok = t && t->ndim >= 2 && t->shape[1] == sp->channels;
+        if (ok && sp->stride > 0 && t->ndim == 4) {
+            double eh = (double)image->shape[2] / sp->stride, ew = (double)image->shape[3] / sp->stride;
+            ok = (t->shape[2] == (int64_t)floor(eh) || t->shape[2] == (int64_t)ceil(eh)) &&
+                 (t->shape[3] == (int64_t)floor(ew) || t->shape[3] == (int64_t)ceil(ew));
+        }
+        if (!ok) {
+            snprintf(err, n, "%s '%s' (type %s) declared output %d '%s' with %d channels at stride %d, "
+                     "but forward returned %s for an input of %lldx%lld; the plugin's output_specs and "
+                     "forward disagree", kind_name(slot->desc->kind), slot->ctx.path,
+                     slot->desc->type_name, i, sp->name, sp->channels, sp->stride, shape,
+                     (long long)image->shape[2], (long long)image->shape[3]);
+            return WB_ERR_INVALID;
+        }
+    }
+    return WB_OK;
+}
+
+wb_status wb_model_forward(wb_model *m, wb_tensor *images, bool train, char *err, size_t n) {
+    wb_tensor *const *in = &images;
+    int n_in = 1;
+    for (int i = 0; i < m->n_stages; i++) {
+        wb_module_slot *slot = &m->stage[i];
+        wb_tape_clear(&slot->ctx);
+        wb_ctx_clear_error(&slot->ctx);
+        slot->ctx.grad_enabled = train;
+        memcpy(slot->in, in, (size_t)n_in * sizeof *in);
+        memset(slot->out, 0, sizeof slot->out);
+        wb_status st = slot->desc->module->forward(slot->instance, &slot->ctx.pub, slot->in, n_in,
+                                                   slot->out, slot->n_out);
+        if (st != WB_OK || slot->ctx.err != WB_OK) {
+            if (slot->ctx.err == WB_OK) wb_ctx_fail(&slot->ctx, st, "forward returned status %d", (int)st);
+            return module_error(slot, "forward", err, n);
+        }
+        st = check_outputs(slot, images, err, n);
+        if (st != WB_OK) return st;
+        in = slot->out;
+        n_in = slot->n_out;
+    }
+    return WB_OK;
+}
+
+wb_status wb_model_loss(wb_model *m, const wb_batch_truth *truth, wb_loss_term *terms, int *n_terms,
+                        char *err, size_t n) {
+    wb_module_slot *head = wb_model_head(m);
+    if (!head->desc->module->loss) {
+        snprintf(err, n, "head type %s has no loss(): it cannot be trained", head->desc->type_name);
+        return WB_ERR_UNSUPPORTED;
+    }
+    *n_terms = 0;
+    wb_status st = head->desc->module->loss(head->instance, &head->ctx.pub, head->out, head->n_out,
+                                            truth, terms, n_terms);
+    if (st != WB_OK || head->ctx.err != WB_OK) return module_error(head, "loss", err, n);
+    if (*n_terms <= 0 || *n_terms > WB_MAX_LOSS_TERMS) {
+        snprintf(err, n, "head type %s returned %d loss terms (expected 1..%d)", head->desc->type_name,
+                 *n_terms, WB_MAX_LOSS_TERMS);
+        return WB_ERR_INVALID;
+    }
+    for (int i = 0; i < *n_terms; i++) {
+        wb_tensor *v = terms[i].value;
+        if (!v || v->numel != 1) {
+            snprintf(err, n, "head type %s: loss term '%s' is not a single value", head->desc->type_name,
+                     terms[i].name);
+            return WB_ERR_INVALID;
+        }
+        if (!isfinite(v->data[0])) {
+            snprintf(err, n, "loss term '%s' of head '%s' (type %s) is %s at iteration %lld",
+                     terms[i].name, head->ctx.path, head->desc->type_name,
+                     isnan(v->data[0]) ? "NaN" : "Inf", (long long)m->iteration);
+            return WB_ERR_NUMERIC;
+        }
+    }
+    return WB_OK;
+}
+
+/* A custom-backward module: hand it the output gradients, accumulate what it
+ * returns into its inputs. */
+static wb_status custom_backward(wb_module_slot *slot) {
+    wb_context *c = &slot->ctx;
+    wb_tensor *dout[WB_MAX_FEATURES], *din[WB_MAX_FEATURES] = {0};
+    for (int i = 0; i < slot->n_out; i++) {
+        dout[i] = wb_ctx_tensor_uninit(c, slot->out[i]->ndim, slot->out[i]->shape);
+        if (!dout[i]) return c->err;
+        dout[i]->data = (float *)wb_grad_of(c, slot->out[i]);
+    }
+    wb_status st = slot->desc->module->backward(slot->instance, &c->pub, dout, slot->n_out, din, slot->n_in);
+    if (st != WB_OK) return c->err != WB_OK ? c->err : wb_ctx_fail(c, st, "backward returned status %d", (int)st);
+    for (int i = 0; i < slot->n_in; i++) {
+        if (!din[i] || !slot->in[i]->requires_grad) continue;
+        if (!wb_shape_equal(din[i], slot->in[i]))
+            return wb_ctx_fail(c, WB_ERR_INVALID, "backward returned a gradient for input %d of another shape", i);
+        float *g = wb_grad_begin(c, slot->in[i]);
+        if (!g) return c->err;
+        c->s->backend->copy(g, din[i]->data, (size_t)din[i]->numel * sizeof(float));
+        wb_grad_end(c, slot->in[i], g);
+    }
+    return WB_OK;
+}
+
+wb_status wb_model_backward(wb_model *m, wb_loss_term *terms, int n_terms, char *err, size_t n) {
+    wb_module_slot *head = wb_model_head(m);
+    /* d(total)/d(term) = 1 for every term. */
+    for (int i = 0; i < n_terms; i++) {
+        wb_tensor *v = terms[i].value;
+        if (!v->requires_grad) continue;
+        float one = 1.0f;
+        float *g = wb_grad_begin(&head->ctx, v);
+        if (!g) return module_error(head, "backward", err, n);
+        m->s->backend->upload(g, &one, sizeof one);
+        wb_grad_end(&head->ctx, v, g);
+    }
+    for (int i = m->n_stages - 1; i >= 0; i--) {
+        wb_module_slot *slot = &m->stage[i];
+        wb_status st = (slot->desc->caps & WB_CAP_CUSTOM_BACKWARD) && slot->desc->module->backward
+                           ? custom_backward(slot)
+                           : wb_tape_backward(&slot->ctx);
+        if (st != WB_OK) return module_error(slot, "backward", err, n);
+    }
+    return WB_OK;
+}
+
+wb_status wb_model_predict(wb_model *m, const wb_batch_truth *meta, wb_detections *dets, char *err,
+                           size_t n) {
+    wb_module_slot *head = wb_model_head(m);
+    if (!head->desc->module->predict) {
+        snprintf(err, n, "head type %s has no predict(): it cannot be evaluated", head->desc->type_name);
+        return WB_ERR_UNSUPPORTED;
+    }
+    for (int i = 0; i < meta->batch; i++) {
+        memset(&dets[i], 0, sizeof dets[i]);
+        dets[i].struct_size = sizeof dets[i];
+    }
+    wb_status st = head->desc->module->predict(head->instance, &head->ctx.pub, head->out, head->n_out, meta, dets);
+    if (st != WB_OK || head->ctx.err != WB_OK) return module_error(head, "predict", err, n);
+    return WB_OK;
+}
+
+void wb_model_release_detections(wb_model *m, wb_detections *dets, int n) {
+    wb_module_slot *head = wb_model_head(m);
+    for (int i = 0; i < n; i++)
+        if (head->desc->module->release_detections) head->desc->module->release_detections(head->instance, &dets[i]);
+}
+
+void wb_model_end_iteration(wb_model *m) {
+    for (int i = 0; i < m->n_stages; i++) {
+        wb_tape_clear(&m->stage[i].ctx);
+        wb_ctx_clear_error(&m->stage[i].ctx);
+        memset(m->stage[i].in, 0, sizeof m->stage[i].in);
+        memset(m->stage[i].out, 0, sizeof m->stage[i].out);
+    }
+    m->iteration++;
+}

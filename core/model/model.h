@@ -1,0 +1,50 @@
+/* A detector as the core runs it: backbone -> [neck] -> head, each a plugin
+ * module instance with its own context (tape, RNG stream, error). The model
+ * negotiates shapes at build time and checks every forward against them. */
+#ifndef WB_CORE_MODEL_H
+#define WB_CORE_MODEL_H
+
+#include "../runtime/context.h"
+
+#define WB_MAX_FEATURES 16
+
+typedef struct wb_module_slot {
+    const wb_module_desc *desc;
+    void *instance;
+    wb_context ctx;
+    wb_feature_spec in_specs[WB_MAX_FEATURES];
+    int n_in;
+    wb_feature_spec out_specs[WB_MAX_FEATURES];
+    int n_out;
+    wb_tensor *in[WB_MAX_FEATURES];   /* inputs of the last forward */
+    wb_tensor *out[WB_MAX_FEATURES];  /* outputs of the last forward */
+} wb_module_slot;
+
+typedef struct wb_model {
+    wb_session *s;
+    wb_module_slot stage[3];  /* backbone, neck (optional), head */
+    int n_stages;
+    int64_t iteration;        /* for messages */
+} wb_model;
+
+/* Creates the modules of a `model` section (backbone, optional neck, head),
+ * negotiates their feature specs and creates their parameters. */
+wb_status wb_model_build(wb_session *s, const wb_params *model, wb_model **out, char *err, size_t err_size);
+void wb_model_destroy(wb_model *m);
+wb_module_slot *wb_model_head(wb_model *m);
+
+/* Runs every stage on images [N,3,H,W]; `train` records tapes. */
+wb_status wb_model_forward(wb_model *m, wb_tensor *images, bool train, char *err, size_t err_size);
+/* The head's loss terms for the last forward; each checked to be finite. */
+wb_status wb_model_loss(wb_model *m, const wb_batch_truth *truth, wb_loss_term *terms, int *n_terms,
+                        char *err, size_t err_size);
+/* Gradients of the sum of the loss terms into every trainable parameter. */
+wb_status wb_model_backward(wb_model *m, wb_loss_term *terms, int n_terms, char *err, size_t err_size);
+/* Detections of the last forward, one per image (release with wb_model_release_detections). */
+wb_status wb_model_predict(wb_model *m, const wb_batch_truth *meta, wb_detections *dets,
+                           char *err, size_t err_size);
+void wb_model_release_detections(wb_model *m, wb_detections *dets, int n);
+/* Forgets the last iteration (tapes, errors); call before resetting the compute arena. */
+void wb_model_end_iteration(wb_model *m);
+
+#endif

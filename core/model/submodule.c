@@ -1,0 +1,86 @@
+#include "submodule.h"
+
+#include <stdio.h>
+#include <string.h>
+#include "../config/params.h"
+#include "../runtime/context.h"
+
+struct wb_submodule {
+    const wb_module_desc *desc;
+    void *instance;
+    int n_out;
+    char path[WB_PATH_MAX];
+};
+
+static const wb_module_desc *find_any_kind(wb_session *s, const char *type) {
+    static const wb_module_kind kinds[] = {WB_KIND_LOSS, WB_KIND_HEAD, WB_KIND_NECK, WB_KIND_BACKBONE};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0] && s->find_module; i++) {
+        const wb_module_desc *d = s->find_module(s->find_user, kinds[i], type);
+        if (d && d->module) return d;
+    }
+    return NULL;
+}
+
+/* Runs fn with the context's path extended by the child's name, so the
+ * child's parameters are named "head.loss_cls.xxx". */
+static void enter(wb_context *c, const char *name, char *saved) {
+    memcpy(saved, c->path, WB_PATH_MAX);
+    size_t len = strlen(c->path);
+    snprintf(c->path + len, WB_PATH_MAX - len, "%s%s", len ? "." : "", name);
+}
+
+static void leave(wb_context *c, const char *saved) { memcpy(c->path, saved, WB_PATH_MAX); }
+
+wb_submodule *wb_submodule_create(wb_ctx *ctx, const wb_params *section, const char *name,
+                                  const wb_feature_spec *in, int n_in) {
+    wb_context *c = wb_ctx_impl(ctx);
+    if (c->err != WB_OK) return NULL;
+    const char *type = section ? wb_params_string(section, "type") : NULL;
+    if (!type || !name) {
+        wb_ctx_fail(c, WB_ERR_INVALID, "submodule_create: needs a section with a type and a name");
+        return NULL;
+    }
+    const wb_module_desc *desc = find_any_kind(c->s, type);
+    if (!desc) {
+        wb_ctx_fail(c, WB_ERR_INVALID, "%s.%s: no module of type '%s' is loaded (see `workbench plugins`)",
+                    c->path, name, type);
+        return NULL;
+    }
+    wb_submodule *m = wb_arena_calloc(&c->s->weights, sizeof *m);
+    if (!m) {
+        wb_ctx_fail(c, WB_ERR_NOMEM, "out of memory creating submodule %s", name);
+        return NULL;
+    }
+    m->desc = desc;
+    char saved[WB_PATH_MAX];
+    enter(c, name, saved);
+    snprintf(m->path, sizeof m->path, "%s", c->path);
+    wb_status st = desc->module->create(ctx, section, in, n_in, &m->instance);
+    if (st == WB_OK && m->instance) {
+        wb_feature_spec outs[8];
+        m->n_out = desc->module->output_specs(m->instance, outs, 8);
+        if (desc->module->init_params) st = desc->module->init_params(m->instance, ctx);
+    }
+    leave(c, saved);
+    if (st != WB_OK || !m->instance || c->err != WB_OK) {
+        if (c->err == WB_OK) wb_ctx_fail(c, WB_ERR_INTERNAL, "%s: create of %s failed", m->path, type);
+        return NULL;
+    }
+    return m;
+}
+
+wb_status wb_submodule_forward(wb_ctx *ctx, wb_submodule *m, wb_tensor *const *in, int n_in,
+                               wb_tensor **out, int n_out) {
+    wb_context *c = wb_ctx_impl(ctx);
+    if (c->err != WB_OK) return c->err;
+    if (!m) return wb_ctx_fail(c, WB_ERR_INVALID, "submodule_forward: submodule is NULL");
+    if (n_out != m->n_out)
+        return wb_ctx_fail(c, WB_ERR_INVALID, "%s: asked for %d outputs, the module declares %d", m->path,
+                           n_out, m->n_out);
+    char saved[WB_PATH_MAX];
+    enter(c, strrchr(m->path, '.') ? strrchr(m->path, '.') + 1 : m->path, saved);
+    wb_status st = m->desc->module->forward(m->instance, ctx, in, n_in, out, n_out);
+    leave(c, saved);
+    if (st != WB_OK && c->err == WB_OK) wb_ctx_fail(c, st, "%s: forward failed", m->path);
+    return c->err;
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The whole test suite: the release build's tests, then the same suite under
+# AddressSanitizer + UndefinedBehaviorSanitizer in ./build-asan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+echo "== tests (release build)"
+(cd build && ctest -j"$jobs" --output-on-failure)
+
+echo "== tests under ASan + UBSan"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DWB_SANITIZE=ON -DWB_WERROR=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+# oneDNN's JIT and OpenMP runtime keep allocations for the process lifetime.
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd build-asan && ctest -j"$jobs" --output-on-failure --timeout 900)

@@ -72,6 +72,7 @@ static const wb_host_api g_host = {
     .nms = wb_nms,
     .base_anchors = wb_base_anchors,
     .grid_anchors = wb_grid_anchors,
+    .is_training = wb_host_is_training,
 };
 
 const wb_host_api *wb_host_api_table(void) { return &g_host; }

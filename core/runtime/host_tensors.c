@@ -144,6 +144,8 @@ wb_tensor *wb_host_buffer_create(wb_ctx *ctx, const char *name, int ndim, const 
 
 float wb_host_rng_uniform(wb_ctx *ctx) { return wb_rng_uniform(&wb_ctx_impl(ctx)->rng); }
 
+int wb_host_is_training(wb_ctx *ctx) { return wb_ctx_impl(ctx)->grad_enabled; }
+
 typedef struct custom_state {
     wb_custom_backward_fn fn;
     void *state;

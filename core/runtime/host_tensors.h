@@ -20,6 +20,7 @@ wb_tensor *wb_host_param_create(wb_ctx *ctx, const char *name, int ndim, const i
 wb_tensor *wb_host_buffer_create(wb_ctx *ctx, const char *name, int ndim, const int64_t *shape,
                                  const wb_init *init);
 float wb_host_rng_uniform(wb_ctx *ctx);
+int wb_host_is_training(wb_ctx *ctx);
 wb_status wb_host_record_custom(wb_ctx *ctx, const char *name, wb_tensor *const *inputs, int n_in,
                                 wb_tensor *const *outputs, int n_out,
                                 wb_custom_backward_fn backward, void *state);

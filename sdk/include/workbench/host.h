@@ -184,6 +184,9 @@ struct wb_host_api {
     /* All anchors of a feat_h x feat_w level: row (y*feat_w + x)*n_base + a. */
     void (*grid_anchors)(const float *base, int n_base, int feat_h, int feat_w,
                          int stride, float *out);
+
+    /* ---- run mode ---- */
+    int (*is_training)(wb_ctx *ctx); /* 1 during a training forward (BN uses batch statistics) */
 };
 
 #ifdef __cplusplus

@@ -17,6 +17,8 @@ extern "C" {
 #define wb_log(ctx, level, ...) (WB_H(ctx)->log((ctx), (level), __VA_ARGS__))
 static inline wb_status wb_ok(wb_ctx *ctx) { return WB_H(ctx)->status(ctx); }
 
+static inline int wb_is_training(wb_ctx *ctx) { return WB_H(ctx)->is_training(ctx); }
+
 static inline wb_tensor_info wb_info(wb_ctx *ctx, const wb_tensor *t) {
     wb_tensor_info i; i.struct_size = sizeof i; WB_H(ctx)->tensor_info(t, &i); return i;
 }

@@ -1,0 +1,196 @@
+#include "trainer.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+#include "../runtime/log.h"
+#include "trainlog.h"
+
+static volatile sig_atomic_t g_interrupted;
+static void on_sigint(int sig) {
+    (void)sig;
+    g_interrupted = 1;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double peak_rss_mb(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / 1024.0;
+}
+
+/* Saves work_dir/<name>.safetensors and points work_dir/latest at it. */
+static wb_status save(wb_model *m, wb_optimizer *opt, const wb_trainer_opts *o, const wb_train_state *st,
+                      const char *name, char *saved_path, size_t path_size, char *err, size_t n) {
+    snprintf(saved_path, path_size, "%s/%s.safetensors", o->work_dir, name);
+    wb_status rc = wb_checkpoint_save(saved_path, m->s, opt, st, err, n);
+    if (rc != WB_OK) return rc;
+    char link[4096], tmp[4200];
+    snprintf(link, sizeof link, "%s/latest.safetensors", o->work_dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", link);
+    unlink(tmp);
+    char target[512];
+    snprintf(target, sizeof target, "%s.safetensors", name);
+    if (symlink(target, tmp) != 0 || rename(tmp, link) != 0)
+        wb_logf(WB_LOG_WARN, "checkpoint", "could not update %s: %s", link, strerror(errno));
+    wb_logf(WB_LOG_INFO, "checkpoint", "saved %s", saved_path);
+    return WB_OK;
+}
+
+static void prune(const wb_trainer_opts *o, int64_t done_units) {
+    if (o->ckpt_keep <= 0 || o->ckpt_interval <= 0) return;
+    int64_t old = done_units - (int64_t)o->ckpt_keep * o->ckpt_interval;
+    if (old <= 0) return;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s_%lld.safetensors", o->work_dir, o->max_epochs ? "epoch" : "iter",
+             (long long)old);
+    unlink(path);
+}
+
+typedef struct interval {
+    int n;
+    double time, data_time, terms[WB_MAX_LOSS_TERMS], total;
+} interval;
+
+static void record(interval *iv, double t, double dt, const wb_loss_term *terms, int n_terms, double total) {
+    iv->n++;
+    iv->time += t;
+    iv->data_time += dt;
+    for (int i = 0; i < n_terms; i++) iv->terms[i] += terms[i].value->data[0];
+    iv->total += total;
+}
+
+wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o, wb_train_result *res,
+                   char *err, size_t n) {
+    memset(res, 0, sizeof *res);
+    wb_session *s = m->s;
+    int64_t per_epoch = data->batches_per_epoch(data->user);
+    if (per_epoch <= 0) {
+        snprintf(err, n, "the training data gives no batch (empty dataset, or batch_size larger than the "
+                 "dataset with drop_last)");
+        return WB_ERR_INVALID;
+    }
+    int64_t max_iters = o->max_epochs > 0 ? o->max_epochs * per_epoch : o->max_iters;
+    wb_schedule sched = o->schedule;
+    sched.max_iters = max_iters;
+    sched.iters_per_epoch = per_epoch;
+    wb_optimizer *opt = wb_optimizer_create(s, &o->optim);
+    if (!opt) {
+        snprintf(err, n, "out of memory creating the optimizer");
+        return WB_ERR_NOMEM;
+    }
+    wb_train_state st = {0, 0};
+    wb_status rc = WB_OK;
+    if (o->resume_from) {
+        wb_load_report rep;
+        rc = wb_checkpoint_load(o->resume_from, s, opt, &st, &rep, err, n);
+        if (rc != WB_OK) goto done;
+        wb_logf(WB_LOG_INFO, "train", "resumed from %s at iteration %lld (epoch %lld)", o->resume_from,
+                (long long)st.iteration, (long long)st.epoch);
+    }
+    wb_trainlog log;
+    if (!wb_trainlog_open(&log, o->work_dir))
+        wb_logf(WB_LOG_WARN, "train", "cannot write %s/log.json: %s", o->work_dir, strerror(errno));
+    g_interrupted = 0;
+    struct sigaction sa = {0}, old_sa;
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, &old_sa);
+
+    interval iv = {0};
+    double run_start = now_s();
+    int64_t start_iter = st.iteration;
+    while (st.iteration < max_iters && rc == WB_OK) {
+        int64_t epoch = st.iteration / per_epoch;
+        double t0 = now_s();
+        wb_batch_view b;
+        rc = data->next(data->user, epoch, &b, err, n);
+        if (rc != WB_OK) break;
+        wb_context *c = &m->stage[0].ctx;
+        wb_tensor *images = wb_ctx_tensor_uninit(c, 4, b.shape);
+        if (!images) {
+            snprintf(err, n, "%s", c->msg);
+            rc = c->err;
+            data->release(data->user);
+            break;
+        }
+        s->backend->upload(images->data, b.images, (size_t)images->numel * sizeof(float));
+        wb_loss_term terms[WB_MAX_LOSS_TERMS];
+        int n_terms = 0;
+        m->iteration = st.iteration + 1;
+        rc = wb_model_forward(m, images, true, err, n);
+        if (rc == WB_OK) rc = wb_model_loss(m, b.truth, terms, &n_terms, err, n);
+        if (rc == WB_OK) rc = wb_model_backward(m, terms, n_terms, err, n);
+        data->release(data->user);
+        if (rc != WB_OK) break;
+        float lr = wb_schedule_lr(&sched, st.iteration);
+        double gnorm = wb_optimizer_step(opt, lr);
+        double total = 0.0;
+        for (int i = 0; i < n_terms; i++) total += terms[i].value->data[0];
+        record(&iv, now_s() - t0, b.data_time, terms, n_terms, total);
+        st.iteration++;
+
+        int64_t in_epoch = (st.iteration - 1) % per_epoch + 1;
+        double elapsed = now_s() - run_start;
+        wb_iter_stats stats = {epoch + 1, in_epoch, per_epoch, st.iteration, max_iters, lr, 0, 0,
+                               elapsed / (double)(st.iteration - start_iter) * (double)(max_iters - st.iteration),
+                               peak_rss_mb(), gnorm, n_terms, {{0}}, {0}, 0};
+        for (int i = 0; i < n_terms; i++) snprintf(stats.names[i], WB_NAME_MAX, "%s", terms[i].name);
+        bool log_now = iv.n >= o->log_interval || st.iteration == max_iters;
+        if (log_now) {
+            stats.time = iv.time / iv.n;
+            stats.data_time = iv.data_time / iv.n;
+            for (int i = 0; i < n_terms; i++) stats.values[i] = iv.terms[i] / iv.n;
+            stats.total = iv.total / iv.n;
+            if (res->first_loss == 0.0) res->first_loss = stats.total;
+            res->last_loss = stats.total;
+            wb_trainlog_iter(&log, &stats);
+            memset(&iv, 0, sizeof iv);
+        } else {
+            stats.total = total;
+            wb_trainlog_progress(&log, &stats);
+        }
+        wb_session_zero_grad(s);
+        wb_model_end_iteration(m);
+        wb_session_reset_compute(s);
+
+        bool epoch_end = in_epoch == per_epoch;
+        if (epoch_end) st.epoch = epoch + 1;
+        int64_t units = o->max_epochs > 0 ? st.epoch : st.iteration;
+        bool unit_end = o->max_epochs > 0 ? epoch_end : true;
+        bool periodic = unit_end && o->ckpt_interval > 0 && units % o->ckpt_interval == 0;
+        if (periodic || st.iteration == max_iters) {
+            char name[64];
+            snprintf(name, sizeof name, "%s_%lld", o->max_epochs > 0 ? "epoch" : "iter", (long long)units);
+            rc = save(m, opt, o, &st, name, res->last_checkpoint, sizeof res->last_checkpoint, err, n);
+            if (rc == WB_OK) prune(o, units);
+        }
+        if (g_interrupted && rc == WB_OK) {
+            wb_logf(WB_LOG_WARN, "train", "interrupted: saving a checkpoint at iteration %lld",
+                    (long long)st.iteration);
+            rc = save(m, opt, o, &st, "interrupted", res->last_checkpoint, sizeof res->last_checkpoint, err, n);
+            res->interrupted = 1;
+            break;
+        }
+    }
+    if (rc == WB_ERR_NUMERIC) {
+        size_t len = strlen(err);
+        snprintf(err + len, n - len, "; the last good checkpoint is %s", res->last_checkpoint[0] ? res->last_checkpoint
+                 : "(none yet)");
+    }
+    res->iterations = st.iteration;
+    sigaction(SIGINT, &old_sa, NULL);
+    wb_trainlog_close(&log);
+done:
+    wb_optimizer_destroy(opt);
+    return rc;
+}

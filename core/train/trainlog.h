@@ -1,0 +1,36 @@
+/* Training log lines in the format mmdetection users read every day, to the
+ * terminal and as JSON lines to work_dir/log.json. */
+#ifndef WB_CORE_TRAINLOG_H
+#define WB_CORE_TRAINLOG_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <workbench/module.h>
+
+typedef struct wb_trainlog {
+    FILE *json;          /* work_dir/log.json, appended */
+    int tty;             /* stderr is a terminal: draw a progress bar between log lines */
+} wb_trainlog;
+
+typedef struct wb_iter_stats {
+    int64_t epoch, iter_in_epoch, iters_per_epoch;  /* 1-based epoch, 1-based iter */
+    int64_t iteration, max_iters;
+    float lr;
+    double time, data_time;   /* seconds per iteration, averaged over the interval */
+    double eta_seconds;
+    double memory_mb;
+    double grad_norm;
+    int n_terms;
+    char names[WB_MAX_LOSS_TERMS][WB_NAME_MAX];
+    double values[WB_MAX_LOSS_TERMS];  /* interval averages */
+    double total;
+} wb_iter_stats;
+
+int wb_trainlog_open(wb_trainlog *l, const char *work_dir);
+void wb_trainlog_iter(wb_trainlog *l, const wb_iter_stats *s);
+void wb_trainlog_progress(wb_trainlog *l, const wb_iter_stats *s);
+void wb_trainlog_close(wb_trainlog *l);
+/* "1 day, 2:03:04" style */
+void wb_format_eta(double seconds, char *buf, size_t size);
+
+#endif

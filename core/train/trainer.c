@@ -97,6 +97,14 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
         if (rc != WB_OK) goto done;
         wb_logf(WB_LOG_INFO, "train", "resumed from %s at iteration %lld (epoch %lld)", o->resume_from,
                 (long long)st.iteration, (long long)st.epoch);
+        /* Stopped mid-epoch: the loader restarts that epoch, so pass over the
+         * batches already trained on (the order depends only on the seed). */
+        for (int64_t i = st.iteration % per_epoch; i > 0 && rc == WB_OK; i--) {
+            wb_batch_view skipped;
+            rc = data->next(data->user, st.iteration / per_epoch, &skipped, err, n);
+            if (rc == WB_OK) data->release(data->user);
+        }
+        if (rc != WB_OK) goto done;
     }
     wb_trainlog log;
     if (!wb_trainlog_open(&log, o->work_dir))

@@ -1,0 +1,83 @@
+#include "experiment.h"
+
+#include <string.h>
+#include "../data/transforms.h"
+
+static const wb_module_desc *find(void *user, wb_module_kind kind, const char *type) {
+    return wb_registry_find(user, kind, type);
+}
+
+static int list(void *user, wb_module_kind kind, const char **names, int max) {
+    return wb_registry_list(user, kind, names, max);
+}
+
+static const wb_param_schema *find_transform(void *user, const char *type) {
+    (void)user;
+    return wb_transform_schema(type);
+}
+
+static int list_transforms(void *user, const char **names, int max) {
+    (void)user;
+    const char *const *all = wb_transform_types();
+    int n = 0;
+    for (; all[n]; n++)
+        if (n < max) names[n] = all[n];
+    return n;
+}
+
+/* The experiment's plugin_dirs are relative to the experiment file. */
+static void add_experiment_dirs(wb_experiment *e, const char *exp_path) {
+    config_setting_t *dirs = config_lookup(wb_config_tree(e->cfg), "plugin_dirs");
+    int n = dirs ? config_setting_length(dirs) : 0;
+    char base[4096];
+    snprintf(base, sizeof base, "%s", exp_path);
+    char *slash = strrchr(base, '/');
+    if (slash) slash[1] = '\0';
+    else base[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        const char *d = config_setting_get_string_elem(dirs, i);
+        if (!d) continue;
+        char full[8192];
+        snprintf(full, sizeof full, "%s%s", d[0] == '/' ? "" : base, d);
+        wb_search_path_add(&e->sp, full, "plugin_dirs");
+    }
+}
+
+int wb_experiment_open(wb_experiment *e, const wb_experiment_args *a, FILE *out) {
+    memset(e, 0, sizeof *e);
+    wb_search_path_init(&e->sp);
+    e->cfg = wb_config_new();
+    e->reg = wb_registry_new();
+    if (!e->cfg || !e->reg) {
+        fprintf(out, "error: out of memory\n");
+        return 1;
+    }
+    e->lookup = (wb_module_lookup){find, list, find_transform, list_transforms, e->reg};
+    wb_config_load(e->cfg, a->path);
+    for (int i = 0; i < a->n_overrides; i++) wb_config_override(e->cfg, a->overrides[i]);
+    if (wb_config_error_count(e->cfg) > 0) {
+        wb_config_print_errors(e->cfg, out);
+        return wb_config_error_count(e->cfg);
+    }
+    for (int i = 0; i < a->n_plugin_dirs; i++) wb_search_path_add(&e->sp, a->plugin_dirs[i], "--plugin-dir");
+    add_experiment_dirs(e, a->path);
+    wb_search_path_add_defaults(&e->sp);
+    wb_registry_scan(e->reg, &e->sp);
+    for (int i = 0; i < wb_registry_num_plugins(e->reg); i++) {
+        const wb_plugin_record *r = wb_registry_plugin(e->reg, i);
+        if (!r->accepted) fprintf(out, "warning: plugin %s REJECTED: %s\n", r->path, r->reason);
+    }
+    wb_config_validate(e->cfg, &e->lookup);
+    if (wb_config_error_count(e->cfg) > 0) {
+        wb_config_print_errors(e->cfg, out);
+        return wb_config_error_count(e->cfg);
+    }
+    return 0;
+}
+
+void wb_experiment_close(wb_experiment *e) {
+    wb_config_free(e->cfg);
+    wb_registry_free(e->reg);
+    wb_search_path_free(&e->sp);
+    memset(e, 0, sizeof *e);
+}

@@ -1,0 +1,32 @@
+/* An experiment opened for work: its config loaded with bases and overrides,
+ * the plugins of its search path loaded, and everything validated, before
+ * anything is allocated or written. Shared by `run`, `validate` and friends. */
+#ifndef WB_CORE_EXPERIMENT_H
+#define WB_CORE_EXPERIMENT_H
+
+#include <stdio.h>
+#include "../config/config.h"
+#include "../plugin/registry.h"
+#include "../plugin/search_path.h"
+
+typedef struct wb_experiment_args {
+    const char *path;
+    const char *const *overrides;   /* "a.b=value" */
+    int n_overrides;
+    const char *const *plugin_dirs; /* --plugin-dir, before the experiment's own */
+    int n_plugin_dirs;
+} wb_experiment_args;
+
+typedef struct wb_experiment {
+    wb_config *cfg;
+    wb_registry *reg;
+    wb_search_path sp;
+    wb_module_lookup lookup;
+} wb_experiment;
+
+/* 0 when the experiment is valid; otherwise every problem has been printed
+ * to `out` and the return value is the number of problems. */
+int wb_experiment_open(wb_experiment *e, const wb_experiment_args *a, FILE *out);
+void wb_experiment_close(wb_experiment *e);
+
+#endif

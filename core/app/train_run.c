@@ -1,0 +1,237 @@
+#include "train_run.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "../config/params.h"
+#include "../data/loader.h"
+#include "../io/safetensors.h"
+#include "../model/model.h"
+#include "../runtime/log.h"
+#include "../train/trainer.h"
+
+/* mkdir -p */
+static int make_dirs(const char *path) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+typedef struct loader_source {
+    wb_loader *loader;
+    wb_batch *current;
+} loader_source;
+
+static int64_t src_batches(void *user) { return wb_loader_batches_per_epoch(((loader_source *)user)->loader); }
+
+static wb_status src_next(void *user, int64_t epoch, wb_batch_view *out, char *err, size_t n) {
+    loader_source *ls = user;
+    (void)epoch; /* the loader streams epochs in order from start_epoch */
+    wb_status st = wb_loader_next(ls->loader, &ls->current);
+    if (st != WB_OK || !ls->current) {
+        snprintf(err, n, "data loader: %s", st != WB_OK ? wb_loader_error(ls->loader) : "ran out of batches");
+        return st != WB_OK ? st : WB_ERR_INTERNAL;
+    }
+    wb_batch *b = ls->current;
+    *out = (wb_batch_view){b->images, {b->n, 3, b->pad_h, b->pad_w}, &b->truth, b->data_time};
+    return WB_OK;
+}
+
+static void src_release(void *user) {
+    loader_source *ls = user;
+    if (ls->current) wb_loader_release(ls->loader, ls->current);
+    ls->current = NULL;
+}
+
+static wb_lr_policy policy_of(const char *s) {
+    if (!strcmp(s, "step")) return WB_LR_STEP;
+    if (!strcmp(s, "cosine")) return WB_LR_COSINE;
+    if (!strcmp(s, "poly")) return WB_LR_POLY;
+    return WB_LR_FIXED;
+}
+
+static wb_warmup warmup_of(const char *s) {
+    if (!s) return WB_WARMUP_NONE;
+    if (!strcmp(s, "linear")) return WB_WARMUP_LINEAR;
+    if (!strcmp(s, "constant")) return WB_WARMUP_CONSTANT;
+    if (!strcmp(s, "exp")) return WB_WARMUP_EXP;
+    return WB_WARMUP_NONE;
+}
+
+static void trainer_opts_from(wb_config *cfg, wb_trainer_opts *o) {
+    const wb_params *opt = wb_config_params(cfg, "optimizer");
+    const wb_params *sch = wb_config_params(cfg, "schedule");
+    const wb_params *ck = wb_config_params(cfg, "checkpoint");
+    const wb_params *lg = wb_config_params(cfg, "log");
+    o->optim = (wb_optim_config){
+        .type = strcmp(wb_params_string(opt, "type"), "adamw") == 0 ? WB_OPTIM_ADAMW : WB_OPTIM_SGD,
+        .lr = (float)wb_params_float(opt, "lr"),
+        .momentum = (float)wb_params_float(opt, "momentum"),
+        .weight_decay = (float)wb_params_float(opt, "weight_decay"),
+        .nesterov = wb_params_bool(opt, "nesterov"),
+        .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
+        .grad_clip = (float)wb_params_float(opt, "grad_clip"),
+    };
+    o->max_epochs = wb_params_bool(sch, "by_epoch") ? wb_params_int(sch, "max_epochs") : 0;
+    o->max_iters = wb_params_int(sch, "max_iters");
+    o->schedule = (wb_schedule){
+        .base_lr = o->optim.lr,
+        .policy = policy_of(wb_params_string(sch, "policy")),
+        .by_epoch = wb_params_bool(sch, "by_epoch"),
+        .gamma = (float)wb_params_float(sch, "gamma"),
+        .power = 1.0f,
+        .warmup = warmup_of(wb_params_string(sch, "warmup")),
+        .warmup_iters = wb_params_int(sch, "warmup_iters"),
+        .warmup_ratio = (float)wb_params_float(sch, "warmup_ratio"),
+    };
+    int nm = wb_params_list_len(sch, "milestones");
+    for (int i = 0; i < nm && i < WB_MAX_MILESTONES; i++)
+        o->schedule.milestones[o->schedule.n_milestones++] = (int)wb_params_int_at(sch, "milestones", i);
+    o->ckpt_interval = (int)wb_params_int(ck, "interval");
+    o->ckpt_keep = (int)wb_params_int(ck, "keep");
+    o->log_interval = (int)wb_params_int(lg, "interval");
+}
+
+/* Opens the dataset plugin and the loader of data.<split>. */
+static int open_data(wb_experiment *e, wb_session *s, const char *split, wb_pipeline **pipe, void **ds,
+                     const wb_dataset_vtable **vt, wb_loader **loader, int64_t start_epoch) {
+    char path[64];
+    snprintf(path, sizeof path, "data.%s.dataset", split);
+    const wb_params *dp = wb_config_params(e->cfg, path);
+    const wb_module_desc *desc = wb_registry_find(e->reg, WB_KIND_DATASET, wb_params_string(dp, "type"));
+    wb_context c;
+    wb_context_init(&c, s, path, false);
+    *vt = desc->dataset;
+    if ((*vt)->open(&c.pub, dp, ds) != WB_OK || !*ds) {
+        wb_logf(WB_LOG_ERROR, path, "cannot open the dataset: %s", c.msg[0] ? c.msg : "no message");
+        return 1;
+    }
+    snprintf(path, sizeof path, "data.%s.pipeline", split);
+    config_setting_t *list = config_lookup(wb_config_tree(e->cfg), path);
+    int n = list ? config_setting_length(list) : 0;
+    const wb_params *steps[64];
+    for (int i = 0; i < n && i < 64; i++) steps[i] = wb_params_of(config_setting_get_elem(list, (unsigned)i));
+    char err[1024];
+    *pipe = wb_pipeline_create(steps, n < 64 ? n : 64, err, sizeof err);
+    if (!*pipe) {
+        wb_logf(WB_LOG_ERROR, path, "%s", err);
+        return 1;
+    }
+    const wb_params *data = wb_config_params(e->cfg, "data");
+    wb_loader_opts lo = {
+        .batch_size = (int)wb_params_int(data, "batch_size"),
+        .workers = (int)wb_params_int(data, "workers"),
+        .shuffle = true,
+        .drop_last = false,
+        .size_divisor = (int)wb_params_int(data, "size_divisor"),
+        .seed = (uint64_t)wb_params_int(wb_config_params(e->cfg, ""), "seed"),
+        .start_epoch = start_epoch,
+        .on_bad_sample = WB_BAD_SAMPLE_SKIP,
+        .pipeline = *pipe,
+    };
+    *loader = wb_loader_create(&lo, *vt, *ds, err, sizeof err);
+    if (!*loader) {
+        wb_logf(WB_LOG_ERROR, "data", "%s", err);
+        return 1;
+    }
+    if (wb_loader_batches_per_epoch(*loader) <= 0 || (*vt)->length(*ds) <= 0) {
+        wb_logf(WB_LOG_ERROR, "data", "data.%s has no usable image: nothing to train on", split);
+        return 1;
+    }
+    return 0;
+}
+
+static void write_bad_samples(wb_loader *l, const char *work_dir) {
+    int n = wb_loader_bad_sample_count(l);
+    if (n == 0) return;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/bad_samples.txt", work_dir);
+    FILE *f = fopen(path, "w");
+    for (int i = 0; f && i < n; i++) {
+        wb_bad_sample b;
+        if (wb_loader_bad_sample_at(l, i, &b)) fprintf(f, "%lld\t%s\n", (long long)b.index, b.message);
+    }
+    if (f) fclose(f);
+    wb_logf(WB_LOG_WARN, "data", "%d bad samples were skipped; listed in %s", n, path);
+}
+
+int wb_train_run(wb_experiment *e, const wb_run_args *a) {
+    const wb_params *root = wb_config_params(e->cfg, "");
+    const char *work_dir = a->work_dir ? a->work_dir : wb_params_string(root, "work_dir");
+    if (make_dirs(work_dir) != 0) {
+        wb_logf(WB_LOG_ERROR, NULL, "cannot create work_dir %s: %s", work_dir, strerror(errno));
+        return 1;
+    }
+    char path[4096], err[2048];
+    snprintf(path, sizeof path, "%s/config.conf", work_dir);
+    if (wb_config_write(e->cfg, path, err, sizeof err) != 0) {
+        wb_logf(WB_LOG_ERROR, NULL, "%s", err);
+        return 1;
+    }
+    wb_session *s = wb_session_create(NULL, (uint64_t)wb_params_int(root, "seed"));
+    if (!s) return 1;
+    if (a->threads > 0) wb_set_threads(s, a->threads);
+    s->find_module = wb_registry_find_module;
+    s->find_user = e->reg;
+    wb_model *model = NULL;
+    int rc = 1;
+    if (wb_model_build(s, wb_config_params(e->cfg, "model"), &model, err, sizeof err) != WB_OK) {
+        wb_logf(WB_LOG_ERROR, "model", "%s", err);
+        wb_session_destroy(s);
+        return 1;
+    }
+    wb_trainer_opts o = {.work_dir = work_dir};
+    trainer_opts_from(e->cfg, &o);
+    char resume[4096];
+    if (a->resume) {
+        if (strcmp(a->resume, "auto") == 0) snprintf(resume, sizeof resume, "%s/latest.safetensors", work_dir);
+        else snprintf(resume, sizeof resume, "%s", a->resume);
+        o.resume_from = resume;
+    }
+    int64_t start_epoch = 0;
+    if (o.resume_from) {
+        /* The loader must start at the resumed epoch: peek at the trainer state. */
+        wb_st_file f;
+        if (wb_st_read(o.resume_from, &f, err, sizeof err) == WB_OK) {
+            const char *ep = wb_st_meta(&f, "epoch");
+            start_epoch = ep ? strtoll(ep, NULL, 10) : 0;
+            wb_st_free(&f);
+        }
+    }
+    wb_pipeline *pipe = NULL;
+    void *ds = NULL;
+    const wb_dataset_vtable *vt = NULL;
+    wb_loader *loader = NULL;
+    if (open_data(e, s, "train", &pipe, &ds, &vt, &loader, start_epoch) == 0) {
+        loader_source ls = {loader, NULL};
+        wb_batch_source src = {&ls, src_batches, src_next, src_release};
+        wb_logf(WB_LOG_INFO, NULL, "training: %lld images, %lld iterations per epoch, work_dir %s",
+                (long long)vt->length(ds), (long long)wb_loader_batches_per_epoch(loader), work_dir);
+        wb_train_result res;
+        if (wb_train(model, &src, &o, &res, err, sizeof err) != WB_OK) {
+            wb_logf(WB_LOG_ERROR, "train", "%s", err);
+        } else {
+            rc = 0;
+            wb_logf(WB_LOG_INFO, NULL, "%s after %lld iterations: loss %.4f -> %.4f", res.interrupted ? "stopped" : "done",
+                    (long long)res.iterations, res.first_loss, res.last_loss);
+            wb_logf(WB_LOG_INFO, NULL, "checkpoint: %s", res.last_checkpoint);
+            wb_logf(WB_LOG_INFO, NULL, "log: %s/log.json, effective config: %s", work_dir, path);
+        }
+        write_bad_samples(loader, work_dir);
+    }
+    if (loader) wb_loader_destroy(loader);
+    if (ds) vt->close(ds);
+    if (pipe) wb_pipeline_destroy(pipe);
+    wb_model_destroy(model);
+    wb_session_destroy(s);
+    return rc;
+}

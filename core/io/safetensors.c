@@ -118,21 +118,25 @@ wb_status wb_st_read(const char *path, wb_st_file *out, char *err, size_t err_si
     }
     int n = cJSON_GetArraySize(root);
     out->tensors = calloc((size_t)(n ? n : 1), sizeof *out->tensors);
-    out->meta_keys = calloc((size_t)(n ? n : 1), sizeof(char *));
-    out->meta_values = calloc((size_t)(n ? n : 1), sizeof(char *));
-    wb_status st = (out->tensors && out->meta_keys && out->meta_values) ? WB_OK : WB_ERR_NOMEM;
+    wb_status st = out->tensors ? WB_OK : WB_ERR_NOMEM;
     char why[512] = "out of memory";
     const cJSON *item;
     cJSON_ArrayForEach(item, root) {
         if (st != WB_OK) break;
         if (strcmp(item->string, "__metadata__") == 0) {
+            int nm = cJSON_GetArraySize(item);
+            out->meta_keys = calloc((size_t)(nm ? nm : 1), sizeof(char *));
+            out->meta_values = calloc((size_t)(nm ? nm : 1), sizeof(char *));
+            if (!out->meta_keys || !out->meta_values) {
+                st = WB_ERR_NOMEM;
+                break;
+            }
             const cJSON *kv;
             cJSON_ArrayForEach(kv, item) {
                 if (!cJSON_IsString(kv)) continue;
                 out->meta_keys[out->n_meta] = strdup(kv->string);
                 out->meta_values[out->n_meta] = strdup(kv->valuestring);
                 out->n_meta++;
-                if (out->n_meta >= n) break;
             }
             continue;
         }

@@ -1,0 +1,118 @@
+/* batch_norm front-end: training (batch statistics, running stats updated in
+ * place), eval (running statistics) and frozen (eval with non-trainable
+ * gamma/beta: only x gets a gradient, because only x requires one). */
+#include <math.h>
+#include <workbench/ops.h>
+#include "ops.h"
+#include "../backends/kernels_dense.h"
+#include "../runtime/context.h"
+
+typedef struct bn_saved {
+    wb_bn_args args;
+    int training;
+    wb_tensor *x, *gamma, *beta; /* gamma/beta may be NULL (1 / 0) */
+    float *mean, *invstd;        /* [C] the statistics the forward normalized with */
+} bn_saved;
+
+static wb_status bn_backward(wb_context *c, wb_tape_node *node) {
+    bn_saved *s = node->saved;
+    wb_tensor *x = s->x, *gamma = s->gamma, *beta = s->beta;
+    const float *dy = wb_grad_of(c, node->out[0]);
+    if (!dy) return c->err;
+    bool want_x = x->requires_grad;
+    bool want_g = gamma && gamma->requires_grad, want_b = beta && beta->requires_grad;
+    /* The kernel always produces both channel sums (dx needs them in training). */
+    size_t cbytes = (size_t)s->args.c * sizeof(float);
+    float *dx = want_x ? wb_grad_begin(c, x) : NULL;
+    float *dg = want_g ? wb_grad_begin(c, gamma) : wb_ctx_scratch(c, cbytes);
+    float *db = want_b ? wb_grad_begin(c, beta) : wb_ctx_scratch(c, cbytes);
+    if ((want_x && !dx) || !dg || !db) return c->err;
+    c->s->backend->dense->bn_backward(dy, x->data, gamma ? gamma->data : NULL, s->mean, s->invstd,
+                                      &s->args, s->training, dx, dg, db);
+    if (want_x) wb_grad_end(c, x, dx);
+    if (want_g) wb_grad_end(c, gamma, dg);
+    if (want_b) wb_grad_end(c, beta, db);
+    return WB_OK;
+}
+
+/* A per-channel tensor (gamma, beta, running stats) must hold C values. */
+static bool check_channel_tensor(wb_context *c, const char *what, const wb_tensor *t, int64_t ch) {
+    if (!t || (t->ndim == 1 && t->shape[0] == ch)) return true;
+    char ts[96];
+    wb_ctx_fail(c, WB_ERR_INVALID, "batch_norm: %s has shape %s but the input has %lld channels (expected [%lld])",
+                what, wb_shape_str(t, ts, sizeof ts), (long long)ch, (long long)ch);
+    return false;
+}
+
+static bool validate(wb_context *c, const wb_tensor *x, const wb_tensor *gamma, const wb_tensor *beta,
+                     const wb_tensor *rmean, const wb_tensor *rvar, int training, float eps,
+                     wb_bn_args *a) {
+    char xs[96];
+    if (x->ndim != 2 && x->ndim != 4) {
+        wb_ctx_fail(c, WB_ERR_INVALID, "batch_norm: input %s must be [N, C] or [N, C, H, W]",
+                    wb_shape_str(x, xs, sizeof xs));
+        return false;
+    }
+    int64_t ch = x->shape[1];
+    if (!check_channel_tensor(c, "weight (gamma)", gamma, ch) || !check_channel_tensor(c, "bias (beta)", beta, ch) ||
+        !check_channel_tensor(c, "running_mean", rmean, ch) || !check_channel_tensor(c, "running_var", rvar, ch))
+        return false;
+    if (!rmean != !rvar) {
+        wb_ctx_fail(c, WB_ERR_INVALID, "batch_norm: running_mean and running_var must be given together");
+        return false;
+    }
+    if (!training && !rmean) {
+        wb_ctx_fail(c, WB_ERR_INVALID,
+                    "batch_norm: eval mode normalizes with the running statistics, but running_mean and "
+                    "running_var are NULL");
+        return false;
+    }
+    if (!(eps >= 0.0f) || isinf(eps)) {
+        wb_ctx_fail(c, WB_ERR_INVALID, "batch_norm: eps must be a finite value >= 0, got %g", (double)eps);
+        return false;
+    }
+    *a = (wb_bn_args){.n = x->shape[0], .c = ch, .hw = x->ndim == 4 ? x->shape[2] * x->shape[3] : 1, .eps = eps};
+    if (training && a->n * a->hw < 2) {
+        wb_ctx_fail(c, WB_ERR_INVALID,
+                    "batch_norm: training needs more than one value per channel, got input %s "
+                    "(use a larger batch or eval mode)",
+                    wb_shape_str(x, xs, sizeof xs));
+        return false;
+    }
+    return true;
+}
+
+wb_tensor *wb_op_batch_norm(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tensor *beta,
+                            wb_tensor *running_mean, wb_tensor *running_var,
+                            int training, float momentum, float eps) {
+    wb_context *c = wb_ctx_impl(ctx);
+    if (!wb_ctx_check_inputs(c, "batch_norm", &x, 1)) return NULL;
+    wb_bn_args a;
+    if (!validate(c, x, gamma, beta, running_mean, running_var, training, eps, &a)) return NULL;
+    a.momentum = momentum;
+
+    wb_tensor *y = wb_ctx_tensor_uninit(c, x->ndim, x->shape);
+    size_t cbytes = (size_t)a.c * sizeof(float);
+    float *mean = wb_ctx_scratch(c, cbytes), *invstd = wb_ctx_scratch(c, cbytes);
+    if (!y || !mean || !invstd) return NULL;
+    const wb_dense_kernels *k = c->s->backend->dense;
+    const float *g = gamma ? gamma->data : NULL, *b = beta ? beta->data : NULL;
+    if (training)
+        k->bn_train_forward(x->data, g, b, running_mean ? running_mean->data : NULL,
+                            running_var ? running_var->data : NULL, &a, y->data, mean, invstd);
+    else
+        k->bn_eval_forward(x->data, g, b, running_mean->data, running_var->data, &a, y->data, mean, invstd);
+
+    /* Only the inputs that exist go on the tape; bn_saved remembers which is which. */
+    wb_tensor *in[3];
+    int n_in = 0;
+    in[n_in++] = x;
+    if (gamma) in[n_in++] = gamma;
+    if (beta) in[n_in++] = beta;
+    if (wb_tape_needed(c, in, n_in)) {
+        wb_tape_node *node = wb_tape_record(c, "batch_norm", bn_backward, in, n_in, &y, 1, sizeof(bn_saved));
+        if (!node) return NULL;
+        *(bn_saved *)node->saved = (bn_saved){a, training != 0, x, gamma, beta, mean, invstd};
+    }
+    return y;
+}

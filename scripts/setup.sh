@@ -21,6 +21,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# pycocotools is the reference the COCO evaluation tests compare against.
+if ! python3 -c "import pycocotools" 2>/dev/null; then
+  echo "== installing pycocotools (pip)"
+  python3 -m pip install -q pycocotools
+fi
+
 echo "== building workbench in ./build"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DWB_WERROR=ON >/dev/null
 cmake --build build -j"$(nproc)"

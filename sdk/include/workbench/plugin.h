@@ -31,7 +31,9 @@ typedef struct wb_plugin_manifest {
     int num_modules;
 } wb_plugin_manifest;
 
-/* The one exported symbol. It may return NULL after host->set_load_error(). */
+/* The one exported symbol. To refuse to load, it calls
+ * host->set_error(NULL, status, "why", ...) (NULL: no context exists yet) and
+ * returns NULL; the loader reports that message. */
 #define WB_ENTRY_SYMBOL_(major) wb_plugin_entry_v##major
 #define WB_ENTRY_SYMBOL_X(major) WB_ENTRY_SYMBOL_(major)
 #define WB_ENTRY_SYMBOL WB_ENTRY_SYMBOL_X(WB_ABI_MAJOR)

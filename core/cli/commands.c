@@ -1,0 +1,83 @@
+#include "commands.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+const wb_command wb_commands[] = {
+    {"plugins", "List the plugin search path, every plugin file and every module", wb_cmd_plugins,
+     wb_help_plugins},
+    {"describe", "Show one module type's summary and parameters", wb_cmd_describe, wb_help_describe},
+    {"version", "Show the version, plugin ABI and backend", wb_cmd_version, wb_help_version},
+    {"help", "Show help for workbench or one command", wb_cmd_help, wb_help_help},
+    {NULL, NULL, NULL, NULL},
+};
+
+const wb_command *wb_find_command(const char *name) {
+    for (const wb_command *c = wb_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0) return c;
+    return NULL;
+}
+
+void wb_cli_print_help(void) {
+    printf("workbench: an object-detection training workbench.\n\n"
+           "Usage: workbench [global options] <command> [options]\n\n"
+           "Commands:\n");
+    for (const wb_command *c = wb_commands; c->name; c++) printf("  %-12s %s\n", c->name, c->summary);
+    printf("\nGlobal options (anywhere on the command line):\n"
+           "  --threads N       kernel threads (default: WB_THREADS, else every core)\n"
+           "  --plugin-dir DIR  also search DIR for plugins, before $WB_PLUGIN_PATH (repeatable)\n"
+           "  -h, --help        show this help; `workbench <command> --help` for a command\n\n"
+           "Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.\n\n"
+           "Examples:\n"
+           "  workbench plugins -v\n"
+           "  workbench describe resnet\n"
+           "  WB_PLUGIN_PATH=$HOME/my_plugins workbench plugins --json\n");
+}
+
+bool wb_cli_wants_help(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) return true;
+    return false;
+}
+
+int wb_cli_usage_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "workbench%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nRun 'workbench%s%s --help' for usage.\n", cmd ? " " : "", cmd ? cmd : "");
+    return WB_EXIT_USAGE;
+}
+
+bool wb_cli_load_plugins(const wb_cli *cli, const char *const *extra_dirs, int n_extra, wb_search_path *sp,
+                         wb_registry *reg) {
+    bool ok = true;
+    for (int i = 0; ok && i < cli->n_plugin_dirs; i++) ok = wb_search_path_add(sp, cli->plugin_dirs[i], "--plugin-dir");
+    for (int i = 0; ok && i < n_extra; i++) ok = wb_search_path_add(sp, extra_dirs[i], "plugin_dirs");
+    ok = ok && wb_search_path_add_defaults(sp);
+    if (!ok) {
+        fprintf(stderr, "workbench: out of memory while building the plugin search path\n");
+        return false;
+    }
+    wb_registry_scan(reg, sp);
+    return true;
+}
+
+const char wb_help_help[] =
+    "Usage: workbench help [COMMAND]\n\n"
+    "Shows the program's help, or COMMAND's (the same as `workbench COMMAND --help`).\n";
+
+int wb_cmd_help(const wb_cli *cli, int argc, char **argv) {
+    (void)cli;
+    if (argc > 2) return wb_cli_usage_error("help", "expected at most one command name");
+    if (argc < 2) {
+        wb_cli_print_help();
+        return WB_EXIT_OK;
+    }
+    const wb_command *c = wb_find_command(argv[1]);
+    if (!c) return wb_cli_usage_error("help", "unknown command '%s'", argv[1]);
+    fputs(c->help, stdout);
+    return WB_EXIT_OK;
+}

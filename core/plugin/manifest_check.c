@@ -1,0 +1,139 @@
+#include "manifest_check.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "registry.h"
+
+/* Sizes of the ABI 1.0 layouts: a struct_size below these lacks fields the
+ * core reads. Later minors only append, so larger sizes are fine. */
+#define END_OF(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
+#define MANIFEST_V1_SIZE END_OF(wb_plugin_manifest, num_modules)
+#define DESC_V1_SIZE END_OF(wb_module_desc, dataset)
+#define MODULE_VT_V1_SIZE END_OF(wb_module_vtable, destroy)
+#define DATASET_VT_V1_SIZE END_OF(wb_dataset_vtable, close)
+
+static bool fail(char *reason, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool fail(char *reason, size_t size, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, size, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+/* Type and parameter names appear in configs as keys and strings. */
+static bool is_identifier(const char *s) {
+    if (!s || !(isalpha((unsigned char)s[0]) || s[0] == '_')) return false;
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!(isalnum((unsigned char)s[n]) || s[n] == '_')) return false;
+    return n < WB_NAME_MAX;
+}
+
+static bool check_param(const char *type, int i, const wb_param_schema *p, char *reason, size_t size) {
+    if (p->struct_size != sizeof(wb_param_schema))
+        return fail(reason, size, "module '%s': parameter %d has struct_size %u, this host's schema entries are %zu bytes",
+                    type, i, p->struct_size, sizeof(wb_param_schema));
+    if (!p->name)
+        return fail(reason, size, "module '%s': parameter %d has a NULL name but is not the WB_PARAM_END marker "
+                    "(type %d)", type, i, (int)p->type);
+    if (!is_identifier(p->name))
+        return fail(reason, size, "module '%s': parameter %d name '%s' is not an identifier "
+                    "(letters, digits, '_', under %d characters)", type, i, p->name, WB_NAME_MAX);
+    if (p->type < WB_PARAM_INT || p->type > WB_PARAM_MODULE)
+        return fail(reason, size, "module '%s': parameter '%s' has unknown type %d", type, p->name, (int)p->type);
+    if (p->type == WB_PARAM_CHOICE && (!p->choices || !p->choices[0]))
+        return fail(reason, size, "module '%s': choice parameter '%s' has no choices", type, p->name);
+    if (p->type == WB_PARAM_MODULE && !wb_registry_kind_name(p->module_kind))
+        return fail(reason, size, "module '%s': module parameter '%s' has unknown module_kind %d",
+                    type, p->name, p->module_kind);
+    if (p->has_range && !(p->min <= p->max))
+        return fail(reason, size, "module '%s': parameter '%s' has range [%g, %g] with min > max",
+                    type, p->name, p->min, p->max);
+    return true;
+}
+
+static bool check_schema(const char *type, const wb_param_schema *params, char *reason, size_t size) {
+    if (!params) return true; /* no parameters */
+    for (int i = 0; i < WB_MAX_SCHEMA_ENTRIES; i++) {
+        const wb_param_schema *p = &params[i];
+        if (!p->name && p->type == 0) return true; /* WB_PARAM_END */
+        if (!check_param(type, i, p, reason, size)) return false;
+        for (int j = 0; j < i; j++)
+            if (strcmp(params[j].name, p->name) == 0)
+                return fail(reason, size, "module '%s': parameter '%s' is declared twice", type, p->name);
+    }
+    return fail(reason, size, "module '%s': parameter schema has no WB_PARAM_END within %d entries",
+                type, WB_MAX_SCHEMA_ENTRIES);
+}
+
+static bool check_module_vtable(const wb_module_desc *d, char *reason, size_t size) {
+    const wb_module_vtable *v = d->module;
+    const char *kind = wb_registry_kind_name(d->kind);
+    if (!v) return fail(reason, size, "%s '%s' has a NULL module vtable", kind, d->type_name);
+    if (v->struct_size < MODULE_VT_V1_SIZE)
+        return fail(reason, size, "%s '%s': module vtable struct_size %u is smaller than the %zu bytes of ABI 1.0",
+                    kind, d->type_name, v->struct_size, MODULE_VT_V1_SIZE);
+    const char *missing = !v->create ? "create" : !v->output_specs ? "output_specs"
+                        : !v->forward ? "forward" : !v->destroy ? "destroy" : NULL;
+    if (!missing && d->kind == WB_KIND_HEAD) missing = !v->loss ? "loss" : !v->predict ? "predict" : NULL;
+    if (!missing && (d->caps & WB_CAP_CUSTOM_BACKWARD)) missing = !v->backward ? "backward" : NULL;
+    if (missing) return fail(reason, size, "%s '%s': vtable function %s is NULL", kind, d->type_name, missing);
+    return true;
+}
+
+static bool check_dataset_vtable(const wb_module_desc *d, char *reason, size_t size) {
+    const wb_dataset_vtable *v = d->dataset;
+    if (!v) return fail(reason, size, "dataset '%s' has a NULL dataset vtable", d->type_name);
+    if (v->struct_size < DATASET_VT_V1_SIZE)
+        return fail(reason, size, "dataset '%s': dataset vtable struct_size %u is smaller than the %zu bytes of ABI 1.0",
+                    d->type_name, v->struct_size, DATASET_VT_V1_SIZE);
+    const char *missing = !v->open ? "open" : !v->length ? "length" : !v->get ? "get"
+                        : !v->num_classes ? "num_classes" : !v->close ? "close" : NULL;
+    if (missing) return fail(reason, size, "dataset '%s': vtable function %s is NULL", d->type_name, missing);
+    return true;
+}
+
+static bool check_desc(int i, const wb_module_desc *d, char *reason, size_t size) {
+    if (!d) return fail(reason, size, "module descriptor %d is NULL", i);
+    if (d->struct_size < DESC_V1_SIZE)
+        return fail(reason, size, "module descriptor %d: struct_size %u is smaller than the %zu bytes of ABI 1.0",
+                    i, d->struct_size, DESC_V1_SIZE);
+    if (!d->type_name) return fail(reason, size, "module descriptor %d has a NULL type name", i);
+    if (!is_identifier(d->type_name))
+        return fail(reason, size, "module descriptor %d: type name '%s' is not an identifier "
+                    "(letters, digits, '_', under %d characters)", i, d->type_name, WB_NAME_MAX);
+    if (!wb_registry_kind_name(d->kind))
+        return fail(reason, size, "module '%s' has unknown kind %d", d->type_name, (int)d->kind);
+    if (!d->summary) return fail(reason, size, "module '%s' has a NULL summary", d->type_name);
+    bool vt_ok = d->kind == WB_KIND_DATASET ? check_dataset_vtable(d, reason, size)
+                                            : check_module_vtable(d, reason, size);
+    return vt_ok && check_schema(d->type_name, d->params, reason, size);
+}
+
+bool wb_manifest_check(const wb_plugin_manifest *m, char *reason, size_t size) {
+    if (m->struct_size < MANIFEST_V1_SIZE)
+        return fail(reason, size, "manifest struct_size %u is smaller than the %zu bytes of ABI 1.0",
+                    m->struct_size, MANIFEST_V1_SIZE);
+    if (m->abi_major != WB_ABI_MAJOR)
+        return fail(reason, size, "built for ABI major %u, this host implements ABI %d.%d; rebuild the plugin "
+                    "against this SDK", m->abi_major, WB_ABI_MAJOR, WB_ABI_MINOR);
+    if (m->min_host_minor > WB_ABI_MINOR)
+        return fail(reason, size, "needs a host with ABI minor >= %u, this host implements ABI %d.%d; "
+                    "upgrade workbench", m->min_host_minor, WB_ABI_MAJOR, WB_ABI_MINOR);
+    if (!m->name || !m->name[0]) return fail(reason, size, "manifest has no plugin name");
+    if (m->num_modules < 0 || (m->num_modules > 0 && !m->modules))
+        return fail(reason, size, "manifest lists %d modules but its module array is %s",
+                    m->num_modules, m->modules ? "set" : "NULL");
+    for (int i = 0; i < m->num_modules; i++) {
+        if (!check_desc(i, m->modules[i], reason, size)) return false;
+        for (int j = 0; j < i; j++)
+            if (m->modules[j]->kind == m->modules[i]->kind &&
+                strcmp(m->modules[j]->type_name, m->modules[i]->type_name) == 0)
+                return fail(reason, size, "%s '%s' is defined twice in this plugin",
+                            wb_registry_kind_name(m->modules[i]->kind), m->modules[i]->type_name);
+    }
+    return true;
+}

@@ -53,6 +53,9 @@ int wb_cmd_plugins(const wb_cli *cli, int argc, char **argv);
 int wb_cmd_describe(const wb_cli *cli, int argc, char **argv);
 int wb_cmd_version(const wb_cli *cli, int argc, char **argv);
 int wb_cmd_help(const wb_cli *cli, int argc, char **argv);
+int wb_cmd_run(const wb_cli *cli, int argc, char **argv);
+int wb_cmd_validate(const wb_cli *cli, int argc, char **argv);
+extern const char wb_help_run[], wb_help_validate[];
 extern const char wb_help_plugins[], wb_help_describe[], wb_help_version[], wb_help_help[];
 
 #endif

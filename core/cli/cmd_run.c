@@ -1,0 +1,34 @@
+#include <stdio.h>
+#include "app/train_run.h"
+#include "experiment_args.h"
+
+const char wb_help_run[] =
+    "Usage: workbench run EXP.conf [--set key=value]... [--work-dir DIR] [--resume [CKPT]]\n\n"
+    "Trains the model of an experiment. The config is validated (with every plugin's parameter schema) before\n"
+    "anything is written; then the work dir receives the effective config (config.conf), log.json,\n"
+    "checkpoints (epoch_N.safetensors, latest.safetensors) and bad_samples.txt when samples were skipped.\n"
+    "Ctrl-C saves interrupted.safetensors and exits cleanly.\n\n"
+    "Options:\n"
+    "  --set key=value   override a config value (typed like the config: 0.02, true, \"text\", [1, 2])\n"
+    "  --work-dir DIR    write here instead of the experiment's work_dir\n"
+    "  --resume [CKPT]   continue exactly from CKPT, or from the work dir's latest checkpoint\n\n"
+    "Examples:\n"
+    "  workbench run configs/quickstart.conf\n"
+    "  workbench run configs/quickstart.conf --set optimizer.lr=0.01 --set schedule.max_epochs=24\n"
+    "  workbench run configs/quickstart.conf --resume\n";
+
+int wb_cmd_run(const wb_cli *cli, int argc, char **argv) {
+    wb_cli_experiment x;
+    int rc = wb_cli_parse_experiment("run", cli, argc, argv, true, &x);
+    if (rc != WB_EXIT_OK) return rc;
+    if (x.n_positional > 1) return wb_cli_usage_error("run", "unexpected argument '%s'", x.positional[1]);
+    wb_experiment e;
+    if (wb_experiment_open(&e, &x.args, stderr) != 0) {
+        wb_experiment_close(&e);
+        return WB_EXIT_USAGE;
+    }
+    wb_run_args ra = {x.work_dir, x.resume, cli->threads};
+    rc = wb_train_run(&e, &ra);
+    wb_experiment_close(&e);
+    return rc;
+}

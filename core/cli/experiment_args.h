@@ -1,0 +1,25 @@
+/* Parsing shared by the commands that take an experiment:
+ *   EXP.conf [--set key=value]... [--work-dir DIR] [--resume [CKPT]] */
+#ifndef WB_CLI_EXPERIMENT_ARGS_H
+#define WB_CLI_EXPERIMENT_ARGS_H
+
+#include "app/experiment.h"
+#include "commands.h"
+
+#define WB_CLI_MAX_OVERRIDES 64
+
+typedef struct wb_cli_experiment {
+    wb_experiment_args args;
+    const char *overrides[WB_CLI_MAX_OVERRIDES];
+    const char *work_dir;
+    const char *resume;      /* NULL, "auto" or a path */
+    const char *positional[4];
+    int n_positional;
+} wb_cli_experiment;
+
+/* Returns WB_EXIT_OK or the usage error's exit code. allow_run_options
+ * enables --work-dir and --resume. */
+int wb_cli_parse_experiment(const char *cmd, const wb_cli *cli, int argc, char **argv, bool allow_run_options,
+                            wb_cli_experiment *out);
+
+#endif

@@ -1,0 +1,53 @@
+/* Activation ops: relu, leaky relu, silu, sigmoid, hardswish. One front-end
+ * serves all five; the tape node keeps the kind and slope. */
+#include "ops.h"
+
+#include "../backends/kernels_pointwise.h"
+#include "../runtime/context.h"
+
+typedef struct act_saved {
+    wb_act_kind kind;
+    float alpha;
+} act_saved;
+
+static wb_status act_backward(wb_context *c, wb_tape_node *node) {
+    const act_saved *sv = node->saved;
+    wb_tensor *x = node->in[0], *y = node->out[0];
+    if (!x->requires_grad) return WB_OK;
+    const float *dy = wb_grad_of(c, y);
+    float *dx = dy ? wb_grad_begin(c, x) : NULL;
+    if (!dx) return c->err;
+    c->s->backend->pointwise->act_backward(sv->kind, sv->alpha, x->data, y->data, dy, dx, x->numel);
+    wb_grad_end(c, x, dx);
+    return WB_OK;
+}
+
+static wb_tensor *activation(wb_ctx *ctx, const char *op, wb_act_kind kind, float alpha, wb_tensor *x) {
+    wb_context *c = wb_ctx_impl(ctx);
+    if (!wb_ctx_check_inputs(c, op, &x, 1)) return NULL;
+    wb_tensor *y = wb_ctx_tensor_uninit(c, x->ndim, x->shape);
+    if (!y) return NULL;
+    c->s->backend->pointwise->act_forward(kind, alpha, x->data, y->data, x->numel);
+    if (wb_tape_needed(c, &x, 1)) {
+        wb_tape_node *node = wb_tape_record(c, op, act_backward, &x, 1, &y, 1, sizeof(act_saved));
+        if (!node) return NULL;
+        *(act_saved *)node->saved = (act_saved){kind, alpha};
+    }
+    return y;
+}
+
+wb_tensor *wb_op_relu(wb_ctx *ctx, wb_tensor *x) { return activation(ctx, "relu", WB_ACT_RELU, 0.0f, x); }
+
+wb_tensor *wb_op_leaky_relu(wb_ctx *ctx, wb_tensor *x, float negative_slope) {
+    return activation(ctx, "leaky_relu", WB_ACT_LEAKY_RELU, negative_slope, x);
+}
+
+wb_tensor *wb_op_silu(wb_ctx *ctx, wb_tensor *x) { return activation(ctx, "silu", WB_ACT_SILU, 0.0f, x); }
+
+wb_tensor *wb_op_sigmoid(wb_ctx *ctx, wb_tensor *x) {
+    return activation(ctx, "sigmoid", WB_ACT_SIGMOID, 0.0f, x);
+}
+
+wb_tensor *wb_op_hardswish(wb_ctx *ctx, wb_tensor *x) {
+    return activation(ctx, "hardswish", WB_ACT_HARDSWISH, 0.0f, x);
+}

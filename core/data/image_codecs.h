@@ -1,0 +1,17 @@
+/* Decoders behind wb_image_load_memory; each fills img at stored size and
+ * orientation 1 and writes a message to err on failure. */
+#ifndef WB_DATA_IMAGE_CODECS_H
+#define WB_DATA_IMAGE_CODECS_H
+
+#include "image.h"
+#include "image_header.h"
+
+wb_status wb_decode_jpeg(const uint8_t *bytes, size_t n, const wb_image_header *h, int min_side_hint,
+                         wb_image *img, char *err, size_t err_size);
+wb_status wb_decode_png(const uint8_t *bytes, size_t n, wb_image *img, char *err, size_t err_size);
+
+/* Rewrites img (w x h RGB) so it displays upright for EXIF orientation 2..8,
+ * as PIL's ImageOps.exif_transpose. */
+wb_status wb_image_apply_orientation(wb_image *img, int orientation, char *err, size_t err_size);
+
+#endif

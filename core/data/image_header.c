@@ -1,0 +1,184 @@
+#include "image_header.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static unsigned be16(const uint8_t *p) { return (unsigned)p[0] << 8 | p[1]; }
+static uint32_t be32(const uint8_t *p) {
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static unsigned tiff16(const uint8_t *p, int little) { return little ? (unsigned)p[1] << 8 | p[0] : be16(p); }
+static uint32_t tiff32(const uint8_t *p, int little) {
+    return little ? (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0] : be32(p);
+}
+
+/* EXIF orientation from an APP1 payload ("Exif\0\0" + TIFF). Anything
+ * malformed means "no orientation" (1): a broken EXIF block must not make an
+ * otherwise good image unreadable, as with PIL. */
+static int exif_orientation(const uint8_t *p, size_t n) {
+    if (n < 14 || memcmp(p, "Exif\0\0", 6) != 0) return 1;
+    const uint8_t *tiff = p + 6;
+    size_t tn = n - 6;
+    int little;
+    if (tiff[0] == 'I' && tiff[1] == 'I') little = 1;
+    else if (tiff[0] == 'M' && tiff[1] == 'M') little = 0;
+    else return 1;
+    if (tiff16(tiff + 2, little) != 42) return 1;
+    uint32_t ifd = tiff32(tiff + 4, little);
+    if (ifd > tn || tn - ifd < 2) return 1;
+    unsigned count = tiff16(tiff + ifd, little);
+    for (unsigned i = 0; i < count; i++) {
+        size_t e = (size_t)ifd + 2 + (size_t)i * 12;
+        if (e + 12 > tn) return 1;
+        if (tiff16(tiff + e, little) != 0x0112) continue;
+        /* Type SHORT (3), count 1: the value sits in the first two bytes of the field. */
+        if (tiff16(tiff + e + 2, little) != 3 || tiff32(tiff + e + 4, little) != 1) return 1;
+        unsigned v = tiff16(tiff + e + 8, little);
+        return v >= 1 && v <= 8 ? (int)v : 1;
+    }
+    return 1;
+}
+
+static int is_sof(unsigned m) {
+    /* SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC). */
+    return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC;
+}
+
+static wb_header_result parse_jpeg(const uint8_t *b, size_t n, wb_image_header *h, const char **why) {
+    size_t pos = 2;
+    h->orientation = 1;
+    for (;;) {
+        while (pos < n && b[pos] == 0xFF && pos + 1 < n && b[pos + 1] == 0xFF) pos++; /* fill bytes */
+        if (pos + 4 > n) return WB_HDR_NEED_MORE;
+        if (b[pos] != 0xFF) {
+            *why = "JPEG marker expected before the frame header (corrupt header)";
+            return WB_HDR_BAD;
+        }
+        unsigned marker = b[pos + 1];
+        if (marker < 0xC0 && marker != 0x01) {
+            *why = "invalid JPEG marker before the frame header (corrupt header)";
+            return WB_HDR_BAD;
+        }
+        if (marker == 0xD9 || marker == 0xDA) {
+            *why = "JPEG has no frame header before its scan data (corrupt header)";
+            return WB_HDR_BAD;
+        }
+        if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) { /* standalone markers */
+            pos += 2;
+            continue;
+        }
+        size_t len = be16(b + pos + 2);
+        if (len < 2) {
+            *why = "JPEG segment with an invalid length (corrupt header)";
+            return WB_HDR_BAD;
+        }
+        if (pos + 2 + len > n) return WB_HDR_NEED_MORE;
+        const uint8_t *seg = b + pos + 4;
+        size_t seg_n = len - 2;
+        if (marker == 0xE1) {
+            int o = exif_orientation(seg, seg_n);
+            if (o != 1) h->orientation = o;
+        } else if (marker == 0xEE && seg_n >= 5 && memcmp(seg, "Adobe", 5) == 0) {
+            h->adobe_inverted = 1;
+        } else if (is_sof(marker)) {
+            if (seg_n < 6) {
+                *why = "JPEG frame header too short (corrupt header)";
+                return WB_HDR_BAD;
+            }
+            h->stored_height = (int)be16(seg + 1);
+            h->stored_width = (int)be16(seg + 3);
+            h->components = seg[5];
+            if (h->stored_width == 0 || h->stored_height == 0) {
+                *why = "JPEG frame header gives a zero width or height";
+                return WB_HDR_BAD;
+            }
+            /* EXIF and Adobe segments come before the frame header in
+             * practice (APPn precede SOF), so the parse can stop here. */
+            return WB_HDR_OK;
+        }
+        pos += 2 + len;
+    }
+}
+
+static wb_header_result parse_png(const uint8_t *b, size_t n, wb_image_header *h, const char **why) {
+    if (n < 8 + 8 + 13) return WB_HDR_NEED_MORE;
+    if (be32(b + 8) != 13 || memcmp(b + 12, "IHDR", 4) != 0) {
+        *why = "PNG does not start with an IHDR chunk (corrupt header)";
+        return WB_HDR_BAD;
+    }
+    uint32_t w = be32(b + 16), hh = be32(b + 20);
+    if (w == 0 || hh == 0 || w > 0x7fffffffu || hh > 0x7fffffffu) {
+        *why = "PNG header gives an invalid width or height";
+        return WB_HDR_BAD;
+    }
+    h->stored_width = (int)w;
+    h->stored_height = (int)hh;
+    h->orientation = 1; /* PNG eXIf chunks are rare and PIL ignores them in convert() */
+    return WB_HDR_OK;
+}
+
+wb_header_result wb_image_header_parse(const uint8_t *bytes, size_t n, wb_image_header *out,
+                                       const char **why) {
+    static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+    memset(out, 0, sizeof *out);
+    *why = NULL;
+    wb_header_result r;
+    if (n >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF) {
+        out->format = WB_IMG_JPEG;
+        r = parse_jpeg(bytes, n, out, why);
+    } else if (n >= 8 && memcmp(bytes, png_sig, 8) == 0) {
+        out->format = WB_IMG_PNG;
+        r = parse_png(bytes, n, out, why);
+    } else if (n < 8) {
+        return WB_HDR_NEED_MORE;
+    } else {
+        *why = "not a JPEG or PNG file (unknown signature)";
+        return WB_HDR_BAD;
+    }
+    if (r == WB_HDR_OK) {
+        int swap = out->orientation >= 5;
+        out->width = swap ? out->stored_height : out->stored_width;
+        out->height = swap ? out->stored_width : out->stored_height;
+    }
+    return r;
+}
+
+wb_header_result wb_image_header_read_file(const char *path, wb_image_header *out, const char **why) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        *why = errno == ENOENT ? "file not found" : "file cannot be opened";
+        return WB_HDR_BAD;
+    }
+    /* Headers are small; EXIF blocks can reach 64 KiB, and other APPn
+     * segments may stack up, so grow up to 4 MiB before giving up. */
+    size_t cap = 16384, n = 0;
+    uint8_t *buf = NULL;
+    wb_header_result r = WB_HDR_NEED_MORE;
+    while (r == WB_HDR_NEED_MORE && cap <= ((size_t)4 << 20)) {
+        uint8_t *grown = realloc(buf, cap);
+        if (!grown) {
+            *why = "out of memory reading the image header";
+            r = WB_HDR_BAD;
+            break;
+        }
+        buf = grown;
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        r = wb_image_header_parse(buf, n, out, why);
+        if (r == WB_HDR_NEED_MORE && n < cap) { /* end of file */
+            *why = n == 0 ? "file is empty (0 bytes)" : "file ends inside the image header (truncated)";
+            r = WB_HDR_BAD;
+        }
+        cap *= 2;
+    }
+    if (r == WB_HDR_NEED_MORE) {
+        *why = "no image size found in the first 4 MiB (corrupt header)";
+        r = WB_HDR_BAD;
+    }
+    free(buf);
+    fclose(f);
+    return r;
+}

@@ -1,0 +1,135 @@
+/* The core's schema as data. Names follow mmdetection where it has one. */
+#include "core_schema.h"
+
+#include <string.h>
+#include <workbench/module.h>
+
+#define BIG 1e9 /* "no practical upper bound" for counts of epochs / iterations */
+
+static const char *const backend_choices[] = { "cpu", "cuda", "auto", NULL };
+static const char *const optimizer_choices[] = { "sgd", "adamw", NULL };
+static const char *const policy_choices[] = { "step", "cosine", "constant", NULL };
+static const char *const warmup_choices[] = { "none", "linear", "constant", NULL };
+static const char *const metric_choices[] = { "bbox", "mAP", NULL };
+
+static const wb_param_schema root_params[] = {
+    WB_P_STRING("work_dir", "\"\"", "where logs, checkpoints and the effective config go; "
+                                    "empty: work_dirs/NAME, NAME being the experiment file name without .conf"),
+    WB_P_INT("seed", "0", 0, 2147483647, "seed of every random stream (init, data order, transforms)"),
+    WB_P_CHOICE("backend", "\"cpu\"", backend_choices, "compute backend; auto: cuda when available, else cpu"),
+    WB_P_INT("threads", "0", 0, 4096, "CPU threads; 0: all cores (WB_THREADS and --threads override it)"),
+    WB_P_STRING_LIST("plugin_dirs", "[]", "directories searched for plugins before the default places"),
+    WB_P_STRING("load_from", "\"\"", "weights (safetensors) to initialise the model from; empty: none"),
+    WB_P_STRING("resume_from", "\"\"", "checkpoint to resume training from (weights and trainer state)"),
+    WB_PARAM_END,
+};
+
+static const wb_param_schema model_params[] = {
+    WB_P_MODULE("backbone", WB_KIND_BACKBONE, NULL, "feature extractor: images -> multi-scale features"),
+    { sizeof(wb_param_schema), "neck", WB_PARAM_MODULE, "optional feature fusion (FPN, ...) between backbone and head",
+      0, NULL, 0, 0.0, 0.0, NULL, WB_KIND_NECK },
+    WB_P_MODULE("head", WB_KIND_HEAD, NULL, "detection head: features -> predictions, losses, detections"),
+    WB_PARAM_END,
+};
+
+static const wb_param_schema split_params[] = {
+    WB_P_MODULE("dataset", WB_KIND_DATASET, NULL, "where the images and boxes come from"),
+    { sizeof(wb_param_schema), "pipeline", WB_PARAM_TRANSFORM_LIST,
+      "transforms run on every sample, in order: ( { type = \"resize\"; ... }, ... )", 0, "()", 0, 0.0, 0.0,
+      NULL, 0 },
+    WB_PARAM_END,
+};
+
+static const wb_config_section data_sections[] = {
+    { "train", "training split", WB_SECTION_REQUIRED, split_params, NULL },
+    { "val", "split evaluated during training (every evaluation.interval)", WB_SECTION_OPTIONAL, split_params, NULL },
+    { "test", "split used by eval and infer", WB_SECTION_OPTIONAL, split_params, NULL },
+    { NULL, NULL, WB_SECTION_OPTIONAL, NULL, NULL },
+};
+
+static const wb_param_schema data_params[] = {
+    WB_P_INT("batch_size", "2", 1, 4096, "images per iteration"),
+    WB_P_INT("workers", "2", 0, 256, "loader threads; 0: load on the training thread"),
+    WB_P_INT("size_divisor", "32", 1, 1024, "batched images are padded to a multiple of this"),
+    WB_PARAM_END,
+};
+
+static const wb_param_schema optimizer_params[] = {
+    WB_P_CHOICE("type", "\"sgd\"", optimizer_choices, "update rule (torch.optim semantics)"),
+    WB_P_FLOAT("lr", "0.01", 0.0, 10.0, "base learning rate"),
+    WB_P_FLOAT("momentum", "0.9", 0.0, 1.0, "sgd momentum"),
+    WB_P_FLOAT("weight_decay", "0.0001", 0.0, 1.0, "L2 penalty (sgd) or decoupled decay (adamw)"),
+    WB_P_BOOL("nesterov", "false", "sgd: Nesterov momentum"),
+    WB_P_FLOAT_LIST("betas", "[0.9, 0.999]", 0.0, 1.0, "adamw: decay of the first and second moment"),
+    WB_P_FLOAT("eps", "1e-08", 0.0, 1.0, "adamw: term added to the denominator"),
+    WB_P_FLOAT("grad_clip", "0.0", 0.0, BIG, "largest global L2 norm of the gradients; 0: no clipping"),
+    WB_PARAM_END,
+};
+
+static const wb_param_schema schedule_params[] = {
+    WB_P_BOOL("by_epoch", "true", "count max_epochs and milestones in epochs (else in iterations)"),
+    WB_P_INT("max_epochs", "12", 0, BIG, "training length when by_epoch = true"),
+    WB_P_INT("max_iters", "0", 0, BIG, "training length when by_epoch = false"),
+    WB_P_CHOICE("policy", "\"step\"", policy_choices, "learning-rate policy after warmup"),
+    WB_P_INT_LIST("milestones", "[8, 11]", 0, BIG, "step policy: epochs (or iterations) where lr *= gamma"),
+    WB_P_FLOAT("gamma", "0.1", 0.0, 1.0, "step policy: factor applied at each milestone"),
+    WB_P_CHOICE("warmup", "\"linear\"", warmup_choices, "warmup shape at the start of training"),
+    WB_P_INT("warmup_iters", "500", 0, BIG, "warmup length in iterations"),
+    WB_P_FLOAT("warmup_ratio", "0.001", 0.0, 1.0, "lr at the first iteration, as a fraction of lr"),
+    WB_PARAM_END,
+};
+
+static const wb_param_schema checkpoint_params[] = {
+    WB_P_INT("interval", "1", 0, BIG, "save every N epochs (iterations when by_epoch = false); 0: only the last"),
+    WB_P_INT("keep", "3", 0, BIG, "how many recent checkpoints to keep; 0: all"),
+    WB_PARAM_END,
+};
+
+static const wb_param_schema log_params[] = {
+    WB_P_INT("interval", "50", 1, BIG, "iterations between log lines"),
+    WB_PARAM_END,
+};
+
+static const wb_param_schema evaluation_params[] = {
+    WB_P_INT("interval", "1", 0, BIG, "evaluate data.val every N epochs (iterations when by_epoch = false); 0: never"),
+    WB_P_CHOICE("metric", "\"bbox\"", metric_choices, "bbox: COCO mAP@[.5:.95]; mAP: VOC mAP@0.5"),
+    WB_PARAM_END,
+};
+
+static const wb_param_schema no_params[] = { WB_PARAM_END };
+
+static const wb_config_section root_sections[] = {
+    { "model", "the detector: backbone -> [neck] -> head", WB_SECTION_REQUIRED, model_params, NULL },
+    { "data", "datasets, transform pipelines and loading", WB_SECTION_REQUIRED, data_params, data_sections },
+    { "optimizer", "how parameters are updated", WB_SECTION_DEFAULTED, optimizer_params, NULL },
+    { "schedule", "training length and learning-rate schedule", WB_SECTION_DEFAULTED, schedule_params, NULL },
+    { "checkpoint", "checkpoints in work_dir", WB_SECTION_DEFAULTED, checkpoint_params, NULL },
+    { "log", "log lines (text and log.json)", WB_SECTION_DEFAULTED, log_params, NULL },
+    { "evaluation", "evaluation during training", WB_SECTION_DEFAULTED, evaluation_params, NULL },
+    { NULL, NULL, WB_SECTION_OPTIONAL, NULL, NULL },
+};
+
+static const wb_config_section root = { NULL, "experiment", WB_SECTION_REQUIRED, root_params, root_sections };
+
+const wb_config_section *wb_core_schema(void) { return &root; }
+
+const wb_param_schema *wb_section_param(const wb_config_section *s, const char *key) {
+    for (const wb_param_schema *p = s->params ? s->params : no_params; p->name; p++)
+        if (strcmp(p->name, key) == 0) return p;
+    return NULL;
+}
+
+const wb_config_section *wb_section_child(const wb_config_section *s, const char *key) {
+    for (const wb_config_section *c = s->sections; c && c->name; c++)
+        if (strcmp(c->name, key) == 0) return c;
+    return NULL;
+}
+
+int wb_section_keys(const wb_config_section *s, const char **names, int max) {
+    int n = 0;
+    for (const wb_param_schema *p = s->params ? s->params : no_params; p->name; p++)
+        if (n < max) names[n++] = p->name;
+    for (const wb_config_section *c = s->sections; c && c->name; c++)
+        if (n < max) names[n++] = c->name;
+    return n;
+}

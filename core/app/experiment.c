@@ -25,6 +25,10 @@ static int list_transforms(void *user, const char **names, int max) {
     return n;
 }
 
+wb_module_lookup wb_registry_module_lookup(wb_registry *reg) {
+    return (wb_module_lookup){find, list, find_transform, list_transforms, reg};
+}
+
 /* The experiment's plugin_dirs are relative to the experiment file. */
 static void add_experiment_dirs(wb_experiment *e, const char *exp_path) {
     config_setting_t *dirs = config_lookup(wb_config_tree(e->cfg), "plugin_dirs");
@@ -52,7 +56,7 @@ int wb_experiment_open(wb_experiment *e, const wb_experiment_args *a, FILE *out)
         fprintf(out, "error: out of memory\n");
         return 1;
     }
-    e->lookup = (wb_module_lookup){find, list, find_transform, list_transforms, e->reg};
+    e->lookup = wb_registry_module_lookup(e->reg);
     wb_config_load(e->cfg, a->path);
     for (int i = 0; i < a->n_overrides; i++) wb_config_override(e->cfg, a->overrides[i]);
     if (wb_config_error_count(e->cfg) > 0) {

@@ -24,6 +24,9 @@ typedef struct wb_experiment {
     wb_module_lookup lookup;
 } wb_experiment;
 
+/* What config validation needs to know of the registry and the transforms. */
+wb_module_lookup wb_registry_module_lookup(wb_registry *reg);
+
 /* 0 when the experiment is valid; otherwise every problem has been printed
  * to `out` and the return value is the number of problems. */
 int wb_experiment_open(wb_experiment *e, const wb_experiment_args *a, FILE *out);

@@ -8,6 +8,8 @@ const wb_command wb_commands[] = {
     {"run", "Train a model from an experiment file", wb_cmd_run, wb_help_run},
     {"validate", "Check an experiment (config, plugins, shapes) without loading data", wb_cmd_validate,
      wb_help_validate},
+    {"gradcheck", "Check a module's backward against finite differences and its declared shapes",
+     wb_cmd_gradcheck, wb_help_gradcheck},
     {"plugins", "List the plugin search path, every plugin file and every module", wb_cmd_plugins,
      wb_help_plugins},
     {"describe", "Show one module type's summary and parameters", wb_cmd_describe, wb_help_describe},

@@ -58,6 +58,10 @@ int wb_config_override(wb_config *cfg, const char *assignment);
  * every problem, not only the first. Returns the number of errors so far. */
 int wb_config_validate(wb_config *cfg, const wb_module_lookup *lookup);
 
+/* Validates only the module group at `path` (e.g. one module given on the
+ * command line) against the schema of its type, filling defaults. */
+int wb_config_validate_module(wb_config *cfg, const char *path, int kind, const wb_module_lookup *lookup);
+
 int wb_config_error_count(const wb_config *cfg);
 const char *wb_config_error(const wb_config *cfg, int i);
 void wb_config_print_errors(const wb_config *cfg, FILE *out);

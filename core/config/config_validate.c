@@ -274,3 +274,14 @@ int wb_config_validate(wb_config *cfg, const wb_module_lookup *lookup) {
     derive_work_dir(cfg);
     return cfg->n_errors;
 }
+
+int wb_config_validate_module(wb_config *cfg, const char *path, int kind, const wb_module_lookup *lookup) {
+    validator v = { cfg, lookup };
+    config_setting_t *g = config_lookup(&cfg->tree, path);
+    if (!g || config_setting_type(g) != CONFIG_TYPE_GROUP) {
+        wb_cfg_error_file(cfg, wb_cfg_main_file(cfg), 0, "'%s' is not a group", path);
+        return cfg->n_errors;
+    }
+    validate_typed_group(&v, g, kind, NULL);
+    return cfg->n_errors;
+}

@@ -27,10 +27,39 @@ static wb_status module_error(wb_module_slot *slot, const char *during, char *er
     return slot->ctx.err != WB_OK ? slot->ctx.err : WB_ERR_INTERNAL;
 }
 
+wb_status wb_slot_create(wb_module_slot *slot, wb_session *s, const wb_module_desc *desc, const char *path,
+                         const wb_params *params, const wb_feature_spec *in, int n_in, char *err, size_t n) {
+    memset(slot, 0, sizeof *slot);
+    slot->desc = desc;
+    wb_context_init(&slot->ctx, s, path, false);
+    memcpy(slot->in_specs, in, (size_t)n_in * sizeof *in);
+    slot->n_in = n_in;
+    const wb_module_vtable *vt = desc->module;
+    wb_status st = vt->create(&slot->ctx.pub, params, in, n_in, &slot->instance);
+    if (st != WB_OK || !slot->instance) {
+        if (slot->ctx.err == WB_OK) wb_ctx_fail(&slot->ctx, st ? st : WB_ERR_INTERNAL, "create returned no instance");
+        slot->instance = NULL;
+        return module_error(slot, "create", err, n);
+    }
+    slot->n_out = vt->output_specs(slot->instance, slot->out_specs, WB_MAX_FEATURES);
+    if (slot->n_out <= 0 || slot->n_out > WB_MAX_FEATURES) {
+        snprintf(err, n, "%s '%s' (type %s) declares %d outputs (expected 1..%d)", kind_name(desc->kind), path,
+                 desc->type_name, slot->n_out, WB_MAX_FEATURES);
+        return WB_ERR_INVALID;
+    }
+    if ((vt->init_params && vt->init_params(slot->instance, &slot->ctx.pub) != WB_OK) || slot->ctx.err != WB_OK)
+        return module_error(slot, "init_params", err, n);
+    return WB_OK;
+}
+
+void wb_slot_destroy(wb_module_slot *slot) {
+    if (slot->instance && slot->desc->module->destroy) slot->desc->module->destroy(slot->instance);
+    slot->instance = NULL;
+}
+
 static wb_status build_stage(wb_model *m, int kind_index, const wb_params *section,
                              const wb_feature_spec *in, int n_in, char *err, size_t n) {
     wb_session *s = m->s;
-    wb_module_slot *slot = &m->stage[m->n_stages];
     const char *stage = g_stage_names[kind_index];
     const char *type = wb_params_string(section, "type");
     const wb_module_desc *desc = s->find_module ? s->find_module(s->find_user, g_stage_kinds[kind_index], type) : NULL;
@@ -39,28 +68,10 @@ static wb_status build_stage(wb_model *m, int kind_index, const wb_params *secti
                  stage, stage, type ? type : "(none)");
         return WB_ERR_INVALID;
     }
-    memset(slot, 0, sizeof *slot);
-    slot->desc = desc;
-    wb_context_init(&slot->ctx, s, stage, false);
-    memcpy(slot->in_specs, in, (size_t)n_in * sizeof *in);
-    slot->n_in = n_in;
-    const wb_module_vtable *vt = desc->module;
-    wb_status st = vt->create(&slot->ctx.pub, section, in, n_in, &slot->instance);
-    if (st != WB_OK || !slot->instance) {
-        if (slot->ctx.err == WB_OK) wb_ctx_fail(&slot->ctx, st ? st : WB_ERR_INTERNAL, "create returned no instance");
-        return module_error(slot, "create", err, n);
-    }
-    m->n_stages++; /* from here on destroy() owns the instance */
-    slot->n_out = vt->output_specs(slot->instance, slot->out_specs, WB_MAX_FEATURES);
-    if (slot->n_out <= 0 || slot->n_out > WB_MAX_FEATURES) {
-        snprintf(err, n, "%s '%s' (type %s) declares %d outputs (expected 1..%d)", stage, stage,
-                 desc->type_name, slot->n_out, WB_MAX_FEATURES);
-        return WB_ERR_INVALID;
-    }
-    if (vt->init_params && vt->init_params(slot->instance, &slot->ctx.pub) != WB_OK)
-        return module_error(slot, "init_params", err, n);
-    if (slot->ctx.err != WB_OK) return module_error(slot, "init_params", err, n);
-    return WB_OK;
+    wb_module_slot *slot = &m->stage[m->n_stages];
+    wb_status st = wb_slot_create(slot, s, desc, stage, section, in, n_in, err, n);
+    if (slot->instance) m->n_stages++; /* from here on wb_model_destroy owns it */
+    return st;
 }
 
 wb_status wb_model_build(wb_session *s, const wb_params *model, wb_model **out, char *err, size_t n) {
@@ -97,8 +108,7 @@ wb_status wb_model_build(wb_session *s, const wb_params *model, wb_model **out, 
 
 void wb_model_destroy(wb_model *m) {
     if (!m) return;
-    for (int i = 0; i < m->n_stages; i++)
-        if (m->stage[i].desc->module->destroy) m->stage[i].desc->module->destroy(m->stage[i].instance);
+    for (int i = 0; i < m->n_stages; i++) wb_slot_destroy(&m->stage[i]);
     free(m);
 }
 
@@ -106,7 +116,7 @@ wb_module_slot *wb_model_head(wb_model *m) { return &m->stage[m->n_stages - 1]; 
 
 /* A forward must return what the module declared: count, channels, and a
  * spatial size that matches its stride. */
-static wb_status check_outputs(wb_module_slot *slot, const wb_tensor *image, char *err, size_t n) {
+static wb_status check_outputs(wb_module_slot *slot, int64_t image_h, int64_t image_w, char *err, size_t n) {
     for (int i = 0; i < slot->n_out; i++) {
         const wb_tensor *t = slot->out[i];
         const wb_feature_spec *sp = &slot->out_specs[i];
@@ -114,7 +124,7 @@ static wb_status check_outputs(wb_module_slot *slot, const wb_tensor *image, cha
         if (t) wb_shape_str(t, shape, sizeof shape);
         bool ok = t && t->ndim >= 2 && t->shape[1] == sp->channels;
         if (ok && sp->stride > 0 && t->ndim == 4) {
-            double eh = (double)image->shape[2] / sp->stride, ew = (double)image->shape[3] / sp->stride;
+            double eh = (double)image_h / sp->stride, ew = (double)image_w / sp->stride;
             ok = (t->shape[2] == (int64_t)floor(eh) || t->shape[2] == (int64_t)ceil(eh)) &&
                  (t->shape[3] == (int64_t)floor(ew) || t->shape[3] == (int64_t)ceil(ew));
         }
@@ -123,11 +133,26 @@ static wb_status check_outputs(wb_module_slot *slot, const wb_tensor *image, cha
                      "but forward returned %s for an input of %lldx%lld; the plugin's output_specs and "
                      "forward disagree", kind_name(slot->desc->kind), slot->ctx.path,
                      slot->desc->type_name, i, sp->name, sp->channels, sp->stride, shape,
-                     (long long)image->shape[2], (long long)image->shape[3]);
+                     (long long)image_h, (long long)image_w);
             return WB_ERR_INVALID;
         }
     }
     return WB_OK;
+}
+
+wb_status wb_slot_forward(wb_module_slot *slot, wb_tensor *const *in, int n_in, int64_t image_h, int64_t image_w,
+                          bool train, char *err, size_t n) {
+    wb_tape_clear(&slot->ctx);
+    wb_ctx_clear_error(&slot->ctx);
+    slot->ctx.grad_enabled = train;
+    memcpy(slot->in, in, (size_t)n_in * sizeof *in);
+    memset(slot->out, 0, sizeof slot->out);
+    wb_status st = slot->desc->module->forward(slot->instance, &slot->ctx.pub, slot->in, n_in, slot->out, slot->n_out);
+    if (st != WB_OK || slot->ctx.err != WB_OK) {
+        if (slot->ctx.err == WB_OK) wb_ctx_fail(&slot->ctx, st, "forward returned status %d", (int)st);
+        return module_error(slot, "forward", err, n);
+    }
+    return check_outputs(slot, image_h, image_w, err, n);
 }
 
 wb_status wb_model_forward(wb_model *m, wb_tensor *images, bool train, char *err, size_t n) {
@@ -135,18 +160,7 @@ wb_status wb_model_forward(wb_model *m, wb_tensor *images, bool train, char *err
     int n_in = 1;
     for (int i = 0; i < m->n_stages; i++) {
         wb_module_slot *slot = &m->stage[i];
-        wb_tape_clear(&slot->ctx);
-        wb_ctx_clear_error(&slot->ctx);
-        slot->ctx.grad_enabled = train;
-        memcpy(slot->in, in, (size_t)n_in * sizeof *in);
-        memset(slot->out, 0, sizeof slot->out);
-        wb_status st = slot->desc->module->forward(slot->instance, &slot->ctx.pub, slot->in, n_in,
-                                                   slot->out, slot->n_out);
-        if (st != WB_OK || slot->ctx.err != WB_OK) {
-            if (slot->ctx.err == WB_OK) wb_ctx_fail(&slot->ctx, st, "forward returned status %d", (int)st);
-            return module_error(slot, "forward", err, n);
-        }
-        st = check_outputs(slot, images, err, n);
+        wb_status st = wb_slot_forward(slot, in, n_in, images->shape[2], images->shape[3], train, err, n);
         if (st != WB_OK) return st;
         in = slot->out;
         n_in = slot->n_out;
@@ -211,6 +225,13 @@ static wb_status custom_backward(wb_module_slot *slot) {
     return WB_OK;
 }
 
+wb_status wb_slot_backward(wb_module_slot *slot, char *err, size_t n) {
+    wb_status st = (slot->desc->caps & WB_CAP_CUSTOM_BACKWARD) && slot->desc->module->backward
+                       ? custom_backward(slot)
+                       : wb_tape_backward(&slot->ctx);
+    return st == WB_OK ? WB_OK : module_error(slot, "backward", err, n);
+}
+
 wb_status wb_model_backward(wb_model *m, wb_loss_term *terms, int n_terms, char *err, size_t n) {
     wb_module_slot *head = wb_model_head(m);
     /* d(total)/d(term) = 1 for every term. */
@@ -224,11 +245,8 @@ wb_status wb_model_backward(wb_model *m, wb_loss_term *terms, int n_terms, char 
         wb_grad_end(&head->ctx, v, g);
     }
     for (int i = m->n_stages - 1; i >= 0; i--) {
-        wb_module_slot *slot = &m->stage[i];
-        wb_status st = (slot->desc->caps & WB_CAP_CUSTOM_BACKWARD) && slot->desc->module->backward
-                           ? custom_backward(slot)
-                           : wb_tape_backward(&slot->ctx);
-        if (st != WB_OK) return module_error(slot, "backward", err, n);
+        wb_status st = wb_slot_backward(&m->stage[i], err, n);
+        if (st != WB_OK) return st;
     }
     return WB_OK;
 }

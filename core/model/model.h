@@ -20,6 +20,17 @@ typedef struct wb_module_slot {
     wb_tensor *out[WB_MAX_FEATURES];  /* outputs of the last forward */
 } wb_module_slot;
 
+/* One module instance on its own (the model's stages, the conformance kit). */
+wb_status wb_slot_create(wb_module_slot *slot, wb_session *s, const wb_module_desc *desc, const char *path,
+                         const wb_params *params, const wb_feature_spec *in, int n_in, char *err, size_t err_size);
+/* Runs forward and checks the outputs against the declared specs for an
+ * input image of image_h x image_w. */
+wb_status wb_slot_forward(wb_module_slot *slot, wb_tensor *const *in, int n_in, int64_t image_h, int64_t image_w,
+                          bool train, char *err, size_t err_size);
+/* Input gradients from the output gradients (tape replay or custom backward). */
+wb_status wb_slot_backward(wb_module_slot *slot, char *err, size_t err_size);
+void wb_slot_destroy(wb_module_slot *slot);
+
 typedef struct wb_model {
     wb_session *s;
     wb_module_slot stage[3];  /* backbone, neck (optional), head */

@@ -32,6 +32,8 @@ typedef struct wb_gt_image {
     int ori_h, ori_w;       /* size of the original image */
     float scale_x, scale_y; /* input pixels per original pixel */
     int64_t image_id;
+    /* input pixel = original pixel * scale + offset (letterbox borders) */
+    float offset_x, offset_y;
 } wb_gt_image;
 
 typedef struct wb_batch_truth {

@@ -1,0 +1,59 @@
+/* The threaded data loader: worker threads fetch samples from a dataset
+ * plugin, decode, run the transform pipeline and collate whole batches into a
+ * bounded ring; the trainer takes them in order with wb_loader_next.
+ *
+ * Batches stream across epochs (each says its epoch and position). Results
+ * depend only on (seed, epoch, index), never on the number of workers. A bad
+ * sample (get() or decode or transform failure) is skipped with a warning and
+ * recorded, or with WB_BAD_SAMPLE_FAIL ends the run with its message. A batch
+ * whose samples were all bad is skipped. */
+#ifndef WB_CORE_DATA_LOADER_H
+#define WB_CORE_DATA_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <workbench/dataset.h>
+#include "collate.h"
+#include "transforms.h"
+
+typedef enum wb_bad_sample_policy { WB_BAD_SAMPLE_SKIP = 0, WB_BAD_SAMPLE_FAIL } wb_bad_sample_policy;
+
+typedef struct wb_loader_opts {
+    int batch_size;
+    int workers;            /* threads; <= 0 means 1 */
+    int prefetch;           /* batches in the ring; <= 0 means 2 per worker */
+    bool shuffle, drop_last;
+    bool group_by_aspect;   /* batches hold only landscape or only portrait images */
+    int size_divisor;       /* batch padding; 0 = none */
+    int decode_min_side;    /* JPEG DCT scaling hint, 0 = full size */
+    uint64_t seed;
+    int64_t start_epoch;    /* for resuming */
+    int64_t max_epochs;     /* 0 = endless; else next() reports the end after these */
+    wb_bad_sample_policy on_bad_sample;
+    const wb_pipeline *pipeline; /* borrowed; NULL = no transforms */
+} wb_loader_opts;
+
+typedef struct wb_bad_sample {
+    int64_t index;
+    char message[512];
+} wb_bad_sample;
+
+typedef struct wb_loader wb_loader;
+
+/* Starts the workers. The dataset must outlive the loader. NULL + err on error. */
+wb_loader *wb_loader_create(const wb_loader_opts *o, const wb_dataset_vtable *vt, void *dataset,
+                            char *err, size_t err_size);
+/* The next batch in order; *b = NULL (WB_OK) after max_epochs. Hold at most
+ * prefetch - 1 batches at once. On error the message is wb_loader_error(). */
+wb_status wb_loader_next(wb_loader *l, wb_batch **b);
+void wb_loader_release(wb_loader *l, wb_batch *b);
+const char *wb_loader_error(const wb_loader *l);
+int64_t wb_loader_batches_per_epoch(const wb_loader *l);
+/* Bad samples seen so far (each index once). Thread-safe copies. */
+int wb_loader_bad_sample_count(wb_loader *l);
+bool wb_loader_bad_sample_at(wb_loader *l, int i, wb_bad_sample *out);
+/* Stops and joins the workers; every batch becomes invalid. */
+void wb_loader_destroy(wb_loader *l);
+
+#endif

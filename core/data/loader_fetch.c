@@ -1,0 +1,98 @@
+#include "loader_fetch.h"
+
+#include <stdio.h>
+#include <string.h>
+#include "image.h"
+
+static const char *describe(const wb_sample *smp) {
+    return smp->image_path ? smp->image_path : (smp->encoded ? "encoded bytes" : "pixels");
+}
+
+static wb_status decode(const wb_fetch_source *src, const wb_sample *smp, wb_image *img, char *err,
+                        size_t n) {
+    if (smp->pixels) {
+        if (smp->width <= 0 || smp->height <= 0) {
+            snprintf(err, n, "sample gives pixels but its size is %dx%d", smp->width, smp->height);
+            return WB_ERR_INVALID;
+        }
+        *img = (wb_image){smp->width, smp->height, smp->width, smp->height, (uint8_t *)smp->pixels};
+        return WB_OK;
+    }
+    if (smp->encoded)
+        return wb_image_load_memory(smp->encoded, smp->encoded_size, src->decode_min_side, img, err, n);
+    if (smp->image_path) return wb_image_load_file(smp->image_path, src->decode_min_side, img, err, n);
+    snprintf(err, n, "sample has no image (no path, bytes or pixels)");
+    return WB_ERR_INVALID;
+}
+
+/* get(), decode and widen item `index` into out; boxes still untransformed. */
+static wb_status fetch_decoded(const wb_fetch_source *src, wb_context *ctx, int64_t index,
+                               wb_data_sample *out, char *err, size_t err_size) {
+    wb_sample smp = {.struct_size = sizeof smp};
+    wb_ctx_clear_error(ctx);
+    wb_status st = src->vt->get(src->dataset, &ctx->pub, index, &smp);
+    if (st != WB_OK) {
+        snprintf(err, err_size, "dataset get() failed: %.300s", ctx->msg[0] ? ctx->msg : "no message");
+        return st;
+    }
+    wb_image img = {0};
+    char why[400] = "";
+    st = decode(src, &smp, &img, why, sizeof why);
+    if (st == WB_OK) {
+        if (!wb_data_sample_load(out, img.rgb, img.height, img.width, img.orig_height, img.orig_width,
+                                 smp.boxes, smp.labels, smp.ignore, smp.num_boxes)) {
+            snprintf(why, sizeof why, "out of memory for a %dx%d image", img.width, img.height);
+            st = WB_ERR_NOMEM;
+        }
+        if (img.rgb != smp.pixels) wb_image_free(&img);
+    }
+    out->index = index;
+    out->image_id = smp.image_id;
+    if (st != WB_OK) snprintf(err, err_size, "%s: %s", describe(&smp), why);
+    if (src->vt->release_sample) src->vt->release_sample(src->dataset, &smp);
+    return st;
+}
+
+typedef struct extra_loader {
+    const wb_fetch_source *src;
+    wb_context *ctx;
+    wb_data_sample *slots;
+} extra_loader;
+
+static wb_status load_extra(void *user, int slot, int64_t index, int step, uint64_t rng,
+                            wb_data_sample **out, char *err, size_t err_size) {
+    extra_loader *e = user;
+    wb_data_sample *d = &e->slots[slot];
+    char why[400] = "";
+    wb_status st = fetch_decoded(e->src, e->ctx, index, d, why, sizeof why);
+    if (st == WB_OK) st = wb_pipeline_apply(e->src->pipeline, 0, step, d, &rng, NULL, why, sizeof why);
+    if (st != WB_OK) snprintf(err, err_size, "other sample %lld: %s", (long long)index, why);
+    *out = d;
+    return st;
+}
+
+wb_status wb_fetch_sample(const wb_fetch_source *src, wb_context *ctx, wb_data_sample *extra, int64_t epoch,
+                          int64_t index, wb_data_sample *out, char *err, size_t err_size) {
+    wb_status st = fetch_decoded(src, ctx, index, out, err, err_size);
+    if (st != WB_OK) return st;
+    extra_loader e = {src, ctx, extra};
+    wb_sample_source more = {&e, src->n_items, load_extra};
+    uint64_t rng = wb_transform_rng(src->seed, epoch, index);
+    char why[400] = "";
+    st = wb_pipeline_apply(src->pipeline, 0, -1, out, &rng, &more, why, sizeof why);
+    if (st != WB_OK) snprintf(err, err_size, "sample %lld: %s", (long long)index, why);
+    return st;
+}
+
+void wb_fetch_size(const wb_fetch_source *src, wb_context *ctx, int64_t index, int *w, int *h) {
+    wb_sample smp = {.struct_size = sizeof smp};
+    *w = *h = 0;
+    wb_ctx_clear_error(ctx);
+    if (src->vt->get(src->dataset, &ctx->pub, index, &smp) != WB_OK) return;
+    *w = smp.width, *h = smp.height;
+    if ((*w <= 0 || *h <= 0) && smp.image_path) {
+        char err[256];
+        if (wb_image_probe_file(smp.image_path, w, h, err, sizeof err) != WB_OK) *w = *h = 0;
+    }
+    if (src->vt->release_sample) src->vt->release_sample(src->dataset, &smp);
+}

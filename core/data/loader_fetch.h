@@ -1,0 +1,32 @@
+/* Internal to the loader: one dataset item -> one transformed sample. */
+#ifndef WB_CORE_DATA_LOADER_FETCH_H
+#define WB_CORE_DATA_LOADER_FETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <workbench/dataset.h>
+#include "../runtime/context.h"
+#include "sample.h"
+#include "transforms.h"
+
+typedef struct wb_fetch_source {
+    const wb_dataset_vtable *vt;
+    void *dataset;
+    const wb_pipeline *pipeline;
+    uint64_t seed;
+    int decode_min_side;
+    int64_t n_items;
+} wb_fetch_source;
+
+/* Gets item `index`, decodes it and runs the pipeline with the item's own RNG
+ * stream for `epoch`. ctx is the calling worker's context (get() reports
+ * through it); extra (WB_MAX_EXTRA_SAMPLES) holds the other samples a mosaic
+ * step pulls in. On failure err says what went wrong with this item. */
+wb_status wb_fetch_sample(const wb_fetch_source *src, wb_context *ctx, wb_data_sample *extra, int64_t epoch,
+                          int64_t index, wb_data_sample *out, char *err, size_t err_size);
+
+/* The item's width and height without decoding pixels when possible (for
+ * aspect grouping); 0 x 0 when unknown. */
+void wb_fetch_size(const wb_fetch_source *src, wb_context *ctx, int64_t index, int *w, int *h);
+
+#endif

@@ -1,0 +1,93 @@
+#include "sample.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static bool grow_floats(float **buf, size_t *cap, size_t need) {
+    if (need <= *cap) return true;
+    float *p = realloc(*buf, need * sizeof *p);
+    if (!p) return false;
+    *buf = p;
+    *cap = need;
+    return true;
+}
+
+bool wb_data_sample_reserve_boxes(wb_data_sample *s, int n) {
+    if (n <= s->box_cap) return true;
+    float *b = realloc(s->boxes, (size_t)n * 4 * sizeof *b);
+    if (b) s->boxes = b;
+    int *l = realloc(s->labels, (size_t)n * sizeof *l);
+    if (l) s->labels = l;
+    uint8_t *g = realloc(s->ignore, (size_t)n);
+    if (g) s->ignore = g;
+    if (!b || !l || !g) return false;
+    s->box_cap = n;
+    return true;
+}
+
+bool wb_data_sample_load(wb_data_sample *s, const uint8_t *rgb, int h, int w, int ori_h, int ori_w,
+                         const float *boxes, const int *labels, const uint8_t *ignore, int num_boxes) {
+    size_t n = (size_t)h * (size_t)w * 3;
+    if (!grow_floats(&s->img, &s->img_cap, n) || !wb_data_sample_reserve_boxes(s, num_boxes)) return false;
+    for (size_t i = 0; i < n; i++) s->img[i] = (float)rgb[i];
+    s->h = s->valid_h = h;
+    s->w = s->valid_w = w;
+    s->ori_h = ori_h, s->ori_w = ori_w;
+    s->scale_x = (float)w / (float)ori_w, s->scale_y = (float)h / (float)ori_h;
+    s->offset_x = s->offset_y = 0.0f;
+    s->flip_h = s->flip_v = false;
+    s->num_boxes = num_boxes;
+    if (num_boxes > 0) {
+        for (int i = 0; i < 4 * num_boxes; i++)
+            s->boxes[i] = boxes[i] * (i % 2 == 0 ? s->scale_x : s->scale_y);
+        memcpy(s->labels, labels, (size_t)num_boxes * sizeof *labels);
+        if (ignore)
+            memcpy(s->ignore, ignore, (size_t)num_boxes);
+        else
+            memset(s->ignore, 0, (size_t)num_boxes);
+    }
+    return true;
+}
+
+float *wb_data_sample_target(wb_data_sample *s, int h, int w) {
+    if (!grow_floats(&s->spare, &s->spare_cap, (size_t)h * (size_t)w * 3)) return NULL;
+    return s->spare;
+}
+
+void wb_data_sample_swap(wb_data_sample *s, int h, int w) {
+    float *p = s->img;
+    size_t cap = s->img_cap;
+    s->img = s->spare;
+    s->img_cap = s->spare_cap;
+    s->spare = p;
+    s->spare_cap = cap;
+    s->h = h;
+    s->w = w;
+}
+
+static float clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+void wb_data_sample_clip_boxes(wb_data_sample *s) {
+    int kept = 0;
+    for (int i = 0; i < s->num_boxes; i++) {
+        float *b = s->boxes + 4 * i;
+        float x1 = clampf(b[0], 0.0f, (float)s->w), y1 = clampf(b[1], 0.0f, (float)s->h);
+        float x2 = clampf(b[2], 0.0f, (float)s->w), y2 = clampf(b[3], 0.0f, (float)s->h);
+        if (!(x2 - x1 > 0.0f) || !(y2 - y1 > 0.0f)) continue; /* also drops NaN */
+        float *o = s->boxes + 4 * kept;
+        o[0] = x1, o[1] = y1, o[2] = x2, o[3] = y2;
+        s->labels[kept] = s->labels[i];
+        s->ignore[kept] = s->ignore[i];
+        kept++;
+    }
+    s->num_boxes = kept;
+}
+
+void wb_data_sample_free(wb_data_sample *s) {
+    free(s->img);
+    free(s->spare);
+    free(s->boxes);
+    free(s->labels);
+    free(s->ignore);
+    memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,50 @@
+/* The core's working copy of one training sample while the transform
+ * pipeline runs: a float HWC RGB image plus its boxes, and everything needed
+ * to map boxes back to the original image. Owned by one loader worker and
+ * reused from sample to sample, so buffers grow once and stay. */
+#ifndef WB_CORE_DATA_SAMPLE_H
+#define WB_CORE_DATA_SAMPLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct wb_data_sample {
+    float *img;              /* h * w * 3, HWC, RGB, 0..255 until normalized */
+    int h, w;                /* size of img (after any padding) */
+    int valid_h, valid_w;    /* content size, without right/bottom padding */
+    int ori_h, ori_w;        /* size of the decoded original image */
+    /* input pixel = original pixel * scale + offset (offset from letterbox) */
+    float scale_x, scale_y;
+    float offset_x, offset_y;
+    bool flip_h, flip_v;     /* applied after scale/offset, over the full w / h */
+    int num_boxes;
+    float *boxes;            /* num_boxes * 4, x1,y1,x2,y2 in input pixels */
+    int *labels;
+    uint8_t *ignore;         /* crowd / difficult regions, transformed like boxes */
+    int64_t index;           /* position in the dataset */
+    int64_t image_id;
+
+    /* private: spare image buffer for out-of-place transforms, capacities */
+    float *spare;
+    size_t img_cap, spare_cap; /* in floats */
+    int box_cap;
+} wb_data_sample;
+
+/* Starts a sample from h x w 8-bit RGB pixels (copied and widened to float)
+ * decoded from an ori_h x ori_w original (smaller when the decoder scaled in
+ * the DCT domain), and boxes in original pixels (copied and scaled to the
+ * pixels). ignore may be NULL. false when out of memory. */
+bool wb_data_sample_load(wb_data_sample *s, const uint8_t *rgb, int h, int w, int ori_h, int ori_w,
+                         const float *boxes, const int *labels, const uint8_t *ignore, int num_boxes);
+/* An h x w x 3 buffer for the next image (the spare one); after writing it,
+ * wb_data_sample_swap makes it the sample's image. NULL when out of memory. */
+float *wb_data_sample_target(wb_data_sample *s, int h, int w);
+void wb_data_sample_swap(wb_data_sample *s, int h, int w);
+/* Room for n boxes, keeping the current ones. false when out of memory. */
+bool wb_data_sample_reserve_boxes(wb_data_sample *s, int n);
+/* Clips boxes to the image and drops those left without area (or NaN). */
+void wb_data_sample_clip_boxes(wb_data_sample *s);
+void wb_data_sample_free(wb_data_sample *s);
+
+#endif

@@ -1,0 +1,82 @@
+#include "sampler.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "../runtime/context.h"
+#include "transforms.h"
+
+/* Samples of a transform use index >= 0; the sampler's own stream uses -1. */
+#define SAMPLER_STREAM (-1)
+
+static int64_t group_size(const wb_sampler_opts *o, int g) {
+    if (!o->groups) return g == 0 ? o->n_items : 0;
+    int64_t n = 0;
+    for (int64_t i = 0; i < o->n_items; i++) n += o->groups[i] == g;
+    return n;
+}
+
+static int64_t batches_of(const wb_sampler_opts *o, int64_t n) {
+    return o->drop_last ? n / o->batch_size : (n + o->batch_size - 1) / o->batch_size;
+}
+
+int64_t wb_sampler_batches(const wb_sampler_opts *o) {
+    return batches_of(o, group_size(o, 0)) + batches_of(o, group_size(o, 1));
+}
+
+static void shuffle(int64_t *a, int64_t n, uint64_t *rng) {
+    for (int64_t i = n - 1; i > 0; i--) {
+        int64_t j = (int64_t)(wb_rng_next(rng) % (uint64_t)(i + 1));
+        int64_t t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+    }
+}
+
+wb_status wb_sampler_plan(const wb_sampler_opts *o, int64_t epoch, wb_epoch_plan *out) {
+    memset(out, 0, sizeof *out);
+    int64_t nb = wb_sampler_batches(o);
+    int64_t *order = malloc((size_t)(o->n_items > 0 ? o->n_items : 1) * sizeof *order);
+    int64_t *batch_start = malloc((size_t)(nb + 1) * sizeof *batch_start); /* in the group layout */
+    int64_t *batch_len = malloc((size_t)(nb + 1) * sizeof *batch_len);
+    int64_t *perm = malloc((size_t)(nb + 1) * sizeof *perm);
+    int64_t *final = malloc((size_t)(o->n_items > 0 ? o->n_items : 1) * sizeof *final);
+    int64_t *starts = malloc((size_t)(nb + 1) * sizeof *starts);
+    if (!order || !batch_start || !batch_len || !perm || !final || !starts) {
+        free(order), free(batch_start), free(batch_len), free(perm), free(final), free(starts);
+        return WB_ERR_NOMEM;
+    }
+    uint64_t rng = wb_transform_rng(o->seed, epoch, SAMPLER_STREAM);
+    /* Lay the items out group by group, each group shuffled and cut into batches. */
+    int64_t at = 0, b = 0;
+    for (int g = 0; g < 2; g++) {
+        int64_t first = at;
+        for (int64_t i = 0; i < o->n_items; i++)
+            if ((o->groups ? o->groups[i] : 0) == g) order[at++] = i;
+        int64_t n = at - first;
+        if (o->shuffle) shuffle(order + first, n, &rng);
+        for (int64_t k = 0; k < batches_of(o, n); k++, b++) {
+            batch_start[b] = first + k * o->batch_size;
+            int64_t rest = n - k * o->batch_size;
+            batch_len[b] = rest < o->batch_size ? rest : o->batch_size;
+        }
+    }
+    /* Then the batches themselves go in random order, so groups interleave. */
+    for (int64_t k = 0; k < nb; k++) perm[k] = k;
+    if (o->shuffle) shuffle(perm, nb, &rng);
+    int64_t pos = 0;
+    for (int64_t k = 0; k < nb; k++) {
+        starts[k] = pos;
+        memcpy(final + pos, order + batch_start[perm[k]], (size_t)batch_len[perm[k]] * sizeof *final);
+        pos += batch_len[perm[k]];
+    }
+    starts[nb] = pos;
+    free(order), free(batch_start), free(batch_len), free(perm);
+    *out = (wb_epoch_plan){epoch, final, starts, nb};
+    return WB_OK;
+}
+
+void wb_epoch_plan_free(wb_epoch_plan *p) {
+    free(p->order);
+    free(p->starts);
+    memset(p, 0, sizeof *p);
+}

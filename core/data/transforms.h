@@ -1,0 +1,54 @@
+/* The transform pipeline: an mmdetection-style list of steps from the
+ * experiment (`pipeline = ( { type = "resize"; ... }, ... );`) run on one
+ * wb_data_sample at a time. Every random choice comes from the sample's own
+ * RNG (wb_transform_rng), so results never depend on thread count or order. */
+#ifndef WB_CORE_DATA_TRANSFORMS_H
+#define WB_CORE_DATA_TRANSFORMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <workbench/params.h>
+#include "sample.h"
+
+typedef struct wb_pipeline wb_pipeline;
+
+/* The known transform types, NULL-terminated, and each one's schema (NULL
+ * for an unknown type). The config validator checks pipeline entries with these. */
+const char *const *wb_transform_types(void);
+const wb_param_schema *wb_transform_schema(const char *type);
+
+/* Builds a pipeline from a list of groups, each with a `type` key. Keys a
+ * group leaves out take the schema default. NULL + message in err on error. */
+wb_pipeline *wb_pipeline_create(const wb_params *const *steps, int n_steps, char *err, size_t err_size);
+/* Appends one step (type + its parameters, NULL = all defaults). */
+wb_status wb_pipeline_add(wb_pipeline *p, const char *type, const wb_params *params, char *err,
+                          size_t err_size);
+wb_pipeline *wb_pipeline_empty(void);
+int wb_pipeline_length(const wb_pipeline *p);
+/* Where steps that combine samples (mosaic) get the others: `load` fills the
+ * caller-owned scratch sample number `slot` (0 .. WB_MAX_EXTRA_SAMPLES-1)
+ * with item `index`, decoded and run through steps [0, step) with the RNG
+ * state `rng`, and points *out at it. */
+#define WB_MAX_EXTRA_SAMPLES 3
+typedef struct wb_sample_source {
+    void *user;
+    int64_t n_items;
+    wb_status (*load)(void *user, int slot, int64_t index, int step, uint64_t rng, wb_data_sample **out,
+                      char *err, size_t err_size);
+} wb_sample_source;
+
+/* Runs steps [first, last) (last < 0: to the end); clips boxes and drops
+ * degenerate ones after them. `more` may be NULL when no step combines
+ * samples. */
+wb_status wb_pipeline_apply(const wb_pipeline *p, int first, int last, wb_data_sample *s, uint64_t *rng,
+                            const wb_sample_source *more, char *err, size_t err_size);
+void wb_pipeline_destroy(wb_pipeline *p);
+
+/* The RNG state of one sample: a function of (seed, epoch, dataset index) only. */
+uint64_t wb_transform_rng(uint64_t seed, int64_t epoch, int64_t index);
+
+/* Maps boxes given in the sample's input pixels back to original-image pixels
+ * (undoes flips, letterbox offset and scaling). */
+void wb_sample_boxes_to_original(const wb_data_sample *s, float *boxes, int n);
+
+#endif

@@ -1,0 +1,218 @@
+/* Colour transforms: normalize, mmdet's photometric distortion and YOLO's
+ * HSV gains. They touch pixels only; boxes and the mapping record stay. */
+#include <math.h>
+#include <stdio.h>
+#include "transforms_types.h"
+
+static float clamp255(float v) { return v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v); }
+
+/* HSV as OpenCV has it for float images: h in degrees [0, 360), s in [0, 1],
+ * v = max(r, g, b) in the image's own range. */
+static void rgb_to_hsv(const float *rgb, float *h, float *s, float *v) {
+    float r = rgb[0], g = rgb[1], b = rgb[2];
+    float mx = fmaxf(r, fmaxf(g, b)), mn = fminf(r, fminf(g, b)), d = mx - mn;
+    *v = mx;
+    *s = mx > 0.0f ? d / mx : 0.0f;
+    if (d <= 0.0f) {
+        *h = 0.0f;
+        return;
+    }
+    float hh = mx == r ? (g - b) / d : (mx == g ? 2.0f + (b - r) / d : 4.0f + (r - g) / d);
+    hh *= 60.0f;
+    *h = hh < 0.0f ? hh + 360.0f : hh;
+}
+
+static void hsv_to_rgb(float h, float s, float v, float *rgb) {
+    float c = v * s, hp = h / 60.0f;
+    float x = c * (1.0f - fabsf(fmodf(hp, 2.0f) - 1.0f)), m = v - c;
+    float r = 0, g = 0, b = 0;
+    switch ((int)hp % 6) {
+    case 0: r = c, g = x; break;
+    case 1: r = x, g = c; break;
+    case 2: g = c, b = x; break;
+    case 3: g = x, b = c; break;
+    case 4: r = x, b = c; break;
+    default: r = c, b = x; break;
+    }
+    rgb[0] = r + m, rgb[1] = g + m, rgb[2] = b + m;
+}
+
+static float wrap_degrees(float h) {
+    h = fmodf(h, 360.0f);
+    return h < 0.0f ? h + 360.0f : h;
+}
+
+/* Multiplies hue (then wraps), saturation and value by the gains and adds
+ * hue_shift degrees; saturation stays in [0, 1] and value in [0, 255]. */
+static void scale_hsv(wb_data_sample *s, float hue_gain, float hue_shift, float sat_gain, float val_gain) {
+    size_t n = (size_t)s->h * s->w;
+    for (size_t i = 0; i < n; i++) {
+        float *px = s->img + 3 * i, h, sat, v;
+        rgb_to_hsv(px, &h, &sat, &v);
+        h = wrap_degrees(h * hue_gain + hue_shift);
+        sat = fminf(fmaxf(sat * sat_gain, 0.0f), 1.0f);
+        v = clamp255(v * val_gain);
+        hsv_to_rgb(h, sat, v, px);
+    }
+}
+
+/* ---- normalize ---- */
+
+typedef struct normalize_config {
+    float mean[3], inv_std[3];
+    bool to_rgb;
+} normalize_config;
+
+static const wb_param_schema normalize_schema[] = {
+    WB_P_FLOAT_LIST("mean", "[123.675, 116.28, 103.53]", -1e6, 1e6, "per-channel mean, in output order"),
+    WB_P_FLOAT_LIST("std", "[58.395, 57.12, 57.375]", 1e-6, 1e6, "per-channel std, in output order"),
+    WB_P_BOOL("to_rgb", "true", "output RGB (true) or BGR for caffe-style weights (false)"),
+    WB_PARAM_END,
+};
+
+static wb_status normalize_configure(void *config, const wb_params *p, char *err, size_t n) {
+    normalize_config *c = config;
+    double mean[3], std[3];
+    if (wb_tf_float_list(p, normalize_schema, "mean", mean, 3) != 3 ||
+        wb_tf_float_list(p, normalize_schema, "std", std, 3) != 3) {
+        snprintf(err, n, "mean and std need 3 values each");
+        return WB_ERR_INVALID;
+    }
+    for (int i = 0; i < 3; i++) {
+        if (!(std[i] > 0.0)) {
+            snprintf(err, n, "std[%d] is %g; it must be > 0", i, std[i]);
+            return WB_ERR_INVALID;
+        }
+        c->mean[i] = (float)mean[i];
+        c->inv_std[i] = (float)(1.0 / std[i]);
+    }
+    c->to_rgb = wb_tf_bool(p, normalize_schema, "to_rgb");
+    return WB_OK;
+}
+
+static wb_status normalize_apply(const void *config, wb_data_sample *s, uint64_t *rng, char *err,
+                                 size_t n) {
+    (void)rng, (void)err, (void)n;
+    const normalize_config *c = config;
+    /* samples are RGB; mmdet's to_rgb=false configs expect BGR channels */
+    int src[3] = {0, 1, 2};
+    if (!c->to_rgb) src[0] = 2, src[2] = 0;
+    size_t px = (size_t)s->h * s->w;
+    for (size_t i = 0; i < px; i++) {
+        float *p = s->img + 3 * i, in[3] = {p[0], p[1], p[2]};
+        for (int k = 0; k < 3; k++) p[k] = (in[src[k]] - c->mean[k]) * c->inv_std[k];
+    }
+    return WB_OK;
+}
+
+const wb_transform_type wb_transform_normalize = {
+    .name = "normalize",
+    .schema = normalize_schema,
+    .config_size = sizeof(normalize_config),
+    .configure = normalize_configure,
+    .apply = normalize_apply,
+};
+
+/* ---- photometric distortion (mmdet PhotoMetricDistortion) ---- */
+
+typedef struct photometric_config {
+    float brightness_delta, contrast[2], saturation[2], hue_delta;
+} photometric_config;
+
+static const wb_param_schema photometric_schema[] = {
+    WB_P_FLOAT("brightness_delta", "32", 0, 255, "add uniform(-d, d) with probability 0.5"),
+    WB_P_FLOAT_LIST("contrast_range", "[0.5, 1.5]", 0, 10, "multiply by uniform(lo, hi), p = 0.5"),
+    WB_P_FLOAT_LIST("saturation_range", "[0.5, 1.5]", 0, 10, "scale HSV saturation, p = 0.5"),
+    WB_P_FLOAT("hue_delta", "18", 0, 180, "shift hue by uniform(-d, d) degrees, p = 0.5"),
+    WB_PARAM_END,
+};
+
+static wb_status read_range(const wb_params *p, const char *key, float *out, char *err, size_t n) {
+    double v[2];
+    if (wb_tf_float_list(p, photometric_schema, key, v, 2) != 2 || v[0] > v[1]) {
+        snprintf(err, n, "%s must be [lo, hi] with lo <= hi", key);
+        return WB_ERR_INVALID;
+    }
+    out[0] = (float)v[0], out[1] = (float)v[1];
+    return WB_OK;
+}
+
+static wb_status photometric_configure(void *config, const wb_params *p, char *err, size_t n) {
+    photometric_config *c = config;
+    c->brightness_delta = (float)wb_tf_float(p, photometric_schema, "brightness_delta");
+    c->hue_delta = (float)wb_tf_float(p, photometric_schema, "hue_delta");
+    wb_status st = read_range(p, "contrast_range", c->contrast, err, n);
+    if (st == WB_OK) st = read_range(p, "saturation_range", c->saturation, err, n);
+    return st;
+}
+
+static void add_and_scale(wb_data_sample *s, float add, float mul) {
+    size_t n = (size_t)s->h * s->w * 3;
+    for (size_t i = 0; i < n; i++) s->img[i] = clamp255((s->img[i] + add) * mul);
+}
+
+static wb_status photometric_apply(const void *config, wb_data_sample *s, uint64_t *rng, char *err,
+                                   size_t n) {
+    (void)err, (void)n;
+    const photometric_config *c = config;
+    /* Same draws in the same order as mmdet; values are clipped to 0..255
+     * (mmdet lets them run past, which makes the HSV step ill-defined). */
+    if (wb_tf_coin(rng, 0.5f))
+        add_and_scale(s, wb_tf_uniform(rng, -c->brightness_delta, c->brightness_delta), 1.0f);
+    bool contrast_first = wb_tf_coin(rng, 0.5f);
+    if (contrast_first && wb_tf_coin(rng, 0.5f))
+        add_and_scale(s, 0.0f, wb_tf_uniform(rng, c->contrast[0], c->contrast[1]));
+    float sat = wb_tf_coin(rng, 0.5f) ? wb_tf_uniform(rng, c->saturation[0], c->saturation[1]) : 1.0f;
+    float hue = wb_tf_coin(rng, 0.5f) ? wb_tf_uniform(rng, -c->hue_delta, c->hue_delta) : 0.0f;
+    if (sat != 1.0f || hue != 0.0f) scale_hsv(s, 1.0f, hue, sat, 1.0f);
+    if (!contrast_first && wb_tf_coin(rng, 0.5f))
+        add_and_scale(s, 0.0f, wb_tf_uniform(rng, c->contrast[0], c->contrast[1]));
+    return WB_OK;
+}
+
+const wb_transform_type wb_transform_photometric = {
+    .name = "photometric_distortion",
+    .schema = photometric_schema,
+    .config_size = sizeof(photometric_config),
+    .configure = photometric_configure,
+    .apply = photometric_apply,
+};
+
+/* ---- YOLO HSV gains (ultralytics augment_hsv) ---- */
+
+typedef struct yolo_hsv_config {
+    float gain[3];
+} yolo_hsv_config;
+
+static const wb_param_schema yolo_hsv_schema[] = {
+    WB_P_FLOAT("hgain", "0.015", 0, 1, "hue multiplied by 1 + uniform(-g, g)"),
+    WB_P_FLOAT("sgain", "0.7", 0, 1, "saturation multiplied by 1 + uniform(-g, g)"),
+    WB_P_FLOAT("vgain", "0.4", 0, 1, "value multiplied by 1 + uniform(-g, g)"),
+    WB_PARAM_END,
+};
+
+static wb_status yolo_hsv_configure(void *config, const wb_params *p, char *err, size_t n) {
+    (void)err, (void)n;
+    yolo_hsv_config *c = config;
+    c->gain[0] = (float)wb_tf_float(p, yolo_hsv_schema, "hgain");
+    c->gain[1] = (float)wb_tf_float(p, yolo_hsv_schema, "sgain");
+    c->gain[2] = (float)wb_tf_float(p, yolo_hsv_schema, "vgain");
+    return WB_OK;
+}
+
+static wb_status yolo_hsv_apply(const void *config, wb_data_sample *s, uint64_t *rng, char *err, size_t n) {
+    (void)err, (void)n;
+    const yolo_hsv_config *c = config;
+    float r[3];
+    for (int k = 0; k < 3; k++) r[k] = 1.0f + wb_tf_uniform(rng, -c->gain[k], c->gain[k]);
+    scale_hsv(s, r[0], 0.0f, r[1], r[2]);
+    return WB_OK;
+}
+
+const wb_transform_type wb_transform_yolo_hsv = {
+    .name = "yolo_hsv",
+    .schema = yolo_hsv_schema,
+    .config_size = sizeof(yolo_hsv_config),
+    .configure = yolo_hsv_configure,
+    .apply = yolo_hsv_apply,
+};

@@ -1,0 +1,347 @@
+/* Geometric transforms: resize, letterbox, random flip, pad. Each keeps the
+ * boxes and the sample's scale/offset/flip record in step with the pixels. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "transforms_types.h"
+
+/* Bilinear resize of a 3-channel HWC image with half-pixel centres and edge
+ * clamping (cv2 INTER_LINEAR / torch align_corners=False, no antialiasing). */
+static bool resize_bilinear(const float *src, int sh, int sw, float *dst, int dh, int dw) {
+    int *x0 = malloc((size_t)dw * sizeof *x0);
+    float *fx = malloc((size_t)dw * sizeof *fx);
+    if (!x0 || !fx) {
+        free(x0);
+        free(fx);
+        return false;
+    }
+    float rx = (float)sw / (float)dw, ry = (float)sh / (float)dh;
+    for (int x = 0; x < dw; x++) {
+        float sx = fmaxf((x + 0.5f) * rx - 0.5f, 0.0f);
+        x0[x] = (int)sx;
+        fx[x] = sx - (float)x0[x];
+    }
+    for (int y = 0; y < dh; y++) {
+        float sy = fmaxf((y + 0.5f) * ry - 0.5f, 0.0f);
+        int y0 = (int)sy;
+        int y1 = y0 + (y0 < sh - 1);
+        float fy = sy - (float)y0;
+        const float *r0 = src + (size_t)y0 * sw * 3, *r1 = src + (size_t)y1 * sw * 3;
+        float *out = dst + (size_t)y * dw * 3;
+        for (int x = 0; x < dw; x++) {
+            int a = x0[x] * 3, b = (x0[x] + (x0[x] < sw - 1)) * 3;
+            float wx = fx[x];
+            for (int c = 0; c < 3; c++) {
+                float top = r0[a + c] + wx * (r0[b + c] - r0[a + c]);
+                float bot = r1[a + c] + wx * (r1[b + c] - r1[a + c]);
+                out[x * 3 + c] = top + fy * (bot - top);
+            }
+        }
+    }
+    free(x0);
+    free(fx);
+    return true;
+}
+
+/* Resizes the whole image to nh x nw and scales boxes and the mapping record. */
+static wb_status resize_sample(wb_data_sample *s, int nh, int nw, char *err, size_t n) {
+    if (nh == s->h && nw == s->w) return WB_OK;
+    float *dst = wb_data_sample_target(s, nh, nw);
+    if (!dst || !resize_bilinear(s->img, s->h, s->w, dst, nh, nw)) {
+        snprintf(err, n, "out of memory resizing to %dx%d", nw, nh);
+        return WB_ERR_NOMEM;
+    }
+    float rx = (float)nw / (float)s->w, ry = (float)nh / (float)s->h;
+    for (int i = 0; i < s->num_boxes; i++) {
+        s->boxes[4 * i] *= rx, s->boxes[4 * i + 2] *= rx;
+        s->boxes[4 * i + 1] *= ry, s->boxes[4 * i + 3] *= ry;
+    }
+    s->scale_x *= rx, s->offset_x *= rx;
+    s->scale_y *= ry, s->offset_y *= ry;
+    s->valid_w = s->valid_w == s->w ? nw : (int)lroundf((float)s->valid_w * rx);
+    s->valid_h = s->valid_h == s->h ? nh : (int)lroundf((float)s->valid_h * ry);
+    wb_data_sample_swap(s, nh, nw);
+    return WB_OK;
+}
+
+/* Grows the canvas by the given margins filled with `value`; boxes move with
+ * the content, and the offset follows whichever side the original's left/top
+ * edge sits on after any flip. */
+static wb_status pad_sample(wb_data_sample *s, int top, int bottom, int left, int right, float value,
+                            char *err, size_t n) {
+    if (!top && !bottom && !left && !right) return WB_OK;
+    int nh = s->h + top + bottom, nw = s->w + left + right;
+    float *dst = wb_data_sample_target(s, nh, nw);
+    if (!dst) {
+        snprintf(err, n, "out of memory padding to %dx%d", nw, nh);
+        return WB_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < (size_t)nh * nw * 3; i++) dst[i] = value;
+    for (int y = 0; y < s->h; y++)
+        memcpy(dst + ((size_t)(y + top) * nw + left) * 3, s->img + (size_t)y * s->w * 3,
+               (size_t)s->w * 3 * sizeof(float));
+    for (int i = 0; i < s->num_boxes; i++) {
+        s->boxes[4 * i] += (float)left, s->boxes[4 * i + 2] += (float)left;
+        s->boxes[4 * i + 1] += (float)top, s->boxes[4 * i + 3] += (float)top;
+    }
+    s->offset_x += (float)(s->flip_h ? right : left);
+    s->offset_y += (float)(s->flip_v ? bottom : top);
+    wb_data_sample_swap(s, nh, nw);
+    return WB_OK;
+}
+
+/* ---- resize ---- */
+
+typedef struct resize_config {
+    int scale[2];
+    bool keep_ratio;
+} resize_config;
+
+static const wb_param_schema resize_schema[] = {
+    WB_P_INT_LIST("scale", "[1333, 800]", 1, 65536,
+                  "keep_ratio: [long, short] edge limits (mmdet); otherwise the exact [width, height]"),
+    WB_P_BOOL("keep_ratio", "true", "keep the aspect ratio, fitting inside both edge limits"),
+    WB_PARAM_END,
+};
+
+static wb_status resize_configure(void *config, const wb_params *p, char *err, size_t n) {
+    resize_config *c = config;
+    double v[2];
+    if (wb_tf_float_list(p, resize_schema, "scale", v, 2) != 2 || v[0] < 1 || v[1] < 1) {
+        snprintf(err, n, "scale must be two positive sizes, e.g. [1333, 800]");
+        return WB_ERR_INVALID;
+    }
+    c->scale[0] = (int)v[0], c->scale[1] = (int)v[1];
+    c->keep_ratio = wb_tf_bool(p, resize_schema, "keep_ratio");
+    return WB_OK;
+}
+
+static wb_status resize_apply(const void *config, wb_data_sample *s, uint64_t *rng, char *err, size_t n) {
+    (void)rng;
+    const resize_config *c = config;
+    int nw = c->scale[0], nh = c->scale[1];
+    if (c->keep_ratio) {
+        /* mmcv rescale_size: the largest factor keeping the long edge within
+         * the larger limit and the short edge within the smaller one. */
+        double lim_long = c->scale[0] > c->scale[1] ? c->scale[0] : c->scale[1];
+        double lim_short = c->scale[0] > c->scale[1] ? c->scale[1] : c->scale[0];
+        double lng = s->h > s->w ? s->h : s->w, shrt = s->h > s->w ? s->w : s->h;
+        double f = fmin(lim_long / lng, lim_short / shrt);
+        nw = (int)(s->w * f + 0.5), nh = (int)(s->h * f + 0.5);
+        if (nw < 1) nw = 1;
+        if (nh < 1) nh = 1;
+    }
+    return resize_sample(s, nh, nw, err, n);
+}
+
+const wb_transform_type wb_transform_resize = {
+    .name = "resize",
+    .schema = resize_schema,
+    .config_size = sizeof(resize_config),
+    .configure = resize_configure,
+    .apply = resize_apply,
+};
+
+/* ---- letterbox (YOLO) ---- */
+
+typedef struct letterbox_config {
+    int size[2]; /* w, h */
+    bool minimal;
+    int stride;
+    float pad_value;
+    bool scale_up;
+} letterbox_config;
+
+static const wb_param_schema letterbox_schema[] = {
+    WB_P_INT_LIST("size", "[640, 640]", 1, 65536, "target [width, height]"),
+    WB_P_BOOL("auto", "false", "pad only up to a multiple of stride instead of the full size"),
+    WB_P_INT("stride", "32", 1, 1024, "alignment of the padded size when auto = true"),
+    WB_P_FLOAT("pad_value", "114", 0, 255, "value of the border"),
+    WB_P_BOOL("scale_up", "true", "enlarge images smaller than the target (false: only shrink)"),
+    WB_PARAM_END,
+};
+
+static wb_status letterbox_configure(void *config, const wb_params *p, char *err, size_t n) {
+    letterbox_config *c = config;
+    double v[2];
+    if (wb_tf_float_list(p, letterbox_schema, "size", v, 2) != 2 || v[0] < 1 || v[1] < 1) {
+        snprintf(err, n, "size must be [width, height], e.g. [640, 640]");
+        return WB_ERR_INVALID;
+    }
+    c->size[0] = (int)v[0], c->size[1] = (int)v[1];
+    c->minimal = wb_tf_bool(p, letterbox_schema, "auto");
+    c->stride = (int)wb_tf_int(p, letterbox_schema, "stride");
+    c->pad_value = (float)wb_tf_float(p, letterbox_schema, "pad_value");
+    c->scale_up = wb_tf_bool(p, letterbox_schema, "scale_up");
+    if (c->stride < 1) {
+        snprintf(err, n, "stride must be >= 1 (got %d)", c->stride);
+        return WB_ERR_INVALID;
+    }
+    return WB_OK;
+}
+
+static wb_status letterbox_apply(const void *config, wb_data_sample *s, uint64_t *rng, char *err,
+                                 size_t n) {
+    (void)rng;
+    const letterbox_config *c = config;
+    double r = fmin((double)c->size[1] / s->h, (double)c->size[0] / s->w);
+    if (!c->scale_up && r > 1.0) r = 1.0;
+    int nw = (int)lround(s->w * r), nh = (int)lround(s->h * r);
+    if (nw < 1) nw = 1;
+    if (nh < 1) nh = 1;
+    int dw = c->size[0] - nw, dh = c->size[1] - nh;
+    if (c->minimal) dw %= c->stride, dh %= c->stride;
+    /* YOLOv5 splits the border evenly, the odd pixel going right/bottom */
+    int left = (int)lround(dw / 2.0 - 0.1), right = dw - left;
+    int top = (int)lround(dh / 2.0 - 0.1), bottom = dh - top;
+    wb_status st = resize_sample(s, nh, nw, err, n);
+    if (st == WB_OK) st = pad_sample(s, top, bottom, left, right, c->pad_value, err, n);
+    /* the grey border is part of the network input */
+    s->valid_h = s->h, s->valid_w = s->w;
+    return st;
+}
+
+const wb_transform_type wb_transform_letterbox = {
+    .name = "letterbox",
+    .schema = letterbox_schema,
+    .config_size = sizeof(letterbox_config),
+    .configure = letterbox_configure,
+    .apply = letterbox_apply,
+};
+
+/* ---- random flip ---- */
+
+typedef struct flip_config {
+    float prob;
+    bool vertical;
+} flip_config;
+
+static const char *const flip_directions[] = {"horizontal", "vertical", NULL};
+
+static const wb_param_schema flip_schema[] = {
+    WB_P_FLOAT("prob", "0.5", 0, 1, "probability of flipping"),
+    WB_P_CHOICE("direction", "\"horizontal\"", flip_directions, "horizontal or vertical"),
+    WB_PARAM_END,
+};
+
+static wb_status flip_configure(void *config, const wb_params *p, char *err, size_t n) {
+    flip_config *c = config;
+    char dir[32];
+    c->prob = (float)wb_tf_float(p, flip_schema, "prob");
+    wb_tf_string(p, flip_schema, "direction", dir, sizeof dir);
+    if (strcmp(dir, "horizontal") != 0 && strcmp(dir, "vertical") != 0) {
+        snprintf(err, n, "direction must be \"horizontal\" or \"vertical\" (got \"%s\")", dir);
+        return WB_ERR_INVALID;
+    }
+    c->vertical = strcmp(dir, "vertical") == 0;
+    return WB_OK;
+}
+
+static void flip_horizontal(wb_data_sample *s) {
+    for (int y = 0; y < s->h; y++) {
+        float *row = s->img + (size_t)y * s->w * 3;
+        for (int a = 0, b = s->w - 1; a < b; a++, b--)
+            for (int c = 0; c < 3; c++) {
+                float t = row[a * 3 + c];
+                row[a * 3 + c] = row[b * 3 + c];
+                row[b * 3 + c] = t;
+            }
+    }
+    for (int i = 0; i < s->num_boxes; i++) {
+        float *bx = s->boxes + 4 * i, x1 = bx[0];
+        bx[0] = (float)s->w - bx[2];
+        bx[2] = (float)s->w - x1;
+    }
+    s->flip_h = !s->flip_h;
+}
+
+static void flip_vertical(wb_data_sample *s) {
+    size_t row = (size_t)s->w * 3;
+    for (int a = 0, b = s->h - 1; a < b; a++, b--)
+        for (size_t k = 0; k < row; k++) {
+            float t = s->img[a * row + k];
+            s->img[a * row + k] = s->img[b * row + k];
+            s->img[b * row + k] = t;
+        }
+    for (int i = 0; i < s->num_boxes; i++) {
+        float *bx = s->boxes + 4 * i, y1 = bx[1];
+        bx[1] = (float)s->h - bx[3];
+        bx[3] = (float)s->h - y1;
+    }
+    s->flip_v = !s->flip_v;
+}
+
+static wb_status flip_apply(const void *config, wb_data_sample *s, uint64_t *rng, char *err, size_t n) {
+    (void)err, (void)n;
+    const flip_config *c = config;
+    if (!wb_tf_coin(rng, c->prob)) return WB_OK;
+    if (c->vertical)
+        flip_vertical(s);
+    else
+        flip_horizontal(s);
+    return WB_OK;
+}
+
+const wb_transform_type wb_transform_random_flip = {
+    .name = "random_flip",
+    .schema = flip_schema,
+    .config_size = sizeof(flip_config),
+    .configure = flip_configure,
+    .apply = flip_apply,
+};
+
+/* ---- pad ---- */
+
+typedef struct pad_config {
+    int size_divisor;
+    int size[2]; /* w, h; 0 = not fixed */
+    float pad_value;
+} pad_config;
+
+static const wb_param_schema pad_schema[] = {
+    WB_P_INT("size_divisor", "32", 0, 4096, "round width and height up to a multiple (0 = off)"),
+    WB_P_INT_LIST("size", "[0, 0]", 0, 65536, "fixed [width, height] to pad to ([0, 0] = off)"),
+    WB_P_FLOAT("pad_value", "0", -1e6, 1e6, "value of the padding"),
+    WB_PARAM_END,
+};
+
+static wb_status pad_configure(void *config, const wb_params *p, char *err, size_t n) {
+    pad_config *c = config;
+    double v[2] = {0, 0};
+    int len = wb_tf_float_list(p, pad_schema, "size", v, 2);
+    if (len != 2 && len != 0) {
+        snprintf(err, n, "size must be [width, height]");
+        return WB_ERR_INVALID;
+    }
+    c->size[0] = (int)v[0], c->size[1] = (int)v[1];
+    c->size_divisor = (int)wb_tf_int(p, pad_schema, "size_divisor");
+    c->pad_value = (float)wb_tf_float(p, pad_schema, "pad_value");
+    return WB_OK;
+}
+
+static int round_up(int v, int d) { return d > 0 ? (v + d - 1) / d * d : v; }
+
+static wb_status pad_apply(const void *config, wb_data_sample *s, uint64_t *rng, char *err, size_t n) {
+    (void)rng;
+    const pad_config *c = config;
+    int tw = c->size[0] > 0 ? c->size[0] : s->w, th = c->size[1] > 0 ? c->size[1] : s->h;
+    if (tw < s->w || th < s->h) {
+        snprintf(err, n, "image is %dx%d, larger than the fixed pad size %dx%d; resize first", s->w, s->h,
+                 tw, th);
+        return WB_ERR_INVALID;
+    }
+    tw = round_up(tw, c->size_divisor), th = round_up(th, c->size_divisor);
+    int vh = s->valid_h, vw = s->valid_w;
+    wb_status st = pad_sample(s, 0, th - s->h, 0, tw - s->w, c->pad_value, err, n);
+    s->valid_h = vh, s->valid_w = vw;
+    return st;
+}
+
+const wb_transform_type wb_transform_pad = {
+    .name = "pad",
+    .schema = pad_schema,
+    .config_size = sizeof(pad_config),
+    .configure = pad_configure,
+    .apply = pad_apply,
+};

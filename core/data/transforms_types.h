@@ -1,0 +1,48 @@
+/* Internal: what one transform type provides, and schema-aware parameter
+ * reading shared by the transform families. */
+#ifndef WB_CORE_DATA_TRANSFORMS_TYPES_H
+#define WB_CORE_DATA_TRANSFORMS_TYPES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <workbench/params.h>
+#include "sample.h"
+
+typedef struct wb_transform_type {
+    const char *name;
+    const wb_param_schema *schema;
+    size_t config_size;
+    /* Reads params (through wb_tf_* so defaults apply) into config. */
+    wb_status (*configure)(void *config, const wb_params *params, char *err, size_t err_size);
+    wb_status (*apply)(const void *config, wb_data_sample *s, uint64_t *rng, char *err,
+                       size_t err_size);
+    /* Steps combining several samples (mosaic) set extra_samples and
+     * apply_multi instead of apply; the pipeline fetches the others. */
+    int extra_samples;
+    wb_status (*apply_multi)(const void *config, wb_data_sample *s, wb_data_sample *const *extra,
+                             uint64_t *rng, char *err, size_t err_size);
+} wb_transform_type;
+
+extern const wb_transform_type wb_transform_resize, wb_transform_letterbox, wb_transform_random_flip,
+    wb_transform_pad, wb_transform_normalize, wb_transform_photometric, wb_transform_yolo_hsv,
+    wb_transform_random_crop, wb_transform_random_affine, wb_transform_mosaic;
+
+/* Parameter reads that fall back to the schema's default when the key is
+ * absent (params NULL = all defaults). Lists return their length, at most max. */
+double wb_tf_float(const wb_params *p, const wb_param_schema *schema, const char *key);
+int64_t wb_tf_int(const wb_params *p, const wb_param_schema *schema, const char *key);
+bool wb_tf_bool(const wb_params *p, const wb_param_schema *schema, const char *key);
+/* Copies the string (quotes stripped from a default) into out. */
+void wb_tf_string(const wb_params *p, const wb_param_schema *schema, const char *key, char *out,
+                  size_t out_size);
+int wb_tf_float_list(const wb_params *p, const wb_param_schema *schema, const char *key, double *out,
+                     int max);
+
+/* Random helpers on the sample's stream. */
+float wb_tf_uniform(uint64_t *rng, float lo, float hi);
+bool wb_tf_coin(uint64_t *rng, float prob);
+/* An integer in [0, n), n >= 1 (modulo bias is below 1e-13 for image sizes). */
+int wb_tf_below(uint64_t *rng, int n);
+
+#endif

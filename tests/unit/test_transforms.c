@@ -1,0 +1,529 @@
+/* Transform pipeline: box/image consistency of every geometric transform,
+ * flips, letterbox inverse, resize sizes (mmcv/YOLOv5 formulas) and pixels
+ * (torch bilinear parity), colour transforms, parameters from a config. */
+#include <libconfig.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "config/params.h"
+#include "data/transforms.h"
+#include "wbtest.h"
+
+/* A w x h black image with one white filled box at integer corners (the
+ * pixels whose centres fall inside it) and a second, ignored box. */
+static void make_box_sample(wb_data_sample *s, int w, int h, const float box[4]) {
+    uint8_t *rgb = calloc((size_t)w * h * 3, 1);
+    for (int y = (int)box[1]; y < (int)box[3]; y++)
+        for (int x = (int)box[0]; x < (int)box[2]; x++) memset(rgb + ((size_t)y * w + x) * 3, 255, 3);
+    float boxes[8] = {box[0], box[1], box[2], box[3], 0, 0, 5, 5};
+    int labels[2] = {3, 1};
+    uint8_t ignore[2] = {0, 1};
+    ck_assert(wb_data_sample_load(s, rgb, h, w, h, w, boxes, labels, ignore, 2));
+    free(rgb);
+}
+
+/* IoU between the bright pixels and the pixels whose centres are in box 0. */
+static double mask_iou(const wb_data_sample *s) {
+    const float *b = s->boxes;
+    int64_t inter = 0, uni = 0;
+    for (int y = 0; y < s->h; y++)
+        for (int x = 0; x < s->w; x++) {
+            bool bright = s->img[((size_t)y * s->w + x) * 3] > 127.0f;
+            bool inside = x + 0.5f > b[0] && x + 0.5f < b[2] && y + 0.5f > b[1] && y + 0.5f < b[3];
+            inter += bright && inside;
+            uni += bright || inside;
+        }
+    return uni ? (double)inter / (double)uni : 0.0;
+}
+
+static wb_pipeline *one_step(const char *type, const char *config_text, config_t *cfg) {
+    config_init(cfg);
+    ck_assert_msg(config_read_string(cfg, config_text), "bad test config: %s", config_error_text(cfg));
+    const wb_params *p = wb_params_of(config_root_setting(cfg));
+    char err[512];
+    wb_pipeline *pipe = wb_pipeline_empty();
+    ck_assert_msg(wb_pipeline_add(pipe, type, p, err, sizeof err) == WB_OK, "%s: %s", type, err);
+    return pipe;
+}
+
+static void run(const wb_pipeline *p, wb_data_sample *s, uint64_t seed) {
+    char err[512];
+    uint64_t rng = wb_transform_rng(seed, 0, 0);
+    ck_assert_msg(wb_pipeline_apply(p, 0, -1, s, &rng, NULL, err, sizeof err) == WB_OK, "%s", err);
+}
+
+/* Every geometric transform keeps the box on the drawn object (IoU >= 0.9;
+ * bilinear edges blur one pixel ring, so 0.9 leaves room for a 20-px box
+ * shrunk to a few pixels' border but catches any off-by-scale or flip bug). */
+START_TEST(geometric_transforms_keep_boxes_on_pixels) {
+    static const struct {
+        const char *type, *cfg;
+    } cases[] = {
+        {"resize", "scale = [1333, 800]; keep_ratio = true;"},
+        {"resize", "scale = [64, 200]; keep_ratio = false;"},
+        {"resize", "scale = [300, 50]; keep_ratio = true;"},
+        {"letterbox", "size = [640, 640];"},
+        {"letterbox", "size = [320, 256]; auto = true; stride = 32;"},
+        {"letterbox", "size = [100, 100]; scale_up = false;"},
+        {"random_flip", "prob = 1.0; direction = \"horizontal\";"},
+        {"random_flip", "prob = 1.0; direction = \"vertical\";"},
+        {"pad", "size_divisor = 32;"},
+        {"pad", "size = [300, 200]; size_divisor = 0;"},
+        {"random_crop", "crop_size = [60, 50];"},
+        {"random_affine", "degrees = 0.0; scale = 0.3; translate = 0.1; shear = 0.0;"},
+    };
+    const float box[4] = {30, 20, 70, 60};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        config_t cfg;
+        wb_pipeline *p = one_step(cases[i].type, cases[i].cfg, &cfg);
+        bool may_cut = strncmp(cases[i].type, "random_", 7) == 0 && strcmp(cases[i].type, "random_flip") != 0;
+        for (uint64_t seed = 0; seed < 5; seed++) {
+            wb_data_sample s = {0};
+            make_box_sample(&s, 120, 90, box);
+            run(p, &s, seed);
+            /* the ignored corner box travels along, still ignored, unless cut away */
+            if (!may_cut) ck_assert_int_eq(s.num_boxes, 2);
+            ck_assert(s.num_boxes >= 1 && s.labels[0] == 3 && s.ignore[0] == 0);
+            if (s.num_boxes == 2) ck_assert(s.labels[1] == 1 && s.ignore[1] == 1);
+            double iou = mask_iou(&s);
+            ck_assert_msg(iou >= 0.9, "%s {%s} seed %d: mask IoU %.3f < 0.9 (box %.1f %.1f %.1f %.1f, image %dx%d)",
+                          cases[i].type, cases[i].cfg, (int)seed, iou, s.boxes[0], s.boxes[1], s.boxes[2],
+                          s.boxes[3], s.w, s.h);
+            wb_data_sample_free(&s);
+        }
+        wb_pipeline_destroy(p);
+        config_destroy(&cfg);
+    }
+}
+END_TEST
+
+/* With rotation and shear a re-fitted box is the bounding box of the warped
+ * corners: every object pixel lies inside it (1 px for bilinear edges), and
+ * it is not much larger than needed (a 10-degree turn of a square needs at
+ * most 1/(cos + sin)^2 = 0.74 fill, shear adds a little: 0.6 as the floor). */
+START_TEST(affine_refit_boxes_cover_rotated_objects) {
+    config_t cfg;
+    wb_pipeline *p = one_step("random_affine", "degrees = 10.0; shear = 2.0; scale = 0.2; translate = 0.05;", &cfg);
+    const float box[4] = {40, 25, 80, 65};
+    for (uint64_t seed = 0; seed < 10; seed++) {
+        wb_data_sample s = {0};
+        make_box_sample(&s, 120, 90, box);
+        run(p, &s, seed);
+        ck_assert(s.num_boxes >= 1 && s.labels[0] == 3);
+        const float *b = s.boxes;
+        int64_t bright = 0;
+        for (int y = 0; y < s.h; y++)
+            for (int x = 0; x < s.w; x++) {
+                if (s.img[((size_t)y * s.w + x) * 3] <= 127.0f) continue;
+                bright++;
+                ck_assert_msg(x + 0.5f > b[0] - 1 && x + 0.5f < b[2] + 1 && y + 0.5f > b[1] - 1 && y + 0.5f < b[3] + 1,
+                              "seed %d: object pixel (%d, %d) outside box %.1f %.1f %.1f %.1f", (int)seed, x, y,
+                              b[0], b[1], b[2], b[3]);
+            }
+        double fill = (double)bright / ((b[2] - b[0]) * (b[3] - b[1]));
+        ck_assert_msg(fill > 0.6, "seed %d: box %.1f %.1f %.1f %.1f is loose, fill %.2f", (int)seed, b[0], b[1],
+                      b[2], b[3], fill);
+        wb_data_sample_free(&s);
+    }
+    wb_pipeline_destroy(p);
+    config_destroy(&cfg);
+}
+END_TEST
+
+/* A sample source for mosaic outside the loader: item i is a 70x50 image
+ * with a white box whose place depends on i. */
+typedef struct tile_source {
+    wb_data_sample slots[WB_MAX_EXTRA_SAMPLES];
+} tile_source;
+
+static void tile_box(int64_t i, float box[4]) {
+    box[0] = 5.0f + (float)(i % 4) * 10.0f, box[1] = 4.0f + (float)(i % 3) * 8.0f;
+    box[2] = box[0] + 20.0f, box[3] = box[1] + 16.0f;
+}
+
+static wb_status load_tile(void *user, int slot, int64_t index, int step, uint64_t rng, wb_data_sample **out,
+                           char *err, size_t n) {
+    (void)step, (void)rng, (void)err, (void)n;
+    tile_source *t = user;
+    float box[4];
+    tile_box(index, box);
+    make_box_sample(&t->slots[slot], 70, 50, box);
+    *out = &t->slots[slot];
+    return WB_OK;
+}
+
+/* Mosaic: 4 tiles of drawn boxes on a 2x canvas. Each kept, unclipped-enough
+ * box must be >= 90% bright inside, and the bright pixels must be the
+ * union of the boxes (IoU >= 0.9), so no tile's boxes went to another place. */
+START_TEST(mosaic_keeps_every_tile_consistent) {
+    config_t cfg;
+    wb_pipeline *p = one_step("mosaic", "size = [60, 45];", &cfg);
+    tile_source src = {0};
+    wb_sample_source more = {&src, 10, load_tile};
+    for (uint64_t seed = 0; seed < 10; seed++) {
+        wb_data_sample s = {0};
+        float box[4];
+        tile_box(7, box);
+        make_box_sample(&s, 70, 50, box);
+        char err[256];
+        uint64_t rng = wb_transform_rng(seed, 0, 7);
+        ck_assert_msg(wb_pipeline_apply(p, 0, -1, &s, &rng, &more, err, sizeof err) == WB_OK, "%s", err);
+        ck_assert(s.w == 120 && s.h == 90);
+        int64_t inter = 0, uni = 0;
+        for (int y = 0; y < s.h; y++)
+            for (int x = 0; x < s.w; x++) {
+                bool bright = s.img[((size_t)y * s.w + x) * 3] > 127.0f, inside = false;
+                for (int b = 0; b < s.num_boxes; b++) {
+                    const float *q = s.boxes + 4 * b;
+                    inside |= !s.ignore[b] && x + 0.5f > q[0] && x + 0.5f < q[2] && y + 0.5f > q[1] && y + 0.5f < q[3];
+                }
+                inter += bright && inside;
+                uni += bright || inside;
+            }
+        ck_assert_msg(uni > 0 && (double)inter / (double)uni >= 0.9, "seed %d: IoU %.3f", (int)seed,
+                      (double)inter / (double)uni);
+        wb_data_sample_free(&s);
+    }
+    for (int i = 0; i < WB_MAX_EXTRA_SAMPLES; i++) wb_data_sample_free(&src.slots[i]);
+
+    /* without a source it explains itself; a second combining step is refused */
+    wb_data_sample s = {0};
+    float box[4] = {1, 1, 5, 5};
+    make_box_sample(&s, 20, 20, box);
+    char err[256];
+    uint64_t rng = 1;
+    ck_assert(wb_pipeline_apply(p, 0, -1, &s, &rng, NULL, err, sizeof err) != WB_OK);
+    ck_assert_msg(strstr(err, "mosaic") && strstr(err, "loader"), "%s", err);
+    ck_assert(wb_pipeline_add(p, "mosaic", NULL, err, sizeof err) == WB_ERR_INVALID);
+    ck_assert_msg(strstr(err, "only one step"), "%s", err);
+    wb_data_sample_free(&s);
+    wb_pipeline_destroy(p);
+    config_destroy(&cfg);
+}
+END_TEST
+
+/* Photometric transforms change pixels only: boxes, sizes, mapping untouched,
+ * values stay in 0..255 and the same seed gives the same pixels. */
+START_TEST(colour_transforms_keep_geometry) {
+    static const char *types[] = {"photometric_distortion", "yolo_hsv"};
+    const float box[4] = {10, 10, 30, 30};
+    for (int t = 0; t < 2; t++) {
+        config_t cfg;
+        wb_pipeline *p = one_step(types[t], "", &cfg);
+        for (uint64_t seed = 0; seed < 8; seed++) {
+            wb_data_sample a = {0}, b = {0};
+            make_box_sample(&a, 50, 40, box);
+            for (size_t i = 0; i < 50 * 40 * 3; i++) a.img[i] = (float)((i * 37) % 256);
+            make_box_sample(&b, 50, 40, box);
+            memcpy(b.img, a.img, 50 * 40 * 3 * sizeof(float));
+            run(p, &a, seed);
+            run(p, &b, seed);
+            ck_assert(a.w == 50 && a.h == 40 && a.num_boxes == 2);
+            ck_assert(memcmp(a.boxes, box, sizeof box) == 0);
+            ck_assert(memcmp(a.img, b.img, 50 * 40 * 3 * sizeof(float)) == 0);
+            for (size_t i = 0; i < 50 * 40 * 3; i++)
+                ck_assert_msg(a.img[i] >= 0.0f && a.img[i] <= 255.0f, "%s: value %g", types[t], a.img[i]);
+            wb_data_sample_free(&a);
+            wb_data_sample_free(&b);
+        }
+        wb_pipeline_destroy(p);
+        config_destroy(&cfg);
+    }
+}
+END_TEST
+
+/* With zero gains yolo_hsv is RGB->HSV->RGB: exact up to float rounding
+ * (values up to 255, a few ulps of 255 is ~1e-4). */
+START_TEST(hsv_round_trip_is_identity) {
+    config_t cfg;
+    wb_pipeline *p = one_step("yolo_hsv", "hgain = 0.0; sgain = 0.0; vgain = 0.0;", &cfg);
+    wb_data_sample s = {0};
+    const float box[4] = {1, 1, 2, 2};
+    make_box_sample(&s, 64, 64, box);
+    uint64_t rng = 7;
+    for (size_t i = 0; i < 64 * 64 * 3; i++) s.img[i] = floorf(256.0f * wb_rng_uniform(&rng));
+    float *before = malloc(64 * 64 * 3 * sizeof(float));
+    memcpy(before, s.img, 64 * 64 * 3 * sizeof(float));
+    run(p, &s, 3);
+    wbt_assert_close("hsv round trip", s.img, before, 64 * 64 * 3, 1e-3, 0.0);
+    free(before);
+    wb_data_sample_free(&s);
+    wb_pipeline_destroy(p);
+    config_destroy(&cfg);
+}
+END_TEST
+
+START_TEST(flip_twice_is_identity) {
+    static const char *dirs[] = {"prob = 1.0; direction = \"horizontal\";", "prob = 1.0; direction = \"vertical\";"};
+    for (int d = 0; d < 2; d++) {
+        config_t cfg;
+        wb_pipeline *p = one_step("random_flip", dirs[d], &cfg);
+        char err[256];
+        ck_assert(wb_pipeline_add(p, "random_flip", wb_params_of(config_root_setting(&cfg)), err, sizeof err) ==
+                  WB_OK);
+        wb_data_sample s = {0};
+        const float box[4] = {3.25f, 7.5f, 20.75f, 11.0f};
+        make_box_sample(&s, 33, 17, box);
+        for (size_t i = 0; i < 33 * 17 * 3; i++) s.img[i] = (float)i;
+        run(p, &s, 0);
+        for (size_t i = 0; i < 33 * 17 * 3; i++) ck_assert_float_eq(s.img[i], (float)i);
+        ck_assert(memcmp(s.boxes, box, sizeof box) == 0);
+        ck_assert(!s.flip_h && !s.flip_v);
+        wb_data_sample_free(&s);
+        wb_pipeline_destroy(p);
+        config_destroy(&cfg);
+    }
+}
+END_TEST
+
+/* Sizes from the published formulas, worked by hand:
+ * mmcv rescale_size(640x480, (1333, 800)): f = min(1333/640, 800/480) = 1.6667 -> 1067x800.
+ * YOLOv5 letterbox(500x333, 640, auto, 32): r = 1.28 -> 640x426, dh = 214 % 32 = 22 -> 11 + 11 -> 640x448;
+ * without auto: 640x640 with top 107 (round(106.9)), bottom 107. */
+START_TEST(output_sizes_follow_mmcv_and_yolov5) {
+    config_t cfg;
+    const float box[4] = {10, 10, 20, 20};
+    wb_data_sample s = {0};
+    wb_pipeline *p = one_step("resize", "scale = [1333, 800];", &cfg);
+    make_box_sample(&s, 640, 480, box);
+    run(p, &s, 0);
+    ck_assert(s.w == 1067 && s.h == 800 && s.valid_w == 1067);
+    ck_assert_float_eq_tol(s.scale_x, 1067.0f / 640.0f, 1e-6f);
+    wb_pipeline_destroy(p);
+    config_destroy(&cfg);
+
+    p = one_step("letterbox", "size = [640, 640]; auto = true; stride = 32;", &cfg);
+    make_box_sample(&s, 500, 333, box);
+    run(p, &s, 0);
+    ck_assert_msg(s.w == 640 && s.h == 448, "letterbox auto gave %dx%d", s.w, s.h);
+    ck_assert_float_eq(s.offset_y, 11.0f);
+    ck_assert_float_eq(s.img[(size_t)5 * 640 * 3], 114.0f);
+    wb_pipeline_destroy(p);
+    config_destroy(&cfg);
+
+    p = one_step("letterbox", "size = [640, 640];", &cfg);
+    make_box_sample(&s, 500, 333, box);
+    run(p, &s, 0);
+    ck_assert(s.w == 640 && s.h == 640 && s.valid_h == 640);
+    ck_assert_float_eq(s.offset_y, 107.0f);
+    ck_assert_float_eq(s.offset_x, 0.0f);
+    wb_pipeline_destroy(p);
+    config_destroy(&cfg);
+
+    p = one_step("pad", "size_divisor = 32; pad_value = 7.0;", &cfg);
+    make_box_sample(&s, 70, 33, box);
+    run(p, &s, 0);
+    ck_assert(s.w == 96 && s.h == 64 && s.valid_w == 70 && s.valid_h == 33);
+    ck_assert_float_eq(s.img[((size_t)63 * 96 + 95) * 3], 7.0f);
+    wb_data_sample_free(&s);
+    wb_pipeline_destroy(p);
+    config_destroy(&cfg);
+}
+END_TEST
+
+/* Letterbox (+ flips) then mapping back gives the original boxes within
+ * 1 px, as the task requires (rounding of the resized size is < 0.5 px
+ * times 1/scale; the mapping itself is exact). */
+START_TEST(letterbox_inverse_maps_boxes_back) {
+    static const char *pipes[] = {"size = [640, 640];", "size = [416, 320]; auto = true;",
+                                  "size = [256, 256]; scale_up = false;"};
+    uint64_t rng = 11;
+    for (int k = 0; k < 3; k++)
+        for (int flip = 0; flip < 2; flip++)
+            for (int trial = 0; trial < 10; trial++) {
+                config_t cfg, fcfg;
+                wb_pipeline *p = one_step("letterbox", pipes[k], &cfg);
+                if (flip) {
+                    config_init(&fcfg);
+                    ck_assert(config_read_string(&fcfg, "prob = 1.0;"));
+                    char err[256];
+                    ck_assert(wb_pipeline_add(p, "random_flip", wb_params_of(config_root_setting(&fcfg)), err,
+                                              sizeof err) == WB_OK);
+                }
+                int w = 50 + (int)(wb_rng_next(&rng) % 900), h = 50 + (int)(wb_rng_next(&rng) % 900);
+                float box[4] = {0.1f * w, 0.2f * h, 0.7f * w, 0.9f * h};
+                wb_data_sample s = {0};
+                make_box_sample(&s, w, h, box);
+                run(p, &s, (uint64_t)trial);
+                float back[4];
+                memcpy(back, s.boxes, sizeof back);
+                wb_sample_boxes_to_original(&s, back, 1);
+                for (int i = 0; i < 4; i++)
+                    ck_assert_msg(fabsf(back[i] - box[i]) <= 1.0f, "%s flip %d %dx%d: coord %d %.2f vs %.2f",
+                                  pipes[k], flip, w, h, i, back[i], box[i]);
+                wb_data_sample_free(&s);
+                wb_pipeline_destroy(p);
+                config_destroy(&cfg);
+                if (flip) config_destroy(&fcfg);
+            }
+}
+END_TEST
+
+/* An exact scale (320x160 -> 640x320 in a 640x641 canvas, 160 px border on
+ * top and 161 below) must map back exactly, flipped or not: this catches
+ * using the wrong border side after a flip, a 1-px error the test above allows. */
+START_TEST(letterbox_mapping_is_exact_for_exact_scales) {
+    static const char *flips[] = {NULL, "prob = 1.0; direction = \"vertical\";",
+                                  "prob = 1.0; direction = \"horizontal\";"};
+    for (int k = 0; k < 3; k++) {
+        /* flip first, so the letterbox border is added to an already flipped image */
+        config_t cfg, fcfg;
+        wb_pipeline *p = one_step("random_flip", flips[k] ? flips[k] : "prob = 0.0;", &cfg);
+        config_init(&fcfg);
+        char err[256];
+        ck_assert(config_read_string(&fcfg, "size = [640, 641];"));
+        ck_assert(wb_pipeline_add(p, "letterbox", wb_params_of(config_root_setting(&fcfg)), err, sizeof err) ==
+                  WB_OK);
+        const float box[4] = {10, 20, 100, 60};
+        wb_data_sample s = {0};
+        make_box_sample(&s, 320, 160, box);
+        run(p, &s, 0);
+        ck_assert(s.w == 640 && s.h == 641 && s.scale_x == 2.0f && s.scale_y == 2.0f);
+        ck_assert_float_eq(s.offset_y, (k == 1 ? 161.0f : 160.0f));
+        float back[4];
+        memcpy(back, s.boxes, sizeof back);
+        wb_sample_boxes_to_original(&s, back, 1);
+        wbt_assert_close("letterbox inverse", back, box, 4, 1e-4, 0.0);
+        wb_data_sample_free(&s);
+        wb_pipeline_destroy(p);
+        config_destroy(&cfg);
+        config_destroy(&fcfg);
+    }
+}
+END_TEST
+
+START_TEST(boxes_clipped_and_degenerate_dropped) {
+    wb_data_sample s = {0};
+    uint8_t rgb[10 * 10 * 3] = {0};
+    float boxes[16] = {-5, 2, 4, 8, 20, 20, 30, 30, 3, 3, 3, 9, NAN, 0, 4, 4};
+    int labels[4] = {0, 1, 2, 3};
+    ck_assert(wb_data_sample_load(&s, rgb, 10, 10, 10, 10, boxes, labels, NULL, 4));
+    run(NULL, &s, 0);
+    ck_assert_int_eq(s.num_boxes, 1); /* outside, zero width and NaN boxes dropped */
+    ck_assert(s.boxes[0] == 0.0f && s.boxes[1] == 2.0f && s.boxes[2] == 4.0f && s.labels[0] == 0);
+    wb_data_sample_free(&s);
+}
+END_TEST
+
+/* normalize: ((v - mean) / std), in RGB or swapped to BGR. */
+START_TEST(normalize_rgb_and_bgr) {
+    static const char *cfgs[] = {"mean = [10.0, 20.0, 30.0]; std = [2.0, 4.0, 5.0]; to_rgb = true;",
+                                 "mean = [10.0, 20.0, 30.0]; std = [2.0, 4.0, 5.0]; to_rgb = false;"};
+    const float expect[2][3] = {{(200 - 10) / 2.0f, (100 - 20) / 4.0f, (50 - 30) / 5.0f},
+                                {(50 - 10) / 2.0f, (100 - 20) / 4.0f, (200 - 30) / 5.0f}};
+    for (int k = 0; k < 2; k++) {
+        config_t cfg;
+        wb_pipeline *p = one_step("normalize", cfgs[k], &cfg);
+        uint8_t rgb[3] = {200, 100, 50};
+        wb_data_sample s = {0};
+        ck_assert(wb_data_sample_load(&s, rgb, 1, 1, 1, 1, NULL, NULL, NULL, 0));
+        run(p, &s, 0);
+        wbt_assert_close("normalize", s.img, expect[k], 3, 1e-5, 1e-6);
+        wb_data_sample_free(&s);
+        wb_pipeline_destroy(p);
+        config_destroy(&cfg);
+    }
+}
+END_TEST
+
+/* Bilinear resize against torch.nn.functional.interpolate(bilinear,
+ * align_corners=False): same formula in float32. Source coordinates up to
+ * ~50 carry ~2e-6 rounding (one ulp), times neighbour differences up to 255
+ * gives up to 5e-4 on either side (torch itself is 2e-4 from a float64
+ * evaluation here), hence 1e-3 absolute. A wrong index or weight is >= 1. */
+START_TEST(resize_pixels_match_torch) {
+    wb_st_file f;
+    if (!wbt_parity_open("transforms_resize", &f)) return;
+    const float *sizes = wbt_parity_tensor(&f, "sizes", 6); /* h, w, down h, w, up h, w */
+    int h = (int)sizes[0], w = (int)sizes[1];
+    const float *src = wbt_parity_tensor(&f, "input", (int64_t)h * w * 3);
+    static const char *outs[] = {"down", "up"};
+    for (int k = 0; k < 2; k++) {
+        int oh = (int)sizes[2 + 2 * k], ow = (int)sizes[3 + 2 * k];
+        const float *want = wbt_parity_tensor(&f, outs[k], (int64_t)oh * ow * 3);
+        char text[128];
+        snprintf(text, sizeof text, "scale = [%d, %d]; keep_ratio = false;", ow, oh);
+        config_t cfg;
+        wb_pipeline *p = one_step("resize", text, &cfg);
+        wb_data_sample s = {0};
+        const uint8_t one_pixel[3] = {0, 0, 0}; /* replaced by the parity input below */
+        ck_assert(wb_data_sample_load(&s, one_pixel, 1, 1, 1, 1, NULL, NULL, NULL, 0));
+        float *img = wb_data_sample_target(&s, h, w);
+        memcpy(img, src, (size_t)h * w * 3 * sizeof(float));
+        wb_data_sample_swap(&s, h, w);
+        s.valid_h = s.ori_h = h, s.valid_w = s.ori_w = w;
+        run(p, &s, 0);
+        ck_assert(s.h == oh && s.w == ow);
+        wbt_assert_close(outs[k], s.img, want, (int64_t)oh * ow * 3, 1e-3, 0.0);
+        wb_data_sample_free(&s);
+        wb_pipeline_destroy(p);
+        config_destroy(&cfg);
+    }
+    wb_st_free(&f);
+}
+END_TEST
+
+/* The registry: every type has a schema whose defaults build a pipeline; a
+ * whole mmdet-style list builds from a config; unknown types are named. */
+START_TEST(schemas_and_pipeline_from_config) {
+    const char *const *types = wb_transform_types();
+    int n = 0;
+    char err[512];
+    for (; types[n]; n++) {
+        ck_assert_ptr_nonnull(wb_transform_schema(types[n]));
+        wb_pipeline *p = wb_pipeline_empty();
+        ck_assert_msg(wb_pipeline_add(p, types[n], NULL, err, sizeof err) == WB_OK, "%s", err);
+        wb_pipeline_destroy(p);
+    }
+    ck_assert_int_ge(n, 10);
+    ck_assert_ptr_null(wb_transform_schema("no_such_transform"));
+
+    config_t cfg;
+    config_init(&cfg);
+    ck_assert(config_read_string(&cfg,
+        "pipeline = ( { type = \"resize\"; scale = [1333, 800]; keep_ratio = true; },"
+        "  { type = \"random_flip\"; prob = 0.5; },"
+        "  { type = \"normalize\"; mean = [123.675, 116.28, 103.53]; std = [58.395, 57.12, 57.375]; to_rgb = true; },"
+        "  { type = \"pad\"; size_divisor = 32; } );"
+        "bad = ( { type = \"rezise\"; } );"));
+    const wb_params *steps[4];
+    config_setting_t *list = config_lookup(&cfg, "pipeline");
+    for (int i = 0; i < 4; i++) steps[i] = wb_params_of(config_setting_get_elem(list, (unsigned)i));
+    wb_pipeline *p = wb_pipeline_create(steps, 4, err, sizeof err);
+    ck_assert_msg(p != NULL, "%s", err);
+    ck_assert_int_eq(wb_pipeline_length(p), 4);
+    wb_data_sample s = {0};
+    const float box[4] = {10, 10, 40, 30};
+    make_box_sample(&s, 100, 60, box);
+    run(p, &s, 5);
+    ck_assert(s.valid_w == 1333 && s.valid_h == 800 && s.w == 1344 && s.h == 800);
+    wb_data_sample_free(&s);
+    wb_pipeline_destroy(p);
+
+    const wb_params *bad = wb_params_of(config_setting_get_elem(config_lookup(&cfg, "bad"), 0));
+    ck_assert_ptr_null(wb_pipeline_create(&bad, 1, err, sizeof err));
+    ck_assert_msg(strstr(err, "rezise") && strstr(err, "resize"), "message: %s", err);
+    config_destroy(&cfg);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("transforms");
+    TCase *tc = tcase_create("transforms");
+    tcase_add_test(tc, geometric_transforms_keep_boxes_on_pixels);
+    tcase_add_test(tc, affine_refit_boxes_cover_rotated_objects);
+    tcase_add_test(tc, mosaic_keeps_every_tile_consistent);
+    tcase_add_test(tc, colour_transforms_keep_geometry);
+    tcase_add_test(tc, hsv_round_trip_is_identity);
+    tcase_add_test(tc, flip_twice_is_identity);
+    tcase_add_test(tc, output_sizes_follow_mmcv_and_yolov5);
+    tcase_add_test(tc, letterbox_inverse_maps_boxes_back);
+    tcase_add_test(tc, letterbox_mapping_is_exact_for_exact_scales);
+    tcase_add_test(tc, boxes_clipped_and_degenerate_dropped);
+    tcase_add_test(tc, normalize_rgb_and_bgr);
+    tcase_add_test(tc, resize_pixels_match_torch);
+    tcase_add_test(tc, schemas_and_pipeline_from_config);
+    suite_add_tcase(s, tc);
+    return wbt_run_suite(s);
+}

@@ -105,8 +105,10 @@ int wb_conformance_run(wb_registry *reg, const wb_conformance_opts *o, FILE *out
     }
     wb_config *cfg = module_config(reg, d, o, out);
     if (!cfg) return 2;
-    int size = o->size > 0 ? o->size : 64, points = o->points > 0 ? o->points : 4;
-    wb_session *s = wb_session_create(NULL, o->seed);
+    int size = o->size > 0 ? o->size : 64, points = o->points > 0 ? o->points : 8;
+    /* The reference kernels: deterministic, and the ground truth the
+     * optimized kernels are tested against. */
+    wb_session *s = wb_session_create(wb_backend_ref(), o->seed);
     wb_module_slot slot;
     char err[2048];
     int failures = 0;
@@ -149,31 +151,42 @@ int wb_conformance_run(wb_registry *reg, const wb_conformance_opts *o, FILE *out
         analytic[k] = malloc((size_t)ps.t[k]->numel * sizeof(float));
         for (int64_t i = 0; i < ps.t[k]->numel; i++) analytic[k][i] = ps.t[k]->grad_valid ? ps.t[k]->grad[i] : 0.0f;
     }
-    /* Central differences with step 1e-2 in float32: truncation ~1e-4 of the
-     * curvature, rounding ~1e-5; tolerance 2e-3 absolute + 5% relative. */
-    const float eps = 1e-2f;
+    /* Float32 finite differences through many ReLU kinks (and batch
+     * statistics) are noisy element by element, while a wrong backward is
+     * wrong on most elements. So each tensor is judged as a whole: over its
+     * probes, the vector of backward values must match the vector of
+     * Richardson estimates 2 D(h/2) - D(h) within 10% of its norm (plus
+     * 2e-3 per probe), on the deterministic reference kernels. */
+    const float h = 1e-3f;
     for (int k = 0; k < ps.n; k++) {
-        double worst = 0.0;
-        int bad = 0;
+        double diff2 = 0.0, norm2 = 0.0;
+        int64_t worst_i = 0;
+        double worst_a = 0, worst_n = 0, worst_d = -1;
         for (int p = 0; p < points; p++) {
             int64_t i = (int64_t)(wb_rng_next(&rng) % (uint64_t)ps.t[k]->numel);
             float keep = ps.t[k]->data[i];
-            double l[2];
-            for (int side = 0; side < 2; side++) {
-                ps.t[k]->data[i] = keep + (side ? -eps : eps);
-                if (wb_slot_forward(&slot, x, n_in, size, size, true, err, sizeof err) != WB_OK) break;
-                l[side] = objective(&slot, r_seed);
+            double d[2] = {0, 0};
+            for (int level = 0; level < 2; level++) {
+                float step = level ? h / 2 : h;
+                double l[2] = {0, 0};
+                for (int side = 0; side < 2; side++) {
+                    ps.t[k]->data[i] = keep + (side ? -step : step);
+                    if (wb_slot_forward(&slot, x, n_in, size, size, true, err, sizeof err) != WB_OK) break;
+                    l[side] = objective(&slot, r_seed);
+                }
+                d[level] = (l[0] - l[1]) / (2.0 * step);
             }
             ps.t[k]->data[i] = keep;
-            double numeric = (l[0] - l[1]) / (2.0 * eps), a = analytic[k][i];
-            double excess = fabs(numeric - a) / (2e-3 + 5e-2 * fabs(numeric));
-            if (excess > worst) worst = excess;
-            if (excess > 1.0 && !bad++)
-                fprintf(out, "FAIL d/d %s[%lld]: backward %.6g, finite difference %.6g\n", ps.name[k], (long long)i, a,
-                        numeric);
+            double numeric = 2.0 * d[1] - d[0], a = analytic[k][i];
+            diff2 += (a - numeric) * (a - numeric);
+            norm2 += numeric * numeric;
+            if (fabs(a - numeric) > worst_d) worst_d = fabs(a - numeric), worst_i = i, worst_a = a, worst_n = numeric;
         }
-        if (!bad) fprintf(out, "ok   d/d %-40s %d probes, worst %.2f of tolerance\n", ps.name[k], points, worst);
-        failures += bad > 0;
+        double rel = sqrt(diff2) / (sqrt(norm2) + 1e-12);
+        bool ok = sqrt(diff2) <= 0.1 * sqrt(norm2) + 2e-3 * sqrt((double)points);
+        fprintf(out, "%s d/d %-40s %d probes, relative error %.3f (worst: [%lld] backward %.5g, numeric %.5g)\n",
+                ok ? "ok  " : "FAIL", ps.name[k], points, rel, (long long)worst_i, worst_a, worst_n);
+        failures += !ok;
         free(analytic[k]);
     }
 done:

@@ -14,7 +14,7 @@ const char wb_help_gradcheck[] =
     "  --inputs SPECS    input feature specs for necks and heads: name:channels:stride[,...]\n"
     "                    (default c3:16:8,c4:24:16,c5:32:32 for necks, p3:16:8 for heads)\n"
     "  --size N          input image side in pixels (default 64)\n"
-    "  --points K        finite-difference probes per tensor (default 4)\n\n"
+    "  --points K        finite-difference probes per tensor (default 8)\n\n"
     "Examples:\n"
     "  workbench gradcheck tiny_cnn --set \"widths=[8, 16]\"\n"
     "  workbench gradcheck center_head --set num_classes=3 --inputs c3:16:8\n";

@@ -10,7 +10,11 @@
 wb_session *wb_session_create(const wb_backend *backend, uint64_t seed) {
     wb_session *s = calloc(1, sizeof *s);
     if (!s) return NULL;
-    s->backend = backend ? backend : wb_backend_cpu();
+    /* WB_BACKEND=ref runs everything on the reference kernels: the way to
+     * tell an optimized-kernel bug from a model bug. */
+    const char *forced = getenv("WB_BACKEND");
+    if (!backend) backend = forced && strcmp(forced, "ref") == 0 ? wb_backend_ref() : wb_backend_cpu();
+    s->backend = backend;
     s->seed = seed;
     wb_arena_init(&s->weights, "weights", (size_t)64 << 20);
     wb_arena_init(&s->compute, "compute", (size_t)64 << 20);

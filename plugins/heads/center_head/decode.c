@@ -70,14 +70,14 @@ wb_status center_decode(const center_head *h, const wb_host_api *host, const flo
     det->scores = malloc((size_t)(kept ? kept : 1) * sizeof(float));
     det->labels = malloc((size_t)(kept ? kept : 1) * sizeof(int));
     wb_status st = (det->boxes && det->scores && det->labels) ? WB_OK : WB_ERR_NOMEM;
-    /* Back to original-image pixels. */
+    /* Back to original-image pixels: original = (input - offset) / scale. */
     float sx = meta->scale_x > 0 ? meta->scale_x : 1.0f, sy = meta->scale_y > 0 ? meta->scale_y : 1.0f;
     for (int i = 0; st == WB_OK && i < kept; i++) {
         const float *b = boxes + 4 * keep[i];
-        det->boxes[4 * i + 0] = clampf(b[0] / sx, 0, (float)meta->ori_w);
-        det->boxes[4 * i + 1] = clampf(b[1] / sy, 0, (float)meta->ori_h);
-        det->boxes[4 * i + 2] = clampf(b[2] / sx, 0, (float)meta->ori_w);
-        det->boxes[4 * i + 3] = clampf(b[3] / sy, 0, (float)meta->ori_h);
+        det->boxes[4 * i + 0] = clampf((b[0] - meta->offset_x) / sx, 0, (float)meta->ori_w);
+        det->boxes[4 * i + 1] = clampf((b[1] - meta->offset_y) / sy, 0, (float)meta->ori_h);
+        det->boxes[4 * i + 2] = clampf((b[2] - meta->offset_x) / sx, 0, (float)meta->ori_w);
+        det->boxes[4 * i + 3] = clampf((b[3] - meta->offset_y) / sy, 0, (float)meta->ori_h);
         det->scores[i] = scores[keep[i]];
         det->labels[i] = labels[keep[i]];
     }

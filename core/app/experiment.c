@@ -1,7 +1,9 @@
 #include "experiment.h"
 
 #include <string.h>
+#include "../config/params.h"
 #include "../data/transforms.h"
+#include "../runtime/log.h"
 
 static const wb_module_desc *find(void *user, wb_module_kind kind, const char *type) {
     return wb_registry_find(user, kind, type);
@@ -57,12 +59,12 @@ int wb_experiment_open(wb_experiment *e, const wb_experiment_args *a, FILE *out)
         return 1;
     }
     e->lookup = wb_registry_module_lookup(e->reg);
-    wb_config_load(e->cfg, a->path);
-    for (int i = 0; i < a->n_overrides; i++) wb_config_override(e->cfg, a->overrides[i]);
-    if (wb_config_error_count(e->cfg) > 0) {
+    if (wb_config_load(e->cfg, a->path) > 0) {
         wb_config_print_errors(e->cfg, out);
         return wb_config_error_count(e->cfg);
     }
+    /* Override mistakes are reported together with the validation's. */
+    for (int i = 0; i < a->n_overrides; i++) wb_config_override(e->cfg, a->overrides[i]);
     for (int i = 0; i < a->n_plugin_dirs; i++) wb_search_path_add(&e->sp, a->plugin_dirs[i], "--plugin-dir");
     add_experiment_dirs(e, a->path);
     wb_search_path_add_defaults(&e->sp);
@@ -84,4 +86,27 @@ void wb_experiment_close(wb_experiment *e) {
     wb_registry_free(e->reg);
     wb_search_path_free(&e->sp);
     memset(e, 0, sizeof *e);
+}
+
+wb_session *wb_experiment_session(wb_experiment *e, int threads, FILE *out) {
+    const wb_params *root = wb_config_params(e->cfg, "");
+    const char *backend = wb_params_string(root, "backend");
+    if (strcmp(backend, "cuda") == 0) {
+        fprintf(out, "error: backend = \"cuda\": this build has no CUDA backend (no GPU on this machine);"
+                     " use backend = \"cpu\" or \"auto\"\n");
+        return NULL;
+    }
+    if (strcmp(backend, "auto") == 0)
+        wb_log_once("backend-auto", WB_LOG_INFO, NULL, "backend = \"auto\": no CUDA backend, using the CPU");
+    wb_session *s = wb_session_create(NULL, (uint64_t)wb_params_int(root, "seed"));
+    if (!s) {
+        fprintf(out, "error: out of memory\n");
+        return NULL;
+    }
+    /* --threads / WB_THREADS win over the experiment's `threads`. */
+    int n = threads > 0 ? threads : (int)wb_params_int(root, "threads");
+    if (n > 0) wb_set_threads(s, n);
+    s->find_module = wb_registry_find_module;
+    s->find_user = e->reg;
+    return s;
 }

@@ -8,6 +8,7 @@
 #include "../config/config.h"
 #include "../plugin/registry.h"
 #include "../plugin/search_path.h"
+#include "../runtime/session.h"
 
 typedef struct wb_experiment_args {
     const char *path;
@@ -31,5 +32,10 @@ wb_module_lookup wb_registry_module_lookup(wb_registry *reg);
  * to `out` and the return value is the number of problems. */
 int wb_experiment_open(wb_experiment *e, const wb_experiment_args *a, FILE *out);
 void wb_experiment_close(wb_experiment *e);
+
+/* A session as the experiment asks for it (backend, seed, threads; threads > 0
+ * from the command line wins), finding modules in the experiment's registry.
+ * NULL with a message on out when the backend cannot be had. */
+wb_session *wb_experiment_session(wb_experiment *e, int threads, FILE *out);
 
 #endif

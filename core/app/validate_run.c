@@ -18,10 +18,8 @@ static int64_t count_params(wb_session *s, const char *stage, int64_t *trainable
 }
 
 int wb_validate_run(wb_experiment *e, int size, FILE *out) {
-    wb_session *s = wb_session_create(NULL, 0);
-    if (!s) return 1;
-    s->find_module = wb_registry_find_module;
-    s->find_user = e->reg;
+    wb_session *s = wb_experiment_session(e, 0, out);
+    if (!s) return 2;
     wb_model *m = NULL;
     char err[2048];
     int rc = 2;

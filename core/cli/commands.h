@@ -56,6 +56,10 @@ int wb_cmd_help(const wb_cli *cli, int argc, char **argv);
 int wb_cmd_run(const wb_cli *cli, int argc, char **argv);
 int wb_cmd_validate(const wb_cli *cli, int argc, char **argv);
 int wb_cmd_gradcheck(const wb_cli *cli, int argc, char **argv);
+int wb_cmd_reference(const wb_cli *cli, int argc, char **argv);
+extern const char wb_help_reference[];
+int wb_cmd_eval(const wb_cli *cli, int argc, char **argv);
+extern const char wb_help_eval[];
 extern const char wb_help_run[], wb_help_validate[], wb_help_gradcheck[];
 extern const char wb_help_plugins[], wb_help_describe[], wb_help_version[], wb_help_help[];
 

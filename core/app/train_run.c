@@ -56,6 +56,7 @@ static wb_lr_policy policy_of(const char *s) {
     if (!strcmp(s, "step")) return WB_LR_STEP;
     if (!strcmp(s, "cosine")) return WB_LR_COSINE;
     if (!strcmp(s, "poly")) return WB_LR_POLY;
+    if (!strcmp(s, "onecycle")) return WB_LR_ONECYCLE;
     return WB_LR_FIXED;
 }
 
@@ -67,28 +68,70 @@ static wb_warmup warmup_of(const char *s) {
     return WB_WARMUP_NONE;
 }
 
+/* optimizer.paramwise.custom: ( { pattern = "backbone"; lr_mult = 0.1; decay_mult = 1.0; }, ... ) */
+static void param_rules_from(wb_config *cfg, wb_optim_config *oc) {
+    config_setting_t *list = config_lookup(wb_config_tree(cfg), "optimizer.paramwise.custom");
+    int n = list ? config_setting_length(list) : 0;
+    if (n > WB_MAX_PARAM_RULES)
+        wb_logf(WB_LOG_WARN, "optimizer", "only the first %d of %d paramwise.custom rules are used",
+                WB_MAX_PARAM_RULES, n);
+    for (int i = 0; i < n && oc->n_rules < WB_MAX_PARAM_RULES; i++) {
+        const wb_params *r = wb_params_of(config_setting_get_elem(list, (unsigned)i));
+        wb_param_rule *rule = &oc->rules[oc->n_rules++];
+        snprintf(rule->pattern, sizeof rule->pattern, "%s", wb_params_string(r, "pattern"));
+        rule->lr_mult = (float)wb_params_float(r, "lr_mult");
+        rule->decay_mult = (float)wb_params_float(r, "decay_mult");
+    }
+}
+
+/* Linear scaling rule (mmdet's auto_scale_lr): lr * batch / base, the batch
+ * being images per iteration (accumulation does not count, as in mmdet). */
+static float scaled_lr(wb_config *cfg, float lr) {
+    const wb_params *a = wb_config_params(cfg, "auto_scale_lr");
+    if (!wb_params_bool(a, "enable")) return lr;
+    int64_t batch = wb_params_int(wb_config_params(cfg, "data"), "batch_size");
+    int64_t base = wb_params_int(a, "base_batch_size");
+    float scaled = lr * (float)batch / (float)base;
+    wb_logf(WB_LOG_INFO, "optimizer", "auto_scale_lr: lr %g -> %g (batch %lld, base_batch_size %lld)", lr, scaled,
+            (long long)batch, (long long)base);
+    return scaled;
+}
+
 static void trainer_opts_from(wb_config *cfg, wb_trainer_opts *o) {
     const wb_params *opt = wb_config_params(cfg, "optimizer");
+    const wb_params *pw = wb_config_params(cfg, "optimizer.paramwise");
     const wb_params *sch = wb_config_params(cfg, "schedule");
     const wb_params *ck = wb_config_params(cfg, "checkpoint");
     const wb_params *lg = wb_config_params(cfg, "log");
+    const wb_params *ev = wb_config_params(cfg, "evaluation");
+    const wb_params *ema = wb_config_params(cfg, "ema");
     o->optim = (wb_optim_config){
         .type = strcmp(wb_params_string(opt, "type"), "adamw") == 0 ? WB_OPTIM_ADAMW : WB_OPTIM_SGD,
-        .lr = (float)wb_params_float(opt, "lr"),
+        .lr = scaled_lr(cfg, (float)wb_params_float(opt, "lr")),
         .momentum = (float)wb_params_float(opt, "momentum"),
         .weight_decay = (float)wb_params_float(opt, "weight_decay"),
         .nesterov = wb_params_bool(opt, "nesterov"),
-        .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
+        .beta1 = wb_params_list_len(opt, "betas") > 0 ? (float)wb_params_float_at(opt, "betas", 0) : 0.9f,
+        .beta2 = wb_params_list_len(opt, "betas") > 1 ? (float)wb_params_float_at(opt, "betas", 1) : 0.999f,
+        .eps = (float)wb_params_float(opt, "eps"),
         .grad_clip = (float)wb_params_float(opt, "grad_clip"),
+        .norm_decay_mult = (float)wb_params_float(pw, "norm_decay_mult"),
+        .bias_decay_mult = (float)wb_params_float(pw, "bias_decay_mult"),
     };
-    o->max_epochs = wb_params_bool(sch, "by_epoch") ? wb_params_int(sch, "max_epochs") : 0;
+    param_rules_from(cfg, &o->optim);
+    o->accumulate = (int)wb_params_int(opt, "accumulate");
+    bool by_epoch = wb_params_bool(sch, "by_epoch");
+    o->max_epochs = by_epoch ? wb_params_int(sch, "max_epochs") : 0;
     o->max_iters = wb_params_int(sch, "max_iters");
     o->schedule = (wb_schedule){
         .base_lr = o->optim.lr,
         .policy = policy_of(wb_params_string(sch, "policy")),
-        .by_epoch = wb_params_bool(sch, "by_epoch"),
+        .by_epoch = by_epoch && wb_params_bool(sch, "lr_by_epoch"),
         .gamma = (float)wb_params_float(sch, "gamma"),
-        .power = 1.0f,
+        .min_lr = (float)wb_params_float(sch, "min_lr"),
+        .min_lr_ratio = (float)wb_params_float(sch, "min_lr_ratio"),
+        .power = (float)wb_params_float(sch, "power"),
+        .lrf = (float)wb_params_float(sch, "lrf"),
         .warmup = warmup_of(wb_params_string(sch, "warmup")),
         .warmup_iters = wb_params_int(sch, "warmup_iters"),
         .warmup_ratio = (float)wb_params_float(sch, "warmup_ratio"),
@@ -98,7 +141,35 @@ static void trainer_opts_from(wb_config *cfg, wb_trainer_opts *o) {
         o->schedule.milestones[o->schedule.n_milestones++] = (int)wb_params_int_at(sch, "milestones", i);
     o->ckpt_interval = (int)wb_params_int(ck, "interval");
     o->ckpt_keep = (int)wb_params_int(ck, "keep");
+    o->save_best = wb_params_string(ck, "save_best")[0] ? wb_params_string(ck, "save_best") : NULL;
     o->log_interval = (int)wb_params_int(lg, "interval");
+    o->val_interval = (int)wb_params_int(ev, "interval");
+    int nd = wb_params_list_len(ev, "dynamic_intervals");
+    if (nd % 2) wb_logf(WB_LOG_WARN, "evaluation", "dynamic_intervals has an odd length: the last value is ignored");
+    for (int i = 0; i + 1 < nd && o->n_dynamic < WB_MAX_DYNAMIC_INTERVALS; i += 2, o->n_dynamic++) {
+        o->dyn_start[o->n_dynamic] = wb_params_int_at(ev, "dynamic_intervals", i);
+        o->dyn_interval[o->n_dynamic] = wb_params_int_at(ev, "dynamic_intervals", i + 1);
+    }
+    o->ema = wb_params_bool(ema, "enable");
+    o->ema_momentum = (float)wb_params_float(ema, "momentum");
+    o->ema_gamma = (float)wb_params_float(ema, "gamma");
+}
+
+/* load_from: pretrained weights by name; what did not fit is reported, not fatal. */
+static int load_pretrained(wb_session *s, const char *path) {
+    wb_load_report r;
+    char err[2048];
+    if (wb_checkpoint_load(path, s, NULL, NULL, &r, err, sizeof err) != WB_OK) {
+        wb_logf(WB_LOG_ERROR, "load_from", "%s", err);
+        return 1;
+    }
+    wb_logf(WB_LOG_INFO, "load_from", "%s: %d parameters loaded, %d missing, %d unexpected, %d shape mismatched",
+            path, r.matched, r.missing, r.unexpected, r.shape_mismatched);
+    if (r.missing) wb_logf(WB_LOG_WARN, "load_from", "missing in the file (left as initialised): %s", r.first_missing);
+    if (r.unexpected) wb_logf(WB_LOG_WARN, "load_from", "unexpected in the file (ignored): %s", r.first_unexpected);
+    if (r.shape_mismatched)
+        wb_logf(WB_LOG_WARN, "load_from", "another shape in the file (left as initialised): %s", r.first_mismatch);
+    return 0;
 }
 
 /* Opens the dataset plugin and the loader of data.<split>. */
@@ -135,7 +206,8 @@ static int open_data(wb_experiment *e, wb_session *s, const char *split, wb_pipe
         .size_divisor = (int)wb_params_int(data, "size_divisor"),
         .seed = (uint64_t)wb_params_int(wb_config_params(e->cfg, ""), "seed"),
         .start_epoch = start_epoch,
-        .on_bad_sample = WB_BAD_SAMPLE_SKIP,
+        .on_bad_sample = strcmp(wb_params_string(data, "on_bad_sample"), "fail") == 0 ? WB_BAD_SAMPLE_FAIL
+                                                                                      : WB_BAD_SAMPLE_SKIP,
         .pipeline = *pipe,
     };
     *loader = wb_loader_create(&lo, *vt, *ds, err, sizeof err);
@@ -192,10 +264,19 @@ int wb_train_run(wb_experiment *e, const wb_run_args *a) {
     wb_trainer_opts o = {.work_dir = work_dir};
     trainer_opts_from(e->cfg, &o);
     char resume[4096];
+    const char *resume_cfg = wb_params_string(root, "resume_from");
     if (a->resume) {
         if (strcmp(a->resume, "auto") == 0) snprintf(resume, sizeof resume, "%s/latest.safetensors", work_dir);
         else snprintf(resume, sizeof resume, "%s", a->resume);
         o.resume_from = resume;
+    } else if (resume_cfg[0]) {
+        o.resume_from = resume_cfg;
+    }
+    const char *load_from = wb_params_string(root, "load_from");
+    if (!o.resume_from && load_from[0] && load_pretrained(s, load_from) != 0) {
+        wb_model_destroy(model);
+        wb_session_destroy(s);
+        return 1;
     }
     int64_t start_epoch = 0;
     if (o.resume_from) {

@@ -28,7 +28,9 @@ typedef struct eval_args {
 static int parse_args(int argc, char **argv, eval_args *a) {
     *a = (eval_args){0};
     for (int i = 1; i < argc; i++) {
-        const char **target = strcmp(argv[i], "--gt") == 0 ? &a->gt : strcmp(argv[i], "--results") == 0 ? &a->results : NULL;
+        const char **target = strcmp(argv[i], "--gt") == 0        ? &a->gt
+                              : strcmp(argv[i], "--results") == 0 ? &a->results
+                                                                  : NULL;
         if (target) {
             if (i + 1 >= argc) return wb_cli_usage_error("eval", "%s needs a file name", argv[i]);
             *target = argv[++i];
@@ -60,7 +62,7 @@ static int report(const eval_args *a, const wb_coco_gt *gt, const wb_coco_summar
         wb_coco_print_category_table(stdout, s, gt);
     }
     if (s->n_detections_unknown_category > 0)
-        fprintf(stderr, "workbench eval: note: %lld detections have a category id that is not in %s and were ignored\n",
+        fprintf(stderr, "workbench eval: note: %lld detection(s) with a category id that is not in %s were ignored\n",
                 (long long)s->n_detections_unknown_category, a->gt);
     return WB_EXIT_OK;
 }

@@ -22,7 +22,7 @@ int wb_cli_parse_experiment(const char *cmd, const wb_cli *cli, int argc, char *
             out->resume = has_value ? argv[++i] : "auto";
         } else if (a[0] == '-' && a[1] != '\0') {
             return wb_cli_usage_error(cmd, "unknown option '%s'", a);
-        } else if (out->n_positional < 4) {
+        } else if (out->n_positional < WB_CLI_MAX_POSITIONAL) {
             out->positional[out->n_positional++] = a;
         } else {
             return wb_cli_usage_error(cmd, "too many arguments ('%s')", a);

@@ -7,13 +7,14 @@
 #include "commands.h"
 
 #define WB_CLI_MAX_OVERRIDES 64
+#define WB_CLI_MAX_POSITIONAL 256
 
 typedef struct wb_cli_experiment {
     wb_experiment_args args;
     const char *overrides[WB_CLI_MAX_OVERRIDES];
     const char *work_dir;
     const char *resume;      /* NULL, "auto" or a path */
-    const char *positional[4];
+    const char *positional[WB_CLI_MAX_POSITIONAL];
     int n_positional;
 } wb_cli_experiment;
 

@@ -1,0 +1,84 @@
+#include "data_split.h"
+
+#include <stdio.h>
+#include <string.h>
+#include "../config/params.h"
+#include "../runtime/context.h"
+
+bool wb_data_split_exists(wb_experiment *e, const char *split) {
+    char path[64];
+    snprintf(path, sizeof path, "data.%s.dataset", split);
+    return wb_config_params(e->cfg, path) != NULL;
+}
+
+wb_status wb_data_split_open(wb_data_split *d, wb_experiment *e, wb_session *s, const char *split,
+                             const wb_split_opts *o, char *err, size_t n) {
+    memset(d, 0, sizeof *d);
+    d->name = split;
+    char path[64];
+    snprintf(path, sizeof path, "data.%s.dataset", split);
+    d->params = wb_config_params(e->cfg, path);
+    if (!d->params) {
+        snprintf(err, n, "the experiment has no %s", path);
+        return WB_ERR_INVALID;
+    }
+    d->desc = wb_registry_find(e->reg, WB_KIND_DATASET, wb_params_string(d->params, "type"));
+    if (!d->desc) {
+        snprintf(err, n, "%s: no dataset plugin of type '%s' is loaded", path, wb_params_string(d->params, "type"));
+        return WB_ERR_INVALID;
+    }
+    d->vt = d->desc->dataset;
+    wb_context c;
+    wb_context_init(&c, s, path, false);
+    if (d->vt->open(&c.pub, d->params, &d->ds) != WB_OK || !d->ds) {
+        snprintf(err, n, "%s: cannot open the dataset: %s", path, c.msg[0] ? c.msg : "no message");
+        d->ds = NULL;
+        return c.err != WB_OK ? c.err : WB_ERR_IO;
+    }
+    if (d->vt->length(d->ds) <= 0) {
+        snprintf(err, n, "%s: the dataset has no usable image", path);
+        return WB_ERR_INVALID;
+    }
+    snprintf(path, sizeof path, "data.%s.pipeline", split);
+    config_setting_t *list = config_lookup(wb_config_tree(e->cfg), path);
+    enum { MAX_STEPS = 64 };
+    const wb_params *steps[MAX_STEPS];
+    int n_steps = list ? config_setting_length(list) : 0;
+    if (n_steps > MAX_STEPS) {
+        snprintf(err, n, "%s: at most %d transforms", path, MAX_STEPS);
+        return WB_ERR_INVALID;
+    }
+    for (int i = 0; i < n_steps; i++) steps[i] = wb_params_of(config_setting_get_elem(list, (unsigned)i));
+    char why[1024];
+    d->pipeline = wb_pipeline_create(steps, n_steps, why, sizeof why);
+    if (!d->pipeline) {
+        snprintf(err, n, "%s: %s", path, why);
+        return WB_ERR_INVALID;
+    }
+    const wb_params *data = wb_config_params(e->cfg, "data");
+    wb_loader_opts lo = {
+        .batch_size = (int)wb_params_int(data, "batch_size"),
+        .workers = (int)wb_params_int(data, "workers"),
+        .shuffle = o->training,
+        .drop_last = false,
+        .size_divisor = (int)wb_params_int(data, "size_divisor"),
+        .seed = (uint64_t)wb_params_int(wb_config_params(e->cfg, ""), "seed"),
+        .start_epoch = o->start_epoch,
+        .max_epochs = o->training ? 0 : 1,
+        .on_bad_sample = o->on_bad_sample,
+        .pipeline = d->pipeline,
+    };
+    d->loader = wb_loader_create(&lo, d->vt, d->ds, why, sizeof why);
+    if (!d->loader) {
+        snprintf(err, n, "data.%s: %s", split, why);
+        return WB_ERR_INVALID;
+    }
+    return WB_OK;
+}
+
+void wb_data_split_close(wb_data_split *d) {
+    if (d->loader) wb_loader_destroy(d->loader);
+    if (d->ds) d->vt->close(d->ds);
+    if (d->pipeline) wb_pipeline_destroy(d->pipeline);
+    memset(d, 0, sizeof *d);
+}

@@ -1,0 +1,32 @@
+/* One split of an experiment's data section opened for work: the dataset
+ * plugin instance, its transform pipeline and a loader. Training shuffles and
+ * streams epochs; evaluation reads every image once, in order. */
+#ifndef WB_CORE_DATA_SPLIT_H
+#define WB_CORE_DATA_SPLIT_H
+
+#include "../data/loader.h"
+#include "experiment.h"
+
+typedef struct wb_data_split {
+    const char *name;               /* "train", "val", "test" */
+    const wb_module_desc *desc;
+    const wb_dataset_vtable *vt;
+    void *ds;
+    const wb_params *params;        /* data.<split>.dataset */
+    wb_pipeline *pipeline;
+    wb_loader *loader;
+} wb_data_split;
+
+typedef struct wb_split_opts {
+    bool training;          /* shuffle, endless epochs from start_epoch */
+    int64_t start_epoch;
+    wb_bad_sample_policy on_bad_sample;
+} wb_split_opts;
+
+/* true when the experiment has a data.<split> section. */
+bool wb_data_split_exists(wb_experiment *e, const char *split);
+wb_status wb_data_split_open(wb_data_split *d, wb_experiment *e, wb_session *s, const char *split,
+                             const wb_split_opts *o, char *err, size_t err_size);
+void wb_data_split_close(wb_data_split *d);
+
+#endif

@@ -1,0 +1,211 @@
+#include "evaluate.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "../config/params.h"
+#include "../eval/coco_json.h"
+#include "../eval/eval_table.h"
+#include "../eval/voc_eval.h"
+#include "data_split.h"
+
+typedef struct det_list {
+    wb_coco_detection *d;
+    size_t n, cap;
+} det_list;
+
+static bool push(det_list *l, wb_coco_detection d) {
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 1024;
+        wb_coco_detection *grown = realloc(l->d, cap * sizeof *grown);
+        if (!grown) return false;
+        l->d = grown;
+        l->cap = cap;
+    }
+    l->d[l->n++] = d;
+    return true;
+}
+
+/* Every image once, in order, through the model and the head's predict. */
+static wb_status predict_all(wb_data_split *d, wb_session *s, wb_model *m, det_list *out, int64_t *images,
+                             char *err, size_t n) {
+    for (;;) {
+        wb_batch *b = NULL;
+        if (wb_loader_next(d->loader, &b) != WB_OK) {
+            snprintf(err, n, "data.%s: %s", d->name, wb_loader_error(d->loader));
+            return WB_ERR_IO;
+        }
+        if (!b) return WB_OK;
+        wb_context c;
+        wb_context_init(&c, s, "eval", false);
+        int64_t shape[4] = {b->n, 3, b->pad_h, b->pad_w};
+        wb_tensor *x = wb_ctx_tensor_uninit(&c, 4, shape);
+        wb_detections dets[b->n];
+        wb_status st = x ? WB_OK : c.err;
+        if (x) {
+            s->backend->upload(x->data, b->images, (size_t)x->numel * sizeof(float));
+            st = wb_model_forward(m, x, false, err, n);
+        } else {
+            snprintf(err, n, "%s", c.msg);
+        }
+        if (st == WB_OK) st = wb_model_predict(m, &b->truth, dets, err, n);
+        for (int i = 0; st == WB_OK && i < b->n; i++) {
+            for (int k = 0; k < dets[i].num; k++) {
+                const float *bx = dets[i].boxes + 4 * k;
+                wb_coco_detection cd = {b->gt[i].image_id, d->vt->category_id(d->ds, dets[i].labels[k]), bx[0], bx[1],
+                                        bx[2] - bx[0], bx[3] - bx[1], dets[i].scores[k]};
+                if (!push(out, cd)) st = WB_ERR_NOMEM;
+            }
+        }
+        if (st == WB_OK) wb_model_release_detections(m, dets, b->n);
+        *images += b->n;
+        wb_loader_release(d->loader, b);
+        wb_model_end_iteration(m);
+        wb_session_reset_compute(s);
+        if (st != WB_OK) {
+            if (st == WB_ERR_NOMEM) snprintf(err, n, "out of memory collecting detections");
+            return st;
+        }
+    }
+}
+
+/* Ground truth from the dataset plugin: boxes in original pixels, ignore
+ * regions as crowd, area = w * h. */
+static wb_status gt_from_dataset(wb_data_split *d, wb_session *s, wb_coco_gt *gt, char *err, size_t n) {
+    int64_t len = d->vt->length(d->ds);
+    int nc = d->vt->num_classes(d->ds);
+    memset(gt, 0, sizeof *gt);
+    gt->image_ids = malloc((size_t)len * sizeof *gt->image_ids);
+    gt->categories = calloc((size_t)nc, sizeof *gt->categories);
+    if (!gt->image_ids || !gt->categories) goto oom;
+    gt->n_categories = nc;
+    for (int k = 0; k < nc; k++) {
+        gt->categories[k].id = d->vt->category_id(d->ds, k);
+        gt->categories[k].name = strdup(d->vt->class_name(d->ds, k));
+        if (!gt->categories[k].name) goto oom;
+    }
+    size_t cap = 0;
+    wb_context c;
+    wb_context_init(&c, s, "eval", false);
+    for (int64_t i = 0; i < len; i++) {
+        wb_sample smp = {.struct_size = sizeof smp};
+        if (d->vt->get(d->ds, &c.pub, i, &smp) != WB_OK) {
+            snprintf(err, n, "data.%s: sample %lld: %s", d->name, (long long)i, c.msg);
+            return WB_ERR_IO;
+        }
+        gt->image_ids[gt->n_images++] = smp.image_id;
+        for (int b = 0; b < smp.num_boxes; b++) {
+            if ((size_t)gt->n_annotations == cap) {
+                cap = cap ? 2 * cap : 4096;
+                wb_coco_annotation *grown = realloc(gt->annotations, cap * sizeof *grown);
+                if (!grown) {
+                    d->vt->release_sample(d->ds, &smp);
+                    goto oom;
+                }
+                gt->annotations = grown;
+            }
+            const float *bx = smp.boxes + 4 * b;
+            double w = bx[2] - bx[0], h = bx[3] - bx[1];
+            gt->annotations[gt->n_annotations] = (wb_coco_annotation){
+                gt->n_annotations + 1, smp.image_id, d->vt->category_id(d->ds, smp.labels[b]),
+                {bx[0], bx[1], w, h}, w * h, smp.ignore ? smp.ignore[b] : 0};
+            gt->n_annotations++;
+        }
+        d->vt->release_sample(d->ds, &smp);
+    }
+    return WB_OK;
+oom:
+    snprintf(err, n, "out of memory building the ground truth");
+    return WB_ERR_NOMEM;
+}
+
+static int by_id(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* VOC mAP over the same ground truth: crowd = difficult. */
+static wb_status voc_metric(const wb_coco_gt *gt, const det_list *dl, FILE *out, wb_eval_result *res, char *err,
+                            size_t n) {
+    int64_t *ids = malloc((size_t)gt->n_images * sizeof *ids);
+    wb_voc_box *g = malloc((size_t)(gt->n_annotations + 1) * sizeof *g), *dd = malloc((dl->n + 1) * sizeof *dd);
+    wb_voc_class_result *pc = calloc((size_t)gt->n_categories, sizeof *pc);
+    const char **names = calloc((size_t)gt->n_categories, sizeof *names);
+    wb_status st = (ids && g && dd && pc && names) ? WB_OK : WB_ERR_NOMEM;
+    if (st == WB_OK) {
+        memcpy(ids, gt->image_ids, (size_t)gt->n_images * sizeof *ids);
+        qsort(ids, (size_t)gt->n_images, sizeof *ids, by_id);
+        /* Labels are positions in the category table; images positions in ids. */
+        for (int k = 0; k < gt->n_categories; k++) names[k] = gt->categories[k].name;
+        for (int i = 0; i < gt->n_annotations; i++) {
+            const wb_coco_annotation *a = &gt->annotations[i];
+            int label = 0;
+            while (label < gt->n_categories && gt->categories[label].id != a->category_id) label++;
+            int64_t *at = bsearch(&a->image_id, ids, (size_t)gt->n_images, sizeof *ids, by_id);
+            g[i] = (wb_voc_box){(int)(at - ids), label, a->bbox[0], a->bbox[1], a->bbox[0] + a->bbox[2],
+                                a->bbox[1] + a->bbox[3], a->iscrowd != 0, 0.0};
+        }
+        for (size_t i = 0; i < dl->n; i++) {
+            const wb_coco_detection *x = &dl->d[i];
+            int label = 0;
+            while (label < gt->n_categories && gt->categories[label].id != x->category_id) label++;
+            int64_t *at = bsearch(&x->image_id, ids, (size_t)gt->n_images, sizeof *ids, by_id);
+            dd[i] = (wb_voc_box){at ? (int)(at - ids) : -1, label, x->x, x->y, x->x + x->w, x->y + x->h, false, x->score};
+        }
+        double map = 0;
+        st = wb_voc_evaluate(g, (size_t)gt->n_annotations, dd, dl->n, gt->n_images, gt->n_categories, 0.5,
+                             WB_VOC_AP_AREA, pc, &map, err, n);
+        if (st == WB_OK) {
+            wb_voc_print_table(out, names, pc, gt->n_categories, map);
+            snprintf(res->metric_name, sizeof res->metric_name, "mAP");
+            res->metric = res->map50 = map;
+        }
+    } else {
+        snprintf(err, n, "out of memory for VOC evaluation");
+    }
+    free(ids), free(g), free(dd), free(pc), free(names);
+    return st;
+}
+
+wb_status wb_evaluate_split(wb_experiment *e, wb_session *s, wb_model *m, const char *split, const char *results_path,
+                            FILE *out, wb_eval_result *res, char *err, size_t n) {
+    memset(res, 0, sizeof *res);
+    wb_data_split d;
+    wb_split_opts so = {.training = false, .on_bad_sample = WB_BAD_SAMPLE_SKIP};
+    wb_status st = wb_data_split_open(&d, e, s, split, &so, err, n);
+    det_list dl = {0};
+    wb_coco_gt gt = {0};
+    if (st == WB_OK) st = predict_all(&d, s, m, &dl, &res->images, err, n);
+    res->detections = (int64_t)dl.n;
+    if (st == WB_OK && results_path) st = wb_coco_results_save(results_path, dl.d, dl.n, err, n);
+    if (st == WB_OK) {
+        /* A COCO dataset's own file is the exact ground truth (segment areas,
+         * crowd) unless the dataset selects classes or drops images. */
+        const char *type = wb_params_string(d.params, "type");
+        bool whole_file = strcmp(type, "coco") == 0 && wb_params_has(d.params, "ann_file") &&
+                          wb_params_list_len(d.params, "classes") == 0 && !wb_params_bool(d.params, "filter_empty") && wb_params_int(d.params, "min_size") == 0;
+        if (whole_file)
+            st = wb_coco_gt_load(wb_params_string(d.params, "ann_file"), &gt, err, n);
+        else
+            st = gt_from_dataset(&d, s, &gt, err, n);
+    }
+    const char *metric = wb_params_string(wb_config_params(e->cfg, "evaluation"), "metric");
+    if (st == WB_OK && metric && strcmp(metric, "mAP") == 0) {
+        st = voc_metric(&gt, &dl, out, res, err, n);
+    } else if (st == WB_OK) {
+        wb_coco_summary sum;
+        st = wb_coco_evaluate(&gt, dl.d, dl.n, &sum, err, n);
+        if (st == WB_OK) {
+            wb_coco_print_summary(out, &sum);
+            wb_coco_print_category_table(out, &sum, &gt);
+            memcpy(res->coco, sum.stats, sizeof res->coco);
+            snprintf(res->metric_name, sizeof res->metric_name, "bbox_mAP");
+            res->metric = sum.stats[0];
+            res->map50 = sum.stats[1];
+            wb_coco_summary_free(&sum);
+        }
+    }
+    wb_coco_gt_free(&gt);
+    free(dl.d);
+    wb_data_split_close(&d);
+    return st;
+}

@@ -1,0 +1,25 @@
+/* Evaluation of a model on one split: predictions for every image (in
+ * original-image pixels, with the dataset's own category ids), then COCO
+ * bbox metrics (pycocotools semantics) or VOC mAP, as `evaluation.metric`
+ * says. Used by `workbench eval`, validation during training and the
+ * quickstart. */
+#ifndef WB_CORE_EVALUATE_H
+#define WB_CORE_EVALUATE_H
+
+#include <stdio.h>
+#include "../model/model.h"
+#include "experiment.h"
+
+typedef struct wb_eval_result {
+    char metric_name[32];    /* "bbox_mAP" (COCO AP@[.5:.95]) or "mAP" (VOC) */
+    double metric;           /* the headline number */
+    double map50;            /* AP at IoU 0.5 (COCO AP50, or VOC mAP) */
+    double coco[12];         /* the 12 COCO numbers (bbox metric only) */
+    int64_t images, detections;
+} wb_eval_result;
+
+/* results_path (optional) receives a COCO results JSON. Tables go to out. */
+wb_status wb_evaluate_split(wb_experiment *e, wb_session *s, wb_model *m, const char *split,
+                            const char *results_path, FILE *out, wb_eval_result *res, char *err, size_t err_size);
+
+#endif

@@ -1,0 +1,309 @@
+#include "infer.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "../config/params.h"
+#include "../data/collate.h"
+#include "../data/image.h"
+#include "../data/image_write.h"
+#include "../data/transforms.h"
+#include "../render/canvas.h"
+
+typedef struct path_list {
+    char **p;
+    int n, cap;
+} path_list;
+
+static bool add_path(path_list *l, const char *p) {
+    if (l->n == l->cap) {
+        int cap = l->cap ? 2 * l->cap : 64;
+        char **grown = realloc(l->p, (size_t)cap * sizeof *grown);
+        if (!grown) return false;
+        l->p = grown;
+        l->cap = cap;
+    }
+    return (l->p[l->n++] = strdup(p)) != NULL;
+}
+
+static bool is_image_name(const char *name) {
+    const char *dot = strrchr(name, '.');
+    return dot && (!strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg") || !strcasecmp(dot, ".png"));
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Files as given; folders expanded to their images in name order. */
+static bool collect(const wb_infer_opts *o, path_list *l, FILE *log) {
+    for (int i = 0; i < o->n_inputs; i++) {
+        struct stat st;
+        if (stat(o->inputs[i], &st) != 0) {
+            fprintf(log, "error: %s: %s\n", o->inputs[i], strerror(errno));
+            return false;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            if (!add_path(l, o->inputs[i])) return false;
+            continue;
+        }
+        DIR *d = opendir(o->inputs[i]);
+        if (!d) {
+            fprintf(log, "error: %s: %s\n", o->inputs[i], strerror(errno));
+            return false;
+        }
+        int first = l->n;
+        for (struct dirent *de; (de = readdir(d));) {
+            if (!is_image_name(de->d_name)) continue;
+            char full[8192];
+            snprintf(full, sizeof full, "%s/%s", o->inputs[i], de->d_name);
+            if (!add_path(l, full)) break;
+        }
+        closedir(d);
+        qsort(l->p + first, (size_t)(l->n - first), sizeof *l->p, by_name);
+    }
+    return true;
+}
+
+/* Class names of the experiment's data (test, else val, else train). */
+typedef struct class_names {
+    const wb_dataset_vtable *vt;
+    void *ds;
+} class_names;
+
+static bool open_names(wb_experiment *e, wb_session *s, class_names *cn, const char **split, FILE *log) {
+    static const char *const splits[] = {"test", "val", "train"};
+    for (int i = 0; i < 3; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "data.%s.dataset", splits[i]);
+        const wb_params *p = wb_config_params(e->cfg, path);
+        if (!p) continue;
+        const wb_module_desc *d = wb_registry_find(e->reg, WB_KIND_DATASET, wb_params_string(p, "type"));
+        wb_context c;
+        wb_context_init(&c, s, path, false);
+        if (!d || d->dataset->open(&c.pub, p, &cn->ds) != WB_OK) {
+            fprintf(log, "error: %s: %s\n", path, c.msg[0] ? c.msg : "cannot open the dataset for its class names");
+            return false;
+        }
+        cn->vt = d->dataset;
+        *split = splits[i];
+        return true;
+    }
+    fprintf(log, "error: the experiment has no data section to take class names and the test pipeline from\n");
+    return false;
+}
+
+static const char *base_name(const char *p) { return strrchr(p, '/') ? strrchr(p, '/') + 1 : p; }
+
+/* Draws dets on the decoded original and writes OUT/<name>.jpg. */
+static wb_status draw_and_save(const wb_infer_opts *o, const char *path, wb_image *img, const wb_detections *det,
+                               const class_names *cn, char *err, size_t n) {
+    wb_canvas c = {img->rgb, img->width, img->height};
+    int thickness = img->width > 1000 ? 3 : 2;
+    for (int k = det->num - 1; k >= 0; k--) { /* best last, so it is drawn on top */
+        if (det->scores[k] < o->score_thr) continue;
+        const float *b = det->boxes + 4 * k;
+        wb_rgb color = wb_class_color(det->labels[k]);
+        wb_draw_rect(&c, b[0], b[1], b[2], b[3], thickness, color);
+        char label[128];
+        snprintf(label, sizeof label, "%s %.2f", cn->vt->class_name(cn->ds, det->labels[k]), det->scores[k]);
+        wb_draw_label(&c, (int)b[0], (int)b[1], label, color);
+    }
+    char out[8192], stem[4096];
+    snprintf(stem, sizeof stem, "%s", base_name(path));
+    char *dot = strrchr(stem, '.');
+    if (dot) *dot = '\0';
+    snprintf(out, sizeof out, "%s/%s.jpg", o->out_dir, stem);
+    return wb_image_save_jpeg(out, img->rgb, img->width, img->height, 90, err, n);
+}
+
+static cJSON *detections_json(const wb_detections *det, const class_names *cn, float thr) {
+    cJSON *arr = cJSON_CreateArray();
+    for (int k = 0; k < det->num; k++) {
+        if (det->scores[k] < thr) continue;
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "label", cn->vt->class_name(cn->ds, det->labels[k]));
+        cJSON_AddNumberToObject(d, "category_id", (double)cn->vt->category_id(cn->ds, det->labels[k]));
+        cJSON_AddNumberToObject(d, "score", det->scores[k]);
+        const float *b = det->boxes + 4 * k;
+        double xyxy[4] = {b[0], b[1], b[2], b[3]};
+        cJSON_AddItemToObject(d, "bbox_xyxy", cJSON_CreateDoubleArray(xyxy, 4));
+        cJSON_AddItemToArray(arr, d);
+    }
+    return arr;
+}
+
+/* One decoded image: the test pipeline, forward, predict (the head maps
+ * boxes back to original pixels), draw, save as OUT/<name>.jpg. */
+static wb_status infer_image(wb_experiment *e, wb_session *s, wb_model *m, const wb_pipeline *pipe, wb_image *img_in,
+                             const char *path, const wb_infer_opts *o, const class_names *cn, cJSON *results, char *err,
+                             size_t n) {
+    wb_image img = *img_in;
+    wb_data_sample smp = {0};
+    wb_batch batch = {0};
+    wb_status st = WB_OK;
+    if (!wb_data_sample_load(&smp, img.rgb, img.height, img.width, img.orig_height, img.orig_width,
+                                            NULL, NULL, NULL, 0))
+        st = WB_ERR_NOMEM, snprintf(err, n, "out of memory");
+    uint64_t rng = wb_transform_rng(0, 0, 0);
+    if (st == WB_OK) st = wb_pipeline_apply(pipe, 0, -1, &smp, &rng, NULL, err, n);
+    wb_data_sample *one = &smp;
+    int divisor = (int)wb_params_int(wb_config_params(e->cfg, "data"), "size_divisor");
+    if (st == WB_OK) st = wb_collate(&batch, &one, 1, divisor, err, n);
+    wb_detections det = {0};
+    bool have_det = false;
+    if (st == WB_OK) {
+        wb_context c;
+        wb_context_init(&c, s, "infer", false);
+        int64_t shape[4] = {1, 3, batch.pad_h, batch.pad_w};
+        wb_tensor *x = wb_ctx_tensor_uninit(&c, 4, shape);
+        if (!x) st = c.err, snprintf(err, n, "%s", c.msg);
+        else s->backend->upload(x->data, batch.images, (size_t)x->numel * sizeof(float));
+        if (st == WB_OK) st = wb_model_forward(m, x, false, err, n);
+        if (st == WB_OK) st = wb_model_predict(m, &batch.truth, &det, err, n);
+        have_det = st == WB_OK;
+    }
+    if (st == WB_OK) st = draw_and_save(o, path, &img, &det, cn, err, n);
+    if (st == WB_OK) {
+        cJSON *item = cJSON_CreateObject();
+        cJSON_AddStringToObject(item, "file", path);
+        cJSON_AddNumberToObject(item, "width", img.orig_width);
+        cJSON_AddNumberToObject(item, "height", img.orig_height);
+        cJSON_AddItemToObject(item, "detections", detections_json(&det, cn, o->score_thr));
+        cJSON_AddItemToArray(results, item);
+    }
+    if (have_det) wb_model_release_detections(m, &det, 1);
+    wb_model_end_iteration(m);
+    wb_session_reset_compute(s);
+    wb_batch_free(&batch);
+    wb_data_sample_free(&smp);
+    return st;
+}
+
+static wb_status infer_file(wb_experiment *e, wb_session *s, wb_model *m, const wb_pipeline *pipe, const char *path,
+                            const wb_infer_opts *o, const class_names *cn, cJSON *results, char *err, size_t n) {
+    wb_image img = {0};
+    wb_status st = wb_image_load_file(path, 0, &img, err, n);
+    if (st == WB_OK) st = infer_image(e, s, m, pipe, &img, path, o, cn, results, err, n);
+    wb_image_free(&img);
+    return st;
+}
+
+int wb_infer_run(wb_experiment *e, wb_session *s, wb_model *m, const wb_infer_opts *o, FILE *log) {
+    path_list files = {0};
+    class_names cn = {0};
+    const char *split = NULL;
+    wb_pipeline *pipe = NULL;
+    cJSON *results = cJSON_CreateArray();
+    int rc = 1, failed = 0;
+    char err[2048];
+    if (mkdir(o->out_dir, 0755) != 0 && errno != EEXIST) {
+        fprintf(log, "error: cannot create %s: %s\n", o->out_dir, strerror(errno));
+        goto done;
+    }
+    if (!collect(o, &files, log) || !open_names(e, s, &cn, &split, log)) goto done;
+    if (files.n == 0) {
+        fprintf(log, "error: no image found (give .jpg, .jpeg or .png files or folders holding them)\n");
+        goto done;
+    }
+    char key[64];
+    snprintf(key, sizeof key, "data.%s.pipeline", split);
+    config_setting_t *list = config_lookup(wb_config_tree(e->cfg), key);
+    int n_steps = list ? config_setting_length(list) : 0;
+    const wb_params *steps[64];
+    for (int i = 0; i < n_steps && i < 64; i++) steps[i] = wb_params_of(config_setting_get_elem(list, (unsigned)i));
+    pipe = wb_pipeline_create(steps, n_steps < 64 ? n_steps : 64, err, sizeof err);
+    if (!pipe) {
+        fprintf(log, "error: %s: %s\n", key, err);
+        goto done;
+    }
+    for (int i = 0; i < files.n; i++) {
+        if (infer_file(e, s, m, pipe, files.p[i], o, &cn, results, err, sizeof err) != WB_OK) {
+            fprintf(log, "warning: %s skipped: %s\n", files.p[i], err);
+            failed++;
+        }
+    }
+    char out[8192];
+    snprintf(out, sizeof out, "%s/results.json", o->out_dir);
+    char *text = cJSON_Print(results);
+    FILE *f = text ? fopen(out, "w") : NULL;
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+        rc = failed == files.n ? 1 : 0;
+        fprintf(log, "%d image(s) written to %s/ (%d skipped); detections in %s\n", files.n - failed, o->out_dir, failed,
+                out);
+    } else {
+        fprintf(log, "error: cannot write %s\n", out);
+    }
+    free(text);
+done:
+    cJSON_Delete(results);
+    if (pipe) wb_pipeline_destroy(pipe);
+    if (cn.ds) cn.vt->close(cn.ds);
+    for (int i = 0; i < files.n; i++) free(files.p[i]);
+    free(files.p);
+    return rc;
+}
+
+/* A dataset sample as a decoded image (pixels copied, or the file or bytes
+ * decoded). */
+static wb_status sample_image(const wb_sample *smp, wb_image *img, char *err, size_t n) {
+    if (smp->image_path) return wb_image_load_file(smp->image_path, 0, img, err, n);
+    if (smp->encoded) return wb_image_load_memory(smp->encoded, smp->encoded_size, 0, img, err, n);
+    size_t bytes = (size_t)smp->width * smp->height * 3;
+    img->rgb = smp->pixels ? malloc(bytes) : NULL;
+    if (!img->rgb) {
+        snprintf(err, n, "the sample has no image");
+        return WB_ERR_IO;
+    }
+    memcpy(img->rgb, smp->pixels, bytes);
+    img->width = img->orig_width = smp->width;
+    img->height = img->orig_height = smp->height;
+    return WB_OK;
+}
+
+int wb_infer_samples(wb_experiment *e, wb_session *s, wb_model *m, const char *split, int count,
+                     const wb_infer_opts *o, FILE *log) {
+    class_names cn = {0};
+    char key[64], err[2048];
+    snprintf(key, sizeof key, "data.%s.dataset", split);
+    const wb_params *p = wb_config_params(e->cfg, key);
+    const wb_module_desc *d = p ? wb_registry_find(e->reg, WB_KIND_DATASET, wb_params_string(p, "type")) : NULL;
+    wb_context c;
+    wb_context_init(&c, s, key, false);
+    if (!d || d->dataset->open(&c.pub, p, &cn.ds) != WB_OK) {
+        fprintf(log, "error: %s: %s\n", key, c.msg[0] ? c.msg : "no such dataset");
+        return 1;
+    }
+    cn.vt = d->dataset;
+    snprintf(key, sizeof key, "data.%s.pipeline", split);
+    config_setting_t *list = config_lookup(wb_config_tree(e->cfg), key);
+    int n_steps = list ? config_setting_length(list) : 0;
+    const wb_params *steps[64];
+    for (int i = 0; i < n_steps && i < 64; i++) steps[i] = wb_params_of(config_setting_get_elem(list, (unsigned)i));
+    wb_pipeline *pipe = wb_pipeline_create(steps, n_steps < 64 ? n_steps : 64, err, sizeof err);
+    cJSON *results = cJSON_CreateArray();
+    int written = 0;
+    if (mkdir(o->out_dir, 0755) != 0 && errno != EEXIST) fprintf(log, "error: %s: %s\n", o->out_dir, strerror(errno));
+    for (int64_t i = 0; pipe && i < count && i < cn.vt->length(cn.ds); i++) {
+        wb_sample smp = {.struct_size = sizeof smp};
+        wb_image img = {0};
+        char name[64];
+        snprintf(name, sizeof name, "%s_%04lld.png", split, (long long)i);
+        wb_status st = cn.vt->get(cn.ds, &c.pub, i, &smp);
+        if (st != WB_OK) snprintf(err, sizeof err, "%s", c.msg);
+        if (st == WB_OK) st = sample_image(&smp, &img, err, sizeof err);
+        if (st == WB_OK) st = infer_image(e, s, m, pipe, &img, name, o, &cn, results, err, sizeof err);
+        if (st == WB_OK) written++;
+        else fprintf(log, "warning: %s sample %lld skipped: %s\n", split, (long long)i, err);
+        wb_image_free(&img);
+        if (smp.struct_size) cn.vt->release_sample(cn.ds, &smp);
+    }
+    if (!pipe) fprintf(log, "error: %s: %s\n", key, err);
+    cJSON_Delete(results);
+    if (pipe) wb_pipeline_destroy(pipe);
+    cn.vt->close(cn.ds);
+    return written > 0 ? 0 : 1;
+}

@@ -1,0 +1,26 @@
+/* `workbench infer`: run a trained model on image files or folders, write
+ * each image with its detections drawn (boxes, class names, scores; one
+ * colour per class) and one results JSON. */
+#ifndef WB_CORE_INFER_H
+#define WB_CORE_INFER_H
+
+#include <stdio.h>
+#include "../model/model.h"
+#include "experiment.h"
+
+typedef struct wb_infer_opts {
+    const char *const *inputs;   /* files and/or folders (*.jpg, *.jpeg, *.png) */
+    int n_inputs;
+    const char *out_dir;
+    float score_thr;             /* drawn and saved detections score at least this */
+} wb_infer_opts;
+
+/* Returns a process exit code; progress and problems go to log. */
+int wb_infer_run(wb_experiment *e, wb_session *s, wb_model *m, const wb_infer_opts *o, FILE *log);
+
+/* The same for the first `count` images of data.<split> (pictures named
+ * <split>_NNNN.jpg), e.g. to show what a freshly trained model sees. */
+int wb_infer_samples(wb_experiment *e, wb_session *s, wb_model *m, const char *split, int count,
+                     const wb_infer_opts *o, FILE *log);
+
+#endif

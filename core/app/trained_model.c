@@ -1,0 +1,27 @@
+#include "trained_model.h"
+
+#include "../config/params.h"
+#include "../train/checkpoint.h"
+
+wb_model *wb_trained_model(wb_experiment *e, wb_session *s, const char *checkpoint, FILE *log) {
+    char err[2048];
+    wb_model *m = NULL;
+    if (wb_model_build(s, wb_config_params(e->cfg, "model"), &m, err, sizeof err) != WB_OK) {
+        fprintf(log, "error: %s\n", err);
+        return NULL;
+    }
+    wb_load_report rep;
+    if (wb_checkpoint_load(checkpoint, s, NULL, NULL, &rep, err, sizeof err) != WB_OK) {
+        fprintf(log, "error: %s\n", err);
+        wb_model_destroy(m);
+        return NULL;
+    }
+    if (rep.missing || rep.shape_mismatched) {
+        fprintf(log, "error: %s does not fit this experiment's model: %d parameters missing (first: %s), %d with "
+                "another shape (first: %s)\n", checkpoint, rep.missing, rep.first_missing, rep.shape_mismatched,
+                rep.first_mismatch);
+        wb_model_destroy(m);
+        return NULL;
+    }
+    return m;
+}

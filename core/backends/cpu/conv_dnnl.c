@@ -1,0 +1,278 @@
+/* conv2d on oneDNN. Each (pass, shape) gets a cached plan: the convolution
+ * primitive plus the reorders between our plain NCHW/OIHW buffers and the
+ * layout the primitive runs in (none where it takes the plain layout
+ * directly). Blocked copies live in the shared grow-only workspaces, so a
+ * steady-state call creates and allocates nothing. */
+#include <stdbool.h>
+#include <stdlib.h>
+#include "../families.h"
+#include "../kernels_conv.h"
+#include "dnnl_common.h"
+
+enum { PASS_FORWARD = 0, PASS_BACKWARD_DATA = 1, PASS_BACKWARD_WEIGHTS = 2 };
+
+typedef struct conv_key {
+    wb_conv_shape shape;
+    int64_t pass;
+    int64_t with_bias;
+} conv_key;
+
+/* One tensor argument of the primitive (the bias is always plain and
+ * handled apart). */
+typedef struct conv_operand {
+    int arg;                 /* DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, ... */
+    bool is_output;
+    wb_dnnl_reorder reorder; /* plain -> primitive layout (inputs) or back (outputs) */
+    dnnl_memory_t mem;       /* the primitive's view */
+    size_t bytes;            /* size in the primitive's layout */
+} conv_operand;
+
+typedef struct conv_plan {
+    dnnl_primitive_t prim;
+    conv_operand ops[3];
+    dnnl_memory_t bias;      /* NULL without bias */
+    int bias_arg;
+} conv_plan;
+
+static wb_status to_status(dnnl_status_t st) {
+    switch (st) {
+    case dnnl_success: return WB_OK;
+    case dnnl_out_of_memory: return WB_ERR_NOMEM;
+    case dnnl_unimplemented: return WB_ERR_UNSUPPORTED;
+    default: return WB_ERR_INTERNAL;
+    }
+}
+
+static void plan_destroy(void *value) {
+    conv_plan *p = value;
+    if (!p) return;
+    for (int i = 0; i < 3; i++) {
+        wb_dnnl_reorder_destroy(&p->ops[i].reorder);
+        if (p->ops[i].mem) dnnl_memory_destroy(p->ops[i].mem);
+    }
+    if (p->bias) dnnl_memory_destroy(p->bias);
+    if (p->prim) dnnl_primitive_destroy(p->prim);
+    free(p);
+}
+
+/* Our plain descriptors of x, w, y, b and those the primitive is created
+ * with (format "any" lets oneDNN choose). */
+typedef struct conv_descs {
+    dnnl_memory_desc_t x_plain, w_plain, y_plain, b_plain;
+    dnnl_memory_desc_t x_run, w_run, y_run;
+    dnnl_dims_t strides, dilates, padding;
+    dnnl_alg_kind_t alg;
+} conv_descs;
+
+/* Forward and backward-data of a 1x1, stride-1, unpadded, ungrouped conv
+ * are one GEMM per image in NCHW; oneDNN's gemm implementation runs them
+ * there without im2col, which beats reordering the activations to a blocked
+ * layout and back (measured with bench/ops). Everything else, including the
+ * 1x1 weight gradient (a reduction over images that oneDNN's blocked 1x1
+ * kernel does better), runs faster in the blocked layout oneDNN picks
+ * (format "any") despite the reorders. */
+static bool runs_plain(const wb_conv_shape *s, int pass) {
+    return pass != PASS_BACKWARD_WEIGHTS && s->k_h == 1 && s->k_w == 1 && s->stride_h == 1 &&
+           s->stride_w == 1 && s->pad_h == 0 && s->pad_w == 0 && s->groups == 1;
+}
+
+/* 3x3 stride-1 convs run about twice as fast with oneDNN's Winograd
+ * F(4x4, 3x3) kernels in all three passes (measured with bench/ops). Its
+ * float32 error is larger than direct convolution's (~1e-5 relative instead
+ * of ~1e-6), well inside training noise; test_conv holds it to the same
+ * tolerance as the direct kernels. Shapes it does not implement fall back
+ * to oneDNN's own choice. */
+static bool wants_winograd(const wb_conv_shape *s) {
+    return s->k_h == 3 && s->k_w == 3 && s->stride_h == 1 && s->stride_w == 1 && s->dil_h == 1 &&
+           s->dil_w == 1 && s->groups == 1;
+}
+
+static dnnl_status_t init_descs(const wb_conv_shape *s, int pass, conv_descs *d) {
+    dnnl_dims_t x_dims = {s->n, s->c_in, s->h_in, s->w_in};
+    dnnl_dims_t y_dims = {s->n, s->c_out, s->h_out, s->w_out};
+    dnnl_dims_t b_dims = {s->c_out};
+    bool grouped = s->groups > 1;
+    /* goihw is [g, O/g, I/g, kh, kw]: the same bytes as our OIHW. */
+    dnnl_dims_t w_dims = {s->c_out, s->c_in / s->groups, s->k_h, s->k_w};
+    dnnl_dims_t gw_dims = {s->groups, s->c_out / s->groups, s->c_in / s->groups, s->k_h, s->k_w};
+    int w_nd = grouped ? 5 : 4;
+    const int64_t *wd = grouped ? gw_dims : w_dims;
+    dnnl_status_t st = dnnl_memory_desc_init_by_tag(&d->x_plain, 4, x_dims, dnnl_f32, dnnl_nchw);
+    if (st == dnnl_success) st = dnnl_memory_desc_init_by_tag(&d->y_plain, 4, y_dims, dnnl_f32, dnnl_nchw);
+    if (st == dnnl_success)
+        st = dnnl_memory_desc_init_by_tag(&d->w_plain, w_nd, wd, dnnl_f32, grouped ? dnnl_goihw : dnnl_oihw);
+    if (st == dnnl_success) st = dnnl_memory_desc_init_by_tag(&d->b_plain, 1, b_dims, dnnl_f32, dnnl_x);
+    dnnl_format_tag_t act = runs_plain(s, pass) ? dnnl_nchw : dnnl_format_tag_any;
+    if (st == dnnl_success) st = dnnl_memory_desc_init_by_tag(&d->x_run, 4, x_dims, dnnl_f32, act);
+    if (st == dnnl_success) st = dnnl_memory_desc_init_by_tag(&d->y_run, 4, y_dims, dnnl_f32, act);
+    if (st == dnnl_success)
+        st = dnnl_memory_desc_init_by_tag(&d->w_run, w_nd, wd, dnnl_f32, dnnl_format_tag_any);
+    /* oneDNN counts dilation from 0 (torch from 1); symmetric padding with
+     * oneDNN's floor rule gives torch's output size. */
+    d->strides[0] = s->stride_h, d->strides[1] = s->stride_w;
+    d->dilates[0] = s->dil_h - 1, d->dilates[1] = s->dil_w - 1;
+    d->padding[0] = s->pad_h, d->padding[1] = s->pad_w;
+    d->alg = wants_winograd(s) ? dnnl_convolution_winograd : dnnl_convolution_auto;
+    return st;
+}
+
+static dnnl_status_t forward_pd(const conv_descs *d, bool with_bias, dnnl_primitive_desc_t *pd) {
+    dnnl_convolution_desc_t cd;
+    dnnl_status_t st = dnnl_dilated_convolution_forward_desc_init(
+        &cd, dnnl_forward_training, d->alg, &d->x_run, &d->w_run,
+        with_bias ? &d->b_plain : NULL, &d->y_run, d->strides, d->dilates, d->padding, d->padding);
+    return st == dnnl_success ? dnnl_primitive_desc_create(pd, &cd, NULL, wb_dnnl_engine(), NULL) : st;
+}
+
+static dnnl_status_t backward_pd(int pass, const conv_descs *d, bool with_bias, dnnl_primitive_desc_t *pd) {
+    dnnl_primitive_desc_t hint = NULL;
+    dnnl_status_t st = forward_pd(d, with_bias, &hint);
+    dnnl_convolution_desc_t cd;
+    if (st == dnnl_success) {
+        if (pass == PASS_BACKWARD_DATA)
+            st = dnnl_dilated_convolution_backward_data_desc_init(&cd, d->alg, &d->x_run,
+                                                                  &d->w_run, &d->y_run, d->strides,
+                                                                  d->dilates, d->padding, d->padding);
+        else
+            st = dnnl_dilated_convolution_backward_weights_desc_init(
+                &cd, d->alg, &d->x_run, &d->w_run, with_bias ? &d->b_plain : NULL, &d->y_run,
+                d->strides, d->dilates, d->padding, d->padding);
+    }
+    if (st == dnnl_success) st = dnnl_primitive_desc_create(pd, &cd, NULL, wb_dnnl_engine(), hint);
+    if (hint) dnnl_primitive_desc_destroy(hint);
+    return st;
+}
+
+static dnnl_status_t pass_pd(const conv_key *key, const conv_descs *d, dnnl_primitive_desc_t *pd) {
+    bool with_bias = key->with_bias != 0;
+    return key->pass == PASS_FORWARD ? forward_pd(d, with_bias, pd)
+                                     : backward_pd((int)key->pass, d, with_bias, pd);
+}
+
+static dnnl_status_t operand_init(conv_operand *o, const_dnnl_primitive_desc_t pd, int arg, bool is_output,
+                                  const dnnl_memory_desc_t *plain) {
+    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, arg);
+    if (!md) return dnnl_runtime_error;
+    o->arg = arg;
+    o->is_output = is_output;
+    o->bytes = dnnl_memory_desc_get_size(md);
+    dnnl_status_t st = is_output ? wb_dnnl_reorder_init(&o->reorder, md, plain)
+                                 : wb_dnnl_reorder_init(&o->reorder, plain, md);
+    return st == dnnl_success ? wb_dnnl_memory(&o->mem, md) : st;
+}
+
+static dnnl_status_t plan_create(const conv_key *key, conv_plan **out) {
+    conv_descs d;
+    dnnl_primitive_desc_t pd = NULL;
+    bool with_bias = key->with_bias != 0;
+    conv_plan *p = calloc(1, sizeof *p);
+    if (!p) return dnnl_out_of_memory;
+    if (!wb_dnnl_engine()) {
+        free(p);
+        return dnnl_runtime_error;
+    }
+    dnnl_status_t st = init_descs(&key->shape, (int)key->pass, &d);
+    if (st == dnnl_success) st = pass_pd(key, &d, &pd);
+    if (st == dnnl_unimplemented && d.alg != dnnl_convolution_auto) { /* Winograd lacks this shape */
+        d.alg = dnnl_convolution_auto;
+        st = pass_pd(key, &d, &pd);
+    }
+    if (st == dnnl_success) st = wb_dnnl_primitive_create(&p->prim, pd);
+    if (st == dnnl_success) {
+        switch (key->pass) {
+        case PASS_FORWARD:
+            st = operand_init(&p->ops[0], pd, DNNL_ARG_SRC, false, &d.x_plain);
+            if (st == dnnl_success) st = operand_init(&p->ops[1], pd, DNNL_ARG_WEIGHTS, false, &d.w_plain);
+            if (st == dnnl_success) st = operand_init(&p->ops[2], pd, DNNL_ARG_DST, true, &d.y_plain);
+            p->bias_arg = DNNL_ARG_BIAS;
+            break;
+        case PASS_BACKWARD_DATA:
+            st = operand_init(&p->ops[0], pd, DNNL_ARG_DIFF_DST, false, &d.y_plain);
+            if (st == dnnl_success) st = operand_init(&p->ops[1], pd, DNNL_ARG_WEIGHTS, false, &d.w_plain);
+            if (st == dnnl_success) st = operand_init(&p->ops[2], pd, DNNL_ARG_DIFF_SRC, true, &d.x_plain);
+            break;
+        default:
+            st = operand_init(&p->ops[0], pd, DNNL_ARG_SRC, false, &d.x_plain);
+            if (st == dnnl_success) st = operand_init(&p->ops[1], pd, DNNL_ARG_DIFF_DST, false, &d.y_plain);
+            if (st == dnnl_success)
+                st = operand_init(&p->ops[2], pd, DNNL_ARG_DIFF_WEIGHTS, true, &d.w_plain);
+            p->bias_arg = DNNL_ARG_DIFF_BIAS;
+            break;
+        }
+    }
+    if (st == dnnl_success && with_bias) st = wb_dnnl_memory(&p->bias, &d.b_plain);
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (st != dnnl_success) {
+        plan_destroy(p);
+        return st;
+    }
+    *out = p;
+    return dnnl_success;
+}
+
+static const int g_slots[3] = {WB_DNNL_WS_SRC, WB_DNNL_WS_WEIGHTS, WB_DNNL_WS_DST};
+
+/* Inputs are reordered into workspaces first; outputs are reordered back after. */
+static dnnl_status_t plan_run(const conv_plan *p, const float *const user[3], float *bias) {
+    dnnl_exec_arg_t args[4];
+    void *prim_buf[3];
+    dnnl_status_t st = dnnl_success;
+    for (int i = 0; i < 3 && st == dnnl_success; i++) {
+        const conv_operand *o = &p->ops[i];
+        prim_buf[i] = (void *)user[i];
+        if (o->reorder.prim) {
+            prim_buf[i] = wb_dnnl_workspace(g_slots[i], o->bytes);
+            if (!prim_buf[i]) return dnnl_out_of_memory;
+            if (!o->is_output) st = wb_dnnl_reorder_run(&o->reorder, user[i], prim_buf[i]);
+        }
+        if (st == dnnl_success) st = dnnl_memory_set_data_handle(o->mem, prim_buf[i]);
+        args[i] = (dnnl_exec_arg_t){o->arg, o->mem};
+    }
+    int nargs = 3;
+    if (st == dnnl_success && p->bias && bias) {
+        st = dnnl_memory_set_data_handle(p->bias, bias);
+        args[nargs++] = (dnnl_exec_arg_t){p->bias_arg, p->bias};
+    }
+    if (st == dnnl_success) st = wb_dnnl_execute(p->prim, nargs, args);
+    const conv_operand *out = &p->ops[2];
+    if (st == dnnl_success && out->reorder.prim)
+        st = wb_dnnl_reorder_run(&out->reorder, prim_buf[2], (void *)user[2]);
+    return st;
+}
+
+static wb_status run_pass(int pass, const wb_conv_shape *s, const float *a, const float *b, float *out,
+                          float *bias) {
+    conv_key key = {.shape = *s, .pass = pass, .with_bias = bias != NULL};
+    const float *user[3] = {a, b, out};
+    wb_dnnl_lock();
+    conv_plan *p = wb_dnnl_cache_get("conv", &key, sizeof key);
+    dnnl_status_t st = dnnl_success;
+    if (!p) {
+        st = plan_create(&key, &p);
+        if (st == dnnl_success) {
+            p = wb_dnnl_cache_put("conv", &key, sizeof key, p, plan_destroy);
+            if (!p) st = dnnl_out_of_memory;
+        }
+    }
+    if (st == dnnl_success) st = plan_run(p, user, bias);
+    wb_dnnl_unlock();
+    return to_status(st);
+}
+
+static wb_status forward_dnnl(const wb_conv_shape *s, const float *x, const float *w, const float *b,
+                              float *y) {
+    return run_pass(PASS_FORWARD, s, x, w, y, (float *)b);
+}
+
+static wb_status backward_data_dnnl(const wb_conv_shape *s, const float *dy, const float *w, float *dx) {
+    return run_pass(PASS_BACKWARD_DATA, s, dy, w, dx, NULL);
+}
+
+static wb_status backward_weights_dnnl(const wb_conv_shape *s, const float *x, const float *dy, float *dw,
+                                       float *db) {
+    return run_pass(PASS_BACKWARD_WEIGHTS, s, x, dy, dw, db);
+}
+
+static const wb_conv_kernels g_cpu_conv = {forward_dnnl, backward_data_dnnl, backward_weights_dnnl};
+
+const wb_conv_kernels *wb_cpu_conv_kernels(void) { return &g_cpu_conv; }

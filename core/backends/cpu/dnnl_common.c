@@ -1,0 +1,225 @@
+/* Shared oneDNN engine, stream, object cache, reorders and workspaces. */
+#include "dnnl_common.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <oneapi/dnnl/dnnl_debug.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+static dnnl_engine_t g_engine;
+static dnnl_stream_t g_stream;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_uint_fast64_t g_primitives_created;
+
+static void create_engine(void) {
+    if (dnnl_engine_create(&g_engine, dnnl_cpu, 0) != dnnl_success) {
+        g_engine = NULL;
+        return;
+    }
+    if (dnnl_stream_create(&g_stream, g_engine, dnnl_stream_default_flags) != dnnl_success)
+        g_stream = NULL;
+}
+
+dnnl_engine_t wb_dnnl_engine(void) {
+    pthread_once(&g_once, create_engine);
+    return g_stream ? g_engine : NULL;
+}
+
+dnnl_stream_t wb_dnnl_stream(void) {
+    pthread_once(&g_once, create_engine);
+    return g_stream;
+}
+
+void wb_dnnl_set_threads(int n) {
+#ifdef _OPENMP
+    if (n > 0) omp_set_num_threads(n);
+#else
+    (void)n;
+#endif
+}
+
+const char *wb_dnnl_status_str(dnnl_status_t st) { return dnnl_status2str(st); }
+
+void wb_dnnl_lock(void) { pthread_mutex_lock(&g_lock); }
+void wb_dnnl_unlock(void) { pthread_mutex_unlock(&g_lock); }
+
+dnnl_status_t wb_dnnl_primitive_create(dnnl_primitive_t *prim, const_dnnl_primitive_desc_t pd) {
+    dnnl_status_t st = dnnl_primitive_create(prim, pd);
+    if (st == dnnl_success) atomic_fetch_add(&g_primitives_created, 1);
+    return st;
+}
+
+uint64_t wb_dnnl_primitives_created(void) { return atomic_load(&g_primitives_created); }
+
+dnnl_status_t wb_dnnl_execute(dnnl_primitive_t prim, int nargs, const dnnl_exec_arg_t *args) {
+    dnnl_stream_t stream = wb_dnnl_stream();
+    if (!stream) return dnnl_runtime_error;
+    dnnl_status_t st = dnnl_primitive_execute(prim, stream, nargs, args);
+    return st == dnnl_success ? dnnl_stream_wait(stream) : st;
+}
+
+/* ---- cache: chained hash table; entries live until the cache is cleared ---- */
+
+#define CACHE_BUCKETS 512
+/* Variable input sizes (multi-scale training) would grow the cache without
+ * bound; past this many entries it starts over, which costs one round of
+ * primitive creation. */
+#define CACHE_CAPACITY 2048
+
+typedef struct cache_entry {
+    struct cache_entry *next;
+    const char *kind;
+    void *key;
+    size_t key_size;
+    uint64_t hash;
+    void *value;
+    wb_dnnl_destroy_fn destroy;
+} cache_entry;
+
+static cache_entry *g_buckets[CACHE_BUCKETS];
+static int g_cache_count;
+static pthread_mutex_t g_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t n) {
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+static uint64_t key_hash(const char *kind, const void *key, size_t key_size) {
+    return fnv1a(fnv1a(0xcbf29ce484222325ULL, kind, strlen(kind)), key, key_size);
+}
+
+static cache_entry *find_locked(uint64_t h, const char *kind, const void *key, size_t key_size) {
+    for (cache_entry *e = g_buckets[h % CACHE_BUCKETS]; e; e = e->next)
+        if (e->hash == h && e->key_size == key_size && strcmp(e->kind, kind) == 0 &&
+            memcmp(e->key, key, key_size) == 0)
+            return e;
+    return NULL;
+}
+
+void *wb_dnnl_cache_get(const char *kind, const void *key, size_t key_size) {
+    uint64_t h = key_hash(kind, key, key_size);
+    pthread_mutex_lock(&g_cache_lock);
+    cache_entry *e = find_locked(h, kind, key, key_size);
+    pthread_mutex_unlock(&g_cache_lock);
+    return e ? e->value : NULL;
+}
+
+static void clear_locked(void) {
+    for (int b = 0; b < CACHE_BUCKETS; b++) {
+        cache_entry *e = g_buckets[b];
+        while (e) {
+            cache_entry *next = e->next;
+            if (e->destroy) e->destroy(e->value);
+            free(e->key);
+            free(e);
+            e = next;
+        }
+        g_buckets[b] = NULL;
+    }
+    g_cache_count = 0;
+}
+
+void *wb_dnnl_cache_put(const char *kind, const void *key, size_t key_size, void *value,
+                        wb_dnnl_destroy_fn destroy) {
+    uint64_t h = key_hash(kind, key, key_size);
+    cache_entry *e = malloc(sizeof *e);
+    void *key_copy = malloc(key_size ? key_size : 1);
+    if (!e || !key_copy) {
+        free(e);
+        free(key_copy);
+        if (destroy) destroy(value);
+        return NULL;
+    }
+    memcpy(key_copy, key, key_size);
+    *e = (cache_entry){.kind = kind, .key = key_copy, .key_size = key_size, .hash = h,
+                       .value = value, .destroy = destroy};
+    pthread_mutex_lock(&g_cache_lock);
+    cache_entry *existing = find_locked(h, kind, key, key_size);
+    if (!existing) {
+        if (g_cache_count >= CACHE_CAPACITY) clear_locked();
+        g_cache_count++;
+        e->next = g_buckets[h % CACHE_BUCKETS];
+        g_buckets[h % CACHE_BUCKETS] = e;
+    }
+    pthread_mutex_unlock(&g_cache_lock);
+    if (existing) { /* another thread built the same entry first: keep theirs */
+        free(key_copy);
+        free(e);
+        if (destroy) destroy(value);
+        return existing->value;
+    }
+    return value;
+}
+
+void wb_dnnl_cache_clear(void) {
+    pthread_mutex_lock(&g_cache_lock);
+    clear_locked();
+    pthread_mutex_unlock(&g_cache_lock);
+}
+
+/* ---- reorders and memory objects ---- */
+
+dnnl_status_t wb_dnnl_memory(dnnl_memory_t *mem, const dnnl_memory_desc_t *md) {
+    dnnl_engine_t engine = wb_dnnl_engine();
+    if (!engine) return dnnl_runtime_error;
+    return dnnl_memory_create(mem, md, engine, DNNL_MEMORY_NONE);
+}
+
+dnnl_status_t wb_dnnl_reorder_init(wb_dnnl_reorder *r, const dnnl_memory_desc_t *from,
+                                   const dnnl_memory_desc_t *to) {
+    memset(r, 0, sizeof *r);
+    if (dnnl_memory_desc_equal(from, to)) return dnnl_success;
+    dnnl_engine_t engine = wb_dnnl_engine();
+    if (!engine) return dnnl_runtime_error;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_status_t st = dnnl_reorder_primitive_desc_create(&pd, from, engine, to, engine, NULL);
+    if (st == dnnl_success) st = wb_dnnl_primitive_create(&r->prim, pd);
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (st == dnnl_success) st = wb_dnnl_memory(&r->from, from);
+    if (st == dnnl_success) st = wb_dnnl_memory(&r->to, to);
+    if (st != dnnl_success) wb_dnnl_reorder_destroy(r);
+    return st;
+}
+
+dnnl_status_t wb_dnnl_reorder_run(const wb_dnnl_reorder *r, const void *src, void *dst) {
+    if (!r->prim) return src == dst ? dnnl_success : dnnl_invalid_arguments;
+    dnnl_status_t st = dnnl_memory_set_data_handle(r->from, (void *)src);
+    if (st == dnnl_success) st = dnnl_memory_set_data_handle(r->to, dst);
+    if (st != dnnl_success) return st;
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, r->from}, {DNNL_ARG_TO, r->to}};
+    return wb_dnnl_execute(r->prim, 2, args);
+}
+
+void wb_dnnl_reorder_destroy(wb_dnnl_reorder *r) {
+    if (r->prim) dnnl_primitive_destroy(r->prim);
+    if (r->from) dnnl_memory_destroy(r->from);
+    if (r->to) dnnl_memory_destroy(r->to);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- workspaces ---- */
+
+static struct {
+    void *ptr;
+    size_t bytes;
+} g_ws[WB_DNNL_WS_COUNT];
+
+void *wb_dnnl_workspace(int slot, size_t bytes) {
+    if (slot < 0 || slot >= WB_DNNL_WS_COUNT) return NULL;
+    if (bytes <= g_ws[slot].bytes) return g_ws[slot].ptr;
+    size_t rounded = (bytes + 63) & ~(size_t)63;
+    void *p = aligned_alloc(64, rounded);
+    if (!p) return NULL;
+    free(g_ws[slot].ptr);
+    g_ws[slot].ptr = p;
+    g_ws[slot].bytes = rounded;
+    return p;
+}

@@ -1,0 +1,68 @@
+/* oneDNN state shared by the CPU backend's kernels: one engine and stream, a
+ * cache of per-shape objects (primitives with their memory objects) so that
+ * steady-state iterations create nothing, counted primitive creation (tests
+ * prove reuse with it), reorders between our plain layouts and the blocked
+ * layouts primitives prefer, and grow-only workspaces for blocked copies.
+ *
+ * Threading: oneDNN here runs on OpenMP, so its kernels use the count set by
+ * omp_set_num_threads (wb_dnnl_set_threads). Kernels that use the cache or
+ * the workspaces hold wb_dnnl_lock() while they do: the cached memory objects
+ * and the workspaces are shared, so one kernel runs at a time. */
+#ifndef WB_CORE_DNNL_COMMON_H
+#define WB_CORE_DNNL_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <oneapi/dnnl/dnnl.h>
+
+/* NULL when oneDNN could not create a CPU engine or stream. */
+dnnl_engine_t wb_dnnl_engine(void);
+dnnl_stream_t wb_dnnl_stream(void);
+void wb_dnnl_set_threads(int n);
+const char *wb_dnnl_status_str(dnnl_status_t st);
+
+void wb_dnnl_lock(void);
+void wb_dnnl_unlock(void);
+
+/* dnnl_primitive_create that counts; every primitive of the CPU backend is
+ * created through it. */
+dnnl_status_t wb_dnnl_primitive_create(dnnl_primitive_t *prim, const_dnnl_primitive_desc_t pd);
+uint64_t wb_dnnl_primitives_created(void);
+
+/* Runs prim on the shared stream and waits for it. */
+dnnl_status_t wb_dnnl_execute(dnnl_primitive_t prim, int nargs, const dnnl_exec_arg_t *args);
+
+/* Cache of values keyed by (kind, key bytes); kind is a short literal such as
+ * "conv", key a plain struct without padding holes (zero it first). put
+ * takes ownership: destroy(value) runs when the cache is cleared (explicitly,
+ * or by put when the cache is full), or at once when put fails (then NULL is
+ * returned). A value is valid only while wb_dnnl_lock is held. */
+typedef void (*wb_dnnl_destroy_fn)(void *value);
+void *wb_dnnl_cache_get(const char *kind, const void *key, size_t key_size);
+void *wb_dnnl_cache_put(const char *kind, const void *key, size_t key_size, void *value,
+                        wb_dnnl_destroy_fn destroy);
+void wb_dnnl_cache_clear(void);
+
+/* A reorder between two layouts of the same logical tensor. When both
+ * descriptors are equal there is nothing to do: prim stays NULL and run is a
+ * no-op unless src != dst (then it fails: the caller must alias them). */
+typedef struct wb_dnnl_reorder {
+    dnnl_primitive_t prim;
+    dnnl_memory_t from, to;
+} wb_dnnl_reorder;
+
+dnnl_status_t wb_dnnl_reorder_init(wb_dnnl_reorder *r, const dnnl_memory_desc_t *from,
+                                   const dnnl_memory_desc_t *to);
+dnnl_status_t wb_dnnl_reorder_run(const wb_dnnl_reorder *r, const void *src, void *dst);
+void wb_dnnl_reorder_destroy(wb_dnnl_reorder *r);
+
+/* A memory object with no buffer yet: callers set one per execution. */
+dnnl_status_t wb_dnnl_memory(dnnl_memory_t *mem, const dnnl_memory_desc_t *md);
+
+/* Grow-only scratch buffers (64-byte aligned) for blocked copies, one per
+ * slot; valid until the next call for the same slot. NULL on OOM. Call with
+ * wb_dnnl_lock held. */
+enum { WB_DNNL_WS_SRC = 0, WB_DNNL_WS_WEIGHTS, WB_DNNL_WS_DST, WB_DNNL_WS_EXTRA, WB_DNNL_WS_COUNT };
+void *wb_dnnl_workspace(int slot, size_t bytes);
+
+#endif

@@ -1,0 +1,32 @@
+/* conv2d kernels: forward, backward data, backward weights (+ bias). Tensors
+ * are contiguous NCHW (x, y, dx, dy) and OIHW (w, dw: [c_out, c_in/groups,
+ * k_h, k_w]); semantics are torch.nn.functional.conv2d's. Kernels return
+ * WB_OK or why they failed (WB_ERR_NOMEM, WB_ERR_UNSUPPORTED, ...). */
+#ifndef WB_CORE_KERNELS_CONV_H
+#define WB_CORE_KERNELS_CONV_H
+
+#include <stdint.h>
+#include <workbench/types.h>
+
+/* All fields int64_t so the struct has no padding and can be a cache key. */
+typedef struct wb_conv_shape {
+    int64_t n, c_in, h_in, w_in;
+    int64_t c_out, h_out, w_out;
+    int64_t k_h, k_w;
+    int64_t stride_h, stride_w;
+    int64_t pad_h, pad_w;
+    int64_t dil_h, dil_w;
+    int64_t groups;
+} wb_conv_shape;
+
+struct wb_conv_kernels {
+    /* y = conv(x, w) + b; b may be NULL. */
+    wb_status (*forward)(const wb_conv_shape *s, const float *x, const float *w, const float *b, float *y);
+    /* dx = gradient of conv with respect to x, given dy. */
+    wb_status (*backward_data)(const wb_conv_shape *s, const float *dy, const float *w, float *dx);
+    /* dw (and db unless NULL) = gradients with respect to w and b, given x and dy. */
+    wb_status (*backward_weights)(const wb_conv_shape *s, const float *x, const float *dy, float *dw,
+                                  float *db);
+};
+
+#endif

@@ -1,0 +1,131 @@
+/* conv2d front-end: validation, output allocation, kernel dispatch and the
+ * tape node whose backward produces dx, dw and db. */
+#include "ops.h"
+#include "../backends/kernels_conv.h"
+#include "../runtime/context.h"
+
+typedef struct conv_saved {
+    wb_conv_shape shape;
+} conv_saved;
+
+static wb_status kernel_failed(wb_context *c, wb_status st, const char *pass, const wb_conv_shape *s) {
+    return wb_ctx_fail(c, st,
+                       "conv2d: the %s backend's %s kernel failed (%s) for input [%lld, %lld, %lld, %lld], "
+                       "weight [%lld, %lld, %lld, %lld], groups %lld; run with backend \"ref\" to compare",
+                       c->s->backend->name, pass,
+                       st == WB_ERR_NOMEM         ? "out of memory"
+                       : st == WB_ERR_UNSUPPORTED ? "unsupported configuration"
+                                                  : "internal error",
+                       (long long)s->n, (long long)s->c_in, (long long)s->h_in, (long long)s->w_in,
+                       (long long)s->c_out, (long long)(s->c_in / s->groups), (long long)s->k_h,
+                       (long long)s->k_w, (long long)s->groups);
+}
+
+static wb_status conv_backward(wb_context *c, wb_tape_node *node) {
+    const wb_conv_shape *s = &((conv_saved *)node->saved)->shape;
+    const wb_conv_kernels *k = c->s->backend->conv;
+    wb_tensor *x = node->in[0], *w = node->in[1], *b = node->n_in > 2 ? node->in[2] : NULL;
+    const float *dy = wb_grad_of(c, node->out[0]);
+    if (!dy) return c->err;
+
+    if (x->requires_grad) {
+        float *dx = wb_grad_begin(c, x);
+        if (!dx) return c->err;
+        wb_status st = k->backward_data(s, dy, w->data, dx);
+        if (st != WB_OK) return kernel_failed(c, st, "backward-data", s);
+        wb_grad_end(c, x, dx);
+    }
+    bool want_w = w->requires_grad, want_b = b && b->requires_grad;
+    if (want_w || want_b) {
+        /* The weights kernel computes both; a frozen weight still needs a buffer to write to. */
+        float *dw = want_w ? wb_grad_begin(c, w) : wb_ctx_scratch(c, (size_t)w->numel * sizeof(float));
+        float *db = want_b ? wb_grad_begin(c, b) : NULL;
+        if (!dw || (want_b && !db)) return c->err;
+        wb_status st = k->backward_weights(s, x->data, dy, dw, db);
+        if (st != WB_OK) return kernel_failed(c, st, "backward-weights", s);
+        if (want_w) wb_grad_end(c, w, dw);
+        if (want_b) wb_grad_end(c, b, db);
+    }
+    return WB_OK;
+}
+
+/* torch's output size: floor((in + 2*pad - dil*(k-1) - 1) / stride) + 1. */
+static int64_t out_size(int64_t in, int64_t k, int64_t stride, int64_t pad, int64_t dil) {
+    int64_t span = in + 2 * pad - dil * (k - 1) - 1;
+    return span < 0 ? 0 : span / stride + 1;
+}
+
+static bool validate(wb_context *c, const wb_tensor *x, const wb_tensor *w, const wb_tensor *b,
+                     const wb_conv2d_params *p, wb_conv_shape *s) {
+    char xs[96], ws[96];
+    if (!p) return wb_ctx_fail(c, WB_ERR_INVALID, "conv2d: params is NULL (use wb_conv_p)"), false;
+    if (x->ndim != 4 || w->ndim != 4) {
+        wb_ctx_fail(c, WB_ERR_INVALID, "conv2d: input %s and weight %s must both be 4-D (NCHW, OIHW)",
+                    wb_shape_str(x, xs, sizeof xs), wb_shape_str(w, ws, sizeof ws));
+        return false;
+    }
+    if (p->stride_h < 1 || p->stride_w < 1 || p->dilation_h < 1 || p->dilation_w < 1 || p->pad_h < 0 ||
+        p->pad_w < 0 || p->groups < 1) {
+        wb_ctx_fail(c, WB_ERR_INVALID,
+                    "conv2d: invalid params stride %dx%d, pad %dx%d, dilation %dx%d, groups %d "
+                    "(stride, dilation and groups must be >= 1, pad >= 0)",
+                    p->stride_h, p->stride_w, p->pad_h, p->pad_w, p->dilation_h, p->dilation_w, p->groups);
+        return false;
+    }
+    int64_t g = p->groups;
+    if (x->shape[1] % g != 0 || w->shape[0] % g != 0 || x->shape[1] != w->shape[1] * g) {
+        wb_ctx_fail(c, WB_ERR_INVALID,
+                    "conv2d: input has %lld channels but weight %s expects %lld (groups %lld; channels "
+                    "in and out must be divisible by groups)",
+                    (long long)x->shape[1], wb_shape_str(w, ws, sizeof ws), (long long)(w->shape[1] * g),
+                    (long long)g);
+        return false;
+    }
+    if (b && (b->ndim != 1 || b->shape[0] != w->shape[0])) {
+        wb_ctx_fail(c, WB_ERR_INVALID, "conv2d: bias %s must be [%lld] (one value per output channel)",
+                    wb_shape_str(b, ws, sizeof ws), (long long)w->shape[0]);
+        return false;
+    }
+    *s = (wb_conv_shape){
+        .n = x->shape[0], .c_in = x->shape[1], .h_in = x->shape[2], .w_in = x->shape[3],
+        .c_out = w->shape[0], .k_h = w->shape[2], .k_w = w->shape[3],
+        .stride_h = p->stride_h, .stride_w = p->stride_w, .pad_h = p->pad_h, .pad_w = p->pad_w,
+        .dil_h = p->dilation_h, .dil_w = p->dilation_w, .groups = g,
+    };
+    s->h_out = out_size(s->h_in, s->k_h, s->stride_h, s->pad_h, s->dil_h);
+    s->w_out = out_size(s->w_in, s->k_w, s->stride_w, s->pad_w, s->dil_w);
+    if (s->h_out < 1 || s->w_out < 1) {
+        wb_ctx_fail(c, WB_ERR_INVALID,
+                    "conv2d: input %s is smaller than the dilated kernel %lldx%lld (dilation %lldx%lld) "
+                    "after padding %lldx%lld: the output would be empty",
+                    wb_shape_str(x, xs, sizeof xs), (long long)s->k_h, (long long)s->k_w,
+                    (long long)s->dil_h, (long long)s->dil_w, (long long)s->pad_h, (long long)s->pad_w);
+        return false;
+    }
+    return true;
+}
+
+wb_tensor *wb_op_conv2d(wb_ctx *ctx, wb_tensor *x, wb_tensor *w, wb_tensor *b, const wb_conv2d_params *p) {
+    wb_context *c = wb_ctx_impl(ctx);
+    wb_tensor *in[3] = {x, w, b};
+    if (!wb_ctx_check_inputs(c, "conv2d", in, 2)) return NULL;
+    wb_conv_shape s;
+    if (!validate(c, x, w, b, p, &s)) return NULL;
+
+    int64_t out_shape[4] = {s.n, s.c_out, s.h_out, s.w_out};
+    wb_tensor *y = wb_ctx_tensor_uninit(c, 4, out_shape);
+    if (!y) return NULL;
+    wb_status st = c->s->backend->conv->forward(&s, x->data, w->data, b ? b->data : NULL, y->data);
+    if (st != WB_OK) {
+        kernel_failed(c, st, "forward", &s);
+        return NULL;
+    }
+
+    int n_in = b ? 3 : 2;
+    if (wb_tape_needed(c, in, n_in)) {
+        wb_tape_node *node = wb_tape_record(c, "conv2d", conv_backward, in, n_in, &y, 1, sizeof(conv_saved));
+        if (!node) return NULL;
+        ((conv_saved *)node->saved)->shape = s;
+    }
+    return y;
+}

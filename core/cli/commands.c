@@ -12,6 +12,8 @@ const wb_command wb_commands[] = {
     {"eval", "Evaluate a COCO results file against ground truth (COCO mAP, as pycocotools)", wb_cmd_eval,
      wb_help_eval},
     {"infer", "Run a trained model on images and draw its detections", wb_cmd_infer, wb_help_infer},
+    {"bench", "Time forward, backward and optimizer step per module, with peak memory", wb_cmd_bench,
+     wb_help_bench},
     {"gradcheck", "Check a module's backward against finite differences and its declared shapes",
      wb_cmd_gradcheck, wb_help_gradcheck},
     {"plugins", "List the plugin search path, every plugin file and every module", wb_cmd_plugins,

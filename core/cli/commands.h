@@ -58,6 +58,8 @@ int wb_cmd_validate(const wb_cli *cli, int argc, char **argv);
 int wb_cmd_gradcheck(const wb_cli *cli, int argc, char **argv);
 int wb_cmd_reference(const wb_cli *cli, int argc, char **argv);
 int wb_cmd_infer(const wb_cli *cli, int argc, char **argv);
+int wb_cmd_bench(const wb_cli *cli, int argc, char **argv);
+extern const char wb_help_bench[];
 extern const char wb_help_infer[];
 extern const char wb_help_reference[];
 int wb_cmd_eval(const wb_cli *cli, int argc, char **argv);

@@ -1,0 +1,126 @@
+#include "bench_run.h"
+
+#include <sys/resource.h>
+#include <time.h>
+#include "../config/params.h"
+#include "../model/model.h"
+#include "../train/optimizer.h"
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+typedef struct timing {
+    double fwd[3], bwd[3], loss, step, total;
+} timing;
+
+/* One training iteration, timed per part; false with err on failure. */
+static bool iteration(wb_model *m, wb_optimizer *opt, wb_tensor *images, const wb_batch_truth *truth, timing *t,
+                      char *err, size_t n) {
+    double t0 = now_ms();
+    wb_tensor *const *in = &images;
+    int n_in = 1;
+    for (int i = 0; i < m->n_stages; i++) {
+        double a = now_ms();
+        if (wb_slot_forward(&m->stage[i], in, n_in, images->shape[2], images->shape[3], true, err, n) != WB_OK)
+            return false;
+        t->fwd[i] += now_ms() - a;
+        in = m->stage[i].out;
+        n_in = m->stage[i].n_out;
+    }
+    double a = now_ms();
+    wb_loss_term terms[WB_MAX_LOSS_TERMS];
+    int n_terms = 0;
+    if (wb_model_loss(m, truth, terms, &n_terms, err, n) != WB_OK) return false;
+    t->loss += now_ms() - a;
+    /* wb_model_backward seeds the loss gradients and replays every stage;
+     * time the stages one by one the same way. */
+    for (int i = 0; i < n_terms; i++) {
+        wb_module_slot *head = wb_model_head(m);
+        float *g = wb_grad_begin(&head->ctx, terms[i].value);
+        if (!g) return false;
+        g[0] = 1.0f;
+        wb_grad_end(&head->ctx, terms[i].value, g);
+    }
+    for (int i = m->n_stages - 1; i >= 0; i--) {
+        a = now_ms();
+        if (wb_slot_backward(&m->stage[i], err, n) != WB_OK) return false;
+        t->bwd[i] += now_ms() - a;
+    }
+    a = now_ms();
+    wb_optimizer_step(opt, 1e-4f);
+    t->step += now_ms() - a;
+    t->total += now_ms() - t0;
+    return true;
+}
+
+int wb_bench_run(wb_experiment *e, const wb_bench_opts *o, FILE *out) {
+    wb_session *s = wb_experiment_session(e, o->threads, out);
+    if (!s) return 2;
+    char err[2048];
+    wb_model *m = NULL;
+    int rc = 1;
+    if (wb_model_build(s, wb_config_params(e->cfg, "model"), &m, err, sizeof err) != WB_OK) {
+        fprintf(out, "error: %s\n", err);
+        wb_session_destroy(s);
+        return 2;
+    }
+    wb_optim_config oc = {.type = WB_OPTIM_SGD, .lr = 1e-4f, .momentum = 0.9f, .weight_decay = 1e-4f};
+    wb_optimizer *opt = wb_optimizer_create(s, &oc);
+    /* One centred box per image, so every head has positives. */
+    float box[4] = {o->size * 0.25f, o->size * 0.25f, o->size * 0.75f, o->size * 0.75f};
+    int label = 0;
+    wb_gt_image gt[o->batch];
+    for (int i = 0; i < o->batch; i++)
+        gt[i] = (wb_gt_image){sizeof gt[i], 1, box, &label, NULL, o->size, o->size, o->size, o->size, 1, 1, i, 0, 0};
+    wb_batch_truth truth = {sizeof truth, o->batch, o->size, o->size, gt};
+    timing t = {0};
+    uint64_t rng = 1;
+    int done = 0;
+    for (int it = 0; it <= o->iters; it++) {
+        wb_context c;
+        wb_context_init(&c, s, "bench", false);
+        int64_t shape[4] = {o->batch, 3, o->size, o->size};
+        wb_tensor *x = wb_ctx_tensor_uninit(&c, 4, shape);
+        if (!x) break;
+        for (int64_t k = 0; k < x->numel; k++) x->data[k] = 2.0f * wb_rng_uniform(&rng) - 1.0f;
+        timing one = {0};
+        if (!iteration(m, opt, x, &truth, &one, err, sizeof err)) {
+            fprintf(out, "error: %s\n", err);
+            break;
+        }
+        if (it > 0) { /* the first iteration creates primitives and grows the arena */
+            for (int i = 0; i < 3; i++) t.fwd[i] += one.fwd[i], t.bwd[i] += one.bwd[i];
+            t.loss += one.loss, t.step += one.step, t.total += one.total;
+            done++;
+        }
+        wb_session_zero_grad(s);
+        wb_model_end_iteration(m);
+        wb_session_reset_compute(s);
+    }
+    if (done > 0) {
+        double it_ms = t.total / done;
+        fprintf(out, "%d iterations of batch %d at %dx%d, %d threads: %.1f ms per iteration (%.2f img/s)\n\n", done,
+                o->batch, o->size, o->size, s->threads, it_ms, 1e3 * o->batch / it_ms);
+        fprintf(out, "%-10s %-16s %12s %12s %8s\n", "module", "type", "forward ms", "backward ms", "share");
+        for (int i = 0; i < m->n_stages; i++) {
+            double f = t.fwd[i] / done, b = t.bwd[i] / done;
+            fprintf(out, "%-10s %-16s %12.1f %12.1f %7.1f%%\n", m->stage[i].ctx.path, m->stage[i].desc->type_name, f,
+                    b, 100.0 * (f + b) / it_ms);
+        }
+        fprintf(out, "%-10s %-16s %12.1f %12s %7.1f%%\n", "loss", "", t.loss / done, "", 100.0 * t.loss / done / it_ms);
+        fprintf(out, "%-10s %-16s %12.1f %12s %7.1f%%\n", "optimizer", "sgd", t.step / done, "",
+                100.0 * t.step / done / it_ms);
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        fprintf(out, "\npeak memory: %.0f MiB resident; compute arena peak %.0f MiB, weights arena %.0f MiB\n",
+                ru.ru_maxrss / 1024.0, s->compute.peak / 1048576.0, s->weights.used / 1048576.0);
+        rc = 0;
+    }
+    wb_optimizer_destroy(opt);
+    wb_model_destroy(m);
+    wb_session_destroy(s);
+    return rc;
+}

@@ -1,0 +1,75 @@
+#include "doctor.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "config/params.h"
+#include "scan_common.h"
+#include "scanners.h"
+
+static const char *const split_names[WB_CHECK_MAX_SPLITS] = {"train", "val", "test"};
+
+static const struct {
+    const char *type;
+    wb_scanner_fn scan;
+} scanners[] = {
+    {"coco", wb_scan_coco},
+    {"voc", wb_scan_voc},
+    {"yolo", wb_scan_yolo},
+};
+
+static wb_scanner_fn scanner_of(const char *type) {
+    for (size_t i = 0; i < sizeof scanners / sizeof scanners[0]; i++)
+        if (strcmp(scanners[i].type, type) == 0) return scanners[i].scan;
+    return NULL;
+}
+
+static bool scan_split(wb_config *cfg, const char *split, const char *fix_root, wb_check_report *r, char *err,
+                       size_t err_size) {
+    char path[64];
+    snprintf(path, sizeof path, "data.%s.dataset", split);
+    const wb_params *p = wb_config_params(cfg, path);
+    const char *type = p ? wb_params_string(p, "type") : NULL;
+    snprintf(r->split, sizeof r->split, "%s", split);
+    wb_scanner_fn scan = type ? scanner_of(type) : NULL;
+    if (!scan) {
+        snprintf(r->source, sizeof r->source, "%s: %s", type ? type : "?",
+                 type && strcmp(type, "synthetic") == 0 ? "generated, no files to scan"
+                                                        : "no scanner for this dataset type; not checked");
+        return true;
+    }
+    char *fix_dir = fix_root ? wb_scan_join(fix_root, split) : NULL;
+    if (fix_root && !fix_dir) {
+        snprintf(err, err_size, "out of memory");
+        return false;
+    }
+    bool ok = scan(p, fix_dir, r, err, err_size);
+    free(fix_dir);
+    return ok;
+}
+
+int wb_doctor_run(wb_config *cfg, const wb_doctor_opts *o, wb_check_report reports[WB_CHECK_MAX_SPLITS], FILE *out,
+                  char *err, size_t err_size) {
+    bool all = !o->split || strcmp(o->split, "all") == 0;
+    if (!all && strcmp(o->split, "train") && strcmp(o->split, "val") && strcmp(o->split, "test")) {
+        snprintf(err, err_size, "--split must be train, val, test or all, not '%s'", o->split);
+        return -1;
+    }
+    int n = 0;
+    err[0] = '\0';
+    for (int s = 0; s < WB_CHECK_MAX_SPLITS; s++) {
+        char path[64];
+        snprintf(path, sizeof path, "data.%s", split_names[s]);
+        bool wanted = all ? wb_config_params(cfg, path) != NULL : strcmp(o->split, split_names[s]) == 0;
+        if (!wanted) continue;
+        if (!wb_config_params(cfg, path)) {
+            snprintf(err, err_size, "the experiment has no data.%s section", split_names[s]);
+            return -1;
+        }
+        wb_check_report *r = &reports[n++];
+        memset(r, 0, sizeof *r);
+        if (!scan_split(cfg, split_names[s], o->fix_dir, r, err, err_size)) return -1;
+        wb_check_print(r, out);
+    }
+    wb_check_print_summary(reports, n, out);
+    return n;
+}

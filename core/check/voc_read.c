@@ -1,0 +1,122 @@
+#include "voc_read.h"
+
+#include <expat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "scan_common.h"
+
+typedef struct reader {
+    XML_Parser parser;
+    voc_doc *doc;
+    voc_doc_object *obj;  /* inside <object> */
+    bool in_size, in_bndbox, oom;
+    char *field;          /* where character data goes, NULL: ignored */
+    char flag[16];        /* text of <difficult> / <truncated> */
+    size_t field_cap;
+} reader;
+
+static const char *const coord_names[4] = {"xmin", "ymin", "xmax", "ymax"};
+
+static void on_start(void *user, const char *el, const char **attrs) {
+    (void)attrs;
+    reader *rd = user;
+    voc_doc *d = rd->doc;
+    rd->field = NULL;
+    if (strcmp(el, "object") == 0 && !rd->obj) {
+        if (d->n_objects == d->cap) {
+            int cap = d->cap ? 2 * d->cap : 16;
+            voc_doc_object *grown = realloc(d->objects, (size_t)cap * sizeof *grown);
+            if (!grown) {
+                rd->oom = true;
+                XML_StopParser(rd->parser, XML_FALSE);
+                return;
+            }
+            d->objects = grown;
+            d->cap = cap;
+        }
+        rd->obj = &d->objects[d->n_objects++];
+        memset(rd->obj, 0, sizeof *rd->obj);
+        rd->obj->line = (int)XML_GetCurrentLineNumber(rd->parser);
+    } else if (strcmp(el, "size") == 0 && !rd->obj) {
+        rd->in_size = d->has_size = true;
+    } else if (strcmp(el, "bndbox") == 0 && rd->obj) {
+        rd->in_bndbox = true;
+    } else if (rd->in_size && strcmp(el, "width") == 0) {
+        rd->field = d->width, rd->field_cap = sizeof d->width;
+    } else if (rd->in_size && strcmp(el, "height") == 0) {
+        rd->field = d->height, rd->field_cap = sizeof d->height;
+    } else if (rd->obj && !rd->in_bndbox && strcmp(el, "name") == 0) {
+        rd->field = rd->obj->name, rd->field_cap = sizeof rd->obj->name;
+    } else if (rd->in_bndbox) {
+        for (int k = 0; k < 4; k++)
+            if (strcmp(el, coord_names[k]) == 0) rd->field = rd->obj->coord[k], rd->field_cap = sizeof rd->obj->coord[k];
+    }
+    if (rd->field) rd->field[0] = '\0';
+    /* difficult / truncated are read as integers at their end tag */
+    if (rd->obj && !rd->in_bndbox && (strcmp(el, "difficult") == 0 || strcmp(el, "truncated") == 0)) {
+        rd->field = rd->flag, rd->field_cap = sizeof rd->flag;
+        rd->flag[0] = '\0';
+    }
+}
+
+static void on_text(void *user, const char *s, int len) {
+    reader *rd = user;
+    if (!rd->field) return;
+    size_t used = strlen(rd->field);
+    /* skip leading whitespace and newlines of pretty-printed files */
+    while (used == 0 && len > 0 && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) s++, len--;
+    size_t room = rd->field_cap - 1 - used;
+    size_t n = (size_t)len < room ? (size_t)len : room;
+    memcpy(rd->field + used, s, n);
+    rd->field[used + n] = '\0';
+}
+
+static void on_end(void *user, const char *el) {
+    reader *rd = user;
+    if (rd->field && rd->obj && (strcmp(el, "difficult") == 0 || strcmp(el, "truncated") == 0)) {
+        int v = atoi(rd->field);
+        if (el[0] == 'd') rd->obj->difficult = v;
+        else rd->obj->truncated = v;
+    }
+    if (rd->field) { /* trailing whitespace */
+        size_t n = strlen(rd->field);
+        while (n && strchr(" \t\r\n", rd->field[n - 1])) rd->field[--n] = '\0';
+    }
+    rd->field = NULL;
+    if (strcmp(el, "object") == 0) rd->obj = NULL;
+    else if (strcmp(el, "size") == 0) rd->in_size = false;
+    else if (strcmp(el, "bndbox") == 0) rd->in_bndbox = false;
+}
+
+bool voc_doc_read(const char *path, voc_doc *out, char *err, size_t err_size) {
+    memset(out, 0, sizeof *out);
+    size_t n = 0;
+    char *text = wb_scan_read_text(path, &n);
+    if (!text) {
+        snprintf(err, err_size, "cannot read the file");
+        return false;
+    }
+    reader rd = {.parser = XML_ParserCreate(NULL), .doc = out};
+    if (!rd.parser) {
+        free(text);
+        snprintf(err, err_size, "out of memory");
+        return false;
+    }
+    XML_SetUserData(rd.parser, &rd);
+    XML_SetElementHandler(rd.parser, on_start, on_end);
+    XML_SetCharacterDataHandler(rd.parser, on_text);
+    bool ok = XML_Parse(rd.parser, text, (int)n, XML_TRUE) == XML_STATUS_OK && !rd.oom;
+    if (!ok)
+        snprintf(err, err_size, "line %lu: %s", (unsigned long)XML_GetCurrentLineNumber(rd.parser),
+                 rd.oom ? "out of memory" : XML_ErrorString(XML_GetErrorCode(rd.parser)));
+    XML_ParserFree(rd.parser);
+    free(text);
+    if (!ok) voc_doc_free(out);
+    return ok;
+}
+
+void voc_doc_free(voc_doc *d) {
+    free(d->objects);
+    memset(d, 0, sizeof *d);
+}

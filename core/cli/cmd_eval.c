@@ -1,14 +1,22 @@
-/* workbench eval --gt instances.json --results results.json [--json] */
+/* workbench eval EXP.conf CKPT [--out results.json] [--split val]
+ * workbench eval --gt instances.json --results results.json [--json] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "app/evaluate.h"
+#include "app/trained_model.h"
 #include "commands.h"
+#include "experiment_args.h"
 #include "eval/coco_json.h"
 #include "eval/eval_table.h"
 
 const char wb_help_eval[] =
-    "Usage: workbench eval --gt INSTANCES.json --results RESULTS.json [--json]\n\n"
-    "Evaluates a COCO results file produced by any tool against COCO ground truth, with\n"
+    "Usage: workbench eval EXP.conf CHECKPOINT [--split val|test|train] [--out RESULTS.json] [--set key=value]...\n"
+    "       workbench eval --gt INSTANCES.json --results RESULTS.json [--json]\n\n"
+    "The first form runs a trained model over a split of the experiment's data (val by default) and prints the\n"
+    "metric of `evaluation.metric`: COCO bbox (the 12 numbers and per-class AP) or VOC mAP (per-class table);\n"
+    "--out also writes the detections as a COCO results JSON with the dataset's own category ids.\n\n"
+    "The second form evaluates a COCO results file produced by any tool against COCO ground truth, with\n"
     "pycocotools' exact semantics (loadRes + COCOeval bbox): prints the 12 summary lines\n"
     "(AP, AP50, AP75, APs/m/l, AR1/10/100, ARs/m/l) and the AP of every category.\n"
     "Results for images that are not in the ground truth are an error; results for\n"
@@ -39,8 +47,8 @@ static int parse_args(int argc, char **argv, eval_args *a) {
         } else if (argv[i][0] == '-') {
             return wb_cli_usage_error("eval", "unknown option '%s'", argv[i]);
         } else {
-            return wb_cli_usage_error("eval", "unexpected argument '%s' (evaluating an experiment's checkpoint is "
-                                              "not available yet; pass --gt and --results)", argv[i]);
+            return wb_cli_usage_error("eval", "unexpected argument '%s' (give EXP.conf CHECKPOINT first, or --gt "
+                                              "and --results)", argv[i]);
         }
     }
     if (!a->gt || !a->results) return wb_cli_usage_error("eval", "both --gt and --results are required");
@@ -67,8 +75,47 @@ static int report(const eval_args *a, const wb_coco_gt *gt, const wb_coco_summar
     return WB_EXIT_OK;
 }
 
+/* eval EXP CKPT: the model over a split, then the experiment's metric. */
+static int eval_experiment(const wb_cli *cli, int argc, char **argv) {
+    const char *split = "val", *out = NULL;
+    char *rest[256];
+    int n_rest = 0;
+    for (int i = 0; i < argc && n_rest < 256; i++) {
+        if (strcmp(argv[i], "--split") == 0 && i + 1 < argc) split = argv[++i];
+        else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) out = argv[++i];
+        else rest[n_rest++] = argv[i];
+    }
+    wb_cli_experiment x;
+    int rc = wb_cli_parse_experiment("eval", cli, n_rest, rest, false, &x);
+    if (rc != WB_EXIT_OK) return rc;
+    if (x.n_positional != 2) return wb_cli_usage_error("eval", "needs EXP.conf and a CHECKPOINT");
+    wb_experiment e;
+    if (wb_experiment_open(&e, &x.args, stderr) != 0) {
+        wb_experiment_close(&e);
+        return WB_EXIT_USAGE;
+    }
+    rc = WB_EXIT_FAILURE;
+    wb_session *s = wb_experiment_session(&e, cli->threads, stderr);
+    wb_model *m = s ? wb_trained_model(&e, s, x.positional[1], stderr) : NULL;
+    if (m) {
+        char err[2048];
+        wb_eval_result res;
+        if (wb_evaluate_split(&e, s, m, split, out, stdout, &res, err, sizeof err) == WB_OK) {
+            printf("\n%s: %.4f (%lld images, %lld detections)%s%s\n", res.metric_name, res.metric,
+                   (long long)res.images, (long long)res.detections, out ? "; results in " : "", out ? out : "");
+            rc = WB_EXIT_OK;
+        } else {
+            fprintf(stderr, "workbench eval: %s\n", err);
+        }
+    }
+    wb_model_destroy(m);
+    wb_session_destroy(s);
+    wb_experiment_close(&e);
+    return rc;
+}
+
 int wb_cmd_eval(const wb_cli *cli, int argc, char **argv) {
-    (void)cli;
+    if (argc > 1 && argv[1][0] != '-') return eval_experiment(cli, argc, argv);
     eval_args a;
     int rc = parse_args(argc, argv, &a);
     if (rc != WB_EXIT_OK) return rc;

@@ -9,7 +9,7 @@ echo "== tests (release build)"
 (cd build && ctest -j"$jobs" --output-on-failure)
 
 echo "== tests under ASan + UBSan"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DWB_SANITIZE=ON -DWB_WERROR=ON >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWB_SANITIZE=ON -DWB_WERROR=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 # oneDNN's JIT and OpenMP runtime keep allocations for the process lifetime.
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1

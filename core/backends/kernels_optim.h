@@ -24,6 +24,8 @@ struct wb_optim_kernels {
     /* sum of squares of grad (for gradient clipping by global norm). */
     double (*sum_squares)(const float *x, int64_t n);
     void (*scale)(float *x, int64_t n, float s);
+    /* avg = (1 - momentum) * avg + momentum * x (EMA of weights). */
+    void (*ema)(float *avg, const float *x, int64_t n, float momentum);
 };
 
 #endif

@@ -222,6 +222,26 @@ static void validate_param(validator *v, config_setting_t *g, const wb_param_sch
     if (p->type == WB_PARAM_TRANSFORM_LIST) validate_pipeline(v, s);
 }
 
+static void validate_group_list(validator *v, config_setting_t *list, const wb_config_section *c) {
+    char path[256];
+    wb_tree_path(list, path, sizeof path);
+    if (!config_setting_is_list(list)) {
+        wb_cfg_error_at(v->cfg, list, "%s: expected a list of groups ( { ... }, ... ), got %s", path,
+                        wb_tree_type_name(list));
+        return;
+    }
+    for (int i = 0; i < config_setting_length(list); i++) {
+        config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+        wb_tree_path(g, path, sizeof path);
+        if (!config_setting_is_group(g)) {
+            wb_cfg_error_at(v->cfg, g, "%s: expected a group { ... }, got %s", path, wb_tree_type_name(g));
+            continue;
+        }
+        key_set sub = { c->params, c->sections, 0, path };
+        validate_group(v, g, &sub);
+    }
+}
+
 static void validate_section(validator *v, config_setting_t *parent, const wb_config_section *c, const key_set *keys) {
     config_setting_t *s = config_setting_get_member(parent, c->name);
     if (!s && c->presence == WB_SECTION_REQUIRED) {
@@ -233,6 +253,10 @@ static void validate_section(validator *v, config_setting_t *parent, const wb_co
         if (s) wb_tree_set_origin(s, NULL, 0);
     }
     if (!s) return;
+    if (c->presence == WB_SECTION_LIST) {
+        validate_group_list(v, s, c);
+        return;
+    }
     char path[256];
     wb_tree_path(s, path, sizeof path);
     if (!config_setting_is_group(s)) {

@@ -8,9 +8,10 @@
 
 static const char *const backend_choices[] = { "cpu", "cuda", "auto", NULL };
 static const char *const optimizer_choices[] = { "sgd", "adamw", NULL };
-static const char *const policy_choices[] = { "step", "cosine", "constant", NULL };
-static const char *const warmup_choices[] = { "none", "linear", "constant", NULL };
+static const char *const policy_choices[] = { "step", "cosine", "poly", "onecycle", "constant", NULL };
+static const char *const warmup_choices[] = { "none", "linear", "constant", "exp", NULL };
 static const char *const metric_choices[] = { "bbox", "mAP", NULL };
+static const char *const bad_sample_choices[] = { "skip", "fail", NULL };
 
 static const wb_param_schema root_params[] = {
     WB_P_STRING("work_dir", "\"\"", "where logs, checkpoints and the effective config go; "
@@ -20,7 +21,8 @@ static const wb_param_schema root_params[] = {
     WB_P_INT("threads", "0", 0, 4096, "CPU threads; 0: all cores (WB_THREADS and --threads override it)"),
     WB_P_STRING_LIST("plugin_dirs", "[]", "directories searched for plugins before the default places"),
     WB_P_STRING("load_from", "\"\"", "weights (safetensors) to initialise the model from; empty: none"),
-    WB_P_STRING("resume_from", "\"\"", "checkpoint to resume training from (weights and trainer state)"),
+    WB_P_STRING("resume_from", "\"\"", "checkpoint to resume training from (weights and trainer state); "
+                                       "--resume overrides it"),
     WB_PARAM_END,
 };
 
@@ -51,6 +53,9 @@ static const wb_param_schema data_params[] = {
     WB_P_INT("batch_size", "2", 1, 4096, "images per iteration"),
     WB_P_INT("workers", "2", 0, 256, "loader threads; 0: load on the training thread"),
     WB_P_INT("size_divisor", "32", 1, 1024, "batched images are padded to a multiple of this"),
+    WB_P_CHOICE("on_bad_sample", "\"skip\"", bad_sample_choices,
+                "an image that cannot be loaded: skip it with a warning (listed in work_dir/bad_samples.txt) "
+                "or fail the run with its message"),
     WB_PARAM_END,
 };
 
@@ -63,7 +68,33 @@ static const wb_param_schema optimizer_params[] = {
     WB_P_FLOAT_LIST("betas", "[0.9, 0.999]", 0.0, 1.0, "adamw: decay of the first and second moment"),
     WB_P_FLOAT("eps", "1e-08", 0.0, 1.0, "adamw: term added to the denominator"),
     WB_P_FLOAT("grad_clip", "0.0", 0.0, BIG, "largest global L2 norm of the gradients; 0: no clipping"),
+    WB_P_INT("accumulate", "1", 1, 4096, "step every K iterations on the mean of their gradients (loss / K)"),
     WB_PARAM_END,
+};
+
+static const wb_param_schema custom_rule_params[] = {
+    WB_P_REQUIRED("pattern", WB_PARAM_STRING, "substring of the dotted parameter name, or a glob with * ? []"),
+    WB_P_FLOAT("lr_mult", "1.0", 0.0, BIG, "learning-rate multiplier of the matching parameters"),
+    WB_P_FLOAT("decay_mult", "1.0", 0.0, BIG, "weight-decay multiplier of the matching parameters"),
+    WB_PARAM_END,
+};
+
+static const wb_config_section paramwise_sections[] = {
+    { "custom", "rules by parameter name; the longest matching pattern wins and norm/bias multipliers are then "
+      "not applied (mmcv's custom_keys)", WB_SECTION_LIST, custom_rule_params, NULL },
+    { NULL, NULL, WB_SECTION_OPTIONAL, NULL, NULL },
+};
+
+static const wb_param_schema paramwise_params[] = {
+    WB_P_FLOAT("norm_decay_mult", "0.0", 0.0, BIG, "weight-decay multiplier of norm layers' weight and bias"),
+    WB_P_FLOAT("bias_decay_mult", "0.0", 0.0, BIG, "weight-decay multiplier of the other layers' biases"),
+    WB_PARAM_END,
+};
+
+static const wb_config_section optimizer_sections[] = {
+    { "paramwise", "parameter groups: lr and weight-decay multipliers by parameter (mmcv's paramwise_cfg)",
+      WB_SECTION_DEFAULTED, paramwise_params, paramwise_sections },
+    { NULL, NULL, WB_SECTION_OPTIONAL, NULL, NULL },
 };
 
 static const wb_param_schema schedule_params[] = {
@@ -76,12 +107,19 @@ static const wb_param_schema schedule_params[] = {
     WB_P_CHOICE("warmup", "\"linear\"", warmup_choices, "warmup shape at the start of training"),
     WB_P_INT("warmup_iters", "500", 0, BIG, "warmup length in iterations"),
     WB_P_FLOAT("warmup_ratio", "0.001", 0.0, 1.0, "lr at the first iteration, as a fraction of lr"),
+    WB_P_BOOL("lr_by_epoch", "true", "by-epoch runs: the policy advances once per epoch (false: every iteration)"),
+    WB_P_FLOAT("min_lr", "0.0", 0.0, 10.0, "cosine, poly: final lr"),
+    WB_P_FLOAT("min_lr_ratio", "-1.0", -1.0, 1.0, "cosine, poly: final lr as a fraction of lr; negative: use min_lr"),
+    WB_P_FLOAT("power", "1.0", 0.0, 100.0, "poly: exponent"),
+    WB_P_FLOAT("lrf", "0.01", 0.0, 1.0, "onecycle (YOLOv5): final lr as a fraction of lr"),
     WB_PARAM_END,
 };
 
 static const wb_param_schema checkpoint_params[] = {
     WB_P_INT("interval", "1", 0, BIG, "save every N epochs (iterations when by_epoch = false); 0: only the last"),
     WB_P_INT("keep", "3", 0, BIG, "how many recent checkpoints to keep; 0: all"),
+    WB_P_STRING("save_best", "\"\"", "validation metric (e.g. bbox_mAP, mAP) whose highest value keeps "
+                                     "best_<metric>_epoch_N.safetensors; empty: off"),
     WB_PARAM_END,
 };
 
@@ -93,6 +131,22 @@ static const wb_param_schema log_params[] = {
 static const wb_param_schema evaluation_params[] = {
     WB_P_INT("interval", "1", 0, BIG, "evaluate data.val every N epochs (iterations when by_epoch = false); 0: never"),
     WB_P_CHOICE("metric", "\"bbox\"", metric_choices, "bbox: COCO mAP@[.5:.95]; mAP: VOC mAP@0.5"),
+    WB_P_INT_LIST("dynamic_intervals", "[]", 1, BIG, "pairs [start, interval, ...]: from epoch (iteration) start "
+                  "on, evaluate every interval (mmdet's dynamic_intervals)"),
+    WB_PARAM_END,
+};
+
+static const wb_param_schema ema_params[] = {
+    WB_P_BOOL("enable", "false", "keep an exponential moving average of the weights, saved as ema.* in "
+              "checkpoints and used for validation"),
+    WB_P_FLOAT("momentum", "0.0002", 0.0, 1.0, "weight of the new weights in each update (mmdet ExpMomentumEMA)"),
+    WB_P_FLOAT("gamma", "2000", 1.0, BIG, "steps of the warm-up ramp of the momentum"),
+    WB_PARAM_END,
+};
+
+static const wb_param_schema auto_scale_lr_params[] = {
+    WB_P_BOOL("enable", "false", "scale lr by batch_size / base_batch_size (linear scaling rule)"),
+    WB_P_INT("base_batch_size", "16", 1, 1 << 20, "total batch size the configured lr was tuned for"),
     WB_PARAM_END,
 };
 
@@ -101,11 +155,13 @@ static const wb_param_schema no_params[] = { WB_PARAM_END };
 static const wb_config_section root_sections[] = {
     { "model", "the detector: backbone -> [neck] -> head", WB_SECTION_REQUIRED, model_params, NULL },
     { "data", "datasets, transform pipelines and loading", WB_SECTION_REQUIRED, data_params, data_sections },
-    { "optimizer", "how parameters are updated", WB_SECTION_DEFAULTED, optimizer_params, NULL },
+    { "optimizer", "how parameters are updated", WB_SECTION_DEFAULTED, optimizer_params, optimizer_sections },
     { "schedule", "training length and learning-rate schedule", WB_SECTION_DEFAULTED, schedule_params, NULL },
     { "checkpoint", "checkpoints in work_dir", WB_SECTION_DEFAULTED, checkpoint_params, NULL },
     { "log", "log lines (text and log.json)", WB_SECTION_DEFAULTED, log_params, NULL },
     { "evaluation", "evaluation during training", WB_SECTION_DEFAULTED, evaluation_params, NULL },
+    { "ema", "moving average of the weights", WB_SECTION_DEFAULTED, ema_params, NULL },
+    { "auto_scale_lr", "learning rate scaled to the batch size", WB_SECTION_DEFAULTED, auto_scale_lr_params, NULL },
     { NULL, NULL, WB_SECTION_OPTIONAL, NULL, NULL },
 };
 

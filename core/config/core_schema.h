@@ -12,7 +12,8 @@
 typedef enum wb_presence {
     WB_SECTION_REQUIRED,  /* must be written */
     WB_SECTION_DEFAULTED, /* created with its defaults when left out */
-    WB_SECTION_OPTIONAL   /* stays absent when left out (data.val, data.test) */
+    WB_SECTION_OPTIONAL,  /* stays absent when left out (data.val, data.test) */
+    WB_SECTION_LIST       /* optional list of groups ( { ... }, ... ), each with the section's keys */
 } wb_presence;
 
 typedef struct wb_config_section wb_config_section;

@@ -66,7 +66,10 @@ static void put_table(FILE *out, const wb_param_schema *table, int has_type) {
 }
 
 static const char *presence_text(wb_presence p) {
-    return p == WB_SECTION_REQUIRED ? "required" : p == WB_SECTION_DEFAULTED ? "defaults if left out" : "optional";
+    return p == WB_SECTION_REQUIRED    ? "required"
+           : p == WB_SECTION_DEFAULTED ? "defaults if left out"
+           : p == WB_SECTION_LIST      ? "optional list of groups"
+                                       : "optional";
 }
 
 static void put_sections(FILE *out, const wb_config_section *sections, const char *prefix) {

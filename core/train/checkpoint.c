@@ -10,8 +10,8 @@ static void add_state(void *user, const char *name, const wb_tensor *param, floa
     wb_st_writer_add(user, name, param->ndim, param->shape, state);
 }
 
-wb_status wb_checkpoint_save(const char *path, wb_session *s, wb_optimizer *o, const wb_train_state *st,
-                             char *err, size_t n) {
+wb_status wb_checkpoint_save(const char *path, wb_session *s, wb_optimizer *o, const wb_ema *ema,
+                             const wb_train_state *st, char *err, size_t n) {
     wb_st_writer *w = wb_st_writer_new();
     if (!w) {
         snprintf(err, n, "%s: out of memory", path);
@@ -23,6 +23,7 @@ wb_status wb_checkpoint_save(const char *path, wb_session *s, wb_optimizer *o, c
         wb_st_writer_add(w, s->params[i].name, t->ndim, t->shape, t->data);
     }
     if (o) wb_optimizer_visit_state(o, add_state, w);
+    if (ema) wb_ema_save(ema, w);
     char num[32];
     wb_st_writer_meta(w, "format", "workbench-checkpoint-1");
     if (st) {
@@ -30,6 +31,11 @@ wb_status wb_checkpoint_save(const char *path, wb_session *s, wb_optimizer *o, c
         wb_st_writer_meta(w, "iteration", num);
         snprintf(num, sizeof num, "%" PRId64, st->epoch);
         wb_st_writer_meta(w, "epoch", num);
+        if (st->has_best) {
+            snprintf(num, sizeof num, "%.17g", st->best_score);
+            wb_st_writer_meta(w, "best_score", num);
+            wb_st_writer_meta(w, "best_checkpoint", st->best_name);
+        }
     }
     if (o) {
         snprintf(num, sizeof num, "%" PRId64, wb_optimizer_steps(o));
@@ -57,6 +63,15 @@ static void load_state(void *user, const char *name, const wb_tensor *param, flo
     if (!r->dry) memcpy(state, t->data, (size_t)t->numel * sizeof(float));
 }
 
+/* Counts one more name of a kind; the first few go into the report. */
+static void note(int *count, char *names, size_t size, const char *name) {
+    enum { SHOWN = 3 };
+    size_t len = strlen(names);
+    if (*count < SHOWN) snprintf(names + len, size - len, "%s%s", *count ? ", " : "", name);
+    else if (*count == SHOWN) snprintf(names + len, size - len, ", ...");
+    ++*count;
+}
+
 static bool same_shape(const wb_st_tensor *a, const wb_tensor *b) {
     if (a->ndim != b->ndim) return false;
     for (int i = 0; i < a->ndim; i++)
@@ -76,18 +91,18 @@ wb_status wb_checkpoint_load(const char *path, wb_session *s, wb_optimizer *o, w
     for (int i = 0; i < s->n_params; i++) {
         const wb_st_tensor *t = wb_st_find(&f, s->params[i].name);
         if (!t) {
-            if (!rep->missing++) snprintf(rep->first_missing, sizeof rep->first_missing, "%s", s->params[i].name);
+            note(&rep->missing, rep->first_missing, sizeof rep->first_missing, s->params[i].name);
         } else if (!same_shape(t, s->params[i].tensor)) {
-            if (!rep->shape_mismatched++)
-                snprintf(rep->first_mismatch, sizeof rep->first_mismatch, "%s", s->params[i].name);
+            note(&rep->shape_mismatched, rep->first_mismatch, sizeof rep->first_mismatch, s->params[i].name);
         } else {
             rep->matched++;
         }
     }
     for (int i = 0; i < f.count; i++) {
-        if (strstr(f.tensors[i].name, "::") || wb_session_find(s, f.tensors[i].name)) continue;
-        if (!rep->unexpected++)
-            snprintf(rep->first_unexpected, sizeof rep->first_unexpected, "%s", f.tensors[i].name);
+        const char *name = f.tensors[i].name;
+        /* Trainer state (optimizer, EMA) is not a weight of the model. */
+        if (strstr(name, "::") || strncmp(name, "ema.", 4) == 0 || wb_session_find(s, name)) continue;
+        note(&rep->unexpected, rep->first_unexpected, sizeof rep->first_unexpected, name);
     }
     if (resume && (rep->missing || rep->shape_mismatched)) {
         snprintf(err, n, "%s: cannot resume: %d parameters missing (first: %s), %d with another shape (first: %s); "
@@ -119,6 +134,10 @@ wb_status wb_checkpoint_load(const char *path, wb_session *s, wb_optimizer *o, w
         wb_optimizer_visit_state(o, load_state, &r);
         st->iteration = strtoll(it, NULL, 10);
         st->epoch = strtoll(ep, NULL, 10);
+        const char *best = wb_st_meta(&f, "best_score"), *best_name = wb_st_meta(&f, "best_checkpoint");
+        st->has_best = best && best_name;
+        st->best_score = best ? strtod(best, NULL) : 0.0;
+        snprintf(st->best_name, sizeof st->best_name, "%s", best_name ? best_name : "");
         wb_optimizer_set_steps(o, strtoll(steps, NULL, 10));
     }
     wb_st_free(&f);

@@ -3,12 +3,14 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "../backends/kernels_optim.h"
+#include "param_groups.h"
 
 typedef struct slot {
     wb_tensor *param;
     float *state[2];
-    float weight_decay;
+    wb_param_group group;
 } slot;
 
 struct wb_optimizer {
@@ -35,7 +37,7 @@ wb_optimizer *wb_optimizer_create(wb_session *s, const wb_optim_config *cfg) {
         if (!p->trainable) continue;
         slot *sl = &o->slots[o->n++];
         sl->param = p;
-        sl->weight_decay = (p->ndim <= 1 && !cfg->decay_norm_and_bias) ? 0.0f : cfg->weight_decay;
+        sl->group = wb_param_group_of(s, p, cfg);
         for (int k = 0; k < n_state; k++) {
             sl->state[k] = wb_arena_alloc(&s->weights, (size_t)p->numel * sizeof(float));
             if (!sl->state[k]) {
@@ -54,11 +56,17 @@ void wb_optimizer_destroy(wb_optimizer *o) {
     free(o);
 }
 
-double wb_optimizer_step(wb_optimizer *o, float lr) {
+double wb_optimizer_step(wb_optimizer *o, float lr) { return wb_optimizer_step_scaled(o, lr, 1.0f); }
+
+double wb_optimizer_step_scaled(wb_optimizer *o, float lr, float grad_scale) {
     const wb_optim_kernels *k = o->s->backend->optim;
     double sq = 0.0;
-    for (int i = 0; i < o->n; i++)
-        if (o->slots[i].param->grad_valid) sq += k->sum_squares(o->slots[i].param->grad, o->slots[i].param->numel);
+    for (int i = 0; i < o->n; i++) {
+        wb_tensor *p = o->slots[i].param;
+        if (!p->grad_valid) continue;
+        if (grad_scale != 1.0f) k->scale(p->grad, p->numel, grad_scale);
+        sq += k->sum_squares(p->grad, p->numel);
+    }
     double norm = sqrt(sq);
     float clip = 1.0f;
     if (o->cfg.grad_clip > 0.0f && norm > o->cfg.grad_clip) clip = (float)(o->cfg.grad_clip / (norm + 1e-6));
@@ -68,11 +76,12 @@ double wb_optimizer_step(wb_optimizer *o, float lr) {
         wb_tensor *p = sl->param;
         if (!p->grad_valid) continue; /* a parameter this iteration did not reach */
         if (clip != 1.0f) k->scale(p->grad, p->numel, clip);
+        float group_lr = lr * sl->group.lr_mult;
         if (o->cfg.type == WB_OPTIM_ADAMW) {
-            wb_adamw_args a = {lr, o->cfg.beta1, o->cfg.beta2, o->cfg.eps, sl->weight_decay, o->steps};
+            wb_adamw_args a = {group_lr, o->cfg.beta1, o->cfg.beta2, o->cfg.eps, sl->group.weight_decay, o->steps};
             k->adamw(p->data, p->grad, sl->state[0], sl->state[1], p->numel, &a);
         } else {
-            wb_sgd_args a = {lr, o->cfg.momentum, 0.0f, sl->weight_decay, o->cfg.nesterov, o->steps == 1};
+            wb_sgd_args a = {group_lr, o->cfg.momentum, 0.0f, sl->group.weight_decay, o->cfg.nesterov, o->steps == 1};
             k->sgd(p->data, p->grad, sl->state[0], p->numel, &a);
         }
     }
@@ -81,6 +90,16 @@ double wb_optimizer_step(wb_optimizer *o, float lr) {
 
 int64_t wb_optimizer_steps(const wb_optimizer *o) { return o->steps; }
 void wb_optimizer_set_steps(wb_optimizer *o, int64_t steps) { o->steps = steps; }
+
+bool wb_optimizer_param_group(const wb_optimizer *o, const char *name, float *lr_mult, float *weight_decay) {
+    for (int i = 0; i < o->n; i++) {
+        if (strcmp(o->slots[i].param->name, name) != 0) continue;
+        *lr_mult = o->slots[i].group.lr_mult;
+        *weight_decay = o->slots[i].group.weight_decay;
+        return true;
+    }
+    return false;
+}
 
 void wb_optimizer_visit_state(wb_optimizer *o, wb_optim_state_visit fn, void *user) {
     static const char *const sgd_names[] = {"momentum"};

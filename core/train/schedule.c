@@ -1,12 +1,14 @@
 #include "schedule.h"
 
 #include <math.h>
+#include <stdbool.h>
 
 static float policy_lr(const wb_schedule *s, int64_t iter) {
     /* Progress in the unit the policy counts in. */
-    double progress = s->by_epoch && s->iters_per_epoch > 0 ? (double)(iter / s->iters_per_epoch) : (double)iter;
-    double total = s->by_epoch && s->iters_per_epoch > 0 ? (double)(s->max_iters / s->iters_per_epoch)
-                                                          : (double)s->max_iters;
+    bool epochs = s->by_epoch && s->iters_per_epoch > 0;
+    double progress = epochs ? (double)(iter / s->iters_per_epoch) : (double)iter;
+    double total = epochs ? (double)(s->max_iters / s->iters_per_epoch) : (double)s->max_iters;
+    double target = s->min_lr_ratio >= 0.0f ? (double)s->base_lr * s->min_lr_ratio : (double)s->min_lr;
     switch (s->policy) {
     case WB_LR_STEP: {
         int passed = 0;
@@ -15,10 +17,13 @@ static float policy_lr(const wb_schedule *s, int64_t iter) {
     }
     case WB_LR_COSINE:
         if (total <= 0) return s->base_lr;
-        return s->min_lr + 0.5f * (s->base_lr - s->min_lr) * (1.0f + (float)cos(M_PI * progress / total));
+        return (float)(target + 0.5 * (s->base_lr - target) * (1.0 + cos(M_PI * progress / total)));
     case WB_LR_POLY:
         if (total <= 0) return s->base_lr;
-        return (s->base_lr - s->min_lr) * powf((float)(1.0 - progress / total), s->power) + s->min_lr;
+        return (float)((s->base_lr - target) * pow(1.0 - progress / total, s->power) + target);
+    case WB_LR_ONECYCLE:
+        if (total <= 0) return s->base_lr;
+        return (float)(s->base_lr * ((1.0 - cos(M_PI * progress / total)) / 2.0 * (s->lrf - 1.0) + 1.0));
     default:
         return s->base_lr;
     }

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "../runtime/log.h"
+#include "run_files.h"
 #include "trainlog.h"
 
 static volatile sig_atomic_t g_interrupted;
@@ -29,32 +30,52 @@ static double peak_rss_mb(void) {
     return (double)ru.ru_maxrss / 1024.0;
 }
 
-/* Saves work_dir/<name>.safetensors and points work_dir/latest at it. */
-static wb_status save(wb_model *m, wb_optimizer *opt, const wb_trainer_opts *o, const wb_train_state *st,
-                      const char *name, char *saved_path, size_t path_size, char *err, size_t n) {
-    snprintf(saved_path, path_size, "%s/%s.safetensors", o->work_dir, name);
-    wb_status rc = wb_checkpoint_save(saved_path, m->s, opt, st, err, n);
-    if (rc != WB_OK) return rc;
-    char link[4096], tmp[4200];
-    snprintf(link, sizeof link, "%s/latest.safetensors", o->work_dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", link);
-    unlink(tmp);
-    char target[512];
-    snprintf(target, sizeof target, "%s.safetensors", name);
-    if (symlink(target, tmp) != 0 || rename(tmp, link) != 0)
-        wb_logf(WB_LOG_WARN, "checkpoint", "could not update %s: %s", link, strerror(errno));
-    wb_logf(WB_LOG_INFO, "checkpoint", "saved %s", saved_path);
-    return WB_OK;
+/* The validation interval in force after `units` epochs (iterations). */
+static int64_t val_interval_at(const wb_trainer_opts *o, int64_t units) {
+    int64_t interval = o->val_interval, from = -1;
+    for (int i = 0; i < o->n_dynamic; i++)
+        if (units >= o->dyn_start[i] && o->dyn_start[i] > from) {
+            from = o->dyn_start[i];
+            interval = o->dyn_interval[i];
+        }
+    return interval;
 }
 
-static void prune(const wb_trainer_opts *o, int64_t done_units) {
-    if (o->ckpt_keep <= 0 || o->ckpt_interval <= 0) return;
-    int64_t old = done_units - (int64_t)o->ckpt_keep * o->ckpt_interval;
-    if (old <= 0) return;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s_%lld.safetensors", o->work_dir, o->max_epochs ? "epoch" : "iter",
-             (long long)old);
-    unlink(path);
+static wb_status validate(wb_run_ctx *r, wb_trainlog *log, int64_t units, char *err, size_t n) {
+    wb_metrics metrics = {0};
+    if (r->ema) wb_ema_swap(r->ema);
+    wb_status rc = r->o->validate(r->o->validate_user, units, &metrics, err, n);
+    if (r->ema) wb_ema_swap(r->ema);
+    if (rc != WB_OK) return rc;
+    wb_trainlog_val(log, wb_run_unit(r->o), units, metrics.n, metrics.names, metrics.values);
+    return r->o->save_best ? wb_run_keep_best(r, &metrics, units, err, n) : WB_OK;
+}
+
+/* Whether the optimizer steps after iteration `done` (1-based). A group of
+ * accumulated iterations never spans an epoch end or a checkpoint, so every
+ * checkpoint holds no half-accumulated gradient and resumes exactly. */
+static bool group_ends(const wb_trainer_opts *o, int accumulated, int64_t done, int64_t per_epoch, int64_t max_iters) {
+    if (accumulated >= (o->accumulate > 1 ? o->accumulate : 1) || done == max_iters || done % per_epoch == 0)
+        return true;
+    return o->max_epochs == 0 && o->ckpt_interval > 0 && done % o->ckpt_interval == 0;
+}
+
+/* Continues a run from a checkpoint: weights, optimizer, EMA, trainer state. */
+static wb_status resume(wb_run_ctx *r, char *err, size_t n) {
+    const char *path = r->o->resume_from;
+    wb_load_report rep;
+    wb_status rc = wb_checkpoint_load(path, r->m->s, r->opt, r->st, &rep, err, n);
+    if (rc != WB_OK || !r->ema) return rc;
+    wb_st_file f;
+    rc = wb_st_read(path, &f, err, n);
+    if (rc != WB_OK) return rc;
+    char why[600];
+    if (!wb_ema_load(r->ema, &f, why, sizeof why)) {
+        snprintf(err, n, "%s: cannot resume with ema.enable = true: %s", path, why);
+        rc = WB_ERR_INVALID;
+    }
+    wb_st_free(&f);
+    return rc;
 }
 
 typedef struct interval {
@@ -84,17 +105,20 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
     wb_schedule sched = o->schedule;
     sched.max_iters = max_iters;
     sched.iters_per_epoch = per_epoch;
+    wb_train_state st = {0};
     wb_optimizer *opt = wb_optimizer_create(s, &o->optim);
-    if (!opt) {
-        snprintf(err, n, "out of memory creating the optimizer");
-        return WB_ERR_NOMEM;
-    }
-    wb_train_state st = {0, 0};
+    wb_ema *ema = o->ema ? wb_ema_create(s, o->ema_momentum, o->ema_gamma) : NULL;
+    wb_run_ctx run = {m, opt, ema, o, &st, res};
     wb_status rc = WB_OK;
+    if (!opt || (o->ema && !ema)) {
+        snprintf(err, n, "out of memory creating the optimizer%s", o->ema ? " and the EMA weights" : "");
+        rc = WB_ERR_NOMEM;
+        goto done;
+    }
     if (o->resume_from) {
-        wb_load_report rep;
-        rc = wb_checkpoint_load(o->resume_from, s, opt, &st, &rep, err, n);
+        rc = resume(&run, err, n);
         if (rc != WB_OK) goto done;
+        snprintf(res->last_checkpoint, sizeof res->last_checkpoint, "%s", o->resume_from);
         wb_logf(WB_LOG_INFO, "train", "resumed from %s at iteration %lld (epoch %lld)", o->resume_from,
                 (long long)st.iteration, (long long)st.epoch);
         /* Stopped mid-epoch: the loader restarts that epoch, so pass over the
@@ -115,8 +139,9 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
     sigaction(SIGINT, &sa, &old_sa);
 
     interval iv = {0};
-    double run_start = now_s();
+    double run_start = now_s(), gnorm = 0.0;
     int64_t start_iter = st.iteration;
+    int accumulated = 0;
     while (st.iteration < max_iters && rc == WB_OK) {
         int64_t epoch = st.iteration / per_epoch;
         double t0 = now_s();
@@ -141,7 +166,12 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
         data->release(data->user);
         if (rc != WB_OK) break;
         float lr = wb_schedule_lr(&sched, st.iteration);
-        double gnorm = wb_optimizer_step(opt, lr);
+        if (group_ends(o, ++accumulated, st.iteration + 1, per_epoch, max_iters)) {
+            gnorm = wb_optimizer_step_scaled(opt, lr, 1.0f / (float)accumulated);
+            if (ema) wb_ema_update(ema);
+            wb_session_zero_grad(s);
+            accumulated = 0;
+        }
         double total = 0.0;
         for (int i = 0; i < n_terms; i++) total += terms[i].value->data[0];
         record(&iv, now_s() - t0, b.data_time, terms, n_terms, total);
@@ -167,7 +197,6 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
             stats.total = total;
             wb_trainlog_progress(&log, &stats);
         }
-        wb_session_zero_grad(s);
         wb_model_end_iteration(m);
         wb_session_reset_compute(s);
 
@@ -175,17 +204,22 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
         if (epoch_end) st.epoch = epoch + 1;
         int64_t units = o->max_epochs > 0 ? st.epoch : st.iteration;
         bool unit_end = o->max_epochs > 0 ? epoch_end : true;
+        int64_t every = val_interval_at(o, units);
+        /* Before the periodic checkpoint, so that it holds the best score so far. */
+        if (unit_end && o->validate && every > 0 && units % every == 0) rc = validate(&run, &log, units, err, n);
+        if (rc != WB_OK) break;
         bool periodic = unit_end && o->ckpt_interval > 0 && units % o->ckpt_interval == 0;
         if (periodic || st.iteration == max_iters) {
             char name[64];
-            snprintf(name, sizeof name, "%s_%lld", o->max_epochs > 0 ? "epoch" : "iter", (long long)units);
-            rc = save(m, opt, o, &st, name, res->last_checkpoint, sizeof res->last_checkpoint, err, n);
-            if (rc == WB_OK) prune(o, units);
+            snprintf(name, sizeof name, "%s_%lld", wb_run_unit(o), (long long)units);
+            rc = wb_run_save(&run, name, err, n);
+            if (rc == WB_OK) wb_run_prune(o, units);
         }
         if (g_interrupted && rc == WB_OK) {
-            wb_logf(WB_LOG_WARN, "train", "interrupted: saving a checkpoint at iteration %lld",
-                    (long long)st.iteration);
-            rc = save(m, opt, o, &st, "interrupted", res->last_checkpoint, sizeof res->last_checkpoint, err, n);
+            wb_logf(WB_LOG_WARN, "train", "interrupted: saving a checkpoint at iteration %lld%s",
+                    (long long)st.iteration, accumulated ? " (the gradients accumulated since the last optimizer "
+                    "step are not saved)" : "");
+            rc = wb_run_save(&run, "interrupted", err, n);
             res->interrupted = 1;
             break;
         }
@@ -199,6 +233,7 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
     sigaction(SIGINT, &old_sa, NULL);
     wb_trainlog_close(&log);
 done:
+    wb_ema_destroy(ema);
     wb_optimizer_destroy(opt);
     return rc;
 }

@@ -1,6 +1,8 @@
-/* The training loop: batches in, forward, loss, backward, optimizer step,
- * schedule, logging, checkpoints, Ctrl-C handling. Everything it needs comes
- * in resolved form, so the loop knows nothing of configs or plugins. */
+/* The training loop: batches in, forward, loss, backward, gradient
+ * accumulation, optimizer step, schedule, EMA, validation through a callback,
+ * logging, checkpoints (periodic, last K, best by a metric), Ctrl-C handling.
+ * Everything it needs comes in resolved form, so the loop knows nothing of
+ * configs, plugins or evaluators. */
 #ifndef WB_CORE_TRAINER_H
 #define WB_CORE_TRAINER_H
 
@@ -24,6 +26,22 @@ typedef struct wb_batch_source {
     void (*release)(void *user);
 } wb_batch_source;
 
+/* Validation results: named numbers (mmdet's names: bbox_mAP, bbox_mAP_50,
+ * ..., or mAP for VOC). */
+#define WB_MAX_METRICS 32
+typedef struct wb_metrics {
+    int n;
+    char names[WB_MAX_METRICS][48];
+    double values[WB_MAX_METRICS];
+} wb_metrics;
+
+/* Evaluates the model as it is now (the EMA weights when EMA is on) after
+ * `epoch` epochs (iterations for iteration-based runs); prints its tables and
+ * fills metrics. A failure stops the run. */
+typedef wb_status (*wb_validate_fn)(void *user, int64_t epoch, wb_metrics *metrics, char *err, size_t err_size);
+
+#define WB_MAX_DYNAMIC_INTERVALS 16
+
 typedef struct wb_trainer_opts {
     const char *work_dir;
     int64_t max_epochs;        /* by-epoch runs */
@@ -31,6 +49,16 @@ typedef struct wb_trainer_opts {
     int log_interval;
     int ckpt_interval;         /* epochs (or iterations for iteration-based runs); 0 = only at the end */
     int ckpt_keep;             /* keep the last K periodic checkpoints; 0 = all */
+    int accumulate;            /* optimizer step every K iterations (gradients averaged); 0 or 1: every one */
+    int ema;                   /* keep an EMA of the weights (ema.h), saved and used for validation */
+    float ema_momentum, ema_gamma;
+    wb_validate_fn validate;   /* NULL: no validation */
+    void *validate_user;
+    int val_interval;          /* epochs (iterations for iteration-based runs); 0: never */
+    /* From epoch (iteration) start[i] on, validate every interval[i] (mmdet's dynamic_intervals). */
+    int64_t dyn_start[WB_MAX_DYNAMIC_INTERVALS], dyn_interval[WB_MAX_DYNAMIC_INTERVALS];
+    int n_dynamic;
+    const char *save_best;     /* metric whose best value keeps best_<metric>_epoch_N; NULL: off */
     wb_optim_config optim;
     wb_schedule schedule;      /* base_lr, policy, warmup; max_iters/iters_per_epoch filled by the trainer */
     const char *resume_from;   /* checkpoint to continue exactly, or NULL */
@@ -40,6 +68,8 @@ typedef struct wb_train_result {
     int64_t iterations;
     double first_loss, last_loss;  /* averages over the first and last log interval */
     char last_checkpoint[4096];
+    char best_checkpoint[4096];    /* empty when save_best is off or nothing validated */
+    double best_score;
     int interrupted;
 } wb_train_result;
 

@@ -1,6 +1,7 @@
 #include "trainlog.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include "../runtime/log.h"
 
@@ -56,6 +57,22 @@ void wb_trainlog_progress(wb_trainlog *l, const wb_iter_stats *s) {
     fprintf(stderr, "\r\033[Kepoch %lld [%s] %lld/%lld  loss %.4f  eta %s", (long long)s->epoch, bar,
             (long long)s->iter_in_epoch, (long long)s->iters_per_epoch, s->total, eta);
     fflush(stderr);
+}
+
+void wb_trainlog_val(wb_trainlog *l, const char *unit, int64_t done, int n, const char (*names)[48],
+                     const double *values) {
+    char line[2048];
+    int off = snprintf(line, sizeof line, "%s(val) [%lld]\t", strcmp(unit, "epoch") == 0 ? "Epoch" : "Iter",
+                       (long long)done);
+    for (int i = 0; i < n && off < (int)sizeof line; i++)
+        off += snprintf(line + off, sizeof line - (size_t)off, "%s%s: %.4f", i ? ", " : "", names[i], values[i]);
+    if (l->tty) fputs("\r\033[K", stderr);
+    wb_logf(WB_LOG_INFO, NULL, "%s", line);
+    if (!l->json) return;
+    fprintf(l->json, "{\"mode\": \"val\", \"%s\": %lld", unit, (long long)done);
+    for (int i = 0; i < n; i++) fprintf(l->json, ", \"%s\": %.6f", names[i], values[i]);
+    fputs("}\n", l->json);
+    fflush(l->json);
 }
 
 void wb_trainlog_close(wb_trainlog *l) {

@@ -29,6 +29,9 @@ typedef struct wb_iter_stats {
 int wb_trainlog_open(wb_trainlog *l, const char *work_dir);
 void wb_trainlog_iter(wb_trainlog *l, const wb_iter_stats *s);
 void wb_trainlog_progress(wb_trainlog *l, const wb_iter_stats *s);
+/* "Epoch(val) [N]  bbox_mAP: 0.5010, ..." and {"mode": "val", ...}; unit is "epoch" or "iter". */
+void wb_trainlog_val(wb_trainlog *l, const char *unit, int64_t done, int n, const char (*names)[48],
+                     const double *values);
 void wb_trainlog_close(wb_trainlog *l);
 /* "1 day, 2:03:04" style */
 void wb_format_eta(double seconds, char *buf, size_t size);

@@ -43,6 +43,11 @@ static void scale_cpu(float *x, int64_t n, float s) {
     for (int64_t i = 0; i < n; i++) x[i] *= s;
 }
 
-static const wb_optim_kernels g_cpu_optim = {sgd_cpu, adamw_cpu, sum_squares_cpu, scale_cpu};
+static void ema_cpu(float *avg, const float *x, int64_t n, float momentum) {
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+    for (int64_t i = 0; i < n; i++) avg[i] = (1.0f - momentum) * avg[i] + momentum * x[i];
+}
+
+static const wb_optim_kernels g_cpu_optim = {sgd_cpu, adamw_cpu, sum_squares_cpu, scale_cpu, ema_cpu};
 
 const wb_optim_kernels *wb_cpu_optim_kernels(void) { return &g_cpu_optim; }

@@ -37,6 +37,10 @@ static void scale_ref(float *x, int64_t n, float s) {
     for (int64_t i = 0; i < n; i++) x[i] *= s;
 }
 
-static const wb_optim_kernels g_ref_optim = {sgd_ref, adamw_ref, sum_squares_ref, scale_ref};
+static void ema_ref(float *avg, const float *x, int64_t n, float momentum) {
+    for (int64_t i = 0; i < n; i++) avg[i] = (1.0f - momentum) * avg[i] + momentum * x[i];
+}
+
+static const wb_optim_kernels g_ref_optim = {sgd_ref, adamw_ref, sum_squares_ref, scale_ref, ema_ref};
 
 const wb_optim_kernels *wb_ref_optim_kernels(void) { return &g_ref_optim; }

@@ -8,6 +8,9 @@
 #include <unistd.h>
 #include "../config/params.h"
 #include "../data/loader.h"
+#include "data_split.h"
+#include "evaluate.h"
+#include "infer.h"
 #include "../io/safetensors.h"
 #include "../model/model.h"
 #include "../runtime/log.h"
@@ -172,54 +175,42 @@ static int load_pretrained(wb_session *s, const char *path) {
     return 0;
 }
 
-/* Opens the dataset plugin and the loader of data.<split>. */
-static int open_data(wb_experiment *e, wb_session *s, const char *split, wb_pipeline **pipe, void **ds,
-                     const wb_dataset_vtable **vt, wb_loader **loader, int64_t start_epoch) {
-    char path[64];
-    snprintf(path, sizeof path, "data.%s.dataset", split);
-    const wb_params *dp = wb_config_params(e->cfg, path);
-    const wb_module_desc *desc = wb_registry_find(e->reg, WB_KIND_DATASET, wb_params_string(dp, "type"));
-    wb_context c;
-    wb_context_init(&c, s, path, false);
-    *vt = desc->dataset;
-    if ((*vt)->open(&c.pub, dp, ds) != WB_OK || !*ds) {
-        wb_logf(WB_LOG_ERROR, path, "cannot open the dataset: %s", c.msg[0] ? c.msg : "no message");
-        return 1;
+/* Validation during training: the model as it is now over data.val, with
+ * the experiment's metric. */
+typedef struct validation {
+    wb_experiment *e;
+    wb_model *model;
+} validation;
+
+static wb_status validate(void *user, int64_t epoch, wb_metrics *metrics, char *err, size_t n) {
+    validation *v = user;
+    wb_eval_result r;
+    wb_logf(WB_LOG_INFO, "val", "evaluating data.val after epoch %lld", (long long)epoch);
+    wb_status st = wb_evaluate_split(v->e, v->model->s, v->model, "val", NULL, stderr, &r, err, n);
+    if (st != WB_OK) return st;
+    metrics->n = 0;
+    if (strcmp(r.metric_name, "mAP") == 0) {
+        snprintf(metrics->names[metrics->n], sizeof metrics->names[0], "mAP");
+        metrics->values[metrics->n++] = r.metric;
+        return WB_OK;
     }
-    snprintf(path, sizeof path, "data.%s.pipeline", split);
-    config_setting_t *list = config_lookup(wb_config_tree(e->cfg), path);
-    int n = list ? config_setting_length(list) : 0;
-    const wb_params *steps[64];
-    for (int i = 0; i < n && i < 64; i++) steps[i] = wb_params_of(config_setting_get_elem(list, (unsigned)i));
-    char err[1024];
-    *pipe = wb_pipeline_create(steps, n < 64 ? n : 64, err, sizeof err);
-    if (!*pipe) {
-        wb_logf(WB_LOG_ERROR, path, "%s", err);
-        return 1;
+    static const char *const names[] = {"bbox_mAP", "bbox_mAP_50", "bbox_mAP_75", "bbox_mAP_s", "bbox_mAP_m",
+                                        "bbox_mAP_l"};
+    for (int i = 0; i < 6 && metrics->n < WB_MAX_METRICS; i++) {
+        snprintf(metrics->names[metrics->n], sizeof metrics->names[0], "%s", names[i]);
+        metrics->values[metrics->n++] = r.coco[i];
     }
-    const wb_params *data = wb_config_params(e->cfg, "data");
-    wb_loader_opts lo = {
-        .batch_size = (int)wb_params_int(data, "batch_size"),
-        .workers = (int)wb_params_int(data, "workers"),
-        .shuffle = true,
-        .drop_last = false,
-        .size_divisor = (int)wb_params_int(data, "size_divisor"),
-        .seed = (uint64_t)wb_params_int(wb_config_params(e->cfg, ""), "seed"),
-        .start_epoch = start_epoch,
-        .on_bad_sample = strcmp(wb_params_string(data, "on_bad_sample"), "fail") == 0 ? WB_BAD_SAMPLE_FAIL
-                                                                                      : WB_BAD_SAMPLE_SKIP,
-        .pipeline = *pipe,
-    };
-    *loader = wb_loader_create(&lo, *vt, *ds, err, sizeof err);
-    if (!*loader) {
-        wb_logf(WB_LOG_ERROR, "data", "%s", err);
-        return 1;
-    }
-    if (wb_loader_batches_per_epoch(*loader) <= 0 || (*vt)->length(*ds) <= 0) {
-        wb_logf(WB_LOG_ERROR, "data", "data.%s has no usable image: nothing to train on", split);
-        return 1;
-    }
-    return 0;
+    return WB_OK;
+}
+
+/* Pictures of the trained model's detections on the first validation images. */
+static void write_pictures(wb_experiment *e, wb_model *m, const char *work_dir) {
+    if (!wb_data_split_exists(e, "val")) return;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/pictures", work_dir);
+    wb_infer_opts io = {.out_dir = dir, .score_thr = 0.3f};
+    if (wb_infer_samples(e, m->s, m, "val", 8, &io, stderr) == 0)
+        wb_logf(WB_LOG_INFO, NULL, "pictures of detections on data.val: %s/", dir);
 }
 
 static void write_bad_samples(wb_loader *l, const char *work_dir) {
@@ -249,11 +240,8 @@ int wb_train_run(wb_experiment *e, const wb_run_args *a) {
         wb_logf(WB_LOG_ERROR, NULL, "%s", err);
         return 1;
     }
-    wb_session *s = wb_session_create(NULL, (uint64_t)wb_params_int(root, "seed"));
-    if (!s) return 1;
-    if (a->threads > 0) wb_set_threads(s, a->threads);
-    s->find_module = wb_registry_find_module;
-    s->find_user = e->reg;
+    wb_session *s = wb_experiment_session(e, a->threads, stderr);
+    if (!s) return 2;
     wb_model *model = NULL;
     int rc = 1;
     if (wb_model_build(s, wb_config_params(e->cfg, "model"), &model, err, sizeof err) != WB_OK) {
@@ -288,15 +276,23 @@ int wb_train_run(wb_experiment *e, const wb_run_args *a) {
             wb_st_free(&f);
         }
     }
-    wb_pipeline *pipe = NULL;
-    void *ds = NULL;
-    const wb_dataset_vtable *vt = NULL;
-    wb_loader *loader = NULL;
-    if (open_data(e, s, "train", &pipe, &ds, &vt, &loader, start_epoch) == 0) {
-        loader_source ls = {loader, NULL};
+    const wb_params *data = wb_config_params(e->cfg, "data");
+    wb_split_opts so = {.training = true, .start_epoch = start_epoch,
+                        .on_bad_sample = strcmp(wb_params_string(data, "on_bad_sample"), "fail") == 0
+                                             ? WB_BAD_SAMPLE_FAIL : WB_BAD_SAMPLE_SKIP};
+    wb_data_split train;
+    validation val = {e, model};
+    if (wb_data_split_exists(e, "val")) {
+        o.validate = validate;
+        o.validate_user = &val;
+    }
+    if (wb_data_split_open(&train, e, s, "train", &so, err, sizeof err) != WB_OK) {
+        wb_logf(WB_LOG_ERROR, "data", "%s", err);
+    } else {
+        loader_source ls = {train.loader, NULL};
         wb_batch_source src = {&ls, src_batches, src_next, src_release};
         wb_logf(WB_LOG_INFO, NULL, "training: %lld images, %lld iterations per epoch, work_dir %s",
-                (long long)vt->length(ds), (long long)wb_loader_batches_per_epoch(loader), work_dir);
+                (long long)train.vt->length(train.ds), (long long)wb_loader_batches_per_epoch(train.loader), work_dir);
         wb_train_result res;
         if (wb_train(model, &src, &o, &res, err, sizeof err) != WB_OK) {
             wb_logf(WB_LOG_ERROR, "train", "%s", err);
@@ -304,14 +300,13 @@ int wb_train_run(wb_experiment *e, const wb_run_args *a) {
             rc = 0;
             wb_logf(WB_LOG_INFO, NULL, "%s after %lld iterations: loss %.4f -> %.4f", res.interrupted ? "stopped" : "done",
                     (long long)res.iterations, res.first_loss, res.last_loss);
+            if (!res.interrupted) write_pictures(e, model, work_dir);
             wb_logf(WB_LOG_INFO, NULL, "checkpoint: %s", res.last_checkpoint);
             wb_logf(WB_LOG_INFO, NULL, "log: %s/log.json, effective config: %s", work_dir, path);
         }
-        write_bad_samples(loader, work_dir);
+        write_bad_samples(train.loader, work_dir);
     }
-    if (loader) wb_loader_destroy(loader);
-    if (ds) vt->close(ds);
-    if (pipe) wb_pipeline_destroy(pipe);
+    wb_data_split_close(&train);
     wb_model_destroy(model);
     wb_session_destroy(s);
     return rc;

@@ -9,16 +9,14 @@
 #include "canvas.h"
 
 #define FONT_PATH "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-#define FONT_PX 14
-#define PAD 3
+#define PAD 2
 
 static FT_Library g_lib;
 static FT_Face g_face;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
 static void load_font(void) {
-    if (FT_Init_FreeType(&g_lib) != 0 || FT_New_Face(g_lib, FONT_PATH, 0, &g_face) != 0 ||
-        FT_Set_Pixel_Sizes(g_face, 0, FONT_PX) != 0) {
+    if (FT_Init_FreeType(&g_lib) != 0 || FT_New_Face(g_lib, FONT_PATH, 0, &g_face) != 0) {
         wb_log_once("font", WB_LOG_WARN, "draw", "cannot load %s (install fonts-dejavu-core): labels are drawn "
                     "without text", FONT_PATH);
         g_face = NULL;
@@ -49,8 +47,12 @@ static void blit(wb_canvas *c, const FT_Bitmap *bm, int left, int top) {
 
 void wb_draw_label(wb_canvas *c, int x, int y, const char *text, wb_rgb color) {
     pthread_once(&g_once, load_font);
-    int w = (g_face ? text_width(text) : 6 * (int)strlen(text)) + 2 * PAD;
-    int h = FONT_PX + 2 * PAD;
+    /* Text height follows the image: readable on photos, not a wall on thumbnails. */
+    int short_side = c->width < c->height ? c->width : c->height;
+    int px = short_side / 32 < 9 ? 9 : (short_side / 32 > 18 ? 18 : short_side / 32);
+    if (g_face) FT_Set_Pixel_Sizes(g_face, 0, (FT_UInt)px);
+    int w = (g_face ? text_width(text) : px / 2 * (int)strlen(text)) + 2 * PAD;
+    int h = px + 2 * PAD;
     int top = y - h >= 0 ? y - h : y; /* above the box, or inside it at the image top */
     if (x + w > c->width) x = c->width - w > 0 ? c->width - w : 0;
     wb_fill_rect(c, x, top, x + w, top + h, color);

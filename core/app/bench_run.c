@@ -14,6 +14,7 @@ static double now_ms(void) {
 
 typedef struct timing {
     double fwd[3], bwd[3], loss, step, total;
+    double fwd_flops[3], bwd_flops[3];
 } timing;
 
 /* One training iteration, timed per part; false with err on failure. */
@@ -24,9 +25,11 @@ static bool iteration(wb_model *m, wb_optimizer *opt, wb_tensor *images, const w
     int n_in = 1;
     for (int i = 0; i < m->n_stages; i++) {
         double a = now_ms();
+        uint64_t f0 = m->s->flops;
         if (wb_slot_forward(&m->stage[i], in, n_in, images->shape[2], images->shape[3], true, err, n) != WB_OK)
             return false;
         t->fwd[i] += now_ms() - a;
+        t->fwd_flops[i] += (double)(m->s->flops - f0);
         in = m->stage[i].out;
         n_in = m->stage[i].n_out;
     }
@@ -46,8 +49,10 @@ static bool iteration(wb_model *m, wb_optimizer *opt, wb_tensor *images, const w
     }
     for (int i = m->n_stages - 1; i >= 0; i--) {
         a = now_ms();
+        uint64_t f0 = m->s->flops;
         if (wb_slot_backward(&m->stage[i], err, n) != WB_OK) return false;
         t->bwd[i] += now_ms() - a;
+        t->bwd_flops[i] += (double)(m->s->flops - f0);
     }
     a = now_ms();
     wb_optimizer_step(opt, 1e-4f);
@@ -92,7 +97,10 @@ int wb_bench_run(wb_experiment *e, const wb_bench_opts *o, FILE *out) {
             break;
         }
         if (it > 0) { /* the first iteration creates primitives and grows the arena */
-            for (int i = 0; i < 3; i++) t.fwd[i] += one.fwd[i], t.bwd[i] += one.bwd[i];
+            for (int i = 0; i < 3; i++) {
+                t.fwd[i] += one.fwd[i], t.bwd[i] += one.bwd[i];
+                t.fwd_flops[i] += one.fwd_flops[i], t.bwd_flops[i] += one.bwd_flops[i];
+            }
             t.loss += one.loss, t.step += one.step, t.total += one.total;
             done++;
         }
@@ -104,14 +112,18 @@ int wb_bench_run(wb_experiment *e, const wb_bench_opts *o, FILE *out) {
         double it_ms = t.total / done;
         fprintf(out, "%d iterations of batch %d at %dx%d, %d threads: %.1f ms per iteration (%.2f img/s)\n\n", done,
                 o->batch, o->size, o->size, s->threads, it_ms, 1e3 * o->batch / it_ms);
-        fprintf(out, "%-10s %-16s %12s %12s %8s\n", "module", "type", "forward ms", "backward ms", "share");
+        fprintf(out, "%-10s %-16s %11s %9s %12s %9s %7s\n", "module", "type", "forward ms", "GFLOP/s", "backward ms",
+                "GFLOP/s", "share");
         for (int i = 0; i < m->n_stages; i++) {
             double f = t.fwd[i] / done, b = t.bwd[i] / done;
-            fprintf(out, "%-10s %-16s %12.1f %12.1f %7.1f%%\n", m->stage[i].ctx.path, m->stage[i].desc->type_name, f,
-                    b, 100.0 * (f + b) / it_ms);
+            /* conv FLOPs only: the figure says how close the convolutions run to the machine's peak */
+            fprintf(out, "%-10s %-16s %11.1f %9.1f %12.1f %9.1f %6.1f%%\n", m->stage[i].ctx.path,
+                    m->stage[i].desc->type_name, f, t.fwd_flops[i] / t.fwd[i] * 1e-6, b, t.bwd_flops[i] / t.bwd[i] * 1e-6,
+                    100.0 * (f + b) / it_ms);
         }
-        fprintf(out, "%-10s %-16s %12.1f %12s %7.1f%%\n", "loss", "", t.loss / done, "", 100.0 * t.loss / done / it_ms);
-        fprintf(out, "%-10s %-16s %12.1f %12s %7.1f%%\n", "optimizer", "sgd", t.step / done, "",
+        fprintf(out, "%-10s %-16s %11.1f %9s %12s %9s %6.1f%%\n", "loss", "", t.loss / done, "", "", "",
+                100.0 * t.loss / done / it_ms);
+        fprintf(out, "%-10s %-16s %11.1f %9s %12s %9s %6.1f%%\n", "optimizer", "sgd", t.step / done, "", "", "",
                 100.0 * t.step / done / it_ms);
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);

@@ -21,6 +21,11 @@ static wb_status kernel_failed(wb_context *c, wb_status st, const char *pass, co
                        (long long)s->k_w, (long long)s->groups);
 }
 
+/* Multiply-adds x 2 of one direct-convolution pass (what GFLOP/s figures count). */
+static uint64_t conv_flops(const wb_conv_shape *s) {
+    return 2ull * (uint64_t)(s->n * s->c_out * s->h_out * s->w_out) * (uint64_t)(s->c_in / s->groups * s->k_h * s->k_w);
+}
+
 static wb_status conv_backward(wb_context *c, wb_tape_node *node) {
     const wb_conv_shape *s = &((conv_saved *)node->saved)->shape;
     const wb_conv_kernels *k = c->s->backend->conv;
@@ -33,6 +38,7 @@ static wb_status conv_backward(wb_context *c, wb_tape_node *node) {
         if (!dx) return c->err;
         wb_status st = k->backward_data(s, dy, w->data, dx);
         if (st != WB_OK) return kernel_failed(c, st, "backward-data", s);
+        c->s->flops += conv_flops(s);
         wb_grad_end(c, x, dx);
     }
     bool want_w = w->requires_grad, want_b = b && b->requires_grad;
@@ -43,6 +49,7 @@ static wb_status conv_backward(wb_context *c, wb_tape_node *node) {
         if (!dw || (want_b && !db)) return c->err;
         wb_status st = k->backward_weights(s, x->data, dy, dw, db);
         if (st != WB_OK) return kernel_failed(c, st, "backward-weights", s);
+        c->s->flops += conv_flops(s);
         if (want_w) wb_grad_end(c, w, dw);
         if (want_b) wb_grad_end(c, b, db);
     }
@@ -120,6 +127,7 @@ wb_tensor *wb_op_conv2d(wb_ctx *ctx, wb_tensor *x, wb_tensor *w, wb_tensor *b, c
         kernel_failed(c, st, "forward", &s);
         return NULL;
     }
+    c->s->flops += conv_flops(&s);
 
     int n_in = b ? 3 : 2;
     if (wb_tape_needed(c, in, n_in)) {

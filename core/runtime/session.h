@@ -29,6 +29,7 @@ typedef struct wb_session {
     int threads;
     wb_find_module_fn find_module;
     void *find_user;
+    uint64_t flops;           /* convolution FLOPs run so far (for GFLOP/s figures) */
 } wb_session;
 
 /* NULL backend means the CPU backend. */

@@ -55,7 +55,7 @@ wb_tensor *wb_ctx_tensor_uninit(wb_context *c, int ndim, const int64_t *shape) {
         return NULL;
     }
     t->ndim = ndim;
-    memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
+    if (ndim > 0) memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
     t->numel = n;
     t->data = data;
     return t;

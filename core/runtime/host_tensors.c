@@ -120,7 +120,7 @@ static wb_tensor *create_persistent(wb_context *c, const char *what, const char 
     s->backend->upload(t->data, host, (size_t)n * sizeof(float));
     free(host);
     t->ndim = ndim;
-    memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
+    if (ndim > 0) memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
     t->numel = n;
     t->persistent = true;
     t->trainable = trainable;

@@ -1,0 +1,147 @@
+/* Test-time decoding with the semantics torchvision's RetinaNet and
+ * mmdetection 2.x share: per level, the (anchor, class) pairs scoring above
+ * score_thr, the best nms_pre of them, decoded and clipped to the image; then
+ * class-aware NMS over all levels and the best max_per_img, mapped back to
+ * original-image pixels. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "retina_head.h"
+
+typedef struct candidate {
+    float score;
+    int64_t anchor; /* row in the head's anchors */
+    int label;
+} candidate;
+
+static int by_score_desc(const void *a, const void *b) {
+    const candidate *x = a, *y = b;
+    if (x->score != y->score) return x->score < y->score ? 1 : -1;
+    if (x->anchor != y->anchor) return x->anchor < y->anchor ? -1 : 1;
+    return x->label - y->label;
+}
+
+static float clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+typedef struct candidates {
+    candidate *v;
+    int64_t n, cap;
+} candidates;
+
+static int push(candidates *c, candidate x) {
+    if (c->n == c->cap) {
+        int64_t cap = c->cap ? 2 * c->cap : 4096;
+        candidate *grown = realloc(c->v, (size_t)cap * sizeof *grown);
+        if (!grown) return 0;
+        c->v = grown;
+        c->cap = cap;
+    }
+    c->v[c->n++] = x;
+    return 1;
+}
+
+/* Appends the best candidates of one level of one image; 0 when out of memory. */
+static int level_candidates(const retina_head *h, const float *cls, int l, int fh, int fw, candidates *out) {
+    const int K = h->num_classes, A = h->n_base;
+    const size_t plane = (size_t)fh * fw;
+    /* sigmoid(x) > thr only when x is near or above logit(thr): skip the exp elsewhere. */
+    const float logit_thr = h->score_thr > 0.0f ? logf(h->score_thr / (1.0f - h->score_thr)) - 1e-3f : -INFINITY;
+    int64_t first = out->n;
+    for (int a = 0; a < A; a++) {
+        for (int k = 0; k < K; k++) {
+            const float *map = cls + (size_t)(a * K + k) * plane;
+            for (size_t c = 0; c < plane; c++) {
+                if (map[c] <= logit_thr) continue;
+                float s = 1.0f / (1.0f + expf(-map[c]));
+                if (s <= h->score_thr) continue;
+                if (!push(out, (candidate){s, h->level_start[l] + (int64_t)c * A + a, k})) return 0;
+            }
+        }
+    }
+    qsort(out->v + first, (size_t)(out->n - first), sizeof *out->v, by_score_desc);
+    if (out->n - first > h->nms_pre) out->n = first + h->nms_pre;
+    return 1;
+}
+
+static wb_status decode_image(const retina_head *h, const wb_host_api *host, const float *const *cls,
+                              const float *const *reg, const int (*hw)[2], const wb_gt_image *meta,
+                              wb_detections *det) {
+    candidates all = {0};
+    for (int l = 0; l < h->n_levels; l++) {
+        if (!level_candidates(h, cls[l], l, hw[l][0], hw[l][1], &all)) {
+            free(all.v);
+            return WB_ERR_NOMEM;
+        }
+    }
+    const candidate *cand = all.v;
+    const int64_t n = all.n;
+    size_t m = (size_t)(n ? n : 1);
+    float *boxes = malloc(m * 4 * sizeof(float)), *scores = malloc(m * sizeof(float));
+    int *labels = malloc(m * sizeof(int)), *keep = malloc(m * sizeof(int));
+    wb_status st = boxes && scores && labels && keep ? WB_OK : WB_ERR_NOMEM;
+    for (int64_t i = 0; st == WB_OK && i < n; i++) {
+        int l = 0;
+        while (cand[i].anchor >= h->level_start[l + 1]) l++;
+        /* Level maps are [A*4, H, W]: delta j of anchor a at cell c is channel a*4 + j. */
+        int64_t r = cand[i].anchor - h->level_start[l], c = r / h->n_base, a = r % h->n_base;
+        size_t plane = (size_t)hw[l][0] * hw[l][1];
+        float d[4];
+        for (int j = 0; j < 4; j++) d[j] = reg[l][(size_t)(a * 4 + j) * plane + (size_t)c];
+        host->box_decode(h->anchors + 4 * cand[i].anchor, d, 1, h->means, h->stds, 0.0f, meta->img_h, meta->img_w,
+                         boxes + 4 * i);
+        scores[i] = cand[i].score;
+        labels[i] = cand[i].label;
+    }
+    free(all.v);
+    int kept = st == WB_OK ? host->nms(boxes, scores, labels, (int)n, h->iou_threshold, keep) : 0;
+    if (kept > h->max_per_img) kept = h->max_per_img;
+    size_t k = (size_t)(kept ? kept : 1);
+    det->num = kept;
+    det->boxes = malloc(k * 4 * sizeof(float));
+    det->scores = malloc(k * sizeof(float));
+    det->labels = malloc(k * sizeof(int));
+    if (!det->boxes || !det->scores || !det->labels) st = WB_ERR_NOMEM;
+    /* original = (input - offset) / scale */
+    float sx = meta->scale_x > 0 ? meta->scale_x : 1.0f, sy = meta->scale_y > 0 ? meta->scale_y : 1.0f;
+    for (int i = 0; st == WB_OK && i < kept; i++) {
+        const float *b = boxes + 4 * keep[i];
+        det->boxes[4 * i + 0] = clampf((b[0] - meta->offset_x) / sx, 0, (float)meta->ori_w);
+        det->boxes[4 * i + 1] = clampf((b[1] - meta->offset_y) / sy, 0, (float)meta->ori_h);
+        det->boxes[4 * i + 2] = clampf((b[2] - meta->offset_x) / sx, 0, (float)meta->ori_w);
+        det->boxes[4 * i + 3] = clampf((b[3] - meta->offset_y) / sy, 0, (float)meta->ori_h);
+        det->scores[i] = scores[keep[i]];
+        det->labels[i] = labels[keep[i]];
+    }
+    free(boxes), free(scores), free(labels), free(keep);
+    return st;
+}
+
+wb_status retina_predict(retina_head *h, wb_ctx *ctx, wb_tensor *const *preds, int n_preds,
+                         const wb_batch_truth *meta, wb_detections *dets) {
+    const int L = h->n_levels;
+    if (n_preds != 2 * L)
+        return wb_error(ctx, WB_ERR_INVALID, "retina_head: predict got %d predictions, expected %d", n_preds, 2 * L);
+    int hw[RETINA_MAX_LEVELS][2];
+    const float *cls_maps[RETINA_MAX_LEVELS], *reg_maps[RETINA_MAX_LEVELS];
+    for (int l = 0; l < L; l++) {
+        wb_tensor_info i = wb_info(ctx, preds[l]);
+        hw[l][0] = (int)i.shape[2];
+        hw[l][1] = (int)i.shape[3];
+        cls_maps[l] = wb_map(ctx, preds[l]);
+        reg_maps[l] = wb_map(ctx, preds[L + l]);
+    }
+    if (wb_ok(ctx) != WB_OK) return wb_ok(ctx);
+    if (!retina_anchors(h, WB_H(ctx), (const int(*)[2])hw))
+        return wb_error(ctx, WB_ERR_NOMEM, "retina_head: out of memory for anchors");
+    for (int n = 0; n < meta->batch; n++) {
+        const float *cls[RETINA_MAX_LEVELS], *reg[RETINA_MAX_LEVELS];
+        for (int l = 0; l < L; l++) {
+            size_t plane = (size_t)hw[l][0] * hw[l][1];
+            cls[l] = cls_maps[l] + (size_t)n * h->n_base * h->num_classes * plane;
+            reg[l] = reg_maps[l] + (size_t)n * h->n_base * 4 * plane;
+        }
+        wb_status st = decode_image(h, WB_H(ctx), cls, reg, (const int(*)[2])hw, &meta->images[n], &dets[n]);
+        if (st != WB_OK) return wb_error(ctx, st, "retina_head: out of memory decoding detections");
+    }
+    return WB_OK;
+}

@@ -70,6 +70,16 @@ static wb_status predict_all(wb_data_split *d, wb_session *s, wb_model *m, det_l
 
 /* Ground truth from the dataset plugin: boxes in original pixels, ignore
  * regions as crowd, area = w * h. */
+/* The dataset's own ann_file, found like the coco plugin finds it (data_root). */
+static wb_status load_whole_file(const wb_params *p, wb_coco_gt *gt, char *err, size_t n) {
+    const char *root = wb_params_has(p, "data_root") ? wb_params_string(p, "data_root") : "";
+    const char *file = wb_params_string(p, "ann_file");
+    char path[4096];
+    bool joined = root && *root && file[0] != '/';
+    snprintf(path, sizeof path, "%s%s%s", joined ? root : "", joined ? "/" : "", file);
+    return wb_coco_gt_load(path, gt, err, n);
+}
+
 static wb_status gt_from_dataset(wb_data_split *d, wb_session *s, wb_coco_gt *gt, char *err, size_t n) {
     int64_t len = d->vt->length(d->ds);
     int nc = d->vt->num_classes(d->ds);
@@ -184,7 +194,7 @@ wb_status wb_evaluate_split(wb_experiment *e, wb_session *s, wb_model *m, const 
         bool whole_file = strcmp(type, "coco") == 0 && wb_params_has(d.params, "ann_file") &&
                           wb_params_list_len(d.params, "classes") == 0 && !wb_params_bool(d.params, "filter_empty") && wb_params_int(d.params, "min_size") == 0;
         if (whole_file)
-            st = wb_coco_gt_load(wb_params_string(d.params, "ann_file"), &gt, err, n);
+            st = load_whole_file(d.params, &gt, err, n);
         else
             st = gt_from_dataset(&d, s, &gt, err, n);
     }

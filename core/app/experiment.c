@@ -2,6 +2,7 @@
 
 #include <string.h>
 #include "../config/params.h"
+#include "../data/data_root.h"
 #include "../data/transforms.h"
 #include "../runtime/log.h"
 
@@ -78,6 +79,7 @@ int wb_experiment_open(wb_experiment *e, const wb_experiment_args *a, FILE *out)
         wb_config_print_errors(e->cfg, out);
         return wb_config_error_count(e->cfg);
     }
+    wb_data_root_fill(e->cfg, &e->lookup);
     return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "config/params.h"
+#include "data/data_root.h"
 #include "scan_common.h"
 #include "scanners.h"
 
@@ -56,6 +57,7 @@ int wb_doctor_run(wb_config *cfg, const wb_doctor_opts *o, wb_check_report repor
     }
     int n = 0;
     err[0] = '\0';
+    wb_data_root_fill(cfg, NULL); /* configs read without plugins get it too */
     for (int s = 0; s < WB_CHECK_MAX_SPLITS; s++) {
         char path[64];
         snprintf(path, sizeof path, "data.%s", split_names[s]);

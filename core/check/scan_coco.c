@@ -27,6 +27,13 @@ const char *wb_scan_param(const wb_params *p, const char *key, const char *def) 
     return v ? v : def;
 }
 
+const char *wb_scan_path(const wb_params *p, const char *key, const char *def, char *buf, size_t size) {
+    const char *root = wb_scan_param(p, "data_root", ""), *v = wb_scan_param(p, key, def);
+    if (!*root || v[0] == '/') snprintf(buf, size, "%s", v);
+    else snprintf(buf, size, "%s%s%s", root, root[strlen(root) - 1] == '/' ? "" : "/", v);
+    return buf;
+}
+
 static int cmp_image_id(const void *a, const void *b) {
     const coco_image *x = a, *y = b;
     if (x->id != y->id) return x->id < y->id ? -1 : 1;
@@ -187,8 +194,9 @@ static bool write_fixed(cJSON *root, const char *ann_file, const char *fix_dir, 
 }
 
 bool wb_scan_coco(const wb_params *p, const char *fix_dir, wb_check_report *r, char *err, size_t err_size) {
-    const char *ann_file = wb_scan_param(p, "ann_file", "");
-    const char *img_dir = wb_scan_param(p, "img_dir", "");
+    char ann_buf[4096], img_buf[4096];
+    const char *ann_file = wb_scan_path(p, "ann_file", "", ann_buf, sizeof ann_buf);
+    const char *img_dir = wb_scan_path(p, "img_dir", "", img_buf, sizeof img_buf);
     snprintf(r->source, sizeof r->source, "coco %s (images in %s)", ann_file, img_dir);
     r->scanned = true;
     char *text = wb_scan_read_text(ann_file, NULL);

@@ -138,7 +138,8 @@ static void check_duplicates(wb_check_report *r, const char *split, char **ids, 
 }
 
 bool wb_scan_voc(const wb_params *p, const char *fix_dir, wb_check_report *r, char *err, size_t err_size) {
-    const char *root = wb_scan_param(p, "root", ".");
+    char root_buf[4096];
+    const char *root = wb_scan_path(p, "root", "", root_buf, sizeof root_buf);
     const char *split_rel = wb_scan_param(p, "split", "ImageSets/Main/trainval.txt");
     const char *ann_rel = wb_scan_param(p, "ann_dir", "Annotations");
     char *split = wb_scan_join(root, split_rel);

@@ -105,7 +105,8 @@ static char *label_path_of(const char *image) {
 /* Class count from `names`, else from names_file (one per line, or a data.yaml `names:` block or list). */
 static int count_names(const wb_params *p) {
     int n = wb_params_list_len(p, "names");
-    const char *file = wb_scan_param(p, "names_file", "");
+    char file_buf[4096];
+    const char *file = wb_scan_param(p, "names_file", "")[0] ? wb_scan_path(p, "names_file", "", file_buf, sizeof file_buf) : "";
     if (n > 0 || !*file) return n;
     char *text = wb_scan_read_text(file, NULL), *cursor = text, *line;
     bool yaml = text && strstr(text, "names:"), in_names = false;
@@ -251,7 +252,8 @@ static void check_duplicates(wb_check_report *r, const char *source, path_list *
 }
 
 bool wb_scan_yolo(const wb_params *p, const char *fix_dir, wb_check_report *r, char *err, size_t err_size) {
-    const char *images = wb_scan_param(p, "images", "");
+    char images_buf[4096];
+    const char *images = wb_scan_path(p, "images", "", images_buf, sizeof images_buf);
     int n_classes = count_names(p);
     snprintf(r->source, sizeof r->source, "yolo %s (%d classes)", images, n_classes);
     r->scanned = true;

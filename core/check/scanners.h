@@ -21,5 +21,7 @@ bool wb_scan_yolo(const wb_params *p, const char *fix_dir, wb_check_report *r, c
 
 /* A string parameter, or def when the group lacks it. */
 const char *wb_scan_param(const wb_params *p, const char *key, const char *def);
+/* A path parameter resolved against the section's data_root, into buf. */
+const char *wb_scan_path(const wb_params *p, const char *key, const char *def, char *buf, size_t size);
 
 #endif

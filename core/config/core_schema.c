@@ -51,6 +51,8 @@ static const wb_config_section data_sections[] = {
 
 static const wb_param_schema data_params[] = {
     WB_P_INT("batch_size", "2", 1, 4096, "images per iteration"),
+    WB_P_STRING("data_root", "\"\"", "folder every split's dataset resolves its relative paths against "
+                                      "(given to each dataset section that has no data_root of its own)"),
     WB_P_INT("workers", "2", 0, 256, "loader threads; 0: load on the training thread"),
     WB_P_INT("size_divisor", "32", 1, 1024, "batched images are padded to a multiple of this"),
     WB_P_CHOICE("on_bad_sample", "\"skip\"", bad_sample_choices,

@@ -95,8 +95,10 @@ static wb_status batch_indices(wb_loader *l, int64_t epoch, int64_t in_epoch, in
 }
 
 /* Loads, transforms and collates one batch outside the lock. */
-static void build_batch(worker *w, slot *s, int64_t epoch, int n) {
+static void build_batch(worker *w, slot *s, int64_t epoch, int64_t in_epoch, int n) {
     wb_loader *l = w->l;
+    /* negative "indices" name batches: never an item's own stream */
+    uint64_t batch_rng = wb_transform_rng(l->o.seed, epoch, -1 - in_epoch);
     wb_data_sample *ok[n > 0 ? n : 1];
     int n_ok = 0;
     s->status = WB_OK;
@@ -104,7 +106,7 @@ static void build_batch(worker *w, slot *s, int64_t epoch, int n) {
         char msg[400];
         wb_data_sample *smp = &w->samples[i];
         wb_status st =
-            wb_fetch_sample(&l->src, &w->ctx, w->extra, epoch, w->indices[i], smp, msg, sizeof msg);
+            wb_fetch_sample(&l->src, &w->ctx, w->extra, epoch, w->indices[i], batch_rng, smp, msg, sizeof msg);
         if (st == WB_OK) {
             ok[n_ok++] = smp;
             continue;
@@ -142,7 +144,7 @@ static void *worker_main(void *arg) {
         wb_status st = batch_indices(l, epoch, in_epoch, w->indices, &n);
         pthread_mutex_unlock(&l->mu);
         if (st == WB_OK) {
-            build_batch(w, s, epoch, n);
+            build_batch(w, s, epoch, in_epoch, n);
         } else {
             s->status = st;
             snprintf(s->message, sizeof s->message, "out of memory planning epoch %lld", (long long)epoch);

@@ -53,29 +53,42 @@ static wb_status fetch_decoded(const wb_fetch_source *src, wb_context *ctx, int6
     return st;
 }
 
+/* The other samples of a combining step live in slots[0 .. its count); the
+ * steps they pass through may combine samples too, from the slots after. */
 typedef struct extra_loader {
     const wb_fetch_source *src;
     wb_context *ctx;
     wb_data_sample *slots;
+    int n_slots;
+    uint64_t batch_rng;
 } extra_loader;
 
 static wb_status load_extra(void *user, int slot, int64_t index, int step, uint64_t rng,
                             wb_data_sample **out, char *err, size_t err_size) {
     extra_loader *e = user;
+    int used = wb_pipeline_extra_samples(e->src->pipeline, step);
     wb_data_sample *d = &e->slots[slot];
+    *out = d;
+    if (slot >= e->n_slots || used > e->n_slots) { /* the pipeline's limit makes this a bug */
+        snprintf(err, err_size, "other sample %lld: no scratch slot left", (long long)index);
+        return WB_ERR_INVALID;
+    }
     char why[400] = "";
     wb_status st = fetch_decoded(e->src, e->ctx, index, d, why, sizeof why);
-    if (st == WB_OK) st = wb_pipeline_apply(e->src->pipeline, 0, step, d, &rng, NULL, why, sizeof why);
+    d->batch_rng = e->batch_rng;
+    extra_loader nested = {e->src, e->ctx, e->slots + used, e->n_slots - used, e->batch_rng};
+    wb_sample_source more = {&nested, e->src->n_items, load_extra};
+    if (st == WB_OK) st = wb_pipeline_apply(e->src->pipeline, 0, step, d, &rng, &more, why, sizeof why);
     if (st != WB_OK) snprintf(err, err_size, "other sample %lld: %s", (long long)index, why);
-    *out = d;
     return st;
 }
 
 wb_status wb_fetch_sample(const wb_fetch_source *src, wb_context *ctx, wb_data_sample *extra, int64_t epoch,
-                          int64_t index, wb_data_sample *out, char *err, size_t err_size) {
+                          int64_t index, uint64_t batch_rng, wb_data_sample *out, char *err, size_t err_size) {
     wb_status st = fetch_decoded(src, ctx, index, out, err, err_size);
     if (st != WB_OK) return st;
-    extra_loader e = {src, ctx, extra};
+    out->batch_rng = batch_rng;
+    extra_loader e = {src, ctx, extra, WB_MAX_EXTRA_SAMPLES, batch_rng};
     wb_sample_source more = {&e, src->n_items, load_extra};
     uint64_t rng = wb_transform_rng(src->seed, epoch, index);
     char why[400] = "";

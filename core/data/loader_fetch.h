@@ -19,11 +19,12 @@ typedef struct wb_fetch_source {
 } wb_fetch_source;
 
 /* Gets item `index`, decodes it and runs the pipeline with the item's own RNG
- * stream for `epoch`. ctx is the calling worker's context (get() reports
- * through it); extra (WB_MAX_EXTRA_SAMPLES) holds the other samples a mosaic
- * step pulls in. On failure err says what went wrong with this item. */
+ * stream for `epoch` and its batch's batch_rng (see wb_data_sample). ctx is
+ * the calling worker's context (get() reports through it); extra
+ * (WB_MAX_EXTRA_SAMPLES) holds the other samples mosaic / mixup pull in. On
+ * failure err says what went wrong with this item. */
 wb_status wb_fetch_sample(const wb_fetch_source *src, wb_context *ctx, wb_data_sample *extra, int64_t epoch,
-                          int64_t index, wb_data_sample *out, char *err, size_t err_size);
+                          int64_t index, uint64_t batch_rng, wb_data_sample *out, char *err, size_t err_size);
 
 /* The item's width and height without decoding pixels when possible (for
  * aspect grouping); 0 x 0 when unknown. */

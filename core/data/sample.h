@@ -24,6 +24,10 @@ typedef struct wb_data_sample {
     uint8_t *ignore;         /* crowd / difficult regions, transformed like boxes */
     int64_t index;           /* position in the dataset */
     int64_t image_id;
+    /* RNG state shared by every sample of the batch (set by the loader from
+     * seed, epoch and batch number): for choices the whole batch must share,
+     * like the input size of multi-scale training. */
+    uint64_t batch_rng;
 
     /* private: spare image buffer for out-of-place transforms, capacities */
     float *spare;

@@ -11,7 +11,7 @@ static const wb_transform_type *const g_types[] = {
     &wb_transform_resize,    &wb_transform_letterbox,   &wb_transform_random_flip,
     &wb_transform_pad,       &wb_transform_normalize,   &wb_transform_photometric,
     &wb_transform_yolo_hsv,  &wb_transform_random_crop, &wb_transform_random_affine,
-    &wb_transform_mosaic,
+    &wb_transform_mosaic,    &wb_transform_mixup,       &wb_transform_random_resize,
 };
 #define N_TYPES ((int)(sizeof g_types / sizeof g_types[0]))
 
@@ -135,15 +135,23 @@ wb_status wb_pipeline_add(wb_pipeline *p, const char *type, const wb_params *par
         return WB_ERR_NOMEM;
     }
     p->steps = grown;
+    int extra_total = t->extra_samples;
     for (int i = 0; t->extra_samples && i < p->n; i++) {
-        if (p->steps[i].type->extra_samples) {
-            /* the others are fetched through the steps before: one level only */
-            snprintf(err, err_size,
-                     "pipeline step %d (%s): only one step may combine samples (step %d is %s)", p->n + 1,
-                     type, i + 1, p->steps[i].type->name);
+        extra_total += p->steps[i].type->extra_samples;
+        if (p->steps[i].type == t) {
+            /* the others of a combining step may pass through the other
+             * combining type (mixup of mosaics), never through their own */
+            snprintf(err, err_size, "pipeline step %d (%s): only one %s step per pipeline (step %d is one)",
+                     p->n + 1, type, type, i + 1);
             free(config);
             return WB_ERR_INVALID;
         }
+    }
+    if (extra_total > WB_MAX_EXTRA_SAMPLES) {
+        snprintf(err, err_size, "pipeline step %d (%s): the steps combining samples need %d others, at most %d",
+                 p->n + 1, type, extra_total, WB_MAX_EXTRA_SAMPLES);
+        free(config);
+        return WB_ERR_INVALID;
     }
     char why[256] = "";
     wb_status st = t->configure(config, params, why, sizeof why);
@@ -175,10 +183,15 @@ wb_pipeline *wb_pipeline_create(const wb_params *const *steps, int n_steps, char
 
 int wb_pipeline_length(const wb_pipeline *p) { return p ? p->n : 0; }
 
+int wb_pipeline_extra_samples(const wb_pipeline *p, int step) {
+    return p && step >= 0 && step < p->n ? p->steps[step].type->extra_samples : 0;
+}
+
 /* Draws the other samples of step `k` from the sample's stream and fetches them. */
 static wb_status apply_multi(const wb_pipeline *p, int k, wb_data_sample *s, uint64_t *rng,
                              const wb_sample_source *more, char *why, size_t n) {
     const wb_transform_type *t = p->steps[k].type;
+    if (t->wanted && !t->wanted(p->steps[k].config, rng)) return WB_OK;
     if (!more || more->n_items < 1) {
         snprintf(why, n, "needs other samples of the dataset; run it through the loader");
         return WB_ERR_INVALID;

@@ -25,11 +25,15 @@ wb_status wb_pipeline_add(wb_pipeline *p, const char *type, const wb_params *par
                           size_t err_size);
 wb_pipeline *wb_pipeline_empty(void);
 int wb_pipeline_length(const wb_pipeline *p);
-/* Where steps that combine samples (mosaic) get the others: `load` fills the
- * caller-owned scratch sample number `slot` (0 .. WB_MAX_EXTRA_SAMPLES-1)
- * with item `index`, decoded and run through steps [0, step) with the RNG
- * state `rng`, and points *out at it. */
-#define WB_MAX_EXTRA_SAMPLES 3
+/* How many other samples step `step` combines with its own (0 for most). */
+int wb_pipeline_extra_samples(const wb_pipeline *p, int step);
+/* Where steps that combine samples (mosaic, mixup) get the others: `load`
+ * fills the caller-owned scratch sample number `slot` (0 .. extra_samples-1
+ * of the step) with item `index`, decoded and run through steps [0, step)
+ * with the RNG state `rng`, and points *out at it. Those steps may combine
+ * samples too (mixup of mosaics): the loader then gives them the slots after
+ * the step's own, so a pipeline needs at most WB_MAX_EXTRA_SAMPLES. */
+#define WB_MAX_EXTRA_SAMPLES 4
 typedef struct wb_sample_source {
     void *user;
     int64_t n_items;

@@ -163,7 +163,7 @@ static void draw_matrix(const affine_config *c, int w, int h, int ow, int oh, ui
 }
 
 /* Bilinear read of all three channels at (x, y); neighbours outside the
- * image read as `border`. */
+ * image read as `border`. The slow path, for the image's edges. */
 static void sample_bilinear(const wb_data_sample *s, float x, float y, const float *border, float *out) {
     int x0 = (int)floorf(x), y0 = (int)floorf(y);
     float fx = x - (float)x0, fy = y - (float)y0;
@@ -180,18 +180,36 @@ static void sample_bilinear(const wb_data_sample *s, float x, float y, const flo
 }
 
 /* Warps pixel centres (x + 0.5) with the inverse matrix, so boxes (edge
- * coordinates) and pixels move together exactly. */
+ * coordinates) and pixels move together exactly. Source coordinates step
+ * linearly along a row; pixels whose 2x2 neighbourhood is inside the image
+ * (most of them) skip the border tests, those far outside take the border. */
 static void warp(const wb_data_sample *s, const double *m, float border, float *dst, int ow, int oh) {
     double det = m[0] * m[4] - m[1] * m[3];
     double i0 = m[4] / det, i1 = -m[1] / det, i3 = -m[3] / det, i4 = m[0] / det;
     double i2 = -(i0 * m[2] + i1 * m[5]), i5 = -(i3 * m[2] + i4 * m[5]);
     const float fill[3] = {border, border, border};
-    for (int y = 0; y < oh; y++)
-        for (int x = 0; x < ow; x++) {
-            double px = x + 0.5, py = y + 0.5;
-            float sx = (float)(i0 * px + i1 * py + i2 - 0.5), sy = (float)(i3 * px + i4 * py + i5 - 0.5);
-            sample_bilinear(s, sx, sy, fill, dst + ((size_t)y * ow + x) * 3);
+    const size_t stride = (size_t)s->w * 3;
+    for (int y = 0; y < oh; y++) {
+        double py = y + 0.5;
+        double bx = i0 * 0.5 + i1 * py + i2 - 0.5, by = i3 * 0.5 + i4 * py + i5 - 0.5;
+        float *out = dst + (size_t)y * ow * 3;
+        for (int x = 0; x < ow; x++, out += 3) {
+            float sx = (float)(bx + i0 * x), sy = (float)(by + i3 * x);
+            if (sx >= 0.0f && sy >= 0.0f && sx < (float)(s->w - 1) && sy < (float)(s->h - 1)) {
+                int x0 = (int)sx, y0 = (int)sy;
+                float fx = sx - (float)x0, fy = sy - (float)y0;
+                const float *a = s->img + (size_t)y0 * stride + (size_t)x0 * 3, *b = a + stride;
+                for (int c = 0; c < 3; c++) {
+                    float top = a[c] + fx * (a[c + 3] - a[c]), bot = b[c] + fx * (b[c + 3] - b[c]);
+                    out[c] = top + fy * (bot - top);
+                }
+            } else if (sx <= -1.0f || sy <= -1.0f || sx >= (float)s->w || sy >= (float)s->h) {
+                out[0] = out[1] = out[2] = border;
+            } else {
+                sample_bilinear(s, sx, sy, fill, out);
+            }
         }
+    }
 }
 
 /* Each box becomes the bounding box of its warped corners, clipped; boxes

@@ -22,11 +22,14 @@ static void rgb_to_hsv(const float *rgb, float *h, float *s, float *v) {
     *h = hh < 0.0f ? hh + 360.0f : hh;
 }
 
+/* h in [0, 360). Sector arithmetic without fmodf: this runs per pixel. */
 static void hsv_to_rgb(float h, float s, float v, float *rgb) {
-    float c = v * s, hp = h / 60.0f;
-    float x = c * (1.0f - fabsf(fmodf(hp, 2.0f) - 1.0f)), m = v - c;
+    float c = v * s, hp = h * (1.0f / 60.0f);
+    int sector = (int)hp;
+    float frac = hp - (float)(sector & ~1); /* hp mod 2 */
+    float x = c * (1.0f - fabsf(frac - 1.0f)), m = v - c;
     float r = 0, g = 0, b = 0;
-    switch ((int)hp % 6) {
+    switch (sector) {
     case 0: r = c, g = x; break;
     case 1: r = x, g = c; break;
     case 2: g = c, b = x; break;
@@ -37,9 +40,12 @@ static void hsv_to_rgb(float h, float s, float v, float *rgb) {
     rgb[0] = r + m, rgb[1] = g + m, rgb[2] = b + m;
 }
 
+/* Gains stay below 2 and shifts below 360, so a couple of steps suffice. */
 static float wrap_degrees(float h) {
-    h = fmodf(h, 360.0f);
-    return h < 0.0f ? h + 360.0f : h;
+    if (!isfinite(h)) return 0.0f;
+    while (h >= 360.0f) h -= 360.0f;
+    while (h < 0.0f) h += 360.0f;
+    return h;
 }
 
 /* Multiplies hue (then wraps), saturation and value by the gains and adds

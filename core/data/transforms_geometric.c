@@ -44,8 +44,7 @@ static bool resize_bilinear(const float *src, int sh, int sw, float *dst, int dh
     return true;
 }
 
-/* Resizes the whole image to nh x nw and scales boxes and the mapping record. */
-static wb_status resize_sample(wb_data_sample *s, int nh, int nw, char *err, size_t n) {
+wb_status wb_tf_resize_to(wb_data_sample *s, int nh, int nw, char *err, size_t n) {
     if (nh == s->h && nw == s->w) return WB_OK;
     float *dst = wb_data_sample_target(s, nh, nw);
     if (!dst || !resize_bilinear(s->img, s->h, s->w, dst, nh, nw)) {
@@ -121,18 +120,20 @@ static wb_status resize_apply(const void *config, wb_data_sample *s, uint64_t *r
     (void)rng;
     const resize_config *c = config;
     int nw = c->scale[0], nh = c->scale[1];
-    if (c->keep_ratio) {
-        /* mmcv rescale_size: the largest factor keeping the long edge within
-         * the larger limit and the short edge within the smaller one. */
-        double lim_long = c->scale[0] > c->scale[1] ? c->scale[0] : c->scale[1];
-        double lim_short = c->scale[0] > c->scale[1] ? c->scale[1] : c->scale[0];
-        double lng = s->h > s->w ? s->h : s->w, shrt = s->h > s->w ? s->w : s->h;
-        double f = fmin(lim_long / lng, lim_short / shrt);
-        nw = (int)(s->w * f + 0.5), nh = (int)(s->h * f + 0.5);
-        if (nw < 1) nw = 1;
-        if (nh < 1) nh = 1;
-    }
-    return resize_sample(s, nh, nw, err, n);
+    if (c->keep_ratio) wb_tf_keep_ratio_size(s->w, s->h, c->scale, &nw, &nh);
+    return wb_tf_resize_to(s, nh, nw, err, n);
+}
+
+void wb_tf_keep_ratio_size(int w, int h, const int scale[2], int *nw, int *nh) {
+    /* mmcv rescale_size: the largest factor keeping the long edge within
+     * the larger limit and the short edge within the smaller one. */
+    double lim_long = scale[0] > scale[1] ? scale[0] : scale[1];
+    double lim_short = scale[0] > scale[1] ? scale[1] : scale[0];
+    double lng = h > w ? h : w, shrt = h > w ? w : h;
+    double f = fmin(lim_long / lng, lim_short / shrt);
+    *nw = (int)(w * f + 0.5), *nh = (int)(h * f + 0.5);
+    if (*nw < 1) *nw = 1;
+    if (*nh < 1) *nh = 1;
 }
 
 const wb_transform_type wb_transform_resize = {
@@ -195,7 +196,7 @@ static wb_status letterbox_apply(const void *config, wb_data_sample *s, uint64_t
     /* YOLOv5 splits the border evenly, the odd pixel going right/bottom */
     int left = (int)lround(dw / 2.0 - 0.1), right = dw - left;
     int top = (int)lround(dh / 2.0 - 0.1), bottom = dh - top;
-    wb_status st = resize_sample(s, nh, nw, err, n);
+    wb_status st = wb_tf_resize_to(s, nh, nw, err, n);
     if (st == WB_OK) st = pad_sample(s, top, bottom, left, right, c->pad_value, err, n);
     /* the grey border is part of the network input */
     s->valid_h = s->h, s->valid_w = s->w;

@@ -22,11 +22,15 @@ typedef struct wb_transform_type {
     int extra_samples;
     wb_status (*apply_multi)(const void *config, wb_data_sample *s, wb_data_sample *const *extra,
                              uint64_t *rng, char *err, size_t err_size);
+    /* Optional, for steps applied with a probability: drawn before the
+     * others are fetched, so a skipped step loads nothing. */
+    bool (*wanted)(const void *config, uint64_t *rng);
 } wb_transform_type;
 
 extern const wb_transform_type wb_transform_resize, wb_transform_letterbox, wb_transform_random_flip,
     wb_transform_pad, wb_transform_normalize, wb_transform_photometric, wb_transform_yolo_hsv,
-    wb_transform_random_crop, wb_transform_random_affine, wb_transform_mosaic;
+    wb_transform_random_crop, wb_transform_random_affine, wb_transform_mosaic, wb_transform_mixup,
+    wb_transform_random_resize;
 
 /* Parameter reads that fall back to the schema's default when the key is
  * absent (params NULL = all defaults). Lists return their length, at most max. */
@@ -39,10 +43,18 @@ void wb_tf_string(const wb_params *p, const wb_param_schema *schema, const char 
 int wb_tf_float_list(const wb_params *p, const wb_param_schema *schema, const char *key, double *out,
                      int max);
 
+/* Resizes the whole image (bilinear) to nh x nw, scaling boxes and the
+ * mapping record. */
+wb_status wb_tf_resize_to(wb_data_sample *s, int nh, int nw, char *err, size_t err_size);
+/* mmcv's keep-ratio size of a w x h image for scale = [long, short] limits. */
+void wb_tf_keep_ratio_size(int w, int h, const int scale[2], int *nw, int *nh);
+
 /* Random helpers on the sample's stream. */
 float wb_tf_uniform(uint64_t *rng, float lo, float hi);
 bool wb_tf_coin(uint64_t *rng, float prob);
 /* An integer in [0, n), n >= 1 (modulo bias is below 1e-13 for image sizes). */
 int wb_tf_below(uint64_t *rng, int n);
+/* A draw from Beta(alpha, beta), alpha, beta > 0. */
+float wb_tf_beta(uint64_t *rng, float alpha, float beta);
 
 #endif

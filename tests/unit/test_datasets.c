@@ -10,8 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "config/config.h"
 #include "config/params.h"
+#include "data/data_root.h"
 #include "wbtest.h"
 
 #define SHARED WB_SOURCE_DIR "/../shared/datasets"
@@ -577,6 +580,73 @@ START_TEST(test_yolo_broken) {
 }
 END_TEST
 
+/* ---- data_root ---- */
+
+/* Each plugin resolves its relative paths against data_root; absolute
+ * paths ignore it. Counts as in the tests above. */
+START_TEST(test_data_root_in_plugins) {
+    require_shared();
+    opened o;
+    open_ok(&o, "coco", "data_root = \"" SHARED "/coco128\"; ann_file = \"annotations/instances_train2017.json\";"
+                        " img_dir = \"images/train2017\";");
+    ck_assert_int_eq(o.vt->length(o.ds), 128);
+    wb_sample s;
+    get_ok(&o, 0, &s);
+    ck_assert_msg(strncmp(s.image_path, SHARED "/coco128/images/train2017/", strlen(SHARED) + 26) == 0, "%s",
+                  s.image_path);
+    o.vt->release_sample(o.ds, &s);
+    close_opened(&o);
+    open_ok(&o, "voc", "data_root = \"" SHARED "/bccd\"; split = \"ImageSets/Main/trainval.txt\";"
+                       " classes = [\"RBC\", \"WBC\", \"Platelets\"];");
+    ck_assert_int_eq(o.vt->length(o.ds), 292);
+    close_opened(&o);
+    open_ok(&o, "yolo", "data_root = \"/nonexistent\"; images = \"" SHARED "/coco128/images/train2017\";"
+                        " names_file = \"" SHARED "/coco128/data.yaml\";");
+    ck_assert_int_eq(o.vt->length(o.ds), 128);
+    close_opened(&o);
+    open_fails("coco", "data_root = \"/nonexistent\"; ann_file = \"a.json\"; img_dir = \"i\";", "/nonexistent/a.json");
+}
+END_TEST
+
+/* One override of data.data_root redirects every split of a base: the
+ * core gives it to each dataset section, except one that sets its own, and
+ * the plugins then open from any working directory. */
+START_TEST(test_data_root_redirects_every_split) {
+    require_shared();
+    mkdir(TMP, 0755);
+    const char *conf = TMP "/data_root.conf";
+    FILE *f = fopen(conf, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "@include \"%s/configs/_base_/datasets/coco128_yolo.conf\"\n"
+               "data = { test = { dataset = { type = \"yolo\"; data_root = \"/own\"; images = \"x\"; }; }; };\n",
+            WB_SOURCE_DIR);
+    fclose(f);
+    wb_config *cfg = wb_config_new();
+    ck_assert_int_eq(wb_config_load(cfg, conf), 0);
+    wb_config_override(cfg, "data.data_root=" SHARED "/coco128");
+    wb_data_root_fill(cfg, NULL);
+    ck_assert_str_eq(wb_params_string(wb_config_params(cfg, "data.train.dataset"), "data_root"), SHARED "/coco128");
+    ck_assert_str_eq(wb_params_string(wb_config_params(cfg, "data.val.dataset"), "data_root"), SHARED "/coco128");
+    ck_assert_str_eq(wb_params_string(wb_config_params(cfg, "data.test.dataset"), "data_root"), "/own");
+    char cwd[4096];
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+    ck_assert_int_eq(chdir("/"), 0); /* the base's own relative data_root would not resolve here */
+    const wb_dataset_vtable *vt = plugin("yolo");
+    for (int k = 0; k < 2; k++) {
+        wbt_env env;
+        wbt_env_init(&env, NULL, 1);
+        void *ds = NULL;
+        const wb_params *p = wb_config_params(cfg, k ? "data.val.dataset" : "data.train.dataset");
+        ck_assert_msg(vt->open(env.ctx, p, &ds) == WB_OK, "%s", env.c.msg);
+        ck_assert_int_eq(vt->length(ds), 128);
+        vt->close(ds);
+        wbt_env_free(&env);
+    }
+    ck_assert_int_eq(chdir(cwd), 0);
+    wb_config_free(cfg);
+}
+END_TEST
+
 static Suite *datasets_suite(void) {
     Suite *s = suite_create("datasets");
     TCase *tc = tcase_create("plugins");
@@ -589,6 +659,8 @@ static Suite *datasets_suite(void) {
     tcase_add_test(tc, test_coco_broken);
     tcase_add_test(tc, test_voc_broken);
     tcase_add_test(tc, test_yolo_broken);
+    tcase_add_test(tc, test_data_root_in_plugins);
+    tcase_add_test(tc, test_data_root_redirects_every_split);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -213,22 +213,28 @@ START_TEST(collate_pads_and_copies) {
 END_TEST
 
 /* Same seed, 1 and 4 workers: bitwise identical batches through random
- * pipelines, the mmdet one (resize, flip, photometric, normalize) and the
- * YOLO one (letterbox, mosaic pulling other samples, affine, HSV, flip). */
-static wb_pipeline *test_pipeline(int yolo) {
+ * pipelines, the mmdet one (resize, flip, photometric, normalize), the
+ * YOLO one (letterbox, mosaic pulling other samples, affine, HSV, flip) and
+ * the YOLO one with mixup (always, of another mosaic) and multi-scale. */
+static wb_pipeline *test_pipeline(int kind) {
     char err[512];
     wb_pipeline *p = wb_pipeline_empty();
     static const char *mmdet[] = {"resize", "random_flip", "photometric_distortion", "normalize", NULL};
     static const char *yolo_steps[] = {"mosaic", "random_affine", "yolo_hsv", "random_flip", NULL};
-    if (yolo) {
+    if (kind > 0) {
         /* small sizes keep the test fast: 64-px tiles */
         config_t *cfg = malloc(sizeof *cfg);
         config_init(cfg);
-        ck_assert(config_read_string(cfg, "size = [64, 64]; degrees = 5.0;"));
+        ck_assert(config_read_string(cfg, "size = [64, 64]; degrees = 5.0; prob = 1.0; "
+                                          "scales = [64, 64]; ratio_range = [0.5, 1.5]; size_step = 32; keep_ratio = false;"));
         const wb_params *sz = wb_params_of(config_root_setting(cfg));
         ck_assert(wb_pipeline_add(p, "letterbox", sz, err, sizeof err) == WB_OK);
         for (int i = 0; yolo_steps[i]; i++)
             ck_assert_msg(wb_pipeline_add(p, yolo_steps[i], i < 2 ? sz : NULL, err, sizeof err) == WB_OK, "%s", err);
+        if (kind == 2) {
+            ck_assert_msg(wb_pipeline_add(p, "mixup", sz, err, sizeof err) == WB_OK, "%s", err);
+            ck_assert_msg(wb_pipeline_add(p, "random_resize", sz, err, sizeof err) == WB_OK, "%s", err);
+        }
         config_destroy(cfg); /* steps copied what they read */
         free(cfg);
         return p;
@@ -270,6 +276,50 @@ START_TEST(determinism_across_worker_counts) {
     wb_loader_destroy(one);
     wb_loader_destroy(four);
     wb_pipeline_destroy(p);
+}
+END_TEST
+
+/* Multi-scale through the loader: every image of a batch has the batch's
+ * size, sizes come from the list, several are used, and 1 and 4 workers
+ * give the same sizes batch by batch (the bitwise check is above). */
+START_TEST(multi_scale_is_per_batch) {
+    config_t cfg;
+    config_init(&cfg);
+    ck_assert(config_read_string(&cfg, "scales = [48, 40, 64, 56, 80, 72]; keep_ratio = false;"));
+    char err[512];
+    wb_pipeline *p = wb_pipeline_empty();
+    ck_assert_msg(wb_pipeline_add(p, "random_resize", wb_params_of(config_root_setting(&cfg)), err, sizeof err) == WB_OK,
+                  "%s", err);
+    fake_ds ds = {.n = 30};
+    wb_loader_opts o = base_opts(3, 1);
+    o.pipeline = p, o.size_divisor = 0;
+    wb_loader *one = make(&o, &ds);
+    o.workers = 4;
+    wb_loader *four = make(&o, &ds);
+    int used[3] = {0}, batches = 0;
+    for (;;) {
+        wb_batch *a, *b;
+        ck_assert(wb_loader_next(one, &a) == WB_OK && wb_loader_next(four, &b) == WB_OK);
+        if (!a || !b) {
+            ck_assert(a == b);
+            break;
+        }
+        int w = a->info[0].w, h = a->info[0].h;
+        for (int i = 0; i < a->n; i++)
+            ck_assert_msg(a->info[i].w == w && a->info[i].h == h && b->info[i].w == w && b->info[i].h == h,
+                          "batch %d image %d: %dx%d, batch size %dx%d", batches, i, a->info[i].w, a->info[i].h, w, h);
+        int k = w == 48 && h == 40 ? 0 : w == 64 && h == 56 ? 1 : w == 80 && h == 72 ? 2 : -1;
+        ck_assert_msg(k >= 0, "%dx%d is not one of the scales", w, h);
+        used[k]++, batches++;
+        wb_loader_release(one, a);
+        wb_loader_release(four, b);
+    }
+    ck_assert_int_eq(batches, 10);
+    ck_assert_msg((used[0] > 0) + (used[1] > 0) + (used[2] > 0) >= 2, "one scale for all 10 batches");
+    wb_loader_destroy(one);
+    wb_loader_destroy(four);
+    wb_pipeline_destroy(p);
+    config_destroy(&cfg);
 }
 END_TEST
 
@@ -375,7 +425,8 @@ int main(void) {
     tcase_add_test(tc, drop_last_counts);
     tcase_add_test(tc, aspect_grouping_keeps_batches_uniform);
     tcase_add_test(tc, collate_pads_and_copies);
-    tcase_add_loop_test(tc, determinism_across_worker_counts, 0, 2);
+    tcase_add_loop_test(tc, determinism_across_worker_counts, 0, 3);
+    tcase_add_test(tc, multi_scale_is_per_batch);
     tcase_add_test(tc, bad_samples_skipped_and_recorded);
     tcase_add_test(tc, failing_dataset_stops_cleanly);
     tcase_add_test(tc, early_stop_joins_workers);

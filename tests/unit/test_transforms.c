@@ -8,6 +8,7 @@
 #include <string.h>
 #include "config/params.h"
 #include "data/transforms.h"
+#include "data/transforms_types.h"
 #include "wbtest.h"
 
 /* A w x h black image with one white filled box at integer corners (the
@@ -196,8 +197,146 @@ START_TEST(mosaic_keeps_every_tile_consistent) {
     ck_assert(wb_pipeline_apply(p, 0, -1, &s, &rng, NULL, err, sizeof err) != WB_OK);
     ck_assert_msg(strstr(err, "mosaic") && strstr(err, "loader"), "%s", err);
     ck_assert(wb_pipeline_add(p, "mosaic", NULL, err, sizeof err) == WB_ERR_INVALID);
-    ck_assert_msg(strstr(err, "only one step"), "%s", err);
+    ck_assert_msg(strstr(err, "only one mosaic step"), "%s", err);
     wb_data_sample_free(&s);
+    wb_pipeline_destroy(p);
+    config_destroy(&cfg);
+}
+END_TEST
+
+/* mixup: the blend is r * own + (1 - r) * other everywhere, with one r in
+ * Beta(32, 32)'s bulk, and the boxes of both are kept. The own tile has a
+ * white box A, the other a white box B elsewhere: a pixel in A only reads
+ * 255 r, one in B only 255 (1 - r). Float arithmetic on 0..255 values is
+ * exact to ~1e-4, so 1e-3 is a tight bound. */
+static int tiles_loaded;
+static wb_status load_counted(void *user, int slot, int64_t index, int step, uint64_t rng, wb_data_sample **out,
+                              char *err, size_t n) {
+    tiles_loaded++;
+    return load_tile(user, slot, index, step, rng, out, err, n);
+}
+
+START_TEST(mixup_blends_pixels_and_keeps_both_boxes) {
+    config_t cfg;
+    wb_pipeline *p = one_step("mixup", "prob = 1.0;", &cfg);
+    tile_source src = {0};
+    wb_sample_source more = {&src, 1, load_counted}; /* the other is always item 0 */
+    float other[4];
+    tile_box(0, other);
+    for (uint64_t seed = 0; seed < 5; seed++) {
+        wb_data_sample s = {0};
+        float own[4] = {40, 30, 60, 45};
+        make_box_sample(&s, 70, 50, own);
+        char err[256];
+        uint64_t rng = wb_transform_rng(seed, 0, 3);
+        ck_assert_msg(wb_pipeline_apply(p, 0, -1, &s, &rng, &more, err, sizeof err) == WB_OK, "%s", err);
+        ck_assert_int_eq(s.num_boxes, 4);
+        ck_assert(s.boxes[0] == 40 && s.boxes[8] == other[0] && s.boxes[9] == other[1]);
+        ck_assert(s.ignore[1] && s.ignore[3] && !s.ignore[0] && !s.ignore[2]);
+        float r = s.img[((size_t)40 * 70 + 50) * 3] / 255.0f; /* (50, 40): in A only */
+        ck_assert_msg(r > 0.25f && r < 0.75f, "ratio %f far outside Beta(32, 32)'s bulk", r);
+        float b_only = s.img[((size_t)(other[1] + 2) * 70 + (size_t)other[0] + 2) * 3];
+        ck_assert_msg(fabsf(b_only - 255.0f * (1.0f - r)) < 1e-3f, "B pixel %f, r %f", b_only, r);
+        ck_assert(s.img[0] == 0.0f); /* black in both */
+        wb_data_sample_free(&s);
+    }
+    wb_pipeline_destroy(p);
+    config_destroy(&cfg);
+
+    /* prob = 0: nothing is loaded; different sizes: an error naming the fix */
+    p = one_step("mixup", "prob = 0.0;", &cfg);
+    tiles_loaded = 0;
+    wb_data_sample s = {0};
+    float box[4] = {1, 1, 5, 5};
+    make_box_sample(&s, 70, 50, box);
+    char err[256];
+    uint64_t rng = 9;
+    ck_assert(wb_pipeline_apply(p, 0, -1, &s, &rng, &more, err, sizeof err) == WB_OK);
+    ck_assert_int_eq(tiles_loaded, 0);
+    wb_pipeline_destroy(p);
+    config_destroy(&cfg);
+    p = one_step("mixup", "prob = 1.0;", &cfg);
+    make_box_sample(&s, 30, 20, box);
+    ck_assert(wb_pipeline_apply(p, 0, -1, &s, &rng, &more, err, sizeof err) != WB_OK);
+    ck_assert_msg(strstr(err, "mixup") && strstr(err, "same size"), "%s", err);
+    /* one mixup per pipeline, but a mosaic may come before it */
+    ck_assert(wb_pipeline_add(p, "mixup", NULL, err, sizeof err) == WB_ERR_INVALID);
+    wb_pipeline_destroy(p);
+    p = wb_pipeline_empty();
+    ck_assert(wb_pipeline_add(p, "mosaic", NULL, err, sizeof err) == WB_OK);
+    ck_assert_msg(wb_pipeline_add(p, "mixup", NULL, err, sizeof err) == WB_OK, "%s", err);
+    wb_pipeline_destroy(p);
+    wb_data_sample_free(&s);
+    for (int i = 0; i < WB_MAX_EXTRA_SAMPLES; i++) wb_data_sample_free(&src.slots[i]);
+    config_destroy(&cfg);
+}
+END_TEST
+
+/* The ratio's distribution: Beta(32, 32) has mean 1/2 and variance
+ * ab / ((a + b)^2 (a + b + 1)) = 1/260 = 0.003846. Over 4000 draws the
+ * mean's standard error is 0.00098 (4 sigma: 0.004) and the variance's
+ * relative error about 2.3% (4 sigma: 10%). */
+START_TEST(beta_draws_have_the_right_moments) {
+    uint64_t rng = 12345;
+    double sum = 0, sq = 0;
+    const int n = 4000;
+    for (int i = 0; i < n; i++) {
+        double v = wb_tf_beta(&rng, 32.0f, 32.0f);
+        ck_assert(v > 0.0 && v < 1.0);
+        sum += v, sq += v * v;
+    }
+    double mean = sum / n, var = sq / n - mean * mean;
+    ck_assert_msg(fabs(mean - 0.5) < 0.004, "mean %f", mean);
+    ck_assert_msg(fabs(var / (1.0 / 260.0) - 1.0) < 0.10, "variance %f, expected %f", var, 1.0 / 260.0);
+    /* a skewed one too: Beta(2, 6) has mean 0.25 (standard error 0.0024) */
+    sum = 0;
+    for (int i = 0; i < n; i++) sum += wb_tf_beta(&rng, 2.0f, 6.0f);
+    ck_assert_msg(fabs(sum / n - 0.25) < 0.01, "Beta(2, 6) mean %f", sum / n);
+}
+END_TEST
+
+/* random_resize uses the batch's stream only: two samples with the same
+ * batch_rng get the same size whatever their own streams, the size is one of
+ * the scales, and ratio_range gives YOLOv5's multiples of the step. */
+START_TEST(random_resize_size_is_the_batch_choice) {
+    config_t cfg;
+    wb_pipeline *p = one_step("random_resize", "scales = [48, 40, 64, 56, 80, 72]; keep_ratio = false;", &cfg);
+    int seen[3] = {0};
+    for (uint64_t batch = 0; batch < 30; batch++) {
+        int w0 = 0, h0 = 0;
+        for (uint64_t item = 0; item < 3; item++) {
+            wb_data_sample s = {0};
+            float box[4] = {10, 8, 40, 32}; /* >= 20 px after any of the scales, as above */
+            make_box_sample(&s, 50 + (int)item * 7, 40, box);
+            s.batch_rng = wb_transform_rng(1, 0, -1 - (int64_t)batch);
+            run(p, &s, item);
+            if (item == 0) w0 = s.w, h0 = s.h;
+            ck_assert_msg(s.w == w0 && s.h == h0, "batch %d: %dx%d vs %dx%d", (int)batch, s.w, s.h, w0, h0);
+            ck_assert(mask_iou(&s) >= 0.9);
+            wb_data_sample_free(&s);
+        }
+        int k = w0 == 48 && h0 == 40 ? 0 : w0 == 64 && h0 == 56 ? 1 : w0 == 80 && h0 == 72 ? 2 : -1;
+        ck_assert_msg(k >= 0, "%dx%d is not one of the scales", w0, h0);
+        seen[k]++;
+    }
+    ck_assert_msg(seen[0] && seen[1] && seen[2], "scales used %d/%d/%d times in 30 batches", seen[0], seen[1], seen[2]);
+    wb_pipeline_destroy(p);
+    config_destroy(&cfg);
+
+    p = one_step("random_resize", "scales = [640, 640]; ratio_range = [0.5, 1.5]; size_step = 32; keep_ratio = false;",
+                 &cfg);
+    bool hit_lo = false, hit_hi = false;
+    for (uint64_t batch = 0; batch < 200; batch++) {
+        wb_data_sample s = {0};
+        float box[4] = {1, 1, 5, 5};
+        make_box_sample(&s, 20, 20, box);
+        s.batch_rng = wb_transform_rng(2, 0, -1 - (int64_t)batch);
+        run(p, &s, 0);
+        ck_assert_msg(s.w == s.h && s.w % 32 == 0 && s.w >= 320 && s.w <= 960, "size %dx%d", s.w, s.h);
+        hit_lo |= s.w == 320, hit_hi |= s.w == 960;
+        wb_data_sample_free(&s);
+    }
+    ck_assert_msg(hit_lo && hit_hi, "YOLOv5's range is 320..960 inclusive");
     wb_pipeline_destroy(p);
     config_destroy(&cfg);
 }
@@ -514,6 +653,9 @@ int main(void) {
     tcase_add_test(tc, geometric_transforms_keep_boxes_on_pixels);
     tcase_add_test(tc, affine_refit_boxes_cover_rotated_objects);
     tcase_add_test(tc, mosaic_keeps_every_tile_consistent);
+    tcase_add_test(tc, mixup_blends_pixels_and_keeps_both_boxes);
+    tcase_add_test(tc, beta_draws_have_the_right_moments);
+    tcase_add_test(tc, random_resize_size_is_the_batch_choice);
     tcase_add_test(tc, colour_transforms_keep_geometry);
     tcase_add_test(tc, hsv_round_trip_is_identity);
     tcase_add_test(tc, flip_twice_is_identity);

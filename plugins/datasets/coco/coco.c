@@ -18,6 +18,8 @@ typedef struct coco_dataset {
 } coco_dataset;
 
 static const wb_param_schema coco_params[] = {
+    WB_P_STRING("data_root", "\"\"", "folder the relative paths below are relative to (empty: the working "
+                                      "directory); filled from data.data_root when not set here"),
     WB_P_REQUIRED("ann_file", WB_PARAM_STRING, "COCO instances JSON file"),
     WB_P_REQUIRED("img_dir", WB_PARAM_STRING, "folder the file_name values are relative to"),
     WB_P_STRING_LIST("classes", "[]", "keep only these category names (empty: all)"),
@@ -93,9 +95,9 @@ static wb_status choose_categories(wb_ctx *ctx, coco_dataset *d, coco_file *f, c
     return ok ? WB_OK : h->set_error(ctx, WB_ERR_NOMEM, "coco: out of memory");
 }
 
-static wb_status build_table(wb_ctx *ctx, coco_dataset *d, coco_file *f, const wb_params *p) {
+static wb_status build_table(wb_ctx *ctx, coco_dataset *d, coco_file *f, const wb_params *p,
+                             const char *img_dir) {
     const wb_host_api *h = ctx->host;
-    const char *img_dir = h->param_string(p, "img_dir");
     int filter_empty = h->param_has(p, "filter_empty") && h->param_bool(p, "filter_empty");
     int64_t min_size = h->param_has(p, "min_size") ? h->param_int(p, "min_size") : 0;
     int *cat_label = calloc((size_t)f->n_categories + 1, sizeof(int));
@@ -195,29 +197,34 @@ done:
 static wb_status coco_open(wb_ctx *ctx, const wb_params *params, void **out) {
     const wb_host_api *h = ctx->host;
     *out = NULL;
-    const char *ann_file = h->param_string(params, "ann_file");
-    if (!ann_file || !h->param_string(params, "img_dir"))
+    char *ann_file = ds_param_path(h, params, "ann_file"), *img_dir = ds_param_path(h, params, "img_dir");
+    if (!ann_file || !img_dir) {
+        free(ann_file), free(img_dir);
         return h->set_error(ctx, WB_ERR_INVALID, "coco: `ann_file` and `img_dir` are required");
+    }
     coco_dataset *d = calloc(1, sizeof *d);
-    if (!d) return h->set_error(ctx, WB_ERR_NOMEM, "coco: out of memory");
     coco_file f;
     char err[512];
     wb_status st = WB_OK;
-    if (!coco_read(ann_file, &f, err, sizeof err)) {
+    if (!d) {
+        st = h->set_error(ctx, WB_ERR_NOMEM, "coco: out of memory");
+    } else if (!coco_read(ann_file, &f, err, sizeof err)) {
         st = h->set_error(ctx, WB_ERR_IO, "coco: %s", err);
     } else {
-        st = build_table(ctx, d, &f, params);
+        st = build_table(ctx, d, &f, params, img_dir);
         coco_file_free(&f);
     }
     if (st == WB_OK && d->table.n_images == 0)
         st = h->set_error(ctx, WB_ERR_INVALID, "coco: %s leaves no image (check `classes`, `filter_empty`, `min_size`)",
                           ann_file);
+    if (st == WB_OK)
+        h->log(ctx, WB_LOG_INFO, "coco: %lld images, %lld boxes, %d classes from %s", (long long)d->table.n_images,
+               (long long)d->table.n_boxes, d->table.n_classes, ann_file);
+    free(ann_file), free(img_dir);
     if (st != WB_OK) {
         coco_close(d);
         return st;
     }
-    h->log(ctx, WB_LOG_INFO, "coco: %lld images, %lld boxes, %d classes from %s", (long long)d->table.n_images,
-           (long long)d->table.n_boxes, d->table.n_classes, ann_file);
     *out = d;
     return WB_OK;
 }

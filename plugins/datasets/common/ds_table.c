@@ -1,4 +1,5 @@
 #include "ds_table.h"
+#include "ds_text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -139,4 +140,11 @@ char **ds_param_strings(const wb_host_api *host, const wb_params *p, const char 
 void ds_free_strings(char **list, int n) {
     for (int i = 0; list && i < n; i++) free(list[i]);
     free(list);
+}
+
+char *ds_param_path(const wb_host_api *host, const wb_params *p, const char *key) {
+    const char *v = host->param_has(p, key) ? host->param_string(p, key) : NULL;
+    if (!v) return NULL;
+    const char *root = host->param_has(p, "data_root") ? host->param_string(p, "data_root") : NULL;
+    return ds_path_join(root, v);
 }

@@ -46,5 +46,9 @@ void ds_table_release_sample(wb_sample *s);
 /* Class names from a STRING_LIST parameter (NULL/0 when absent or empty). */
 char **ds_param_strings(const wb_host_api *host, const wb_params *p, const char *key, int *n);
 void ds_free_strings(char **list, int n);
+/* A path parameter resolved against the dataset's `data_root` (absolute
+ * paths and an empty data_root leave it as written); a new string, NULL when
+ * the key is absent or out of memory. */
+char *ds_param_path(const wb_host_api *host, const wb_params *p, const char *key);
 
 #endif

@@ -22,7 +22,9 @@ typedef struct voc_dataset {
 } voc_dataset;
 
 static const wb_param_schema voc_params[] = {
-    WB_P_REQUIRED("root", WB_PARAM_STRING, "dataset root holding Annotations/, JPEGImages/, ImageSets/"),
+    WB_P_STRING("data_root", "\"\"", "folder the relative paths below are relative to (empty: the working "
+                                      "directory); filled from data.data_root when not set here"),
+    WB_P_STRING("root", "\"\"", "dataset root holding Annotations/, JPEGImages/, ImageSets/ (empty: data_root)"),
     WB_P_STRING("split", "\"ImageSets/Main/trainval.txt\"", "image id list, relative to root"),
     WB_P_REQUIRED("classes", WB_PARAM_STRING_LIST, "class names; label i is classes[i]"),
     WB_P_STRING("ann_dir", "\"Annotations\"", "annotation folder, relative to root"),
@@ -64,10 +66,6 @@ static int add_image(wb_ctx *ctx, voc_dataset *d, const char *img_path, const vo
 
 static wb_status voc_load(wb_ctx *ctx, voc_dataset *d, const wb_params *p) {
     const wb_host_api *h = ctx->host;
-    const char *root = param_or(h, p, "root", NULL);
-    if (!root || !ds_is_dir(root))
-        return h->set_error(ctx, WB_ERR_IO, "voc: root '%s' is not a folder (set `root` to the VOC dataset folder)",
-                            root ? root : "(unset)");
     int n_classes = 0;
     char **classes = ds_param_strings(h, p, "classes", &n_classes);
     if (n_classes == 0)
@@ -76,6 +74,15 @@ static wb_status voc_load(wb_ctx *ctx, voc_dataset *d, const wb_params *p) {
     int ok = ds_table_set_classes(&d->table, (const char *const *)classes, n_classes);
     ds_free_strings(classes, n_classes);
     if (!ok) return h->set_error(ctx, WB_ERR_NOMEM, "voc: out of memory");
+    /* an absent or empty root is data_root itself */
+    char *root = ds_path_join(param_or(h, p, "data_root", ""), param_or(h, p, "root", ""));
+    if (!root || !*root || !ds_is_dir(root)) {
+        wb_status st = h->set_error(ctx, WB_ERR_IO,
+                                    "voc: root '%s' is not a folder (set `root` or `data_root` to the VOC dataset folder)",
+                                    root ? root : "(unset)");
+        free(root);
+        return st;
+    }
 
     char *split = ds_path_join(root, param_or(h, p, "split", "ImageSets/Main/trainval.txt"));
     char *ann_dir = ds_path_join(root, param_or(h, p, "ann_dir", "Annotations"));
@@ -118,6 +125,7 @@ static wb_status voc_load(wb_ctx *ctx, voc_dataset *d, const wb_params *p) {
     free(split);
     free(ann_dir);
     free(img_dir);
+    free(root);
     return st;
 }
 

@@ -24,6 +24,8 @@ typedef struct yolo_dataset {
 } yolo_dataset;
 
 static const wb_param_schema yolo_params[] = {
+    WB_P_STRING("data_root", "\"\"", "folder the relative paths below are relative to (empty: the working "
+                                      "directory); filled from data.data_root when not set here"),
     WB_P_REQUIRED("images", WB_PARAM_STRING, "folder of images, or a text file listing image paths"),
     WB_P_STRING_LIST("names", "[]", "class names; label i is names[i]"),
     WB_P_STRING("names_file", "\"\"", "file with the names (one per line, or a YOLO data.yaml)"),
@@ -109,10 +111,14 @@ static wb_status load_names(wb_ctx *ctx, yolo_dataset *d, const wb_params *p) {
     const wb_host_api *h = ctx->host;
     int n = 0;
     char **names = ds_param_strings(h, p, "names", &n);
-    const char *file = h->param_has(p, "names_file") ? h->param_string(p, "names_file") : NULL;
-    if (n == 0 && file && *file) {
-        names = yolo_read_names(file, &n);
-        if (n == 0) return h->set_error(ctx, WB_ERR_IO, "yolo: no class names in names_file %s", file);
+    const char *given = h->param_has(p, "names_file") ? h->param_string(p, "names_file") : NULL;
+    if (n == 0 && given && *given) {
+        char *file = ds_param_path(h, p, "names_file");
+        names = file ? yolo_read_names(file, &n) : NULL;
+        wb_status st = n == 0 ? h->set_error(ctx, WB_ERR_IO, "yolo: no class names in names_file %s", file ? file : given)
+                              : WB_OK;
+        free(file);
+        if (st != WB_OK) return st;
     }
     if (n == 0) return h->set_error(ctx, WB_ERR_INVALID, "yolo: give the class names with `names` or `names_file`");
     int ok = ds_table_set_classes(&d->table, (const char *const *)names, n);
@@ -176,19 +182,23 @@ static wb_status yolo_load(wb_ctx *ctx, yolo_dataset *d, const wb_params *p) {
     const wb_host_api *h = ctx->host;
     wb_status st = load_names(ctx, d, p);
     if (st != WB_OK) return st;
-    const char *images = h->param_string(p, "images");
+    char *images = ds_param_path(h, p, "images");
     int is_dir = images && ds_is_dir(images);
-    if (!images || (!is_dir && !ds_is_file(images)))
-        return h->set_error(ctx, WB_ERR_IO, "yolo: images '%s' is neither a folder nor a list file",
-                            images ? images : "(unset)");
+    if (!images || (!is_dir && !ds_is_file(images))) {
+        st = h->set_error(ctx, WB_ERR_IO, "yolo: images '%s' is neither a folder nor a list file",
+                          images ? images : "(unset)");
+        free(images);
+        return st;
+    }
     int64_t n = 0;
     char **paths = is_dir ? list_dir(images, 0, &n) : read_list(images, &n);
     for (int64_t i = 0; st == WB_OK && i < n; i++)
         if (!add_image(ctx, d, paths[i], i)) st = h->set_error(ctx, WB_ERR_NOMEM, "yolo: out of memory");
     free_paths(paths, n);
+    if (st == WB_OK && d->table.n_images == 0) st = h->set_error(ctx, WB_ERR_INVALID, "yolo: no image found in %s", images);
+    if (st == WB_OK && is_dir) count_orphan_labels(ctx, d, images);
+    free(images);
     if (st != WB_OK) return st;
-    if (d->table.n_images == 0) return h->set_error(ctx, WB_ERR_INVALID, "yolo: no image found in %s", images);
-    if (is_dir) count_orphan_labels(ctx, d, images);
     d->sizes = calloc((size_t)d->table.n_images, sizeof(uint64_t));
     if (!d->sizes) return h->set_error(ctx, WB_ERR_NOMEM, "yolo: out of memory");
     if (d->no_label || d->orphan_labels || d->bad_lines)

@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
-# End to end: `workbench run` trains the quickstart detector on the synthetic
+# End to end: `workbench run` trains the tiny detector (tiny_cnn + center_head) on the synthetic
 # dataset; the loss must fall, and a run stopped after 2 epochs and resumed
 # must end with exactly the weights of an uninterrupted 3-epoch run.
 set -euo pipefail
 wb=$1 src=$2 out=$3
+exp=configs/tiny/center_tiny_synthetic.conf
 rm -rf "$out" && mkdir -p "$out"
 cd "$src"
 
 echo "== training 12 epochs (384 iterations)"
-"$wb" run configs/quickstart.conf --work-dir "$out/full" >"$out/full.txt" 2>&1 || { cat "$out/full.txt"; exit 1; }
+"$wb" run "$exp" --work-dir "$out/full" >"$out/full.txt" 2>&1 || { cat "$out/full.txt"; exit 1; }
 /usr/bin/python3 - "$out/full/log.json" <<'PY'
 import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+rows = [r for r in lines if r.get("mode") == "train"]
+vals = [r for r in lines if r.get("mode") == "val"]
+assert len(vals) == 12, f"expected a validation after each of the 12 epochs, got {len(vals)}"
+print(f"validation bbox_mAP_50 after epoch 1: {vals[0]['bbox_mAP_50']:.3f}, after epoch 12: {vals[-1]['bbox_mAP_50']:.3f}")
+assert vals[-1]["bbox_mAP_50"] >= 0.9, "the tiny detector did not learn the synthetic shapes (mAP@0.5 < 0.9)"
 assert len(rows) >= 10, f"expected at least 10 log lines, got {len(rows)}"
 first, last = rows[0]["loss"], sum(r["loss"] for r in rows[-3:]) / 3
 print(f"loss first interval {first:.4f}, last three intervals {last:.4f}")
@@ -19,13 +25,14 @@ assert last < 0.5 * first, "the loss did not fall below half of its first value"
 PY
 test -f "$out/full/epoch_12.safetensors"
 test -f "$out/full/config.conf"
+test -f "$out/full/pictures/val_0000.jpg"
 
 echo "== resume: 2 epochs, then continue to 3; compare with 3 uninterrupted"
 common=(--set schedule.max_epochs=3 --set "schedule.milestones=[2]")
-"$wb" run configs/quickstart.conf "${common[@]}" --work-dir "$out/straight" >"$out/straight.txt" 2>&1
-"$wb" run configs/quickstart.conf --set schedule.max_epochs=2 --set "schedule.milestones=[2]" \
+"$wb" run "$exp" "${common[@]}" --work-dir "$out/straight" >"$out/straight.txt" 2>&1
+"$wb" run "$exp" --set schedule.max_epochs=2 --set "schedule.milestones=[2]" \
   --work-dir "$out/resumed" >"$out/part1.txt" 2>&1
-"$wb" run configs/quickstart.conf "${common[@]}" --work-dir "$out/resumed" --resume >"$out/part2.txt" 2>&1 \
+"$wb" run "$exp" "${common[@]}" --work-dir "$out/resumed" --resume >"$out/part2.txt" 2>&1 \
   || { cat "$out/part2.txt"; exit 1; }
 cmp "$out/straight/epoch_3.safetensors" "$out/resumed/epoch_3.safetensors"
 echo "resumed run is bit-identical to the uninterrupted one"
@@ -34,11 +41,11 @@ echo "== EMA, gradient accumulation (3, across epoch ends of 32 iterations), par
 engine=(--set ema.enable=true --set ema.gamma=50.0 --set optimizer.accumulate=3 --set schedule.policy=\"cosine\"
         --set schedule.min_lr_ratio=0.01 --set optimizer.paramwise.norm_decay_mult=0.5
         --set checkpoint.interval=1)
-"$wb" run configs/quickstart.conf "${engine[@]}" --set schedule.max_epochs=2 --work-dir "$out/engine_straight" \
+"$wb" run "$exp" "${engine[@]}" --set schedule.max_epochs=2 --work-dir "$out/engine_straight" \
   >"$out/engine_straight.txt" 2>&1 || { cat "$out/engine_straight.txt"; exit 1; }
-"$wb" run configs/quickstart.conf "${engine[@]}" --set schedule.max_epochs=1 --work-dir "$out/engine_resumed" \
+"$wb" run "$exp" "${engine[@]}" --set schedule.max_epochs=1 --work-dir "$out/engine_resumed" \
   >"$out/engine_part1.txt" 2>&1
-"$wb" run configs/quickstart.conf "${engine[@]}" --set schedule.max_epochs=2 --work-dir "$out/engine_resumed" \
+"$wb" run "$exp" "${engine[@]}" --set schedule.max_epochs=2 --work-dir "$out/engine_resumed" \
   --resume >"$out/engine_part2.txt" 2>&1 || { cat "$out/engine_part2.txt"; exit 1; }
 cmp "$out/engine_straight/epoch_2.safetensors" "$out/engine_resumed/epoch_2.safetensors"
 /usr/bin/python3 - "$out/engine_straight/epoch_2.safetensors" <<'PY'
@@ -55,14 +62,14 @@ PY
 echo "EMA + accumulation run resumed bit-identically"
 
 echo "== load_from reports what matched"
-"$wb" run configs/quickstart.conf --set schedule.by_epoch=false --set schedule.max_iters=1 \
+"$wb" run "$exp" --set schedule.by_epoch=false --set schedule.max_iters=1 \
   --set "load_from=\"$out/full/epoch_12.safetensors\"" --work-dir "$out/load_from" >"$out/load_from.txt" 2>&1 \
   || { cat "$out/load_from.txt"; exit 1; }
 grep -E "parameters loaded, 0 missing, 0 unexpected, 0 shape mismatched" "$out/load_from.txt"
 
 echo "== a NaN loss stops the run, naming the iteration, the module and the last good checkpoint"
 # lr 10 with momentum 1 and no clipping diverges (NaN at iteration 103 with seed 0).
-if "$wb" run configs/quickstart.conf --set schedule.by_epoch=false --set schedule.max_iters=400 \
+if "$wb" run "$exp" --set schedule.by_epoch=false --set schedule.max_iters=400 \
      --set checkpoint.interval=10 --set optimizer.lr=10.0 --set optimizer.momentum=1.0 \
      --set optimizer.grad_clip=0.0 --set schedule.policy=\"constant\" --set schedule.warmup=\"none\" \
      --work-dir "$out/nan" >"$out/nan.txt" 2>&1; then

@@ -64,9 +64,11 @@ wb_status wb_collate(wb_batch *b, wb_data_sample *const *samples, int n, int siz
     for (int i = 0; i < n; i++) {
         const wb_data_sample *s = samples[i];
         copy_chw(b->images + (size_t)i * 3 * pad_h * pad_w, pad_h, pad_w, s);
-        memcpy(b->boxes + 4 * at, s->boxes, (size_t)s->num_boxes * 4 * sizeof(float));
-        memcpy(b->labels + at, s->labels, (size_t)s->num_boxes * sizeof(int));
-        memcpy(b->ignore + at, s->ignore, (size_t)s->num_boxes);
+        if (s->num_boxes > 0) { /* an image without boxes may have no box arrays at all */
+            memcpy(b->boxes + 4 * at, s->boxes, (size_t)s->num_boxes * 4 * sizeof(float));
+            memcpy(b->labels + at, s->labels, (size_t)s->num_boxes * sizeof(int));
+            memcpy(b->ignore + at, s->ignore, (size_t)s->num_boxes);
+        }
         b->gt[i] = (wb_gt_image){
             .struct_size = sizeof(wb_gt_image),
             .num_boxes = s->num_boxes,

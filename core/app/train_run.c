@@ -185,7 +185,8 @@ typedef struct validation {
 static wb_status validate(void *user, int64_t epoch, wb_metrics *metrics, char *err, size_t n) {
     validation *v = user;
     wb_eval_result r;
-    wb_logf(WB_LOG_INFO, "val", "evaluating data.val after epoch %lld", (long long)epoch);
+    (void)epoch; /* the trainer logs it with its unit */
+    wb_logf(WB_LOG_INFO, "val", "evaluating data.val");
     wb_status st = wb_evaluate_split(v->e, v->model->s, v->model, "val", NULL, stderr, &r, err, n);
     if (st != WB_OK) return st;
     metrics->n = 0;

@@ -70,7 +70,7 @@ grep -E "parameters loaded, 0 missing, 0 unexpected, 0 shape mismatched" "$out/l
 echo "== a NaN loss stops the run, naming the iteration, the module and the last good checkpoint"
 # lr 10 with momentum 1 and no clipping diverges (NaN at iteration 103 with seed 0).
 if "$wb" run "$exp" --set schedule.by_epoch=false --set schedule.max_iters=400 \
-     --set checkpoint.interval=10 --set optimizer.lr=10.0 --set optimizer.momentum=1.0 \
+     --set checkpoint.interval=10 --set evaluation.interval=0 --set optimizer.lr=10.0 --set optimizer.momentum=1.0 \
      --set optimizer.grad_clip=0.0 --set schedule.policy=\"constant\" --set schedule.warmup=\"none\" \
      --work-dir "$out/nan" >"$out/nan.txt" 2>&1; then
   cat "$out/nan.txt"; echo "a diverging run must fail"; exit 1

@@ -5,10 +5,10 @@
 
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../runtime/errmsg.h"
 #include "coco_accumulate.h"
 #include "coco_match.h"
 
@@ -17,15 +17,6 @@ const char *const wb_coco_stat_names[WB_COCO_NUM_STATS] = {"AP",   "AP50", "AP75
 
 enum { T = WB_COCO_NUM_IOU, R = WB_COCO_NUM_RECALL, A = WB_COCO_NUM_AREAS, M = WB_COCO_NUM_MAXDETS };
 
-static wb_status fail(char *err, size_t err_size, wb_status st, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static wb_status fail(char *err, size_t err_size, wb_status st, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-    return st;
-}
 
 static int cmp_i64(const void *a, const void *b) {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -70,7 +61,7 @@ static wb_status check_detections(const wb_coco_detection *dets, size_t n, char 
     for (size_t i = 0; i < n; i++) {
         const wb_coco_detection *d = &dets[i];
         if (!isfinite(d->x) || !isfinite(d->y) || !isfinite(d->w) || !isfinite(d->h) || !isfinite(d->score))
-            return fail(err, err_size, WB_ERR_NUMERIC,
+            return wb_fail_msg(err, err_size, WB_ERR_NUMERIC,
                         "coco eval: detection %zu (image %" PRId64 ") has a non-finite box or score; "
                         "fix the model output or drop it before evaluation",
                         i, d->image_id);
@@ -83,7 +74,7 @@ static wb_status group(const wb_coco_gt *gt, const wb_coco_detection *dets, size
     *g = (grouping){0};
     g->images = malloc(((size_t)gt->n_images + 1) * sizeof *g->images);
     g->categories = malloc(((size_t)gt->n_categories + 1) * sizeof *g->categories);
-    if (!g->images || !g->categories) return fail(err, err_size, WB_ERR_NOMEM, "coco eval: out of memory");
+    if (!g->images || !g->categories) return wb_fail_msg(err, err_size, WB_ERR_NOMEM, "coco eval: out of memory");
     for (int i = 0; i < gt->n_images; i++) g->images[i] = gt->image_ids[i];
     for (int k = 0; k < gt->n_categories; k++) g->categories[k] = gt->categories[k].id;
     g->n_images = sorted_unique(g->images, gt->n_images);
@@ -98,7 +89,7 @@ static wb_status group(const wb_coco_gt *gt, const wb_coco_detection *dets, size
     g->dt = malloc((n_dets + 1) * sizeof *g->dt);
     wb_status st = WB_OK;
     if (!gt_cell || !dt_cell || !g->gt_start || !g->dt_start || !g->gt || !g->dt) {
-        st = fail(err, err_size, WB_ERR_NOMEM, "coco eval: out of memory");
+        st = wb_fail_msg(err, err_size, WB_ERR_NOMEM, "coco eval: out of memory");
         goto done;
     }
 
@@ -112,7 +103,7 @@ static wb_status group(const wb_coco_gt *gt, const wb_coco_detection *dets, size
     for (size_t d = 0; d < n_dets; d++) {
         int i = index_of(g->images, g->n_images, dets[d].image_id);
         if (i < 0) {
-            st = fail(err, err_size, WB_ERR_INVALID,
+            st = wb_fail_msg(err, err_size, WB_ERR_INVALID,
                       "coco eval: detection %zu is on image id %" PRId64 ", which is not in the ground truth's "
                       "images; the results do not belong to this annotation file (pycocotools refuses them too)",
                       d, dets[d].image_id);
@@ -134,7 +125,7 @@ static wb_status group(const wb_coco_gt *gt, const wb_coco_detection *dets, size
     if (!gt_fill || !dt_fill) {
         free(gt_fill);
         free(dt_fill);
-        st = fail(err, err_size, WB_ERR_NOMEM, "coco eval: out of memory");
+        st = wb_fail_msg(err, err_size, WB_ERR_NOMEM, "coco eval: out of memory");
         goto done;
     }
     for (int a = 0; a < gt->n_annotations; a++)
@@ -204,7 +195,7 @@ static wb_status evaluate_all(const grouping *g, curves *cv, char *err, size_t e
     free(gt_scratch);
     free(entries);
     wb_coco_accum_scratch_free(&acc);
-    return ok ? WB_OK : fail(err, err_size, WB_ERR_NOMEM, "coco eval: out of memory");
+    return ok ? WB_OK : wb_fail_msg(err, err_size, WB_ERR_NOMEM, "coco eval: out of memory");
 }
 
 /* COCOeval.summarize's _summarize: the mean over every entry > -1 of the
@@ -258,7 +249,7 @@ wb_status wb_coco_evaluate(const wb_coco_gt *gt, const wb_coco_detection *dets, 
                            wb_coco_summary *out, char *err, size_t err_size) {
     *out = (wb_coco_summary){0};
     if (gt->n_images == 0 || gt->n_categories == 0)
-        return fail(err, err_size, WB_ERR_INVALID,
+        return wb_fail_msg(err, err_size, WB_ERR_INVALID,
                     "coco eval: the ground truth has %d images and %d categories; both must be non-empty",
                     gt->n_images, gt->n_categories);
     wb_status st = check_detections(dets, n_dets, err, err_size);
@@ -275,7 +266,7 @@ wb_status wb_coco_evaluate(const wb_coco_gt *gt, const wb_coco_detection *dets, 
         out->category_ap = malloc((size_t)g.n_categories * sizeof *out->category_ap);
         out->category_gt = malloc((size_t)g.n_categories * sizeof *out->category_gt);
         if (!cv.precision || !cv.recall || !out->category_ids || !out->category_ap || !out->category_gt) {
-            st = fail(err, err_size, WB_ERR_NOMEM, "coco eval: out of memory");
+            st = wb_fail_msg(err, err_size, WB_ERR_NOMEM, "coco eval: out of memory");
         } else {
             for (size_t j = 0; j < n_prec; j++) cv.precision[j] = -1.0;
             for (size_t j = 0; j < n_rec; j++) cv.recall[j] = -1.0;

@@ -4,25 +4,16 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../runtime/errmsg.h"
 
-static wb_status fail(char *err, size_t err_size, wb_status st, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static wb_status fail(char *err, size_t err_size, wb_status st, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-    return st;
-}
 
 static wb_status parse_file(const char *path, cJSON **root, char *err, size_t err_size) {
     FILE *f = fopen(path, "rb");
-    if (!f) return fail(err, err_size, WB_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+    if (!f) return wb_fail_msg(err, err_size, WB_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
     char *text = NULL;
     long size = -1;
     if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0)
@@ -31,14 +22,14 @@ static wb_status parse_file(const char *path, cJSON **root, char *err, size_t er
     fclose(f);
     if (!read_ok) {
         free(text);
-        return fail(err, err_size, text ? WB_ERR_IO : WB_ERR_NOMEM, "%s: cannot read the file", path);
+        return wb_fail_msg(err, err_size, text ? WB_ERR_IO : WB_ERR_NOMEM, "%s: cannot read the file", path);
     }
     *root = cJSON_ParseWithLength(text, (size_t)size);
     if (!*root) {
         const char *at = cJSON_GetErrorPtr();
         long offset = at && at >= text && at <= text + size ? (long)(at - text) : -1;
         free(text);
-        return fail(err, err_size, WB_ERR_IO, "%s: not valid JSON (error near byte %ld)", path, offset);
+        return wb_fail_msg(err, err_size, WB_ERR_IO, "%s: not valid JSON (error near byte %ld)", path, offset);
     }
     free(text);
     return WB_OK;
@@ -74,7 +65,7 @@ static wb_status read_gt(const char *path, const cJSON *root, wb_coco_gt *gt, ch
     const cJSON *images = get_array(root, "images"), *cats = get_array(root, "categories");
     const cJSON *anns = get_array(root, "annotations");
     if (!images || !cats || !anns)
-        return fail(err, err_size, WB_ERR_IO,
+        return wb_fail_msg(err, err_size, WB_ERR_IO,
                     "%s: not a COCO instances file (needs the arrays \"images\", \"categories\" and \"annotations\")",
                     path);
     int n_img = cJSON_GetArraySize(images), n_cat = cJSON_GetArraySize(cats), n_ann = cJSON_GetArraySize(anns);
@@ -82,22 +73,22 @@ static wb_status read_gt(const char *path, const cJSON *root, wb_coco_gt *gt, ch
     gt->categories = calloc((size_t)n_cat + 1, sizeof *gt->categories);
     gt->annotations = malloc(((size_t)n_ann + 1) * sizeof *gt->annotations);
     if (!gt->image_ids || !gt->categories || !gt->annotations)
-        return fail(err, err_size, WB_ERR_NOMEM, "%s: out of memory", path);
+        return wb_fail_msg(err, err_size, WB_ERR_NOMEM, "%s: out of memory", path);
 
     const cJSON *item;
     cJSON_ArrayForEach(item, images) {
         if (!get_id(item, "id", &gt->image_ids[gt->n_images]))
-            return fail(err, err_size, WB_ERR_IO, "%s: images[%d] has no integer \"id\"", path, gt->n_images);
+            return wb_fail_msg(err, err_size, WB_ERR_IO, "%s: images[%d] has no integer \"id\"", path, gt->n_images);
         gt->n_images++;
     }
     cJSON_ArrayForEach(item, cats) {
         wb_coco_category *c = &gt->categories[gt->n_categories];
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(item, "name");
         if (!get_id(item, "id", &c->id))
-            return fail(err, err_size, WB_ERR_IO, "%s: categories[%d] has no integer \"id\"", path,
+            return wb_fail_msg(err, err_size, WB_ERR_IO, "%s: categories[%d] has no integer \"id\"", path,
                         gt->n_categories);
         c->name = strdup(cJSON_IsString(name) ? name->valuestring : "");
-        if (!c->name) return fail(err, err_size, WB_ERR_NOMEM, "%s: out of memory", path);
+        if (!c->name) return wb_fail_msg(err, err_size, WB_ERR_NOMEM, "%s: out of memory", path);
         gt->n_categories++;
     }
     cJSON_ArrayForEach(item, anns) {
@@ -105,7 +96,7 @@ static wb_status read_gt(const char *path, const cJSON *root, wb_coco_gt *gt, ch
         wb_coco_annotation *a = &gt->annotations[i];
         if (!get_id(item, "id", &a->id) || !get_id(item, "image_id", &a->image_id) ||
             !get_id(item, "category_id", &a->category_id) || !get_bbox(item, a->bbox))
-            return fail(err, err_size, WB_ERR_IO,
+            return wb_fail_msg(err, err_size, WB_ERR_IO,
                         "%s: annotations[%d] needs integer \"id\", \"image_id\", \"category_id\" and a "
                         "\"bbox\" of 4 numbers",
                         path, i);
@@ -138,11 +129,11 @@ wb_status wb_coco_results_load(const char *path, wb_coco_detection **dets, size_
     if (st != WB_OK) return st;
     if (!cJSON_IsArray(root)) {
         cJSON_Delete(root);
-        return fail(err, err_size, WB_ERR_IO, "%s: a COCO results file is a JSON array of detections", path);
+        return wb_fail_msg(err, err_size, WB_ERR_IO, "%s: a COCO results file is a JSON array of detections", path);
     }
     size_t n = (size_t)cJSON_GetArraySize(root);
     wb_coco_detection *out = malloc((n + 1) * sizeof *out);
-    if (!out) st = fail(err, err_size, WB_ERR_NOMEM, "%s: out of memory", path);
+    if (!out) st = wb_fail_msg(err, err_size, WB_ERR_NOMEM, "%s: out of memory", path);
     size_t i = 0;
     const cJSON *item;
     cJSON_ArrayForEach(item, root) {
@@ -152,7 +143,7 @@ wb_status wb_coco_results_load(const char *path, wb_coco_detection **dets, size_
         const cJSON *score = cJSON_GetObjectItemCaseSensitive(item, "score");
         if (!get_id(item, "image_id", &d->image_id) || !get_id(item, "category_id", &d->category_id) ||
             !get_bbox(item, bbox) || !cJSON_IsNumber(score)) {
-            st = fail(err, err_size, WB_ERR_IO,
+            st = wb_fail_msg(err, err_size, WB_ERR_IO,
                       "%s: detection %zu needs integer \"image_id\" and \"category_id\", a \"bbox\" of 4 "
                       "numbers [x, y, w, h] and a numeric \"score\"",
                       path, i);
@@ -195,11 +186,11 @@ wb_status wb_coco_results_save(const char *path, const wb_coco_detection *dets, 
     /* cJSON prints the shortest form that reads back to the same double. */
     char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
-    if (!text) return fail(err, err_size, WB_ERR_NOMEM, "%s: out of memory while writing results", path);
+    if (!text) return wb_fail_msg(err, err_size, WB_ERR_NOMEM, "%s: out of memory while writing results", path);
     FILE *f = fopen(path, "wb");
     bool written = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
     if (f && fclose(f) != 0) written = false;
     free(text);
-    if (!written) return fail(err, err_size, WB_ERR_IO, "%s: cannot write results (%s)", path, strerror(errno));
+    if (!written) return wb_fail_msg(err, err_size, WB_ERR_IO, "%s: cannot write results (%s)", path, strerror(errno));
     return WB_OK;
 }

@@ -2,30 +2,21 @@
 
 #include <float.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "../runtime/errmsg.h"
 
-static wb_status fail(char *err, size_t err_size, wb_status st, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static wb_status fail(char *err, size_t err_size, wb_status st, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-    return st;
-}
 
 static wb_status check_boxes(const wb_voc_box *b, size_t n, const char *what, int n_images, int n_classes,
                              char *err, size_t err_size) {
     for (size_t i = 0; i < n; i++) {
         if (b[i].image < 0 || b[i].image >= n_images || b[i].label < 0 || b[i].label >= n_classes)
-            return fail(err, err_size, WB_ERR_INVALID,
+            return wb_fail_msg(err, err_size, WB_ERR_INVALID,
                         "voc eval: %s %zu has image %d and label %d; expected images 0..%d and labels 0..%d", what,
                         i, b[i].image, b[i].label, n_images - 1, n_classes - 1);
         if (!isfinite(b[i].x1) || !isfinite(b[i].y1) || !isfinite(b[i].x2) || !isfinite(b[i].y2) ||
             !isfinite(b[i].score))
-            return fail(err, err_size, WB_ERR_NUMERIC, "voc eval: %s %zu (image %d) has a non-finite value", what,
+            return wb_fail_msg(err, err_size, WB_ERR_NUMERIC, "voc eval: %s %zu (image %d) has a non-finite value", what,
                         i, b[i].image);
     }
     return WB_OK;
@@ -168,7 +159,7 @@ wb_status wb_voc_evaluate(const wb_voc_box *gts, size_t n_gts, const wb_voc_box 
                           int n_images, int n_classes, double iou_thr, wb_voc_ap_mode mode,
                           wb_voc_class_result *per_class, double *mean_ap, char *err, size_t err_size) {
     if (n_images <= 0 || n_classes <= 0)
-        return fail(err, err_size, WB_ERR_INVALID, "voc eval: needs at least one image and one class (got %d, %d)",
+        return wb_fail_msg(err, err_size, WB_ERR_INVALID, "voc eval: needs at least one image and one class (got %d, %d)",
                     n_images, n_classes);
     wb_status st = check_boxes(gts, n_gts, "ground-truth box", n_images, n_classes, err, err_size);
     if (st == WB_OK) st = check_boxes(dets, n_dets, "detection", n_images, n_classes, err, err_size);
@@ -202,5 +193,5 @@ wb_status wb_voc_evaluate(const wb_voc_box *gts, size_t n_gts, const wb_voc_box 
     free(s.covered);
     free(recall);
     free(precision);
-    return ok ? WB_OK : fail(err, err_size, WB_ERR_NOMEM, "voc eval: out of memory");
+    return ok ? WB_OK : wb_fail_msg(err, err_size, WB_ERR_NOMEM, "voc eval: out of memory");
 }

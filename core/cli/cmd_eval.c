@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "app/evaluate.h"
-#include "app/trained_model.h"
 #include "commands.h"
 #include "experiment_args.h"
 #include "eval/coco_json.h"
@@ -89,28 +88,20 @@ static int eval_experiment(const wb_cli *cli, int argc, char **argv) {
     int rc = wb_cli_parse_experiment("eval", cli, n_rest, rest, false, &x);
     if (rc != WB_EXIT_OK) return rc;
     if (x.n_positional != 2) return wb_cli_usage_error("eval", "needs EXP.conf and a CHECKPOINT");
-    wb_experiment e;
-    if (wb_experiment_open(&e, &x.args, stderr) != 0) {
-        wb_experiment_close(&e);
-        return WB_EXIT_USAGE;
-    }
-    rc = WB_EXIT_FAILURE;
-    wb_session *s = wb_experiment_session(&e, cli->threads, stderr);
-    wb_model *m = s ? wb_trained_model(&e, s, x.positional[1], stderr) : NULL;
-    if (m) {
+    wb_cli_trained t;
+    rc = wb_cli_open_trained(cli, &x, x.positional[1], &t);
+    if (rc == WB_EXIT_OK) {
         char err[2048];
         wb_eval_result res;
-        if (wb_evaluate_split(&e, s, m, split, out, stdout, &res, err, sizeof err) == WB_OK) {
+        if (wb_evaluate_split(&t.e, t.s, t.m, split, out, stdout, &res, err, sizeof err) == WB_OK) {
             printf("\n%s: %.4f (%lld images, %lld detections)%s%s\n", res.metric_name, res.metric,
                    (long long)res.images, (long long)res.detections, out ? "; results in " : "", out ? out : "");
-            rc = WB_EXIT_OK;
         } else {
             fprintf(stderr, "workbench eval: %s\n", err);
+            rc = WB_EXIT_FAILURE;
         }
     }
-    wb_model_destroy(m);
-    wb_session_destroy(s);
-    wb_experiment_close(&e);
+    wb_cli_close_trained(&t);
     return rc;
 }
 

@@ -2,7 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "app/infer.h"
-#include "app/trained_model.h"
 #include "experiment_args.h"
 
 const char wb_help_infer[] =
@@ -32,17 +31,9 @@ int wb_cmd_infer(const wb_cli *cli, int argc, char **argv) {
     if (x.n_positional < 3) return wb_cli_usage_error("infer", "needs EXP.conf, a CHECKPOINT and images");
     o.inputs = &x.positional[2];
     o.n_inputs = x.n_positional - 2;
-    wb_experiment e;
-    if (wb_experiment_open(&e, &x.args, stderr) != 0) {
-        wb_experiment_close(&e);
-        return WB_EXIT_USAGE;
-    }
-    rc = WB_EXIT_FAILURE;
-    wb_session *s = wb_experiment_session(&e, cli->threads, stderr);
-    wb_model *m = s ? wb_trained_model(&e, s, x.positional[1], stderr) : NULL;
-    if (m) rc = wb_infer_run(&e, s, m, &o, stderr);
-    wb_model_destroy(m);
-    wb_session_destroy(s);
-    wb_experiment_close(&e);
+    wb_cli_trained t;
+    rc = wb_cli_open_trained(cli, &x, x.positional[1], &t);
+    if (rc == WB_EXIT_OK) rc = wb_infer_run(&t.e, t.s, t.m, &o, stderr);
+    wb_cli_close_trained(&t);
     return rc;
 }

@@ -1,6 +1,7 @@
 #include "experiment_args.h"
 
 #include <string.h>
+#include "app/trained_model.h"
 
 int wb_cli_parse_experiment(const char *cmd, const wb_cli *cli, int argc, char **argv, bool allow_run_options,
                             wb_cli_experiment *out) {
@@ -34,4 +35,18 @@ int wb_cli_parse_experiment(const char *cmd, const wb_cli *cli, int argc, char *
     out->args.plugin_dirs = cli->plugin_dirs;
     out->args.n_plugin_dirs = cli->n_plugin_dirs;
     return WB_EXIT_OK;
+}
+
+int wb_cli_open_trained(const wb_cli *cli, const wb_cli_experiment *x, const char *checkpoint, wb_cli_trained *t) {
+    memset(t, 0, sizeof *t);
+    if (wb_experiment_open(&t->e, &x->args, stderr) != 0) return WB_EXIT_USAGE;
+    t->s = wb_experiment_session(&t->e, cli->threads, stderr);
+    t->m = t->s ? wb_trained_model(&t->e, t->s, checkpoint, stderr) : NULL;
+    return t->m ? WB_EXIT_OK : WB_EXIT_FAILURE;
+}
+
+void wb_cli_close_trained(wb_cli_trained *t) {
+    wb_model_destroy(t->m);
+    wb_session_destroy(t->s);
+    wb_experiment_close(&t->e);
 }

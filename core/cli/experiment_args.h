@@ -4,6 +4,7 @@
 #define WB_CLI_EXPERIMENT_ARGS_H
 
 #include "app/experiment.h"
+#include "model/model.h"
 #include "commands.h"
 
 #define WB_CLI_MAX_OVERRIDES 64
@@ -22,5 +23,16 @@ typedef struct wb_cli_experiment {
  * enables --work-dir and --resume. */
 int wb_cli_parse_experiment(const char *cmd, const wb_cli *cli, int argc, char **argv, bool allow_run_options,
                             wb_cli_experiment *out);
+
+/* An experiment with the trained model of `checkpoint`, for eval and infer. */
+typedef struct wb_cli_trained {
+    wb_experiment e;
+    wb_session *s;
+    wb_model *m;
+} wb_cli_trained;
+
+/* WB_EXIT_OK, or the exit code to return (problems printed on stderr). */
+int wb_cli_open_trained(const wb_cli *cli, const wb_cli_experiment *x, const char *checkpoint, wb_cli_trained *t);
+void wb_cli_close_trained(wb_cli_trained *t);
 
 #endif

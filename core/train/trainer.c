@@ -133,6 +133,7 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
     wb_trainlog log;
     if (!wb_trainlog_open(&log, o->work_dir))
         wb_logf(WB_LOG_WARN, "train", "cannot write %s/log.json: %s", o->work_dir, strerror(errno));
+    log.by_epoch = o->max_epochs > 0;
     g_interrupted = 0;
     struct sigaction sa = {0}, old_sa;
     sa.sa_handler = on_sigint;

@@ -26,10 +26,12 @@ void wb_format_eta(double seconds, char *buf, size_t size) {
 void wb_trainlog_iter(wb_trainlog *l, const wb_iter_stats *s) {
     char eta[48], line[1024];
     wb_format_eta(s->eta_seconds, eta, sizeof eta);
-    int off = snprintf(line, sizeof line,
-                       "Epoch [%lld][%lld/%lld]\tlr: %.3e, eta: %s, time: %.3f, data_time: %.3f, memory: %.0f",
-                       (long long)s->epoch, (long long)s->iter_in_epoch, (long long)s->iters_per_epoch, s->lr, eta,
-                       s->time, s->data_time, s->memory_mb);
+    int off = l->by_epoch ? snprintf(line, sizeof line, "Epoch [%lld][%lld/%lld]\t", (long long)s->epoch,
+                                     (long long)s->iter_in_epoch, (long long)s->iters_per_epoch)
+                          : snprintf(line, sizeof line, "Iter [%lld/%lld]\t", (long long)s->iteration,
+                                     (long long)s->max_iters);
+    off += snprintf(line + off, sizeof line - (size_t)off, "lr: %.3e, eta: %s, time: %.3f, data_time: %.3f, memory: %.0f",
+                    s->lr, eta, s->time, s->data_time, s->memory_mb);
     for (int i = 0; i < s->n_terms && off < (int)sizeof line; i++)
         off += snprintf(line + off, sizeof line - (size_t)off, ", %s: %.4f", s->names[i], s->values[i]);
     if (off < (int)sizeof line)

@@ -10,6 +10,7 @@
 typedef struct wb_trainlog {
     FILE *json;          /* work_dir/log.json, appended */
     int tty;             /* stderr is a terminal: draw a progress bar between log lines */
+    int by_epoch;        /* "Epoch [e][i/n]" lines; else "Iter [i/max]" */
 } wb_trainlog;
 
 typedef struct wb_iter_stats {

@@ -61,6 +61,17 @@ static bool iteration(wb_model *m, wb_optimizer *opt, wb_tensor *images, const w
     return true;
 }
 
+/* Inference: forward without a tape, then the head's decoding and NMS. */
+static bool inference(wb_model *m, wb_tensor *images, const wb_batch_truth *meta, double *ms, char *err, size_t n) {
+    double t0 = now_ms();
+    wb_detections dets[meta->batch];
+    if (wb_model_forward(m, images, false, err, n) != WB_OK || wb_model_predict(m, meta, dets, err, n) != WB_OK)
+        return false;
+    wb_model_release_detections(m, dets, meta->batch);
+    *ms += now_ms() - t0;
+    return true;
+}
+
 int wb_bench_run(wb_experiment *e, const wb_bench_opts *o, FILE *out) {
     wb_session *s = wb_experiment_session(e, o->threads, out);
     if (!s) return 2;
@@ -92,7 +103,9 @@ int wb_bench_run(wb_experiment *e, const wb_bench_opts *o, FILE *out) {
         if (!x) break;
         for (int64_t k = 0; k < x->numel; k++) x->data[k] = 2.0f * wb_rng_uniform(&rng) - 1.0f;
         timing one = {0};
-        if (!iteration(m, opt, x, &truth, &one, err, sizeof err)) {
+        bool ok = o->inference ? inference(m, x, &truth, &one.total, err, sizeof err)
+                               : iteration(m, opt, x, &truth, &one, err, sizeof err);
+        if (!ok) {
             fprintf(out, "error: %s\n", err);
             break;
         }
@@ -108,7 +121,15 @@ int wb_bench_run(wb_experiment *e, const wb_bench_opts *o, FILE *out) {
         wb_model_end_iteration(m);
         wb_session_reset_compute(s);
     }
-    if (done > 0) {
+    if (done > 0 && o->inference) {
+        double it_ms = t.total / done;
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        fprintf(out, "%d inference iterations of batch %d at %dx%d, %d threads: %.1f ms per iteration, %.1f ms per "
+                "image\npeak memory: %.0f MiB resident\n", done, o->batch, o->size, o->size, s->threads, it_ms,
+                it_ms / o->batch, ru.ru_maxrss / 1024.0);
+        rc = 0;
+    } else if (done > 0) {
         double it_ms = t.total / done;
         fprintf(out, "%d iterations of batch %d at %dx%d, %d threads: %.1f ms per iteration (%.2f img/s)\n\n", done,
                 o->batch, o->size, o->size, s->threads, it_ms, 1e3 * o->batch / it_ms);

@@ -12,6 +12,7 @@ typedef struct wb_bench_opts {
     int batch;
     int size;    /* square input side */
     int threads;
+    int inference;  /* time forward (no tape) + predict instead of training */
 } wb_bench_opts;
 
 int wb_bench_run(wb_experiment *e, const wb_bench_opts *o, FILE *out);

@@ -5,14 +5,15 @@
 #include "experiment_args.h"
 
 const char wb_help_bench[] =
-    "Usage: workbench bench EXP.conf [--iters N] [--batch B] [--size S] [--set key=value]...\n\n"
+    "Usage: workbench bench EXP.conf [--iters N] [--batch B] [--size S] [--inference] [--set key=value]...\n\n"
     "Times training iterations of the experiment's model on random images: forward and backward of every\n"
     "module, the loss and the optimizer step, with each one's share of the iteration, and peak memory.\n"
     "The first iteration (primitive creation, arena growth) is run but not timed.\n\n"
     "Options:\n"
     "  --iters N   timed iterations (default 5)\n"
     "  --batch B   images per iteration (default 2)\n"
-    "  --size S    square input side in pixels (default 512)\n\n"
+    "  --size S    square input side in pixels (default 512)\n"
+    "  --inference time forward + detection decoding (no tape) instead of training iterations\n\n"
     "Example:\n"
     "  workbench --threads 2 bench configs/retinanet/retinanet_r50_fpn_1x_coco.conf --size 512 --batch 2\n";
 
@@ -23,7 +24,9 @@ int wb_cmd_bench(const wb_cli *cli, int argc, char **argv) {
     for (int i = 0; i < argc && n_rest < 256; i++) {
         int *dst = !strcmp(argv[i], "--iters") ? &o.iters : !strcmp(argv[i], "--batch") ? &o.batch
                  : !strcmp(argv[i], "--size") ? &o.size : NULL;
-        if (dst && i + 1 < argc) {
+        if (strcmp(argv[i], "--inference") == 0) {
+            o.inference = 1;
+        } else if (dst && i + 1 < argc) {
             *dst = atoi(argv[++i]);
             if (*dst <= 0) return wb_cli_usage_error("bench", "%s wants a positive number", argv[i - 1]);
         } else {

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void wbt_env_init(wbt_env *e, const wb_backend *backend, uint64_t seed) {
     e->s = wb_session_create(backend, seed);
@@ -85,6 +86,21 @@ double wbt_parity_attr(const wb_st_file *f, const char *key) {
     const char *v = wb_st_meta(f, key);
     ck_assert_msg(v != NULL, "parity file has no attribute '%s'", key);
     return atof(v);
+}
+
+wb_tensor *wbt_parity_input(wbt_env *e, const wb_st_file *f, const char *name, bool requires_grad) {
+    const wb_st_tensor *t = wb_st_find(f, name);
+    ck_assert_msg(t != NULL, "parity file has no tensor '%s'", name);
+    wb_tensor *x = wbt_from(e, t->ndim, t->shape, t->data);
+    x->requires_grad = requires_grad;
+    return x;
+}
+
+void wbt_expect_error(wbt_env *e, const wb_tensor *y, const char *fragment) {
+    ck_assert_msg(y == NULL, "expected a failure mentioning '%s'", fragment);
+    ck_assert_int_eq(e->c.err, WB_ERR_INVALID);
+    ck_assert_msg(strstr(e->c.msg, fragment) != NULL, "message '%s' lacks '%s'", e->c.msg, fragment);
+    wbt_env_reset(e);
 }
 
 int wbt_run_suite(Suite *s) {

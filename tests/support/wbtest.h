@@ -48,6 +48,11 @@ const float *wbt_parity_tensor(const wb_st_file *f, const char *name, int64_t ex
 /* Numeric attribute stored as metadata by the generator (e.g. "stride"). */
 double wbt_parity_attr(const wb_st_file *f, const char *key);
 
+/* A parity tensor as a compute tensor of the env (requires_grad as given). */
+wb_tensor *wbt_parity_input(wbt_env *e, const wb_st_file *f, const char *name, bool requires_grad);
+/* Asserts an op failed with WB_ERR_INVALID and a message containing fragment; resets e. */
+void wbt_expect_error(wbt_env *e, const wb_tensor *y, const char *fragment);
+
 /* Runs a Check suite and returns the process exit code. */
 int wbt_run_suite(Suite *s);
 

@@ -31,13 +31,6 @@ static void assert_conv_close(const char *what, const float *got, const float *w
     wbt_assert_close(what, got, want, n, atol, CONV_RTOL);
 }
 
-static wb_tensor *parity_input(wbt_env *e, const wb_st_file *f, const char *name) {
-    const wb_st_tensor *t = wb_st_find(f, name);
-    ck_assert_msg(t != NULL, "parity file has no tensor '%s'", name);
-    wb_tensor *x = wbt_from(e, t->ndim, t->shape, t->data);
-    x->requires_grad = true;
-    return x;
-}
 
 static const char *const PARITY_CASES[] = {
     "conv_basic", "conv_stride2_odd", "conv_rect_kernel", "conv_dilated", "conv_groups",
@@ -56,8 +49,8 @@ static void check_parity(const wb_backend *backend, const char *case_name) {
                           (int)wbt_parity_attr(&f, "dil_h"), (int)wbt_parity_attr(&f, "dil_w"),
                           (int)wbt_parity_attr(&f, "groups")};
     bool with_bias = wb_st_find(&f, "b") != NULL;
-    wb_tensor *x = parity_input(&e, &f, "x"), *w = parity_input(&e, &f, "w");
-    wb_tensor *b = with_bias ? parity_input(&e, &f, "b") : NULL;
+    wb_tensor *x = wbt_parity_input(&e, &f, "x", true), *w = wbt_parity_input(&e, &f, "w", true);
+    wb_tensor *b = with_bias ? wbt_parity_input(&e, &f, "b", true) : NULL;
 
     wb_tensor *y = wb_op_conv2d(e.ctx, x, w, b, &p);
     ck_assert_msg(y != NULL, "%s/%s: conv2d failed: %s", backend->name, case_name, e.c.msg);

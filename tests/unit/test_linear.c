@@ -16,13 +16,6 @@
 
 static const wb_backend *backend_at(int i) { return i == 0 ? wb_backend_ref() : wb_backend_cpu(); }
 
-static wb_tensor *parity_input(wbt_env *e, const wb_st_file *f, const char *name) {
-    const wb_st_tensor *t = wb_st_find(f, name);
-    ck_assert_msg(t != NULL, "parity file has no tensor '%s'", name);
-    wb_tensor *x = wbt_from(e, t->ndim, t->shape, t->data);
-    x->requires_grad = true;
-    return x;
-}
 
 static void expect_close(const char *be, const char *case_name, const char *what, const float *got,
                          const wb_st_file *f, const char *name, int64_t n) {
@@ -49,7 +42,7 @@ START_TEST(matmul_matches_torch) {
     if (!wbt_parity_open(name, &f)) return;
     wbt_env e;
     wbt_env_init(&e, be, 1);
-    wb_tensor *a = parity_input(&e, &f, "a"), *b = parity_input(&e, &f, "b");
+    wb_tensor *a = wbt_parity_input(&e, &f, "a", true), *b = wbt_parity_input(&e, &f, "b", true);
     wb_tensor *y = wb_op_matmul(e.ctx, a, b, (int)wbt_parity_attr(&f, "trans_a"), (int)wbt_parity_attr(&f, "trans_b"));
     ck_assert_msg(y != NULL, "%s: %s", name, e.c.msg);
     expect_close(be->name, name, "y", y->data, &f, "y", y->numel);
@@ -69,8 +62,8 @@ START_TEST(linear_matches_torch) {
     wbt_env e;
     wbt_env_init(&e, be, 1);
     bool bias = wbt_parity_attr(&f, "bias") != 0;
-    wb_tensor *x = parity_input(&e, &f, "x"), *w = parity_input(&e, &f, "w");
-    wb_tensor *b = bias ? parity_input(&e, &f, "b") : NULL;
+    wb_tensor *x = wbt_parity_input(&e, &f, "x", true), *w = wbt_parity_input(&e, &f, "w", true);
+    wb_tensor *b = bias ? wbt_parity_input(&e, &f, "b", true) : NULL;
     wb_tensor *y = wb_op_linear(e.ctx, x, w, b);
     ck_assert_msg(y != NULL, "%s: %s", name, e.c.msg);
     expect_close(be->name, name, "y", y->data, &f, "y", y->numel);
@@ -170,30 +163,24 @@ START_TEST(linear_cpu_matches_ref) {
 }
 END_TEST
 
-static void expect_error(wbt_env *e, wb_tensor *y, const char *fragment) {
-    ck_assert_msg(y == NULL, "expected a failure mentioning '%s'", fragment);
-    ck_assert_int_eq(e->c.err, WB_ERR_INVALID);
-    ck_assert_msg(strstr(e->c.msg, fragment) != NULL, "message '%s' lacks '%s'", e->c.msg, fragment);
-    wbt_env_reset(e);
-}
 
 START_TEST(linear_rejects_bad_shapes) {
     wbt_env e;
     wbt_env_init(&e, wb_backend_ref(), 1);
     uint64_t rng = 1;
     int64_t s23[2] = {2, 3}, s43[2] = {4, 3}, s34[2] = {3, 4}, s3 = 3, s233[3] = {2, 3, 3};
-    expect_error(&e, wb_op_matmul(e.ctx, wbt_random(&e, 2, s23, -1, 1, &rng), wbt_random(&e, 2, s43, -1, 1, &rng), 0, 0),
+    wbt_expect_error(&e, wb_op_matmul(e.ctx, wbt_random(&e, 2, s23, -1, 1, &rng), wbt_random(&e, 2, s43, -1, 1, &rng), 0, 0),
                  "matmul: inner dimensions differ: a [2, 3] has 3 columns, b [4, 3] has 4 rows");
-    expect_error(&e, wb_op_matmul(e.ctx, wbt_random(&e, 2, s23, -1, 1, &rng), wbt_random(&e, 2, s34, -1, 1, &rng), 1, 0),
+    wbt_expect_error(&e, wb_op_matmul(e.ctx, wbt_random(&e, 2, s23, -1, 1, &rng), wbt_random(&e, 2, s34, -1, 1, &rng), 1, 0),
                  "matmul: inner dimensions differ: a [2, 3] transposed has 2 columns");
-    expect_error(&e, wb_op_matmul(e.ctx, wbt_random(&e, 3, s233, -1, 1, &rng), wbt_random(&e, 2, s34, -1, 1, &rng), 0, 0),
+    wbt_expect_error(&e, wb_op_matmul(e.ctx, wbt_random(&e, 3, s233, -1, 1, &rng), wbt_random(&e, 2, s34, -1, 1, &rng), 0, 0),
                  "matmul: a [2, 3, 3] and b [3, 4] must both be 2-D");
-    expect_error(&e, wb_op_linear(e.ctx, wbt_random(&e, 2, s23, -1, 1, &rng), wbt_random(&e, 2, s34, -1, 1, &rng), NULL),
+    wbt_expect_error(&e, wb_op_linear(e.ctx, wbt_random(&e, 2, s23, -1, 1, &rng), wbt_random(&e, 2, s34, -1, 1, &rng), NULL),
                  "linear: input [2, 3] must be [N, in_features] and weight [3, 4] [out_features, in_features]");
-    expect_error(&e, wb_op_linear(e.ctx, wbt_random(&e, 2, s23, -1, 1, &rng), wbt_random(&e, 2, s43, -1, 1, &rng),
+    wbt_expect_error(&e, wb_op_linear(e.ctx, wbt_random(&e, 2, s23, -1, 1, &rng), wbt_random(&e, 2, s43, -1, 1, &rng),
                                   wbt_random(&e, 1, &s3, -1, 1, &rng)),
                  "linear: bias [3] must be [4]");
-    expect_error(&e, wb_op_linear(e.ctx, NULL, NULL, NULL), "linear: input 0 is NULL");
+    wbt_expect_error(&e, wb_op_linear(e.ctx, NULL, NULL, NULL), "linear: input 0 is NULL");
     wbt_env_free(&e);
 }
 END_TEST

@@ -17,13 +17,6 @@
 
 static const wb_backend *backend_at(int i) { return i == 0 ? wb_backend_ref() : wb_backend_cpu(); }
 
-static wb_tensor *parity_input(wbt_env *e, const wb_st_file *f, const char *name, bool grad) {
-    const wb_st_tensor *t = wb_st_find(f, name);
-    ck_assert_msg(t != NULL, "parity file has no tensor '%s'", name);
-    wb_tensor *x = wbt_from(e, t->ndim, t->shape, t->data);
-    x->requires_grad = grad;
-    return x;
-}
 
 static void expect_close(const char *backend, const char *case_name, const char *what, const float *got,
                          const wb_st_file *f, const char *name, int64_t n) {
@@ -54,10 +47,10 @@ START_TEST(bn_matches_torch) {
     wbt_env e;
     wbt_env_init(&e, be, 1);
     int training = (int)wbt_parity_attr(&f, "training"), affine = (int)wbt_parity_attr(&f, "affine");
-    wb_tensor *x = parity_input(&e, &f, "x", true);
-    wb_tensor *g = affine ? parity_input(&e, &f, "gamma", true) : NULL;
-    wb_tensor *b = affine ? parity_input(&e, &f, "beta", true) : NULL;
-    wb_tensor *rm = parity_input(&e, &f, "running_mean", false), *rv = parity_input(&e, &f, "running_var", false);
+    wb_tensor *x = wbt_parity_input(&e, &f, "x", true);
+    wb_tensor *g = affine ? wbt_parity_input(&e, &f, "gamma", true) : NULL;
+    wb_tensor *b = affine ? wbt_parity_input(&e, &f, "beta", true) : NULL;
+    wb_tensor *rm = wbt_parity_input(&e, &f, "running_mean", false), *rv = wbt_parity_input(&e, &f, "running_var", false);
 
     wb_tensor *y = wb_op_batch_norm(e.ctx, x, g, b, rm, rv, training, (float)wbt_parity_attr(&f, "momentum"),
                                     (float)wbt_parity_attr(&f, "eps"));
@@ -87,9 +80,9 @@ START_TEST(bn_frozen_matches_torch) {
     if (!wbt_parity_open(name, &f)) return;
     wbt_env e;
     wbt_env_init(&e, be, 1);
-    wb_tensor *x = parity_input(&e, &f, "x", true);
-    wb_tensor *g = parity_input(&e, &f, "gamma", false), *b = parity_input(&e, &f, "beta", false);
-    wb_tensor *rm = parity_input(&e, &f, "running_mean", false), *rv = parity_input(&e, &f, "running_var", false);
+    wb_tensor *x = wbt_parity_input(&e, &f, "x", true);
+    wb_tensor *g = wbt_parity_input(&e, &f, "gamma", false), *b = wbt_parity_input(&e, &f, "beta", false);
+    wb_tensor *rm = wbt_parity_input(&e, &f, "running_mean", false), *rv = wbt_parity_input(&e, &f, "running_var", false);
     wb_tensor *y = wb_op_batch_norm(e.ctx, x, g, b, rm, rv, 0, 0.1f, (float)wbt_parity_attr(&f, "eps"));
     ck_assert_msg(y != NULL, "frozen batch_norm failed: %s", e.c.msg);
     expect_close(be->name, "frozen", "y", y->data, &f, "y", y->numel);
@@ -102,11 +95,11 @@ START_TEST(bn_frozen_matches_torch) {
 
     /* Nothing to differentiate: no tape node at all. */
     wbt_env_reset(&e);
-    x = parity_input(&e, &f, "x", false);
-    g = parity_input(&e, &f, "gamma", false);
-    b = parity_input(&e, &f, "beta", false);
-    rm = parity_input(&e, &f, "running_mean", false);
-    rv = parity_input(&e, &f, "running_var", false);
+    x = wbt_parity_input(&e, &f, "x", false);
+    g = wbt_parity_input(&e, &f, "gamma", false);
+    b = wbt_parity_input(&e, &f, "beta", false);
+    rm = wbt_parity_input(&e, &f, "running_mean", false);
+    rv = wbt_parity_input(&e, &f, "running_var", false);
     ck_assert_ptr_nonnull(wb_op_batch_norm(e.ctx, x, g, b, rm, rv, 0, 0.1f, 1e-5f));
     ck_assert_int_eq(e.c.tape.count, 0);
     wbt_env_free(&e);
@@ -196,12 +189,6 @@ START_TEST(bn_cpu_matches_ref) {
 }
 END_TEST
 
-static void expect_error(wbt_env *e, wb_tensor *y, const char *fragment) {
-    ck_assert_msg(y == NULL, "expected a failure mentioning '%s'", fragment);
-    ck_assert_int_eq(e->c.err, WB_ERR_INVALID);
-    ck_assert_msg(strstr(e->c.msg, fragment) != NULL, "message '%s' lacks '%s'", e->c.msg, fragment);
-    wbt_env_reset(e);
-}
 
 START_TEST(bn_rejects_bad_shapes) {
     wbt_env e;
@@ -210,30 +197,30 @@ START_TEST(bn_rejects_bad_shapes) {
     int64_t xs[4] = {2, 4, 3, 3}, c4 = 4, c5 = 5, x3[3] = {2, 4, 3}, one[2] = {1, 4};
     wb_tensor *x = wbt_random(&e, 4, xs, -1, 1, &rng);
     wb_tensor *g5 = wbt_random(&e, 1, &c5, 0, 1, &rng), *v = wbt_random(&e, 1, &c4, 0.5f, 1, &rng);
-    expect_error(&e, wb_op_batch_norm(e.ctx, x, g5, NULL, NULL, NULL, 1, 0.1f, 1e-5f),
+    wbt_expect_error(&e, wb_op_batch_norm(e.ctx, x, g5, NULL, NULL, NULL, 1, 0.1f, 1e-5f),
                  "batch_norm: weight (gamma) has shape [5] but the input has 4 channels");
 
     x = wbt_random(&e, 4, xs, -1, 1, &rng);
     v = wbt_random(&e, 1, &c4, 0.5f, 1, &rng);
-    expect_error(&e, wb_op_batch_norm(e.ctx, x, NULL, NULL, NULL, v, 1, 0.1f, 1e-5f),
+    wbt_expect_error(&e, wb_op_batch_norm(e.ctx, x, NULL, NULL, NULL, v, 1, 0.1f, 1e-5f),
                  "running_mean and running_var must be given together");
 
     x = wbt_random(&e, 4, xs, -1, 1, &rng);
-    expect_error(&e, wb_op_batch_norm(e.ctx, x, NULL, NULL, NULL, NULL, 0, 0.1f, 1e-5f),
+    wbt_expect_error(&e, wb_op_batch_norm(e.ctx, x, NULL, NULL, NULL, NULL, 0, 0.1f, 1e-5f),
                  "eval mode normalizes with the running statistics");
 
     x = wbt_random(&e, 3, x3, -1, 1, &rng);
-    expect_error(&e, wb_op_batch_norm(e.ctx, x, NULL, NULL, NULL, NULL, 1, 0.1f, 1e-5f),
+    wbt_expect_error(&e, wb_op_batch_norm(e.ctx, x, NULL, NULL, NULL, NULL, 1, 0.1f, 1e-5f),
                  "batch_norm: input [2, 4, 3] must be [N, C] or [N, C, H, W]");
 
     x = wbt_random(&e, 2, one, -1, 1, &rng);
-    expect_error(&e, wb_op_batch_norm(e.ctx, x, NULL, NULL, NULL, NULL, 1, 0.1f, 1e-5f),
+    wbt_expect_error(&e, wb_op_batch_norm(e.ctx, x, NULL, NULL, NULL, NULL, 1, 0.1f, 1e-5f),
                  "training needs more than one value per channel");
 
     x = wbt_random(&e, 4, xs, -1, 1, &rng);
-    expect_error(&e, wb_op_batch_norm(e.ctx, x, NULL, NULL, NULL, NULL, 1, 0.1f, -1.0f),
+    wbt_expect_error(&e, wb_op_batch_norm(e.ctx, x, NULL, NULL, NULL, NULL, 1, 0.1f, -1.0f),
                  "eps must be a finite value >= 0");
-    expect_error(&e, wb_op_batch_norm(e.ctx, NULL, NULL, NULL, NULL, NULL, 1, 0.1f, 1e-5f),
+    wbt_expect_error(&e, wb_op_batch_norm(e.ctx, NULL, NULL, NULL, NULL, NULL, 1, 0.1f, 1e-5f),
                  "batch_norm: input 0 is NULL");
     wbt_env_free(&e);
 }

@@ -118,11 +118,6 @@ static void assert_output(const wb_st_file *f, const char *name, const wb_tensor
     assert_rel_close(name, t->data, ref->data, t->numel, REL_TOL);
 }
 
-static wb_tensor *parity_input(wbt_env *e, const wb_st_file *f, const char *name) {
-    const wb_st_tensor *t = wb_st_find(f, name);
-    ck_assert_msg(t != NULL, "parity file has no %s", name);
-    return wbt_from(e, t->ndim, t->shape, t->data);
-}
 
 static void check_resnet_features(const char *name, int depth) {
     wb_st_file f;
@@ -138,7 +133,7 @@ static void check_resnet_features(const char *name, int depth) {
     module_build(&bb, e.s, WB_KIND_BACKBONE, "resnet", "backbone", params, &k_image, 1);
     load_weights(e.s, name, (int)wbt_parity_attr(&f, "num_weights"), 0,
                  (int)wbt_parity_attr(&f, "num_batches_tracked"));
-    wb_tensor *x = parity_input(&e, &f, "x"), *out[4];
+    wb_tensor *x = wbt_parity_input(&e, &f, "x", false), *out[4];
     /* Training mode with norm_eval: BN must still use the running statistics. */
     module_forward(&bb, &x, 1, out, true);
     printf("%s features vs torchvision (eval BN):\n", name);
@@ -170,7 +165,8 @@ static void check_fpn(const char *case_name, const char *extra, int num_outs) {
     int n_convs = 6 + (strcmp(extra, "none") ? num_outs - 3 : 0);
     load_weights(e.s, case_name, 2 * n_convs, 0, 0);
     ck_assert_int_eq(neck.n_out, (int)wbt_parity_attr(&f, "num_outs"));
-    wb_tensor *in[3] = {parity_input(&e, &f, "c3"), parity_input(&e, &f, "c4"), parity_input(&e, &f, "c5")};
+    wb_tensor *in[3] = {wbt_parity_input(&e, &f, "c3", false), wbt_parity_input(&e, &f, "c4", false),
+                       wbt_parity_input(&e, &f, "c5", false)};
     wb_tensor *out[8];
     module_forward(&neck, in, 3, out, false);
     printf("FPN (%s) vs torchvision FeaturePyramidNetwork:\n", case_name);
@@ -233,7 +229,7 @@ START_TEST(test_unfrozen_resnet_gradients_match_torch) {
                  "zero_init_residual = false;", &k_image, 1);
     load_weights(e.s, "resnet18", (int)wbt_parity_attr(&f18, "num_weights"), 0,
                  (int)wbt_parity_attr(&f18, "num_batches_tracked"));
-    wb_tensor *x = parity_input(&e, &f, "x"), *out[4];
+    wb_tensor *x = wbt_parity_input(&e, &f, "x", false), *out[4];
     module_forward(&bb, &x, 1, out, true);
     seed_output_grads(&bb, &f, out, 2);
     ck_assert_msg(wb_tape_backward(&bb.ctx) == WB_OK, "resnet backward: %s", bb.ctx.msg);
@@ -266,7 +262,7 @@ START_TEST(test_train_chain_gradients_match_torch) {
     load_weights(e.s, "resnet18", n_resnet, n_fpn, (int)wbt_parity_attr(&f18, "num_batches_tracked"));
     load_weights(e.s, "resnet_fpn_train", n_fpn, n_resnet, 0);
 
-    wb_tensor *x = parity_input(&e, &f, "x"), *feats[3], *out[5];
+    wb_tensor *x = wbt_parity_input(&e, &f, "x", false), *feats[3], *out[5];
     module_forward(&bb, &x, 1, feats, true);
     module_forward(&neck, feats, 3, out, true);
     printf("resnet18 + FPN in training mode vs torch autograd:\n");

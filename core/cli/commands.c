@@ -9,7 +9,7 @@ const wb_command wb_commands[] = {
     {"validate", "Check an experiment (config, plugins, shapes) without loading data", wb_cmd_validate,
      wb_help_validate},
     {"check", "Scan an experiment's datasets for defects (the dataset doctor)", wb_cmd_check, wb_help_check},
-    {"eval", "Evaluate a COCO results file against ground truth (COCO mAP, as pycocotools)", wb_cmd_eval,
+    {"eval", "Evaluate a checkpoint on a split, or a COCO results file (COCO mAP as pycocotools, VOC mAP)", wb_cmd_eval,
      wb_help_eval},
     {"infer", "Run a trained model on images and draw its detections", wb_cmd_infer, wb_help_infer},
     {"bench", "Time forward, backward and optimizer step per module, with peak memory", wb_cmd_bench,
@@ -43,6 +43,8 @@ void wb_cli_print_help(void) {
            "  -h, --help        show this help; `workbench <command> --help` for a command\n\n"
            "Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.\n\n"
            "Examples:\n"
+           "  workbench run configs/quickstart.conf\n"
+           "  workbench eval configs/quickstart.conf work_dirs/quickstart/latest.safetensors\n"
            "  workbench plugins -v\n"
            "  workbench describe resnet\n"
            "  WB_PLUGIN_PATH=$HOME/my_plugins workbench plugins --json\n");

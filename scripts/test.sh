@@ -14,4 +14,6 @@ cmake --build build-asan -j"$jobs"
 # oneDNN's JIT and OpenMP runtime keep allocations for the process lifetime.
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-(cd build-asan && ctest -j"$jobs" --output-on-failure --timeout 900)
+# The long learnability run (label "long") adds nothing the other end-to-end runs do not
+# already show the sanitizers.
+(cd build-asan && ctest -j"$jobs" --output-on-failure --timeout 900 -LE long)

@@ -31,6 +31,11 @@ static void enter(wb_context *c, const char *name, char *saved) {
 
 static void leave(wb_context *c, const char *saved) { memcpy(c->path, saved, WB_PATH_MAX); }
 
+static void destroy_instance(void *arg) {
+    wb_submodule *m = arg;
+    if (m->instance && m->desc->module->destroy) m->desc->module->destroy(m->instance);
+}
+
 wb_submodule *wb_submodule_create(wb_ctx *ctx, const wb_params *section, const char *name,
                                   const wb_feature_spec *in, int n_in) {
     wb_context *c = wb_ctx_impl(ctx);
@@ -56,6 +61,12 @@ wb_submodule *wb_submodule_create(wb_ctx *ctx, const wb_params *section, const c
     enter(c, name, saved);
     snprintf(m->path, sizeof m->path, "%s", c->path);
     wb_status st = desc->module->create(ctx, section, in, n_in, &m->instance);
+    /* The session destroys the instance when it ends. */
+    if (st == WB_OK && m->instance && !wb_session_on_destroy(c->s, destroy_instance, m)) {
+        destroy_instance(m);
+        m->instance = NULL;
+        st = wb_ctx_fail(c, WB_ERR_NOMEM, "out of memory creating submodule %s", name);
+    }
     if (st == WB_OK && m->instance) {
         wb_feature_spec outs[8];
         m->n_out = desc->module->output_specs(m->instance, outs, 8);

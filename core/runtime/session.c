@@ -24,11 +24,21 @@ wb_session *wb_session_create(const wb_backend *backend, uint64_t seed) {
 
 void wb_session_destroy(wb_session *s) {
     if (!s) return;
+    for (wb_cleanup *c = s->cleanups; c; c = c->next) c->fn(c->arg);
     for (int i = 0; i < s->n_params; i++) free(s->params[i].name);
     free(s->params);
     wb_arena_release(&s->weights);
     wb_arena_release(&s->compute);
     free(s);
+}
+
+bool wb_session_on_destroy(wb_session *s, void (*fn)(void *arg), void *arg) {
+    /* The weights arena outlives every cleanup: it is released after them. */
+    wb_cleanup *c = wb_arena_alloc(&s->weights, sizeof *c);
+    if (!c) return false;
+    *c = (wb_cleanup){fn, arg, s->cleanups};
+    s->cleanups = c;
+    return true;
 }
 
 void wb_session_reset_compute(wb_session *s) { wb_arena_reset(&s->compute); }

@@ -19,6 +19,13 @@ typedef struct wb_param_entry {
 /* How the runtime finds a module type (the plugin registry, or a test's table). */
 typedef const wb_module_desc *(*wb_find_module_fn)(void *user, wb_module_kind kind, const char *type);
 
+/* Something to undo when the session ends (a sub-module's plugin instance). */
+typedef struct wb_cleanup {
+    void (*fn)(void *arg);
+    void *arg;
+    struct wb_cleanup *next;
+} wb_cleanup;
+
 typedef struct wb_session {
     const wb_backend *backend;
     wb_arena weights;
@@ -30,11 +37,14 @@ typedef struct wb_session {
     wb_find_module_fn find_module;
     void *find_user;
     uint64_t flops;           /* convolution FLOPs run so far (for GFLOP/s figures) */
+    wb_cleanup *cleanups;     /* run newest first by wb_session_destroy */
 } wb_session;
 
 /* NULL backend means the CPU backend. */
 wb_session *wb_session_create(const wb_backend *backend, uint64_t seed);
 void wb_session_destroy(wb_session *s);
+/* Runs fn(arg) when the session is destroyed. false when out of memory. */
+bool wb_session_on_destroy(wb_session *s, void (*fn)(void *arg), void *arg);
 /* Ends an iteration: every compute tensor and tape dies. */
 void wb_session_reset_compute(wb_session *s);
 wb_param_entry *wb_session_find(wb_session *s, const char *name);

@@ -126,8 +126,10 @@ int wb_bench_run(wb_experiment *e, const wb_bench_opts *o, FILE *out) {
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
         fprintf(out, "%d inference iterations of batch %d at %dx%d, %d threads: %.1f ms per iteration, %.1f ms per "
-                "image\npeak memory: %.0f MiB resident\n", done, o->batch, o->size, o->size, s->threads, it_ms,
-                it_ms / o->batch, ru.ru_maxrss / 1024.0);
+                "image\npeak memory: %.0f MiB resident; tensors peak %.0f MiB, compute arena peak %.0f MiB, weights "
+                "arena %.0f MiB\n", done, o->batch, o->size, o->size, s->threads, it_ms, it_ms / o->batch,
+                ru.ru_maxrss / 1024.0, s->tensors.peak / 1048576.0, s->compute.peak / 1048576.0,
+                s->weights.used / 1048576.0);
         rc = 0;
     } else if (done > 0) {
         double it_ms = t.total / done;
@@ -148,8 +150,9 @@ int wb_bench_run(wb_experiment *e, const wb_bench_opts *o, FILE *out) {
                 100.0 * t.step / done / it_ms);
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
-        fprintf(out, "\npeak memory: %.0f MiB resident; compute arena peak %.0f MiB, weights arena %.0f MiB\n",
-                ru.ru_maxrss / 1024.0, s->compute.peak / 1048576.0, s->weights.used / 1048576.0);
+        fprintf(out, "\npeak memory: %.0f MiB resident; tensors peak %.0f MiB, compute arena peak %.0f MiB, "
+                "weights arena %.0f MiB\n", ru.ru_maxrss / 1024.0, s->tensors.peak / 1048576.0,
+                s->compute.peak / 1048576.0, s->weights.used / 1048576.0);
         rc = 0;
     }
     wb_optimizer_destroy(opt);

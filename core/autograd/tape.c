@@ -2,6 +2,7 @@
 
 #include <string.h>
 #include "../runtime/context.h"
+#include "../runtime/tensor_refs.h"
 
 bool wb_tape_needed(wb_context *c, wb_tensor *const *in, int n_in) {
     if (!c->grad_enabled) return false;
@@ -10,9 +11,35 @@ bool wb_tape_needed(wb_context *c, wb_tensor *const *in, int n_in) {
     return false;
 }
 
+static bool keeps_in(const wb_tape_node *n, int i) {
+    return n->keep == WB_KEEP_ALL || (i < 24 && (n->keep & WB_KEEP_IN(i)));
+}
+
+static bool keeps_out(const wb_tape_node *n, int j) {
+    return n->keep == WB_KEEP_ALL || (j < 8 && (n->keep & WB_KEEP_OUT(j)));
+}
+
+static void for_each_kept(wb_tape_node *n, void (*fn)(wb_tensor *)) {
+    for (int i = 0; i < n->n_in; i++)
+        if (keeps_in(n, i)) fn(n->in[i]);
+    for (int j = 0; j < n->n_out; j++)
+        if (keeps_out(n, j)) fn(n->out[j]);
+}
+
+/* The node has run (or had nothing to do): nothing reads its outputs'
+ * gradients or the data it held any more. */
+static void retire(wb_context *c, wb_tape_node *n) {
+    for (int i = 0; i < n->n_in; i++)
+        if (keeps_in(n, i)) wb_storage_drop(c->s, n->in[i]);
+    for (int j = 0; j < n->n_out; j++) {
+        if (keeps_out(n, j)) wb_storage_drop(c->s, n->out[j]);
+        wb_grad_free(c->s, n->out[j]);
+    }
+}
+
 wb_tape_node *wb_tape_record(wb_context *c, const char *op, wb_tape_backward_fn fn,
                              wb_tensor *const *in, int n_in, wb_tensor *const *out, int n_out,
-                             size_t saved_bytes) {
+                             size_t saved_bytes, unsigned keep) {
     wb_arena *a = &c->s->compute;
     wb_tape_node *node = wb_arena_calloc(a, sizeof *node);
     wb_tensor **ins = wb_arena_alloc(a, (size_t)(n_in ? n_in : 1) * sizeof *ins);
@@ -32,6 +59,8 @@ wb_tape_node *wb_tape_record(wb_context *c, const char *op, wb_tape_backward_fn 
     node->out = outs;
     node->n_out = n_out;
     node->saved = saved;
+    node->keep = keep;
+    for_each_kept(node, wb_storage_retain);
     node->prev = c->tape.last;
     c->tape.last = node;
     c->tape.count++;
@@ -42,12 +71,12 @@ wb_status wb_tape_backward(wb_context *c) {
     for (wb_tape_node *n = c->tape.last; n; n = n->prev) {
         bool any = false;
         for (int i = 0; i < n->n_out; i++) any |= n->out[i]->grad_valid;
-        if (!any) continue;
-        wb_status st = n->backward(c, n);
+        wb_status st = any ? n->backward(c, n) : WB_OK;
         if (st != WB_OK) {
             if (c->err == WB_OK) wb_ctx_fail(c, st, "backward of %s failed", n->op);
             return c->err;
         }
+        retire(c, n);
     }
     return c->err;
 }
@@ -58,14 +87,18 @@ void wb_tape_clear(wb_context *c) {
 }
 
 float *wb_grad_begin(wb_context *c, wb_tensor *t) {
-    size_t bytes = (size_t)t->numel * sizeof(float);
     if (!t->grad) {
-        /* Parameters get their gradient buffer at creation; activations here. */
-        t->grad = wb_ctx_scratch(c, bytes);
-        if (!t->grad) return NULL;
+        t->grad = wb_grad_alloc(c->s, t);
+        if (!t->grad) {
+            wb_ctx_fail(c, WB_ERR_NOMEM, "out of memory for a gradient of %lld floats", (long long)t->numel);
+            return NULL;
+        }
     }
     if (!t->grad_valid) return t->grad;
-    return wb_ctx_scratch(c, bytes);
+    /* A second contribution: a pool temporary that wb_grad_end adds and frees. */
+    float *tmp = wb_pool_alloc(&c->s->tensors, (size_t)t->numel * sizeof(float));
+    if (!tmp) wb_ctx_fail(c, WB_ERR_NOMEM, "out of memory for a gradient of %lld floats", (long long)t->numel);
+    return tmp;
 }
 
 void wb_grad_end(wb_context *c, wb_tensor *t, float *buf) {
@@ -74,17 +107,21 @@ void wb_grad_end(wb_context *c, wb_tensor *t, float *buf) {
         const float *src = buf;
         float *dst = t->grad;
         int64_t n = t->numel;
-        (void)c;
 #pragma omp parallel for schedule(static) if (n > 65536)
         for (int64_t i = 0; i < n; i++) dst[i] += src[i];
+        wb_pool_free(&c->s->tensors, buf, (size_t)n * sizeof(float));
     }
     t->grad_valid = true;
 }
 
 const float *wb_grad_of(wb_context *c, wb_tensor *t) {
     if (t->grad_valid) return t->grad;
-    /* Never written: a zero gradient of the right size. */
-    float *z = wb_ctx_scratch(c, (size_t)t->numel * sizeof(float));
-    if (z) c->s->backend->zero(z, (size_t)t->numel * sizeof(float));
-    return z;
+    /* Never written: a zero gradient of the right size, freed with the node. */
+    if (!t->grad) t->grad = wb_grad_alloc(c->s, t);
+    if (!t->grad) {
+        wb_ctx_fail(c, WB_ERR_NOMEM, "out of memory for a gradient of %lld floats", (long long)t->numel);
+        return NULL;
+    }
+    c->s->backend->zero(t->grad, (size_t)t->numel * sizeof(float));
+    return t->grad;
 }

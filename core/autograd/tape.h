@@ -15,6 +15,15 @@ typedef struct wb_tape_node wb_tape_node;
  * wb_grad_begin / wb_grad_end for each input that requires a gradient. */
 typedef wb_status (*wb_tape_backward_fn)(wb_context *c, wb_tape_node *node);
 
+/* Which tensors' data a backward reads (the keep mask of wb_tape_record):
+ * the tape holds those until the node has run, the others can be freed as
+ * soon as their owners let go. Inputs from the 24th on are kept only with
+ * WB_KEEP_ALL. */
+#define WB_KEEP_IN(i) (1u << (i))
+#define WB_KEEP_OUT(j) (1u << (24 + (j)))
+#define WB_KEEP_NONE 0u
+#define WB_KEEP_ALL 0xFFFFFFFFu
+
 struct wb_tape_node {
     wb_tape_node *prev;
     const char *op;            /* "conv2d", ... for error messages */
@@ -24,6 +33,7 @@ struct wb_tape_node {
     wb_tensor **out;
     int n_out;
     void *saved;               /* op-specific, allocated in the compute arena */
+    unsigned keep;             /* WB_KEEP_* mask of the tensors whose data is held */
 };
 
 typedef struct wb_tape {
@@ -35,15 +45,17 @@ typedef struct wb_tape {
  * input requires a gradient). NULL inputs are skipped. */
 bool wb_tape_needed(wb_context *c, wb_tensor *const *in, int n_in);
 
-/* Appends a node; copies in/out pointer arrays into the arena and marks the
- * outputs requires_grad. `saved_bytes` of zeroed scratch are reserved in
- * node->saved. Returns NULL (with the ctx error set) when out of memory. */
+/* Appends a node; copies in/out pointer arrays into the arena, marks the
+ * outputs requires_grad and holds the data named by `keep`. `saved_bytes`
+ * of zeroed scratch are reserved in node->saved. Returns NULL (with the ctx
+ * error set) when out of memory. */
 wb_tape_node *wb_tape_record(wb_context *c, const char *op, wb_tape_backward_fn fn,
                              wb_tensor *const *in, int n_in, wb_tensor *const *out, int n_out,
-                             size_t saved_bytes);
+                             size_t saved_bytes, unsigned keep);
 
 /* Replays the tape of c in reverse. Output gradients are whatever the output
- * tensors hold; nodes none of whose outputs has a gradient are skipped. */
+ * tensors hold; nodes none of whose outputs has a gradient are skipped. Once
+ * a node is done its outputs' gradients and its hold on data are freed. */
 wb_status wb_tape_backward(wb_context *c);
 void wb_tape_clear(wb_context *c);
 

@@ -35,8 +35,8 @@ typedef struct wb_bcast {
 
 struct wb_pointwise_kernels {
     void (*act_forward)(wb_act_kind kind, float alpha, const float *x, float *y, int64_t n);
-    /* Gets both the input x and the output y: each derivative uses whichever
-     * torch uses (sigmoid from y, the others from x). */
+    /* Gets both the input x and the output y but reads only the one torch
+     * uses: y for relu and sigmoid, x for the others (the tape frees the other). */
     void (*act_backward)(wb_act_kind kind, float alpha, const float *x, const float *y,
                          const float *dy, float *dx, int64_t n);
 

@@ -147,7 +147,9 @@ wb_status wb_slot_forward(wb_module_slot *slot, wb_tensor *const *in, int n_in, 
     slot->ctx.grad_enabled = train;
     memcpy(slot->in, in, (size_t)n_in * sizeof *in);
     memset(slot->out, 0, sizeof slot->out);
+    wb_ctx_track_created(&slot->ctx);
     wb_status st = slot->desc->module->forward(slot->instance, &slot->ctx.pub, slot->in, n_in, slot->out, slot->n_out);
+    wb_ctx_release_created(&slot->ctx, slot->out, slot->n_out);
     if (st != WB_OK || slot->ctx.err != WB_OK) {
         if (slot->ctx.err == WB_OK) wb_ctx_fail(&slot->ctx, st, "forward returned status %d", (int)st);
         return module_error(slot, "forward", err, n);
@@ -176,8 +178,13 @@ wb_status wb_model_loss(wb_model *m, const wb_batch_truth *truth, wb_loss_term *
         return WB_ERR_UNSUPPORTED;
     }
     *n_terms = 0;
+    wb_ctx_track_created(&head->ctx);
     wb_status st = head->desc->module->loss(head->instance, &head->ctx.pub, head->out, head->n_out,
                                             truth, terms, n_terms);
+    wb_tensor *values[WB_MAX_LOSS_TERMS];
+    int n_values = *n_terms > 0 && *n_terms <= WB_MAX_LOSS_TERMS ? *n_terms : 0;
+    for (int i = 0; i < n_values; i++) values[i] = terms[i].value;
+    wb_ctx_release_created(&head->ctx, values, n_values);
     if (st != WB_OK || head->ctx.err != WB_OK) return module_error(head, "loss", err, n);
     if (*n_terms <= 0 || *n_terms > WB_MAX_LOSS_TERMS) {
         snprintf(err, n, "head type %s returned %d loss terms (expected 1..%d)", head->desc->type_name,
@@ -207,7 +214,7 @@ static wb_status custom_backward(wb_module_slot *slot) {
     wb_context *c = &slot->ctx;
     wb_tensor *dout[WB_MAX_FEATURES], *din[WB_MAX_FEATURES] = {0};
     for (int i = 0; i < slot->n_out; i++) {
-        dout[i] = wb_ctx_tensor_uninit(c, slot->out[i]->ndim, slot->out[i]->shape);
+        dout[i] = wb_ctx_tensor_header(c, slot->out[i]->ndim, slot->out[i]->shape);
         if (!dout[i]) return c->err;
         dout[i]->data = (float *)wb_grad_of(c, slot->out[i]);
     }

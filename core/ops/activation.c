@@ -22,6 +22,9 @@ static wb_status act_backward(wb_context *c, wb_tape_node *node) {
     return WB_OK;
 }
 
+/* Like torch: relu and sigmoid differentiate from their output, the others from their input. */
+static bool act_reads_output(wb_act_kind kind) { return kind == WB_ACT_RELU || kind == WB_ACT_SIGMOID; }
+
 static wb_tensor *activation(wb_ctx *ctx, const char *op, wb_act_kind kind, float alpha, wb_tensor *x) {
     wb_context *c = wb_ctx_impl(ctx);
     if (!wb_ctx_check_inputs(c, op, &x, 1)) return NULL;
@@ -29,7 +32,8 @@ static wb_tensor *activation(wb_ctx *ctx, const char *op, wb_act_kind kind, floa
     if (!y) return NULL;
     c->s->backend->pointwise->act_forward(kind, alpha, x->data, y->data, x->numel);
     if (wb_tape_needed(c, &x, 1)) {
-        wb_tape_node *node = wb_tape_record(c, op, act_backward, &x, 1, &y, 1, sizeof(act_saved));
+        wb_tape_node *node = wb_tape_record(c, op, act_backward, &x, 1, &y, 1, sizeof(act_saved),
+                                            act_reads_output(kind) ? WB_KEEP_OUT(0) : WB_KEEP_IN(0));
         if (!node) return NULL;
         *(act_saved *)node->saved = (act_saved){kind, alpha};
     }

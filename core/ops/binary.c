@@ -105,7 +105,8 @@ static wb_tensor *binary(wb_ctx *ctx, const char *op, wb_binary_kind kind, wb_te
     if (!y) return NULL;
     if (y->numel > 0) c->s->backend->pointwise->binary_forward(kind, &g, a->data, b->data, y->data);
     if (wb_tape_needed(c, in, 2)) {
-        wb_tape_node *node = wb_tape_record(c, op, binary_backward, in, 2, &y, 1, sizeof(binary_saved));
+        wb_tape_node *node = wb_tape_record(c, op, binary_backward, in, 2, &y, 1, sizeof(binary_saved),
+                                            kind == WB_BINARY_MUL ? WB_KEEP_IN(0) | WB_KEEP_IN(1) : WB_KEEP_NONE);
         if (!node) return NULL;
         *(binary_saved *)node->saved = (binary_saved){kind, g};
     }
@@ -135,7 +136,7 @@ wb_tensor *wb_op_scale(wb_ctx *ctx, wb_tensor *x, float s) {
     if (!y) return NULL;
     c->s->backend->pointwise->scale(x->data, s, y->data, x->numel);
     if (wb_tape_needed(c, &x, 1)) {
-        wb_tape_node *node = wb_tape_record(c, "scale", scale_backward, &x, 1, &y, 1, sizeof(float));
+        wb_tape_node *node = wb_tape_record(c, "scale", scale_backward, &x, 1, &y, 1, sizeof(float), WB_KEEP_NONE);
         if (!node) return NULL;
         *(float *)node->saved = s;
     }

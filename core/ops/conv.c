@@ -131,7 +131,8 @@ wb_tensor *wb_op_conv2d(wb_ctx *ctx, wb_tensor *x, wb_tensor *w, wb_tensor *b, c
 
     int n_in = b ? 3 : 2;
     if (wb_tape_needed(c, in, n_in)) {
-        wb_tape_node *node = wb_tape_record(c, "conv2d", conv_backward, in, n_in, &y, 1, sizeof(conv_saved));
+        wb_tape_node *node = wb_tape_record(c, "conv2d", conv_backward, in, n_in, &y, 1, sizeof(conv_saved),
+                                            WB_KEEP_IN(0) | WB_KEEP_IN(1));
         if (!node) return NULL;
         ((conv_saved *)node->saved)->shape = s;
     }

@@ -70,7 +70,7 @@ static wb_tensor *mm_forward(wb_context *c, wb_tensor *a, wb_tensor *b, const mm
 static bool record(wb_context *c, const char *op, wb_tape_backward_fn fn, wb_tensor *const *in, int n_in,
                    wb_tensor *y, const mm_saved *s) {
     if (!wb_tape_needed(c, in, n_in)) return true;
-    wb_tape_node *node = wb_tape_record(c, op, fn, in, n_in, &y, 1, sizeof *s);
+    wb_tape_node *node = wb_tape_record(c, op, fn, in, n_in, &y, 1, sizeof *s, WB_KEEP_IN(0) | WB_KEEP_IN(1));
     if (!node) return false;
     *(mm_saved *)node->saved = *s;
     return true;

@@ -45,7 +45,7 @@ bool wb_loss_record(wb_context *c, const char *op, wb_tape_backward_fn fn, wb_te
                     wb_tensor *weight, wb_tensor *out, wb_loss_saved saved) {
     wb_tensor *in[3] = {a, b, weight};
     if (!wb_tape_needed(c, in, 2)) return true;
-    wb_tape_node *node = wb_tape_record(c, op, fn, in, 3, &out, 1, sizeof saved);
+    wb_tape_node *node = wb_tape_record(c, op, fn, in, 3, &out, 1, sizeof saved, WB_KEEP_IN(0) | WB_KEEP_IN(1) | WB_KEEP_IN(2));
     if (!node) return false;
     *(wb_loss_saved *)node->saved = saved;
     return true;

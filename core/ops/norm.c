@@ -110,7 +110,8 @@ wb_tensor *wb_op_batch_norm(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tens
     if (gamma) in[n_in++] = gamma;
     if (beta) in[n_in++] = beta;
     if (wb_tape_needed(c, in, n_in)) {
-        wb_tape_node *node = wb_tape_record(c, "batch_norm", bn_backward, in, n_in, &y, 1, sizeof(bn_saved));
+        wb_tape_node *node = wb_tape_record(c, "batch_norm", bn_backward, in, n_in, &y, 1, sizeof(bn_saved),
+                                            WB_KEEP_IN(0) | WB_KEEP_IN(1));
         if (!node) return NULL;
         *(bn_saved *)node->saved = (bn_saved){a, training != 0, x, gamma, beta, mean, invstd};
     }

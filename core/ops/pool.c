@@ -94,7 +94,7 @@ static wb_tensor *pool_output(wb_context *c, const char *op, wb_tensor *x, const
     if (!y) return NULL;
     *saved = NULL;
     if (wb_tape_needed(c, &x, 1)) {
-        wb_tape_node *node = wb_tape_record(c, op, backward, &x, 1, &y, 1, sizeof(pool_saved));
+        wb_tape_node *node = wb_tape_record(c, op, backward, &x, 1, &y, 1, sizeof(pool_saved), WB_KEEP_NONE);
         if (!node) return NULL;
         *saved = node->saved;
         (*saved)->args = *a;

@@ -53,7 +53,7 @@ static wb_tensor *reduce(wb_ctx *ctx, const char *op, int mean, wb_tensor *x, in
     if (!y) return NULL;
     c->s->backend->pointwise->reduce_sum(x->data, sv.outer, sv.len, sv.inner, sv.scale, y->data);
     if (wb_tape_needed(c, &x, 1)) {
-        wb_tape_node *node = wb_tape_record(c, op, reduce_backward, &x, 1, &y, 1, sizeof sv);
+        wb_tape_node *node = wb_tape_record(c, op, reduce_backward, &x, 1, &y, 1, sizeof sv, WB_KEEP_NONE);
         if (!node) return NULL;
         memcpy(node->saved, &sv, sizeof sv);
     }

@@ -52,7 +52,7 @@ static wb_tensor *resize_output(wb_context *c, const char *op, wb_tensor *x, int
 
 static wb_tensor *record(wb_context *c, const char *op, wb_tensor *x, wb_tensor *y, resize_saved sv) {
     if (wb_tape_needed(c, &x, 1)) {
-        wb_tape_node *node = wb_tape_record(c, op, resize_backward, &x, 1, &y, 1, sizeof sv);
+        wb_tape_node *node = wb_tape_record(c, op, resize_backward, &x, 1, &y, 1, sizeof sv, WB_KEEP_NONE);
         if (!node) return NULL;
         *(resize_saved *)node->saved = sv;
     }

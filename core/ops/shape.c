@@ -84,7 +84,7 @@ wb_tensor *wb_op_concat(wb_ctx *ctx, wb_tensor *const *ts, int n, int axis) {
         off += cols;
     }
     if (wb_tape_needed(c, ts, n)) {
-        wb_tape_node *node = wb_tape_record(c, op, concat_backward, ts, n, &y, 1, sizeof(int));
+        wb_tape_node *node = wb_tape_record(c, op, concat_backward, ts, n, &y, 1, sizeof(int), WB_KEEP_NONE);
         if (!node) return NULL;
         *(int *)node->saved = a;
     }
@@ -143,7 +143,7 @@ wb_status wb_op_split(wb_ctx *ctx, wb_tensor *x, int axis, const int64_t *sizes,
         off += cols;
     }
     if (wb_tape_needed(c, &x, 1)) {
-        wb_tape_node *node = wb_tape_record(c, op, split_backward, &x, 1, out, n, sizeof(int));
+        wb_tape_node *node = wb_tape_record(c, op, split_backward, &x, 1, out, n, sizeof(int), WB_KEEP_NONE);
         if (!node) return c->err;
         *(int *)node->saved = a;
     }
@@ -194,7 +194,7 @@ wb_tensor *wb_op_slice(wb_ctx *ctx, wb_tensor *x, int axis, int64_t start, int64
     int64_t outer = outer_of(x, a), inner = inner_of(x, a), cols = shape[a] * inner;
     c->s->backend->pointwise->copy_block(y->data, cols, x->data + s * inner, x->shape[a] * inner, outer, cols);
     if (wb_tape_needed(c, &x, 1)) {
-        wb_tape_node *node = wb_tape_record(c, op, slice_backward, &x, 1, &y, 1, sizeof(slice_saved));
+        wb_tape_node *node = wb_tape_record(c, op, slice_backward, &x, 1, &y, 1, sizeof(slice_saved), WB_KEEP_NONE);
         if (!node) return NULL;
         *(slice_saved *)node->saved = (slice_saved){a, s};
     }
@@ -252,16 +252,9 @@ wb_tensor *wb_op_reshape(wb_ctx *ctx, wb_tensor *x, int ndim, const int64_t *sha
         return NULL;
     }
     /* A view: same data, its own shape and gradient. */
-    wb_tensor *y = wb_arena_calloc(&c->s->compute, sizeof *y);
-    if (!y) {
-        wb_ctx_fail(c, WB_ERR_NOMEM, "%s: out of memory for a tensor header", op);
-        return NULL;
-    }
-    y->ndim = ndim;
-    memcpy(y->shape, dims, (size_t)ndim * sizeof *dims);
-    y->numel = x->numel;
-    y->data = x->data;
-    if (wb_tape_needed(c, &x, 1) && !wb_tape_record(c, op, reshape_backward, &x, 1, &y, 1, 0)) return NULL;
+    wb_tensor *y = wb_ctx_tensor_view(c, x, ndim, dims);
+    if (!y) return NULL;
+    if (wb_tape_needed(c, &x, 1) && !wb_tape_record(c, op, reshape_backward, &x, 1, &y, 1, 0, WB_KEEP_NONE)) return NULL;
     return y;
 }
 
@@ -301,7 +294,7 @@ wb_tensor *wb_op_permute(wb_ctx *ctx, wb_tensor *x, const int *perm) {
     if (!y) return NULL;
     c->s->backend->pointwise->permute(x->data, x->ndim, x->shape, perm, y->data);
     if (wb_tape_needed(c, &x, 1)) {
-        wb_tape_node *node = wb_tape_record(c, op, permute_backward, &x, 1, &y, 1, sizeof(int) * WB_MAX_DIMS);
+        wb_tape_node *node = wb_tape_record(c, op, permute_backward, &x, 1, &y, 1, sizeof(int) * WB_MAX_DIMS, WB_KEEP_NONE);
         if (!node) return NULL;
         memcpy(node->saved, perm, (size_t)x->ndim * sizeof *perm);
     }

@@ -73,6 +73,7 @@ static const wb_host_api g_host = {
     .base_anchors = wb_base_anchors,
     .grid_anchors = wb_grid_anchors,
     .is_training = wb_host_is_training,
+    .tensor_release = wb_host_tensor_release,
 };
 
 const wb_host_api *wb_host_api_table(void) { return &g_host; }

@@ -1,4 +1,5 @@
 #include "context.h"
+#include "tensor_refs.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -35,30 +36,77 @@ void wb_ctx_clear_error(wb_context *c) {
     c->msg[0] = '\0';
 }
 
-wb_tensor *wb_ctx_tensor_uninit(wb_context *c, int ndim, const int64_t *shape) {
+static bool valid_shape(wb_context *c, int ndim, const int64_t *shape) {
     if (ndim < 0 || ndim > WB_MAX_DIMS) {
         wb_ctx_fail(c, WB_ERR_INVALID, "tensor rank %d is outside 0..%d", ndim, WB_MAX_DIMS);
-        return NULL;
+        return false;
     }
     for (int i = 0; i < ndim; i++) {
         if (shape[i] < 0) {
             wb_ctx_fail(c, WB_ERR_INVALID, "tensor dimension %d is negative (%lld)", i,
                         (long long)shape[i]);
-            return NULL;
+            return false;
         }
     }
+    return true;
+}
+
+wb_tensor *wb_ctx_tensor_header(wb_context *c, int ndim, const int64_t *shape) {
+    if (!valid_shape(c, ndim, shape)) return NULL;
     wb_tensor *t = wb_arena_calloc(&c->s->compute, sizeof *t);
-    int64_t n = wb_shape_numel(ndim, shape);
-    float *data = t ? wb_arena_alloc(&c->s->compute, (size_t)n * sizeof(float)) : NULL;
-    if (!t || !data) {
-        wb_ctx_fail(c, WB_ERR_NOMEM, "out of memory for a tensor of %lld floats", (long long)n);
+    if (!t) {
+        wb_ctx_fail(c, WB_ERR_NOMEM, "out of memory for a tensor header");
         return NULL;
     }
     t->ndim = ndim;
     if (ndim > 0) memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
-    t->numel = n;
+    t->numel = wb_shape_numel(ndim, shape);
+    t->maker = c;
+    if (c->tracking) {
+        t->next_created = c->created;
+        c->created = t;
+    }
+    return t;
+}
+
+wb_tensor *wb_ctx_tensor_uninit(wb_context *c, int ndim, const int64_t *shape) {
+    wb_tensor *t = wb_ctx_tensor_header(c, ndim, shape);
+    if (!t) return NULL;
+    size_t bytes = (size_t)t->numel * sizeof(float);
+    wb_storage *st = wb_arena_alloc(&c->s->compute, sizeof *st);
+    float *data = st ? wb_pool_alloc(&c->s->tensors, bytes) : NULL;
+    if (!data) {
+        wb_ctx_fail(c, WB_ERR_NOMEM, "out of memory for a tensor of %lld floats", (long long)t->numel);
+        return NULL;
+    }
+    *st = (wb_storage){data, bytes, 1};
+    t->storage = st;
     t->data = data;
     return t;
+}
+
+wb_tensor *wb_ctx_tensor_view(wb_context *c, wb_tensor *x, int ndim, const int64_t *shape) {
+    wb_tensor *y = wb_ctx_tensor_header(c, ndim, shape);
+    if (!y) return NULL;
+    y->data = x->data;
+    y->storage = x->storage;
+    wb_storage_retain(y);
+    return y;
+}
+
+void wb_ctx_track_created(wb_context *c) {
+    c->created = NULL;
+    c->tracking = true;
+}
+
+void wb_ctx_release_created(wb_context *c, wb_tensor *const *keep, int n_keep) {
+    for (wb_tensor *t = c->created; t; t = t->next_created) {
+        bool kept = false;
+        for (int i = 0; i < n_keep && !kept; i++) kept = keep[i] == t;
+        if (!kept) wb_tensor_release(c->s, t);
+    }
+    c->created = NULL;
+    c->tracking = false;
 }
 
 wb_tensor *wb_ctx_tensor_zeros(wb_context *c, int ndim, const int64_t *shape) {

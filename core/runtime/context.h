@@ -21,6 +21,8 @@ struct wb_context {
     wb_status err;
     char msg[WB_MSG_MAX];
     uint64_t rng;             /* per-module stream: seeded from (seed, path) */
+    bool tracking;            /* tensors made now go on `created` */
+    wb_tensor *created;
 };
 
 const wb_host_api *wb_host_api_table(void);
@@ -34,9 +36,21 @@ wb_status wb_ctx_fail(wb_context *c, wb_status status, const char *fmt, ...)
 wb_status wb_ctx_vfail(wb_context *c, wb_status status, const char *fmt, va_list ap);
 void wb_ctx_clear_error(wb_context *c);
 
-/* Compute-arena tensors. _uninit leaves data unset. NULL + ctx error on OOM. */
+/* Compute tensors: the header in the compute arena, the data in the tensor
+ * pool with one reference held by the caller (see tensor_refs.h).
+ * _uninit leaves data unset. NULL + ctx error on OOM. */
 wb_tensor *wb_ctx_tensor_uninit(wb_context *c, int ndim, const int64_t *shape);
 wb_tensor *wb_ctx_tensor_zeros(wb_context *c, int ndim, const int64_t *shape);
+/* A header without data: the caller points data at memory it manages. */
+wb_tensor *wb_ctx_tensor_header(wb_context *c, int ndim, const int64_t *shape);
+/* A view of x's data with another shape (same element count, checked by the caller). */
+wb_tensor *wb_ctx_tensor_view(wb_context *c, wb_tensor *x, int ndim, const int64_t *shape);
+
+/* Module-boundary lifetimes: between the two calls every tensor made on c is
+ * listed; the second drops the owner's reference of all but `keep` (the
+ * module's outputs), so intermediates no tape node holds are freed. */
+void wb_ctx_track_created(wb_context *c);
+void wb_ctx_release_created(wb_context *c, wb_tensor *const *keep, int n_keep);
 /* Scratch memory in the compute arena (dies at the end of the iteration). */
 void *wb_ctx_scratch(wb_context *c, size_t bytes);
 

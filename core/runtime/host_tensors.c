@@ -8,6 +8,7 @@
 #include "context.h"
 #include "init.h"
 #include "log.h"
+#include "tensor_refs.h"
 
 wb_status wb_host_set_error(wb_ctx *ctx, wb_status status, const char *fmt, ...) {
     va_list ap;
@@ -95,7 +96,6 @@ static wb_tensor *create_persistent(wb_context *c, const char *what, const char 
     char *nm = strdup(full);
     float *host = malloc((size_t)(n ? n : 1) * sizeof(float));
     if (t) t->data = wb_arena_alloc(&s->weights, (size_t)n * sizeof(float));
-    if (t && trainable) t->grad = wb_arena_calloc(&s->weights, (size_t)n * sizeof(float));
     if (s->n_params == s->cap_params) {
         int cap = s->cap_params ? 2 * s->cap_params : 64;
         wb_param_entry *grown = realloc(s->params, (size_t)cap * sizeof *grown);
@@ -104,7 +104,7 @@ static wb_tensor *create_persistent(wb_context *c, const char *what, const char 
             s->cap_params = cap;
         }
     }
-    if (!t || !t->data || (trainable && !t->grad) || !nm || !host || s->n_params == s->cap_params) {
+    if (!t || !t->data || !nm || !host || s->n_params == s->cap_params) {
         free(nm);
         free(host);
         wb_ctx_fail(c, WB_ERR_NOMEM, "%s: out of memory for '%s'", what, full);
@@ -146,6 +146,11 @@ float wb_host_rng_uniform(wb_ctx *ctx) { return wb_rng_uniform(&wb_ctx_impl(ctx)
 
 int wb_host_is_training(wb_ctx *ctx) { return wb_ctx_impl(ctx)->grad_enabled; }
 
+void wb_host_tensor_release(wb_ctx *ctx, wb_tensor *t) {
+    wb_context *c = wb_ctx_impl(ctx);
+    if (t && t->maker == c) wb_tensor_release(c->s, t);
+}
+
 typedef struct custom_state {
     wb_custom_backward_fn fn;
     void *state;
@@ -158,7 +163,7 @@ static wb_status custom_backward(wb_context *c, wb_tape_node *node) {
     if (!douts || !dins) return c->err;
     for (int i = 0; i < node->n_out; i++) {
         wb_tensor *o = node->out[i];
-        douts[i] = wb_ctx_tensor_uninit(c, o->ndim, o->shape);
+        douts[i] = wb_ctx_tensor_header(c, o->ndim, o->shape);
         if (!douts[i]) return c->err;
         douts[i]->data = (float *)wb_grad_of(c, o);
     }
@@ -192,7 +197,7 @@ wb_status wb_host_record_custom(wb_ctx *ctx, const char *name, wb_tensor *const 
     if (!backward) return wb_ctx_fail(c, WB_ERR_INVALID, "custom op %s: backward is NULL", name);
     if (!wb_tape_needed(c, inputs, n_in)) return WB_OK;
     wb_tape_node *node = wb_tape_record(c, name ? name : "custom", custom_backward, inputs, n_in,
-                                        outputs, n_out, sizeof(custom_state));
+                                        outputs, n_out, sizeof(custom_state), WB_KEEP_ALL);
     if (!node) return c->err;
     *(custom_state *)node->saved = (custom_state){backward, state};
     return WB_OK;

@@ -18,6 +18,7 @@ wb_session *wb_session_create(const wb_backend *backend, uint64_t seed) {
     s->seed = seed;
     wb_arena_init(&s->weights, "weights", (size_t)64 << 20);
     wb_arena_init(&s->compute, "compute", (size_t)64 << 20);
+    wb_pool_init(&s->tensors);
     wb_set_threads(s, 0);
     return s;
 }
@@ -29,6 +30,7 @@ void wb_session_destroy(wb_session *s) {
     free(s->params);
     wb_arena_release(&s->weights);
     wb_arena_release(&s->compute);
+    wb_pool_release(&s->tensors);
     free(s);
 }
 
@@ -41,7 +43,10 @@ bool wb_session_on_destroy(wb_session *s, void (*fn)(void *arg), void *arg) {
     return true;
 }
 
-void wb_session_reset_compute(wb_session *s) { wb_arena_reset(&s->compute); }
+void wb_session_reset_compute(wb_session *s) {
+    wb_pool_reset(&s->tensors);
+    wb_arena_reset(&s->compute);
+}
 
 wb_param_entry *wb_session_find(wb_session *s, const char *name) {
     for (int i = 0; i < s->n_params; i++)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "../backends/backend.h"
 #include "../memory/arena.h"
+#include "../memory/pool.h"
 #include "../tensor/tensor.h"
 #include <workbench/plugin.h>
 
@@ -29,7 +30,8 @@ typedef struct wb_cleanup {
 typedef struct wb_session {
     const wb_backend *backend;
     wb_arena weights;
-    wb_arena compute;
+    wb_arena compute;         /* headers, tape, scratch: one iteration */
+    wb_pool tensors;          /* activations and their gradients, freed when dead */
     wb_param_entry *params;
     int n_params, cap_params;
     uint64_t seed;

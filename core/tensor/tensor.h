@@ -4,7 +4,18 @@
 #define WB_CORE_TENSOR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <workbench/types.h>
+
+/* Pool memory shared by a tensor and its views (reshape). Each live
+ * reference counts: the tensor's owner (the code that made it, until it is
+ * released or its module's forward returns), every view, and every tape node
+ * whose backward reads the data. The last one gives the memory back. */
+typedef struct wb_storage {
+    float *data;
+    size_t bytes;
+    int refs;
+} wb_storage;
 
 struct wb_tensor {
     int ndim;
@@ -17,6 +28,10 @@ struct wb_tensor {
     bool persistent;      /* lives in the weights arena (parameter or buffer) */
     bool trainable;       /* parameter updated by the optimizer */
     const char *name;     /* full dotted name of a parameter or buffer */
+    wb_storage *storage;  /* NULL: memory not from the pool (parameters, borrowed data) */
+    bool owner_released;  /* the owner's reference on storage was dropped */
+    wb_tensor *next_created; /* the creating context's list, while it tracks */
+    const void *maker;    /* the wb_context that made it (plugins release only their own) */
 };
 
 int64_t wb_shape_numel(int ndim, const int64_t *shape);

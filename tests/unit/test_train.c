@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "runtime/host_tensors.h"
+#include "runtime/tensor_refs.h"
 #include "train/checkpoint.h"
 #include "train/ema.h"
 #include "train/optimizer.h"
@@ -45,6 +46,8 @@ static void create_params(wb_session *s, const wb_st_file *f, wb_tensor **params
         params[i] = wb_host_param_create(&c.pub, k_names[i], t->ndim, t->shape, &zero, 1);
         ck_assert_msg(params[i], "%s", c.msg);
         memcpy(params[i]->data, t->data, (size_t)t->numel * sizeof(float));
+        /* the tests write gradients directly: the buffer a first backward would make */
+        params[i]->grad = wb_grad_alloc(s, params[i]);
     }
 }
 
@@ -275,6 +278,7 @@ START_TEST(test_checkpoint_round_trip_with_ema_and_best) {
     wb_optim_config oc = {.type = WB_OPTIM_SGD, .momentum = 0.9f};
     wb_optimizer *opt = wb_optimizer_create(s, &oc);
     wb_ema *e = wb_ema_create(s, 0.5f, 1.0f);
+    w->grad = wb_grad_alloc(s, w);
     for (int j = 0; j < 4; j++) w->grad[j] = 0.5f * (float)j;
     w->grad_valid = true;
     wb_optimizer_step(opt, 0.1f);

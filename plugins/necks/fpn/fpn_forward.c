@@ -16,7 +16,9 @@ static wb_tensor *extra_level(const fpn *m, wb_ctx *ctx, wb_tensor *const *in, w
         src = m->extra == FPN_EXTRA_ON_INPUT ? in[m->n_in - 1] : out[i - 1];
     else
         src = m->relu_before_extra ? wb_relu(ctx, out[i - 1]) : out[i - 1];
-    return apply_conv(ctx, &m->extra_conv[i], src, 2, 1);
+    wb_tensor *level = apply_conv(ctx, &m->extra_conv[i], src, 2, 1);
+    if (src != out[i - 1]) wb_release(ctx, src); /* the relu temporary; inputs are not ours to release */
+    return level;
 }
 
 wb_status fpn_forward(void *inst, wb_ctx *ctx, wb_tensor *const *in, int n_in, wb_tensor **out, int n_out) {
@@ -32,9 +34,15 @@ wb_status fpn_forward(void *inst, wb_ctx *ctx, wb_tensor *const *in, int n_in, w
         if (wb_ok(ctx) != WB_OK) return wb_ok(ctx); /* a NULL lateral has no size to read */
         wb_tensor_info fine = wb_info(ctx, lateral[j - 1]);
         wb_tensor *up = wb_upsample_nearest(ctx, lateral[j], 0, (int)fine.shape[2], (int)fine.shape[3]);
-        lateral[j - 1] = wb_add(ctx, lateral[j - 1], up);
+        wb_tensor *sum = wb_add(ctx, lateral[j - 1], up);
+        wb_release(ctx, up);
+        wb_release(ctx, lateral[j - 1]);
+        lateral[j - 1] = sum;
     }
-    for (int j = 0; j < m->n_used; j++) out[j] = apply_conv(ctx, &m->output[j], lateral[j], 1, 1);
+    for (int j = 0; j < m->n_used; j++) {
+        out[j] = apply_conv(ctx, &m->output[j], lateral[j], 1, 1);
+        wb_release(ctx, lateral[j]);
+    }
     for (int i = m->n_used; i < m->num_outs; i++) out[i] = extra_level(m, ctx, in, out, i);
     return wb_ok(ctx);
 }

@@ -187,6 +187,15 @@ struct wb_host_api {
 
     /* ---- run mode ---- */
     int (*is_training)(wb_ctx *ctx); /* 1 during a training forward (BN uses batch statistics) */
+
+    /* ---- memory (ABI 1.1) ---- */
+    /* "This module will not read t again." Its memory returns to the pool as
+     * soon as no gradient computation needs it either. Optional: when forward
+     * returns, everything the module made is released except its outputs;
+     * calling it earlier (after the last use of an intermediate) lowers the
+     * peak, most of all at inference. Tensors the module did not make (its
+     * inputs, parameters) are left alone. Reading t afterwards is a bug. */
+    void (*tensor_release)(wb_ctx *ctx, wb_tensor *t);
 };
 
 #ifdef __cplusplus

@@ -18,6 +18,8 @@ extern "C" {
 static inline wb_status wb_ok(wb_ctx *ctx) { return WB_H(ctx)->status(ctx); }
 
 static inline int wb_is_training(wb_ctx *ctx) { return WB_H(ctx)->is_training(ctx); }
+/* See host.h tensor_release: call after the last use of an intermediate. */
+static inline void wb_release(wb_ctx *ctx, wb_tensor *t) { WB_H(ctx)->tensor_release(ctx, t); }
 
 static inline wb_tensor_info wb_info(wb_ctx *ctx, const wb_tensor *t) {
     wb_tensor_info i; i.struct_size = sizeof i; WB_H(ctx)->tensor_info(t, &i); return i;

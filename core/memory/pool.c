@@ -1,0 +1,172 @@
+#include "pool.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+/* Freed storage is poisoned so that a kernel reading a tensor the tape did
+ * not keep fails loudly under ASan instead of reading stale numbers. */
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+#define POOL_ALIGN 64
+#define POOL_REGION ((size_t)1 << 30)
+
+static size_t align_up(size_t n) { return (n + POOL_ALIGN - 1) & ~(size_t)(POOL_ALIGN - 1); }
+
+void wb_pool_init(wb_pool *p) { memset(p, 0, sizeof *p); }
+
+static int insert_at(wb_pool *p, int at, wb_pool_range r) {
+    if (p->n_free == p->free_cap) {
+        int cap = p->free_cap ? 2 * p->free_cap : 256;
+        wb_pool_range *grown = realloc(p->free, (size_t)cap * sizeof *grown);
+        if (!grown) return -1;
+        p->free = grown;
+        p->free_cap = cap;
+    }
+    memmove(p->free + at + 1, p->free + at, (size_t)(p->n_free - at) * sizeof *p->free);
+    p->free[at] = r;
+    p->n_free++;
+    return at;
+}
+
+static void remove_at(wb_pool *p, int at) {
+    memmove(p->free + at, p->free + at + 1, (size_t)(p->n_free - at - 1) * sizeof *p->free);
+    p->n_free--;
+}
+
+/* Index of the first range at an address above ptr. */
+static int upper_bound(const wb_pool *p, const unsigned char *ptr) {
+    int lo = 0, hi = p->n_free;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (p->free[mid].p <= ptr) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* Adds a free range, merging it with its neighbours in the same region. */
+static void add_free(wb_pool *p, wb_pool_range r) {
+    int at = upper_bound(p, r.p);
+    if (at > 0) {
+        wb_pool_range *left = &p->free[at - 1];
+        if (left->region == r.region && left->p + left->n == r.p) {
+            left->n += r.n;
+            if (at < p->n_free && p->free[at].region == r.region && left->p + left->n == p->free[at].p) {
+                left->n += p->free[at].n;
+                remove_at(p, at);
+            }
+            return;
+        }
+    }
+    if (at < p->n_free && p->free[at].region == r.region && r.p + r.n == p->free[at].p) {
+        p->free[at].p = r.p;
+        p->free[at].n += r.n;
+        return;
+    }
+    /* Out of bookkeeping memory: the range stays unused until the next reset. */
+    (void)insert_at(p, at, r);
+}
+
+static int add_region(wb_pool *p, size_t need) {
+    if (p->n_regions == p->region_cap) {
+        int cap = p->region_cap ? 2 * p->region_cap : 16;
+        unsigned char **r = realloc(p->regions, (size_t)cap * sizeof *r);
+        if (!r) return -1;
+        p->regions = r;
+        size_t *s = realloc(p->region_size, (size_t)cap * sizeof *s);
+        if (!s) return -1;
+        p->region_size = s;
+        size_t *top = realloc(p->region_top, (size_t)cap * sizeof *top);
+        if (!top) return -1;
+        p->region_top = top;
+        p->region_cap = cap;
+    }
+    size_t size = need > POOL_REGION ? need : POOL_REGION;
+    unsigned char *mem = aligned_alloc(POOL_ALIGN, size);
+    if (!mem) return -1;
+    int id = p->n_regions++;
+    p->regions[id] = mem;
+    p->region_size[id] = size;
+    p->region_top[id] = 0;
+    p->reserved += size;
+    p->system_allocs++;
+    add_free(p, (wb_pool_range){mem, size, id});
+    return id;
+}
+
+/* First fit by address: the lowest free range that holds need. Keeping
+ * allocations low keeps the touched (resident) part of a region small; the
+ * rest of it is address space the system never backs. */
+static int first_fit(const wb_pool *p, size_t need) {
+    for (int i = 0; i < p->n_free; i++)
+        if (p->free[i].n >= need) return i;
+    return -1;
+}
+
+void *wb_pool_alloc(wb_pool *p, size_t bytes) {
+    size_t need = align_up(bytes ? bytes : 1);
+    int i = first_fit(p, need);
+    if (i < 0) {
+        if (add_region(p, need) < 0) return NULL;
+        i = first_fit(p, need);
+        if (i < 0) return NULL;
+    }
+    unsigned char *ptr = p->free[i].p;
+    int r = p->free[i].region;
+    size_t end = (size_t)(ptr - p->regions[r]) + need;
+    if (end > p->region_top[r]) p->region_top[r] = end;
+    if (p->free[i].n == need) {
+        remove_at(p, i);
+    } else {
+        p->free[i].p += need;
+        p->free[i].n -= need;
+    }
+    p->in_use += need;
+    if (p->in_use > p->peak) p->peak = p->in_use;
+    UNPOISON(ptr, need);
+    return ptr;
+}
+
+static int region_of(const wb_pool *p, const unsigned char *ptr) {
+    for (int r = 0; r < p->n_regions; r++)
+        if (ptr >= p->regions[r] && ptr < p->regions[r] + p->region_size[r]) return r;
+    return -1;
+}
+
+void wb_pool_free(wb_pool *p, void *ptr, size_t bytes) {
+    if (!ptr) return;
+    size_t n = align_up(bytes ? bytes : 1);
+    int region = region_of(p, ptr);
+    if (region < 0) return;
+    POISON(ptr, n);
+    p->in_use -= n;
+    add_free(p, (wb_pool_range){ptr, n, region});
+}
+
+void wb_pool_reset(wb_pool *p) {
+    p->n_free = 0;
+    for (int r = 0; r < p->n_regions; r++) {
+        POISON(p->regions[r], p->region_top[r]);
+        add_free(p, (wb_pool_range){p->regions[r], p->region_size[r], r});
+    }
+    p->in_use = 0;
+}
+
+void wb_pool_release(wb_pool *p) {
+    for (int r = 0; r < p->n_regions; r++) {
+        UNPOISON(p->regions[r], p->region_top[r]);
+        free(p->regions[r]);
+    }
+    free(p->regions);
+    free(p->region_size);
+    free(p->region_top);
+    free(p->free);
+    wb_pool_init(p);
+}

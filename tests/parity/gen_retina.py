@@ -21,6 +21,17 @@ Cases:
       exist, eval mode, input 2x3x256x320. Saved: per-level outputs (flattened
       as above) and postprocess_detections (score 0.05, top 1000 per level,
       NMS 0.5, 300 per image). float64.
+  retina_ignore{0,1,2}, retina_decoded_{giou,ciou}: the training targets of
+      mmdetection's RetinaHead, written out here (torchvision has neither
+      ignore regions nor reg_decoded_bbox): MaxIoUAssigner with ignore
+      regions (crowd / difficult boxes, ignore_iof_thr), min_pos_iou and
+      low-quality matches under three assigner settings; focal loss plus L1
+      on encoded deltas, or plus GIoU / CIoU (torchvision's) on boxes decoded
+      from the deltas (delta2bbox, dw / dh clamped, some positives in the
+      clamp), normalised by the batch's positives. Random head outputs of a
+      batch of 3 at 96x128, strides 8..32. Saved: the head config, the
+      outputs, the boxes, the losses, their gradients w.r.t. the outputs and
+      the assignment of every anchor. float64.
 """
 import importlib.util
 import math
@@ -42,11 +53,11 @@ RATIOS = [0.5, 1.0, 2.0]
 SCALES = [4 * 2 ** (i / 3) for i in range(3)]
 
 
-def mmdet_anchors(sizes):
+def mmdet_anchors(sizes, strides=STRIDES):
     """mmdetection AnchorGenerator (center offset 0, scale_major), in float32:
     per level, rows (y * W + x) * A + a with a = ratio * n_scales + scale."""
     levels = []
-    for stride, (h, w) in zip(STRIDES, sizes):
+    for stride, (h, w) in zip(strides, sizes):
         ratios = torch.tensor(RATIOS, dtype=torch.float32)
         scales = torch.tensor(SCALES, dtype=torch.float32)
         h_ratios = torch.sqrt(ratios)
@@ -145,7 +156,194 @@ def gen_full(save):
     save("retinanet_r50", tensors, num_weights=len(state), num_dets0=len(dets[0]["scores"]),
          num_dets1=len(dets[1]["scores"]))
 
+# ---- training targets: ignore regions and reg_decoded_bbox (mmdetection) ----
+
+TARGET_STRIDES = [8, 16, 32]
+TARGET_SIZES = [(12, 16), (6, 8), (3, 4)]  # a 96x128 input
+TARGET_CLASSES = 3
+MAX_RATIO = abs(math.log(16 / 1000))
+MARGIN = 1e-4  # IoU / IoF distance kept from thresholds and ties, so float32 rounding cannot flip an anchor
+
+# Per image: boxes, labels, ignore flags (crowd / difficult). The coordinates
+# were searched so that no IoU / IoF lies within MARGIN of a threshold and
+# every box's best anchor is unique (boxes inside several equal anchors tie).
+TARGET_GT = [
+    # two objects, a crowd region over part of the second, a crowd region alone
+    ([[8.4, 13.1, 47.5, 51.3], [57.3, 18.9, 120.4, 70.2], [86.9, 33.0, 124.8, 79.8], [9.7, 60.4, 37.5, 95.3]],
+     [0, 2, 1, 0], [0, 0, 1, 1]),
+    # only an ignore region
+    ([[23.2, 18.1, 72.7, 65.7]], [1], [1]),
+    # an object, a thin one (best IoU 0.32: a low-quality match only), one beside a crowd region
+    ([[28.2, 36.0, 86.0, 88.3], [70.7, 59.6, 126.6, 67.5], [6.9, 4.6, 29.4, 30.6], [2.3, 17.8, 32.5, 50.2]],
+     [1, 2, 0, 2], [0, 0, 0, 1]),
+]
+
+ASSIGNERS = [
+    dict(pos_iou_thr=0.5, neg_iou_thr=0.4, min_pos_iou=0.0, match_low_quality=True, ignore_iof_thr=0.5),
+    dict(pos_iou_thr=0.6, neg_iou_thr=0.3, min_pos_iou=0.35, match_low_quality=True, ignore_iof_thr=0.25),
+    dict(pos_iou_thr=0.5, neg_iou_thr=0.4, min_pos_iou=0.0, match_low_quality=False, ignore_iof_thr=-1.0),
+]
+
+
+def iof_over_anchors(anchors, regions):
+    """[T, R] intersection / anchor area (mmdet bbox_overlaps mode 'iof' with
+    the anchors first: MaxIoUAssigner's ignore_wrt_candidates)."""
+    lt = torch.max(anchors[:, None, :2], regions[None, :, :2])
+    rb = torch.min(anchors[:, None, 2:], regions[None, :, 2:])
+    inter = (rb - lt).clamp(min=0).prod(-1)
+    return inter / ((anchors[:, 2] - anchors[:, 0]) * (anchors[:, 3] - anchors[:, 1]))[:, None]
+
+
+def assert_clear_of(values, thresholds, what):
+    for thr in thresholds:
+        close = ((values - thr).abs() < MARGIN) & (values >= 0)
+        assert not close.any(), f"{what} within {MARGIN} of {thr}: move the boxes"
+
+
+def max_iou_assign(anchors, gt, regions, cfg):
+    """mmdetection MaxIoUAssigner.assign (gt_max_assign_all): per anchor -1
+    ignored, 0 background, g + 1 for box g of gt. One deliberate difference
+    (see retina_head/assign.c): without gt, mmdetection makes every anchor
+    background; here anchors in ignore regions stay ignored."""
+    overlaps = torchvision.ops.box_iou(gt, anchors)
+    ignored = torch.zeros(len(anchors), dtype=torch.bool)
+    if cfg["ignore_iof_thr"] > 0 and len(regions) > 0:
+        ignore_max = iof_over_anchors(anchors, regions).max(dim=1).values
+        assert_clear_of(ignore_max, [cfg["ignore_iof_thr"]], "IoF")
+        ignored = ignore_max > cfg["ignore_iof_thr"]
+        overlaps[:, ignored] = -1
+    if len(gt) == 0:
+        return torch.where(ignored, -1, 0)
+    state = torch.full((len(anchors),), -1, dtype=torch.long)
+    max_overlaps, argmax = overlaps.max(dim=0)
+    assert_clear_of(max_overlaps, [cfg["neg_iou_thr"], cfg["pos_iou_thr"]], "max IoU")
+    state[(max_overlaps >= 0) & (max_overlaps < cfg["neg_iou_thr"])] = 0
+    positive = max_overlaps >= cfg["pos_iou_thr"]
+    if len(gt) > 1:
+        top2 = overlaps.topk(2, dim=0).values
+        assert ((top2[0] - top2[1])[positive] > MARGIN).all(), "an anchor nearly ties between two boxes"
+    state[positive] = argmax[positive] + 1
+    if cfg["match_low_quality"]:
+        gt_max = overlaps.max(dim=1).values
+        for i in range(len(gt)):
+            assert abs(gt_max[i] - cfg["min_pos_iou"]) > MARGIN
+            if gt_max[i] >= cfg["min_pos_iou"]:
+                assert int((overlaps[i] > gt_max[i] - MARGIN).sum()) == 1, f"box {i}: its best anchor nearly ties"
+                state[overlaps[i] == gt_max[i]] = i + 1
+    return state
+
+
+def encode(anchors, boxes, stds):
+    """mmdetection bbox2delta (means 0)."""
+    pw, ph = anchors[:, 2] - anchors[:, 0], anchors[:, 3] - anchors[:, 1]
+    gw, gh = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    d = torch.stack([((boxes[:, 0] + boxes[:, 2]) - (anchors[:, 0] + anchors[:, 2])) * 0.5 / pw,
+                     ((boxes[:, 1] + boxes[:, 3]) - (anchors[:, 1] + anchors[:, 3])) * 0.5 / ph,
+                     torch.log(gw / pw), torch.log(gh / ph)], dim=1)
+    return d / stds
+
+
+def decode(anchors, deltas, stds):
+    """mmdetection delta2bbox (means 0, dw and dh clamped to log(1000/16), no clipping)."""
+    d = deltas * stds
+    pw, ph = anchors[:, 2] - anchors[:, 0], anchors[:, 3] - anchors[:, 1]
+    cx = (anchors[:, 0] + anchors[:, 2]) * 0.5 + pw * d[:, 0]
+    cy = (anchors[:, 1] + anchors[:, 3]) * 0.5 + ph * d[:, 1]
+    w = pw * d[:, 2].clamp(-MAX_RATIO, MAX_RATIO).exp()
+    h = ph * d[:, 3].clamp(-MAX_RATIO, MAX_RATIO).exp()
+    return torch.stack([cx - 0.5 * w, cy - 0.5 * h, cx + 0.5 * w, cy + 0.5 * h], dim=1)
+
+
+def flatten_levels(maps, per_anchor):
+    return torch.cat([m.permute(0, 2, 3, 1).reshape(m.shape[0], -1, per_anchor) for m in maps], dim=1)
+
+
+def config_text(assigner, stds, loss_config, decoded):
+    keys = "; ".join(f"{k} = {str(v).lower()}" for k, v in assigner.items())
+    return (f'num_classes = {TARGET_CLASSES}; feat_channels = 8; stacked_convs = 0; strides = {TARGET_STRIDES}; '
+            f'{keys}; target_stds = {stds}; reg_decoded_bbox = {str(decoded).lower()}; '
+            f'loss_cls = {{ type = "focal_loss"; reduction = "sum"; }}; loss_bbox = {{ {loss_config} }};')
+
+
+def gen_targets_case(save, name, assigner, stds, loss_config, box_loss, decoded, clamp_some=False):
+    """mmdetection's RetinaHead training loss (normalised by the positives of
+    the batch, focal loss alpha 0.25 gamma 2) with the given assigner and box
+    loss box_loss(anchors, deltas, gt boxes, stds) of the positives; saved
+    with the gradients w.r.t. the head's outputs and, per anchor, the
+    assignment: -1 ignored, 0 background, label + 1."""
+    gen = torch.Generator().manual_seed(90)
+    n_img, a_per_cell = len(TARGET_GT), 9
+    cls = [torch.randn(n_img, a_per_cell * TARGET_CLASSES, h, w, generator=gen) * 1.5 - 1 for h, w in TARGET_SIZES]
+    reg = [torch.randn(n_img, a_per_cell * 4, h, w, generator=gen) * 0.5 for h, w in TARGET_SIZES]
+    anchors = mmdet_anchors(TARGET_SIZES, TARGET_STRIDES).double()
+    stds_t = torch.tensor(stds, dtype=torch.float64)
+    states, gts, labels = [], [], []
+    for boxes, labs, ignore in TARGET_GT:
+        boxes, ignore = torch.tensor(boxes, dtype=torch.float64), torch.tensor(ignore, dtype=torch.bool)
+        states.append(max_iou_assign(anchors, boxes[~ignore], boxes[ignore], assigner))
+        gts.append(boxes[~ignore])
+        labels.append(torch.tensor(labs)[~ignore])
+    if clamp_some:  # positives whose dw / dh the decode clamps (no gradient there)
+        first = torch.nonzero(states[0] > 0).flatten()[:2].tolist()
+        flat = flatten_levels(reg, 4)
+        flat[0, first[0], 2], flat[0, first[1], 3] = 30.0 / stds[2], -30.0 / stds[3]
+        start = 0
+        for level, (h, w) in zip(reg, TARGET_SIZES):
+            count = h * w * a_per_cell
+            level.copy_(flat[:, start:start + count].reshape(n_img, h, w, -1).permute(0, 3, 1, 2))
+            start += count
+    cls64 = [c.double().requires_grad_(True) for c in cls]
+    reg64 = [r.double().requires_grad_(True) for r in reg]
+    cls_flat, reg_flat = flatten_levels(cls64, TARGET_CLASSES), flatten_levels(reg64, 4)
+    norm = max(sum(int((s > 0).sum()) for s in states), 1)
+    loss_cls, loss_bbox = 0, 0
+    assignment = torch.zeros(n_img, len(anchors))
+    for n, state in enumerate(states):
+        pos, valid = state > 0, state >= 0
+        matched = state[pos] - 1
+        target = torch.zeros(len(anchors), TARGET_CLASSES, dtype=torch.float64)
+        target[pos, labels[n][matched]] = 1
+        loss_cls = loss_cls + torchvision.ops.sigmoid_focal_loss(cls_flat[n][valid], target[valid], reduction="sum")
+        loss_bbox = loss_bbox + box_loss(anchors[pos], reg_flat[n][pos], gts[n][matched], stds_t)
+        assignment[n] = torch.where(pos, target.argmax(dim=1) + 1, state.clamp(max=0))
+    loss_cls, loss_bbox = loss_cls / norm, loss_bbox / norm
+    (loss_cls + loss_bbox).backward()
+    tensors = {"assignment": assignment, "loss_cls": loss_cls.detach().reshape(1),
+               "loss_bbox": loss_bbox.detach().reshape(1)}
+    for i, (boxes, labs, ignore) in enumerate(TARGET_GT):
+        tensors[f"boxes{i}"] = torch.tensor(boxes)
+        tensors[f"labels{i}"] = torch.tensor(labs, dtype=torch.float32)
+        tensors[f"ignore{i}"] = torch.tensor(ignore, dtype=torch.float32)
+    for l in range(len(TARGET_SIZES)):
+        tensors.update({f"cls{l}": cls[l], f"reg{l}": reg[l], f"grad_cls{l}": cls64[l].grad,
+                        f"grad_reg{l}": reg64[l].grad})
+    save(name, tensors, head=config_text(assigner, stds, loss_config, decoded), num_pos=norm,
+         num_ignored=int(sum(int((s < 0).sum()) for s in states)))
+
+
+def gen_targets(save):
+    def l1_on_deltas(anchors, deltas, gt, stds):
+        return (deltas - encode(anchors, gt, stds)).abs().sum()
+
+    for i, assigner in enumerate(ASSIGNERS):
+        stds = [0.1, 0.1, 0.2, 0.2] if i == 1 else [1.0, 1.0, 1.0, 1.0]
+        gen_targets_case(save, f"retina_ignore{i}", assigner, stds, 'type = "l1"; reduction = "sum";',
+                         l1_on_deltas, False)
+
+    def giou_mean_weight2(anchors, deltas, gt, stds):
+        return 2.0 * torchvision.ops.generalized_box_iou_loss(decode(anchors, deltas, stds), gt, reduction="sum")
+
+    def ciou(anchors, deltas, gt, stds):
+        return torchvision.ops.complete_box_iou_loss(decode(anchors, deltas, stds), gt, reduction="sum")
+
+    gen_targets_case(save, "retina_decoded_giou", ASSIGNERS[0], [0.1, 0.1, 0.2, 0.2],
+                     'type = "giou"; eps = 1e-7; loss_weight = 2.0; reduction = "mean";', giou_mean_weight2, True,
+                     clamp_some=True)
+    gen_targets_case(save, "retina_decoded_ciou", ASSIGNERS[1], [1.0, 1.0, 1.0, 1.0],
+                     'type = "ciou"; eps = 1e-7; reduction = "sum";', ciou, True)
+
 
 def generate(save):
     gen_head(save)
     gen_full(save)
+    gen_targets(save)

@@ -1,5 +1,9 @@
-/* mmdetection's MaxIoUAssigner (gt_max_assign_all) and the targets of one
- * image. Anchor states: -1 ignored, 0 background, g + 1 matched to box g. */
+/* mmdetection's MaxIoUAssigner (gt_max_assign_all, ignore_wrt_candidates)
+ * and the targets of one image. Anchor states: -1 ignored, 0 background,
+ * g + 1 matched to box g. One deliberate difference: in an image whose only
+ * boxes are ignore regions, mmdetection (no gt, so everything background)
+ * makes the anchors inside them negatives; here they stay ignored, as the
+ * SDK defines ignore regions (neither positive nor negative). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +75,7 @@ int retina_assign(const retina_head *h, const wb_host_api *host, const float *an
     else
         memset(ov, 0, (size_t)T * sizeof(float));
     /* Anchors mostly inside an ignore region are neither positive nor negative. */
-    if (h->ignore_iof_thr >= 0.0f && gt->ignore) {
+    if (h->ignore_iof_thr > 0.0f && gt->ignore) {
         for (int64_t t = 0; t < T; t++) {
             if (max_iof(anchors + 4 * t, gt) <= h->ignore_iof_thr) continue;
             for (int g = 0; g < (G > 0 ? G : 1); g++) ov[(size_t)g * T + t] = -1.0f;
@@ -80,12 +84,19 @@ int retina_assign(const retina_head *h, const wb_host_api *host, const float *an
     assign_wrt_overlaps(h, ov, G, T, state);
     n_pos = 0;
     for (int64_t t = 0; t < T; t++) {
-        if (state[t] < 0) continue;
-        for (int k = 0; k < K; k++) cls_w[t * K + k] = 1.0f;
-        if (state[t] == 0) continue;
+        if (state[t] >= 0)
+            for (int k = 0; k < K; k++) cls_w[t * K + k] = 1.0f;
+        if (state[t] <= 0) {
+            /* Weight 0; a real box keeps every IoU loss finite (a zero box gives CIoU 0/0). */
+            if (h->reg_decoded_bbox) memcpy(reg + 4 * t, anchors + 4 * t, 4 * sizeof(float));
+            continue;
+        }
         int b = gt_index[state[t] - 1];
         cls[t * K + gt->labels[b]] = 1.0f;
-        host->box_encode(anchors + 4 * t, gt->boxes + 4 * b, 1, h->means, h->stds, reg + 4 * t);
+        if (h->reg_decoded_bbox)
+            memcpy(reg + 4 * t, gt->boxes + 4 * b, 4 * sizeof(float));
+        else
+            host->box_encode(anchors + 4 * t, gt->boxes + 4 * b, 1, h->means, h->stds, reg + 4 * t);
         for (int k = 0; k < 4; k++) reg_w[4 * t + k] = 1.0f;
         n_pos++;
     }

@@ -61,6 +61,28 @@ static int loss_reduces_by_mean(wb_ctx *ctx, const wb_params *p, const char *key
     return strcmp(r, "mean") == 0;
 }
 
+static int type_in(const char *type, const char *const *names) {
+    for (int i = 0; names[i]; i++)
+        if (strcmp(type, names[i]) == 0) return 1;
+    return 0;
+}
+
+/* IoU losses compare boxes, so they need the decoded predictions; the
+ * classification losses make no sense on box coordinates. */
+static wb_status check_loss_bbox(wb_ctx *ctx, retina_head *h, const wb_params *p) {
+    static const char *const iou_family[] = {"iou", "giou", "diou", "ciou", NULL};
+    static const char *const classification[] = {"focal_loss", "cross_entropy", NULL};
+    const char *type = WB_H(ctx)->param_string(WB_H(ctx)->param_section(p, "loss_bbox"), "type");
+    if (type_in(type, classification))
+        return wb_error(ctx, WB_ERR_INVALID, "retina_head: loss_bbox is %s, a classification loss; use l1 or "
+                        "smooth_l1 (on deltas), or iou, giou, diou or ciou with reg_decoded_bbox = true", type);
+    h->bbox_elems_per_anchor = type_in(type, iou_family) ? 1 : 4;
+    if (h->bbox_elems_per_anchor == 1 && !h->reg_decoded_bbox)
+        return wb_error(ctx, WB_ERR_INVALID, "retina_head: loss_bbox %s compares boxes, not deltas; set "
+                        "reg_decoded_bbox = true so that the head decodes its predicted deltas for it", type);
+    return WB_OK;
+}
+
 static wb_status create(wb_ctx *ctx, const wb_params *p, const wb_feature_spec *in, int n_in, void **out) {
     const wb_host_api *host = WB_H(ctx);
     if (n_in < 1) return wb_error(ctx, WB_ERR_INVALID, "retina_head: needs at least one feature map");
@@ -76,6 +98,7 @@ static wb_status create(wb_ctx *ctx, const wb_params *p, const wb_feature_spec *
     h->match_low_quality = host->param_bool(p, "match_low_quality");
     h->ignore_iof_thr = (float)host->param_float(p, "ignore_iof_thr");
     h->normalize_per_image = strcmp(host->param_string(p, "normalize"), "image") == 0;
+    h->reg_decoded_bbox = host->param_bool(p, "reg_decoded_bbox");
     for (int i = 0; i < 4; i++) {
         h->means[i] = (float)host->param_float_at(p, "target_means", i);
         h->stds[i] = (float)host->param_float_at(p, "target_stds", i);
@@ -86,7 +109,8 @@ static wb_status create(wb_ctx *ctx, const wb_params *p, const wb_feature_spec *
     h->max_per_img = (int)host->param_int(p, "max_per_img");
     if (host->param_list_len(p, "target_means") != 4 || host->param_list_len(p, "target_stds") != 4)
         wb_error(ctx, WB_ERR_INVALID, "retina_head: target_means and target_stds need 4 values (dx, dy, dw, dh)");
-    if (wb_ok(ctx) == WB_OK && read_levels(ctx, h, p, in, n_in) == WB_OK && make_base_anchors(ctx, h, p) == WB_OK) {
+    if (wb_ok(ctx) == WB_OK && read_levels(ctx, h, p, in, n_in) == WB_OK && make_base_anchors(ctx, h, p) == WB_OK &&
+        check_loss_bbox(ctx, h, p) == WB_OK) {
         h->cls_mean = loss_reduces_by_mean(ctx, p, "loss_cls");
         h->bbox_mean = loss_reduces_by_mean(ctx, p, "loss_bbox");
         h->loss_cls = host->submodule_create(ctx, host->param_section(p, "loss_cls"), "loss_cls", NULL, 0);
@@ -146,10 +170,20 @@ static wb_status init_params(void *inst, wb_ctx *ctx) {
     return wb_ok(ctx);
 }
 
-static wb_tensor *branch(wb_ctx *ctx, wb_tensor *x, const retina_conv *convs, int n, const retina_conv *last) {
+/* Intermediates are released right after their last use (the tape keeps
+ * what backward needs); the level's input belongs to the neck. */
+static wb_tensor *branch(wb_ctx *ctx, wb_tensor *in, const retina_conv *convs, int n, const retina_conv *last) {
     wb_conv2d_params same = wb_conv_p(1, 1, 1, 1);
-    for (int i = 0; i < n; i++) x = wb_relu(ctx, wb_conv2d(ctx, x, convs[i].w, convs[i].b, &same));
-    return wb_conv2d(ctx, x, last->w, last->b, &same);
+    wb_tensor *x = in;
+    for (int i = 0; i < n; i++) {
+        wb_tensor *conv = wb_conv2d(ctx, x, convs[i].w, convs[i].b, &same);
+        if (x != in) wb_release(ctx, x);
+        x = wb_relu(ctx, conv);
+        wb_release(ctx, conv);
+    }
+    wb_tensor *y = wb_conv2d(ctx, x, last->w, last->b, &same);
+    if (x != in) wb_release(ctx, x);
+    return y;
 }
 
 static wb_status forward(void *inst, wb_ctx *ctx, wb_tensor *const *in, int n_in, wb_tensor **out, int n_out) {
@@ -207,7 +241,7 @@ static const wb_param_schema params[] = {
     WB_P_FLOAT("min_pos_iou", "0.0", 0.0, 1.0, "assigner: a box's best anchors need this IoU to become positive"),
     WB_P_BOOL("match_low_quality", "true", "assigner: every box gets its best-overlapping anchors as positives"),
     WB_P_FLOAT("ignore_iof_thr", "0.5", -1.0, 1.0,
-               "anchors covered by an ignore box (crowd, difficult) above this fraction are ignored; <0: off"),
+               "anchors covered by an ignore box (crowd, difficult) above this fraction are ignored; <= 0: off"),
     WB_P_CHOICE("normalize", "\"batch\"", normalizations,
                 "divide the losses by the positives of the whole batch (mmdetection) or per image, then "
                 "average the images (torchvision)"),
@@ -216,7 +250,11 @@ static const wb_param_schema params[] = {
     WB_P_MODULE("loss_cls", WB_KIND_LOSS, "{ type = \"focal_loss\"; gamma = 2.0; alpha = 0.25; loss_weight = 1.0; }",
                 "classification loss on [anchors, classes] logits and 0/1 targets"),
     WB_P_MODULE("loss_bbox", WB_KIND_LOSS, "{ type = \"l1\"; loss_weight = 1.0; }",
-                "box loss on [anchors, 4] deltas (l1, smooth_l1)"),
+                "box loss on [anchors, 4] deltas (l1, smooth_l1), or on decoded boxes with reg_decoded_bbox "
+                "(iou, giou, diou, ciou; l1, smooth_l1)"),
+    WB_P_BOOL("reg_decoded_bbox", "false",
+              "decode the predicted deltas to boxes (gradient through the decode) and give loss_bbox those and "
+              "the gt boxes, as mmdetection's reg_decoded_bbox; required by the IoU losses"),
     WB_P_INT("nms_pre", "1000", 1, 1000000, "test: best candidates kept per level before NMS"),
     WB_P_FLOAT("score_thr", "0.05", 0.0, 1.0, "test: drop candidates scoring at or below this"),
     WB_P_FLOAT("iou_threshold", "0.5", 0.0, 1.0, "test: class-aware NMS IoU threshold"),

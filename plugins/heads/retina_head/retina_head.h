@@ -33,12 +33,14 @@ typedef struct retina_head {
     int match_low_quality;
     int normalize_per_image;        /* torchvision: per image, then mean; mmdetection: whole batch */
     float means[4], stds[4];
+    int reg_decoded_bbox;           /* loss_bbox compares decoded boxes with the gt boxes */
     /* test */
     int nms_pre, max_per_img;
     float score_thr, iou_threshold;
     /* losses (children on the head's context) */
     wb_submodule *loss_cls, *loss_bbox;
     int cls_mean, bbox_mean;        /* the loss reduces by "mean": the head undoes the 1/numel */
+    int bbox_elems_per_anchor;      /* elements of loss_bbox's elementwise loss per anchor (IoU family: 1) */
     /* parameters */
     retina_conv cls_convs[RETINA_MAX_CONVS], reg_convs[RETINA_MAX_CONVS], cls_out, reg_out;
     /* all anchors of the last feature sizes, cached (grow-only) */
@@ -55,10 +57,17 @@ const float *retina_anchors(retina_head *h, const wb_host_api *host, const int (
 /* Training targets of one image, written into rows [0, n_anchors) of each
  * array (already zeroed): cls [T, K], cls_w [T, K], reg [T, 4], reg_w [T, 4].
  * Weights are 1 where they apply (negatives: cls only; ignored: nothing).
+ * reg holds encoded deltas, or with reg_decoded_bbox the gt boxes (the
+ * anchors themselves on rows of weight 0).
  * Returns the number of positives, or -1 with a message in err. */
 int retina_assign(const retina_head *h, const wb_host_api *host, const float *anchors, int64_t n_anchors,
                   const wb_gt_image *gt, float *cls, float *cls_w, float *reg, float *reg_w, char *err,
                   size_t err_size);
+
+/* Boxes [R, 4] decoded from deltas [R, 4] on anchors [R, 4] with the head's
+ * coder (dw, dh clamped at log(1000/16), no clipping); the gradient flows to
+ * the deltas through a custom op with an analytic backward. */
+wb_tensor *retina_decode_boxes(retina_head *h, wb_ctx *ctx, wb_tensor *deltas, wb_tensor *anchors);
 
 wb_status retina_loss(retina_head *h, wb_ctx *ctx, wb_tensor *const *preds, int n_preds,
                       const wb_batch_truth *truth, wb_loss_term *terms, int *n_terms);

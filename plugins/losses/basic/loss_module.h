@@ -6,9 +6,11 @@
  * elementwise loss (the iou family also takes the [N, 4] weight of the box
  * deltas and uses its row mean, as mmdetection does). out[0] is the scalar
  * loss for "sum" and "mean", the elementwise loss for "none", multiplied by
- * loss_weight in every case. "mean" divides by the number of elements, not by
- * the weight sum; a head that normalises by something else (mmdetection's
- * avg_factor) asks for "sum" and scales the result itself. */
+ * loss_weight in every case. "mean" divides by the number of elements (for
+ * the softmax cross entropy: of rows whose label is not -1, mmdetection's
+ * avg_non_ignore), not by the weight sum; a head that normalises by something
+ * else (mmdetection's avg_factor) asks for "sum" and scales the result
+ * itself. tests/unit/test_loss_modules.c checks all of this against torch. */
 #ifndef LOSS_MODULE_H
 #define LOSS_MODULE_H
 

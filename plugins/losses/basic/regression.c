@@ -57,7 +57,16 @@ static wb_status iou_forward(void *inst, wb_ctx *ctx, wb_tensor *const *in, int 
     loss_module *m = inst;
     if (loss_check_io(ctx, m, n_in, n_out) != WB_OK) return wb_ok(ctx);
     wb_tensor *w = loss_weight_input(ctx, in, n_in);
-    if (w && wb_info(ctx, w).ndim == 2) w = wb_mean(ctx, w, 1, 0);
+    if (w && wb_info(ctx, w).ndim == 2) {
+        /* Only the deltas' [N, 4] weight has a meaningful row mean. */
+        wb_tensor_info wi = wb_info(ctx, w), pi = wb_info(ctx, in[0]);
+        if (wi.shape[1] != 4 || wi.shape[0] != pi.shape[0])
+            return wb_error(ctx, WB_ERR_INVALID,
+                            "%s: weight has shape [%lld, %lld]; give one weight per box [N] or the box deltas' "
+                            "weight [N, 4] (averaged per box), N being the %lld rows of pred", m->name,
+                            (long long)wi.shape[0], (long long)wi.shape[1], (long long)pi.shape[0]);
+        w = wb_mean(ctx, w, 1, 0);
+    }
     wb_tensor *l = wb_iou_loss(ctx, in[0], in[1], w, m->iou_mode, m->eps, m->reduction);
     out[0] = loss_apply_weight(ctx, m, l);
     return wb_ok(ctx);

@@ -149,7 +149,12 @@ wb_status wb_slot_forward(wb_module_slot *slot, wb_tensor *const *in, int n_in, 
     memset(slot->out, 0, sizeof slot->out);
     wb_ctx_track_created(&slot->ctx);
     wb_status st = slot->desc->module->forward(slot->instance, &slot->ctx.pub, slot->in, n_in, slot->out, slot->n_out);
-    wb_ctx_release_created(&slot->ctx, slot->out, slot->n_out);
+    /* A hand-written backward may read anything its forward made: then
+     * nothing is released before the iteration ends. */
+    if (train && (slot->desc->caps & WB_CAP_CUSTOM_BACKWARD))
+        wb_ctx_stop_tracking(&slot->ctx);
+    else
+        wb_ctx_release_created(&slot->ctx, slot->out, slot->n_out);
     if (st != WB_OK || slot->ctx.err != WB_OK) {
         if (slot->ctx.err == WB_OK) wb_ctx_fail(&slot->ctx, st, "forward returned status %d", (int)st);
         return module_error(slot, "forward", err, n);

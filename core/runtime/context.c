@@ -99,6 +99,11 @@ void wb_ctx_track_created(wb_context *c) {
     c->tracking = true;
 }
 
+void wb_ctx_stop_tracking(wb_context *c) {
+    c->created = NULL;
+    c->tracking = false;
+}
+
 void wb_ctx_release_created(wb_context *c, wb_tensor *const *keep, int n_keep) {
     for (wb_tensor *t = c->created; t; t = t->next_created) {
         bool kept = false;

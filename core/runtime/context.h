@@ -51,6 +51,8 @@ wb_tensor *wb_ctx_tensor_view(wb_context *c, wb_tensor *x, int ndim, const int64
  * module's outputs), so intermediates no tape node holds are freed. */
 void wb_ctx_track_created(wb_context *c);
 void wb_ctx_release_created(wb_context *c, wb_tensor *const *keep, int n_keep);
+/* Ends the list without releasing anything (they die with the iteration). */
+void wb_ctx_stop_tracking(wb_context *c);
 /* Scratch memory in the compute arena (dies at the end of the iteration). */
 void *wb_ctx_scratch(wb_context *c, size_t bytes);
 

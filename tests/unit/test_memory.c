@@ -1,0 +1,128 @@
+/* Tensor memory: the pool's reuse and coalescing, and the lifetimes the tape
+ * and wb_release give activations (what is freed when, what stays). */
+#include <math.h>
+#include <string.h>
+#include <workbench/ops.h>
+#include "autograd/tape.h"
+#include "memory/pool.h"
+#include "wbtest.h"
+
+#define MIB ((size_t)1 << 20)
+
+START_TEST(test_pool_reuses_and_merges_freed_ranges) {
+    wb_pool p;
+    wb_pool_init(&p);
+    unsigned char *a = wb_pool_alloc(&p, MIB), *b = wb_pool_alloc(&p, 2 * MIB), *c = wb_pool_alloc(&p, MIB);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_eq(b, a + MIB); /* first fit by address: packed from the start */
+    ck_assert_ptr_eq(c, b + 2 * MIB);
+    ck_assert_uint_eq(p.in_use, 4 * MIB);
+    wb_pool_free(&p, a, MIB);
+    ck_assert_ptr_eq(wb_pool_alloc(&p, MIB), a); /* the hole is reused */
+    wb_pool_free(&p, a, MIB);
+    wb_pool_free(&p, b, 2 * MIB);
+    /* a and b merged: a 3 MiB request fits where they were */
+    ck_assert_ptr_eq(wb_pool_alloc(&p, 3 * MIB), a);
+    ck_assert_uint_eq(p.in_use, 4 * MIB);
+    ck_assert_uint_eq(p.peak, 4 * MIB);
+    ck_assert_uint_eq(p.system_allocs, 1);
+    /* The same requests after a reset land at the same places, from the same region. */
+    wb_pool_reset(&p);
+    ck_assert_uint_eq(p.in_use, 0);
+    ck_assert_ptr_eq(wb_pool_alloc(&p, MIB), a);
+    ck_assert_uint_eq(p.system_allocs, 1);
+    wb_pool_release(&p);
+}
+END_TEST
+
+static size_t in_use(const wbt_env *e) { return e->s->tensors.in_use; }
+
+/* 1M floats: 4 MiB, far above the pool's 64-byte rounding. */
+static const int64_t shape[2] = {1024, 1024};
+#define T_BYTES ((size_t)4 << 20)
+
+START_TEST(test_released_intermediates_are_reused_at_inference) {
+    wbt_env e;
+    wbt_env_init(&e, NULL, 1);
+    e.c.grad_enabled = false;
+    uint64_t rng = 7;
+    wb_tensor *x = wbt_random(&e, 2, shape, -1.0f, 1.0f, &rng);
+    wb_tensor *y = x;
+    for (int i = 0; i < 20; i++) {
+        wb_tensor *next = wb_relu(e.ctx, y);
+        if (y != x) wb_release(e.ctx, y);
+        y = next;
+    }
+    ck_assert_ptr_nonnull(y);
+    /* x, the last output, and one more at the moment both ends of a relu lived */
+    ck_assert_uint_eq(in_use(&e), 2 * T_BYTES);
+    ck_assert_uint_eq(e.s->tensors.peak, 3 * T_BYTES);
+    wbt_env_free(&e);
+}
+END_TEST
+
+START_TEST(test_the_tape_keeps_only_what_backward_reads) {
+    wbt_env e;
+    wbt_env_init(&e, NULL, 1);
+    uint64_t rng = 7;
+    wb_tensor *x = wbt_random(&e, 2, shape, -1.0f, 1.0f, &rng);
+    x->requires_grad = true;
+    size_t base = in_use(&e);
+    /* add reads nothing in backward, relu its output, sigmoid its output */
+    wb_tensor *a = wb_add(e.ctx, x, x);
+    wb_tensor *r = wb_relu(e.ctx, a);
+    wb_tensor *s = wb_sigmoid(e.ctx, r);
+    wb_release(e.ctx, a); /* freed at once: nobody keeps it */
+    ck_assert_uint_eq(in_use(&e), base + 2 * T_BYTES);
+    wb_release(e.ctx, r); /* still held by relu's and sigmoid's nodes */
+    ck_assert_uint_eq(in_use(&e), base + 2 * T_BYTES);
+    ck_assert_ptr_nonnull(wb_grad_of(&e.c, s));
+    float *g = wb_grad_begin(&e.c, s);
+    for (int64_t i = 0; i < s->numel; i++) g[i] = 1.0f;
+    wb_grad_end(&e.c, s, g);
+    ck_assert_int_eq(wb_tape_backward(&e.c), WB_OK);
+    /* Left: x, its gradient, and s (still owned, kept by sigmoid's node until it ran). */
+    ck_assert_uint_eq(in_use(&e), base + 2 * T_BYTES);
+    ck_assert(x->grad_valid);
+    /* d(sigmoid(relu(2x)))/dx at a positive x: 2 s (1 - s) */
+    for (int64_t i = 0; i < x->numel; i++) {
+        float v = 2.0f * x->data[i];
+        float sv = v > 0.0f ? 1.0f / (1.0f + expf(-v)) : 0.5f;
+        float want = v > 0.0f ? 2.0f * sv * (1.0f - sv) : 0.0f;
+        ck_assert_msg(fabsf(x->grad[i] - want) <= 1e-6f, "grad %lld: %g vs %g", (long long)i, x->grad[i], want);
+    }
+    wbt_env_free(&e);
+}
+END_TEST
+
+START_TEST(test_a_view_keeps_its_storage_alive) {
+    wbt_env e;
+    wbt_env_init(&e, NULL, 1);
+    e.c.grad_enabled = false;
+    uint64_t rng = 7;
+    wb_tensor *x = wbt_random(&e, 2, shape, -1.0f, 1.0f, &rng);
+    wb_tensor *y = wb_relu(e.ctx, x);
+    int64_t flat[1] = {-1};
+    wb_tensor *v = wb_reshape(e.ctx, y, 1, flat);
+    size_t before = in_use(&e);
+    wb_release(e.ctx, y);
+    ck_assert_uint_eq(in_use(&e), before); /* v still reads it */
+    ck_assert(v->data[0] >= 0.0f);
+    wb_release(e.ctx, v);
+    ck_assert_uint_eq(in_use(&e), before - T_BYTES);
+    wb_release(e.ctx, v); /* twice is harmless */
+    ck_assert_uint_eq(in_use(&e), before - T_BYTES);
+    wbt_env_free(&e);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("memory");
+    TCase *tc = tcase_create("memory");
+    tcase_add_test(tc, test_pool_reuses_and_merges_freed_ranges);
+    tcase_add_test(tc, test_released_intermediates_are_reused_at_inference);
+    tcase_add_test(tc, test_the_tape_keeps_only_what_backward_reads);
+    tcase_add_test(tc, test_a_view_keeps_its_storage_alive);
+    suite_add_tcase(s, tc);
+    return wbt_run_suite(s);
+}

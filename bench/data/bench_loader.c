@@ -3,7 +3,9 @@
  * mmdetection pipeline (resize 1333x800 keep-ratio, flip, normalize, pad 32)
  * with 1 and 2 workers, then the same decode + resize + flip in PIL
  * (bench/data/pil_pipeline.py, run by /usr/bin/python3) and the ratios.
- * Run from the checkout root: build/bench/bench_loader [epochs]. Not a test. */
+ * Run from the checkout root: build/bench/bench_loader [epochs] [--no-pil]
+ * [--only yolo|mmdet]. Not a test. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,14 +24,18 @@ static const char *const pipelines[2][2] = {
               "  { type = \"pad\"; size_divisor = 32; } )"},
 };
 
-static double now(void) {
+static double clock_seconds(clockid_t id) {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(id, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* images/s over `epochs` epochs after one warm-up batch; < 0 on error. */
-static double measure(const char *pipeline, int workers, int epochs) {
+static double now(void) { return clock_seconds(CLOCK_MONOTONIC); }
+
+/* images/s over `epochs` epochs after one warm-up epoch, < 0 on error, and
+ * the process's CPU milliseconds per image over the same time (all threads:
+ * the work itself, whatever else the machine runs). */
+static double measure(const char *pipeline, int workers, int epochs, double *cpu_ms) {
     const char *conf_path = "/tmp/wb_bench_loader.conf";
     FILE *f = fopen(conf_path, "w");
     if (!f) return -1;
@@ -64,15 +70,16 @@ static double measure(const char *pipeline, int workers, int epochs) {
         wb_loader *l = wb_loader_create(&lo, vt, ds, err, sizeof err);
         wb_batch *b = NULL;
         int64_t images = 0;
-        double t0 = 0;
+        double t0 = 0, cpu0 = 0;
         /* The first epoch warms the page cache and the threads; the rest is timed. */
         int64_t per_epoch = l ? wb_loader_batches_per_epoch(l) : 0, k = 0;
         while (l && wb_loader_next(l, &b) == WB_OK && b) {
-            if (k++ == per_epoch) t0 = now();
+            if (k++ == per_epoch) t0 = now(), cpu0 = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
             if (k > per_epoch) images += b->n;
             wb_loader_release(l, b);
         }
         if (images) rate = (double)images / (now() - t0);
+        if (images) *cpu_ms = 1e3 * (clock_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu0) / (double)images;
         if (l) wb_loader_destroy(l);
         vt->close(ds);
     } else {
@@ -97,12 +104,27 @@ static double pil_rate(const char *pipeline, int workers, int epochs) {
 }
 
 int main(int argc, char **argv) {
-    int epochs = argc > 1 ? atoi(argv[1]) : 3;
-    printf("%-8s %8s %14s %14s %8s\n", "pipeline", "workers", "ours img/s", "PIL img/s", "ratio");
+    int epochs = 3;
+    bool with_pil = true;
+    const char *only = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--no-pil") == 0)
+            with_pil = false;
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+            only = argv[++i];
+        else
+            epochs = atoi(argv[i]);
+    }
+    printf("%-8s %8s %14s %14s %8s %16s\n", "pipeline", "workers", "ours img/s", "PIL img/s", "ratio",
+           "ours CPU ms/img");
     for (int p = 0; p < 2; p++)
         for (int w = 1; w <= 2; w++) {
-            double ours = measure(pipelines[p][1], w, epochs), pil = pil_rate(pipelines[p][0], w, epochs);
-            printf("%-8s %8d %14.1f %14.1f %8.2f\n", pipelines[p][0], w, ours, pil, pil > 0 ? ours / pil : 0.0);
+            if (only && strcmp(only, pipelines[p][0]) != 0) continue;
+            double cpu_ms = 0, ours = measure(pipelines[p][1], w, epochs, &cpu_ms);
+            double pil = with_pil ? pil_rate(pipelines[p][0], w, epochs) : 0.0;
+            printf("%-8s %8d %14.1f %14.1f %8.2f %16.2f\n", pipelines[p][0], w, ours, pil, pil > 0 ? ours / pil : 0.0,
+                   cpu_ms);
+            fflush(stdout);
         }
     return 0;
 }

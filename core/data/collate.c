@@ -33,16 +33,32 @@ static bool reserve(wb_batch *b, int n, int boxes, size_t image_floats) {
     return true;
 }
 
-/* HWC sample image into the CHW slot of the padded batch tensor. */
+/* Row y of an HWC image split into three channel rows (one pass over the
+ * source row, which stays in L1, rather than one pass per channel). */
+static void split_row_f32(const float *restrict src, int w, float *restrict r, float *restrict g, float *restrict b) {
+    for (int x = 0; x < w; x++) r[x] = src[3 * x], g[x] = src[3 * x + 1], b[x] = src[3 * x + 2];
+}
+
+static void split_row_u8(const uint8_t *restrict src, int w, float *restrict r, float *restrict g, float *restrict b) {
+    for (int x = 0; x < w; x++) r[x] = src[3 * x], g[x] = src[3 * x + 1], b[x] = src[3 * x + 2];
+}
+
+/* HWC sample image (8-bit or float) into the CHW slot of the padded batch
+ * tensor, zeros right of and below it: each value is written once. */
 static void copy_chw(float *dst, int pad_h, int pad_w, const wb_data_sample *s) {
-    for (int c = 0; c < 3; c++) {
-        float *plane = dst + (size_t)c * pad_h * pad_w;
-        for (int y = 0; y < s->h; y++) {
-            const float *src = s->img + (size_t)y * s->w * 3 + c;
-            float *row = plane + (size_t)y * pad_w;
-            for (int x = 0; x < s->w; x++) row[x] = src[3 * x];
-        }
+    const size_t plane = (size_t)pad_h * pad_w, tail = (size_t)(pad_w - s->w) * sizeof(float);
+    for (int y = 0; y < s->h; y++) {
+        float *r = dst + (size_t)y * pad_w, *g = r + plane, *b = g + plane;
+        if (s->is_float)
+            split_row_f32(s->img + (size_t)y * s->w * 3, s->w, r, g, b);
+        else
+            split_row_u8(s->img8 + (size_t)y * s->w * 3, s->w, r, g, b);
+        memset(r + s->w, 0, tail);
+        memset(g + s->w, 0, tail);
+        memset(b + s->w, 0, tail);
     }
+    for (int c = 0; c < 3; c++)
+        memset(dst + c * plane + (size_t)s->h * pad_w, 0, (size_t)(pad_h - s->h) * pad_w * sizeof(float));
 }
 
 wb_status wb_collate(wb_batch *b, wb_data_sample *const *samples, int n, int size_divisor, char *err,
@@ -59,7 +75,6 @@ wb_status wb_collate(wb_batch *b, wb_data_sample *const *samples, int n, int siz
         snprintf(err, err_size, "collate: out of memory for a batch of %d images of %dx%d", n, pad_w, pad_h);
         return WB_ERR_NOMEM;
     }
-    memset(b->images, 0, floats * sizeof(float));
     int at = 0;
     for (int i = 0; i < n; i++) {
         const wb_data_sample *s = samples[i];

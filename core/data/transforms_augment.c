@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include "bilinear.h"
 #include "transforms_types.h"
 
 #define RADIANS_PER_DEGREE (3.14159265358979323846 / 180.0)
@@ -60,14 +61,15 @@ static wb_status crop_apply(const void *config, wb_data_sample *s, uint64_t *rng
         found = c->allow_negative || window_has_object(s, x0, y0, cw, ch);
     }
     if (!found || (cw == s->w && ch == s->h)) return WB_OK;
-    float *dst = wb_data_sample_target(s, ch, cw);
+    uint8_t *dst = wb_data_sample_target(s, ch, cw);
     if (!dst) {
         snprintf(err, n, "out of memory for a %dx%d crop", cw, ch);
         return WB_ERR_NOMEM;
     }
+    const uint8_t *src = wb_data_sample_pixels(s);
+    size_t px = 3 * wb_data_sample_value_size(s);
     for (int y = 0; y < ch; y++)
-        memcpy(dst + (size_t)y * cw * 3, s->img + ((size_t)(y + y0) * s->w + x0) * 3,
-               (size_t)cw * 3 * sizeof(float));
+        memcpy(dst + (size_t)y * cw * px, src + ((size_t)(y + y0) * s->w + x0) * px, (size_t)cw * px);
     for (int i = 0; i < s->num_boxes; i++) {
         s->boxes[4 * i] -= (float)x0, s->boxes[4 * i + 2] -= (float)x0;
         s->boxes[4 * i + 1] -= (float)y0, s->boxes[4 * i + 3] -= (float)y0;
@@ -162,56 +164,6 @@ static void draw_matrix(const affine_config *c, int w, int h, int ow, int oh, ui
     mat_mul(move, m, m);
 }
 
-/* Bilinear read of all three channels at (x, y); neighbours outside the
- * image read as `border`. The slow path, for the image's edges. */
-static void sample_bilinear(const wb_data_sample *s, float x, float y, const float *border, float *out) {
-    int x0 = (int)floorf(x), y0 = (int)floorf(y);
-    float fx = x - (float)x0, fy = y - (float)y0;
-    const float *v[4];
-    for (int k = 0; k < 4; k++) {
-        int xx = x0 + (k & 1), yy = y0 + (k >> 1);
-        bool inside = xx >= 0 && yy >= 0 && xx < s->w && yy < s->h;
-        v[k] = inside ? s->img + ((size_t)yy * s->w + xx) * 3 : border;
-    }
-    for (int c = 0; c < 3; c++) {
-        float top = v[0][c] + fx * (v[1][c] - v[0][c]), bot = v[2][c] + fx * (v[3][c] - v[2][c]);
-        out[c] = top + fy * (bot - top);
-    }
-}
-
-/* Warps pixel centres (x + 0.5) with the inverse matrix, so boxes (edge
- * coordinates) and pixels move together exactly. Source coordinates step
- * linearly along a row; pixels whose 2x2 neighbourhood is inside the image
- * (most of them) skip the border tests, those far outside take the border. */
-static void warp(const wb_data_sample *s, const double *m, float border, float *dst, int ow, int oh) {
-    double det = m[0] * m[4] - m[1] * m[3];
-    double i0 = m[4] / det, i1 = -m[1] / det, i3 = -m[3] / det, i4 = m[0] / det;
-    double i2 = -(i0 * m[2] + i1 * m[5]), i5 = -(i3 * m[2] + i4 * m[5]);
-    const float fill[3] = {border, border, border};
-    const size_t stride = (size_t)s->w * 3;
-    for (int y = 0; y < oh; y++) {
-        double py = y + 0.5;
-        double bx = i0 * 0.5 + i1 * py + i2 - 0.5, by = i3 * 0.5 + i4 * py + i5 - 0.5;
-        float *out = dst + (size_t)y * ow * 3;
-        for (int x = 0; x < ow; x++, out += 3) {
-            float sx = (float)(bx + i0 * x), sy = (float)(by + i3 * x);
-            if (sx >= 0.0f && sy >= 0.0f && sx < (float)(s->w - 1) && sy < (float)(s->h - 1)) {
-                int x0 = (int)sx, y0 = (int)sy;
-                float fx = sx - (float)x0, fy = sy - (float)y0;
-                const float *a = s->img + (size_t)y0 * stride + (size_t)x0 * 3, *b = a + stride;
-                for (int c = 0; c < 3; c++) {
-                    float top = a[c] + fx * (a[c + 3] - a[c]), bot = b[c] + fx * (b[c + 3] - b[c]);
-                    out[c] = top + fy * (bot - top);
-                }
-            } else if (sx <= -1.0f || sy <= -1.0f || sx >= (float)s->w || sy >= (float)s->h) {
-                out[0] = out[1] = out[2] = border;
-            } else {
-                sample_bilinear(s, sx, sy, fill, out);
-            }
-        }
-    }
-}
-
 /* Each box becomes the bounding box of its warped corners, clipped; boxes
  * that became too small, lost most of their area or got too thin go. */
 static void refit_boxes(wb_data_sample *s, const double *m, double scale, const affine_config *c, int ow,
@@ -242,15 +194,24 @@ static void refit_boxes(wb_data_sample *s, const double *m, double scale, const 
 
 static wb_status affine_apply(const void *config, wb_data_sample *s, uint64_t *rng, char *err, size_t n) {
     const affine_config *c = config;
-    int ow = c->size[0] > 0 ? c->size[0] : s->w, oh = c->size[1] > 0 ? c->size[1] : s->h;
+    /* after a mosaic the default output is one tile, as YOLOv5's border of
+     * -size / 2 gives; otherwise the input size */
+    int ow = c->size[0] > 0 ? c->size[0] : s->tile_w > 0 ? s->tile_w : s->w;
+    int oh = c->size[1] > 0 ? c->size[1] : s->tile_h > 0 ? s->tile_h : s->h;
     double m[6];
     draw_matrix(c, s->w, s->h, ow, oh, rng, m);
-    float *dst = wb_data_sample_target(s, oh, ow);
-    if (!dst) {
+    /* Pixel centres (x + 0.5) are warped, so boxes (edge coordinates) and
+     * pixels move together exactly. */
+    void *dst = wb_data_sample_allow_fill(s, c->border_value) ? wb_data_sample_target(s, oh, ow) : NULL;
+    bool ok = dst != NULL;
+    if (ok && s->is_float)
+        wb_warp_affine_f32(s->img, s->h, s->w, m, c->border_value, dst, oh, ow);
+    else if (ok)
+        ok = wb_warp_affine_u8(s->img8, s->h, s->w, m, (uint8_t)c->border_value, dst, oh, ow);
+    if (!ok) {
         snprintf(err, n, "out of memory warping to %dx%d", ow, oh);
         return WB_ERR_NOMEM;
     }
-    warp(s, m, c->border_value, dst, ow, oh);
     double scale = sqrt(fabs(m[0] * m[4] - m[1] * m[3]));
     refit_boxes(s, m, scale, c, ow, oh);
     /* The scale/offset record keeps the axis-aligned part only: exact
@@ -259,6 +220,7 @@ static wb_status affine_apply(const void *config, wb_data_sample *s, uint64_t *r
     s->offset_x = (float)(m[0] * s->offset_x + m[2]), s->scale_x *= (float)m[0];
     s->offset_y = (float)(m[4] * s->offset_y + m[5]), s->scale_y *= (float)m[4];
     s->valid_w = ow, s->valid_h = oh;
+    s->tile_w = s->tile_h = 0;
     wb_data_sample_swap(s, oh, ow);
     return WB_OK;
 }

@@ -1,66 +1,10 @@
 /* Colour transforms: normalize, mmdet's photometric distortion and YOLO's
  * HSV gains. They touch pixels only; boxes and the mapping record stay. */
-#include <math.h>
 #include <stdio.h>
+#include "hsv.h"
 #include "transforms_types.h"
 
 static float clamp255(float v) { return v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v); }
-
-/* HSV as OpenCV has it for float images: h in degrees [0, 360), s in [0, 1],
- * v = max(r, g, b) in the image's own range. */
-static void rgb_to_hsv(const float *rgb, float *h, float *s, float *v) {
-    float r = rgb[0], g = rgb[1], b = rgb[2];
-    float mx = fmaxf(r, fmaxf(g, b)), mn = fminf(r, fminf(g, b)), d = mx - mn;
-    *v = mx;
-    *s = mx > 0.0f ? d / mx : 0.0f;
-    if (d <= 0.0f) {
-        *h = 0.0f;
-        return;
-    }
-    float hh = mx == r ? (g - b) / d : (mx == g ? 2.0f + (b - r) / d : 4.0f + (r - g) / d);
-    hh *= 60.0f;
-    *h = hh < 0.0f ? hh + 360.0f : hh;
-}
-
-/* h in [0, 360). Sector arithmetic without fmodf: this runs per pixel. */
-static void hsv_to_rgb(float h, float s, float v, float *rgb) {
-    float c = v * s, hp = h * (1.0f / 60.0f);
-    int sector = (int)hp;
-    float frac = hp - (float)(sector & ~1); /* hp mod 2 */
-    float x = c * (1.0f - fabsf(frac - 1.0f)), m = v - c;
-    float r = 0, g = 0, b = 0;
-    switch (sector) {
-    case 0: r = c, g = x; break;
-    case 1: r = x, g = c; break;
-    case 2: g = c, b = x; break;
-    case 3: g = x, b = c; break;
-    case 4: r = x, b = c; break;
-    default: r = c, b = x; break;
-    }
-    rgb[0] = r + m, rgb[1] = g + m, rgb[2] = b + m;
-}
-
-/* Gains stay below 2 and shifts below 360, so a couple of steps suffice. */
-static float wrap_degrees(float h) {
-    if (!isfinite(h)) return 0.0f;
-    while (h >= 360.0f) h -= 360.0f;
-    while (h < 0.0f) h += 360.0f;
-    return h;
-}
-
-/* Multiplies hue (then wraps), saturation and value by the gains and adds
- * hue_shift degrees; saturation stays in [0, 1] and value in [0, 255]. */
-static void scale_hsv(wb_data_sample *s, float hue_gain, float hue_shift, float sat_gain, float val_gain) {
-    size_t n = (size_t)s->h * s->w;
-    for (size_t i = 0; i < n; i++) {
-        float *px = s->img + 3 * i, h, sat, v;
-        rgb_to_hsv(px, &h, &sat, &v);
-        h = wrap_degrees(h * hue_gain + hue_shift);
-        sat = fminf(fmaxf(sat * sat_gain, 0.0f), 1.0f);
-        v = clamp255(v * val_gain);
-        hsv_to_rgb(h, sat, v, px);
-    }
-}
 
 /* ---- normalize ---- */
 
@@ -96,18 +40,54 @@ static wb_status normalize_configure(void *config, const wb_params *p, char *err
     return WB_OK;
 }
 
+/* (value - mean) / std for every pixel; output channel k reads input channel
+ * k, or 2 - k when `first` is 2 (RGB -> BGR). Inlined with a constant
+ * `first` so that the loops vectorize. */
+static inline void normalize_bytes(const uint8_t *restrict in, float *restrict out, size_t px,
+                                   const normalize_config *c, int first) {
+    const float m0 = c->mean[0], m1 = c->mean[1], m2 = c->mean[2];
+    const float s0 = c->inv_std[0], s1 = c->inv_std[1], s2 = c->inv_std[2];
+    for (size_t i = 0; i < px; i++) {
+        const uint8_t *p = in + 3 * i;
+        out[3 * i] = ((float)p[first] - m0) * s0;
+        out[3 * i + 1] = ((float)p[1] - m1) * s1;
+        out[3 * i + 2] = ((float)p[2 - first] - m2) * s2;
+    }
+}
+
+static inline void normalize_floats(float *img, size_t px, const normalize_config *c, int first) {
+    const float m0 = c->mean[0], m1 = c->mean[1], m2 = c->mean[2];
+    const float s0 = c->inv_std[0], s1 = c->inv_std[1], s2 = c->inv_std[2];
+    for (size_t i = 0; i < px; i++) {
+        float *p = img + 3 * i, a = p[first], g = p[1], b = p[2 - first];
+        p[0] = (a - m0) * s0, p[1] = (g - m1) * s1, p[2] = (b - m2) * s2;
+    }
+}
+
 static wb_status normalize_apply(const void *config, wb_data_sample *s, uint64_t *rng, char *err,
                                  size_t n) {
-    (void)rng, (void)err, (void)n;
+    (void)rng;
     const normalize_config *c = config;
-    /* samples are RGB; mmdet's to_rgb=false configs expect BGR channels */
-    int src[3] = {0, 1, 2};
-    if (!c->to_rgb) src[0] = 2, src[2] = 0;
     size_t px = (size_t)s->h * s->w;
-    for (size_t i = 0; i < px; i++) {
-        float *p = s->img + 3 * i, in[3] = {p[0], p[1], p[2]};
-        for (int k = 0; k < 3; k++) p[k] = (in[src[k]] - c->mean[k]) * c->inv_std[k];
+    /* samples are RGB; mmdet's to_rgb=false configs expect BGR channels */
+    if (s->is_float) {
+        if (c->to_rgb)
+            normalize_floats(s->img, px, c, 0);
+        else
+            normalize_floats(s->img, px, c, 2);
+        return WB_OK;
     }
+    /* 8-bit pixels are widened and normalized in one pass */
+    float *out = wb_data_sample_float_target(s, s->h, s->w);
+    if (!out) {
+        snprintf(err, n, "out of memory for a %dx%d float image", s->w, s->h);
+        return WB_ERR_NOMEM;
+    }
+    if (c->to_rgb)
+        normalize_bytes(s->img8, out, px, c, 0);
+    else
+        normalize_bytes(s->img8, out, px, c, 2);
+    wb_data_sample_swap_float(s, s->h, s->w);
     return WB_OK;
 }
 
@@ -157,10 +137,25 @@ static void add_and_scale(wb_data_sample *s, float add, float mul) {
     for (size_t i = 0; i < n; i++) s->img[i] = clamp255((s->img[i] + add) * mul);
 }
 
+/* Multiplies hue (then wraps), saturation and value by the gains and adds
+ * hue_shift degrees, on the pixels as they are (8-bit or float). */
+static void scale_hsv(wb_data_sample *s, float hue_gain, float hue_shift, float sat_gain, float val_gain) {
+    const wb_hsv_gains g = {hue_gain, hue_shift, sat_gain, val_gain};
+    size_t px = (size_t)s->h * s->w;
+    if (s->is_float)
+        wb_hsv_scale_f32(s->img, px, &g);
+    else
+        wb_hsv_scale_u8(s->img8, px, &g);
+}
+
 static wb_status photometric_apply(const void *config, wb_data_sample *s, uint64_t *rng, char *err,
                                    size_t n) {
-    (void)err, (void)n;
     const photometric_config *c = config;
+    /* brightness and contrast leave fractions that the HSV step should see */
+    if (!wb_data_sample_to_float(s)) {
+        snprintf(err, n, "out of memory for a %dx%d float image", s->w, s->h);
+        return WB_ERR_NOMEM;
+    }
     /* Same draws in the same order as mmdet; values are clipped to 0..255
      * (mmdet lets them run past, which makes the HSV step ill-defined). */
     if (wb_tf_coin(rng, 0.5f))

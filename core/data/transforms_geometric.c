@@ -2,52 +2,16 @@
  * boxes and the sample's scale/offset/flip record in step with the pixels. */
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+#include "bilinear.h"
 #include "transforms_types.h"
-
-/* Bilinear resize of a 3-channel HWC image with half-pixel centres and edge
- * clamping (cv2 INTER_LINEAR / torch align_corners=False, no antialiasing). */
-static bool resize_bilinear(const float *src, int sh, int sw, float *dst, int dh, int dw) {
-    int *x0 = malloc((size_t)dw * sizeof *x0);
-    float *fx = malloc((size_t)dw * sizeof *fx);
-    if (!x0 || !fx) {
-        free(x0);
-        free(fx);
-        return false;
-    }
-    float rx = (float)sw / (float)dw, ry = (float)sh / (float)dh;
-    for (int x = 0; x < dw; x++) {
-        float sx = fmaxf((x + 0.5f) * rx - 0.5f, 0.0f);
-        x0[x] = (int)sx;
-        fx[x] = sx - (float)x0[x];
-    }
-    for (int y = 0; y < dh; y++) {
-        float sy = fmaxf((y + 0.5f) * ry - 0.5f, 0.0f);
-        int y0 = (int)sy;
-        int y1 = y0 + (y0 < sh - 1);
-        float fy = sy - (float)y0;
-        const float *r0 = src + (size_t)y0 * sw * 3, *r1 = src + (size_t)y1 * sw * 3;
-        float *out = dst + (size_t)y * dw * 3;
-        for (int x = 0; x < dw; x++) {
-            int a = x0[x] * 3, b = (x0[x] + (x0[x] < sw - 1)) * 3;
-            float wx = fx[x];
-            for (int c = 0; c < 3; c++) {
-                float top = r0[a + c] + wx * (r0[b + c] - r0[a + c]);
-                float bot = r1[a + c] + wx * (r1[b + c] - r1[a + c]);
-                out[x * 3 + c] = top + fy * (bot - top);
-            }
-        }
-    }
-    free(x0);
-    free(fx);
-    return true;
-}
 
 wb_status wb_tf_resize_to(wb_data_sample *s, int nh, int nw, char *err, size_t n) {
     if (nh == s->h && nw == s->w) return WB_OK;
-    float *dst = wb_data_sample_target(s, nh, nw);
-    if (!dst || !resize_bilinear(s->img, s->h, s->w, dst, nh, nw)) {
+    void *dst = wb_data_sample_target(s, nh, nw);
+    bool ok = dst && (s->is_float ? wb_resize_bilinear_f32(s->img, s->h, s->w, dst, nh, nw)
+                                  : wb_resize_bilinear_u8(s->img8, s->h, s->w, dst, nh, nw));
+    if (!ok) {
         snprintf(err, n, "out of memory resizing to %dx%d", nw, nh);
         return WB_ERR_NOMEM;
     }
@@ -71,15 +35,21 @@ static wb_status pad_sample(wb_data_sample *s, int top, int bottom, int left, in
                             char *err, size_t n) {
     if (!top && !bottom && !left && !right) return WB_OK;
     int nh = s->h + top + bottom, nw = s->w + left + right;
-    float *dst = wb_data_sample_target(s, nh, nw);
+    uint8_t *dst = wb_data_sample_allow_fill(s, value) ? wb_data_sample_target(s, nh, nw) : NULL;
     if (!dst) {
         snprintf(err, n, "out of memory padding to %dx%d", nw, nh);
         return WB_ERR_NOMEM;
     }
-    for (size_t i = 0; i < (size_t)nh * nw * 3; i++) dst[i] = value;
-    for (int y = 0; y < s->h; y++)
-        memcpy(dst + ((size_t)(y + top) * nw + left) * 3, s->img + (size_t)y * s->w * 3,
-               (size_t)s->w * 3 * sizeof(float));
+    const uint8_t *src = wb_data_sample_pixels(s);
+    size_t px = 3 * wb_data_sample_value_size(s), row = (size_t)s->w * px, out_row = (size_t)nw * px;
+    wb_data_sample_fill(s, dst, (size_t)top * nw, value);
+    for (int y = 0; y < s->h; y++) {
+        uint8_t *line = dst + (size_t)(y + top) * out_row;
+        wb_data_sample_fill(s, line, (size_t)left, value);
+        memcpy(line + (size_t)left * px, src + (size_t)y * row, row);
+        wb_data_sample_fill(s, line + (size_t)left * px + row, (size_t)right, value);
+    }
+    wb_data_sample_fill(s, dst + (size_t)(top + s->h) * out_row, (size_t)bottom * nw, value);
     for (int i = 0; i < s->num_boxes; i++) {
         s->boxes[4 * i] += (float)left, s->boxes[4 * i + 2] += (float)left;
         s->boxes[4 * i + 1] += (float)top, s->boxes[4 * i + 3] += (float)top;
@@ -239,16 +209,25 @@ static wb_status flip_configure(void *config, const wb_params *p, char *err, siz
     return WB_OK;
 }
 
-static void flip_horizontal(wb_data_sample *s) {
-    for (int y = 0; y < s->h; y++) {
-        float *row = s->img + (size_t)y * s->w * 3;
-        for (int a = 0, b = s->w - 1; a < b; a++, b--)
-            for (int c = 0; c < 3; c++) {
-                float t = row[a * 3 + c];
-                row[a * 3 + c] = row[b * 3 + c];
-                row[b * 3 + c] = t;
-            }
+/* Reverses the order of the w pixels (px bytes each) of every row. Called
+ * with a constant px so that the copies compile to plain moves. */
+static inline void reverse_rows(uint8_t *img, int h, int w, size_t px) {
+    uint8_t t[3 * sizeof(float)];
+    for (int y = 0; y < h; y++) {
+        uint8_t *row = img + (size_t)y * w * px;
+        for (int a = 0, b = w - 1; a < b; a++, b--) {
+            memcpy(t, row + a * px, px);
+            memcpy(row + a * px, row + b * px, px);
+            memcpy(row + b * px, t, px);
+        }
     }
+}
+
+static void flip_horizontal(wb_data_sample *s) {
+    if (s->is_float)
+        reverse_rows(wb_data_sample_pixels(s), s->h, s->w, 3 * sizeof(float));
+    else
+        reverse_rows(wb_data_sample_pixels(s), s->h, s->w, 3);
     for (int i = 0; i < s->num_boxes; i++) {
         float *bx = s->boxes + 4 * i, x1 = bx[0];
         bx[0] = (float)s->w - bx[2];
@@ -258,12 +237,13 @@ static void flip_horizontal(wb_data_sample *s) {
 }
 
 static void flip_vertical(wb_data_sample *s) {
-    size_t row = (size_t)s->w * 3;
+    uint8_t *img = wb_data_sample_pixels(s);
+    size_t row = (size_t)s->w * 3 * wb_data_sample_value_size(s);
     for (int a = 0, b = s->h - 1; a < b; a++, b--)
         for (size_t k = 0; k < row; k++) {
-            float t = s->img[a * row + k];
-            s->img[a * row + k] = s->img[b * row + k];
-            s->img[b * row + k] = t;
+            uint8_t t = img[a * row + k];
+            img[a * row + k] = img[b * row + k];
+            img[b * row + k] = t;
         }
     for (int i = 0; i < s->num_boxes; i++) {
         float *bx = s->boxes + 4 * i, y1 = bx[1];

@@ -59,7 +59,7 @@ static bool mixup_wanted(const void *config, uint64_t *rng) {
 static wb_status mixup_apply(const void *config, wb_data_sample *s, wb_data_sample *const *extra,
                              uint64_t *rng, char *err, size_t n) {
     const mixup_config *c = config;
-    const wb_data_sample *o = extra[0];
+    wb_data_sample *o = extra[0];
     float r = wb_tf_beta(rng, c->alpha, c->beta);
     if (o->w != s->w || o->h != s->h) {
         snprintf(err, n,
@@ -68,8 +68,10 @@ static wb_status mixup_apply(const void *config, wb_data_sample *s, wb_data_samp
                  o->w, o->h, s->w, s->h);
         return WB_ERR_INVALID;
     }
-    if (!wb_data_sample_reserve_boxes(s, s->num_boxes + o->num_boxes)) {
-        snprintf(err, n, "out of memory for %d boxes", s->num_boxes + o->num_boxes);
+    /* blended in float: the ratio's fractions are kept; 8-bit input is widened once */
+    if (!wb_data_sample_reserve_boxes(s, s->num_boxes + o->num_boxes) || !wb_data_sample_to_float(s) ||
+        !wb_data_sample_to_float(o)) {
+        snprintf(err, n, "out of memory for a %dx%d blend with %d boxes", s->w, s->h, s->num_boxes + o->num_boxes);
         return WB_ERR_NOMEM;
     }
     size_t count = (size_t)s->h * s->w * 3;

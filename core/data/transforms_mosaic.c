@@ -47,6 +47,30 @@ static void place(int q, int xc, int yc, int cw, int ch, int w, int h, int a[4],
     *by = q == 0 || q == 1 ? h - (a[3] - a[1]) : 0;
 }
 
+/* A tile as placed on the canvas: rectangle a, and the tile's pixel shown
+ * at its top-left corner. */
+typedef struct placed {
+    const wb_data_sample *tile;
+    int a[4], bx, by;
+} placed;
+
+/* Canvas row y between x0 and x1 (one half of the canvas, which one tile
+ * covers in part): the tile's pixels where the row crosses its rectangle,
+ * the fill value elsewhere. Every canvas value is written once. */
+static void compose_half_row(const wb_data_sample *s, uint8_t *row, int y, int x0, int x1, const placed *p, float fill) {
+    size_t px = 3 * wb_data_sample_value_size(s);
+    const int *a = p->a;
+    if (y < a[1] || y >= a[3] || a[2] <= a[0]) {
+        wb_data_sample_fill(s, row + (size_t)x0 * px, (size_t)(x1 - x0), fill);
+        return;
+    }
+    const uint8_t *src = (const uint8_t *)wb_data_sample_pixels(p->tile) +
+                         ((size_t)(p->by + y - a[1]) * p->tile->w + p->bx) * px;
+    wb_data_sample_fill(s, row + (size_t)x0 * px, (size_t)(a[0] - x0), fill);
+    memcpy(row + (size_t)a[0] * px, src, (size_t)(a[2] - a[0]) * px);
+    wb_data_sample_fill(s, row + (size_t)a[2] * px, (size_t)(x1 - a[2]), fill);
+}
+
 static wb_status mosaic_apply(const void *config, wb_data_sample *s, wb_data_sample *const *extra,
                               uint64_t *rng, char *err, size_t n) {
     const mosaic_config *c = config;
@@ -56,21 +80,32 @@ static wb_status mosaic_apply(const void *config, wb_data_sample *s, wb_data_sam
     wb_data_sample *tiles[4] = {s, extra[0], extra[1], extra[2]};
     int total = 0;
     for (int q = 0; q < 4; q++) total += tiles[q]->num_boxes;
-    float *dst = wb_data_sample_target(s, ch, cw);
+    /* the canvas takes the widest type among the tiles and the fill */
+    bool ok = wb_data_sample_allow_fill(s, c->pad_value);
+    for (int q = 1; q < 4; q++) ok = ok && (!tiles[q]->is_float || wb_data_sample_to_float(s));
+    for (int q = 1; q < 4; q++) ok = ok && (!s->is_float || wb_data_sample_to_float(tiles[q]));
+    uint8_t *dst = ok ? wb_data_sample_target(s, ch, cw) : NULL;
     if (!dst || !wb_data_sample_reserve_boxes(s, total)) {
         snprintf(err, n, "out of memory for a %dx%d mosaic", cw, ch);
         return WB_ERR_NOMEM;
     }
-    for (size_t i = 0; i < (size_t)cw * ch * 3; i++) dst[i] = c->pad_value;
+    placed at_q[4];
+    for (int q = 0; q < 4; q++) {
+        at_q[q].tile = tiles[q];
+        place(q, xc, yc, cw, ch, tiles[q]->w, tiles[q]->h, at_q[q].a, &at_q[q].bx, &at_q[q].by);
+    }
+    /* quadrants 0 | 1 above yc, 2 | 3 below, split at xc */
+    size_t row_bytes = (size_t)cw * 3 * wb_data_sample_value_size(s);
+    for (int y = 0; y < ch; y++) {
+        const placed *left = &at_q[y < yc ? 0 : 2], *right = &at_q[y < yc ? 1 : 3];
+        compose_half_row(s, dst + (size_t)y * row_bytes, y, 0, xc, left, c->pad_value);
+        compose_half_row(s, dst + (size_t)y * row_bytes, y, xc, cw, right, c->pad_value);
+    }
     int at = s->num_boxes;
     for (int q = 0; q < 4; q++) {
         const wb_data_sample *t = tiles[q];
-        int a[4], bx, by;
-        place(q, xc, yc, cw, ch, t->w, t->h, a, &bx, &by);
-        for (int y = a[1]; y < a[3] && a[2] > a[0]; y++)
-            memcpy(dst + ((size_t)y * cw + a[0]) * 3, t->img + ((size_t)(by + y - a[1]) * t->w + bx) * 3,
-                   (size_t)(a[2] - a[0]) * 3 * sizeof(float));
-        float dx = (float)(a[0] - bx), dy = (float)(a[1] - by);
+        const placed *p = &at_q[q];
+        float dx = (float)(p->a[0] - p->bx), dy = (float)(p->a[1] - p->by);
         /* the sample's own boxes move in place; the others' are appended */
         int from = q == 0 ? 0 : at, count = t->num_boxes;
         for (int i = 0; i < count; i++) {
@@ -88,6 +123,7 @@ static wb_status mosaic_apply(const void *config, wb_data_sample *s, wb_data_sam
     }
     s->num_boxes = at;
     s->valid_w = cw, s->valid_h = ch;
+    s->tile_w = c->size[0], s->tile_h = c->size[1];
     wb_data_sample_swap(s, ch, cw);
     wb_data_sample_clip_boxes(s);
     return WB_OK;

@@ -1,15 +1,25 @@
 /* Transform pipeline: box/image consistency of every geometric transform,
  * flips, letterbox inverse, resize sizes (mmcv/YOLOv5 formulas) and pixels
- * (torch bilinear parity), colour transforms, parameters from a config. */
+ * (torch bilinear parity), the 8-bit kernels against the float ones and HSV
+ * against a double-precision reference, colour transforms, parameters from
+ * a config. Samples start 8-bit; tests of float paths widen them first. */
 #include <libconfig.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "config/params.h"
+#include "data/bilinear.h"
+#include "data/hsv.h"
 #include "data/transforms.h"
 #include "data/transforms_types.h"
 #include "wbtest.h"
+
+/* Channel c of pixel (x, y), whatever the sample's pixel type. */
+static float pixel(const wb_data_sample *s, int x, int y, int c) {
+    size_t i = ((size_t)y * s->w + x) * 3 + c;
+    return s->is_float ? s->img[i] : (float)s->img8[i];
+}
 
 /* A w x h black image with one white filled box at integer corners (the
  * pixels whose centres fall inside it) and a second, ignored box. */
@@ -30,7 +40,7 @@ static double mask_iou(const wb_data_sample *s) {
     int64_t inter = 0, uni = 0;
     for (int y = 0; y < s->h; y++)
         for (int x = 0; x < s->w; x++) {
-            bool bright = s->img[((size_t)y * s->w + x) * 3] > 127.0f;
+            bool bright = pixel(s, x, y, 0) > 127.0f;
             bool inside = x + 0.5f > b[0] && x + 0.5f < b[2] && y + 0.5f > b[1] && y + 0.5f < b[3];
             inter += bright && inside;
             uni += bright || inside;
@@ -54,7 +64,8 @@ static void run(const wb_pipeline *p, wb_data_sample *s, uint64_t seed) {
     ck_assert_msg(wb_pipeline_apply(p, 0, -1, s, &rng, NULL, err, sizeof err) == WB_OK, "%s", err);
 }
 
-/* Every geometric transform keeps the box on the drawn object (IoU >= 0.9;
+/* Every geometric transform keeps the box on the drawn object, on 8-bit and
+ * on float pixels (IoU >= 0.9;
  * bilinear edges blur one pixel ring, so 0.9 leaves room for a 20-px box
  * shrunk to a few pixels' border but catches any off-by-scale or flip bug). */
 START_TEST(geometric_transforms_keep_boxes_on_pixels) {
@@ -82,6 +93,7 @@ START_TEST(geometric_transforms_keep_boxes_on_pixels) {
         for (uint64_t seed = 0; seed < 5; seed++) {
             wb_data_sample s = {0};
             make_box_sample(&s, 120, 90, box);
+            if (seed % 2) ck_assert(wb_data_sample_to_float(&s)); /* both pixel types */
             run(p, &s, seed);
             /* the ignored corner box travels along, still ignored, unless cut away */
             if (!may_cut) ck_assert_int_eq(s.num_boxes, 2);
@@ -110,13 +122,14 @@ START_TEST(affine_refit_boxes_cover_rotated_objects) {
     for (uint64_t seed = 0; seed < 10; seed++) {
         wb_data_sample s = {0};
         make_box_sample(&s, 120, 90, box);
+        if (seed % 2) ck_assert(wb_data_sample_to_float(&s)); /* both pixel types */
         run(p, &s, seed);
         ck_assert(s.num_boxes >= 1 && s.labels[0] == 3);
         const float *b = s.boxes;
         int64_t bright = 0;
         for (int y = 0; y < s.h; y++)
             for (int x = 0; x < s.w; x++) {
-                if (s.img[((size_t)y * s.w + x) * 3] <= 127.0f) continue;
+                if (pixel(&s, x, y, 0) <= 127.0f) continue;
                 bright++;
                 ck_assert_msg(x + 0.5f > b[0] - 1 && x + 0.5f < b[2] + 1 && y + 0.5f > b[1] - 1 && y + 0.5f < b[3] + 1,
                               "seed %d: object pixel (%d, %d) outside box %.1f %.1f %.1f %.1f", (int)seed, x, y,
@@ -167,14 +180,20 @@ START_TEST(mosaic_keeps_every_tile_consistent) {
         float box[4];
         tile_box(7, box);
         make_box_sample(&s, 70, 50, box);
+        /* a float sample among 8-bit tiles: the canvas is float */
+        bool widen = seed % 2 == 1;
+        if (widen) ck_assert(wb_data_sample_to_float(&s));
         char err[256];
         uint64_t rng = wb_transform_rng(seed, 0, 7);
         ck_assert_msg(wb_pipeline_apply(p, 0, -1, &s, &rng, &more, err, sizeof err) == WB_OK, "%s", err);
-        ck_assert(s.w == 120 && s.h == 90);
+        ck_assert(s.w == 120 && s.h == 90 && s.is_float == widen);
         int64_t inter = 0, uni = 0;
         for (int y = 0; y < s.h; y++)
             for (int x = 0; x < s.w; x++) {
-                bool bright = s.img[((size_t)y * s.w + x) * 3] > 127.0f, inside = false;
+                float v = pixel(&s, x, y, 0);
+                /* tiles are black and white; where none lands, the fill */
+                ck_assert_msg(v == 0.0f || v == 255.0f || v == 114.0f, "seed %d: (%d, %d) is %g", (int)seed, x, y, v);
+                bool bright = v > 127.0f, inside = false;
                 for (int b = 0; b < s.num_boxes; b++) {
                     const float *q = s.boxes + 4 * b;
                     inside |= !s.ignore[b] && x + 0.5f > q[0] && x + 0.5f < q[2] && y + 0.5f > q[1] && y + 0.5f < q[3];
@@ -201,6 +220,87 @@ START_TEST(mosaic_keeps_every_tile_consistent) {
     wb_data_sample_free(&s);
     wb_pipeline_destroy(p);
     config_destroy(&cfg);
+}
+END_TEST
+
+/* random_affine without a size after a mosaic comes back to one tile, as
+ * YOLOv5's border of -size / 2 does; on its own it keeps the input size. */
+START_TEST(affine_after_mosaic_outputs_one_tile) {
+    config_t cfg;
+    wb_pipeline *p = one_step("mosaic", "size = [60, 45];", &cfg);
+    char err[256];
+    ck_assert(wb_pipeline_add(p, "random_affine", NULL, err, sizeof err) == WB_OK);
+    tile_source src = {0};
+    wb_sample_source more = {&src, 10, load_tile};
+    wb_data_sample s = {0};
+    float box[4];
+    tile_box(3, box);
+    make_box_sample(&s, 70, 50, box);
+    uint64_t rng = wb_transform_rng(4, 0, 3);
+    ck_assert_msg(wb_pipeline_apply(p, 0, -1, &s, &rng, &more, err, sizeof err) == WB_OK, "%s", err);
+    ck_assert_msg(s.w == 60 && s.h == 45 && s.valid_w == 60, "mosaic + affine gave %dx%d", s.w, s.h);
+    wb_pipeline_destroy(p);
+    config_destroy(&cfg);
+
+    p = one_step("random_affine", "", &cfg);
+    make_box_sample(&s, 70, 50, box);
+    run(p, &s, 1);
+    ck_assert(s.w == 70 && s.h == 50);
+    wb_data_sample_free(&s);
+    for (int i = 0; i < WB_MAX_EXTRA_SAMPLES; i++) wb_data_sample_free(&src.slots[i]);
+    wb_pipeline_destroy(p);
+    config_destroy(&cfg);
+}
+END_TEST
+
+/* The 8-bit warp and resize against the float kernels on the same random
+ * levels (the worst case for fixed-point weights: neighbours differ by up to
+ * 255), within the documented 0.65 levels (bilinear.h). The warps zoom,
+ * shift part of the output off the image (border pixels, the edge path) and
+ * rotate + shear; the resizes go down and up by ratios that are not whole. */
+START_TEST(fixed_point_kernels_match_float_ones) {
+    enum { H = 97, W = 131 };
+    uint8_t *src8 = malloc(H * W * 3);
+    float *src = malloc(H * W * 3 * sizeof(float));
+    uint64_t rng = 5;
+    for (int i = 0; i < H * W * 3; i++) src8[i] = (uint8_t)(256.0f * wb_rng_uniform(&rng)), src[i] = src8[i];
+    const double mats[][6] = {
+        {1.37, 0, -20.3, 0, 1.37, -11.7},          /* zoom in, shifted: border on no side */
+        {0.61, 0, 31.2, 0, 0.61, 25.9},            /* zoom out: border all round */
+        {0.96, 0.17, 8.4, -0.19, 1.02, 12.1},      /* rotation + shear, corners off the image */
+        {-1.0, 0, 131.0, 0, 1.0, 0},                /* mirror: positions on exact pixel centres */
+    };
+    enum { OH = 88, OW = 120 };
+    uint8_t *out8 = malloc(OH * OW * 3);
+    float *out = malloc(OH * OW * 3 * sizeof(float));
+    for (size_t k = 0; k < sizeof mats / sizeof mats[0]; k++) {
+        wb_warp_affine_u8(src8, H, W, mats[k], 114, out8, OH, OW);
+        wb_warp_affine_f32(src, H, W, mats[k], 114.0f, out, OH, OW);
+        double worst = 0;
+        int border = 0;
+        for (int i = 0; i < OH * OW * 3; i++) {
+            worst = fmax(worst, fabs(out8[i] - out[i]));
+            border += out[i] == 114.0f;
+        }
+        ck_assert_msg(worst <= 0.65, "warp %zu: 8-bit off by %g levels", k, worst);
+        if (k == 1 || k == 2) ck_assert_msg(border > OW, "warp %zu reaches no border (%d)", k, border);
+    }
+    const int sizes[][2] = {{41, 57}, {200, 173}, {97, 300}};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        int oh = sizes[k][0], ow = sizes[k][1];
+        uint8_t *r8 = malloc((size_t)oh * ow * 3);
+        float *r = malloc((size_t)oh * ow * 3 * sizeof(float));
+        ck_assert(wb_resize_bilinear_u8(src8, H, W, r8, oh, ow) && wb_resize_bilinear_f32(src, H, W, r, oh, ow));
+        double worst = 0;
+        for (int i = 0; i < oh * ow * 3; i++) worst = fmax(worst, fabs(r8[i] - r[i]));
+        ck_assert_msg(worst <= 0.65, "resize to %dx%d: 8-bit off by %g levels", ow, oh, worst);
+        free(r8);
+        free(r);
+    }
+    free(src8);
+    free(src);
+    free(out8);
+    free(out);
 }
 END_TEST
 
@@ -232,6 +332,7 @@ START_TEST(mixup_blends_pixels_and_keeps_both_boxes) {
         ck_assert_msg(wb_pipeline_apply(p, 0, -1, &s, &rng, &more, err, sizeof err) == WB_OK, "%s", err);
         ck_assert_int_eq(s.num_boxes, 4);
         ck_assert(s.boxes[0] == 40 && s.boxes[8] == other[0] && s.boxes[9] == other[1]);
+        ck_assert(s.is_float); /* the blend keeps the ratio's fractions */
         ck_assert(s.ignore[1] && s.ignore[3] && !s.ignore[0] && !s.ignore[2]);
         float r = s.img[((size_t)40 * 70 + 50) * 3] / 255.0f; /* (50, 40): in A only */
         ck_assert_msg(r > 0.25f && r < 0.75f, "ratio %f far outside Beta(32, 32)'s bulk", r);
@@ -343,26 +444,35 @@ START_TEST(random_resize_size_is_the_batch_choice) {
 END_TEST
 
 /* Photometric transforms change pixels only: boxes, sizes, mapping untouched,
- * values stay in 0..255 and the same seed gives the same pixels. */
+ * values stay in 0..255 and the same seed gives the same pixels, from 8-bit
+ * and from float input. */
 START_TEST(colour_transforms_keep_geometry) {
     static const char *types[] = {"photometric_distortion", "yolo_hsv"};
     const float box[4] = {10, 10, 30, 30};
+    const size_t n = 50 * 40 * 3;
     for (int t = 0; t < 2; t++) {
         config_t cfg;
         wb_pipeline *p = one_step(types[t], "", &cfg);
         for (uint64_t seed = 0; seed < 8; seed++) {
+            bool widen = seed % 2 == 1;
             wb_data_sample a = {0}, b = {0};
             make_box_sample(&a, 50, 40, box);
-            for (size_t i = 0; i < 50 * 40 * 3; i++) a.img[i] = (float)((i * 37) % 256);
+            for (size_t i = 0; i < n; i++) a.img8[i] = (uint8_t)((i * 37) % 256);
             make_box_sample(&b, 50, 40, box);
-            memcpy(b.img, a.img, 50 * 40 * 3 * sizeof(float));
+            memcpy(b.img8, a.img8, n);
+            if (widen) ck_assert(wb_data_sample_to_float(&a) && wb_data_sample_to_float(&b));
             run(p, &a, seed);
             run(p, &b, seed);
             ck_assert(a.w == 50 && a.h == 40 && a.num_boxes == 2);
             ck_assert(memcmp(a.boxes, box, sizeof box) == 0);
-            ck_assert(memcmp(a.img, b.img, 50 * 40 * 3 * sizeof(float)) == 0);
-            for (size_t i = 0; i < 50 * 40 * 3; i++)
-                ck_assert_msg(a.img[i] >= 0.0f && a.img[i] <= 255.0f, "%s: value %g", types[t], a.img[i]);
+            ck_assert(a.is_float == b.is_float);
+            ck_assert(memcmp(wb_data_sample_pixels(&a), wb_data_sample_pixels(&b), n * wb_data_sample_value_size(&a)) == 0);
+            for (int y = 0; y < 40; y++)
+                for (int x = 0; x < 50; x++)
+                    for (int c = 0; c < 3; c++) {
+                        float v = pixel(&a, x, y, c);
+                        ck_assert_msg(v >= 0.0f && v <= 255.0f, "%s: value %g", types[t], v);
+                    }
             wb_data_sample_free(&a);
             wb_data_sample_free(&b);
         }
@@ -372,41 +482,122 @@ START_TEST(colour_transforms_keep_geometry) {
 }
 END_TEST
 
-/* With zero gains yolo_hsv is RGB->HSV->RGB: exact up to float rounding
- * (values up to 255, a few ulps of 255 is ~1e-4). */
+/* With zero gains yolo_hsv is RGB->HSV->RGB: exact up to float rounding on
+ * float pixels (values up to 255, a few ulps of 255 is ~1e-4), and so
+ * exactly the same levels on 8-bit pixels (1e-4 never crosses a rounding
+ * boundary at .5 from an integer). */
 START_TEST(hsv_round_trip_is_identity) {
     config_t cfg;
     wb_pipeline *p = one_step("yolo_hsv", "hgain = 0.0; sgain = 0.0; vgain = 0.0;", &cfg);
+    const size_t n = 64 * 64 * 3;
     wb_data_sample s = {0};
     const float box[4] = {1, 1, 2, 2};
     make_box_sample(&s, 64, 64, box);
     uint64_t rng = 7;
-    for (size_t i = 0; i < 64 * 64 * 3; i++) s.img[i] = floorf(256.0f * wb_rng_uniform(&rng));
-    float *before = malloc(64 * 64 * 3 * sizeof(float));
-    memcpy(before, s.img, 64 * 64 * 3 * sizeof(float));
+    for (size_t i = 0; i < n; i++) s.img8[i] = (uint8_t)(256.0f * wb_rng_uniform(&rng));
+    uint8_t *levels = malloc(n);
+    memcpy(levels, s.img8, n);
     run(p, &s, 3);
-    wbt_assert_close("hsv round trip", s.img, before, 64 * 64 * 3, 1e-3, 0.0);
+    ck_assert(!s.is_float);
+    for (size_t i = 0; i < n; i++) ck_assert_msg(s.img8[i] == levels[i], "value %zu: %d became %d", i, levels[i], s.img8[i]);
+
+    float *before = malloc(n * sizeof(float));
+    for (size_t i = 0; i < n; i++) before[i] = (float)levels[i];
+    ck_assert(wb_data_sample_to_float(&s));
+    run(p, &s, 3);
+    wbt_assert_close("hsv round trip", s.img, before, (int64_t)n, 1e-3, 0.0);
     free(before);
+    free(levels);
     wb_data_sample_free(&s);
     wb_pipeline_destroy(p);
     config_destroy(&cfg);
 }
 END_TEST
 
+/* OpenCV's float RGB -> HSV -> RGB with the gains, in double and with
+ * branches (colorsys' formulation): an independent reference for the
+ * kernels' branch-free float version. */
+static void reference_hsv(const float in[3], const wb_hsv_gains *g, double out[3]) {
+    double r = in[0], gr = in[1], b = in[2];
+    double mx = fmax(r, fmax(gr, b)), mn = fmin(r, fmin(gr, b)), d = mx - mn;
+    double h = 0, s = mx > 0 ? d / mx : 0, v = mx;
+    if (d > 0) {
+        if (mx == r)
+            h = 60 * (gr - b) / d;
+        else if (mx == gr)
+            h = 120 + 60 * (b - r) / d;
+        else
+            h = 240 + 60 * (r - gr) / d;
+    }
+    if (h < 0) h += 360; /* OpenCV's hue is in [0, 360) before the gain */
+    h = fmod(fmod(h * g->hue_gain + g->hue_shift, 360.0) + 360.0, 360.0);
+    s = fmin(s * g->sat_gain, 1.0);
+    v = fmin(v * g->val_gain, 255.0);
+    int sector = (int)(h / 60.0) % 6;
+    double f = h / 60.0 - floor(h / 60.0), p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
+    const double rgb[6][3] = {{v, t, p}, {q, v, p}, {p, v, t}, {p, q, v}, {t, p, v}, {v, p, q}};
+    memcpy(out, rgb[sector], sizeof rgb[sector]);
+}
+
+/* The float kernel within 2e-3 of the double reference (float rounding of
+ * values up to 255 through ~20 operations), the 8-bit kernel within half a
+ * level of it plus that (it rounds the same float result), over random
+ * pixels, greys and saturated colours, with YOLO-like and hue-shift gains. */
+START_TEST(hsv_kernels_match_a_double_reference) {
+    const wb_hsv_gains gains[] = {
+        {1.012f, 0.0f, 1.6f, 0.7f}, {0.987f, 0.0f, 0.35f, 1.39f}, {1.0f, 17.5f, 1.3f, 1.0f}, {1.0f, -18.0f, 0.6f, 1.0f},
+    };
+    enum { N = 4096 };
+    uint8_t *u8 = malloc(N * 3);
+    float *f = malloc(N * 3 * sizeof(float)), *in = malloc(N * 3 * sizeof(float));
+    uint64_t rng = 99;
+    for (int i = 0; i < N * 3; i++) in[i] = (float)(int)(256.0f * wb_rng_uniform(&rng));
+    for (int c = 0; c < 3; c++) in[c] = 77.0f;                              /* grey: no hue */
+    in[3] = 255.0f, in[4] = 0.0f, in[5] = 0.0f;                              /* pure red */
+    in[6] = 0.0f, in[7] = 0.0f, in[8] = 0.0f;                                /* black */
+    in[9] = 255.0f, in[10] = 0.0f, in[11] = 1.0f;                            /* hue just under 360 */
+    for (size_t k = 0; k < sizeof gains / sizeof gains[0]; k++) {
+        for (int i = 0; i < N * 3; i++) f[i] = in[i], u8[i] = (uint8_t)in[i];
+        wb_hsv_scale_f32(f, N, &gains[k]);
+        wb_hsv_scale_u8(u8, N, &gains[k]);
+        double worst_f = 0, worst_u8 = 0;
+        for (int i = 0; i < N; i++) {
+            double want[3];
+            reference_hsv(in + 3 * i, &gains[k], want);
+            for (int c = 0; c < 3; c++) {
+                worst_f = fmax(worst_f, fabs(f[3 * i + c] - want[c]));
+                worst_u8 = fmax(worst_u8, fabs(u8[3 * i + c] - want[c]));
+            }
+        }
+        ck_assert_msg(worst_f <= 2e-3, "gains %zu: float kernel off by %g", k, worst_f);
+        ck_assert_msg(worst_u8 <= 0.5 + 2e-3, "gains %zu: 8-bit kernel off by %g levels", k, worst_u8);
+    }
+    free(u8);
+    free(f);
+    free(in);
+}
+END_TEST
+
 START_TEST(flip_twice_is_identity) {
     static const char *dirs[] = {"prob = 1.0; direction = \"horizontal\";", "prob = 1.0; direction = \"vertical\";"};
-    for (int d = 0; d < 2; d++) {
+    const size_t n = 33 * 17 * 3;
+    for (int d = 0; d < 4; d++) { /* each direction on 8-bit, then float pixels */
         config_t cfg;
-        wb_pipeline *p = one_step("random_flip", dirs[d], &cfg);
+        wb_pipeline *p = one_step("random_flip", dirs[d % 2], &cfg);
         char err[256];
         ck_assert(wb_pipeline_add(p, "random_flip", wb_params_of(config_root_setting(&cfg)), err, sizeof err) ==
                   WB_OK);
         wb_data_sample s = {0};
         const float box[4] = {3.25f, 7.5f, 20.75f, 11.0f};
         make_box_sample(&s, 33, 17, box);
-        for (size_t i = 0; i < 33 * 17 * 3; i++) s.img[i] = (float)i;
+        for (size_t i = 0; i < n; i++) s.img8[i] = (uint8_t)(i % 251);
+        if (d >= 2) {
+            ck_assert(wb_data_sample_to_float(&s));
+            for (size_t i = 0; i < n; i++) s.img[i] = (float)i;
+        }
         run(p, &s, 0);
-        for (size_t i = 0; i < 33 * 17 * 3; i++) ck_assert_float_eq(s.img[i], (float)i);
+        for (size_t i = 0; i < n; i++)
+            ck_assert_float_eq(d >= 2 ? s.img[i] : s.img8[i], d >= 2 ? (float)i : (float)(i % 251));
         ck_assert(memcmp(s.boxes, box, sizeof box) == 0);
         ck_assert(!s.flip_h && !s.flip_v);
         wb_data_sample_free(&s);
@@ -437,7 +628,7 @@ START_TEST(output_sizes_follow_mmcv_and_yolov5) {
     run(p, &s, 0);
     ck_assert_msg(s.w == 640 && s.h == 448, "letterbox auto gave %dx%d", s.w, s.h);
     ck_assert_float_eq(s.offset_y, 11.0f);
-    ck_assert_float_eq(s.img[(size_t)5 * 640 * 3], 114.0f);
+    ck_assert_float_eq(pixel(&s, 0, 5, 0), 114.0f);
     wb_pipeline_destroy(p);
     config_destroy(&cfg);
 
@@ -454,7 +645,7 @@ START_TEST(output_sizes_follow_mmcv_and_yolov5) {
     make_box_sample(&s, 70, 33, box);
     run(p, &s, 0);
     ck_assert(s.w == 96 && s.h == 64 && s.valid_w == 70 && s.valid_h == 33);
-    ck_assert_float_eq(s.img[((size_t)63 * 96 + 95) * 3], 7.0f);
+    ck_assert_float_eq(pixel(&s, 95, 63, 0), 7.0f);
     wb_data_sample_free(&s);
     wb_pipeline_destroy(p);
     config_destroy(&cfg);
@@ -570,35 +761,49 @@ END_TEST
  * align_corners=False): same formula in float32. Source coordinates up to
  * ~50 carry ~2e-6 rounding (one ulp), times neighbour differences up to 255
  * gives up to 5e-4 on either side (torch itself is 2e-4 from a float64
- * evaluation here), hence 1e-3 absolute. A wrong index or weight is >= 1. */
+ * evaluation here), hence 1e-3 absolute. A wrong index or weight is >= 1.
+ * The input is whole levels, so the same pixels also go through the 8-bit
+ * kernel, which must come within its documented 0.65 levels of torch
+ * (bilinear.h: 0.5 from rounding the result, 2 x 255 / 4096 from 11-bit
+ * weights). */
 START_TEST(resize_pixels_match_torch) {
     wb_st_file f;
     if (!wbt_parity_open("transforms_resize", &f)) return;
     const float *sizes = wbt_parity_tensor(&f, "sizes", 6); /* h, w, down h, w, up h, w */
     int h = (int)sizes[0], w = (int)sizes[1];
     const float *src = wbt_parity_tensor(&f, "input", (int64_t)h * w * 3);
+    uint8_t *levels = malloc((size_t)h * w * 3);
+    for (int i = 0; i < h * w * 3; i++) levels[i] = (uint8_t)src[i];
     static const char *outs[] = {"down", "up"};
-    for (int k = 0; k < 2; k++) {
-        int oh = (int)sizes[2 + 2 * k], ow = (int)sizes[3 + 2 * k];
-        const float *want = wbt_parity_tensor(&f, outs[k], (int64_t)oh * ow * 3);
+    for (int k = 0; k < 4; k++) {
+        bool as_float = k < 2;
+        int oh = (int)sizes[2 + 2 * (k % 2)], ow = (int)sizes[3 + 2 * (k % 2)];
+        const float *want = wbt_parity_tensor(&f, outs[k % 2], (int64_t)oh * ow * 3);
         char text[128];
         snprintf(text, sizeof text, "scale = [%d, %d]; keep_ratio = false;", ow, oh);
         config_t cfg;
         wb_pipeline *p = one_step("resize", text, &cfg);
         wb_data_sample s = {0};
-        const uint8_t one_pixel[3] = {0, 0, 0}; /* replaced by the parity input below */
-        ck_assert(wb_data_sample_load(&s, one_pixel, 1, 1, 1, 1, NULL, NULL, NULL, 0));
-        float *img = wb_data_sample_target(&s, h, w);
-        memcpy(img, src, (size_t)h * w * 3 * sizeof(float));
-        wb_data_sample_swap(&s, h, w);
-        s.valid_h = s.ori_h = h, s.valid_w = s.ori_w = w;
+        ck_assert(wb_data_sample_load(&s, levels, h, w, h, w, NULL, NULL, NULL, 0));
+        if (as_float) {
+            ck_assert(wb_data_sample_to_float(&s));
+            memcpy(s.img, src, (size_t)h * w * 3 * sizeof(float));
+        }
         run(p, &s, 0);
-        ck_assert(s.h == oh && s.w == ow);
-        wbt_assert_close(outs[k], s.img, want, (int64_t)oh * ow * 3, 1e-3, 0.0);
+        ck_assert(s.h == oh && s.w == ow && s.is_float == as_float);
+        float *got = malloc((size_t)oh * ow * 3 * sizeof(float));
+        for (int y = 0; y < oh; y++)
+            for (int x = 0; x < ow; x++)
+                for (int c = 0; c < 3; c++) got[((size_t)y * ow + x) * 3 + c] = pixel(&s, x, y, c);
+        char what[32];
+        snprintf(what, sizeof what, "%s %s", outs[k % 2], as_float ? "float" : "8-bit");
+        wbt_assert_close(what, got, want, (int64_t)oh * ow * 3, as_float ? 1e-3 : 0.65, 0.0);
+        free(got);
         wb_data_sample_free(&s);
         wb_pipeline_destroy(p);
         config_destroy(&cfg);
     }
+    free(levels);
     wb_st_free(&f);
 }
 END_TEST
@@ -653,11 +858,14 @@ int main(void) {
     tcase_add_test(tc, geometric_transforms_keep_boxes_on_pixels);
     tcase_add_test(tc, affine_refit_boxes_cover_rotated_objects);
     tcase_add_test(tc, mosaic_keeps_every_tile_consistent);
+    tcase_add_test(tc, affine_after_mosaic_outputs_one_tile);
+    tcase_add_test(tc, fixed_point_kernels_match_float_ones);
     tcase_add_test(tc, mixup_blends_pixels_and_keeps_both_boxes);
     tcase_add_test(tc, beta_draws_have_the_right_moments);
     tcase_add_test(tc, random_resize_size_is_the_batch_choice);
     tcase_add_test(tc, colour_transforms_keep_geometry);
     tcase_add_test(tc, hsv_round_trip_is_identity);
+    tcase_add_test(tc, hsv_kernels_match_a_double_reference);
     tcase_add_test(tc, flip_twice_is_identity);
     tcase_add_test(tc, output_sizes_follow_mmcv_and_yolov5);
     tcase_add_test(tc, letterbox_inverse_maps_boxes_back);

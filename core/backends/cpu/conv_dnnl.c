@@ -32,6 +32,8 @@ typedef struct conv_plan {
     conv_operand ops[3];
     dnnl_memory_t bias;      /* NULL without bias */
     int bias_arg;
+    dnnl_memory_t scratch;   /* NULL when the primitive needs no scratchpad */
+    size_t scratch_bytes;
 } conv_plan;
 
 static wb_status to_status(dnnl_status_t st) {
@@ -51,6 +53,7 @@ static void plan_destroy(void *value) {
         if (p->ops[i].mem) dnnl_memory_destroy(p->ops[i].mem);
     }
     if (p->bias) dnnl_memory_destroy(p->bias);
+    if (p->scratch) dnnl_memory_destroy(p->scratch);
     if (p->prim) dnnl_primitive_destroy(p->prim);
     free(p);
 }
@@ -82,9 +85,16 @@ static bool runs_plain(const wb_conv_shape *s, int pass) {
  * of ~1e-6), well inside training noise; test_conv holds it to the same
  * tolerance as the direct kernels. Shapes it does not implement fall back
  * to oneDNN's own choice. */
+/* Winograd F(4x4, 3x3) does 2.25x fewer multiplies on 3x3 stride-1 convs,
+ * but its scratchpad holds the transformed weights (36 x c_in x c_out) and
+ * tiles: on small feature maps the transforms cost more than they save, and
+ * for wide layers (RetinaNet's 819-channel classifier) the scratchpad would
+ * be larger than all activations of an inference pass together. */
 static bool wants_winograd(const wb_conv_shape *s) {
-    return s->k_h == 3 && s->k_w == 3 && s->stride_h == 1 && s->stride_w == 1 && s->dil_h == 1 &&
-           s->dil_w == 1 && s->groups == 1;
+    bool shape_ok = s->k_h == 3 && s->k_w == 3 && s->stride_h == 1 && s->stride_w == 1 && s->dil_h == 1 &&
+                    s->dil_w == 1 && s->groups == 1;
+    double transformed_weights = 36.0 * (double)s->c_in * (double)s->c_out * sizeof(float);
+    return shape_ok && (int64_t)s->h_out * s->w_out >= 32 * 32 && transformed_weights <= 16.0 * 1048576.0;
 }
 
 static dnnl_status_t init_descs(const wb_conv_shape *s, int pass, conv_descs *d) {
@@ -116,12 +126,24 @@ static dnnl_status_t init_descs(const wb_conv_shape *s, int pass, conv_descs *d)
     return st;
 }
 
+/* Primitives get their scratchpad from us (one workspace shared by every
+ * plan, as large as the largest need) instead of each holding its own. */
+static dnnl_status_t create_pd(dnnl_primitive_desc_t *pd, const dnnl_convolution_desc_t *cd,
+                               const_dnnl_primitive_desc_t hint) {
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_status_t st = dnnl_primitive_attr_create(&attr);
+    if (st == dnnl_success) st = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    if (st == dnnl_success) st = dnnl_primitive_desc_create(pd, cd, attr, wb_dnnl_engine(), hint);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    return st;
+}
+
 static dnnl_status_t forward_pd(const conv_descs *d, bool with_bias, dnnl_primitive_desc_t *pd) {
     dnnl_convolution_desc_t cd;
     dnnl_status_t st = dnnl_dilated_convolution_forward_desc_init(
         &cd, dnnl_forward_training, d->alg, &d->x_run, &d->w_run,
         with_bias ? &d->b_plain : NULL, &d->y_run, d->strides, d->dilates, d->padding, d->padding);
-    return st == dnnl_success ? dnnl_primitive_desc_create(pd, &cd, NULL, wb_dnnl_engine(), NULL) : st;
+    return st == dnnl_success ? create_pd(pd, &cd, NULL) : st;
 }
 
 static dnnl_status_t backward_pd(int pass, const conv_descs *d, bool with_bias, dnnl_primitive_desc_t *pd) {
@@ -138,7 +160,7 @@ static dnnl_status_t backward_pd(int pass, const conv_descs *d, bool with_bias, 
                 &cd, d->alg, &d->x_run, &d->w_run, with_bias ? &d->b_plain : NULL, &d->y_run,
                 d->strides, d->dilates, d->padding, d->padding);
     }
-    if (st == dnnl_success) st = dnnl_primitive_desc_create(pd, &cd, NULL, wb_dnnl_engine(), hint);
+    if (st == dnnl_success) st = create_pd(pd, &cd, hint);
     if (hint) dnnl_primitive_desc_destroy(hint);
     return st;
 }
@@ -201,6 +223,9 @@ static dnnl_status_t plan_create(const conv_key *key, conv_plan **out) {
         }
     }
     if (st == dnnl_success && with_bias) st = wb_dnnl_memory(&p->bias, &d.b_plain);
+    const dnnl_memory_desc_t *scratch = st == dnnl_success ? dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0) : NULL;
+    p->scratch_bytes = scratch ? dnnl_memory_desc_get_size(scratch) : 0;
+    if (p->scratch_bytes > 0) st = wb_dnnl_memory(&p->scratch, scratch);
     if (pd) dnnl_primitive_desc_destroy(pd);
     if (st != dnnl_success) {
         plan_destroy(p);
@@ -214,7 +239,7 @@ static const int g_slots[3] = {WB_DNNL_WS_SRC, WB_DNNL_WS_WEIGHTS, WB_DNNL_WS_DS
 
 /* Inputs are reordered into workspaces first; outputs are reordered back after. */
 static dnnl_status_t plan_run(const conv_plan *p, const float *const user[3], float *bias) {
-    dnnl_exec_arg_t args[4];
+    dnnl_exec_arg_t args[5];
     void *prim_buf[3];
     dnnl_status_t st = dnnl_success;
     for (int i = 0; i < 3 && st == dnnl_success; i++) {
@@ -232,6 +257,12 @@ static dnnl_status_t plan_run(const conv_plan *p, const float *const user[3], fl
     if (st == dnnl_success && p->bias && bias) {
         st = dnnl_memory_set_data_handle(p->bias, bias);
         args[nargs++] = (dnnl_exec_arg_t){p->bias_arg, p->bias};
+    }
+    if (st == dnnl_success && p->scratch) {
+        void *buf = wb_dnnl_workspace(WB_DNNL_WS_EXTRA, p->scratch_bytes);
+        if (!buf) return dnnl_out_of_memory;
+        st = dnnl_memory_set_data_handle(p->scratch, buf);
+        args[nargs++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, p->scratch};
     }
     if (st == dnnl_success) st = wb_dnnl_execute(p->prim, nargs, args);
     const conv_operand *out = &p->ops[2];

@@ -100,6 +100,15 @@ static float scaled_lr(wb_config *cfg, float lr) {
     return scaled;
 }
 
+/* interval -1 (the default): every epoch, or ten times over an
+ * iteration-based run rather than after every iteration. */
+static int unit_interval(const wb_params *p, bool by_epoch, int64_t max_iters) {
+    int v = (int)wb_params_int(p, "interval");
+    if (v >= 0) return v;
+    if (by_epoch) return 1;
+    return max_iters >= 10 ? (int)(max_iters / 10) : 1;
+}
+
 static void trainer_opts_from(wb_config *cfg, wb_trainer_opts *o) {
     const wb_params *opt = wb_config_params(cfg, "optimizer");
     const wb_params *pw = wb_config_params(cfg, "optimizer.paramwise");
@@ -142,11 +151,11 @@ static void trainer_opts_from(wb_config *cfg, wb_trainer_opts *o) {
     int nm = wb_params_list_len(sch, "milestones");
     for (int i = 0; i < nm && i < WB_MAX_MILESTONES; i++)
         o->schedule.milestones[o->schedule.n_milestones++] = (int)wb_params_int_at(sch, "milestones", i);
-    o->ckpt_interval = (int)wb_params_int(ck, "interval");
+    o->ckpt_interval = unit_interval(ck, by_epoch, o->max_iters);
     o->ckpt_keep = (int)wb_params_int(ck, "keep");
     o->save_best = wb_params_string(ck, "save_best")[0] ? wb_params_string(ck, "save_best") : NULL;
     o->log_interval = (int)wb_params_int(lg, "interval");
-    o->val_interval = (int)wb_params_int(ev, "interval");
+    o->val_interval = unit_interval(ev, by_epoch, o->max_iters);
     int nd = wb_params_list_len(ev, "dynamic_intervals");
     if (nd % 2) wb_logf(WB_LOG_WARN, "evaluation", "dynamic_intervals has an odd length: the last value is ignored");
     for (int i = 0; i + 1 < nd && o->n_dynamic < WB_MAX_DYNAMIC_INTERVALS; i += 2, o->n_dynamic++) {

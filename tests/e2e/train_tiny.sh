@@ -77,3 +77,12 @@ if "$wb" run "$exp" --set schedule.by_epoch=false --set schedule.max_iters=400 \
 fi
 grep -E "loss term '[a-z_]+' of head 'head' \(type center_head\) is (NaN|Inf) at iteration [0-9]+; the last good checkpoint is .*/nan/iter_[0-9]+\.safetensors" "$out/nan.txt"
 echo "1 passed, 0 failed"
+
+echo "== iteration-based run without intervals: validate and checkpoint every max_iters / 10 iterations"
+"$wb" run "$exp" --set schedule.by_epoch=false --set schedule.max_iters=20 --set "schedule.milestones=[15]" \
+  --work-dir "$out/iters" >"$out/iters.txt" 2>&1 || { cat "$out/iters.txt"; exit 1; }
+saved=$(grep -o 'saved .*iter_[0-9]*\.safetensors' "$out/iters.txt" | grep -o 'iter_[0-9]*\.safetensors' | tr '\n' ' ')
+test "$saved" = "iter_2.safetensors iter_4.safetensors iter_6.safetensors iter_8.safetensors iter_10.safetensors iter_12.safetensors iter_14.safetensors iter_16.safetensors iter_18.safetensors iter_20.safetensors " \
+  || { echo "checkpoints saved: $saved"; exit 1; }
+test "$(grep -c 'Iter(val)' "$out/iters.txt")" = 10
+echo "checkpoints and validations at iterations 2, 4, ..., 20"

@@ -204,7 +204,7 @@ END_TEST
 START_TEST(defaults_are_filled_into_the_tree) {
     wb_config *cfg = load_valid("retinanet/retina_tiny_1x.conf");
     ck_assert_int_eq(config_setting_get_bool(at(cfg, "optimizer.nesterov")), 0);
-    ck_assert_int_eq(int_at(cfg, "evaluation.interval"), 1);             /* section left out entirely */
+    ck_assert_int_eq(int_at(cfg, "evaluation.interval"), -1);            /* section left out entirely: "every epoch" */
     ck_assert_str_eq(string_at(cfg, "model.backbone.style"), "pytorch");  /* module default */
     ck_assert_str_eq(string_at(cfg, "model.head.loss_bbox.type"), "l1_loss"); /* module-valued default... */
     ck_assert_double_eq(float_at(cfg, "model.head.loss_bbox.loss_weight"), 1.0); /* ...validated in turn */

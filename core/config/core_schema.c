@@ -118,7 +118,9 @@ static const wb_param_schema schedule_params[] = {
 };
 
 static const wb_param_schema checkpoint_params[] = {
-    WB_P_INT("interval", "-1", -1, BIG, "save every N epochs (iterations when by_epoch = false); 0: only the last; -1: every epoch, or max_iters / 10 iterations"),
+    WB_P_INT("interval", "-1", -1, BIG,
+             "save every N epochs (iterations when by_epoch = false); 0: only the last; "
+             "-1: every epoch, or every max_iters / 10 iterations"),
     WB_P_INT("keep", "3", 0, BIG, "how many recent checkpoints to keep; 0: all"),
     WB_P_STRING("save_best", "\"\"", "validation metric (e.g. bbox_mAP, mAP) whose highest value keeps "
                                      "best_<metric>_epoch_N.safetensors; empty: off"),
@@ -131,7 +133,9 @@ static const wb_param_schema log_params[] = {
 };
 
 static const wb_param_schema evaluation_params[] = {
-    WB_P_INT("interval", "-1", -1, BIG, "evaluate data.val every N epochs (iterations when by_epoch = false); 0: never; -1: every epoch, or max_iters / 10 iterations"),
+    WB_P_INT("interval", "-1", -1, BIG,
+             "evaluate data.val every N epochs (iterations when by_epoch = false); 0: never; "
+             "-1: every epoch, or every max_iters / 10 iterations"),
     WB_P_CHOICE("metric", "\"bbox\"", metric_choices, "bbox: COCO mAP@[.5:.95]; mAP: VOC mAP@0.5"),
     WB_P_INT_LIST("dynamic_intervals", "[]", 1, BIG, "pairs [start, interval, ...]: from epoch (iteration) start "
                   "on, evaluate every interval (mmdet's dynamic_intervals)"),

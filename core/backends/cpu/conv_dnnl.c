@@ -223,7 +223,8 @@ static dnnl_status_t plan_create(const conv_key *key, conv_plan **out) {
         }
     }
     if (st == dnnl_success && with_bias) st = wb_dnnl_memory(&p->bias, &d.b_plain);
-    const dnnl_memory_desc_t *scratch = st == dnnl_success ? dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0) : NULL;
+    const dnnl_memory_desc_t *scratch =
+        st == dnnl_success ? dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0) : NULL;
     p->scratch_bytes = scratch ? dnnl_memory_desc_get_size(scratch) : 0;
     if (p->scratch_bytes > 0) st = wb_dnnl_memory(&p->scratch, scratch);
     if (pd) dnnl_primitive_desc_destroy(pd);

@@ -17,6 +17,7 @@ typedef struct wb_conv_shape {
     int64_t pad_h, pad_w;
     int64_t dil_h, dil_w;
     int64_t groups;
+    int64_t inference; /* 1: no backward follows, the backend may trade scratch memory for speed */
 } wb_conv_shape;
 
 struct wb_conv_kernels {

@@ -118,6 +118,9 @@ wb_tensor *wb_op_conv2d(wb_ctx *ctx, wb_tensor *x, wb_tensor *w, wb_tensor *b, c
     if (!wb_ctx_check_inputs(c, "conv2d", in, 2)) return NULL;
     wb_conv_shape s;
     if (!validate(c, x, w, b, p, &s)) return NULL;
+    int n_in = b ? 3 : 2;
+    bool record = wb_tape_needed(c, in, n_in);
+    s.inference = !record;
 
     int64_t out_shape[4] = {s.n, s.c_out, s.h_out, s.w_out};
     wb_tensor *y = wb_ctx_tensor_uninit(c, 4, out_shape);
@@ -129,8 +132,7 @@ wb_tensor *wb_op_conv2d(wb_ctx *ctx, wb_tensor *x, wb_tensor *w, wb_tensor *b, c
     }
     c->s->flops += conv_flops(&s);
 
-    int n_in = b ? 3 : 2;
-    if (wb_tape_needed(c, in, n_in)) {
+    if (record) {
         wb_tape_node *node = wb_tape_record(c, "conv2d", conv_backward, in, n_in, &y, 1, sizeof(conv_saved),
                                             WB_KEEP_IN(0) | WB_KEEP_IN(1));
         if (!node) return NULL;

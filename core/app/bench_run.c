@@ -83,8 +83,16 @@ int wb_bench_run(wb_experiment *e, const wb_bench_opts *o, FILE *out) {
         wb_session_destroy(s);
         return 2;
     }
+    /* Only training needs an optimizer: its momentum buffers would add a
+     * second copy of the weights to the inference figure. */
     wb_optim_config oc = {.type = WB_OPTIM_SGD, .lr = 1e-4f, .momentum = 0.9f, .weight_decay = 1e-4f};
-    wb_optimizer *opt = wb_optimizer_create(s, &oc);
+    wb_optimizer *opt = o->inference ? NULL : wb_optimizer_create(s, &oc);
+    if (!o->inference && !opt) {
+        fprintf(out, "error: out of memory for the optimizer state\n");
+        wb_model_destroy(m);
+        wb_session_destroy(s);
+        return 1;
+    }
     /* One centred box per image, so every head has positives. */
     float box[4] = {o->size * 0.25f, o->size * 0.25f, o->size * 0.75f, o->size * 0.75f};
     int label = 0;

@@ -21,6 +21,7 @@ typedef struct wb_dense_kernels wb_dense_kernels;
 typedef struct wb_pointwise_kernels wb_pointwise_kernels;
 typedef struct wb_loss_kernels wb_loss_kernels;
 typedef struct wb_optim_kernels wb_optim_kernels;
+struct wb_pool;
 
 typedef enum wb_buffer_usage {
     WB_BUF_WEIGHTS = 0,  /* parameters, gradients, optimizer state */
@@ -39,6 +40,11 @@ typedef struct wb_backend {
     void (*zero)(void *dst, size_t bytes);
     void (*synchronize)(void);
     void (*set_threads)(int n);
+    /* Kernels take short-lived scratch from the attached pool (a session's
+     * tensor pool) so it reuses memory that freed activations left; detach
+     * only stops using the pool given. NULL where no kernel needs scratch. */
+    void (*attach_scratch)(struct wb_pool *pool);
+    void (*detach_scratch)(struct wb_pool *pool);
     const wb_conv_kernels *conv;
     const wb_dense_kernels *dense;
     const wb_pointwise_kernels *pointwise;

@@ -19,6 +19,7 @@ wb_session *wb_session_create(const wb_backend *backend, uint64_t seed) {
     wb_arena_init(&s->weights, "weights", (size_t)64 << 20);
     wb_arena_init(&s->compute, "compute", (size_t)64 << 20);
     wb_pool_init(&s->tensors);
+    if (backend->attach_scratch) backend->attach_scratch(&s->tensors);
     wb_set_threads(s, 0);
     return s;
 }
@@ -30,6 +31,7 @@ void wb_session_destroy(wb_session *s) {
     free(s->params);
     wb_arena_release(&s->weights);
     wb_arena_release(&s->compute);
+    if (s->backend->detach_scratch) s->backend->detach_scratch(&s->tensors);
     wb_pool_release(&s->tensors);
     free(s);
 }

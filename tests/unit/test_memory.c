@@ -4,6 +4,7 @@
 #include <string.h>
 #include <workbench/ops.h>
 #include "autograd/tape.h"
+#include "backends/backend.h"
 #include "memory/pool.h"
 #include "wbtest.h"
 
@@ -116,6 +117,29 @@ START_TEST(test_a_view_keeps_its_storage_alive) {
 }
 END_TEST
 
+/* A conv that oneDNN runs in a blocked layout needs blocked copies of its
+ * operands for the length of the call: they come from the session's pool
+ * (reusing what freed activations left) and go back before the call ends. */
+START_TEST(test_conv_scratch_comes_from_the_pool_and_goes_back) {
+    wbt_env e;
+    wbt_env_init(&e, wb_backend_cpu(), 1);
+    e.c.grad_enabled = false;
+    uint64_t rng = 7;
+    const int64_t xs[4] = {2, 16, 40, 40}, ws[4] = {32, 16, 3, 3};
+    wb_tensor *x = wbt_random(&e, 4, xs, -1.0f, 1.0f, &rng);
+    wb_tensor *w = wbt_random(&e, 4, ws, -1.0f, 1.0f, &rng);
+    size_t before = in_use(&e);
+    wb_conv2d_params p = wb_conv_p(1, 1, 1, 1);
+    wb_tensor *y = wb_conv2d(e.ctx, x, w, NULL, &p);
+    ck_assert_ptr_nonnull(y);
+    size_t y_bytes = (size_t)y->numel * sizeof(float);
+    ck_assert_uint_eq(in_use(&e), before + y_bytes);
+    /* at least the blocked copy of x lived in the pool during the call */
+    ck_assert_uint_ge(e.s->tensors.peak, before + y_bytes + (size_t)x->numel * sizeof(float));
+    wbt_env_free(&e);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("memory");
     TCase *tc = tcase_create("memory");
@@ -123,6 +147,7 @@ int main(void) {
     tcase_add_test(tc, test_released_intermediates_are_reused_at_inference);
     tcase_add_test(tc, test_the_tape_keeps_only_what_backward_reads);
     tcase_add_test(tc, test_a_view_keeps_its_storage_alive);
+    tcase_add_test(tc, test_conv_scratch_comes_from_the_pool_and_goes_back);
     suite_add_tcase(s, tc);
     return wbt_run_suite(s);
 }

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include "../families.h"
 #include "../host_memory.h"
+#include "dnnl_common.h"
 
 static wb_backend g_cpu;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
@@ -21,6 +22,8 @@ static void build(void) {
         .zero = wb_host_mem_zero,
         .synchronize = wb_host_mem_sync,
         .set_threads = NULL,
+        .attach_scratch = wb_dnnl_scratch_attach,
+        .detach_scratch = wb_dnnl_scratch_detach,
         .conv = OR_REF(conv),
         .dense = OR_REF(dense),
         .pointwise = OR_REF(pointwise),

@@ -1,8 +1,9 @@
 /* conv2d on oneDNN. Each (pass, shape) gets a cached plan: the convolution
  * primitive plus the reorders between our plain NCHW/OIHW buffers and the
  * layout the primitive runs in (none where it takes the plain layout
- * directly). Blocked copies live in the shared grow-only workspaces, so a
- * steady-state call creates and allocates nothing. */
+ * directly). Blocked copies and scratchpads are scratch from the tensor pool
+ * for the length of the call, so a steady-state call creates nothing and
+ * takes no memory from the system. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include "../families.h"
@@ -79,18 +80,16 @@ static bool runs_plain(const wb_conv_shape *s, int pass) {
            s->stride_w == 1 && s->pad_h == 0 && s->pad_w == 0 && s->groups == 1;
 }
 
-/* 3x3 stride-1 convs run about twice as fast with oneDNN's Winograd
- * F(4x4, 3x3) kernels in all three passes (measured with bench/ops). Its
- * float32 error is larger than direct convolution's (~1e-5 relative instead
- * of ~1e-6), well inside training noise; test_conv holds it to the same
- * tolerance as the direct kernels. Shapes it does not implement fall back
- * to oneDNN's own choice. */
-/* Winograd F(4x4, 3x3) does 2.25x fewer multiplies on 3x3 stride-1 convs,
- * but its scratchpad holds the transformed weights (36 x c_in x c_out) and
- * tiles. On small maps the transforms cost more than they save. In training
- * the scratchpad would sit beside every saved activation, so wide layers
- * (RetinaNet's 819-channel classifier: 114 MiB) run direct there; at
- * inference speed wins. */
+/* Winograd F(4x4, 3x3) does 2.25x fewer multiplies on 3x3 stride-1 convs
+ * and runs about twice as fast in all three passes (bench/ops); its float32
+ * error (~1e-5 relative instead of ~1e-6) is well inside training noise and
+ * test_conv holds it to the direct kernels' tolerance. Its scratchpad holds
+ * the transformed weights (36 x c_in x c_out) and tiles, and on small maps
+ * the transforms cost more than they save. In training the scratchpad sits
+ * on top of every saved activation, so wide layers (RetinaNet's 819-channel
+ * classifier: 112 MiB at batch 2) run direct there; at inference it reuses
+ * pool memory the backbone's activations freed, and speed wins. Shapes it
+ * does not implement fall back to oneDNN's own choice. */
 static bool wants_winograd(const wb_conv_shape *s) {
     bool shape_ok = s->k_h == 3 && s->k_w == 3 && s->stride_h == 1 && s->stride_w == 1 && s->dil_h == 1 &&
                     s->dil_w == 1 && s->groups == 1 && (int64_t)s->h_out * s->w_out >= 32 * 32;
@@ -127,8 +126,8 @@ static dnnl_status_t init_descs(const wb_conv_shape *s, int pass, conv_descs *d)
     return st;
 }
 
-/* Primitives get their scratchpad from us (one workspace shared by every
- * plan, as large as the largest need) instead of each holding its own. */
+/* Primitives get their scratchpad from us, per call, instead of each
+ * holding its own for the life of the plan. */
 static dnnl_status_t create_pd(dnnl_primitive_desc_t *pd, const dnnl_convolution_desc_t *cd,
                                const_dnnl_primitive_desc_t hint) {
     dnnl_primitive_attr_t attr = NULL;
@@ -237,10 +236,24 @@ static dnnl_status_t plan_create(const conv_key *key, conv_plan **out) {
     return dnnl_success;
 }
 
-static const int g_slots[3] = {WB_DNNL_WS_SRC, WB_DNNL_WS_WEIGHTS, WB_DNNL_WS_DST};
+/* Scratch of one call: blocked copies of the operands that need a reorder
+ * and the primitive's scratchpad. */
+typedef struct conv_scratch {
+    void *buf[4];
+    size_t bytes[4];
+} conv_scratch;
 
-/* Inputs are reordered into workspaces first; outputs are reordered back after. */
-static dnnl_status_t plan_run(const conv_plan *p, const float *const user[3], float *bias) {
+static void *scratch_take(conv_scratch *sc, int i, size_t bytes) {
+    sc->bytes[i] = bytes;
+    return sc->buf[i] = wb_dnnl_scratch_alloc(bytes);
+}
+
+static void scratch_give_back(conv_scratch *sc) {
+    for (int i = 3; i >= 0; i--) wb_dnnl_scratch_free(sc->buf[i], sc->bytes[i]);
+}
+
+/* Inputs are reordered into scratch first; outputs are reordered back after. */
+static dnnl_status_t plan_run(const conv_plan *p, const float *const user[3], float *bias, conv_scratch *sc) {
     dnnl_exec_arg_t args[5];
     void *prim_buf[3];
     dnnl_status_t st = dnnl_success;
@@ -248,7 +261,7 @@ static dnnl_status_t plan_run(const conv_plan *p, const float *const user[3], fl
         const conv_operand *o = &p->ops[i];
         prim_buf[i] = (void *)user[i];
         if (o->reorder.prim) {
-            prim_buf[i] = wb_dnnl_workspace(g_slots[i], o->bytes);
+            prim_buf[i] = scratch_take(sc, i, o->bytes);
             if (!prim_buf[i]) return dnnl_out_of_memory;
             if (!o->is_output) st = wb_dnnl_reorder_run(&o->reorder, user[i], prim_buf[i]);
         }
@@ -261,7 +274,7 @@ static dnnl_status_t plan_run(const conv_plan *p, const float *const user[3], fl
         args[nargs++] = (dnnl_exec_arg_t){p->bias_arg, p->bias};
     }
     if (st == dnnl_success && p->scratch) {
-        void *buf = wb_dnnl_workspace(WB_DNNL_WS_EXTRA, p->scratch_bytes);
+        void *buf = scratch_take(sc, 3, p->scratch_bytes);
         if (!buf) return dnnl_out_of_memory;
         st = dnnl_memory_set_data_handle(p->scratch, buf);
         args[nargs++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, p->scratch};
@@ -287,7 +300,9 @@ static wb_status run_pass(int pass, const wb_conv_shape *s, const float *a, cons
             if (!p) st = dnnl_out_of_memory;
         }
     }
-    if (st == dnnl_success) st = plan_run(p, user, bias);
+    conv_scratch sc = {0};
+    if (st == dnnl_success) st = plan_run(p, user, bias, &sc);
+    scratch_give_back(&sc);
     wb_dnnl_unlock();
     return to_status(st);
 }

@@ -1,5 +1,7 @@
-/* Shared oneDNN engine, stream, object cache, reorders and workspaces. */
+/* Shared oneDNN engine, stream, object cache, reorders and scratch. */
 #include "dnnl_common.h"
+
+#include "../../memory/pool.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -205,21 +207,27 @@ void wb_dnnl_reorder_destroy(wb_dnnl_reorder *r) {
     memset(r, 0, sizeof *r);
 }
 
-/* ---- workspaces ---- */
+/* ---- scratch ---- */
 
-static struct {
-    void *ptr;
-    size_t bytes;
-} g_ws[WB_DNNL_WS_COUNT];
+static wb_pool g_own_pool; /* all zero: an empty pool */
+static wb_pool *g_scratch;
 
-void *wb_dnnl_workspace(int slot, size_t bytes) {
-    if (slot < 0 || slot >= WB_DNNL_WS_COUNT) return NULL;
-    if (bytes <= g_ws[slot].bytes) return g_ws[slot].ptr;
-    size_t rounded = (bytes + 63) & ~(size_t)63;
-    void *p = aligned_alloc(64, rounded);
-    if (!p) return NULL;
-    free(g_ws[slot].ptr);
-    g_ws[slot].ptr = p;
-    g_ws[slot].bytes = rounded;
-    return p;
+void wb_dnnl_scratch_attach(wb_pool *pool) {
+    wb_dnnl_lock();
+    g_scratch = pool;
+    wb_dnnl_unlock();
+}
+
+void wb_dnnl_scratch_detach(wb_pool *pool) {
+    wb_dnnl_lock();
+    if (g_scratch == pool) g_scratch = NULL;
+    wb_dnnl_unlock();
+}
+
+static wb_pool *scratch_pool(void) { return g_scratch ? g_scratch : &g_own_pool; }
+
+void *wb_dnnl_scratch_alloc(size_t bytes) { return wb_pool_alloc(scratch_pool(), bytes); }
+
+void wb_dnnl_scratch_free(void *ptr, size_t bytes) {
+    if (ptr) wb_pool_free(scratch_pool(), ptr, bytes);
 }

@@ -6,8 +6,8 @@
  *
  * Threading: oneDNN here runs on OpenMP, so its kernels use the count set by
  * omp_set_num_threads (wb_dnnl_set_threads). Kernels that use the cache or
- * the workspaces hold wb_dnnl_lock() while they do: the cached memory objects
- * and the workspaces are shared, so one kernel runs at a time. */
+ * scratch hold wb_dnnl_lock() while they do: the cached memory objects and
+ * the scratch pool are shared, so one kernel runs at a time. */
 #ifndef WB_CORE_DNNL_COMMON_H
 #define WB_CORE_DNNL_COMMON_H
 
@@ -59,10 +59,16 @@ void wb_dnnl_reorder_destroy(wb_dnnl_reorder *r);
 /* A memory object with no buffer yet: callers set one per execution. */
 dnnl_status_t wb_dnnl_memory(dnnl_memory_t *mem, const dnnl_memory_desc_t *md);
 
-/* Grow-only scratch buffers (64-byte aligned) for blocked copies, one per
- * slot; valid until the next call for the same slot. NULL on OOM. Call with
- * wb_dnnl_lock held. */
-enum { WB_DNNL_WS_SRC = 0, WB_DNNL_WS_WEIGHTS, WB_DNNL_WS_DST, WB_DNNL_WS_EXTRA, WB_DNNL_WS_COUNT };
-void *wb_dnnl_workspace(int slot, size_t bytes);
+/* Short-lived scratch (blocked copies, scratchpads) for one kernel call,
+ * taken from the attached pool: the session's tensor pool, so scratch reuses
+ * memory that freed activations left instead of sitting beside them (the
+ * backend's own pool when none is attached: kernel tests, bench/ops). Call
+ * with wb_dnnl_lock held and give everything back before unlocking. */
+struct wb_pool;
+void wb_dnnl_scratch_attach(struct wb_pool *pool);
+/* Stops using pool if it is the attached one. */
+void wb_dnnl_scratch_detach(struct wb_pool *pool);
+void *wb_dnnl_scratch_alloc(size_t bytes);
+void wb_dnnl_scratch_free(void *ptr, size_t bytes);
 
 #endif

@@ -14,6 +14,10 @@ Names are torchvision's exactly ("layer1.0.conv1.weight", "backbone.body.conv1.w
   detection models:       backbone.body.<name>    -> backbone.<name>
                           backbone.fpn.<name>     -> neck.<name>
                           head.<name>             -> head.<name> (unchanged)
+A torchvision-trained RetinaNet gives torchvision's detections with its own
+anchors: set the head's anchor_sizes = "rounded" (and the neck's
+add_extra_convs = "on_output", relu_before_extra_convs = true), then
+load_from = "retinanet.safetensors".
 num_batches_tracked buffers are exported as float32 like everything else; the
 workbench BN has no such buffer, so its checkpoint loader reports them as
 unexpected (--drop-num-batches-tracked leaves them out).

@@ -1,11 +1,12 @@
 """RetinaNet head and full-model parity cases against torchvision 0.14.
 
 Anchors: torchvision's AnchorGenerator rounds its sizes (int(32 * 2 ** (1/3)))
-and anchor corners, mmdetection's (which retina_head implements) does not, so
-the anchors here are built with mmdetection's AnchorGenerator formula and
-handed to torchvision's own compute_loss and postprocess_detections, which
-take anchors as arguments. Everything else (matching, encoding, focal and L1
-losses, decoding, NMS) is torchvision's code.
+and anchor corners, mmdetection's (retina_head's default, anchor_sizes
+"exact") does not. The head case builds mmdetection's anchors and hands them
+to torchvision's own compute_loss, which takes anchors as arguments; the
+full-model case runs torchvision's own AnchorGenerator, matched by
+retina_head's anchor_sizes = "rounded". Everything else (matching, encoding,
+focal and L1 losses, decoding, NMS) is torchvision's code.
 
 Cases:
   retina_head: RetinaNetHead(64 channels, 9 anchors, 5 classes), seeded random
@@ -18,9 +19,11 @@ Cases:
       one SGD step (lr 0.01, momentum 0.9, weight decay 1e-4). float64.
   retinanet_r50: retinanet_resnet50_fpn (91 classes), seeded random weights,
       BN statistics randomised, class-logit biases spread so that detections
-      exist, eval mode, input 2x3x256x320. Saved: per-level outputs (flattened
-      as above) and postprocess_detections (score 0.05, top 1000 per level,
-      NMS 0.5, 300 per image). float64.
+      exist, eval mode, input 2x3x256x384 (a multiple of 128, so that
+      torchvision's strides, image size // feature size, are the levels'
+      strides). Saved: per-level outputs (flattened as above) and
+      postprocess_detections on torchvision's anchors (score 0.05, top 1000
+      per level, NMS 0.5, 300 per image). float64.
   retina_ignore{0,1,2}, retina_decoded_{giou,ciou}: the training targets of
       mmdetection's RetinaHead, written out here (torchvision has neither
       ignore regions nor reg_decoded_bbox): MaxIoUAssigner with ignore
@@ -41,6 +44,7 @@ import types
 import torch
 import torchvision
 from torchvision.models.detection import _utils as det_utils
+from torchvision.models.detection.image_list import ImageList
 from torchvision.models.detection.retinanet import RetinaNet, RetinaNetHead
 
 _TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "export_torchvision.py")
@@ -139,21 +143,21 @@ def gen_full(save):
     export.write_safetensors(weights_path("retinanet_r50"), export.workbench_names(state, detection=True))
     model = model.double().eval()
     model.score_thresh, model.topk_candidates, model.nms_thresh, model.detections_per_img = 0.05, 1000, 0.5, 300
-    x = torch.rand(2, 3, 256, 320, generator=torch.Generator().manual_seed(82)) * 2 - 1
+    x = torch.rand(2, 3, 256, 384, generator=torch.Generator().manual_seed(82)) * 2 - 1
     with torch.no_grad():
         feats = list(model.backbone(x.double()).values())
         out = model.head(feats)
         per_level = [f.shape[2] * f.shape[3] * 9 for f in feats]
-        anchors = mmdet_anchors([tuple(f.shape[2:]) for f in feats]).double()
+        anchors = model.anchor_generator(ImageList(x.double(), [(256, 384)] * 2), feats)
         split = {k: list(v.split(per_level, dim=1)) for k, v in out.items()}
-        split_anchors = [list(anchors.split(per_level))] * 2
-        dets = model.postprocess_detections(split, split_anchors, [(256, 320)] * 2)
+        split_anchors = [list(a.split(per_level)) for a in anchors]
+        dets = model.postprocess_detections(split, split_anchors, [(256, 384)] * 2)
     tensors = {"x": x, "cls_logits": out["cls_logits"].float(), "bbox_regression": out["bbox_regression"].float()}
     for i, d in enumerate(dets):
         tensors[f"det_boxes{i}"] = d["boxes"].float()
         tensors[f"det_scores{i}"] = d["scores"].float()
         tensors[f"det_labels{i}"] = d["labels"].float()
-    save("retinanet_r50", tensors, num_weights=len(state), num_dets0=len(dets[0]["scores"]),
+    save("retinanet_r50", tensors, num_weights=len(state), num_anchors=sum(per_level), num_dets0=len(dets[0]["scores"]),
          num_dets1=len(dets[1]["scores"]))
 
 # ---- training targets: ignore regions and reg_decoded_bbox (mmdetection) ----

@@ -1,6 +1,7 @@
 /* retina_head and the basic loss plugins against torchvision 0.14
- * (tests/parity/gen_retina.py; anchors there follow mmdetection's formula
- * and are handed to torchvision's own loss and post-processing), and its
+ * (tests/parity/gen_retina.py: the head's losses on mmdetection's anchors
+ * handed to torchvision's own loss; the whole model's detections on
+ * torchvision's own anchors, with anchor_sizes = "rounded"), and its
  * training targets against mmdetection's semantics written out in torch
  * there: ignore regions in the assignment, and reg_decoded_bbox with the IoU
  * losses (plus finite differences of the decode's custom backward).
@@ -263,7 +264,8 @@ START_TEST(test_retinanet_r50_matches_torchvision) {
         "  neck = { type = \"fpn\"; out_channels = 256; start_level = 0; num_outs = 5;\n"
         "           add_extra_convs = \"on_output\"; relu_before_extra_convs = true; };\n"
         "  head = { type = \"retina_head\"; num_classes = 91; score_thr = 0.05; nms_pre = 1000;\n"
-        "           iou_threshold = 0.5; max_per_img = 300; }; };\n", k_model_paths, k_model_kinds, 3);
+        "           iou_threshold = 0.5; max_per_img = 300; anchor_sizes = \"rounded\"; }; };\n", k_model_paths,
+        k_model_kinds, 3);
     wb_session *s = new_session();
     wb_model *m = NULL;
     char err[1024];
@@ -274,16 +276,18 @@ START_TEST(test_retinanet_r50_matches_torchvision) {
     const wb_st_tensor *xt = wb_st_find(&f, "x");
     wb_tensor *x = wbt_from(&e, xt->ndim, xt->shape, xt->data);
     ck_assert_msg(wb_model_forward(m, x, false, err, sizeof err) == WB_OK, "%s", err);
-    printf("retinanet_resnet50_fpn (eval, randomised BN) vs torchvision, input 2x3x256x320:\n");
-    const int64_t T = 15354;
+    int h = (int)xt->shape[2], w = (int)xt->shape[3];
+    printf("retinanet_resnet50_fpn (eval, randomised BN, torchvision's anchors) vs torchvision, input 2x3x%dx%d:\n",
+           h, w);
+    const int64_t T = (int64_t)wbt_parity_attr(&f, "num_anchors");
     compare_flattened("cls_logits [N, HWA, 91]", head->out, 5, 9, 91, wbt_parity_tensor(&f, "cls_logits", 2 * T * 91),
                       T);
     compare_flattened("bbox_regression [N, HWA, 4]", head->out + 5, 5, 9, 4,
                       wbt_parity_tensor(&f, "bbox_regression", 2 * T * 4), T);
     wb_gt_image imgs[2];
     for (int i = 0; i < 2; i++)
-        imgs[i] = (wb_gt_image){sizeof(wb_gt_image), 0, NULL, NULL, NULL, 256, 320, 256, 320, 1.0f, 1.0f, i, 0, 0};
-    wb_batch_truth meta = {sizeof meta, 2, 256, 320, imgs};
+        imgs[i] = (wb_gt_image){sizeof(wb_gt_image), 0, NULL, NULL, NULL, h, w, h, w, 1.0f, 1.0f, i, 0, 0};
+    wb_batch_truth meta = {sizeof meta, 2, h, w, imgs};
     wb_detections dets[2];
     ck_assert_msg(wb_model_predict(m, &meta, dets, err, sizeof err) == WB_OK, "%s", err);
     for (int i = 0; i < 2; i++) {

@@ -1,12 +1,14 @@
 /* retina_head: module glue (schema, parameters, forward). Training targets
  * are in assign.c and loss.c, test-time decoding in decode.c. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "retina_head.h"
 
 static const char *const normalizations[] = {"batch", "image", NULL};
+static const char *const anchor_sizes[] = {"exact", "rounded", NULL};
 
 static wb_status read_levels(wb_ctx *ctx, retina_head *h, const wb_params *p, const wb_feature_spec *in,
                              int n_in) {
@@ -30,20 +32,33 @@ static wb_status read_levels(wb_ctx *ctx, retina_head *h, const wb_params *p, co
 }
 
 /* mmdetection AnchorGenerator(octave_base_scale, scales_per_octave, ratios,
- * strides): base size = stride, scales octave_base_scale * 2^(i / n). */
+ * strides): base size = stride, scales octave_base_scale * 2^(i / n).
+ * anchor_sizes = "rounded" builds torchvision's AnchorGenerator instead: the
+ * sizes truncated to integers (int(32 * 2^(1/3)) = 40) and every corner
+ * rounded half to even (torch.round), so torchvision's trained weights give
+ * its detections. */
 static wb_status make_base_anchors(wb_ctx *ctx, retina_head *h, const wb_params *p) {
     const wb_host_api *host = WB_H(ctx);
     int n_scales = (int)host->param_int(p, "scales_per_octave"), n_ratios = host->param_list_len(p, "ratios");
     float octave = (float)host->param_float(p, "octave_base_scale");
+    bool rounded = strcmp(host->param_string(p, "anchor_sizes"), "rounded") == 0;
     float scales[RETINA_MAX_ANCHORS_PER_CELL], ratios[RETINA_MAX_ANCHORS_PER_CELL];
     h->n_base = n_scales * n_ratios;
     if (n_ratios < 1 || h->n_base > RETINA_MAX_ANCHORS_PER_CELL)
         return wb_error(ctx, WB_ERR_INVALID, "retina_head: %d scales x %d ratios anchors per cell (1..%d allowed)",
                         n_scales, n_ratios, RETINA_MAX_ANCHORS_PER_CELL);
-    for (int i = 0; i < n_scales; i++) scales[i] = octave * powf(2.0f, (float)i / (float)n_scales);
     for (int i = 0; i < n_ratios; i++) ratios[i] = (float)host->param_float_at(p, "ratios", i);
-    for (int l = 0; l < h->n_levels; l++)
-        host->base_anchors((float)h->strides[l], scales, n_scales, ratios, n_ratios, 0.0f, h->base[l]);
+    for (int l = 0; l < h->n_levels; l++) {
+        double first = (double)octave * h->strides[l];
+        /* rounded: sizes in pixels on a base of 1, as torchvision multiplies them */
+        float base = rounded ? 1.0f : (float)h->strides[l];
+        for (int i = 0; i < n_scales; i++)
+            scales[i] = rounded ? (float)trunc(first * pow(2.0, (double)i / n_scales))
+                                : octave * powf(2.0f, (float)i / (float)n_scales);
+        host->base_anchors(base, scales, n_scales, ratios, n_ratios, 0.0f, h->base[l]);
+        if (rounded)
+            for (int k = 0; k < 4 * h->n_base; k++) h->base[l][k] = nearbyintf(h->base[l][k]);
+    }
     return WB_OK;
 }
 
@@ -235,6 +250,9 @@ static const wb_param_schema params[] = {
     WB_P_FLOAT("octave_base_scale", "4", 0.01, 1000.0, "anchor size in strides of the first scale of an octave"),
     WB_P_INT("scales_per_octave", "3", 1, 16, "anchor scales per octave: octave_base_scale * 2^(i/n)"),
     WB_P_FLOAT_LIST("ratios", "[0.5, 1.0, 2.0]", 0.01, 100.0, "anchor aspect ratios h/w"),
+    WB_P_CHOICE("anchor_sizes", "\"exact\"", anchor_sizes,
+                "anchor sizes as mmdetection computes them, or rounded as torchvision's AnchorGenerator does "
+                "(for torchvision-trained weights)"),
     WB_P_INT_LIST("strides", "[8, 16, 32, 64, 128]", 1, 4096, "stride of each input level (= anchor base size)"),
     WB_P_FLOAT("pos_iou_thr", "0.5", 0.0, 1.0, "assigner: anchors with IoU >= this are positive"),
     WB_P_FLOAT("neg_iou_thr", "0.4", 0.0, 1.0, "assigner: anchors with max IoU < this are background"),

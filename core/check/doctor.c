@@ -5,6 +5,7 @@
 #include "config/params.h"
 #include "data/data_root.h"
 #include "scan_common.h"
+#include "scan_plugin.h"
 #include "scanners.h"
 
 static const char *const split_names[WB_CHECK_MAX_SPLITS] = {"train", "val", "test"};
@@ -24,7 +25,33 @@ static wb_scanner_fn scanner_of(const char *type) {
     return NULL;
 }
 
-static bool scan_split(wb_config *cfg, const char *split, const char *fix_root, wb_check_report *r, char *err,
+/* A split of a type without a format scanner, through its plugin. */
+static bool scan_with_plugin(const wb_doctor_opts *o, const wb_params *p, const char *path, const char *type,
+                             wb_check_report *r, char *err, size_t err_size) {
+    const wb_module_desc *desc = wb_registry_find(o->reg, WB_KIND_DATASET, type);
+    if (!desc) {
+        snprintf(r->source, sizeof r->source, "%s: no dataset plugin of this type is loaded; not checked", type);
+        return true;
+    }
+    wb_context c;
+    wb_context_init(&c, o->session, path, false);
+    void *ds = NULL;
+    if (desc->dataset->open(&c.pub, p, &ds) != WB_OK || !ds) {
+        snprintf(r->source, sizeof r->source, "%s (through its plugin)", type);
+        r->scanned = true;
+        wb_check_add(r, WB_DEFECT_BAD_ANNOTATION, path, "the plugin cannot open the dataset: %s",
+                     c.msg[0] ? c.msg : "no message");
+        return true;
+    }
+    snprintf(r->source, sizeof r->source, "%s (through its plugin: %lld samples%s)", type,
+             (long long)desc->dataset->length(ds), o->fix_dir ? "; --fix-to writes nothing for it" : "");
+    r->scanned = true;
+    bool ok = wb_scan_through_plugin(desc->dataset, ds, &c, r, err, err_size);
+    desc->dataset->close(ds);
+    return ok;
+}
+
+static bool scan_split(wb_config *cfg, const char *split, const wb_doctor_opts *o, wb_check_report *r, char *err,
                        size_t err_size) {
     char path[64];
     snprintf(path, sizeof path, "data.%s.dataset", split);
@@ -32,14 +59,17 @@ static bool scan_split(wb_config *cfg, const char *split, const char *fix_root, 
     const char *type = p ? wb_params_string(p, "type") : NULL;
     snprintf(r->split, sizeof r->split, "%s", split);
     wb_scanner_fn scan = type ? scanner_of(type) : NULL;
-    if (!scan) {
-        snprintf(r->source, sizeof r->source, "%s: %s", type ? type : "?",
-                 type && strcmp(type, "synthetic") == 0 ? "generated, no files to scan"
-                                                        : "no scanner for this dataset type; not checked");
+    if (type && strcmp(type, "synthetic") == 0) {
+        snprintf(r->source, sizeof r->source, "synthetic: generated, no files to scan");
         return true;
     }
-    char *fix_dir = fix_root ? wb_scan_join(fix_root, split) : NULL;
-    if (fix_root && !fix_dir) {
+    if (!scan) {
+        if (type && o->reg && o->session) return scan_with_plugin(o, p, path, type, r, err, err_size);
+        snprintf(r->source, sizeof r->source, "%s: no scanner for this dataset type; not checked", type ? type : "?");
+        return true;
+    }
+    char *fix_dir = o->fix_dir ? wb_scan_join(o->fix_dir, split) : NULL;
+    if (o->fix_dir && !fix_dir) {
         snprintf(err, err_size, "out of memory");
         return false;
     }
@@ -69,7 +99,7 @@ int wb_doctor_run(wb_config *cfg, const wb_doctor_opts *o, wb_check_report repor
         }
         wb_check_report *r = &reports[n++];
         memset(r, 0, sizeof *r);
-        if (!scan_split(cfg, split_names[s], o->fix_dir, r, err, err_size)) return -1;
+        if (!scan_split(cfg, split_names[s], o, r, err, err_size)) return -1;
         wb_check_print(r, out);
     }
     wb_check_print_summary(reports, n, out);

@@ -6,7 +6,8 @@
 const char wb_help_check[] =
     "Usage: workbench check EXP.conf [--set key=value]... [--split train|val|test|all] [--fix-to DIR]\n\n"
     "The dataset doctor: reads the annotation files of every split in the experiment's data section (coco, voc,\n"
-    "yolo; synthetic has nothing to scan), decodes every image in full, and reports with counts and the first\n"
+    "yolo; synthetic has nothing to scan; any other type through its dataset plugin, sample by sample), decodes\n"
+    "every image in full, and reports with counts and the first\n"
     "examples (file:line or entry and id): missing image files, unreadable or truncated images, annotated sizes\n"
     "that differ from the real image, boxes outside the image, zero or negative area, NaN, labels out of range\n"
     "or classes not in the list, duplicate image ids, empty or malformed YOLO label lines, label files without\n"
@@ -17,7 +18,8 @@ const char wb_help_check[] =
     "  --fix-to DIR  write cleaned annotations under DIR/<split>/ (the originals are never touched):\n"
     "                coco: the JSON without bad images and annotations; voc: cleaned XML copies and the split\n"
     "                file; yolo: cleaned label files. Overhanging boxes are clipped, the rest of a bad entry\n"
-    "                dropped; an image whose real size differs from its annotation is dropped.\n\n"
+    "                dropped; an image whose real size differs from its annotation is dropped. Nothing is\n"
+    "                written for datasets checked through their plugin (their format is the plugin's own).\n\n"
     "Exit 0 when every split is clean, 1 when a defect was found (summary table printed), 2 on usage errors.\n\n"
     "Examples:\n"
     "  workbench check my_experiment.conf\n"
@@ -40,7 +42,7 @@ static int take_own_options(int *argc, char **argv, const char **split, const ch
 }
 
 int wb_cmd_check(const wb_cli *cli, int argc, char **argv) {
-    wb_doctor_opts o = {NULL, NULL};
+    wb_doctor_opts o = {0};
     int rc = take_own_options(&argc, argv, &o.split, &o.fix_dir);
     wb_cli_experiment x;
     if (rc == WB_EXIT_OK) rc = wb_cli_parse_experiment("check", cli, argc, argv, false, &x);
@@ -50,9 +52,18 @@ int wb_cmd_check(const wb_cli *cli, int argc, char **argv) {
         wb_experiment_close(&e);
         return WB_EXIT_USAGE;
     }
+    /* A session runs the dataset plugins of types without a format scanner. */
+    wb_session *s = wb_experiment_session(&e, cli->threads, stderr);
+    if (!s) {
+        wb_experiment_close(&e);
+        return WB_EXIT_FAILURE;
+    }
+    o.reg = e.reg;
+    o.session = s;
     static wb_check_report reports[WB_CHECK_MAX_SPLITS];
     char err[1024];
     int n = wb_doctor_run(e.cfg, &o, reports, stdout, err, sizeof err);
+    wb_session_destroy(s);
     wb_experiment_close(&e);
     if (n < 0) {
         fprintf(stderr, "workbench check: %s\n", err);

@@ -93,7 +93,7 @@ static int doctor(const char *dir, const char *conf_text, const char *fix_dir, w
     wb_config *cfg = wb_config_new();
     ck_assert_msg(wb_config_load(cfg, path) == 0, "cannot load %s", path);
     FILE *sink = fopen("/dev/null", "w");
-    wb_doctor_opts o = {"all", fix_dir};
+    wb_doctor_opts o = {.split = "all", .fix_dir = fix_dir};
     int n = wb_doctor_run(cfg, &o, reports, sink, err, sizeof err);
     fclose(sink);
     wb_config_free(cfg);
@@ -392,6 +392,47 @@ START_TEST(fix_to_writes_a_clean_copy) {
 }
 END_TEST
 
+/* ---- a dataset type without a format scanner: through its plugin ---------- */
+
+/* The fixture plugin `image_list` (tests/fixtures/list_dataset.c) stands for a
+ * third party's format: the doctor reads its samples through the plugin. */
+START_TEST(plugin_dataset_is_checked_through_its_plugin) {
+    const char *dir = TMP "/plugin";
+    ck_assert_int_eq(system("rm -rf '" TMP "/plugin' && mkdir -p '" TMP "/plugin'"), 0);
+    ck_assert_int_eq(chdir(dir), 0);
+    make_jpeg("img/good.jpg", 64, 48);
+    make_truncated_jpeg("img/trunc.jpg", 64, 48);
+    make_file("list.txt", "img/good.jpg 4 4 30 30 0 20 20 10 40 1\n"
+                          "img/missing.jpg 1 1 5 5 0\n"
+                          "img/trunc.jpg 1 1 5 5 0\n"
+                          "img/good.jpg 50 10 90 40 7 nan 1 2 3 0\n"
+                          "img/good.jpg\n");
+    make_file("exp.conf", "model = { backbone = { type = \"tiny_cnn\"; widths = [8, 16, 32]; };\n"
+                          "          head = { type = \"center_head\"; num_classes = 2; feat_channels = 16; }; };\n"
+                          "data = { train = { dataset = { type = \"image_list\"; list = \"list.txt\";"
+                          " num_classes = 2; }; }; };\n");
+    int rc = system("'" WORKBENCH "' --plugin-dir '" WB_FIXTURE_DIR "/datasets' check exp.conf > check.log 2>&1");
+    char *log = wb_scan_read_text("check.log", NULL);
+    ck_assert_ptr_nonnull(log);
+    ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == 1, "check should exit 1:\n%s", log);
+    const char *expected[] = {
+        "image_list (through its plugin: 5 samples)",
+        "5 images, 6 boxes declared",
+        "sample 1 (img/missing.jpg): no file img/missing.jpg",
+        "sample 2 (img/trunc.jpg): img/trunc.jpg: corrupt or truncated JPEG data",
+        "sample 3 (img/good.jpg): box [50 10 90 40] runs past the 64x48 image",
+        "sample 0 (img/good.jpg): box [20 20 10 40] has width -10 and height 20",
+        "sample 3 (img/good.jpg): box [nan 1 2 3] has a non-finite coordinate",
+        "sample 3 (img/good.jpg): label 7 of box 0 is outside 0..1",
+        "sample 4 (img/good.jpg): no objects",
+        "6 defect(s) found",
+    };
+    for (size_t i = 0; i < sizeof expected / sizeof *expected; i++)
+        ck_assert_msg(strstr(log, expected[i]), "the report lacks '%s':\n%s", expected[i], log);
+    free(log);
+}
+END_TEST
+
 /* ---- bad samples during training --------------------------------------- */
 
 static int run_workbench(const char *dir, const char *extra, const char *log) {
@@ -476,6 +517,7 @@ static Suite *check_suite(void) {
     TCase *c = tcase_create("corpus");
     tcase_add_loop_test(c, corpus_case_gives_its_message, 0, N_CORPUS);
     tcase_add_test(c, fix_to_writes_a_clean_copy);
+    tcase_add_test(c, plugin_dataset_is_checked_through_its_plugin);
     suite_add_tcase(s, c);
     TCase *run = tcase_create("run");
     tcase_set_timeout(run, 120);

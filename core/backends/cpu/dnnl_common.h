@@ -2,7 +2,7 @@
  * cache of per-shape objects (primitives with their memory objects) so that
  * steady-state iterations create nothing, counted primitive creation (tests
  * prove reuse with it), reorders between our plain layouts and the blocked
- * layouts primitives prefer, and grow-only workspaces for blocked copies.
+ * layouts primitives prefer, and per-call scratch for blocked copies.
  *
  * Threading: oneDNN here runs on OpenMP, so its kernels use the count set by
  * omp_set_num_threads (wb_dnnl_set_threads). Kernels that use the cache or

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # End to end: `workbench run` trains the tiny detector (tiny_cnn + center_head) on the synthetic
 # dataset; the loss must fall, and a run stopped after 2 epochs and resumed
-# must end with exactly the weights of an uninterrupted 3-epoch run.
+# must end with exactly the weights of an uninterrupted 3-epoch run. Also: EMA
+# and accumulation resume exactly, a NaN stops the run, iteration-based
+# intervals, and Ctrl-C / kill -9 leave a checkpoint --resume continues from.
 set -euo pipefail
 wb=$1 src=$2 out=$3
 exp=configs/tiny/center_tiny_synthetic.conf
@@ -86,3 +88,37 @@ test "$saved" = "iter_2.safetensors iter_4.safetensors iter_6.safetensors iter_8
   || { echo "checkpoints saved: $saved"; exit 1; }
 test "$(grep -c 'Iter(val)' "$out/iters.txt")" = 10
 echo "checkpoints and validations at iterations 2, 4, ..., 20"
+
+# Waits (up to 120 s) until file $1 exists, or fails the test.
+wait_for() {
+  for _ in $(seq 1200); do [ -e "$1" ] && return 0; sleep 0.1; done
+  echo "gave up waiting for $1"; exit 1
+}
+
+echo "== Ctrl-C saves interrupted.safetensors and exits 0; --resume continues from it"
+"$wb" run "$exp" --set checkpoint.interval=1 --work-dir "$out/ctrl_c" >"$out/ctrl_c.txt" 2>&1 &
+pid=$!
+wait_for "$out/ctrl_c/epoch_1.safetensors"
+kill -INT "$pid"
+wait "$pid" || { cat "$out/ctrl_c.txt"; echo "an interrupted run must exit 0"; exit 1; }
+grep -q "interrupted: saving a checkpoint at iteration" "$out/ctrl_c.txt"
+grep -q "stopped after" "$out/ctrl_c.txt"
+test -f "$out/ctrl_c/interrupted.safetensors"
+"$wb" run "$exp" --set checkpoint.interval=1 --work-dir "$out/ctrl_c" \
+  --resume "$out/ctrl_c/interrupted.safetensors" >"$out/ctrl_c_resumed.txt" 2>&1 \
+  || { cat "$out/ctrl_c_resumed.txt"; exit 1; }
+grep -q "resumed from $out/ctrl_c/interrupted.safetensors at iteration" "$out/ctrl_c_resumed.txt"
+test -f "$out/ctrl_c/epoch_12.safetensors"
+echo "interrupted, saved, resumed to the end"
+
+echo "== kill -9 mid-run: the checkpoints written so far stay loadable and --resume continues"
+"$wb" run "$exp" --set checkpoint.interval=1 --work-dir "$out/killed" >"$out/killed.txt" 2>&1 &
+pid=$!
+wait_for "$out/killed/epoch_2.safetensors"
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null || true
+"$wb" run "$exp" --set checkpoint.interval=1 --work-dir "$out/killed" --resume >"$out/killed_resumed.txt" 2>&1 \
+  || { cat "$out/killed_resumed.txt"; exit 1; }
+grep -q "resumed from $out/killed/latest.safetensors at iteration" "$out/killed_resumed.txt"
+test -f "$out/killed/epoch_12.safetensors"
+echo "killed, resumed from the latest checkpoint to the end"

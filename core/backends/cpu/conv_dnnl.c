@@ -299,25 +299,6 @@ static dnnl_status_t plan_get(const conv_key *key, conv_plan **out) {
     return *out ? dnnl_success : dnnl_out_of_memory;
 }
 
-static dnnl_status_t plan_run_with_scratch(const conv_plan *p, const float *const user[3], float *bias) {
-    conv_scratch sc = {0};
-    dnnl_status_t st = plan_run(p, user, bias, &sc);
-    scratch_give_back(&sc);
-    return st;
-}
-
-static wb_status run_pass(int pass, const wb_conv_shape *s, const float *a, const float *b, float *out,
-                          float *bias) {
-    conv_key key = {.shape = *s, .pass = pass, .with_bias = bias != NULL};
-    const float *user[3] = {a, b, out};
-    wb_dnnl_lock();
-    conv_plan *p = NULL;
-    dnnl_status_t st = plan_get(&key, &p);
-    if (st == dnnl_success) st = plan_run_with_scratch(p, user, bias);
-    wb_dnnl_unlock();
-    return to_status(st);
-}
-
 static size_t plan_scratch_bytes(const conv_plan *p) {
     size_t bytes = p->scratch_bytes;
     for (int i = 0; i < 3; i++)
@@ -325,31 +306,45 @@ static size_t plan_scratch_bytes(const conv_plan *p) {
     return bytes;
 }
 
-/* At inference a conv whose scratch for the whole batch passes this runs a
- * group of images at a time: Winograd's tiles and the blocked copies scale
+/* At inference a forward whose scratch for the whole batch passes this runs
+ * a group of images at a time: Winograd's tiles and the blocked copies scale
  * with the batch (RetinaNet's classifier at 512x512, batch 2: 147 MiB), and
  * at inference nothing else needs the images together. */
 #define INFERENCE_SCRATCH_LIMIT ((size_t)64 << 20)
 
-static wb_status forward_dnnl(const wb_conv_shape *s, const float *x, const float *w, const float *b,
-                              float *y) {
-    if (!s->inference || s->n == 1) return run_pass(PASS_FORWARD, s, x, w, y, (float *)b);
-    conv_key key = {.shape = *s, .pass = PASS_FORWARD, .with_bias = b != NULL};
+/* Images per primitive run: the whole batch, or a group (see above). */
+static int64_t images_per_run(const conv_key *key, const conv_plan *whole_batch) {
+    size_t whole = plan_scratch_bytes(whole_batch);
+    if (key->pass != PASS_FORWARD || !key->shape.inference || whole <= INFERENCE_SCRATCH_LIMIT)
+        return key->shape.n;
+    int64_t group = key->shape.n * (int64_t)INFERENCE_SCRATCH_LIMIT / (int64_t)whole;
+    return group > 0 ? group : 1;
+}
+
+static wb_status run_pass(int pass, const wb_conv_shape *s, const float *a, const float *b, float *out,
+                          float *bias) {
+    conv_key key = {.shape = *s, .pass = pass, .with_bias = bias != NULL};
     wb_dnnl_lock();
     conv_plan *p = NULL;
     dnnl_status_t st = plan_get(&key, &p);
-    size_t whole = st == dnnl_success ? plan_scratch_bytes(p) : 0;
-    int64_t group = whole > INFERENCE_SCRATCH_LIMIT ? s->n * (int64_t)INFERENCE_SCRATCH_LIMIT / (int64_t)whole : s->n;
-    if (group < 1) group = 1;
+    int64_t group = st == dnnl_success ? images_per_run(&key, p) : s->n;
+    /* Only a forward runs in groups: a is x and out is y there. */
     int64_t x_image = s->c_in * s->h_in * s->w_in, y_image = s->c_out * s->h_out * s->w_out;
     for (int64_t i = 0; i < s->n && st == dnnl_success; i += group) {
         key.shape.n = i + group <= s->n ? group : s->n - i;
         if (key.shape.n != s->n) st = plan_get(&key, &p);
-        const float *user[3] = {x + i * x_image, w, y + i * y_image};
-        if (st == dnnl_success) st = plan_run_with_scratch(p, user, (float *)b);
+        const float *user[3] = {a + i * x_image, b, out + i * y_image};
+        conv_scratch sc = {0};
+        if (st == dnnl_success) st = plan_run(p, user, bias, &sc);
+        scratch_give_back(&sc);
     }
     wb_dnnl_unlock();
     return to_status(st);
+}
+
+static wb_status forward_dnnl(const wb_conv_shape *s, const float *x, const float *w, const float *b,
+                              float *y) {
+    return run_pass(PASS_FORWARD, s, x, w, y, (float *)b);
 }
 
 static wb_status backward_data_dnnl(const wb_conv_shape *s, const float *dy, const float *w, float *dx) {

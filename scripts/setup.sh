@@ -9,6 +9,7 @@ packages=(
   libconfig-dev libdnnl-dev libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libexpat1-dev libcjson-dev
   libfreetype-dev fonts-dejavu-core
   check
+  clang libclang-rt-14-dev
   python3-torch python3-torchvision python3-numpy python3-pil
 )
 missing=()

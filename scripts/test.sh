@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: the release build's tests, then the same suite under
-# AddressSanitizer + UndefinedBehaviorSanitizer in ./build-asan.
+# The whole test suite: the release build's tests, the same suite under
+# AddressSanitizer + UndefinedBehaviorSanitizer in ./build-asan, then every
+# libFuzzer harness for a bounded time (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -17,3 +18,6 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # The long learnability run (label "long") adds nothing the other end-to-end runs do not
 # already show the sanitizers.
 (cd build-asan && ctest -j"$jobs" --output-on-failure --timeout 900 -LE long)
+
+echo "== fuzzing (libFuzzer, ${WB_FUZZ_SECONDS:-45} s per harness)"
+bash scripts/fuzz.sh

@@ -5,13 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include "commands.h"
+#include "config/core_schema.h"
 
 /* A positive thread count, or 0 with *ok false. */
 static int parse_threads(const char *text, bool *ok) {
     char *end = NULL;
     errno = 0;
     long n = text ? strtol(text, &end, 10) : 0;
-    *ok = text && *text && *end == '\0' && errno == 0 && n >= 1 && n <= 4096;
+    *ok = text && *text && *end == '\0' && errno == 0 && n >= 1 && n <= WB_MAX_THREADS;
     return *ok ? (int)n : 0;
 }
 
@@ -30,7 +31,9 @@ static int take_global_options(wb_cli *cli, int argc, char **argv) {
         if (is_threads) {
             bool ok;
             cli->threads = parse_threads(value, &ok);
-            if (!ok) return wb_cli_usage_error(NULL, "--threads wants a positive integer, got '%s'", value), -1;
+            if (!ok)
+                return wb_cli_usage_error(NULL, "--threads wants an integer from 1 to %d (oneDNN's limit), got '%s'",
+                                          WB_MAX_THREADS, value), -1;
         } else {
             if (cli->n_plugin_dirs == WB_CLI_MAX_PLUGIN_DIRS)
                 return wb_cli_usage_error(NULL, "at most %d --plugin-dir options", WB_CLI_MAX_PLUGIN_DIRS), -1;
@@ -47,7 +50,9 @@ int main(int argc, char **argv) {
     if (env_threads && *env_threads) {
         bool ok;
         cli.threads = parse_threads(env_threads, &ok);
-        if (!ok) return wb_cli_usage_error(NULL, "WB_THREADS wants a positive integer, got '%s'", env_threads);
+        if (!ok)
+            return wb_cli_usage_error(NULL, "WB_THREADS wants an integer from 1 to %d (oneDNN's limit), got '%s'",
+                                      WB_MAX_THREADS, env_threads);
     }
     argc = take_global_options(&cli, argc, argv);
     if (argc < 0) return WB_EXIT_USAGE;

@@ -3,9 +3,12 @@
 #include "params.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 wb_config *wb_config_new(void) {
     wb_config *cfg = calloc(1, sizeof *cfg);
@@ -36,9 +39,20 @@ static int grow(void *arrayp, int *cap, int need, size_t elem) {
     return 0;
 }
 
+/* A hostile file can produce thousands of errors (an include cycle reached
+ * from every base); the first ones are what the user can act on. */
+#define WB_MAX_CONFIG_ERRORS 100
+
 static void add_error(wb_config *cfg, const char *file, unsigned line, const char *fmt, va_list ap) {
     char msg[1024];
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (cfg->n_errors > WB_MAX_CONFIG_ERRORS) return;
+    if (cfg->n_errors == WB_MAX_CONFIG_ERRORS) {
+        file = wb_cfg_main_file(cfg);
+        line = 0;
+        snprintf(msg, sizeof msg, "more than %d errors; fix the ones above first", WB_MAX_CONFIG_ERRORS);
+    } else {
+        vsnprintf(msg, sizeof msg, fmt, ap);
+    }
     if (grow(&cfg->errors, &cfg->cap_errors, cfg->n_errors + 1, sizeof(char *)) != 0) return;
     size_t n = strlen(file) + strlen(msg) + 32;
     char *e = malloc(n);
@@ -92,13 +106,36 @@ void wb_config_print_errors(const wb_config *cfg, FILE *out) {
 }
 
 int wb_config_write(const wb_config *cfg, const char *path, char *err, size_t err_size) {
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp) {
+        snprintf(err, err_size, "cannot write the effective config to %s: the path is too long", path);
+        return -1;
+    }
+    int fd = mkstemp(tmp);
+    if (fd >= 0) fchmod(fd, 0644); /* mkstemp's 0600 would hide it from the rest of the team */
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        snprintf(err, err_size, "cannot write the effective config to %s: %s", path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp);
+        }
+        return -1;
+    }
     errno = 0;
-    /* config_write_file takes a non-const config but only reads it. */
-    if (config_write_file((config_t *)&cfg->tree, path)) return 0;
-    snprintf(err, err_size, "cannot write the effective config to %s: %s", path,
-             errno ? strerror(errno) : "write failed");
+    /* config_write takes a non-const config but only reads it. */
+    config_write((config_t *)&cfg->tree, f);
+    int failed = ferror(f);
+    failed |= fclose(f) != 0;
+    if (!failed && rename(tmp, path) == 0) return 0;
+    snprintf(err, err_size, "cannot write the effective config to %s: %s", path, errno ? strerror(errno) : "write failed");
+    unlink(tmp);
     return -1;
 }
+
+int wb_config_file_count(const wb_config *cfg) { return cfg->n_files; }
+
+const char *wb_config_file(const wb_config *cfg, int i) { return i >= 0 && i < cfg->n_files ? cfg->files[i] : NULL; }
 
 config_t *wb_config_tree(wb_config *cfg) { return &cfg->tree; }
 

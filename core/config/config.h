@@ -66,9 +66,15 @@ int wb_config_error_count(const wb_config *cfg);
 const char *wb_config_error(const wb_config *cfg, int i);
 void wb_config_print_errors(const wb_config *cfg, FILE *out);
 
-/* Writes the effective config (call after validation passed). 0 on success,
- * -1 with a message in err. */
+/* Writes the effective config (call after validation passed) through a
+ * temporary file renamed over path: a symlink at path is replaced, not
+ * followed, and a crash leaves the old file whole. 0 on success, -1 with a
+ * message in err. */
 int wb_config_write(const wb_config *cfg, const char *path, char *err, size_t err_size);
+
+/* The files the config was read from (the experiment, then its bases). */
+int wb_config_file_count(const wb_config *cfg);
+const char *wb_config_file(const wb_config *cfg, int i);
 
 /* The libconfig tree (e.g. to read plugin_dirs before plugins are loaded). */
 config_t *wb_config_tree(wb_config *cfg);

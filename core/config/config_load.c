@@ -7,15 +7,22 @@
  * and merged first, relative to the including file's directory, and its own
  * settings are merged over them (see config.h for the merge rule). */
 #include "config_internal.h"
+#include "config_text.h"
 #include "config_tree.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../io/file_read.h"
 
 #define WB_MAX_INCLUDE_DEPTH 16
 #define WB_MAX_INCLUDES_PER_FILE 32
+/* Bounds on one experiment with all its bases: a base included from many
+ * files is read each time, so a few files including each other many times
+ * would otherwise be read exponentially often. */
+#define WB_MAX_FILES_READ 256
+#define WB_MAX_FILE_BYTES ((size_t)16 << 20)
+#define WB_MAX_TOTAL_BYTES ((size_t)64 << 20)
 
 typedef struct include_line {
     char *target; /* as written */
@@ -26,33 +33,10 @@ typedef struct load_stack {
     char *canonical[WB_MAX_INCLUDE_DEPTH + 1];
     const char *shown[WB_MAX_INCLUDE_DEPTH + 1];
     int depth;
+    int files_read;
+    size_t bytes_read;
+    int over_budget; /* reported once; every later read is refused quietly */
 } load_stack;
-
-static char *read_text(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *text = NULL;
-    size_t len = 0, cap = 0, got;
-    char chunk[4096];
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (len + got + 1 > cap) {
-            cap = (len + got + 1) * 2;
-            char *t = realloc(text, cap);
-            if (!t) {
-                free(text);
-                fclose(f);
-                return NULL;
-            }
-            text = t;
-        }
-        memcpy(text + len, chunk, got);
-        len += got;
-    }
-    fclose(f);
-    if (!text) text = calloc(1, 1);
-    else text[len] = '\0';
-    return text;
-}
 
 /* Parses `@include "path"` at the start of a line (libconfig's own rule),
  * blanks the line and records the target. Returns -1 on a malformed line. */
@@ -165,19 +149,63 @@ static int load_bases(wb_config *cfg, const char *name, include_line *incs, int 
     return rc;
 }
 
+/* "why" of wb_read_file's "PATH: why" (messages name the file already). */
+static const char *reason(const char *err, const char *path) {
+    size_t n = strlen(path);
+    return strncmp(err, path, n) == 0 && strncmp(err + n, ": ", 2) == 0 ? err + n + 2 : err;
+}
+
+typedef struct text_origin {
+    wb_config *cfg;
+    const char *file;
+} text_origin;
+
+static void report_text(void *user, unsigned line, const char *msg) {
+    text_origin *o = user;
+    wb_cfg_error_file(o->cfg, o->file, line, "%s", msg);
+}
+
+static int over_budget(wb_config *cfg, load_stack *st, const char *inc_file, unsigned inc_line) {
+    if (st->files_read < WB_MAX_FILES_READ && st->bytes_read <= WB_MAX_TOTAL_BYTES) return 0;
+    if (!st->over_budget)
+        wb_cfg_error_file(cfg, inc_file, inc_line,
+                          "the experiment reads more than %d files or %zu MiB with its @include bases (a base "
+                          "counts each time it is included); include each base once", WB_MAX_FILES_READ,
+                          WB_MAX_TOTAL_BYTES >> 20);
+    st->over_budget = 1;
+    return 1;
+}
+
+/* The file's text ready for libconfig, or NULL (reported). */
+static char *read_layer(wb_config *cfg, const char *name, load_stack *st, const char *inc_file,
+                        unsigned inc_line) {
+    char err[PATH_MAX + 256];
+    size_t size = 0;
+    char *raw = wb_read_file(name, WB_MAX_FILE_BYTES, "config", &size, err, sizeof err);
+    if (!raw) {
+        if (inc_file)
+            wb_cfg_error_file(cfg, inc_file, inc_line, "cannot read included file '%s': %s", name, reason(err, name));
+        else
+            wb_cfg_error_file(cfg, name, 0, "cannot read the config file: %s", reason(err, name));
+        return NULL;
+    }
+    st->files_read++;
+    st->bytes_read += size;
+    text_origin origin = { cfg, name };
+    char *text = wb_config_text_prepare(raw, size, report_text, &origin);
+    free(raw);
+    return text;
+}
+
 static int load_layer(wb_config *cfg, const char *path, load_stack *st, const char *inc_file,
                       unsigned inc_line) {
     const char *name = wb_cfg_intern_file(cfg, path);
-    if (!name) return -1;
-    char *canonical = realpath(path, NULL);
-    char *text = canonical ? read_text(path) : NULL;
-    if (!text) {
-        const char *why = strerror(errno ? errno : EIO);
-        if (inc_file)
-            wb_cfg_error_file(cfg, inc_file, inc_line, "cannot read included file '%s': %s", name, why);
-        else
-            wb_cfg_error_file(cfg, name, 0, "cannot read the config file: %s", why);
-        free(canonical);
+    if (!name || over_budget(cfg, st, inc_file, inc_line)) return -1;
+    char *text = read_layer(cfg, name, st, inc_file, inc_line);
+    char *canonical = text ? realpath(path, NULL) : NULL;
+    if (!canonical) {
+        if (text) wb_cfg_error_file(cfg, name, 0, "cannot resolve the path of the config file");
+        free(text);
         return -1;
     }
     for (int i = 0; i < st->depth; i++) {
@@ -224,7 +252,6 @@ static int load_layer(wb_config *cfg, const char *path, load_stack *st, const ch
 
 int wb_config_load(wb_config *cfg, const char *path) {
     load_stack st = { .depth = 0 };
-    errno = 0;
     load_layer(cfg, path, &st, NULL, 0);
     return cfg->n_errors;
 }

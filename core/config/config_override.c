@@ -6,6 +6,7 @@
 #include "config_internal.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,11 +88,19 @@ static int schema_step(override *o, const wb_config_section **sec, const wb_para
 /* Descends one non-final segment, creating a missing group. */
 static config_setting_t *descend(override *o, config_setting_t *cur, const char *seg, const char *prefix) {
     if (is_index(seg)) {
-        int is_list = config_setting_is_list(cur) || config_setting_is_array(cur);
-        int i = atoi(seg), n = is_list ? config_setting_length(cur) : -1;
-        if (n < 0) override_error(o, "%s is not a list, it cannot be indexed with %s", prefix, seg);
-        else if (i >= n) override_error(o, "index %s is past the end of %s (%d elements)", seg, prefix, n);
-        return n >= 0 && i < n ? config_setting_get_elem(cur, (unsigned)i) : NULL;
+        if (!config_setting_is_list(cur) && !config_setting_is_array(cur)) {
+            override_error(o, "%s is not a list, it cannot be indexed with %s", prefix, seg);
+            return NULL;
+        }
+        /* Compared as text-checked digits, never narrowed: 4294967296 is not 0. */
+        errno = 0;
+        unsigned long long i = strtoull(seg, NULL, 10);
+        unsigned n = (unsigned)config_setting_length(cur);
+        if (errno == ERANGE || i >= n) {
+            override_error(o, "index %s is past the end of %s (%u elements)", seg, prefix, n);
+            return NULL;
+        }
+        return config_setting_get_elem(cur, (unsigned)i);
     }
     if (!config_setting_is_group(cur)) {
         override_error(o, "%s is %s, not a group", prefix, wb_tree_type_name(cur));

@@ -2,6 +2,7 @@
 #include "config_tree.h"
 
 #include <ctype.h>
+#include "config_text.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,18 @@ void wb_tree_set_origin(config_setting_t *s, const char *file, unsigned line) {
             wb_tree_set_origin(config_setting_get_elem(s, (unsigned)i), file, line);
 }
 
+typedef struct first_problem {
+    char *err;
+    size_t size;
+    int seen;
+} first_problem;
+
+static void keep_first(void *user, unsigned line, const char *msg) {
+    (void)line; /* a value is one line of its own */
+    first_problem *f = user;
+    if (!f->seen++) snprintf(f->err, f->size, "%s", msg);
+}
+
 config_setting_t *wb_tree_parse_value(config_t *tmp, const char *text, char *err, size_t err_size) {
     config_init(tmp);
     size_t n = strlen(text) + 16;
@@ -77,8 +90,12 @@ config_setting_t *wb_tree_parse_value(config_t *tmp, const char *text, char *err
         return NULL;
     }
     snprintf(buf, n, "v = %s\n;", text); /* newline: a trailing // comment cannot eat the ';' */
-    int ok = config_read_string(tmp, buf);
+    first_problem problem = { err, err_size, 0 };
+    char *prepared = wb_config_text_prepare(buf, strlen(buf), keep_first, &problem);
     free(buf);
+    if (!prepared) return NULL;
+    int ok = config_read_string(tmp, prepared);
+    free(prepared);
     if (!ok) {
         snprintf(err, err_size, "%s", config_error_text(tmp));
         return NULL;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "config_tree.h"
 #include "core_schema.h"
+#include "list_limits.h"
 #include "schema_table.h"
 #include "suggest.h"
 #include "value_check.h"
@@ -203,6 +204,12 @@ static void validate_pipeline(validator *v, config_setting_t *list) {
     }
 }
 
+/* Core lists the trainer holds in fixed arrays (module lists have no limit here). */
+static int list_fits(const config_setting_t *s, const char *path, char *err, size_t err_size) {
+    const wb_list_limit *lim = config_setting_is_aggregate(s) ? wb_core_list_limit(path) : NULL;
+    return !lim || wb_list_limit_check(lim, config_setting_length(s), err, err_size) == 0;
+}
+
 static void validate_param(validator *v, config_setting_t *g, const wb_param_schema *p, const key_set *keys) {
     config_setting_t *s = config_setting_get_member(g, p->name);
     if (!s && p->required) {
@@ -214,7 +221,7 @@ static void validate_param(validator *v, config_setting_t *g, const wb_param_sch
     if (!s) return;
     char path[256], err[1024];
     wb_tree_path(s, path, sizeof path);
-    if (wb_value_check(s, p, path, err, sizeof err) != 0) {
+    if (wb_value_check(s, p, path, err, sizeof err) != 0 || !list_fits(s, path, err, sizeof err)) {
         wb_cfg_error_at(v->cfg, s, "%s", err);
         return;
     }
@@ -228,6 +235,11 @@ static void validate_group_list(validator *v, config_setting_t *list, const wb_c
     if (!config_setting_is_list(list)) {
         wb_cfg_error_at(v->cfg, list, "%s: expected a list of groups ( { ... }, ... ), got %s", path,
                         wb_tree_type_name(list));
+        return;
+    }
+    char err[512];
+    if (!list_fits(list, path, err, sizeof err)) {
+        wb_cfg_error_at(v->cfg, list, "%s", err);
         return;
     }
     for (int i = 0; i < config_setting_length(list); i++) {

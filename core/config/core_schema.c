@@ -18,7 +18,8 @@ static const wb_param_schema root_params[] = {
                                     "empty: work_dirs/NAME, NAME being the experiment file name without .conf"),
     WB_P_INT("seed", "0", 0, 2147483647, "seed of every random stream (init, data order, transforms)"),
     WB_P_CHOICE("backend", "\"cpu\"", backend_choices, "compute backend; auto: cuda when available, else cpu"),
-    WB_P_INT("threads", "0", 0, 4096, "CPU threads; 0: all cores (WB_THREADS and --threads override it)"),
+    WB_P_INT("threads", "0", 0, WB_MAX_THREADS, "CPU threads; 0: all cores (WB_THREADS and --threads override "
+                                                "it); oneDNN aborts with many more than 1024"),
     WB_P_STRING_LIST("plugin_dirs", "[]", "directories searched for plugins before the default places"),
     WB_P_STRING("load_from", "\"\"", "weights (safetensors) to initialise the model from; empty: none"),
     WB_P_STRING("resume_from", "\"\"", "checkpoint to resume training from (weights and trainer state); "

@@ -5,6 +5,10 @@
 
 #include <workbench/params.h>
 
+/* Most kernel threads an experiment, --threads or WB_THREADS may ask for:
+ * oneDNN's CPU kernels abort (stack smashing) with 1536 or more. */
+#define WB_MAX_THREADS 1024
+
 /* A list of `{ type = "..."; ... }` transform groups, checked against the
  * transform schemas. Core-only: plugins never declare it. */
 #define WB_PARAM_TRANSFORM_LIST ((wb_param_type)64)

@@ -52,6 +52,29 @@ static double number_of(const config_setting_t *s) {
                                                        : (double)config_setting_get_int64(s);
 }
 
+static int is_int(const config_setting_t *s) {
+    return config_setting_type(s) == CONFIG_TYPE_INT || config_setting_type(s) == CONFIG_TYPE_INT64;
+}
+
+/* Ints compare as ints: a double holds 53 bits, so 9007199254740993 would
+ * pass a maximum of 9007199254740992. A bound beyond int64 bounds nothing. */
+static int in_range(const wb_param_schema *p, const config_setting_t *s) {
+    if (!p->has_range) return 1;
+    if (!is_int(s)) return number_of(s) >= p->min && number_of(s) <= p->max;
+    long long v = config_setting_get_int64(s);
+    int above_min = p->min < -0x1p63 || v >= (long long)ceil(p->min);
+    int below_max = p->max >= 0x1p63 || v <= (long long)floor(p->max);
+    return above_min && below_max;
+}
+
+/* The value as written: ints exactly, not through a double. */
+static void format_value(char *buf, size_t size, const config_setting_t *s) {
+    if (is_int(s))
+        snprintf(buf, size, "%lld", (long long)config_setting_get_int64(s));
+    else
+        wb_format_number(buf, size, number_of(s));
+}
+
 /* "an int (5)", "a string (\"abc\")", "a group". */
 static void describe_found(const config_setting_t *s, char *buf, size_t size) {
     char num[64];
@@ -59,7 +82,7 @@ static void describe_found(const config_setting_t *s, char *buf, size_t size) {
     case CONFIG_TYPE_INT:
     case CONFIG_TYPE_INT64:
     case CONFIG_TYPE_FLOAT:
-        wb_format_number(num, sizeof num, number_of(s));
+        format_value(num, sizeof num, s);
         snprintf(buf, size, "%s (%s)", config_setting_type(s) == CONFIG_TYPE_FLOAT ? "a float" : "an int", num);
         break;
     case CONFIG_TYPE_BOOL: snprintf(buf, size, "a bool (%s)", config_setting_get_bool(s) ? "true" : "false"); break;
@@ -90,15 +113,17 @@ static void widen_to_float(config_setting_t *s) {
     s->value.fval = v;
 }
 
-static int in_range(const wb_param_schema *p, double v) { return !p->has_range || (v >= p->min && v <= p->max); }
-
-static int range_error(const wb_param_schema *p, const char *what, int index, double v, char *err, size_t err_size) {
+static int range_error(const wb_param_schema *p, const char *what, int index, const config_setting_t *s, char *err,
+                       size_t err_size) {
     char val[64], lo[64], hi[64], idx[32] = "";
-    wb_format_number(val, sizeof val, v);
+    format_value(val, sizeof val, s);
     wb_format_number(lo, sizeof lo, p->min);
     wb_format_number(hi, sizeof hi, p->max);
     if (index >= 0) snprintf(idx, sizeof idx, "[%d]", index);
-    snprintf(err, err_size, "%s%s = %s is out of range [%s, %s]", what, idx, val, lo, hi);
+    /* The doc says what the key means, often why its range ends where it does. */
+    int doc = p->doc && p->doc[0];
+    snprintf(err, err_size, "%s%s = %s is out of range [%s, %s]%s%s%s", what, idx, val, lo, hi, doc ? " (" : "",
+             doc ? p->doc : "", doc ? ")" : "");
     return -1;
 }
 
@@ -120,10 +145,6 @@ static int check_choice(const config_setting_t *s, const wb_param_schema *p, con
     return -1;
 }
 
-static int is_int(const config_setting_t *s) {
-    return config_setting_type(s) == CONFIG_TYPE_INT || config_setting_type(s) == CONFIG_TYPE_INT64;
-}
-
 static int check_list(config_setting_t *s, const wb_param_schema *p, const char *what, char *err, size_t err_size) {
     if (!config_setting_is_array(s) && !config_setting_is_list(s)) return type_error(s, p, what, err, err_size);
     int n = config_setting_length(s);
@@ -138,8 +159,7 @@ static int check_list(config_setting_t *s, const wb_param_schema *p, const char 
             snprintf(err, err_size, "%s[%d]: expected %s, got %s", what, i, expected_text(p->type), found);
             return -1;
         }
-        if (p->type != WB_PARAM_STRING_LIST && !in_range(p, number_of(e)))
-            return range_error(p, what, i, number_of(e), err, err_size);
+        if (p->type != WB_PARAM_STRING_LIST && !in_range(p, e)) return range_error(p, what, i, e, err, err_size);
     }
     for (int i = 0; p->type == WB_PARAM_FLOAT_LIST && i < n; i++)
         widen_to_float(config_setting_get_elem(s, (unsigned)i));
@@ -151,10 +171,10 @@ int wb_value_check(config_setting_t *s, const wb_param_schema *p, const char *wh
     switch (p->type) {
     case WB_PARAM_INT:
         if (!is_int(s)) return type_error(s, p, what, err, err_size);
-        return in_range(p, number_of(s)) ? 0 : range_error(p, what, -1, number_of(s), err, err_size);
+        return in_range(p, s) ? 0 : range_error(p, what, -1, s, err, err_size);
     case WB_PARAM_FLOAT:
         if (!config_setting_is_number(s)) return type_error(s, p, what, err, err_size);
-        if (!in_range(p, number_of(s))) return range_error(p, what, -1, number_of(s), err, err_size);
+        if (!in_range(p, s)) return range_error(p, what, -1, s, err, err_size);
         widen_to_float(s);
         return 0;
     case WB_PARAM_BOOL:

@@ -313,7 +313,8 @@ START_TEST(every_schema_error_is_reported_with_file_and_line) {
         assert_error(cfg, e);                                       \
     } while (0)
     EXPECT(4, "unknown key 'sed' in the experiment; did you mean 'seed'?");
-    EXPECT(5, "threads = -1 is out of range [0, 4096]");
+    EXPECT(5, "threads = -1 is out of range [0, 1024] (CPU threads; 0: all cores (WB_THREADS and --threads override "
+              "it); oneDNN aborts with many more than 1024)");
     EXPECT(6, "backend = \"gpu\" is not one of: cpu, cuda, auto; did you mean 'cpu'?");
     EXPECT(7, "optimizer.lr: expected a float, got a string (\"fast\")");
     EXPECT(7, "unknown key 'mometum' in optimizer; did you mean 'momentum'?");
@@ -322,7 +323,8 @@ START_TEST(every_schema_error_is_reported_with_file_and_line) {
     EXPECT(10, "model.neck: expected a group { type = \"...\"; ... }, got an int (3)");
     EXPECT(11, "unknown key 'gama' in model.head.loss_cls (focal_loss); did you mean 'gamma'?");
     EXPECT(13, "unknown transform type 'resise'; known transform types: resize, random_flip; did you mean 'resize'?");
-    EXPECT(14, "schedule.milestones[1] = -2 is out of range [0, 1000000000]");
+    EXPECT(14, "schedule.milestones[1] = -2 is out of range [0, 1000000000] (step policy: epochs (or iterations) "
+               "where lr *= gamma)");
 #undef EXPECT
     ck_assert_int_eq(wb_config_error_count(cfg), 10);
     wb_config_free(cfg);

@@ -181,11 +181,23 @@ static wb_status infer_image(wb_experiment *e, wb_session *s, wb_model *m, const
     return st;
 }
 
+/* Full-size decodes (detections are drawn on the original), bounded like the loader's. */
+static wb_decode_opts decode_opts(wb_experiment *e) {
+    return (wb_decode_opts){.max_pixels = wb_params_int(wb_config_params(e->cfg, "data"), "max_image_pixels"),
+                            .limit_key = "data.max_image_pixels"};
+}
+
+/* Messages start with the path. */
 static wb_status infer_file(wb_experiment *e, wb_session *s, wb_model *m, const wb_pipeline *pipe, const char *path,
                             const wb_infer_opts *o, const class_names *cn, cJSON *results, char *err, size_t n) {
     wb_image img = {0};
-    wb_status st = wb_image_load_file(path, 0, &img, err, n);
-    if (st == WB_OK) st = infer_image(e, s, m, pipe, &img, path, o, cn, results, err, n);
+    wb_decode_opts d = decode_opts(e);
+    wb_status st = wb_image_decode_file(path, &d, &img, err, n); /* only regular files: a FIFO never blocks */
+    if (st == WB_OK) {
+        char why[1024];
+        st = infer_image(e, s, m, pipe, &img, path, o, cn, results, why, sizeof why);
+        if (st != WB_OK) snprintf(err, n, "%s: %s", path, why);
+    }
     wb_image_free(&img);
     return st;
 }
@@ -220,7 +232,7 @@ int wb_infer_run(wb_experiment *e, wb_session *s, wb_model *m, const wb_infer_op
     }
     for (int i = 0; i < files.n; i++) {
         if (infer_file(e, s, m, pipe, files.p[i], o, &cn, results, err, sizeof err) != WB_OK) {
-            fprintf(log, "warning: %s skipped: %s\n", files.p[i], err);
+            fprintf(log, "warning: skipped %s\n", err);
             failed++;
         }
     }
@@ -249,9 +261,9 @@ done:
 
 /* A dataset sample as a decoded image (pixels copied, or the file or bytes
  * decoded). */
-static wb_status sample_image(const wb_sample *smp, wb_image *img, char *err, size_t n) {
-    if (smp->image_path) return wb_image_load_file(smp->image_path, 0, img, err, n);
-    if (smp->encoded) return wb_image_load_memory(smp->encoded, smp->encoded_size, 0, img, err, n);
+static wb_status sample_image(const wb_sample *smp, const wb_decode_opts *d, wb_image *img, char *err, size_t n) {
+    if (smp->image_path) return wb_image_decode_file(smp->image_path, d, img, err, n);
+    if (smp->encoded) return wb_image_decode_memory(smp->encoded, smp->encoded_size, d, img, err, n);
     size_t bytes = (size_t)smp->width * smp->height * 3;
     img->rgb = smp->pixels ? malloc(bytes) : NULL;
     if (!img->rgb) {
@@ -294,7 +306,8 @@ int wb_infer_samples(wb_experiment *e, wb_session *s, wb_model *m, const char *s
         snprintf(name, sizeof name, "%s_%04lld.png", split, (long long)i);
         wb_status st = cn.vt->get(cn.ds, &c.pub, i, &smp);
         if (st != WB_OK) snprintf(err, sizeof err, "%s", c.msg);
-        if (st == WB_OK) st = sample_image(&smp, &img, err, sizeof err);
+        wb_decode_opts d = decode_opts(e);
+        if (st == WB_OK) st = sample_image(&smp, &d, &img, err, sizeof err);
         if (st == WB_OK) st = infer_image(e, s, m, pipe, &img, name, o, &cn, results, err, sizeof err);
         if (st == WB_OK) written++;
         else fprintf(log, "warning: %s sample %lld skipped: %s\n", split, (long long)i, err);

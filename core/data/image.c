@@ -1,15 +1,34 @@
 #include "image.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "../io/file_read.h"
 #include "image_codecs.h"
+#include "image_limits.h"
 
-wb_status wb_image_load_memory(const uint8_t *bytes, size_t n, int min_side_hint, wb_image *out, char *err,
-                               size_t err_size) {
+/* Far above any encoded image under the pixel limit (2^28 RGB pixels is 768 MiB raw). */
+#define MAX_IMAGE_FILE_BYTES ((size_t)1 << 30)
+
+static wb_status check_size(const wb_image_header *h, const wb_decode_opts *o, char *err, size_t err_size) {
+    int64_t limit = o->max_pixels > 0 && o->max_pixels < WB_IMAGE_MAX_PIXELS ? o->max_pixels : WB_IMAGE_MAX_PIXELS;
+    int64_t pixels = (int64_t)h->stored_width * h->stored_height;
+    if (pixels <= limit) return WB_OK;
+    if (o->limit_key && limit < WB_IMAGE_MAX_PIXELS)
+        snprintf(err, err_size,
+                 "image is %dx%d (%lld pixels), above %s = %lld; raise %s (each loader thread may need "
+                 "about 17 bytes per pixel) or downscale the image",
+                 h->stored_width, h->stored_height, (long long)pixels, o->limit_key, (long long)limit,
+                 o->limit_key);
+    else
+        snprintf(err, err_size, "image is %dx%d (%lld pixels), above the %lld-pixel limit; downscale the image",
+                 h->stored_width, h->stored_height, (long long)pixels, (long long)limit);
+    return WB_ERR_UNSUPPORTED;
+}
+
+wb_status wb_image_decode_memory(const uint8_t *bytes, size_t n, const wb_decode_opts *o, wb_image *out, char *err,
+                                 size_t err_size) {
     memset(out, 0, sizeof *out);
     if (n == 0) {
         snprintf(err, err_size, "image is empty (0 bytes)");
@@ -22,8 +41,12 @@ wb_status wb_image_load_memory(const uint8_t *bytes, size_t n, int min_side_hint
         snprintf(err, err_size, "%s", r == WB_HDR_NEED_MORE ? "image ends inside its header (truncated)" : why);
         return WB_ERR_IO;
     }
-    wb_status st = h.format == WB_IMG_JPEG ? wb_decode_jpeg(bytes, n, &h, min_side_hint, out, err, err_size)
-                                           : wb_decode_png(bytes, n, out, err, err_size);
+    wb_status st = check_size(&h, o, err, err_size);
+    if (st != WB_OK) return st;
+    int64_t pixels = (int64_t)h.stored_width * h.stored_height;
+    int min_side = pixels > o->shrink_above ? o->min_side : 0;
+    st = h.format == WB_IMG_JPEG ? wb_decode_jpeg(bytes, n, &h, min_side, out, err, err_size)
+                                 : wb_decode_png(bytes, n, min_side, out, err, err_size);
     if (st == WB_OK) st = wb_image_apply_orientation(out, h.orientation, err, err_size);
     if (st != WB_OK) {
         wb_image_free(out);
@@ -34,48 +57,28 @@ wb_status wb_image_load_memory(const uint8_t *bytes, size_t n, int min_side_hint
     return WB_OK;
 }
 
-static wb_status read_whole_file(const char *path, uint8_t **bytes, size_t *n, char *err, size_t err_size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, err_size, "%s: cannot open (%s)", path, strerror(errno));
-        return WB_ERR_IO;
-    }
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        snprintf(err, err_size, "%s: not a regular file", path);
-        fclose(f);
-        return WB_ERR_IO;
-    }
-    size_t size = (size_t)sb.st_size;
-    uint8_t *buf = malloc(size ? size : 1);
-    if (!buf) {
-        snprintf(err, err_size, "%s: out of memory for %zu bytes", path, size);
-        fclose(f);
-        return WB_ERR_NOMEM;
-    }
-    size_t got = fread(buf, 1, size, f);
-    fclose(f);
-    if (got != size) {
-        snprintf(err, err_size, "%s: read %zu of %zu bytes", path, got, size);
-        free(buf);
-        return WB_ERR_IO;
-    }
-    *bytes = buf;
-    *n = size;
-    return WB_OK;
-}
-
-wb_status wb_image_load_file(const char *path, int min_side_hint, wb_image *out, char *err, size_t err_size) {
+wb_status wb_image_decode_file(const char *path, const wb_decode_opts *o, wb_image *out, char *err, size_t err_size) {
     memset(out, 0, sizeof *out);
-    uint8_t *bytes = NULL;
     size_t n = 0;
-    wb_status st = read_whole_file(path, &bytes, &n, err, err_size);
-    if (st != WB_OK) return st;
+    /* wb_read_file refuses FIFOs, devices and directories, naming the path. */
+    uint8_t *bytes = (uint8_t *)wb_read_file(path, MAX_IMAGE_FILE_BYTES, "image", &n, err, err_size);
+    if (!bytes) return WB_ERR_IO;
     char why[512];
-    st = wb_image_load_memory(bytes, n, min_side_hint, out, why, sizeof why);
+    wb_status st = wb_image_decode_memory(bytes, n, o, out, why, sizeof why);
     free(bytes);
     if (st != WB_OK) snprintf(err, err_size, "%s: %s", path, why);
     return st;
+}
+
+wb_status wb_image_load_memory(const uint8_t *bytes, size_t n, int min_side_hint, wb_image *out, char *err,
+                               size_t err_size) {
+    wb_decode_opts o = {.min_side = min_side_hint};
+    return wb_image_decode_memory(bytes, n, &o, out, err, err_size);
+}
+
+wb_status wb_image_load_file(const char *path, int min_side_hint, wb_image *out, char *err, size_t err_size) {
+    wb_decode_opts o = {.min_side = min_side_hint};
+    return wb_image_decode_file(path, &o, out, err, err_size);
 }
 
 wb_status wb_image_probe_file(const char *path, int *width, int *height, char *err, size_t err_size) {

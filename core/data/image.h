@@ -19,8 +19,28 @@ typedef struct wb_image {
     uint8_t *rgb;                /* HWC RGB, malloc'ed */
 } wb_image;
 
-/* min_side_hint > 0 lets the JPEG decoder use DCT-domain scaling (1/2, 1/4, 1/8) while the decoded image
-   still covers min_side_hint on its shorter side; 0 = full size. EXIF orientation is applied. */
+/* How to decode for the loader. */
+typedef struct wb_decode_opts {
+    /* > 0: images of more than shrink_above pixels may decode smaller (JPEG
+     * DCT scaling, PNG rows box-filtered as they stream in) while their
+     * shorter side still covers min_side, so the full-resolution pixels never
+     * exist. Smaller images decode exactly, as the reference pipelines do. */
+    int min_side;
+    int64_t shrink_above;
+    /* Stored width x height above this is refused; 0: WB_IMAGE_MAX_PIXELS.
+     * limit_key names the setting that raises it (for the message), or NULL. */
+    int64_t max_pixels;
+    const char *limit_key;
+} wb_decode_opts;
+
+/* Messages of the file variant start with the path; the others do not. */
+wb_status wb_image_decode_file(const char *path, const wb_decode_opts *o, wb_image *out, char *err, size_t err_size);
+wb_status wb_image_decode_memory(const uint8_t *bytes, size_t n, const wb_decode_opts *o, wb_image *out, char *err,
+                                 size_t err_size);
+
+/* The same with defaults: min_side_hint > 0 lets the decoder shrink any
+ * image (JPEG: DCT scaling 1/2, 1/4, 1/8) while its shorter side still
+ * covers min_side_hint; 0 = full size. EXIF orientation is applied. */
 wb_status wb_image_load_file(const char *path, int min_side_hint, wb_image *out, char *err, size_t err_size);
 wb_status wb_image_load_memory(const uint8_t *bytes, size_t n, int min_side_hint, wb_image *out, char *err,
                                size_t err_size);

@@ -8,7 +8,9 @@
 
 wb_status wb_decode_jpeg(const uint8_t *bytes, size_t n, const wb_image_header *h, int min_side_hint,
                          wb_image *img, char *err, size_t err_size);
-wb_status wb_decode_png(const uint8_t *bytes, size_t n, wb_image *img, char *err, size_t err_size);
+/* min_side > 0: box-filter rows by the largest integer factor that keeps the
+ * shorter side >= min_side while they stream in (not interlaced PNGs). */
+wb_status wb_decode_png(const uint8_t *bytes, size_t n, int min_side, wb_image *img, char *err, size_t err_size);
 
 /* Rewrites img (w x h RGB) so it displays upright for EXIF orientation 2..8,
  * as PIL's ImageOps.exif_transpose. */

@@ -1,9 +1,13 @@
 #include "image_header.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static unsigned be16(const uint8_t *p) { return (unsigned)p[0] << 8 | p[1]; }
 static uint32_t be32(const uint8_t *p) {
@@ -120,6 +124,37 @@ static wb_header_result parse_png(const uint8_t *b, size_t n, wb_image_header *h
     return WB_HDR_OK;
 }
 
+/* What a file that is not a JPEG or PNG is, when it is a common mix-up. */
+#define MAGIC(text) text, sizeof(text) - 1
+#define CONVERT " image, not JPEG or PNG; convert it to JPEG or PNG"
+static const char *foreign_format(const uint8_t *b, size_t n) {
+    static const char heic[] = "a HEIC image, not JPEG or PNG; convert it, e.g. `heif-convert IMG.heic IMG.jpg`";
+    static const char html[] = "an HTML page, not an image (a failed download?)";
+    static const struct {
+        size_t at;
+        const char *magic;
+        size_t len;
+        const char *why;
+    } known[] = {
+        {0, MAGIC("version https://git-lfs"), "a git-lfs pointer, not the image; fetch the images with `git lfs pull`"},
+        {4, MAGIC("ftypheic"), heic},
+        {4, MAGIC("ftypheix"), heic},
+        {4, MAGIC("ftypmif1"), heic},
+        {4, MAGIC("ftypavif"), "an AVIF" CONVERT},
+        {8, MAGIC("WEBP"), "a WebP" CONVERT},
+        {0, MAGIC("GIF8"), "a GIF" CONVERT},
+        {0, MAGIC("BM"), "a BMP" CONVERT},
+        {0, MAGIC("II*\0"), "a TIFF" CONVERT},
+        {0, MAGIC("MM\0*"), "a TIFF" CONVERT},
+        {0, MAGIC("<!DOCTYPE"), html},
+        {0, MAGIC("<html"), html},
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (known[i].at + known[i].len <= n && memcmp(b + known[i].at, known[i].magic, known[i].len) == 0)
+            return known[i].why;
+    return "not a JPEG or PNG file (unknown signature)";
+}
+
 wb_header_result wb_image_header_parse(const uint8_t *bytes, size_t n, wb_image_header *out,
                                        const char **why) {
     static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
@@ -135,7 +170,7 @@ wb_header_result wb_image_header_parse(const uint8_t *bytes, size_t n, wb_image_
     } else if (n < 8) {
         return WB_HDR_NEED_MORE;
     } else {
-        *why = "not a JPEG or PNG file (unknown signature)";
+        *why = foreign_format(bytes, n);
         return WB_HDR_BAD;
     }
     if (r == WB_HDR_OK) {
@@ -147,9 +182,19 @@ wb_header_result wb_image_header_parse(const uint8_t *bytes, size_t n, wb_image_
 }
 
 wb_header_result wb_image_header_read_file(const char *path, wb_image_header *out, const char **why) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    /* Only regular files: O_NONBLOCK so that opening a FIFO cannot wait for a
+     * writer (this file is compiled into plugins: no core helper here). */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
         *why = errno == ENOENT ? "file not found" : "file cannot be opened";
+        return WB_HDR_BAD;
+    }
+    struct stat st;
+    bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    FILE *f = regular ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        *why = !regular ? "not a regular file (a directory, FIFO or device)" : "file cannot be opened";
+        close(fd);
         return WB_HDR_BAD;
     }
     /* Headers are small; EXIF blocks can reach 64 KiB, and other APPn

@@ -71,9 +71,10 @@ wb_status wb_decode_jpeg(const uint8_t *bytes, size_t n, const wb_image_header *
         st = WB_ERR_NOMEM;
         goto done;
     }
-    /* Any warning (e.g. "Premature end of JPEG file") fails the decode: see image.h. */
+    /* Any warning (e.g. "Premature end of JPEG file") fails the decode: see image.h.
+     * LIMITSCANS: a progressive JPEG of thousands of scans takes minutes. */
     if (tjDecompress2(tj, bytes, (unsigned long)n, is_cmyk ? cmyk : img->rgb, sw, 0, sh,
-                      is_cmyk ? TJPF_CMYK : TJPF_RGB, 0) != 0) {
+                      is_cmyk ? TJPF_CMYK : TJPF_RGB, TJFLAG_LIMITSCANS) != 0) {
         int warning = tjGetErrorCode(tj) == TJERR_WARNING;
         snprintf(err, err_size, "%s JPEG data (libjpeg-turbo: %s)", warning ? "corrupt or truncated" : "undecodable",
                  tjGetErrorStr2(tj));

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include "../runtime/log.h"
+#include "image_limits.h"
 #include "loader_fetch.h"
 #include "sampler.h"
 
@@ -19,7 +20,7 @@ typedef struct slot {
     int64_t number;
     wb_batch batch;
     wb_status status;
-    char message[512];
+    char message[1024];
 } slot;
 
 typedef struct worker {
@@ -48,9 +49,8 @@ struct wb_loader {
     wb_epoch_plan plans[2]; /* the two most recent epochs workers asked for */
 
     wb_status error;
-    char error_message[768];
-    wb_bad_sample *bad;
-    int n_bad, cap_bad;
+    char error_message[1024];
+    wb_bad_log bad;
 
     worker *workers;
     int n_workers;
@@ -60,21 +60,6 @@ static double now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* Called with mu held. */
-static void record_bad(wb_loader *l, int64_t index, const char *message) {
-    for (int i = 0; i < l->n_bad; i++)
-        if (l->bad[i].index == index) return;
-    if (l->n_bad == l->cap_bad) {
-        int cap = l->cap_bad ? 2 * l->cap_bad : 16;
-        wb_bad_sample *p = realloc(l->bad, (size_t)cap * sizeof *p);
-        if (!p) return; /* the warning below is still logged */
-        l->bad = p, l->cap_bad = cap;
-    }
-    wb_bad_sample *b = &l->bad[l->n_bad++];
-    b->index = index;
-    snprintf(b->message, sizeof b->message, "%s", message);
 }
 
 /* Copies the dataset indices of batch `in_epoch` of `epoch` into out,
@@ -107,19 +92,22 @@ static void build_batch(worker *w, slot *s, int64_t epoch, int64_t in_epoch, int
         wb_data_sample *smp = &w->samples[i];
         wb_status st =
             wb_fetch_sample(&l->src, &w->ctx, w->extra, epoch, w->indices[i], batch_rng, smp, msg, sizeof msg);
+        bool fail = l->o.on_bad_sample == WB_BAD_SAMPLE_FAIL || st == WB_ERR_NOMEM, stop = false;
+        pthread_mutex_lock(&l->mu);
+        if (st == WB_OK)
+            wb_bad_log_success(&l->bad);
+        else if (fail)
+            wb_bad_log_record(&l->bad, w->indices[i], msg);
+        else
+            stop = wb_bad_log_add(&l->bad, w->indices[i], msg, s->message, sizeof s->message);
+        pthread_mutex_unlock(&l->mu);
         if (st == WB_OK) {
             ok[n_ok++] = smp;
-            continue;
-        }
-        pthread_mutex_lock(&l->mu);
-        record_bad(l, w->indices[i], msg);
-        pthread_mutex_unlock(&l->mu);
-        if (l->o.on_bad_sample == WB_BAD_SAMPLE_FAIL || st == WB_ERR_NOMEM) {
-            s->status = st;
-            snprintf(s->message, sizeof s->message, "sample %lld: %s", (long long)w->indices[i], msg);
+        } else if (fail || stop) {
+            s->status = fail ? st : WB_ERR_IO;
+            if (fail) snprintf(s->message, sizeof s->message, "sample %lld: %s", (long long)w->indices[i], msg);
             return;
         }
-        wb_logf(WB_LOG_WARN, "data", "skipping sample %lld: %s", (long long)w->indices[i], msg);
     }
     s->batch.n = 0;
     if (n_ok > 0)
@@ -215,13 +203,22 @@ wb_loader *wb_loader_create(const wb_loader_opts *o, const wb_dataset_vtable *vt
     l->o = *o;
     l->n_workers = o->workers > 0 ? o->workers : 1;
     l->capacity = o->prefetch > 0 ? o->prefetch : 2 * l->n_workers;
-    l->src = (wb_fetch_source){vt, dataset, o->pipeline, o->seed, o->decode_min_side, n_items};
+    l->src = (wb_fetch_source){vt,
+                               dataset,
+                               o->pipeline,
+                               o->seed,
+                               {.min_side = wb_pipeline_decode_min_side(o->pipeline),
+                                .shrink_above = WB_IMAGE_SHRINK_ABOVE,
+                                .max_pixels = o->max_image_pixels,
+                                .limit_key = "data.max_image_pixels"},
+                               o->max_boxes,
+                               n_items};
     l->so = (wb_sampler_opts){n_items, NULL, o->batch_size, o->shuffle, o->drop_last, o->seed};
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->work_cv, NULL);
     pthread_cond_init(&l->ready_cv, NULL);
     l->slots = calloc((size_t)l->capacity, sizeof *l->slots);
-    bool ok = l->slots && setup_workers(l, err, err_size) &&
+    bool ok = l->slots && wb_bad_log_init(&l->bad, n_items) && setup_workers(l, err, err_size) &&
               (!o->group_by_aspect || compute_groups(l, err, err_size));
     if (ok) {
         l->batches_per_epoch = wb_sampler_batches(&l->so);
@@ -240,7 +237,7 @@ wb_loader *wb_loader_create(const wb_loader_opts *o, const wb_dataset_vtable *vt
         l->workers[i].started = ok;
     }
     if (!ok) {
-        if (!l->slots) snprintf(err, err_size, "loader: out of memory");
+        if (!l->slots || !l->bad.seen) snprintf(err, err_size, "loader: out of memory");
         wb_loader_destroy(l);
         return NULL;
     }
@@ -307,15 +304,15 @@ int64_t wb_loader_batches_per_epoch(const wb_loader *l) { return l->batches_per_
 
 int wb_loader_bad_sample_count(wb_loader *l) {
     pthread_mutex_lock(&l->mu);
-    int n = l->n_bad;
+    int n = l->bad.n_kept;
     pthread_mutex_unlock(&l->mu);
     return n;
 }
 
 bool wb_loader_bad_sample_at(wb_loader *l, int i, wb_bad_sample *out) {
     pthread_mutex_lock(&l->mu);
-    bool ok = i >= 0 && i < l->n_bad;
-    if (ok) *out = l->bad[i];
+    bool ok = i >= 0 && i < l->bad.n_kept;
+    if (ok) *out = l->bad.kept[i];
     pthread_mutex_unlock(&l->mu);
     return ok;
 }
@@ -343,6 +340,6 @@ void wb_loader_destroy(wb_loader *l) {
     free(l->slots);
     free(l->workers);
     free(l->groups);
-    free(l->bad);
+    wb_bad_log_free(&l->bad);
     free(l);
 }

@@ -4,9 +4,11 @@
  *
  * Batches stream across epochs (each says its epoch and position). Results
  * depend only on (seed, epoch, index), never on the number of workers. A bad
- * sample (get() or decode or transform failure) is skipped with a warning and
- * recorded, or with WB_BAD_SAMPLE_FAIL ends the run with its message. A batch
- * whose samples were all bad is skipped. */
+ * sample (get() or decode or transform failure, an image above
+ * max_image_pixels, more than max_boxes boxes) is skipped with a
+ * rate-limited warning and recorded, or with WB_BAD_SAMPLE_FAIL ends the run
+ * with its message. A batch whose samples were all bad is skipped; a dataset
+ * whose samples keep failing ends the run (see loader_bad.h). */
 #ifndef WB_CORE_DATA_LOADER_H
 #define WB_CORE_DATA_LOADER_H
 
@@ -15,6 +17,7 @@
 #include <stdint.h>
 #include <workbench/dataset.h>
 #include "collate.h"
+#include "loader_bad.h"
 #include "transforms.h"
 
 typedef enum wb_bad_sample_policy { WB_BAD_SAMPLE_SKIP = 0, WB_BAD_SAMPLE_FAIL } wb_bad_sample_policy;
@@ -26,18 +29,14 @@ typedef struct wb_loader_opts {
     bool shuffle, drop_last;
     bool group_by_aspect;   /* batches hold only landscape or only portrait images */
     int size_divisor;       /* batch padding; 0 = none */
-    int decode_min_side;    /* JPEG DCT scaling hint, 0 = full size */
+    int64_t max_image_pixels; /* stored width x height; 0 = the decoder's own limit */
+    int max_boxes;          /* per image; 0 = no limit */
     uint64_t seed;
     int64_t start_epoch;    /* for resuming */
     int64_t max_epochs;     /* 0 = endless; else next() reports the end after these */
     wb_bad_sample_policy on_bad_sample;
     const wb_pipeline *pipeline; /* borrowed; NULL = no transforms */
 } wb_loader_opts;
-
-typedef struct wb_bad_sample {
-    int64_t index;
-    char message[512];
-} wb_bad_sample;
 
 typedef struct wb_loader wb_loader;
 
@@ -50,7 +49,7 @@ wb_status wb_loader_next(wb_loader *l, wb_batch **b);
 void wb_loader_release(wb_loader *l, wb_batch *b);
 const char *wb_loader_error(const wb_loader *l);
 int64_t wb_loader_batches_per_epoch(const wb_loader *l);
-/* Bad samples seen so far (each index once). Thread-safe copies. */
+/* Bad samples seen so far (each index once, the first WB_BAD_KEPT). Thread-safe copies. */
 int wb_loader_bad_sample_count(wb_loader *l);
 bool wb_loader_bad_sample_at(wb_loader *l, int i, wb_bad_sample *out);
 /* Stops and joins the workers; every batch becomes invalid. */

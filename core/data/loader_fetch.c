@@ -8,20 +8,34 @@ static const char *describe(const wb_sample *smp) {
     return smp->image_path ? smp->image_path : (smp->encoded ? "encoded bytes" : "pixels");
 }
 
+/* Messages start with what the sample is (its path, "encoded bytes", ...). */
 static wb_status decode(const wb_fetch_source *src, const wb_sample *smp, wb_image *img, char *err,
                         size_t n) {
+    char why[400];
+    wb_status st = WB_ERR_INVALID;
     if (smp->pixels) {
-        if (smp->width <= 0 || smp->height <= 0) {
-            snprintf(err, n, "sample gives pixels but its size is %dx%d", smp->width, smp->height);
-            return WB_ERR_INVALID;
+        if (smp->width > 0 && smp->height > 0) {
+            *img = (wb_image){smp->width, smp->height, smp->width, smp->height, (uint8_t *)smp->pixels};
+            return WB_OK;
         }
-        *img = (wb_image){smp->width, smp->height, smp->width, smp->height, (uint8_t *)smp->pixels};
-        return WB_OK;
+        snprintf(why, sizeof why, "sample gives pixels but its size is %dx%d", smp->width, smp->height);
+    } else if (smp->encoded) {
+        st = wb_image_decode_memory(smp->encoded, smp->encoded_size, &src->decode, img, why, sizeof why);
+    } else if (smp->image_path) {
+        return wb_image_decode_file(smp->image_path, &src->decode, img, err, n); /* names the path */
+    } else {
+        snprintf(why, sizeof why, "sample has no image (no path, bytes or pixels)");
     }
-    if (smp->encoded)
-        return wb_image_load_memory(smp->encoded, smp->encoded_size, src->decode_min_side, img, err, n);
-    if (smp->image_path) return wb_image_load_file(smp->image_path, src->decode_min_side, img, err, n);
-    snprintf(err, n, "sample has no image (no path, bytes or pixels)");
+    if (st != WB_OK) snprintf(err, n, "%s: %.380s", describe(smp), why);
+    return st;
+}
+
+static wb_status check_boxes(const wb_fetch_source *src, const wb_sample *smp, char *err, size_t n) {
+    if (src->max_boxes <= 0 || smp->num_boxes <= src->max_boxes) return WB_OK;
+    snprintf(err, n,
+             "%s: %d boxes, above data.max_boxes_per_image = %d; check its labels, or raise the limit if the "
+             "image really holds that many objects",
+             describe(smp), smp->num_boxes, src->max_boxes);
     return WB_ERR_INVALID;
 }
 
@@ -36,19 +50,18 @@ static wb_status fetch_decoded(const wb_fetch_source *src, wb_context *ctx, int6
         return st;
     }
     wb_image img = {0};
-    char why[400] = "";
-    st = decode(src, &smp, &img, why, sizeof why);
+    st = check_boxes(src, &smp, err, err_size);
+    if (st == WB_OK) st = decode(src, &smp, &img, err, err_size);
     if (st == WB_OK) {
         if (!wb_data_sample_load(out, img.rgb, img.height, img.width, img.orig_height, img.orig_width,
                                  smp.boxes, smp.labels, smp.ignore, smp.num_boxes)) {
-            snprintf(why, sizeof why, "out of memory for a %dx%d image", img.width, img.height);
+            snprintf(err, err_size, "%s: out of memory for a %dx%d image", describe(&smp), img.width, img.height);
             st = WB_ERR_NOMEM;
         }
         if (img.rgb != smp.pixels) wb_image_free(&img);
     }
     out->index = index;
     out->image_id = smp.image_id;
-    if (st != WB_OK) snprintf(err, err_size, "%s: %s", describe(&smp), why);
     if (src->vt->release_sample) src->vt->release_sample(src->dataset, &smp);
     return st;
 }

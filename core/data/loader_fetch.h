@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <workbench/dataset.h>
 #include "../runtime/context.h"
+#include "image.h"
 #include "sample.h"
 #include "transforms.h"
 
@@ -14,7 +15,8 @@ typedef struct wb_fetch_source {
     void *dataset;
     const wb_pipeline *pipeline;
     uint64_t seed;
-    int decode_min_side;
+    wb_decode_opts decode;
+    int max_boxes; /* 0 = no limit */
     int64_t n_items;
 } wb_fetch_source;
 

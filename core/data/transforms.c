@@ -187,6 +187,21 @@ int wb_pipeline_extra_samples(const wb_pipeline *p, int step) {
     return p && step >= 0 && step < p->n ? p->steps[step].type->extra_samples : 0;
 }
 
+int wb_pipeline_decode_min_side(const wb_pipeline *p) {
+    for (int i = 0; p && i < p->n; i++) {
+        const wb_transform_type *t = p->steps[i].type;
+        if (t->decode_min_side) return t->decode_min_side(p->steps[i].config);
+        if (!t->scale_free) return 0;
+    }
+    return 0;
+}
+
+int64_t wb_pipeline_max_pixels(const wb_pipeline *p, int64_t in_pixels) {
+    for (int i = 0; p && i < p->n; i++)
+        if (p->steps[i].type->max_pixels) in_pixels = p->steps[i].type->max_pixels(p->steps[i].config, in_pixels);
+    return in_pixels;
+}
+
 /* Draws the other samples of step `k` from the sample's stream and fetches them. */
 static wb_status apply_multi(const wb_pipeline *p, int k, wb_data_sample *s, uint64_t *rng,
                              const wb_sample_source *more, char *why, size_t n) {

@@ -41,6 +41,15 @@ typedef struct wb_sample_source {
                       char *err, size_t err_size);
 } wb_sample_source;
 
+/* The shorter side a decoded image needs before the pipeline's first
+ * resizing step (the larger of its target sides: enough for any aspect
+ * ratio), so large images may decode smaller; 0 when a step before it
+ * depends on the full-size image (crop, mosaic, pad) or nothing resizes. */
+int wb_pipeline_decode_min_side(const wb_pipeline *p);
+/* The most pixels a sample leaves the pipeline with when its image has at
+ * most in_pixels (for memory estimates before a run; 0 in, 0 out when no
+ * step bounds the size). */
+int64_t wb_pipeline_max_pixels(const wb_pipeline *p, int64_t in_pixels);
 /* Runs steps [first, last) (last < 0: to the end); clips boxes and drops
  * degenerate ones after them. `more` may be NULL when no step combines
  * samples. */

@@ -97,6 +97,7 @@ const wb_transform_type wb_transform_normalize = {
     .config_size = sizeof(normalize_config),
     .configure = normalize_configure,
     .apply = normalize_apply,
+    .scale_free = true,
 };
 
 /* ---- photometric distortion (mmdet PhotoMetricDistortion) ---- */
@@ -177,6 +178,7 @@ const wb_transform_type wb_transform_photometric = {
     .config_size = sizeof(photometric_config),
     .configure = photometric_configure,
     .apply = photometric_apply,
+    .scale_free = true,
 };
 
 /* ---- YOLO HSV gains (ultralytics augment_hsv) ---- */
@@ -216,4 +218,5 @@ const wb_transform_type wb_transform_yolo_hsv = {
     .config_size = sizeof(yolo_hsv_config),
     .configure = yolo_hsv_configure,
     .apply = yolo_hsv_apply,
+    .scale_free = true,
 };

@@ -106,12 +106,25 @@ void wb_tf_keep_ratio_size(int w, int h, const int scale[2], int *nw, int *nh) {
     if (*nh < 1) *nh = 1;
 }
 
+static int larger(const int v[2]) { return v[0] > v[1] ? v[0] : v[1]; }
+
+static int resize_decode_min_side(const void *config) { return larger(((const resize_config *)config)->scale); }
+
+/* keep_ratio fits inside [long, short] limits, else the exact size: either way at most their product. */
+static int64_t resize_max_pixels(const void *config, int64_t in_pixels) {
+    (void)in_pixels;
+    const resize_config *c = config;
+    return (int64_t)c->scale[0] * c->scale[1];
+}
+
 const wb_transform_type wb_transform_resize = {
     .name = "resize",
     .schema = resize_schema,
     .config_size = sizeof(resize_config),
     .configure = resize_configure,
     .apply = resize_apply,
+    .decode_min_side = resize_decode_min_side,
+    .max_pixels = resize_max_pixels,
 };
 
 /* ---- letterbox (YOLO) ---- */
@@ -173,12 +186,24 @@ static wb_status letterbox_apply(const void *config, wb_data_sample *s, uint64_t
     return st;
 }
 
+static int letterbox_decode_min_side(const void *config) {
+    return larger(((const letterbox_config *)config)->size);
+}
+
+static int64_t letterbox_max_pixels(const void *config, int64_t in_pixels) {
+    (void)in_pixels;
+    const letterbox_config *c = config;
+    return (int64_t)c->size[0] * c->size[1];
+}
+
 const wb_transform_type wb_transform_letterbox = {
     .name = "letterbox",
     .schema = letterbox_schema,
     .config_size = sizeof(letterbox_config),
     .configure = letterbox_configure,
     .apply = letterbox_apply,
+    .decode_min_side = letterbox_decode_min_side,
+    .max_pixels = letterbox_max_pixels,
 };
 
 /* ---- random flip ---- */
@@ -270,6 +295,7 @@ const wb_transform_type wb_transform_random_flip = {
     .config_size = sizeof(flip_config),
     .configure = flip_configure,
     .apply = flip_apply,
+    .scale_free = true,
 };
 
 /* ---- pad ---- */
@@ -319,10 +345,19 @@ static wb_status pad_apply(const void *config, wb_data_sample *s, uint64_t *rng,
     return st;
 }
 
+/* A fixed size, or the input rounded up to the divisor (bounded by twice as many pixels). */
+static int64_t pad_max_pixels(const void *config, int64_t in_pixels) {
+    const pad_config *c = config;
+    int64_t fixed = (int64_t)c->size[0] * c->size[1];
+    if (fixed > 0) return fixed > in_pixels ? fixed : in_pixels;
+    return c->size_divisor > 1 ? 2 * in_pixels : in_pixels;
+}
+
 const wb_transform_type wb_transform_pad = {
     .name = "pad",
     .schema = pad_schema,
     .config_size = sizeof(pad_config),
     .configure = pad_configure,
     .apply = pad_apply,
+    .max_pixels = pad_max_pixels,
 };

@@ -129,6 +129,12 @@ static wb_status mosaic_apply(const void *config, wb_data_sample *s, wb_data_sam
     return WB_OK;
 }
 
+static int64_t mosaic_max_pixels(const void *config, int64_t in_pixels) {
+    (void)in_pixels;
+    const mosaic_config *c = config;
+    return 4 * (int64_t)c->size[0] * c->size[1];
+}
+
 const wb_transform_type wb_transform_mosaic = {
     .name = "mosaic",
     .schema = mosaic_schema,
@@ -136,4 +142,5 @@ const wb_transform_type wb_transform_mosaic = {
     .configure = mosaic_configure,
     .extra_samples = 3,
     .apply_multi = mosaic_apply,
+    .max_pixels = mosaic_max_pixels,
 };

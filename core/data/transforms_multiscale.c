@@ -89,10 +89,35 @@ static wb_status random_resize_apply(const void *config, wb_data_sample *s, uint
     return wb_tf_resize_to(s, nh, nw, err, n);
 }
 
+/* The largest side any batch may draw (scaled_side's upper end). */
+static int random_resize_decode_min_side(const void *config) {
+    const random_resize_config *c = config;
+    int most = 0;
+    for (int i = 0; i < c->n_scales; i++)
+        for (int k = 0; k < 2; k++) {
+            int side = (int)(c->ratio[1] * c->scales[i][k]) + c->step;
+            if (side > most) most = side;
+        }
+    return most;
+}
+
+static int64_t random_resize_max_pixels(const void *config, int64_t in_pixels) {
+    (void)in_pixels;
+    const random_resize_config *c = config;
+    int64_t most = 0;
+    for (int i = 0; i < c->n_scales; i++) {
+        int64_t w = (int64_t)(c->ratio[1] * c->scales[i][0]) + c->step, h = (int64_t)(c->ratio[1] * c->scales[i][1]) + c->step;
+        if (w * h > most) most = w * h;
+    }
+    return most;
+}
+
 const wb_transform_type wb_transform_random_resize = {
     .name = "random_resize",
     .schema = random_resize_schema,
     .config_size = sizeof(random_resize_config),
     .configure = random_resize_configure,
     .apply = random_resize_apply,
+    .decode_min_side = random_resize_decode_min_side,
+    .max_pixels = random_resize_max_pixels,
 };

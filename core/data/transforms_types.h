@@ -25,6 +25,15 @@ typedef struct wb_transform_type {
     /* Optional, for steps applied with a probability: drawn before the
      * others are fetched, so a skipped step loads nothing. */
     bool (*wanted)(const void *config, uint64_t *rng);
+    /* Shrink-on-decode (see wb_pipeline_decode_min_side): a step that sets
+     * the size from the image alone gives a shorter side the decoded image
+     * must keep for its output to come out the same size; steps that commute
+     * with scaling (flips, colour) set scale_free instead. */
+    int (*decode_min_side)(const void *config);
+    bool scale_free;
+    /* For memory estimates: the most pixels the step outputs for inputs of
+     * at most in_pixels; NULL: as many as it gets. */
+    int64_t (*max_pixels)(const void *config, int64_t in_pixels);
 } wb_transform_type;
 
 extern const wb_transform_type wb_transform_resize, wb_transform_letterbox, wb_transform_random_flip,

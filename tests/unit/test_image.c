@@ -196,7 +196,7 @@ START_TEST(test_empty_random_missing) {
     for (size_t i = 0; i < sizeof noise; i++) noise[i] = (uint8_t)(wb_rng_next(&rng) >> 24);
     expect_load_error(write_fixture("random.jpg", noise, sizeof noise), "not a JPEG or PNG");
     expect_load_error(TMP_DIR "/no such file.jpg", "No such file");
-    expect_load_error(TMP_DIR, "not a regular file");
+    expect_load_error(TMP_DIR, "is a directory; expected a regular file");
     /* JPEG signature followed by garbage. */
     noise[0] = 0xFF, noise[1] = 0xD8, noise[2] = 0xFF, noise[3] = 0x00;
     expect_load_error(write_fixture("bad_marker.jpg", noise, sizeof noise), "corrupt header");

@@ -1,26 +1,24 @@
-/* COCO instances JSON: structure and types of every entry, duplicate image
- * ids, references between annotations, images and categories, the images
- * themselves and every bbox ([x, y, w, h] in pixels). --fix-to writes the
- * same JSON (every other field kept) without the bad images and their
- * annotations, without the bad annotations, and with overhanging boxes
- * clipped. An image whose real size differs from its width/height is
- * dropped: its boxes may have been drawn on another size. */
-#include <cjson/cJSON.h>
+/* COCO instances JSON, read with the reader training and evaluation use
+ * (core/formats/coco/), so all three apply the same rules: structure and
+ * types of every entry, duplicate image ids, references between
+ * annotations, images and categories, the images themselves and every bbox
+ * ([x, y, w, h] in pixels). An entry the reader refuses is a defect here
+ * (training stops at it). --fix-to writes the same JSON text (every other
+ * field kept byte for byte) without the bad images and their annotations,
+ * without the bad annotations, and with overhanging boxes clipped. An image
+ * whose real size differs from its width/height is dropped: its boxes may
+ * have been drawn on another size. */
+#include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config/params.h"
+#include "coco_fix.h"
+#include "formats/coco/coco_reader.h"
 #include "scan_common.h"
 #include "scanners.h"
-
-typedef struct coco_image {
-    int64_t id;
-    int index;          /* in "images" */
-    int width, height;  /* real size when decoded, else as annotated */
-    int n_objects;
-    bool drop;
-} coco_image;
 
 const char *wb_scan_param(const wb_params *p, const char *key, const char *def) {
     const char *v = wb_params_has(p, key) ? wb_params_string(p, key) : NULL;
@@ -34,10 +32,100 @@ const char *wb_scan_path(const wb_params *p, const char *key, const char *def, c
     return buf;
 }
 
+typedef struct coco_image {
+    int64_t id;
+    int index;          /* in "images" */
+    int width, height;  /* real size when decoded, else as annotated */
+    int n_objects;
+    bool drop;
+    char *file_name;
+} coco_image;
+
+typedef struct coco_ann {
+    int index;  /* in "annotations" */
+    int64_t id; /* -1 when absent */
+    int64_t image_id, category_id;
+    double bbox[4];
+} coco_ann;
+
+/* What the reader delivers, kept for the checks that need every entry
+ * (annotations may come before the images they name). */
+typedef struct coco_scan {
+    wb_check_report *r;
+    const char *file;
+    coco_image *imgs;
+    int n_imgs, cap_imgs, n_image_entries;
+    int64_t *cat_ids;
+    int n_cats, cap_cats;
+    coco_ann *anns;
+    int n_anns, cap_anns, n_ann_entries;
+} coco_scan;
+
+static bool grow(void **items, int *cap, int n, size_t elem) {
+    if (n < *cap) return true;
+    if (*cap > INT_MAX / 4) return false;
+    int next = *cap ? 2 * *cap : 256;
+    void *p = realloc(*items, (size_t)next * elem);
+    if (!p) return false;
+    *items = p;
+    *cap = next;
+    return true;
+}
+
+static bool on_image(void *user, int64_t index, const coco_image_entry *e) {
+    coco_scan *s = user;
+    s->n_image_entries = (int)index + 1;
+    if (!grow((void **)&s->imgs, &s->cap_imgs, s->n_imgs, sizeof *s->imgs)) return false;
+    char *name = strdup(e->file_name);
+    if (!name) return false;
+    s->imgs[s->n_imgs++] = (coco_image){e->id, (int)index, e->width, e->height, 0, false, name};
+    return true;
+}
+
+static bool on_category(void *user, int64_t index, const coco_category_entry *e) {
+    coco_scan *s = user;
+    (void)index;
+    if (!grow((void **)&s->cat_ids, &s->cap_cats, s->n_cats, sizeof *s->cat_ids)) return false;
+    s->cat_ids[s->n_cats++] = e->id;
+    return true;
+}
+
+static bool on_annotation(void *user, int64_t index, const coco_annotation_entry *e) {
+    coco_scan *s = user;
+    s->n_ann_entries = (int)index + 1;
+    if (!grow((void **)&s->anns, &s->cap_anns, s->n_anns, sizeof *s->anns)) return false;
+    s->anns[s->n_anns++] = (coco_ann){(int)index, e->has_id ? e->id : -1, e->image_id, e->category_id,
+                                      {e->bbox[0], e->bbox[1], e->bbox[2], e->bbox[3]}};
+    return true;
+}
+
+/* An entry the reader refuses (training would stop at it): a defect, and the entry goes. */
+static bool on_bad_entry(void *user, const coco_problem *p) {
+    static const char *const needs[] = {
+        "", "needs a number `id`, a string `file_name` and numbers `width`, `height`",
+        "needs a number `id` and a string `name`",
+        "needs a number `image_id`, a number `category_id` and `bbox` = [x, y, w, h]"};
+    coco_scan *s = user;
+    char where[1024], detail[512];
+    snprintf(where, sizeof where, "%s: %s[%lld]", s->file,
+             p->section == COCO_IMAGES ? "images" : p->section == COCO_CATEGORIES ? "categories" : "annotations",
+             (long long)p->index);
+    coco_problem_text(p, detail, sizeof detail);
+    wb_check_add(s->r, WB_DEFECT_BAD_ANNOTATION, where, "%s (%s)", needs[p->section], detail);
+    if (p->section == COCO_IMAGES) s->n_image_entries = (int)p->index + 1;
+    if (p->section == COCO_ANNOTATIONS) s->n_ann_entries = (int)p->index + 1;
+    return true;
+}
+
 static int cmp_image_id(const void *a, const void *b) {
     const coco_image *x = a, *y = b;
     if (x->id != y->id) return x->id < y->id ? -1 : 1;
     return x->index - y->index;
+}
+
+static int cmp_int64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
 }
 
 static coco_image *find_image(coco_image *imgs, int n, int64_t id) {
@@ -50,210 +138,139 @@ static coco_image *find_image(coco_image *imgs, int n, int64_t id) {
     return lo < n && imgs[lo].id == id ? &imgs[lo] : NULL;
 }
 
-static bool get_number(const cJSON *obj, const char *key, double *out) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!cJSON_IsNumber(v)) return false;
-    *out = v->valuedouble;
-    return true;
-}
-
-/* 1-based line of a position in text, for parse errors. */
-static int line_of(const char *text, const char *pos) {
-    int line = 1;
-    for (const char *c = text; c < pos && *c; c++) line += *c == '\n';
-    return line;
-}
-
-static const cJSON *array_member(wb_check_report *r, const char *file, const cJSON *root, const char *key) {
-    const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, key);
-    if (cJSON_IsArray(a)) return a;
-    wb_check_add(r, WB_DEFECT_BAD_ANNOTATION, file, "`%s` is %s; a COCO instances file needs a list there", key,
-                 a ? "not a list" : "missing");
-    return NULL;
-}
-
-/* Reads "images": checks each entry and its file; fills imgs sorted by id. */
-static int scan_images(wb_check_report *r, const char *file, const cJSON *images, const char *img_dir,
-                       coco_image *imgs) {
-    int n = 0, index = -1;
+/* Checks each image's file against its entry, then duplicate ids; sorts by id. */
+static bool scan_images(coco_scan *s, const char *img_dir) {
     char where[1024];
-    const cJSON *im;
-    cJSON_ArrayForEach(im, images) {
-        index++;
-        double id, w, h;
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(im, "file_name");
-        snprintf(where, sizeof where, "%s: images[%d]", file, index);
-        if (!cJSON_IsObject(im) || !get_number(im, "id", &id) || !cJSON_IsString(name) || !get_number(im, "width", &w) ||
-            !get_number(im, "height", &h)) {
-            wb_check_add(r, WB_DEFECT_BAD_ANNOTATION, where,
-                         "needs a number `id`, a string `file_name` and numbers `width`, `height`");
-            continue;
-        }
-        coco_image *ci = &imgs[n++];
-        *ci = (coco_image){(int64_t)id, index, (int)w, (int)h, 0, false};
-        snprintf(where, sizeof where, "%s: images[%d] (id %lld, %s)", file, index, (long long)ci->id,
-                 name->valuestring);
-        char *path = wb_scan_join(img_dir, name->valuestring);
+    for (int i = 0; i < s->n_imgs; i++) {
+        coco_image *ci = &s->imgs[i];
+        snprintf(where, sizeof where, "%s: images[%d] (id %lld, %s)", s->file, ci->index, (long long)ci->id,
+                 ci->file_name);
+        char *path = wb_scan_join(img_dir, ci->file_name);
         int rw, rh;
-        if (!path) return -1;
-        if (!wb_scan_image(r, path, where, &rw, &rh)) {
+        if (!path) return false;
+        if (!wb_scan_image(s->r, path, where, &rw, &rh)) {
             ci->drop = true;
         } else if (rw != ci->width || rh != ci->height) {
-            wb_check_add(r, WB_DEFECT_SIZE_MISMATCH, where, "annotated %dx%d, the image is %dx%d", ci->width,
+            wb_check_add(s->r, WB_DEFECT_SIZE_MISMATCH, where, "annotated %dx%d, the image is %dx%d", ci->width,
                          ci->height, rw, rh);
             ci->drop = true;
         }
         free(path);
     }
-    qsort(imgs, (size_t)n, sizeof *imgs, cmp_image_id);
-    for (int i = 1; i < n; i++)
-        if (imgs[i].id == imgs[i - 1].id) {
-            wb_check_add(r, WB_DEFECT_DUPLICATE_ID, file, "images[%d] and images[%d] both have id %lld",
-                         imgs[i - 1].index, imgs[i].index, (long long)imgs[i].id);
-            imgs[i].drop = true;
+    qsort(s->imgs, (size_t)s->n_imgs, sizeof *s->imgs, cmp_image_id);
+    for (int i = 1; i < s->n_imgs; i++)
+        if (s->imgs[i].id == s->imgs[i - 1].id) {
+            wb_check_add(s->r, WB_DEFECT_DUPLICATE_ID, s->file, "images[%d] and images[%d] both have id %lld",
+                         s->imgs[i - 1].index, s->imgs[i].index, (long long)s->imgs[i].id);
+            s->imgs[i].drop = true;
         }
-    return n;
+    return true;
 }
 
-static bool known_category(const cJSON *cats, double id) {
-    const cJSON *c;
-    cJSON_ArrayForEach(c, cats) {
-        double cid;
-        if (get_number(c, "id", &cid) && cid == id) return true;
-    }
-    return false;
-}
-
-static void check_categories(wb_check_report *r, const char *file, const cJSON *cats) {
-    int index = 0;
-    const cJSON *c;
-    cJSON_ArrayForEach(c, cats) {
-        double id;
-        if (!cJSON_IsObject(c) || !get_number(c, "id", &id) ||
-            !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(c, "name")))
-            wb_check_add(r, WB_DEFECT_BAD_ANNOTATION, file, "categories[%d] needs a number `id` and a string `name`",
-                         index);
-        index++;
-    }
-}
-
-/* Checks one annotation; false when it must go. Clips an overhanging bbox in place. */
-static bool scan_annotation(wb_check_report *r, const char *file, int index, cJSON *a, const cJSON *cats,
-                            coco_image *imgs, int n_imgs) {
+/* Checks one annotation; its verdict for --fix-to. Clips an overhanging bbox in place. */
+static coco_fix_verdict scan_annotation(coco_scan *s, coco_ann *a) {
     char where[1024];
-    double id = -1, image_id, cat;
-    get_number(a, "id", &id);
-    snprintf(where, sizeof where, "%s: annotations[%d] (id %lld)", file, index, (long long)id);
-    cJSON *bbox = cJSON_GetObjectItemCaseSensitive(a, "bbox");
-    if (!cJSON_IsObject(a) || !get_number(a, "image_id", &image_id) || !get_number(a, "category_id", &cat) ||
-        !cJSON_IsArray(bbox) || cJSON_GetArraySize(bbox) != 4) {
-        wb_check_add(r, WB_DEFECT_BAD_ANNOTATION, where,
-                     "needs a number `image_id`, a number `category_id` and `bbox` = [x, y, w, h]");
-        return false;
-    }
-    double b[4];
-    for (int k = 0; k < 4; k++) {
-        const cJSON *v = cJSON_GetArrayItem(bbox, k);
-        if (!cJSON_IsNumber(v)) {
-            wb_check_add(r, WB_DEFECT_BAD_ANNOTATION, where, "bbox[%d] is not a number", k);
-            return false;
-        }
-        b[k] = v->valuedouble;
-    }
-    coco_image *im = find_image(imgs, n_imgs, (int64_t)image_id);
+    snprintf(where, sizeof where, "%s: annotations[%d] (id %lld)", s->file, a->index, (long long)a->id);
+    coco_image *im = find_image(s->imgs, s->n_imgs, a->image_id);
     if (!im) {
-        wb_check_add(r, WB_DEFECT_BAD_ANNOTATION, where, "image_id %lld is not in `images`", (long long)image_id);
-        return false;
+        wb_check_add(s->r, WB_DEFECT_BAD_ANNOTATION, where, "image_id %lld is not in `images`",
+                     (long long)a->image_id);
+        return COCO_FIX_DROP;
     }
     im->n_objects++;
-    if (!known_category(cats, cat)) {
-        wb_check_add(r, WB_DEFECT_BAD_LABEL, where, "category_id %lld is not in `categories`", (long long)cat);
-        return false;
+    if (!bsearch(&a->category_id, s->cat_ids, (size_t)s->n_cats, sizeof *s->cat_ids, cmp_int64)) {
+        wb_check_add(s->r, WB_DEFECT_BAD_LABEL, where, "category_id %lld is not in `categories`",
+                     (long long)a->category_id);
+        return COCO_FIX_DROP;
     }
+    const double *b = a->bbox;
     double xyxy[4] = {b[0], b[1], b[0] + b[2], b[1] + b[3]};
-    wb_box_verdict v = wb_scan_box(r, where, xyxy, im->width, im->height);
-    if (v == WB_BOX_CLIP) {
-        wb_scan_clip_box(xyxy, im->width, im->height);
-        double clipped[4] = {xyxy[0], xyxy[1], xyxy[2] - xyxy[0], xyxy[3] - xyxy[1]};
-        for (int k = 0; k < 4; k++) cJSON_SetNumberValue(cJSON_GetArrayItem(bbox, k), clipped[k]);
-    }
-    return v != WB_BOX_DROP && !im->drop;
+    wb_box_verdict v = wb_scan_box(s->r, where, xyxy, im->width, im->height);
+    if (v == WB_BOX_DROP || im->drop) return COCO_FIX_DROP;
+    if (v != WB_BOX_CLIP) return COCO_FIX_KEEP;
+    wb_scan_clip_box(xyxy, im->width, im->height);
+    a->bbox[0] = xyxy[0], a->bbox[1] = xyxy[1], a->bbox[2] = xyxy[2] - xyxy[0], a->bbox[3] = xyxy[3] - xyxy[1];
+    return COCO_FIX_CLIP;
 }
 
-static bool write_fixed(cJSON *root, const char *ann_file, const char *fix_dir, char *err, size_t err_size) {
-    const char *base = strrchr(ann_file, '/');
-    char *out = wb_scan_join(fix_dir, base ? base + 1 : ann_file);
-    char *text = cJSON_PrintUnformatted(root);
-    FILE *f = out && text && wb_scan_make_parents(out) ? fopen(out, "w") : NULL;
-    bool ok = f && fputs(text, f) >= 0;
-    if (f && fclose(f) != 0) ok = false;
-    if (!ok) snprintf(err, err_size, "cannot write the cleaned annotations to %s", out ? out : fix_dir);
-    free(text);
-    free(out);
-    return ok;
+/* Verdicts per entry index: every entry the reader refused stays dropped. */
+static bool judge(coco_scan *s, const char *img_dir, coco_fix_plan *plan) {
+    plan->n_images = s->n_image_entries, plan->n_annotations = s->n_ann_entries;
+    plan->drop_image = calloc((size_t)plan->n_images + 1, sizeof *plan->drop_image);
+    plan->annotation = calloc((size_t)plan->n_annotations + 1, sizeof *plan->annotation);
+    plan->bbox = calloc((size_t)plan->n_annotations + 1, sizeof *plan->bbox);
+    if (!plan->drop_image || !plan->annotation || !plan->bbox || !scan_images(s, img_dir)) return false;
+    qsort(s->cat_ids, (size_t)s->n_cats, sizeof *s->cat_ids, cmp_int64);
+    for (int i = 0; i < plan->n_annotations; i++) plan->annotation[i] = COCO_FIX_DROP;
+    for (int k = s->n_anns - 1; k >= 0; k--) { /* backwards: the order of the old reports */
+        coco_ann *a = &s->anns[k];
+        plan->annotation[a->index] = scan_annotation(s, a);
+        memcpy(plan->bbox[a->index], a->bbox, sizeof a->bbox);
+    }
+    for (int i = 0; i < plan->n_images; i++) plan->drop_image[i] = true;
+    for (int i = 0; i < s->n_imgs; i++) {
+        if (s->imgs[i].n_objects == 0 && !s->imgs[i].drop)
+            wb_check_add(s->r, WB_DEFECT_NO_OBJECTS, s->file, "images[%d] (id %lld) has no annotation",
+                         s->imgs[i].index, (long long)s->imgs[i].id);
+        plan->drop_image[s->imgs[i].index] = s->imgs[i].drop;
+    }
+    return true;
+}
+
+static void scan_free(coco_scan *s) {
+    for (int i = 0; i < s->n_imgs; i++) free(s->imgs[i].file_name);
+    free(s->imgs);
+    free(s->cat_ids);
+    free(s->anns);
+}
+
+/* A file the reader cannot take at all (not JSON, a rule of the whole file). */
+static void report_unreadable(wb_check_report *r, const char *file, const coco_problem *p) {
+    char text[512];
+    coco_problem_text(p, text, sizeof text);
+    if (p->syntax) wb_check_add(r, WB_DEFECT_BAD_ANNOTATION, file, "not valid JSON at line %d: %s", p->line, text);
+    else wb_check_add(r, WB_DEFECT_BAD_ANNOTATION, file, "%s", text);
 }
 
 bool wb_scan_coco(const wb_params *p, const char *fix_dir, wb_check_report *r, char *err, size_t err_size) {
-    char ann_buf[4096], img_buf[4096];
+    char ann_buf[4096], img_buf[4096], why[512];
     const char *ann_file = wb_scan_path(p, "ann_file", "", ann_buf, sizeof ann_buf);
     const char *img_dir = wb_scan_path(p, "img_dir", "", img_buf, sizeof img_buf);
     snprintf(r->source, sizeof r->source, "coco %s (images in %s)", ann_file, img_dir);
     r->scanned = true;
-    char *text = wb_scan_read_text(ann_file, NULL);
+    size_t n = 0;
+    char *text = wb_scan_read_file(ann_file, &n, why, sizeof why);
     if (!text) {
-        wb_check_add(r, WB_DEFECT_BAD_ANNOTATION, ann_file, "cannot read the file (check `ann_file`)");
+        wb_check_add(r, WB_DEFECT_BAD_ANNOTATION, ann_file, "cannot read the file (check `ann_file`): %s", why);
         return true;
     }
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithOpts(text, &end, true);
-    if (!root || !cJSON_IsObject(root)) {
-        wb_check_add(r, WB_DEFECT_BAD_ANNOTATION, ann_file, "%s at line %d", root ? "the top level is not an object" :
-                     "not valid JSON", line_of(text, end ? end : text));
-        cJSON_Delete(root);
-        free(text);
-        return true;
-    }
-    free(text);
-    const cJSON *images = array_member(r, ann_file, root, "images");
-    cJSON *anns = (cJSON *)array_member(r, ann_file, root, "annotations");
-    const cJSON *cats = array_member(r, ann_file, root, "categories");
+    coco_scan s = {.r = r, .file = ann_file};
+    const coco_visitor v = {&s, COCO_NEED_FILE_NAME | COCO_NEED_SIZE, on_image, on_category, on_annotation,
+                            on_bad_entry};
+    coco_problem problem;
+    int have = coco_parse(text, n, &v, &problem);
     bool ok = true;
-    if (images && anns && cats) {
-        check_categories(r, ann_file, cats);
-        int n_all = cJSON_GetArraySize(images);
-        coco_image *imgs = calloc((size_t)n_all + 1, sizeof *imgs);
-        int n = imgs ? scan_images(r, ann_file, images, img_dir, imgs) : -1;
-        if (n < 0) {
-            snprintf(err, err_size, "out of memory");
-            free(imgs);
-            cJSON_Delete(root);
-            return false;
-        }
-        r->images = n_all;
-        r->boxes = cJSON_GetArraySize(anns);
-        /* Backwards, so deleting an entry keeps the indices still to visit. */
-        for (int i = r->boxes - 1; i >= 0; i--)
-            if (!scan_annotation(r, ann_file, i, cJSON_GetArrayItem(anns, i), cats, imgs, n))
-                cJSON_DeleteItemFromArray(anns, i);
-        /* Entries scan_images rejected are not in imgs: they go too. */
-        bool *drop_index = malloc(((size_t)n_all + 1) * sizeof *drop_index);
-        for (int i = 0; i < n_all && drop_index; i++) drop_index[i] = true;
-        for (int i = 0; i < n && drop_index; i++) {
-            if (imgs[i].n_objects == 0 && !imgs[i].drop)
-                wb_check_add(r, WB_DEFECT_NO_OBJECTS, ann_file, "images[%d] (id %lld) has no annotation",
-                             imgs[i].index, (long long)imgs[i].id);
-            drop_index[imgs[i].index] = imgs[i].drop;
-        }
-        for (int i = n_all - 1; i >= 0 && drop_index; i--)
-            if (drop_index[i]) cJSON_DeleteItemFromArray((cJSON *)images, i);
-        if (fix_dir && drop_index) ok = write_fixed(root, ann_file, fix_dir, err, err_size);
-        if (!drop_index) {
-            snprintf(err, err_size, "out of memory");
-            ok = false;
-        }
-        free(drop_index);
-        free(imgs);
+    if (have < 0 && strcmp(problem.what, "out of memory") == 0) {
+        snprintf(err, err_size, "out of memory");
+        ok = false;
+    } else if (have < 0) {
+        report_unreadable(r, ann_file, &problem);
+    } else if (have != (COCO_HAVE_IMAGES | COCO_HAVE_CATEGORIES | COCO_HAVE_ANNOTATIONS)) {
+        static const char *const keys[] = {"images", "categories", "annotations"};
+        for (int k = 0; k < 3; k++)
+            if (!(have & 1 << k))
+                wb_check_add(r, WB_DEFECT_BAD_ANNOTATION, ann_file,
+                             "`%s` is missing; a COCO instances file needs a list there", keys[k]);
+    } else {
+        coco_fix_plan plan = {0};
+        ok = judge(&s, img_dir, &plan);
+        r->images = s.n_image_entries;
+        r->boxes = s.n_ann_entries;
+        if (!ok) snprintf(err, err_size, "out of memory");
+        else if (fix_dir) ok = coco_fix_write(text, n, &plan, ann_file, fix_dir, err, err_size);
+        coco_fix_plan_free(&plan);
     }
-    cJSON_Delete(root);
+    scan_free(&s);
+    free(text);
     return ok;
 }

@@ -8,44 +8,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "data/image.h"
+#include "io/file_read.h"
 
 /* Boxes may overhang the border by this much (float rounding in exported
  * annotations) before they count as outside. */
 #define BORDER_SLACK 0.01
 
-char *wb_scan_read_text(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (cap - n < 4096) {
-            cap = cap ? 2 * cap : 8192;
-            char *grown = realloc(buf, cap + 1);
-            if (!grown) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = grown;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) break;
-    }
-    bool failed = ferror(f);
-    fclose(f);
-    if (failed) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
+char *wb_scan_read_file(const char *path, size_t *size, char *err, size_t err_size) {
+    size_t n = 0;
+    char *buf = wb_read_file(path, WB_SCAN_MAX_FILE, "annotation file", &n, err, err_size);
+    if (!buf) return NULL;
     if (n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
         memmove(buf, buf + 3, n - 2);
         n -= 3;
     }
     if (size) *size = n;
     return buf;
+}
+
+char *wb_scan_read_text(const char *path, size_t *size) {
+    char err[512];
+    return wb_scan_read_file(path, size, err, sizeof err);
 }
 
 char *wb_scan_next_line(char **cursor) {

@@ -8,8 +8,14 @@
 #include <stddef.h>
 #include "report.h"
 
-/* The whole file, NUL-terminated, a leading UTF-8 BOM removed; NULL when it
- * cannot be read. */
+/* Annotation files larger than this are refused (the COCO train split is 450 MB). */
+#define WB_SCAN_MAX_FILE ((size_t)4 << 30)
+
+/* The whole regular file, NUL-terminated, a leading UTF-8 BOM removed; NULL
+ * with "PATH: why" in err when it cannot be read (a FIFO or a directory is
+ * refused, not waited on). */
+char *wb_scan_read_file(const char *path, size_t *size, char *err, size_t err_size);
+/* The same without the reason. */
 char *wb_scan_read_text(const char *path, size_t *size);
 /* The next line of *cursor (NUL-terminated in place, trailing '\r' removed);
  * NULL at the end. */

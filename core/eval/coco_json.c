@@ -3,164 +3,177 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../formats/coco/coco_reader.h"
+#include "../formats/coco/json_map.h"
+#include "../formats/coco/json_pull.h"
 #include "../runtime/errmsg.h"
 
 
-static wb_status parse_file(const char *path, cJSON **root, char *err, size_t err_size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return wb_fail_msg(err, err_size, WB_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
-    char *text = NULL;
-    long size = -1;
-    if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0)
-        text = malloc((size_t)size + 1);
-    bool read_ok = text && fread(text, 1, (size_t)size, f) == (size_t)size;
-    fclose(f);
-    if (!read_ok) {
-        free(text);
-        return wb_fail_msg(err, err_size, text ? WB_ERR_IO : WB_ERR_NOMEM, "%s: cannot read the file", path);
-    }
-    *root = cJSON_ParseWithLength(text, (size_t)size);
-    if (!*root) {
-        const char *at = cJSON_GetErrorPtr();
-        long offset = at && at >= text && at <= text + size ? (long)(at - text) : -1;
-        free(text);
-        return wb_fail_msg(err, err_size, WB_ERR_IO, "%s: not valid JSON (error near byte %ld)", path, offset);
-    }
-    free(text);
-    return WB_OK;
+/* Ground truth, collected from the shared COCO reader. */
+typedef struct gt_collector {
+    wb_coco_gt *gt;
+    int cap_images, cap_categories, cap_annotations;
+} gt_collector;
+
+/* Doubles *cap to hold one more item; false when out of memory or past INT_MAX items. */
+static bool grow(void **items, int *cap, int n, size_t elem) {
+    if (n < *cap) return true;
+    if (*cap > INT_MAX / 2) return false;
+    int next = *cap ? 2 * *cap : 256;
+    void *p = realloc(*items, (size_t)next * elem);
+    if (!p) return false;
+    *items = p;
+    *cap = next;
+    return true;
 }
 
-/* An integer id field (JSON numbers are doubles; ids must be whole). */
-static bool get_id(const cJSON *obj, const char *key, int64_t *out) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || fabs(v->valuedouble) > 9007199254740992.0)
+static bool gt_image(void *user, int64_t index, const coco_image_entry *e) {
+    gt_collector *c = user;
+    (void)index;
+    if (!grow((void **)&c->gt->image_ids, &c->cap_images, c->gt->n_images, sizeof *c->gt->image_ids)) return false;
+    c->gt->image_ids[c->gt->n_images++] = e->id;
+    return true;
+}
+
+static bool gt_category(void *user, int64_t index, const coco_category_entry *e) {
+    gt_collector *c = user;
+    (void)index;
+    if (!grow((void **)&c->gt->categories, &c->cap_categories, c->gt->n_categories, sizeof *c->gt->categories))
         return false;
-    *out = (int64_t)v->valuedouble;
+    char *name = strdup(e->name);
+    if (!name) return false;
+    c->gt->categories[c->gt->n_categories++] = (wb_coco_category){e->id, name};
     return true;
 }
 
-static bool get_bbox(const cJSON *obj, double bbox[4]) {
-    const cJSON *b = cJSON_GetObjectItemCaseSensitive(obj, "bbox");
-    if (!cJSON_IsArray(b) || cJSON_GetArraySize(b) != 4) return false;
-    int i = 0;
-    const cJSON *v;
-    cJSON_ArrayForEach(v, b) {
-        if (!cJSON_IsNumber(v)) return false;
-        bbox[i++] = v->valuedouble;
-    }
+static bool gt_annotation(void *user, int64_t index, const coco_annotation_entry *e) {
+    gt_collector *c = user;
+    (void)index;
+    if (!grow((void **)&c->gt->annotations, &c->cap_annotations, c->gt->n_annotations, sizeof *c->gt->annotations))
+        return false;
+    wb_coco_annotation *a = &c->gt->annotations[c->gt->n_annotations++];
+    *a = (wb_coco_annotation){e->id, e->image_id, e->category_id, {e->bbox[0], e->bbox[1], e->bbox[2], e->bbox[3]},
+                              e->has_area ? e->area : e->bbox[2] * e->bbox[3], e->iscrowd};
     return true;
 }
 
-static const cJSON *get_array(const cJSON *root, const char *key) {
-    const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, key);
-    return cJSON_IsArray(a) ? a : NULL;
-}
-
-static wb_status read_gt(const char *path, const cJSON *root, wb_coco_gt *gt, char *err, size_t err_size) {
-    const cJSON *images = get_array(root, "images"), *cats = get_array(root, "categories");
-    const cJSON *anns = get_array(root, "annotations");
-    if (!images || !cats || !anns)
+static wb_status read_gt(const char *path, wb_coco_gt *gt, char *err, size_t err_size) {
+    gt_collector c = {.gt = gt};
+    /* pycocotools indexes annotations by id: it is required here. */
+    const coco_visitor v = {&c, COCO_NEED_ANNOTATION_ID, gt_image, gt_category, gt_annotation, NULL};
+    coco_problem problem;
+    int have = coco_parse_file(path, &v, &problem);
+    if (have < 0 && problem.section == COCO_TOP && strcmp(problem.what, "expected an object") == 0)
         return wb_fail_msg(err, err_size, WB_ERR_IO,
-                    "%s: not a COCO instances file (needs the arrays \"images\", \"categories\" and \"annotations\")",
-                    path);
-    int n_img = cJSON_GetArraySize(images), n_cat = cJSON_GetArraySize(cats), n_ann = cJSON_GetArraySize(anns);
-    gt->image_ids = malloc(((size_t)n_img + 1) * sizeof *gt->image_ids);
-    gt->categories = calloc((size_t)n_cat + 1, sizeof *gt->categories);
-    gt->annotations = malloc(((size_t)n_ann + 1) * sizeof *gt->annotations);
-    if (!gt->image_ids || !gt->categories || !gt->annotations)
-        return wb_fail_msg(err, err_size, WB_ERR_NOMEM, "%s: out of memory", path);
-
-    const cJSON *item;
-    cJSON_ArrayForEach(item, images) {
-        if (!get_id(item, "id", &gt->image_ids[gt->n_images]))
-            return wb_fail_msg(err, err_size, WB_ERR_IO, "%s: images[%d] has no integer \"id\"", path, gt->n_images);
-        gt->n_images++;
+                           "%s: not a COCO instances file (the top level is not an object; a results file?)", path);
+    if (have < 0) {
+        char text[512];
+        coco_problem_text(&problem, text, sizeof text);
+        return problem.line > 0 ? wb_fail_msg(err, err_size, WB_ERR_IO, "%s: %s", path, text)
+                                : wb_fail_msg(err, err_size, WB_ERR_IO, "%s", text);
     }
-    cJSON_ArrayForEach(item, cats) {
-        wb_coco_category *c = &gt->categories[gt->n_categories];
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(item, "name");
-        if (!get_id(item, "id", &c->id))
-            return wb_fail_msg(err, err_size, WB_ERR_IO, "%s: categories[%d] has no integer \"id\"", path,
-                        gt->n_categories);
-        c->name = strdup(cJSON_IsString(name) ? name->valuestring : "");
-        if (!c->name) return wb_fail_msg(err, err_size, WB_ERR_NOMEM, "%s: out of memory", path);
-        gt->n_categories++;
-    }
-    cJSON_ArrayForEach(item, anns) {
-        int i = gt->n_annotations;
-        wb_coco_annotation *a = &gt->annotations[i];
-        if (!get_id(item, "id", &a->id) || !get_id(item, "image_id", &a->image_id) ||
-            !get_id(item, "category_id", &a->category_id) || !get_bbox(item, a->bbox))
-            return wb_fail_msg(err, err_size, WB_ERR_IO,
-                        "%s: annotations[%d] needs integer \"id\", \"image_id\", \"category_id\" and a "
-                        "\"bbox\" of 4 numbers",
-                        path, i);
-        const cJSON *area = cJSON_GetObjectItemCaseSensitive(item, "area");
-        const cJSON *crowd = cJSON_GetObjectItemCaseSensitive(item, "iscrowd");
-        a->area = cJSON_IsNumber(area) ? area->valuedouble : a->bbox[2] * a->bbox[3];
-        a->iscrowd = (cJSON_IsNumber(crowd) && crowd->valuedouble != 0) || cJSON_IsTrue(crowd);
-        gt->n_annotations++;
-    }
+    if (have != (COCO_HAVE_IMAGES | COCO_HAVE_CATEGORIES | COCO_HAVE_ANNOTATIONS))
+        return wb_fail_msg(err, err_size, WB_ERR_IO,
+                           "%s: not a COCO instances file (needs the arrays \"images\", \"categories\" and "
+                           "\"annotations\")",
+                           path);
     return WB_OK;
 }
 
 wb_status wb_coco_gt_load(const char *path, wb_coco_gt *gt, char *err, size_t err_size) {
     *gt = (wb_coco_gt){0};
-    cJSON *root;
-    wb_status st = parse_file(path, &root, err, err_size);
-    if (st != WB_OK) return st;
-    st = read_gt(path, root, gt, err, err_size);
-    cJSON_Delete(root);
+    wb_status st = read_gt(path, gt, err, err_size);
     if (st != WB_OK) wb_coco_gt_free(gt);
     return st;
 }
 
+/* One detection object of a results file; false with a message in what. */
+static bool read_detection(json_pull *j, wb_coco_detection *d, char *what, size_t n) {
+    static const char *const keys[] = {"image_id", "category_id", "bbox", "score"};
+    unsigned seen = 0;
+    char key[32];
+    if (!json_object_begin(j)) return false;
+    while (json_next_key(j, key, sizeof key)) {
+        int k = 0;
+        while (k < 4 && strcmp(key, keys[k]) != 0) k++;
+        if (k < 4 && (seen & 1u << k)) return snprintf(what, n, "repeated key \"%s\"", key), false;
+        if (k < 4) seen |= 1u << k;
+        const char *tok;
+        size_t len;
+        int64_t *id = k == 0 ? &d->image_id : &d->category_id;
+        double *box[4] = {&d->x, &d->y, &d->w, &d->h};
+        if (k < 2) {
+            if (!json_number_token(j, &tok, &len)) return false;
+            if (!json_token_id(tok, len, id))
+                return snprintf(what, n, "\"%s\": %.*s is not an integer id (a whole number of at most 2^53)", key,
+                                len > 40 ? 40 : (int)len, tok), false;
+        } else if (k == 2) {
+            int i = 0;
+            if (!json_array_begin(j)) return false;
+            while (json_array_next(j))
+                if (i == 4 || !json_number(j, box[i++])) return false;
+            if (json_failed(j) || i != 4) return false;
+        } else if (k == 3) {
+            if (!json_number(j, &d->score)) return false;
+        } else if (!json_skip(j)) {
+            return false;
+        }
+    }
+    return !json_failed(j) && seen == 15u;
+}
+
+static wb_status read_results(const char *path, const json_map *m, wb_coco_detection **dets, size_t *n_dets,
+                              char *err, size_t err_size) {
+    json_pull j;
+    json_init(&j, m->text, m->length);
+    size_t n = 0, cap = 0;
+    if (!json_array_begin(&j))
+        return wb_fail_msg(err, err_size, WB_ERR_IO, "%s: a COCO results file is a JSON array of detections", path);
+    while (json_array_next(&j)) {
+        if (n == cap) {
+            size_t next = cap ? 2 * cap : 1024;
+            wb_coco_detection *p = realloc(*dets, next * sizeof *p);
+            if (!p) return wb_fail_msg(err, err_size, WB_ERR_NOMEM, "%s: out of memory", path);
+            *dets = p, cap = next;
+        }
+        char what[256] = "";
+        if (!read_detection(&j, &(*dets)[n], what, sizeof what)) {
+            if (!what[0] && json_failed(&j)) snprintf(what, sizeof what, "%s", j.err);
+            return wb_fail_msg(err, err_size, WB_ERR_IO,
+                               "%s: detection %zu needs integer \"image_id\" and \"category_id\", a \"bbox\" of 4 "
+                               "numbers [x, y, w, h] and a numeric \"score\" (%s)",
+                               path, n, what[0] ? what : "one is missing");
+        }
+        n++;
+    }
+    if (!json_failed(&j) && json_peek(&j) != JSON_NONE) json_fail(&j, "text after the array");
+    if (json_failed(&j)) return wb_fail_msg(err, err_size, WB_ERR_IO, "%s: not valid JSON: %s", path, j.err);
+    *n_dets = n;
+    return WB_OK;
+}
+
+/* The same reading rules as ground truth (core/formats/coco/): grammar,
+ * depth limit, exact ids, finite numbers, no key twice. */
 wb_status wb_coco_results_load(const char *path, wb_coco_detection **dets, size_t *n_dets, char *err,
                                size_t err_size) {
     *dets = NULL;
     *n_dets = 0;
-    cJSON *root;
-    wb_status st = parse_file(path, &root, err, err_size);
-    if (st != WB_OK) return st;
-    if (!cJSON_IsArray(root)) {
-        cJSON_Delete(root);
-        return wb_fail_msg(err, err_size, WB_ERR_IO, "%s: a COCO results file is a JSON array of detections", path);
-    }
-    size_t n = (size_t)cJSON_GetArraySize(root);
-    wb_coco_detection *out = malloc((n + 1) * sizeof *out);
-    if (!out) st = wb_fail_msg(err, err_size, WB_ERR_NOMEM, "%s: out of memory", path);
-    size_t i = 0;
-    const cJSON *item;
-    cJSON_ArrayForEach(item, root) {
-        if (st != WB_OK) break;
-        wb_coco_detection *d = &out[i];
-        double bbox[4];
-        const cJSON *score = cJSON_GetObjectItemCaseSensitive(item, "score");
-        if (!get_id(item, "image_id", &d->image_id) || !get_id(item, "category_id", &d->category_id) ||
-            !get_bbox(item, bbox) || !cJSON_IsNumber(score)) {
-            st = wb_fail_msg(err, err_size, WB_ERR_IO,
-                      "%s: detection %zu needs integer \"image_id\" and \"category_id\", a \"bbox\" of 4 "
-                      "numbers [x, y, w, h] and a numeric \"score\"",
-                      path, i);
-            break;
-        }
-        d->x = bbox[0], d->y = bbox[1], d->w = bbox[2], d->h = bbox[3];
-        d->score = score->valuedouble;
-        i++;
-    }
-    cJSON_Delete(root);
+    json_map m;
+    if (!json_map_open(&m, path, err, err_size)) return WB_ERR_IO;
+    wb_status st = read_results(path, &m, dets, n_dets, err, err_size);
+    json_map_close(&m);
     if (st != WB_OK) {
-        free(out);
-        return st;
+        free(*dets);
+        *dets = NULL;
+        *n_dets = 0;
     }
-    *dets = out;
-    *n_dets = n;
-    return WB_OK;
+    return st;
 }
 
 static cJSON *detection_json(const wb_coco_detection *d) {

@@ -1,5 +1,6 @@
-/* The parts of a COCO instances file a detector needs, read with the pull
- * parser: images, categories and box annotations (segmentations skipped). */
+/* The parts of a COCO instances file a detector needs, collected from the
+ * shared COCO reader (core/formats/coco/coco_reader.h, compiled into this
+ * plugin): images, categories and box annotations (segmentations skipped). */
 #ifndef WB_COCO_JSON_H
 #define WB_COCO_JSON_H
 

@@ -1,33 +1,20 @@
 #include "train_run.h"
 
-#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include "../config/params.h"
 #include "../data/loader.h"
 #include "data_split.h"
 #include "evaluate.h"
 #include "infer.h"
+#include "work_dir.h"
 #include "../io/safetensors.h"
 #include "../model/model.h"
 #include "../runtime/log.h"
 #include "../train/trainer.h"
-
-/* mkdir -p */
-static int make_dirs(const char *path) {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
 
 typedef struct loader_source {
     wb_loader *loader;
@@ -74,10 +61,7 @@ static wb_warmup warmup_of(const char *s) {
 /* optimizer.paramwise.custom: ( { pattern = "backbone"; lr_mult = 0.1; decay_mult = 1.0; }, ... ) */
 static void param_rules_from(wb_config *cfg, wb_optim_config *oc) {
     config_setting_t *list = config_lookup(wb_config_tree(cfg), "optimizer.paramwise.custom");
-    int n = list ? config_setting_length(list) : 0;
-    if (n > WB_MAX_PARAM_RULES)
-        wb_logf(WB_LOG_WARN, "optimizer", "only the first %d of %d paramwise.custom rules are used",
-                WB_MAX_PARAM_RULES, n);
+    int n = list ? config_setting_length(list) : 0; /* validation keeps it within WB_MAX_PARAM_RULES */
     for (int i = 0; i < n && oc->n_rules < WB_MAX_PARAM_RULES; i++) {
         const wb_params *r = wb_params_of(config_setting_get_elem(list, (unsigned)i));
         wb_param_rule *rule = &oc->rules[oc->n_rules++];
@@ -156,8 +140,7 @@ static void trainer_opts_from(wb_config *cfg, wb_trainer_opts *o) {
     o->save_best = wb_params_string(ck, "save_best")[0] ? wb_params_string(ck, "save_best") : NULL;
     o->log_interval = (int)wb_params_int(lg, "interval");
     o->val_interval = unit_interval(ev, by_epoch, o->max_iters);
-    int nd = wb_params_list_len(ev, "dynamic_intervals");
-    if (nd % 2) wb_logf(WB_LOG_WARN, "evaluation", "dynamic_intervals has an odd length: the last value is ignored");
+    int nd = wb_params_list_len(ev, "dynamic_intervals"); /* pairs, as many as fit (validated) */
     for (int i = 0; i + 1 < nd && o->n_dynamic < WB_MAX_DYNAMIC_INTERVALS; i += 2, o->n_dynamic++) {
         o->dyn_start[o->n_dynamic] = wb_params_int_at(ev, "dynamic_intervals", i);
         o->dyn_interval[o->n_dynamic] = wb_params_int_at(ev, "dynamic_intervals", i + 1);
@@ -237,19 +220,10 @@ static void write_bad_samples(wb_loader *l, const char *work_dir) {
     wb_logf(WB_LOG_WARN, "data", "%d bad samples were skipped; listed in %s", n, path);
 }
 
-int wb_train_run(wb_experiment *e, const wb_run_args *a) {
+/* Trains in a work dir this run holds; path is the effective config's. */
+static int train_in_work_dir(wb_experiment *e, const wb_run_args *a, const char *work_dir, const char *path) {
     const wb_params *root = wb_config_params(e->cfg, "");
-    const char *work_dir = a->work_dir ? a->work_dir : wb_params_string(root, "work_dir");
-    if (make_dirs(work_dir) != 0) {
-        wb_logf(WB_LOG_ERROR, NULL, "cannot create work_dir %s: %s", work_dir, strerror(errno));
-        return 1;
-    }
-    char path[4096], err[2048];
-    snprintf(path, sizeof path, "%s/config.conf", work_dir);
-    if (wb_config_write(e->cfg, path, err, sizeof err) != 0) {
-        wb_logf(WB_LOG_ERROR, NULL, "%s", err);
-        return 1;
-    }
+    char err[2048];
     wb_session *s = wb_experiment_session(e, a->threads, stderr);
     if (!s) return 2;
     wb_model *model = NULL;
@@ -319,5 +293,17 @@ int wb_train_run(wb_experiment *e, const wb_run_args *a) {
     wb_data_split_close(&train);
     wb_model_destroy(model);
     wb_session_destroy(s);
+    return rc;
+}
+
+int wb_train_run(wb_experiment *e, const wb_run_args *a) {
+    const char *work_dir = a->work_dir ? a->work_dir : wb_params_string(wb_config_params(e->cfg, ""), "work_dir");
+    char path[PATH_MAX], err[PATH_MAX + 512];
+    wb_work_dir wd;
+    int rc = wb_work_dir_open(&wd, work_dir, e->cfg, err, sizeof err);
+    if (rc == 0) rc = wb_work_dir_write_config(&wd, e->cfg, path, sizeof path, err, sizeof err);
+    if (rc == 0) rc = train_in_work_dir(e, a, work_dir, path);
+    else wb_logf(WB_LOG_ERROR, NULL, "%s", err);
+    wb_work_dir_close(&wd);
     return rc;
 }

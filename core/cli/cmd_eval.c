@@ -89,6 +89,7 @@ static int eval_experiment(const wb_cli *cli, int argc, char **argv) {
     if (rc != WB_EXIT_OK) return rc;
     if (x.n_positional != 2) return wb_cli_usage_error("eval", "needs EXP.conf and a CHECKPOINT");
     wb_cli_trained t;
+    if (wb_cli_check_checkpoint("eval", x.positional[1]) != WB_EXIT_OK) return WB_EXIT_FAILURE;
     rc = wb_cli_open_trained(cli, &x, x.positional[1], &t);
     if (rc == WB_EXIT_OK) {
         char err[2048];

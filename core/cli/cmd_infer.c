@@ -32,6 +32,7 @@ int wb_cmd_infer(const wb_cli *cli, int argc, char **argv) {
     o.inputs = &x.positional[2];
     o.n_inputs = x.n_positional - 2;
     wb_cli_trained t;
+    if (wb_cli_check_checkpoint("infer", x.positional[1]) != WB_EXIT_OK) return WB_EXIT_FAILURE;
     rc = wb_cli_open_trained(cli, &x, x.positional[1], &t);
     if (rc == WB_EXIT_OK) rc = wb_infer_run(&t.e, t.s, t.m, &o, stderr);
     wb_cli_close_trained(&t);

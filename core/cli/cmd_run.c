@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <string.h>
 #include "app/train_run.h"
 #include "experiment_args.h"
 
@@ -22,6 +23,8 @@ int wb_cmd_run(const wb_cli *cli, int argc, char **argv) {
     int rc = wb_cli_parse_experiment("run", cli, argc, argv, true, &x);
     if (rc != WB_EXIT_OK) return rc;
     if (x.n_positional > 1) return wb_cli_usage_error("run", "unexpected argument '%s'", x.positional[1]);
+    if (x.resume && strcmp(x.resume, "auto") != 0 && wb_cli_check_checkpoint("run", x.resume) != WB_EXIT_OK)
+        return WB_EXIT_FAILURE;
     wb_experiment e;
     if (wb_experiment_open(&e, &x.args, stderr) != 0) {
         wb_experiment_close(&e);

@@ -1,7 +1,9 @@
 #include "experiment_args.h"
 
+#include <stdio.h>
 #include <string.h>
 #include "app/trained_model.h"
+#include "io/file_read.h"
 
 int wb_cli_parse_experiment(const char *cmd, const wb_cli *cli, int argc, char **argv, bool allow_run_options,
                             wb_cli_experiment *out) {
@@ -35,6 +37,17 @@ int wb_cli_parse_experiment(const char *cmd, const wb_cli *cli, int argc, char *
     out->args.plugin_dirs = cli->plugin_dirs;
     out->args.n_plugin_dirs = cli->n_plugin_dirs;
     return WB_EXIT_OK;
+}
+
+int wb_cli_check_checkpoint(const char *cmd, const char *path) {
+    char err[4096 + 256];
+    FILE *f = wb_open_regular(path, err, sizeof err);
+    if (f) {
+        fclose(f);
+        return WB_EXIT_OK;
+    }
+    fprintf(stderr, "workbench %s: %s\n", cmd, err);
+    return WB_EXIT_FAILURE;
 }
 
 int wb_cli_open_trained(const wb_cli *cli, const wb_cli_experiment *x, const char *checkpoint, wb_cli_trained *t) {

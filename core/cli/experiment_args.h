@@ -24,6 +24,11 @@ typedef struct wb_cli_experiment {
 int wb_cli_parse_experiment(const char *cmd, const wb_cli *cli, int argc, char **argv, bool allow_run_options,
                             wb_cli_experiment *out);
 
+/* A checkpoint named on the command line (--resume, eval, infer) must be a
+ * regular file: a FIFO would block its reader, a directory reads as empty.
+ * WB_EXIT_OK, or WB_EXIT_FAILURE with "workbench CMD: PATH: why" printed. */
+int wb_cli_check_checkpoint(const char *cmd, const char *path);
+
 /* An experiment with the trained model of `checkpoint`, for eval and infer. */
 typedef struct wb_cli_trained {
     wb_experiment e;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "config/params.h"
 #include "data/data_root.h"
+#include "fix_target.h"
 #include "scan_common.h"
 #include "scan_plugin.h"
 #include "scanners.h"
@@ -78,6 +79,29 @@ static bool scan_split(wb_config *cfg, const char *split, const wb_doctor_opts *
     return ok;
 }
 
+static bool wanted(wb_config *cfg, const wb_doctor_opts *o, int s) {
+    char path[64];
+    snprintf(path, sizeof path, "data.%s", split_names[s]);
+    bool all = !o->split || strcmp(o->split, "all") == 0;
+    return all ? wb_config_params(cfg, path) != NULL : strcmp(o->split, split_names[s]) == 0;
+}
+
+/* Every split's --fix-to folder is checked before any is written. */
+static bool fix_targets_ok(wb_config *cfg, const wb_doctor_opts *o, char *err, size_t err_size) {
+    for (int s = 0; o->fix_dir && s < WB_CHECK_MAX_SPLITS; s++) {
+        char path[64];
+        snprintf(path, sizeof path, "data.%s.dataset", split_names[s]);
+        const wb_params *p = wb_config_params(cfg, path);
+        if (!wanted(cfg, o, s) || !p) continue;
+        char *fix_dir = wb_scan_join(o->fix_dir, split_names[s]);
+        bool ok = fix_dir && wb_fix_target_ok(fix_dir, p, err, err_size);
+        if (!fix_dir) snprintf(err, err_size, "out of memory");
+        free(fix_dir);
+        if (!ok) return false;
+    }
+    return true;
+}
+
 int wb_doctor_run(wb_config *cfg, const wb_doctor_opts *o, wb_check_report reports[WB_CHECK_MAX_SPLITS], FILE *out,
                   char *err, size_t err_size) {
     bool all = !o->split || strcmp(o->split, "all") == 0;
@@ -88,11 +112,11 @@ int wb_doctor_run(wb_config *cfg, const wb_doctor_opts *o, wb_check_report repor
     int n = 0;
     err[0] = '\0';
     wb_data_root_fill(cfg, NULL); /* configs read without plugins get it too */
+    if (!fix_targets_ok(cfg, o, err, err_size)) return -1;
     for (int s = 0; s < WB_CHECK_MAX_SPLITS; s++) {
         char path[64];
         snprintf(path, sizeof path, "data.%s", split_names[s]);
-        bool wanted = all ? wb_config_params(cfg, path) != NULL : strcmp(o->split, split_names[s]) == 0;
-        if (!wanted) continue;
+        if (!wanted(cfg, o, s)) continue;
         if (!wb_config_params(cfg, path)) {
             snprintf(err, err_size, "the experiment has no data.%s section", split_names[s]);
             return -1;

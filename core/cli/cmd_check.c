@@ -67,7 +67,7 @@ int wb_cmd_check(const wb_cli *cli, int argc, char **argv) {
     wb_experiment_close(&e);
     if (n < 0) {
         fprintf(stderr, "workbench check: %s\n", err);
-        return strncmp(err, "--split", 7) == 0 || strstr(err, "no data.") ? WB_EXIT_USAGE : WB_EXIT_FAILURE;
+        return strncmp(err, "--", 2) == 0 || strstr(err, "no data.") ? WB_EXIT_USAGE : WB_EXIT_FAILURE;
     }
     int64_t defects = 0;
     for (int s = 0; s < n; s++) defects += wb_check_errors(&reports[s]);

@@ -32,10 +32,18 @@ __attribute__((format(printf, 2, 3))) static void override_error(const override 
     wb_cfg_error_file(o->cfg, WB_CONFIG_CMDLINE, o->index, "--set %s: %s", o->text, msg);
 }
 
+/* An integer libconfig could not take (one beyond 64 bits) is a mistake, not text. */
+static int is_integer(const char *v) {
+    v += *v == '-' || *v == '+';
+    int hex = v[0] == '0' && (v[1] == 'x' || v[1] == 'X');
+    v += hex ? 2 : 0;
+    return *v && strspn(v, hex ? "0123456789abcdefABCDEF" : "0123456789") == strlen(v);
+}
+
 /* A word with no libconfig meaning that is clearly meant as text
  * (backend=cuda, work_dir=work_dirs/exp-1). */
 static int is_bare_word(const char *v) {
-    if (!*v) return 0;
+    if (!*v || is_integer(v)) return 0;
     for (const char *p = v; *p; p++)
         if (isspace((unsigned char)*p) || strchr("\"[](){},;=#", *p)) return 0;
     return 1;

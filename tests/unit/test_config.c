@@ -571,6 +571,222 @@ START_TEST(reference_doc_lists_core_and_module_schemas) {
 }
 END_TEST
 
+/* ---- hostile text (every input generated here) ---- */
+
+#include <sys/stat.h>
+#include "config/config_text.h"
+
+/* A private folder for generated configs; removed by the test's process exit (files are few and tiny). */
+static const char *scratch_dir(void) {
+    static char dir[] = "/tmp/wb_test_config_text.XXXXXX";
+    static int made;
+    if (!made) ck_assert_ptr_nonnull(mkdtemp(dir));
+    made = 1;
+    return dir;
+}
+
+/* Writes len bytes as NAME in the scratch folder; returns its path (static buffer). */
+static const char *write_conf(const char *name, const char *text, size_t len) {
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", scratch_dir(), name);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+    fclose(f);
+    return path;
+}
+
+static wb_config *load_text(const char *name, const char *text, size_t len) {
+    wb_config *cfg = wb_config_new();
+    ck_assert_ptr_nonnull(cfg);
+    wb_config_load(cfg, write_conf(name, text, len));
+    return cfg;
+}
+
+/* Asserts one error ends with `tail` ("file:line: error: ..." with the scratch path before it). */
+static void assert_error_tail(const wb_config *cfg, const char *tail) {
+    size_t n = strlen(tail);
+    for (int i = 0; i < wb_config_error_count(cfg); i++) {
+        const char *e = wb_config_error(cfg, i);
+        if (strlen(e) >= n && strcmp(e + strlen(e) - n, tail) == 0) return;
+    }
+    dump_errors(cfg);
+    ck_abort_msg("expected an error ending with\n  %s\namong the %d above", tail, wb_config_error_count(cfg));
+}
+
+START_TEST(nul_byte_and_open_comment_are_errors) {
+    static const char nul[] = "seed = 1;\nthreads = 2;\0\nschedule = { max_epochs = 1; };\n";
+    wb_config *cfg = load_text("nul.conf", nul, sizeof nul - 1);
+    assert_error_tail(cfg, "nul.conf:2: error: a NUL byte: a config is text (is this a binary file?); nothing after "
+                           "it would be read");
+    wb_config_free(cfg);
+    static const char open_comment[] = "seed = 1;\n\n/* the rest\nschedule = { max_epochs = 1; };\n";
+    cfg = load_text("comment.conf", open_comment, sizeof open_comment - 1);
+    assert_error_tail(cfg, "comment.conf:3: error: unterminated /* comment: everything after it would be ignored; "
+                           "close it with */");
+    ck_assert_int_eq(wb_config_error_count(cfg), 1);
+    wb_config_free(cfg);
+    /* Comment and string markers inside strings and line comments are text. */
+    static const char fine[] = "a = \"/* not a comment\"; # /* nor this\nb = \"x\\\"/*\"; // /*\nc = 1; /* closed */\n";
+    cfg = load_text("fine.conf", fine, sizeof fine - 1);
+    ck_assert_int_eq(wb_config_error_count(cfg), 0);
+    ck_assert_str_eq(string_at(cfg, "a"), "/* not a comment");
+    ck_assert_int_eq(int_at(cfg, "c"), 1);
+    wb_config_free(cfg);
+}
+END_TEST
+
+START_TEST(integers_keep_their_value) {
+    static const char text[] = "big = 4294967298;\nmax = 9223372036854775807;\nmin = -9223372036854775808;\n"
+                               "neg = -2147483649;\nhex = 0xFFFFFFFF;\nsmall = 7;\nsuffixed = 5L;\n"
+                               "mixed = [8, 4294967298, 9];\nlist = ( 1, 4294967298 );\nf = 1e3;\n"
+                               "s = \"99999999999999999999\"; # 99999999999999999999\n";
+    wb_config *cfg = load_text("ints.conf", text, sizeof text - 1);
+    if (wb_config_error_count(cfg)) dump_errors(cfg);
+    ck_assert_int_eq(wb_config_error_count(cfg), 0);
+    ck_assert_int_eq(int_at(cfg, "big"), 4294967298LL);
+    ck_assert_int_eq(int_at(cfg, "max"), INT64_MAX);
+    ck_assert_int_eq(int_at(cfg, "min"), INT64_MIN);
+    ck_assert_int_eq(int_at(cfg, "neg"), -2147483649LL);
+    ck_assert_int_eq(int_at(cfg, "hex"), 4294967295LL);
+    ck_assert_int_eq(config_setting_type(at(cfg, "small")), CONFIG_TYPE_INT); /* small ints stay ints */
+    ck_assert_int_eq(int_at(cfg, "suffixed"), 5);
+    ck_assert_int_eq(int_at(cfg, "mixed.[0]"), 8); /* an array's ints share one type */
+    ck_assert_int_eq(int_at(cfg, "mixed.[1]"), 4294967298LL);
+    ck_assert_int_eq(int_at(cfg, "list.[1]"), 4294967298LL);
+    ck_assert_double_eq(float_at(cfg, "f"), 1000.0);
+    ck_assert_str_eq(string_at(cfg, "s"), "99999999999999999999");
+    wb_config_free(cfg);
+
+    static const char too_big[] = "a = 1;\nb = 99999999999999999999;\nc = -9223372036854775809;\nd = 0x1FFFFFFFFFFFFFFFF;\n";
+    cfg = load_text("too_big.conf", too_big, sizeof too_big - 1);
+    assert_error_tail(cfg, "too_big.conf:2: error: the integer 99999999999999999999 does not fit in 64 bits "
+                           "(-9223372036854775808 to 9223372036854775807)");
+    assert_error_tail(cfg, "too_big.conf:3: error: the integer -9223372036854775809 does not fit in 64 bits "
+                           "(-9223372036854775808 to 9223372036854775807)");
+    assert_error_tail(cfg, "too_big.conf:4: error: the integer 0x1FFFFFFFFFFFFFFFF does not fit in 64 bits "
+                           "(-9223372036854775808 to 9223372036854775807)");
+    wb_config_free(cfg);
+}
+END_TEST
+
+START_TEST(range_errors_name_the_value_as_written) {
+    wb_config *cfg = load("retinanet/retina_tiny_1x.conf");
+    wb_config_override(cfg, "schedule.max_epochs=4294967298");
+    wb_config_override(cfg, "seed=9223372036854775807");
+    wb_config_override(cfg, "schedule.milestones=[1, 4294967298]");
+    wb_config_override(cfg, "checkpoint.keep=99999999999999999999");
+    wb_config_validate(cfg, &fake_lookup);
+    assert_error(cfg, "<command line>:1: error: schedule.max_epochs = 4294967298 is out of range [0, 1000000000] "
+                      "(training length when by_epoch = true)");
+    assert_error(cfg, "<command line>:2: error: seed = 9223372036854775807 is out of range [0, 2147483647] (seed of "
+                      "every random stream (init, data order, transforms))");
+    assert_error(cfg, "<command line>:3: error: schedule.milestones[1] = 4294967298 is out of range [0, 1000000000] "
+                      "(step policy: epochs (or iterations) where lr *= gamma)");
+    assert_error(cfg, "<command line>:4: error: --set checkpoint.keep=99999999999999999999: cannot read the value "
+                      "'99999999999999999999' (the integer 99999999999999999999 does not fit in 64 bits "
+                      "(-9223372036854775808 to 9223372036854775807)); quote text with spaces or symbols: "
+                      "key='\"text\"'");
+    wb_config_free(cfg);
+}
+END_TEST
+
+START_TEST(set_list_index_is_checked_exactly) {
+    wb_config *cfg = load("retinanet/retina_tiny_1x.conf");
+    wb_config_override(cfg, "data.train.pipeline.4294967296.zzz=1");
+    wb_config_override(cfg, "data.train.pipeline.18446744073709551617.zzz=1");
+    wb_config_override(cfg, "data.train.pipeline.2.zzz=1");
+    assert_error(cfg, "<command line>:1: error: --set data.train.pipeline.4294967296.zzz=1: index "
+                      "4294967296 is past the end of data.train.pipeline (2 elements)");
+    assert_error(cfg, "<command line>:2: error: --set data.train.pipeline.18446744073709551617.zzz=1: "
+                      "index 18446744073709551617 is past the end of data.train.pipeline (2 elements)");
+    assert_error(cfg, "<command line>:3: error: --set data.train.pipeline.2.zzz=1: index 2 is past the "
+                      "end of data.train.pipeline (2 elements)");
+    ck_assert_int_eq(wb_config_error_count(cfg), 3);
+    /* Element 0 was not edited. */
+    ck_assert_ptr_null(config_lookup(wb_config_tree(cfg), "data.train.pipeline.[0].zzz"));
+    wb_config_free(cfg);
+}
+END_TEST
+
+START_TEST(fixed_size_lists_and_threads_have_limits) {
+    wb_config *cfg = load("retinanet/retina_tiny_1x.conf");
+    wb_config_override(cfg, "schedule.milestones=[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]");
+    wb_config_override(cfg, "evaluation.dynamic_intervals=[1, 2, 3]");
+    wb_config_override(cfg, "optimizer.betas=[0.9, 0.99, 0.5]");
+    wb_config_override(cfg, "threads=2048");
+    wb_config_validate(cfg, &fake_lookup);
+    assert_error(cfg, "<command line>:1: error: schedule.milestones has 17 milestones; at most 16 are supported");
+    assert_error(cfg, "<command line>:2: error: evaluation.dynamic_intervals has 3 values ([start, interval] pairs), "
+                      "an odd number; write pairs");
+    assert_error(cfg, "<command line>:3: error: optimizer.betas has 3 values ([beta1, beta2]); at most 2 are "
+                      "supported");
+    assert_error(cfg, "<command line>:4: error: threads = 2048 is out of range [0, 1024] (CPU threads; 0: all cores "
+                      "(WB_THREADS and --threads override it); oneDNN aborts with many more than 1024)");
+    ck_assert_int_eq(wb_config_error_count(cfg), 4);
+    wb_config_free(cfg);
+}
+END_TEST
+
+START_TEST(include_bomb_and_special_files_end_at_once) {
+    /* b0 includes b1 32 times, b1 includes b2 32 times, ...: 32^6 reads if followed. */
+    char text[2048];
+    for (int k = 0; k < 6; k++) {
+        size_t n = 0;
+        for (int r = 0; r < 32; r++) n += (size_t)snprintf(text + n, sizeof text - n, "@include \"b%d.conf\"\n", k + 1);
+        n += (size_t)snprintf(text + n, sizeof text - n, "k%d = %d;\n", k, k);
+        char name[16];
+        snprintf(name, sizeof name, "b%d.conf", k);
+        write_conf(name, text, n);
+    }
+    write_conf("b6.conf", "seed = 1;\n", 10);
+    char path[512];
+    snprintf(path, sizeof path, "%s/b0.conf", scratch_dir());
+    wb_config *cfg = wb_config_new();
+    ck_assert_int_gt(wb_config_load(cfg, path), 0);
+    assert_error_tail(cfg, "b5.conf:20: error: the experiment reads more than 256 files or 64 MiB with its @include "
+                           "bases (a base counts each time it is included); include each base once");
+    ck_assert_int_eq(wb_config_error_count(cfg), 1);
+    wb_config_free(cfg);
+
+    char fifo[512];
+    snprintf(fifo, sizeof fifo, "%s/fifo.conf", scratch_dir());
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    static const char special[] = "@include \"/dev/zero\"\n@include \"fifo.conf\"\n@include \".\"\n";
+    cfg = load_text("special.conf", special, sizeof special - 1);
+    assert_error_tail(cfg, "special.conf:1: error: cannot read included file '/dev/zero': is a device; expected a "
+                           "regular file");
+    assert_error_tail(cfg, "fifo.conf': is a FIFO (named pipe); expected a regular file");
+    assert_error_tail(cfg, "/.': is a directory; expected a regular file");
+    wb_config_free(cfg);
+    cfg = wb_config_new();
+    wb_config_load(cfg, fifo);
+    assert_error_tail(cfg, "fifo.conf: error: cannot read the config file: is a FIFO (named pipe); expected a regular "
+                           "file");
+    wb_config_free(cfg);
+}
+END_TEST
+
+START_TEST(effective_config_replaces_a_symlink_not_its_target) {
+    wb_config *cfg = load_valid("retinanet/retina_tiny_1x.conf");
+    const char *victim = write_conf("victim.conf", "precious\n", 9);
+    char victim_path[512], link[512], err[512];
+    snprintf(victim_path, sizeof victim_path, "%s", victim);
+    snprintf(link, sizeof link, "%s/config.conf", scratch_dir());
+    ck_assert_int_eq(symlink(victim_path, link), 0);
+    ck_assert_msg(wb_config_write(cfg, link, err, sizeof err) == 0, "%s", err);
+    FILE *f = fopen(victim_path, "r");
+    char buf[32] = "";
+    ck_assert_ptr_nonnull(fgets(buf, sizeof buf, f));
+    fclose(f);
+    ck_assert_str_eq(buf, "precious\n");
+    struct stat st;
+    ck_assert_int_eq(lstat(link, &st), 0);
+    ck_assert(S_ISREG(st.st_mode));
+    wb_config_free(cfg);
+}
+END_TEST
+
 static Suite *config_suite(void) {
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("config");
@@ -593,6 +809,13 @@ static Suite *config_suite(void) {
     tcase_add_test(tc, params_getters_read_the_validated_tree);
     tcase_add_test(tc, effective_config_round_trips);
     tcase_add_test(tc, reference_doc_lists_core_and_module_schemas);
+    tcase_add_test(tc, nul_byte_and_open_comment_are_errors);
+    tcase_add_test(tc, integers_keep_their_value);
+    tcase_add_test(tc, range_errors_name_the_value_as_written);
+    tcase_add_test(tc, set_list_index_is_checked_exactly);
+    tcase_add_test(tc, fixed_size_lists_and_threads_have_limits);
+    tcase_add_test(tc, include_bomb_and_special_files_end_at_once);
+    tcase_add_test(tc, effective_config_replaces_a_symlink_not_its_target);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "commands.h"
 #include "config/core_schema.h"
+#include "plugin/plugin_guard.h"
 
 /* A positive thread count, or 0 with *ok false. */
 static int parse_threads(const char *text, bool *ok) {
@@ -72,5 +73,9 @@ int main(int argc, char **argv) {
         fputs(cmd->help, stdout);
         return WB_EXIT_OK;
     }
-    return cmd->run(&cli, argc - 1, argv + 1);
+    /* An exit() before run returns is not the command finishing (a plugin's exit(0) must not read as success). */
+    wb_plugin_guard_command_begin();
+    int status = cmd->run(&cli, argc - 1, argv + 1);
+    wb_plugin_guard_command_end();
+    return status;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../config/params.h"
+#include "../plugin/plugin_guard.h"
 
 static const char *const g_stage_names[] = {"backbone", "neck", "head"};
 static const wb_module_kind g_stage_kinds[] = {WB_KIND_BACKBONE, WB_KIND_NECK, WB_KIND_HEAD};
@@ -27,6 +28,32 @@ static wb_status module_error(wb_module_slot *slot, const char *during, char *er
     return slot->ctx.err != WB_OK ? slot->ctx.err : WB_ERR_INTERNAL;
 }
 
+/* Each declared output is checked where it is declared, so a bad spec is
+ * blamed on the module that declared it, not on the next one that reads it.
+ * Backbone and neck outputs are feature maps (stride >= 1); a head's may be
+ * flat (stride 0). */
+static wb_status check_specs(const wb_module_slot *slot, char *err, size_t n) {
+    const wb_module_desc *d = slot->desc;
+    for (int i = 0; i < slot->n_out; i++) {
+        const wb_feature_spec *sp = &slot->out_specs[i];
+        if (!memchr(sp->name, '\0', sizeof sp->name)) {
+            snprintf(err, n, "%s '%s' (type %s) declares output %d with a name of %zu or more characters (the "
+                     "plugin's output_specs is wrong)", kind_name(d->kind), slot->ctx.path, d->type_name, i,
+                     sizeof sp->name);
+            return WB_ERR_INVALID;
+        }
+        int min_stride = d->kind == WB_KIND_HEAD ? 0 : 1;
+        if (sp->channels < 1 || sp->stride < min_stride) {
+            snprintf(err, n, "%s '%s' (type %s) declares output %d '%s' with %d channels at stride %d; channels must "
+                     "be >= 1 and stride >= %d%s (check its parameters; if they are sensible, the plugin's "
+                     "output_specs is wrong)", kind_name(d->kind), slot->ctx.path, d->type_name, i, sp->name,
+                     sp->channels, sp->stride, min_stride, min_stride ? ": its outputs are feature maps" : "");
+            return WB_ERR_INVALID;
+        }
+    }
+    return WB_OK;
+}
+
 wb_status wb_slot_create(wb_module_slot *slot, wb_session *s, const wb_module_desc *desc, const char *path,
                          const wb_params *params, const wb_feature_spec *in, int n_in, char *err, size_t n) {
     memset(slot, 0, sizeof *slot);
@@ -35,25 +62,30 @@ wb_status wb_slot_create(wb_module_slot *slot, wb_session *s, const wb_module_de
     memcpy(slot->in_specs, in, (size_t)n_in * sizeof *in);
     slot->n_in = n_in;
     const wb_module_vtable *vt = desc->module;
-    wb_status st = vt->create(&slot->ctx.pub, params, in, n_in, &slot->instance);
+    wb_status st;
+    WB_PLUGIN_CALL(desc, "create", path, st = vt->create(&slot->ctx.pub, params, in, n_in, &slot->instance));
     if (st != WB_OK || !slot->instance) {
         if (slot->ctx.err == WB_OK) wb_ctx_fail(&slot->ctx, st ? st : WB_ERR_INTERNAL, "create returned no instance");
         slot->instance = NULL;
         return module_error(slot, "create", err, n);
     }
-    slot->n_out = vt->output_specs(slot->instance, slot->out_specs, WB_MAX_FEATURES);
+    WB_PLUGIN_CALL(desc, "output_specs", path,
+                   slot->n_out = vt->output_specs(slot->instance, slot->out_specs, WB_MAX_FEATURES));
     if (slot->n_out <= 0 || slot->n_out > WB_MAX_FEATURES) {
         snprintf(err, n, "%s '%s' (type %s) declares %d outputs (expected 1..%d)", kind_name(desc->kind), path,
                  desc->type_name, slot->n_out, WB_MAX_FEATURES);
         return WB_ERR_INVALID;
     }
-    if ((vt->init_params && vt->init_params(slot->instance, &slot->ctx.pub) != WB_OK) || slot->ctx.err != WB_OK)
-        return module_error(slot, "init_params", err, n);
+    if ((st = check_specs(slot, err, n)) != WB_OK) return st;
+    if (vt->init_params)
+        WB_PLUGIN_CALL(desc, "init_params", path, st = vt->init_params(slot->instance, &slot->ctx.pub));
+    if (st != WB_OK || slot->ctx.err != WB_OK) return module_error(slot, "init_params", err, n);
     return WB_OK;
 }
 
 void wb_slot_destroy(wb_module_slot *slot) {
-    if (slot->instance && slot->desc->module->destroy) slot->desc->module->destroy(slot->instance);
+    if (slot->instance && slot->desc->module->destroy)
+        WB_PLUGIN_CALL(slot->desc, "destroy", slot->ctx.path, slot->desc->module->destroy(slot->instance));
     slot->instance = NULL;
 }
 
@@ -148,7 +180,10 @@ wb_status wb_slot_forward(wb_module_slot *slot, wb_tensor *const *in, int n_in, 
     memcpy(slot->in, in, (size_t)n_in * sizeof *in);
     memset(slot->out, 0, sizeof slot->out);
     wb_ctx_track_created(&slot->ctx);
-    wb_status st = slot->desc->module->forward(slot->instance, &slot->ctx.pub, slot->in, n_in, slot->out, slot->n_out);
+    wb_status st;
+    WB_PLUGIN_CALL(slot->desc, "forward", slot->ctx.path,
+                   st = slot->desc->module->forward(slot->instance, &slot->ctx.pub, slot->in, n_in, slot->out,
+                                                    slot->n_out));
     /* A hand-written backward may read anything its forward made: then
      * nothing is released before the iteration ends. */
     if (train && (slot->desc->caps & WB_CAP_CUSTOM_BACKWARD))
@@ -184,8 +219,10 @@ wb_status wb_model_loss(wb_model *m, const wb_batch_truth *truth, wb_loss_term *
     }
     *n_terms = 0;
     wb_ctx_track_created(&head->ctx);
-    wb_status st = head->desc->module->loss(head->instance, &head->ctx.pub, head->out, head->n_out,
-                                            truth, terms, n_terms);
+    wb_status st;
+    WB_PLUGIN_CALL(head->desc, "loss", head->ctx.path,
+                   st = head->desc->module->loss(head->instance, &head->ctx.pub, head->out, head->n_out, truth,
+                                                 terms, n_terms));
     wb_tensor *values[WB_MAX_LOSS_TERMS];
     int n_values = *n_terms > 0 && *n_terms <= WB_MAX_LOSS_TERMS ? *n_terms : 0;
     for (int i = 0; i < n_values; i++) values[i] = terms[i].value;
@@ -238,9 +275,12 @@ static wb_status custom_backward(wb_module_slot *slot) {
 }
 
 wb_status wb_slot_backward(wb_module_slot *slot, char *err, size_t n) {
-    wb_status st = (slot->desc->caps & WB_CAP_CUSTOM_BACKWARD) && slot->desc->module->backward
-                       ? custom_backward(slot)
-                       : wb_tape_backward(&slot->ctx);
+    /* The tape replays the module's own backward functions too (record_custom). */
+    wb_status st;
+    WB_PLUGIN_CALL(slot->desc, "backward", slot->ctx.path,
+                   st = (slot->desc->caps & WB_CAP_CUSTOM_BACKWARD) && slot->desc->module->backward
+                            ? custom_backward(slot)
+                            : wb_tape_backward(&slot->ctx));
     return st == WB_OK ? WB_OK : module_error(slot, "backward", err, n);
 }
 
@@ -274,7 +314,10 @@ wb_status wb_model_predict(wb_model *m, const wb_batch_truth *meta, wb_detection
         memset(&dets[i], 0, sizeof dets[i]);
         dets[i].struct_size = sizeof dets[i];
     }
-    wb_status st = head->desc->module->predict(head->instance, &head->ctx.pub, head->out, head->n_out, meta, dets);
+    wb_status st;
+    WB_PLUGIN_CALL(head->desc, "predict", head->ctx.path,
+                   st = head->desc->module->predict(head->instance, &head->ctx.pub, head->out, head->n_out, meta,
+                                                    dets));
     if (st != WB_OK || head->ctx.err != WB_OK) return module_error(head, "predict", err, n);
     return WB_OK;
 }
@@ -282,7 +325,9 @@ wb_status wb_model_predict(wb_model *m, const wb_batch_truth *meta, wb_detection
 void wb_model_release_detections(wb_model *m, wb_detections *dets, int n) {
     wb_module_slot *head = wb_model_head(m);
     for (int i = 0; i < n; i++)
-        if (head->desc->module->release_detections) head->desc->module->release_detections(head->instance, &dets[i]);
+        if (head->desc->module->release_detections)
+            WB_PLUGIN_CALL(head->desc, "release_detections", head->ctx.path,
+                           head->desc->module->release_detections(head->instance, &dets[i]));
 }
 
 void wb_model_end_iteration(wb_model *m) {

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "../config/params.h"
+#include "../plugin/plugin_guard.h"
 #include "../runtime/context.h"
 
 struct wb_submodule {
@@ -33,7 +34,8 @@ static void leave(wb_context *c, const char *saved) { memcpy(c->path, saved, WB_
 
 static void destroy_instance(void *arg) {
     wb_submodule *m = arg;
-    if (m->instance && m->desc->module->destroy) m->desc->module->destroy(m->instance);
+    if (m->instance && m->desc->module->destroy)
+        WB_PLUGIN_CALL(m->desc, "destroy", m->path, m->desc->module->destroy(m->instance));
 }
 
 wb_submodule *wb_submodule_create(wb_ctx *ctx, const wb_params *section, const char *name,
@@ -60,7 +62,8 @@ wb_submodule *wb_submodule_create(wb_ctx *ctx, const wb_params *section, const c
     char saved[WB_PATH_MAX];
     enter(c, name, saved);
     snprintf(m->path, sizeof m->path, "%s", c->path);
-    wb_status st = desc->module->create(ctx, section, in, n_in, &m->instance);
+    wb_status st;
+    WB_PLUGIN_CALL(desc, "create", m->path, st = desc->module->create(ctx, section, in, n_in, &m->instance));
     /* The session destroys the instance when it ends. */
     if (st == WB_OK && m->instance && !wb_session_on_destroy(c->s, destroy_instance, m)) {
         destroy_instance(m);
@@ -69,8 +72,9 @@ wb_submodule *wb_submodule_create(wb_ctx *ctx, const wb_params *section, const c
     }
     if (st == WB_OK && m->instance) {
         wb_feature_spec outs[8];
-        m->n_out = desc->module->output_specs(m->instance, outs, 8);
-        if (desc->module->init_params) st = desc->module->init_params(m->instance, ctx);
+        WB_PLUGIN_CALL(desc, "output_specs", m->path, m->n_out = desc->module->output_specs(m->instance, outs, 8));
+        if (desc->module->init_params)
+            WB_PLUGIN_CALL(desc, "init_params", m->path, st = desc->module->init_params(m->instance, ctx));
     }
     leave(c, saved);
     if (st != WB_OK || !m->instance || c->err != WB_OK) {
@@ -90,7 +94,8 @@ wb_status wb_submodule_forward(wb_ctx *ctx, wb_submodule *m, wb_tensor *const *i
                            n_out, m->n_out);
     char saved[WB_PATH_MAX];
     enter(c, strrchr(m->path, '.') ? strrchr(m->path, '.') + 1 : m->path, saved);
-    wb_status st = m->desc->module->forward(m->instance, ctx, in, n_in, out, n_out);
+    wb_status st;
+    WB_PLUGIN_CALL(m->desc, "forward", m->path, st = m->desc->module->forward(m->instance, ctx, in, n_in, out, n_out));
     leave(c, saved);
     if (st != WB_OK && c->err == WB_OK) wb_ctx_fail(c, st, "%s: forward failed", m->path);
     return c->err;

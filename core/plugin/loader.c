@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "../runtime/context.h"
+#include "plugin_guard.h"
+#include "plugin_map.h"
 #include "registry.h"
 #include "search_path.h"
 
@@ -78,26 +80,38 @@ wb_status wb_registry_load_file(wb_registry *reg, const char *path, const char *
     if (stat(real, &st) != 0 || !S_ISREG(st.st_mode))
         return reject(reg, path, real, source, "not a regular file");
 
+    /* dlopen runs the file's constructors: from here on, its code runs. */
+    wb_plugin_guard_install();
+    char found[96];
+    snprintf(found, sizeof found, "while loading it from %s", source ? source : "the search path");
+    wb_plugin_call call;
+    wb_plugin_call_begin_file(&call, real, "constructors", found);
     dlerror();
     void *handle = dlopen(real, RTLD_NOW | RTLD_LOCAL);
+    wb_plugin_call_end(&call);
     if (!handle) {
         const char *why = dlerror();
         return reject(reg, path, real, source, "not a loadable shared object: %s", why ? why : "unknown error");
     }
+    wb_plugin_map_add(real);
     wb_plugin_entry_fn entry;
     *(void **)&entry = dlsym(handle, WB_ENTRY_NAME); /* POSIX's way to get a function pointer */
     if (!entry) return reject_no_entry(reg, path, real, source, handle);
 
     pthread_once(&g_entry_host_once, init_entry_host);
     t_load_error[0] = '\0';
+    wb_plugin_call_begin_file(&call, real, "entry point " WB_ENTRY_NAME, found);
     const wb_plugin_manifest *manifest = entry(&g_entry_host);
+    wb_plugin_call_end(&call);
     if (!manifest)
         return t_load_error[0]
                    ? reject(reg, path, real, source, "entry point returned no manifest: %s", t_load_error)
                    : reject(reg, path, real, source,
                             "entry point returned no manifest and gave no reason (a plugin explains with "
                             "host->set_error(NULL, status, \"...\") before returning NULL)");
-    return wb_registry_add_loaded(reg, path, real, source, manifest, NULL);
+    wb_status accepted = wb_registry_add_loaded(reg, path, real, source, manifest, NULL);
+    if (accepted == WB_OK) wb_plugin_map_name(real, manifest->name);
+    return accepted;
 }
 
 static int compare_strings(const void *a, const void *b) {

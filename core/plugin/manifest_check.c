@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "registry.h"
 
@@ -113,6 +114,31 @@ static bool check_desc(int i, const wb_module_desc *d, char *reason, size_t size
     return vt_ok && check_schema(d->type_name, d->params, reason, size);
 }
 
+static int compare_kind_and_type(const void *a, const void *b) {
+    const wb_module_desc *x = *(const wb_module_desc *const *)a, *y = *(const wb_module_desc *const *)b;
+    if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;
+    return strcmp(x->type_name, y->type_name);
+}
+
+/* Sorted by kind and type, a type defined twice has neighbouring copies:
+ * n log n, for manifests of any size. */
+static bool check_unique_types(const wb_plugin_manifest *m, char *reason, size_t size) {
+    size_t n = (size_t)m->num_modules;
+    if (n < 2) return true;
+    const wb_module_desc **sorted = malloc(n * sizeof *sorted);
+    if (!sorted) return fail(reason, size, "out of memory checking the manifest's %zu modules", n);
+    memcpy(sorted, m->modules, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, compare_kind_and_type);
+    const wb_module_desc *twice = NULL;
+    for (size_t i = 1; i < n && !twice; i++)
+        if (compare_kind_and_type(&sorted[i - 1], &sorted[i]) == 0) twice = sorted[i];
+    free(sorted);
+    if (twice)
+        return fail(reason, size, "%s '%s' is defined twice in this plugin", wb_registry_kind_name(twice->kind),
+                    twice->type_name);
+    return true;
+}
+
 bool wb_manifest_check(const wb_plugin_manifest *m, char *reason, size_t size) {
     if (m->struct_size < MANIFEST_V1_SIZE)
         return fail(reason, size, "manifest struct_size %u is smaller than the %zu bytes of ABI 1.0",
@@ -127,13 +153,7 @@ bool wb_manifest_check(const wb_plugin_manifest *m, char *reason, size_t size) {
     if (m->num_modules < 0 || (m->num_modules > 0 && !m->modules))
         return fail(reason, size, "manifest lists %d modules but its module array is %s",
                     m->num_modules, m->modules ? "set" : "NULL");
-    for (int i = 0; i < m->num_modules; i++) {
+    for (int i = 0; i < m->num_modules; i++)
         if (!check_desc(i, m->modules[i], reason, size)) return false;
-        for (int j = 0; j < i; j++)
-            if (m->modules[j]->kind == m->modules[i]->kind &&
-                strcmp(m->modules[j]->type_name, m->modules[i]->type_name) == 0)
-                return fail(reason, size, "%s '%s' is defined twice in this plugin",
-                            wb_registry_kind_name(m->modules[i]->kind), m->modules[i]->type_name);
-    }
-    return true;
+    return check_unique_types(m, reason, size);
 }

@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include "manifest_check.h"
+#include "type_index.h"
 
 struct wb_registry {
     wb_plugin_record *plugins;
     int n_plugins, cap_plugins;
     wb_module_entry *modules;
     int n_modules, cap_modules;
+    wb_type_index types;
     char **conflicts;
     int n_conflicts, cap_conflicts;
     char error[WB_REASON_MAX];
@@ -49,6 +51,7 @@ void wb_registry_free(wb_registry *reg) {
     for (int i = 0; i < reg->n_conflicts; i++) free(reg->conflicts[i]);
     free(reg->plugins);
     free(reg->modules);
+    wb_type_index_free(&reg->types);
     free(reg->conflicts);
     free(reg);
 }
@@ -90,18 +93,18 @@ static wb_status register_modules(wb_registry *reg, int plugin) {
     const wb_plugin_manifest *m = reg->plugins[plugin].manifest;
     for (int i = 0; i < m->num_modules; i++) {
         const wb_module_desc *d = m->modules[i];
-        for (int j = 0; j < reg->n_modules; j++) {
-            const wb_module_desc *other = reg->modules[j].desc;
-            if (other->kind == d->kind && strcmp(other->type_name, d->type_name) == 0) {
-                wb_status st = add_conflict(reg, d, reg->modules[j].plugin, plugin);
-                if (st != WB_OK) return st;
-                break;
-            }
-        }
         wb_module_entry *modules = grow(reg->modules, reg->n_modules, &reg->cap_modules, sizeof(*modules));
         if (!modules) return set_error(reg, WB_ERR_NOMEM, "plugin registry: out of memory");
         reg->modules = modules;
-        reg->modules[reg->n_modules++] = (wb_module_entry){.desc = d, .plugin = plugin, .preferred = false};
+        reg->modules[reg->n_modules] = (wb_module_entry){.desc = d, .plugin = plugin, .preferred = false};
+        int earlier;
+        if (!wb_type_index_add(&reg->types, reg->modules, reg->n_modules, &earlier))
+            return set_error(reg, WB_ERR_NOMEM, "plugin registry: out of memory");
+        reg->n_modules++;
+        if (earlier >= 0) {
+            wb_status st = add_conflict(reg, d, reg->modules[earlier].plugin, plugin);
+            if (st != WB_OK) return st;
+        }
     }
     return WB_OK;
 }
@@ -153,17 +156,19 @@ int wb_registry_num_conflicts(const wb_registry *reg) { return reg->n_conflicts;
 const char *wb_registry_conflict(const wb_registry *reg, int i) { return reg->conflicts[i]; }
 const char *wb_registry_error(const wb_registry *reg) { return reg->error; }
 
-static bool entry_is(const wb_module_entry *e, int kind, const char *type) {
-    return (kind == 0 || (int)e->desc->kind == kind) && strcmp(e->desc->type_name, type) == 0;
+/* The entries of a type of a kind, in registration order: i = first_of(...); i >= 0; i = next_of(...). */
+static int first_of(const wb_registry *reg, int kind, const char *type) {
+    return type ? wb_type_index_first(&reg->types, reg->modules, kind, type) : -1;
 }
+
+static int next_of(const wb_registry *reg, int i) { return wb_type_index_next(&reg->types, i); }
 
 wb_lookup_result wb_registry_lookup(const wb_registry *reg, wb_module_kind kind, const char *type,
                                     const wb_module_entry **found, char *msg, size_t msg_size) {
     const wb_module_entry *first = NULL, *preferred = NULL;
     int count = 0;
-    for (int i = 0; type && i < reg->n_modules; i++) {
+    for (int i = first_of(reg, (int)kind, type); i >= 0; i = next_of(reg, i)) {
         const wb_module_entry *e = &reg->modules[i];
-        if (!entry_is(e, (int)kind, type)) continue;
         if (!first) first = e;
         if (e->preferred) preferred = e;
         count++;
@@ -182,10 +187,10 @@ wb_lookup_result wb_registry_lookup(const wb_registry *reg, wb_module_kind kind,
     if (msg) {
         int n = snprintf(msg, msg_size, "%s type '%s' is ambiguous: it is defined by",
                          wb_registry_kind_name(kind), type);
-        for (int i = 0, k = 0; i < reg->n_modules && n >= 0 && (size_t)n < msg_size; i++)
-            if (entry_is(&reg->modules[i], (int)kind, type))
-                n += snprintf(msg + n, msg_size - (size_t)n, "%s %s", k++ ? " and" : "",
-                              plugin_path(reg, reg->modules[i].plugin));
+        for (int i = first_of(reg, (int)kind, type), k = 0; i >= 0 && n >= 0 && (size_t)n < msg_size;
+             i = next_of(reg, i))
+            n += snprintf(msg + n, msg_size - (size_t)n, "%s %s", k++ ? " and" : "",
+                          plugin_path(reg, reg->modules[i].plugin));
         if (n >= 0 && (size_t)n < msg_size)
             snprintf(msg + n, msg_size - (size_t)n, "; choose one with plugins.prefer = { %s = \"<file>\"; }", type);
     }
@@ -209,11 +214,8 @@ int wb_registry_list(const wb_registry *reg, wb_module_kind kind, const char **n
     int distinct = 0;
     for (int i = 0; i < reg->n_modules; i++) {
         const wb_module_entry *e = &reg->modules[i];
-        if (e->desc->kind != kind) continue;
-        bool seen = false;
-        for (int j = 0; j < i && !seen; j++)
-            seen = entry_is(&reg->modules[j], (int)kind, e->desc->type_name);
-        if (seen) continue;
+        /* Each type once: at its first entry. */
+        if (e->desc->kind != kind || first_of(reg, (int)kind, e->desc->type_name) != i) continue;
         if (distinct < max) names[distinct] = e->desc->type_name;
         distinct++;
     }
@@ -229,21 +231,19 @@ wb_status wb_registry_prefer(wb_registry *reg, const char *type, const char *pat
     char resolved[PATH_MAX];
     const char *real = realpath(path, resolved);
     int matched = 0, defined = 0;
-    for (int i = 0; i < reg->n_modules; i++) {
-        wb_module_entry *e = &reg->modules[i];
-        if (!entry_is(e, 0, type)) continue;
-        defined++;
-        if (same_file(&reg->plugins[e->plugin], path, real)) matched++;
-    }
+    for (int k = WB_KIND_BACKBONE; k <= WB_KIND_DATASET; k++)
+        for (int i = first_of(reg, k, type); i >= 0; i = next_of(reg, i)) {
+            defined++;
+            if (same_file(&reg->plugins[reg->modules[i].plugin], path, real)) matched++;
+        }
     if (defined == 0)
         return set_error(reg, WB_ERR_INVALID, "plugins.prefer: no accepted plugin defines type '%s'", type);
     if (matched == 0)
         return set_error(reg, WB_ERR_INVALID,
                          "plugins.prefer: type '%s' is not defined by '%s' (see `workbench plugins` for the "
                          "files that define it)", type, path);
-    for (int i = 0; i < reg->n_modules; i++) {
-        wb_module_entry *e = &reg->modules[i];
-        if (entry_is(e, 0, type)) e->preferred = same_file(&reg->plugins[e->plugin], path, real);
-    }
+    for (int k = WB_KIND_BACKBONE; k <= WB_KIND_DATASET; k++)
+        for (int i = first_of(reg, k, type); i >= 0; i = next_of(reg, i))
+            reg->modules[i].preferred = same_file(&reg->plugins[reg->modules[i].plugin], path, real);
     return WB_OK;
 }

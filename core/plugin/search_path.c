@@ -87,6 +87,5 @@ static bool add_host_dir(wb_search_path *sp) {
 }
 
 bool wb_search_path_add_defaults(wb_search_path *sp) {
-    return wb_search_path_add_list(sp, getenv("WB_PLUGIN_PATH"), "WB_PLUGIN_PATH") && add_host_dir(sp) &&
-           wb_search_path_add(sp, "./plugins", "./plugins");
+    return wb_search_path_add_list(sp, getenv("WB_PLUGIN_PATH"), "WB_PLUGIN_PATH") && add_host_dir(sp);
 }

@@ -5,8 +5,10 @@
  *   3. the host's own plugin directory: the first existing of
  *      <exe>/../lib/workbench/plugins (installed), <exe>/../plugins (build
  *      tree) and the compile-time install dir; only one, so a build tree
- *      never also picks up an older installed copy of the same plugins;
- *   4. ./plugins.
+ *      never also picks up an older installed copy of the same plugins.
+ * Never the current directory: loading a plugin runs its code (constructors
+ * run inside dlopen, before any check), so only directories someone chose
+ * are searched, not whatever directory a command happens to run in.
  * A directory reached twice (same real path) is kept once, at its first place. */
 #ifndef WB_CORE_SEARCH_PATH_H
 #define WB_CORE_SEARCH_PATH_H
@@ -15,7 +17,7 @@
 
 typedef struct wb_search_dir {
     char *path;
-    char *source;   /* "--plugin-dir", "plugin_dirs", "WB_PLUGIN_PATH", "host", "./plugins" */
+    char *source;   /* "--plugin-dir", "plugin_dirs", "WB_PLUGIN_PATH", "host" */
     bool exists;    /* a readable directory when it was added */
 } wb_search_dir;
 
@@ -30,7 +32,7 @@ void wb_search_path_free(wb_search_path *sp);
 bool wb_search_path_add(wb_search_path *sp, const char *dir, const char *source);
 /* Appends each entry of a colon-separated list (empty entries are skipped). */
 bool wb_search_path_add_list(wb_search_path *sp, const char *list, const char *source);
-/* Appends entries 2 to 4 above. */
+/* Appends entries 2 and 3 above. */
 bool wb_search_path_add_defaults(wb_search_path *sp);
 
 #endif

@@ -218,6 +218,24 @@ START_TEST(test_forward_breaking_its_declared_shapes_is_reported) {
 }
 END_TEST
 
+/* A spec that cannot be right is blamed on the module declaring it, before
+ * the head reads it (it used to say "center_head takes one feature map with a stride"). */
+START_TEST(test_zero_stride_is_blamed_on_the_backbone) {
+    wb_session *s = new_session();
+    wb_model *m = NULL;
+    char err[1024];
+    ck_assert_int_eq(wb_model_build(s, model_params("{ type = \"bad_forward\"; mode = \"zero_stride\"; }"), &m, err,
+                                    sizeof err),
+                     WB_ERR_INVALID);
+    ck_assert_ptr_null(m);
+    ck_assert_str_eq(err, "backbone 'backbone' (type bad_forward) declares output 0 'c3' with 8 channels at stride 0; "
+                          "channels must be >= 1 and stride >= 1: its outputs are feature maps (check its parameters; "
+                          "if they are sensible, the plugin's output_specs is wrong)");
+    wb_session_destroy(s);
+    config_destroy(&g_cfg);
+}
+END_TEST
+
 START_TEST(test_nan_loss_names_term_module_and_iteration) {
     wb_session *s = new_session();
     wb_model *m = NULL;
@@ -246,6 +264,7 @@ int main(void) {
     tcase_add_test(tc, test_second_iteration_allocates_nothing);
     tcase_add_test(tc, test_create_failure_names_module_and_message);
     tcase_add_test(tc, test_forward_breaking_its_declared_shapes_is_reported);
+    tcase_add_test(tc, test_zero_stride_is_blamed_on_the_backbone);
     tcase_add_test(tc, test_nan_loss_names_term_module_and_iteration);
     suite_add_tcase(s, tc);
     int rc = wbt_run_suite(s);

@@ -112,7 +112,7 @@ static void release_detections(void *inst, wb_detections *d) {
 static void destroy(void *inst) { free(inst); }
 
 static const wb_param_schema params[] = {
-    WB_P_REQUIRED("num_classes", WB_PARAM_INT, "number of object classes"),
+    WB_P_REQUIRED_RANGE("num_classes", WB_PARAM_INT, 1, WB_MAX_CLASSES, "number of object classes"),
     WB_P_INT("feat_channels", "64", 1, 4096, "channels of the hidden 3x3 conv of each branch"),
     WB_P_FLOAT("center_radius", "1.5", 0.0, 100.0, "positive cells lie within this many strides of a box center"),
     WB_P_FLOAT("prior_prob", "0.01", 1e-6, 0.5, "initial foreground probability of every class"),

@@ -243,7 +243,7 @@ static void destroy(void *inst) {
 }
 
 static const wb_param_schema params[] = {
-    WB_P_REQUIRED("num_classes", WB_PARAM_INT, "number of object classes (no background class)"),
+    WB_P_REQUIRED_RANGE("num_classes", WB_PARAM_INT, 1, WB_MAX_CLASSES, "number of object classes (no background class)"),
     WB_P_INT("feat_channels", "256", 1, 4096, "channels of the stacked convs of both branches"),
     WB_P_INT("stacked_convs", "4", 0, RETINA_MAX_CONVS, "3x3 conv + ReLU layers before each branch's output conv"),
     WB_P_FLOAT("prior_prob", "0.01", 1e-6, 0.5, "initial foreground probability of every class"),

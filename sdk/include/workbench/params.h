@@ -57,6 +57,14 @@ typedef struct wb_param_schema {
     { sizeof(wb_param_schema), nm, WB_PARAM_MODULE, doc_, (def) == NULL, def, 0, 0.0, 0.0, NULL, kind }
 #define WB_P_REQUIRED(nm, type_, doc_) \
     { sizeof(wb_param_schema), nm, type_, doc_, 1, NULL, 0, 0.0, 0.0, NULL, 0 }
+/* More classes than any detection dataset has (LVIS 1203, ImageNet-21k 21841):
+ * a bound for num_classes-like parameters, so a typo is a config error and
+ * not an allocation of gigabytes. */
+#define WB_MAX_CLASSES 100000
+
+/* A required number that only makes sense within [lo, hi]. */
+#define WB_P_REQUIRED_RANGE(nm, type_, lo, hi, doc_) \
+    { sizeof(wb_param_schema), nm, type_, doc_, 1, NULL, 1, lo, hi, NULL, 0 }
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,13 @@
 /* safetensors files: an 8-byte little-endian header length, a JSON header
  * {"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]},
  *  "__metadata__": {"key": "string"}} and the raw tensor bytes. Used for
- * checkpoints, converted weights and test fixtures. F32 only. */
+ * checkpoints, converted weights and test fixtures. F32 only.
+ *
+ * The reader accepts exactly the format (https://github.com/huggingface/
+ * safetensors): one JSON object, names unique, `__metadata__` at most once
+ * and string to string, dims integers whose product fits, offsets that tile
+ * the data buffer in order from 0 to its end. Anything else is refused with
+ * a message naming the file and the fault. */
 #ifndef WB_CORE_SAFETENSORS_H
 #define WB_CORE_SAFETENSORS_H
 
@@ -18,17 +24,23 @@ typedef struct wb_st_tensor {
 } wb_st_tensor;
 
 typedef struct wb_st_file {
-    wb_st_tensor *tensors;
+    wb_st_tensor *tensors;  /* in file order */
     int count;
+    wb_st_tensor **by_name; /* the same sorted by name, for lookups */
     char **meta_keys, **meta_values;
     int n_meta;
-    unsigned char *image; /* the whole file */
-    size_t size;
+    unsigned char *data;    /* the data buffer the tensors point into */
+    size_t data_size;
 } wb_st_file;
 
-/* Reads and validates a whole file. On failure returns non-OK and writes a
- * message naming the file and the problem into err. */
+/* Reads and validates a whole file (a regular file only: a FIFO or a
+ * directory is refused, not waited on). On failure returns non-OK and writes
+ * a message naming the file and the problem into err. */
 wb_status wb_st_read(const char *path, wb_st_file *out, char *err, size_t err_size);
+/* The same over a file's bytes already in memory (copied; name is for
+ * messages). */
+wb_status wb_st_parse(const unsigned char *bytes, size_t size, const char *name, wb_st_file *out, char *err,
+                      size_t err_size);
 const wb_st_tensor *wb_st_find(const wb_st_file *f, const char *name);
 const char *wb_st_meta(const wb_st_file *f, const char *key);
 void wb_st_free(wb_st_file *f);

@@ -1,0 +1,29 @@
+/* The safetensors reader on arbitrary bytes: whatever it accepts must be
+ * safe to use (every tensor found by its name, every value readable inside
+ * the data buffer), whatever it refuses must come with a message. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/safetensors.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    wb_st_file f;
+    char err[1024] = "";
+    if (wb_st_parse(data, size, "fuzz.safetensors", &f, err, sizeof err) != WB_OK) {
+        if (strncmp(err, "fuzz.safetensors: ", 18) != 0 || err[18] == '\0') abort();
+        return 0;
+    }
+    volatile float sum = 0.0f;
+    for (int i = 0; i < f.count; i++) {
+        const wb_st_tensor *t = &f.tensors[i];
+        if (wb_st_find(&f, t->name) != t) abort(); /* names are unique */
+        const unsigned char *begin = (const unsigned char *)t->data, *end = begin + t->numel * (int64_t)sizeof(float);
+        if (begin < f.data || end > f.data + f.data_size) abort();
+        for (int64_t j = 0; j < t->numel; j++) sum += t->data[j];
+    }
+    for (int i = 0; i < f.n_meta; i++)
+        if (wb_st_meta(&f, f.meta_keys[i]) != f.meta_values[i]) abort();
+    wb_st_free(&f);
+    return 0;
+}

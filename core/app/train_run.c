@@ -10,6 +10,7 @@
 #include "data_split.h"
 #include "evaluate.h"
 #include "infer.h"
+#include "memory_check.h"
 #include "work_dir.h"
 #include "../io/safetensors.h"
 #include "../model/model.h"
@@ -232,6 +233,12 @@ static int train_in_work_dir(wb_experiment *e, const wb_run_args *a, const char 
         wb_logf(WB_LOG_ERROR, "model", "%s", err);
         wb_session_destroy(s);
         return 1;
+    }
+    if (wb_memory_check(e, s, model, err, sizeof err) != WB_OK) { /* refused now, not by the OOM killer */
+        wb_logf(WB_LOG_ERROR, NULL, "%s", err);
+        wb_model_destroy(model);
+        wb_session_destroy(s);
+        return 2;
     }
     wb_trainer_opts o = {.work_dir = work_dir};
     trainer_opts_from(e->cfg, &o);

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "../model/model.h"
 #include "../runtime/log.h"
+#include "memory_check.h"
 
 static int64_t count_params(wb_session *s, const char *stage, int64_t *trainable) {
     int64_t total = 0;
@@ -25,6 +26,12 @@ int wb_validate_run(wb_experiment *e, int size, FILE *out) {
     int rc = 2;
     if (wb_model_build(s, wb_config_params(e->cfg, "model"), &m, err, sizeof err) != WB_OK) {
         fprintf(out, "error: %s\n", err);
+        wb_session_destroy(s);
+        return rc;
+    }
+    if (wb_memory_check(e, s, m, err, sizeof err) != WB_OK) {
+        fprintf(out, "error: %s\n", err);
+        wb_model_destroy(m);
         wb_session_destroy(s);
         return rc;
     }

@@ -17,8 +17,7 @@ static wb_status check_size(const wb_image_header *h, const wb_decode_opts *o, c
     if (pixels <= limit) return WB_OK;
     if (o->limit_key && limit < WB_IMAGE_MAX_PIXELS)
         snprintf(err, err_size,
-                 "image is %dx%d (%lld pixels), above %s = %lld; raise %s (each loader thread may need "
-                 "about 17 bytes per pixel) or downscale the image",
+                 "image is %dx%d (%lld pixels), above %s = %lld; downscale the image or raise %s",
                  h->stored_width, h->stored_height, (long long)pixels, o->limit_key, (long long)limit,
                  o->limit_key);
     else

@@ -56,7 +56,7 @@ static void summarize(const wb_bad_log *b, char *out, size_t n) {
                                         "the first:",
                                         (long long)b->in_a_row, (long long)b->distinct, (long long)b->n_items);
     for (int i = 0; i < b->n_kept && i < 3 && len < n; i++)
-        len += (size_t)snprintf(out + len, n - len, "\n  %.200s", b->kept[i].message);
+        len += (size_t)snprintf(out + len, n - len, "\n  %.250s", b->kept[i].message);
     if (len < n)
         snprintf(out + len, n - len,
                  "\nthe data cannot be loaded: `workbench check EXPERIMENT` lists every bad image; fix or "

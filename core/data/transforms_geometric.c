@@ -345,12 +345,11 @@ static wb_status pad_apply(const void *config, wb_data_sample *s, uint64_t *rng,
     return st;
 }
 
-/* A fixed size, or the input rounded up to the divisor (bounded by twice as many pixels). */
+/* A fixed size; rounding up to a divisor adds a border, ignored by these lower bounds. */
 static int64_t pad_max_pixels(const void *config, int64_t in_pixels) {
     const pad_config *c = config;
     int64_t fixed = (int64_t)c->size[0] * c->size[1];
-    if (fixed > 0) return fixed > in_pixels ? fixed : in_pixels;
-    return c->size_divisor > 1 ? 2 * in_pixels : in_pixels;
+    return fixed > in_pixels ? fixed : in_pixels;
 }
 
 const wb_transform_type wb_transform_pad = {

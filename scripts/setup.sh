@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake pkg-config git
-  libconfig-dev libdnnl-dev libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libexpat1-dev libcjson-dev
+  libconfig-dev libdnnl-dev libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libexpat1-dev libyaml-dev libcjson-dev
   libfreetype-dev fonts-dejavu-core
   check
   clang libclang-rt-14-dev

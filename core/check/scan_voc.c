@@ -100,7 +100,7 @@ static bool scan_id(voc_scan *s, const char *split, int line_no, const char *id,
             if (!sized) {
                 wb_check_add(s->r, WB_DEFECT_SIZE_MISMATCH, xml, "no <size> with numeric width and height; the image is %dx%d",
                              w, h);
-            } else if ((int)aw != w || (int)ah != h) {
+            } else if (aw != w || ah != h) {
                 wb_check_add(s->r, WB_DEFECT_SIZE_MISMATCH, xml, "<size> says %gx%g, the image is %dx%d", aw, ah, w, h);
                 usable = false; /* its boxes may belong to another size */
             }

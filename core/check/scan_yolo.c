@@ -11,8 +11,13 @@
 #include <unistd.h>
 
 #include "config/params.h"
+#include "formats/yolo/yolo_names.h"
 #include "scan_common.h"
 #include "scanners.h"
+
+/* The yolo plugin's limits (plugins/datasets/yolo/yolo_labels.h), so both give one verdict. */
+#define YOLO_MAX_LABEL_BYTES ((size_t)4 << 20)
+#define YOLO_MAX_COORD 1e6
 
 typedef struct path_list {
     char **items;
@@ -67,9 +72,10 @@ static bool list_dir(const char *dir, const char *const *suffixes, path_list *ou
 
 /* Images of a list file, relative paths taken from its folder. */
 static bool read_list(wb_check_report *r, const char *file, path_list *out) {
-    char *text = wb_scan_read_text(file, NULL);
+    char why[512];
+    char *text = wb_scan_read_file(file, NULL, why, sizeof why);
     if (!text) {
-        wb_check_add(r, WB_DEFECT_BAD_ANNOTATION, file, "cannot read the image list (check `images`)");
+        wb_check_add(r, WB_DEFECT_BAD_ANNOTATION, file, "cannot read the image list (check `images`): %s", why);
         return true;
     }
     char *dir = strdup(file), *slash = dir ? strrchr(dir, '/') : NULL;
@@ -102,26 +108,19 @@ static char *label_path_of(const char *image) {
     return out;
 }
 
-/* Class count from `names`, else from names_file (one per line, or a data.yaml `names:` block or list). */
-static int count_names(const wb_params *p) {
+/* Class count from `names`, else from names_file, read as the yolo plugin
+ * reads it (core/formats/yolo/); a names file it refuses is a defect. */
+static int count_names(const wb_params *p, wb_check_report *r) {
     int n = wb_params_list_len(p, "names");
-    char file_buf[4096];
+    char file_buf[4096], why[512];
     const char *file = wb_scan_param(p, "names_file", "")[0] ? wb_scan_path(p, "names_file", "", file_buf, sizeof file_buf) : "";
     if (n > 0 || !*file) return n;
-    char *text = wb_scan_read_text(file, NULL), *cursor = text, *line;
-    bool yaml = text && strstr(text, "names:"), in_names = false;
-    while (text && (line = wb_scan_next_line(&cursor)) != NULL) {
-        if (!yaml) {
-            n += line[strspn(line, " \t")] != '\0';
-        } else if (strncmp(line, "names:", 6) == 0) {
-            char *list = strchr(line, '[');
-            in_names = !list;
-            for (char *c = list; c && *c && *c != ']'; c++) n += *c == ',' || c == list;
-        } else if (in_names) {
-            in_names = line[0] == ' ' || line[0] == '\t';
-            n += in_names;
-        }
-    }
+    size_t len = 0;
+    char *text = wb_scan_read_file(file, &len, why, sizeof why), **names = NULL;
+    n = text ? yolo_names_parse(text, len, yolo_names_is_yaml(file), &names, why, sizeof why) : 0;
+    if (!n) wb_check_add(r, WB_DEFECT_BAD_ANNOTATION, file, "cannot take class names from this file (check "
+                         "`names_file`): %s", why);
+    yolo_names_free(names, n);
     free(text);
     return n;
 }
@@ -156,6 +155,12 @@ static bool scan_line(wb_check_report *r, const char *where, char *line, int n_c
         wb_check_add(r, WB_DEFECT_BAD_LABEL, where, "class %g is not an integer in [0, %d)", v[0], n_classes);
         return false;
     }
+    for (int k = 1; k < n; k++)
+        if (fabs(v[k]) > YOLO_MAX_COORD) { /* the yolo plugin's rule too */
+            wb_check_add(r, WB_DEFECT_BAD_LINE, where, "coordinate %g is beyond +-1e6 (YOLO coordinates are "
+                         "fractions of the image size)", v[k]);
+            return false;
+        }
     double b[4]; /* pixels */
     if (n == 5) {
         double cx = v[1] * w, cy = v[2] * h, bw = v[3] * w, bh = v[4] * h;
@@ -180,10 +185,17 @@ static bool scan_image(wb_check_report *r, const char *image, const char *label,
                        char *err, size_t err_size) {
     int w = 0, h = 0;
     bool usable = wb_scan_image(r, image, image, &w, &h);
-    char *text = wb_scan_read_text(label, NULL);
+    char why[512];
+    size_t size = 0;
+    char *text = access(label, F_OK) == 0 ? wb_scan_read_file(label, &size, why, sizeof why) : NULL;
+    if (text && size > YOLO_MAX_LABEL_BYTES) { /* the yolo plugin refuses it */
+        snprintf(why, sizeof why, "larger than %zu bytes; is this the right file?", YOLO_MAX_LABEL_BYTES);
+        free(text);
+        text = NULL;
+    }
     if (!text) {
         if (access(label, F_OK) != 0) wb_check_add(r, WB_DEFECT_NO_LABEL_FILE, image, "no label file %s", label);
-        else wb_check_add(r, WB_DEFECT_BAD_ANNOTATION, label, "cannot read the label file");
+        else wb_check_add(r, WB_DEFECT_BAD_ANNOTATION, label, "cannot read the label file: %s", why);
         return true;
     }
     FILE *fix = NULL;
@@ -254,7 +266,7 @@ static void check_duplicates(wb_check_report *r, const char *source, path_list *
 bool wb_scan_yolo(const wb_params *p, const char *fix_dir, wb_check_report *r, char *err, size_t err_size) {
     char images_buf[4096];
     const char *images = wb_scan_path(p, "images", "", images_buf, sizeof images_buf);
-    int n_classes = count_names(p);
+    int n_classes = count_names(p, r);
     snprintf(r->source, sizeof r->source, "yolo %s (%d classes)", images, n_classes);
     r->scanned = true;
     path_list list = {0}, labels = {0};

@@ -6,11 +6,17 @@
 #include <string.h>
 #include "scan_common.h"
 
+/* A VOC file is ~1 KB with a few objects; these bound the parser's memory
+ * (the same limits as the voc dataset plugin). */
+#define VOC_MAX_XML_BYTES ((size_t)16 << 20)
+#define VOC_MAX_OBJECTS 100000
+
 typedef struct reader {
     XML_Parser parser;
     voc_doc *doc;
     voc_doc_object *obj;  /* inside <object> */
-    bool in_size, in_bndbox, oom;
+    bool in_size, in_bndbox;
+    const char *stop;     /* why the parse was stopped, NULL while it runs */
     char *field;          /* where character data goes, NULL: ignored */
     char flag[16];        /* text of <difficult> / <truncated> */
     size_t field_cap;
@@ -18,18 +24,26 @@ typedef struct reader {
 
 static const char *const coord_names[4] = {"xmin", "ymin", "xmax", "ymax"};
 
+static void stop(reader *rd, const char *why) {
+    if (!rd->stop) rd->stop = why;
+    XML_StopParser(rd->parser, XML_FALSE);
+}
+
 static void on_start(void *user, const char *el, const char **attrs) {
     (void)attrs;
     reader *rd = user;
     voc_doc *d = rd->doc;
     rd->field = NULL;
     if (strcmp(el, "object") == 0 && !rd->obj) {
+        if (d->n_objects == VOC_MAX_OBJECTS) {
+            stop(rd, "more than 100000 <object> elements; not a VOC annotation?");
+            return;
+        }
         if (d->n_objects == d->cap) {
             int cap = d->cap ? 2 * d->cap : 16;
             voc_doc_object *grown = realloc(d->objects, (size_t)cap * sizeof *grown);
             if (!grown) {
-                rd->oom = true;
-                XML_StopParser(rd->parser, XML_FALSE);
+                stop(rd, "out of memory");
                 return;
             }
             d->objects = grown;
@@ -67,15 +81,18 @@ static void on_text(void *user, const char *s, int len) {
     /* skip leading whitespace and newlines of pretty-printed files */
     while (used == 0 && len > 0 && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) s++, len--;
     size_t room = rd->field_cap - 1 - used;
-    size_t n = (size_t)len < room ? (size_t)len : room;
-    memcpy(rd->field + used, s, n);
-    rd->field[used + n] = '\0';
+    if ((size_t)len > room) { /* refused rather than truncated into another value */
+        stop(rd, "an element's text is too long for its field (names 127 bytes, numbers 63)");
+        return;
+    }
+    memcpy(rd->field + used, s, (size_t)len);
+    rd->field[used + (size_t)len] = '\0';
 }
 
 static void on_end(void *user, const char *el) {
     reader *rd = user;
     if (rd->field && rd->obj && (strcmp(el, "difficult") == 0 || strcmp(el, "truncated") == 0)) {
-        int v = atoi(rd->field);
+        int v = strtol(rd->field, NULL, 10) != 0;
         if (el[0] == 'd') rd->obj->difficult = v;
         else rd->obj->truncated = v;
     }
@@ -92,26 +109,38 @@ static void on_end(void *user, const char *el) {
 bool voc_doc_read(const char *path, voc_doc *out, char *err, size_t err_size) {
     memset(out, 0, sizeof *out);
     size_t n = 0;
-    char *text = wb_scan_read_text(path, &n);
+    char why[512];
+    char *text = wb_scan_read_file(path, &n, why, sizeof why);
     if (!text) {
-        snprintf(err, err_size, "cannot read the file");
+        snprintf(err, err_size, "cannot read the file: %s", why);
+        return false;
+    }
+    bool ok = voc_doc_parse(text, n, out, err, err_size);
+    free(text);
+    return ok;
+}
+
+/* expat (>= 2.4) refuses entity expansion bombs ("billion laughs") itself and
+ * never reads external entities unless asked to. */
+bool voc_doc_parse(const char *text, size_t n, voc_doc *out, char *err, size_t err_size) {
+    memset(out, 0, sizeof *out);
+    if (n > VOC_MAX_XML_BYTES) {
+        snprintf(err, err_size, "larger than %zu bytes; not a VOC annotation?", VOC_MAX_XML_BYTES);
         return false;
     }
     reader rd = {.parser = XML_ParserCreate(NULL), .doc = out};
     if (!rd.parser) {
-        free(text);
         snprintf(err, err_size, "out of memory");
         return false;
     }
     XML_SetUserData(rd.parser, &rd);
     XML_SetElementHandler(rd.parser, on_start, on_end);
     XML_SetCharacterDataHandler(rd.parser, on_text);
-    bool ok = XML_Parse(rd.parser, text, (int)n, XML_TRUE) == XML_STATUS_OK && !rd.oom;
+    bool ok = XML_Parse(rd.parser, text, (int)n, XML_TRUE) == XML_STATUS_OK && !rd.stop;
     if (!ok)
         snprintf(err, err_size, "line %lu: %s", (unsigned long)XML_GetCurrentLineNumber(rd.parser),
-                 rd.oom ? "out of memory" : XML_ErrorString(XML_GetErrorCode(rd.parser)));
+                 rd.stop ? rd.stop : XML_ErrorString(XML_GetErrorCode(rd.parser)));
     XML_ParserFree(rd.parser);
-    free(text);
     if (!ok) voc_doc_free(out);
     return ok;
 }

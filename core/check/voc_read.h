@@ -24,6 +24,8 @@ typedef struct voc_doc {
 /* false with err (including the line for XML syntax errors) when the file
  * cannot be read or does not parse. */
 bool voc_doc_read(const char *path, voc_doc *out, char *err, size_t err_size);
+/* The same on a file's text. */
+bool voc_doc_parse(const char *text, size_t n, voc_doc *out, char *err, size_t err_size);
 void voc_doc_free(voc_doc *d);
 
 #endif

@@ -1,29 +1,54 @@
 #include "ds_text.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-char *ds_read_text(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
+static const char *not_regular(mode_t m) {
+    if (S_ISDIR(m)) return "is a directory";
+    if (S_ISFIFO(m)) return "is a FIFO (named pipe)";
+    if (S_ISCHR(m) || S_ISBLK(m)) return "is a device";
+    return "is not a regular file";
+}
+
+char *ds_read_text(const char *path, size_t max_bytes, size_t *len, char *err, size_t err_size) {
+    /* O_NONBLOCK: opening a FIFO would otherwise wait for a writer. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(f);
-        errno = EISDIR;
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+        snprintf(err, err_size, "%s: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
         return NULL;
     }
-    size_t n = (size_t)sb.st_size;
+    if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > max_bytes) {
+        if (S_ISREG(sb.st_mode))
+            snprintf(err, err_size, "%s: larger than %zu bytes; is this the right file?", path, max_bytes);
+        else
+            snprintf(err, err_size, "%s: %s; expected a regular file", path, not_regular(sb.st_mode));
+        close(fd);
+        return NULL;
+    }
+    size_t n = (size_t)sb.st_size, got = 0;
     char *buf = malloc(n + 1);
-    size_t got = buf ? fread(buf, 1, n, f) : 0;
-    fclose(f);
-    if (!buf || got != n) {
+    int failed = buf ? 0 : ENOMEM;
+    while (!failed && got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno != EINTR) failed = errno;
+        if (r == 0) break; /* shrank while read: what was there */
+        if (r > 0) got += (size_t)r;
+    }
+    close(fd);
+    if (failed) {
+        snprintf(err, err_size, "%s: %s", path, strerror(failed));
         free(buf);
-        errno = buf ? EIO : ENOMEM;
         return NULL;
     }
+    n = got;
     buf[n] = '\0';
     if (n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
         memmove(buf, buf + 3, n - 2);

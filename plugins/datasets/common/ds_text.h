@@ -5,8 +5,14 @@
 
 #include <stddef.h>
 
-/* Whole file, NUL-terminated, UTF-8 BOM removed. NULL with errno set on failure. */
-char *ds_read_text(const char *path, size_t *len);
+/* Annotation text files above this are refused: no label, XML or list file
+ * is this large, and the readers' memory grows with the file. */
+#define DS_MAX_TEXT ((size_t)64 << 20)
+
+/* Whole regular file of at most max_bytes, NUL-terminated, UTF-8 BOM removed.
+ * NULL with "PATH: why" in err otherwise (a FIFO, directory or device is
+ * refused without blocking). */
+char *ds_read_text(const char *path, size_t max_bytes, size_t *len, char *err, size_t err_size);
 /* Next line of *cursor (modifies the buffer: the line is NUL-terminated,
  * trailing CR and surrounding spaces removed); NULL at the end. */
 char *ds_next_line(char **cursor);

@@ -88,9 +88,10 @@ static wb_status voc_load(wb_ctx *ctx, voc_dataset *d, const wb_params *p) {
     char *ann_dir = ds_path_join(root, param_or(h, p, "ann_dir", "Annotations"));
     char *img_dir = ds_path_join(root, param_or(h, p, "img_dir", "JPEGImages"));
     const char *suffix = param_or(h, p, "img_suffix", ".jpg");
-    char *text = split ? ds_read_text(split, NULL) : NULL;
+    char why[512] = "out of memory";
+    char *text = split ? ds_read_text(split, DS_MAX_TEXT, NULL, why, sizeof why) : NULL;
     wb_status st = WB_OK;
-    if (!text) st = h->set_error(ctx, WB_ERR_IO, "voc: cannot read split file %s", split ? split : "(no memory)");
+    if (!text) st = h->set_error(ctx, WB_ERR_IO, "voc: cannot read split file %s", why);
     char *cursor = text, *line, first_bad[512] = "";
     int64_t line_no = 0;
     while (st == WB_OK && (line = ds_next_line(&cursor)) != NULL) {

@@ -10,6 +10,11 @@
 #include "ds_text.h"
 
 #define MAX_DEPTH 16
+/* A VOC file is ~1 KB with a few objects; these bound the parser's memory. */
+#define VOC_MAX_XML_BYTES ((size_t)16 << 20)
+#define VOC_MAX_OBJECTS 100000
+/* Box coordinates and sizes beyond this are no picture's pixels (and would not fit a float). */
+#define VOC_MAX_COORD 1e9
 
 /* Parser state: the open element path and the text of the innermost one. */
 typedef struct voc_parse {
@@ -17,6 +22,7 @@ typedef struct voc_parse {
     int depth;
     char text[256];
     size_t text_len;
+    int text_overflow;  /* the element's text did not fit: refused, never truncated */
     voc_annotation *ann;
     int box_fields;     /* bit per bndbox coordinate seen in the current object */
     char err[256];
@@ -52,8 +58,13 @@ static void XMLCALL on_start(void *user, const XML_Char *name, const XML_Char **
     }
     p->stack[p->depth++] = intern(name);
     p->text_len = 0;
+    p->text_overflow = 0;
     if (at(p, "annotation", "object")) {
         voc_annotation *a = p->ann;
+        if (a->n_objects == VOC_MAX_OBJECTS) {
+            fail(p, "more than 100000 <%s> elements (line %d); not a VOC annotation?", name);
+            return;
+        }
         if (a->n_objects == a->cap_objects) {
             int cap = a->cap_objects ? 2 * a->cap_objects : 32;
             voc_object *o = realloc(a->objects, sizeof *o * (size_t)cap);
@@ -75,11 +86,16 @@ static void XMLCALL on_text(void *user, const XML_Char *s, int len) {
     size_t n = (size_t)len < room ? (size_t)len : room;
     memcpy(p->text + p->text_len, s, n);
     p->text_len += n;
+    if (n < (size_t)len) p->text_overflow = 1;
 }
 
 /* The element's text as a number; fails on anything else (empty, "12px"). */
 static int number(voc_parse *p, const char *what, double *v) {
     p->text[p->text_len] = '\0';
+    if (p->text_overflow) {
+        fail(p, "<%s> is longer than 255 characters (line %d)", what);
+        return 0;
+    }
     char *s = p->text, *end;
     while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
     errno = 0;
@@ -87,6 +103,10 @@ static int number(voc_parse *p, const char *what, double *v) {
     while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r') end++;
     if (end == s || *end || errno || !isfinite(*v)) {
         fail(p, "<%s> is not a number (line %d)", what);
+        return 0;
+    }
+    if (*v > VOC_MAX_COORD || *v < -VOC_MAX_COORD) {
+        fail(p, "<%s> is beyond +-1e9 pixels (line %d)", what);
         return 0;
     }
     return 1;
@@ -100,6 +120,8 @@ static void XMLCALL on_end(void *user, const XML_Char *name) {
     static const char *const coords[4] = {"xmin", "ymin", "xmax", "ymax"};
     if (at(p, "size", "width") && number(p, "width", &v)) a->width = (int)v;
     else if (at(p, "size", "height") && number(p, "height", &v)) a->height = (int)v;
+    else if (o && at(p, "object", "name") && (p->text_overflow || p->text_len >= sizeof o->name))
+        fail(p, "<%s> is longer than 127 characters (line %d)", "name");
     else if (o && at(p, "object", "name")) {
         p->text[p->text_len] = '\0';
         char *cursor = p->text;
@@ -126,15 +148,24 @@ static void XMLCALL on_end(void *user, const XML_Char *name) {
 int voc_parse_file(const char *path, voc_annotation *out, char *err, size_t err_size) {
     memset(out, 0, sizeof *out);
     size_t len = 0;
-    char *text = ds_read_text(path, &len);
-    if (!text) {
-        snprintf(err, err_size, "%s: cannot read (%s)", path, strerror(errno));
+    char *text = ds_read_text(path, VOC_MAX_XML_BYTES, &len, err, err_size);
+    if (!text) return 0;
+    int ok = voc_parse_text(path, text, len, out, err, err_size);
+    free(text);
+    return ok;
+}
+
+/* expat (>= 2.4) refuses entity expansion bombs ("billion laughs") itself and
+ * never reads external entities unless asked to. */
+int voc_parse_text(const char *path, const char *text, size_t len, voc_annotation *out, char *err, size_t err_size) {
+    memset(out, 0, sizeof *out);
+    if (len > VOC_MAX_XML_BYTES) {
+        snprintf(err, err_size, "%s: larger than %zu bytes; not a VOC annotation?", path, VOC_MAX_XML_BYTES);
         return 0;
     }
     voc_parse p = {.ann = out};
     p.parser = XML_ParserCreate(NULL);
     if (!p.parser) {
-        free(text);
         snprintf(err, err_size, "%s: out of memory creating an XML parser", path);
         return 0;
     }
@@ -147,7 +178,6 @@ int voc_parse_file(const char *path, voc_annotation *out, char *err, size_t err_
         snprintf(err, err_size, "%s: XML does not parse: %s (line %d)", path,
                  XML_ErrorString(XML_GetErrorCode(p.parser)), (int)XML_GetCurrentLineNumber(p.parser));
     XML_ParserFree(p.parser);
-    free(text);
     if (!ok) voc_annotation_free(out);
     return ok;
 }

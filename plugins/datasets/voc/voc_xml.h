@@ -20,6 +20,8 @@ typedef struct voc_annotation {
 /* Parses an XML file. On failure returns 0 and writes why (with line number
  * for XML syntax errors, or the missing element) into err. */
 int voc_parse_file(const char *path, voc_annotation *out, char *err, size_t err_size);
+/* The same on a file's text (path only names it in messages). */
+int voc_parse_text(const char *path, const char *text, size_t len, voc_annotation *out, char *err, size_t err_size);
 void voc_annotation_free(voc_annotation *a);
 
 #endif

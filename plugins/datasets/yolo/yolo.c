@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ds_table.h"
 #include "ds_text.h"
@@ -67,9 +68,9 @@ static char **list_dir(const char *dir, int labels, int64_t *n) {
 }
 
 /* Image paths from a list file; relative ones are relative to its folder. */
-static char **read_list(const char *list_file, int64_t *n) {
+static char **read_list(const char *list_file, int64_t *n, char *why, size_t why_size) {
     *n = 0;
-    char *text = ds_read_text(list_file, NULL);
+    char *text = ds_read_text(list_file, DS_MAX_TEXT, NULL, why, why_size);
     if (!text) return NULL;
     char *dir = strdup(list_file);
     char *slash = dir ? strrchr(dir, '/') : NULL;
@@ -113,10 +114,9 @@ static wb_status load_names(wb_ctx *ctx, yolo_dataset *d, const wb_params *p) {
     char **names = ds_param_strings(h, p, "names", &n);
     const char *given = h->param_has(p, "names_file") ? h->param_string(p, "names_file") : NULL;
     if (n == 0 && given && *given) {
-        char *file = ds_param_path(h, p, "names_file");
-        names = file ? yolo_read_names(file, &n) : NULL;
-        wb_status st = n == 0 ? h->set_error(ctx, WB_ERR_IO, "yolo: no class names in names_file %s", file ? file : given)
-                              : WB_OK;
+        char *file = ds_param_path(h, p, "names_file"), why[600] = "out of memory";
+        names = file ? yolo_read_names(file, &n, why, sizeof why) : NULL;
+        wb_status st = n == 0 ? h->set_error(ctx, WB_ERR_IO, "yolo: no class names in names_file %s", why) : WB_OK;
         free(file);
         if (st != WB_OK) return st;
     }
@@ -126,19 +126,24 @@ static wb_status load_names(wb_ctx *ctx, yolo_dataset *d, const wb_params *p) {
     return ok ? WB_OK : h->set_error(ctx, WB_ERR_NOMEM, "yolo: out of memory");
 }
 
-/* Adds one image and the boxes of its label file (normalized cx cy w h). */
-static int add_image(wb_ctx *ctx, yolo_dataset *d, const char *img_path, int64_t id) {
+/* Adds one image and the boxes of its label file (normalized cx cy w h). A
+ * missing label file means no objects; one that exists but cannot be read
+ * (a FIFO, a folder, too large) is an error, not an empty image. */
+static wb_status add_image(wb_ctx *ctx, yolo_dataset *d, const char *img_path, int64_t id) {
+    const wb_host_api *h = ctx->host;
     ds_table *t = &d->table;
-    if (!ds_table_add_image(t, img_path, 0, 0, id)) return 0;
-    char *label_path = yolo_label_path(img_path);
-    if (!label_path) return 0;
-    char *text = ds_read_text(label_path, NULL);
-    if (!text) {
+    char *label_path = ds_table_add_image(t, img_path, 0, 0, id) ? yolo_label_path(img_path) : NULL;
+    if (!label_path) return h->set_error(ctx, WB_ERR_NOMEM, "yolo: out of memory");
+    if (access(label_path, F_OK) != 0) {
         if (d->no_label++ == 0)
-            ctx->host->log(ctx, WB_LOG_WARN, "yolo: no label file %s; the image is used without objects", label_path);
+            h->log(ctx, WB_LOG_WARN, "yolo: no label file %s; the image is used without objects", label_path);
         free(label_path);
-        return 1;
+        return WB_OK;
     }
+    char why_read[512];
+    char *text = ds_read_text(label_path, YOLO_MAX_LABEL_BYTES, NULL, why_read, sizeof why_read);
+    free(label_path);
+    if (!text) return h->set_error(ctx, WB_ERR_IO, "yolo: label file %s", why_read);
     char *cursor = text, *line;
     int ok = 1, line_no = 0;
     while (ok && (line = ds_next_line(&cursor)) != NULL) {
@@ -148,12 +153,11 @@ static int add_image(wb_ctx *ctx, yolo_dataset *d, const char *img_path, int64_t
         const char *why = NULL;
         int r = yolo_parse_line(line, t->n_classes, &cls, box, &why);
         if (r < 0 && d->bad_lines++ == 0)
-            ctx->host->log(ctx, WB_LOG_WARN, "yolo: %s:%d skipped: %s", label_path, line_no, why);
+            h->log(ctx, WB_LOG_WARN, "yolo: %s:%d skipped: %s", t->images[t->n_images - 1].path, line_no, why);
         if (r > 0) ok = ds_table_add_box(t, box, cls, 0);
     }
     free(text);
-    free(label_path);
-    return ok;
+    return ok ? WB_OK : h->set_error(ctx, WB_ERR_NOMEM, "yolo: out of memory");
 }
 
 /* Label files in the labels folder whose image is not in the dataset. */
@@ -191,9 +195,10 @@ static wb_status yolo_load(wb_ctx *ctx, yolo_dataset *d, const wb_params *p) {
         return st;
     }
     int64_t n = 0;
-    char **paths = is_dir ? list_dir(images, 0, &n) : read_list(images, &n);
-    for (int64_t i = 0; st == WB_OK && i < n; i++)
-        if (!add_image(ctx, d, paths[i], i)) st = h->set_error(ctx, WB_ERR_NOMEM, "yolo: out of memory");
+    char why[512] = "";
+    char **paths = is_dir ? list_dir(images, 0, &n) : read_list(images, &n, why, sizeof why);
+    if (why[0]) st = h->set_error(ctx, WB_ERR_IO, "yolo: image list %s", why);
+    for (int64_t i = 0; st == WB_OK && i < n; i++) st = add_image(ctx, d, paths[i], i);
     free_paths(paths, n);
     if (st == WB_OK && d->table.n_images == 0) st = h->set_error(ctx, WB_ERR_INVALID, "yolo: no image found in %s", images);
     if (st == WB_OK && is_dir) count_orphan_labels(ctx, d, images);

@@ -2,11 +2,13 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ds_table.h"
 #include "ds_text.h"
+#include "yolo_names.h"
 
 char *yolo_label_path(const char *image_path) {
     size_t n = strlen(image_path);
@@ -52,6 +54,11 @@ int yolo_parse_line(char *line, int num_classes, int *cls, float box[4], const c
         *why = "class is not an integer in [0, number of names)";
         return -1;
     }
+    for (int k = 1; k < n; k++)
+        if (fabs(v[k]) > YOLO_MAX_COORD) {
+            *why = "a coordinate is beyond +-1e6 (YOLO coordinates are fractions of the image size)";
+            return -1;
+        }
     *cls = (int)v[0];
     if (n == 5) {
         for (int k = 0; k < 4; k++) box[k] = (float)v[1 + k];
@@ -71,77 +78,15 @@ int yolo_parse_line(char *line, int num_classes, int *cls, float box[4], const c
     return 1;
 }
 
-static int append(char ***names, int *n, int *cap, int index, const char *name) {
-    if (index >= *cap) {
-        int c = *cap ? *cap : 16;
-        while (c <= index) c *= 2;
-        char **grown = realloc(*names, sizeof(char *) * (size_t)c);
-        if (!grown) return 0;
-        memset(grown + *cap, 0, sizeof(char *) * (size_t)(c - *cap));
-        *names = grown;
-        *cap = c;
-    }
-    free((*names)[index]);
-    (*names)[index] = strdup(name);
-    if (index >= *n) *n = index + 1;
-    return (*names)[index] != NULL;
-}
-
-/* Strips YAML quotes around a scalar. */
-static char *unquote(char *s) {
-    size_t n = strlen(s);
-    if (n >= 2 && (s[0] == '\'' || s[0] == '"') && s[n - 1] == s[0]) {
-        s[n - 1] = '\0';
-        return s + 1;
-    }
-    return s;
-}
-
-char **yolo_read_names(const char *path, int *n) {
+char **yolo_read_names(const char *path, int *n, char *err, size_t err_size) {
     *n = 0;
-    char *text = ds_read_text(path, NULL);
+    size_t len = 0;
+    char why[512];
+    char *text = ds_read_text(path, DS_MAX_TEXT, &len, err, err_size);
     if (!text) return NULL;
     char **names = NULL;
-    int cap = 0, in_block = 0, ok = 1;
-    size_t len = strlen(path);
-    int yaml = (len > 5 && strcmp(path + len - 5, ".yaml") == 0) || (len > 4 && strcmp(path + len - 4, ".yml") == 0);
-    char *cursor = text, *line;
-    while (ok && (line = ds_next_line(&cursor)) != NULL) {
-        if (!yaml) {
-            if (*line) ok = append(&names, n, &cap, *n, line);
-            continue;
-        }
-        if (strncmp(line, "names:", 6) == 0) {
-            char *rest = line + 6;
-            while (*rest == ' ') rest++;
-            if (*rest == '[') { /* names: [a, 'b c', d] */
-                for (char *tok = strtok(rest + 1, ",]"); ok && tok; tok = strtok(NULL, ",]")) {
-                    while (*tok == ' ') tok++;
-                    char *end = tok + strlen(tok);
-                    while (end > tok && end[-1] == ' ') *--end = '\0';
-                    if (*tok) ok = append(&names, n, &cap, *n, unquote(tok));
-                }
-            }
-            in_block = *rest == '\0';
-            continue;
-        }
-        if (!in_block) continue;
-        char *colon = strchr(line, ':'), *end;
-        long idx = strtol(line, &end, 10);
-        if (colon && end == colon && end != line && idx >= 0 && idx < 100000) {
-            char *name = colon + 1;
-            while (*name == ' ') name++;
-            ok = append(&names, n, &cap, (int)idx, unquote(name));
-        } else if (*line && line[0] != '#') {
-            in_block = 0; /* the next top-level key */
-        }
-    }
+    *n = yolo_names_parse(text, len, yolo_names_is_yaml(path), &names, why, sizeof why);
     free(text);
-    for (int i = 0; ok && i < *n; i++) ok = names[i] != NULL; /* gaps in the numbering */
-    if (!ok) {
-        ds_free_strings(names, *n);
-        *n = 0;
-        return NULL;
-    }
+    if (!*n) snprintf(err, err_size, "%s: %s", path, why);
     return names;
 }

@@ -6,6 +6,12 @@
 
 #include <stddef.h>
 
+/* A label file above this is refused: at ~14 bytes a line that is 300k boxes
+ * for one image already; the data loader caps boxes per image further. */
+#define YOLO_MAX_LABEL_BYTES ((size_t)4 << 20)
+/* Normalized coordinates beyond this are garbage (and would not fit a float in pixels). */
+#define YOLO_MAX_COORD 1e6
+
 /* Label file of an image by the images/ -> labels/ convention (the last
  * "/images/" component replaced, extension replaced by .txt). */
 char *yolo_label_path(const char *image_path);
@@ -14,9 +20,9 @@ char *yolo_label_path(const char *image_path);
  * an empty line; -1 for a malformed one with why set (static string). */
 int yolo_parse_line(char *line, int num_classes, int *cls, float box[4], const char **why);
 
-/* Class names from a file: one name per line, or a YOLO data.yaml with a
- * `names:` block of "  N: name" lines or a `names: [a, b]` list. NULL with
- * *n = 0 when the file has none. */
-char **yolo_read_names(const char *path, int *n);
+/* Class names from a names file (core/formats/yolo/yolo_names.h: a data.yaml
+ * or one name per line). NULL with *n = 0 and "PATH: why" in err when the
+ * file cannot be read or has no valid names. */
+char **yolo_read_names(const char *path, int *n, char *err, size_t err_size);
 
 #endif

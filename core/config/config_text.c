@@ -174,7 +174,7 @@ static int by_offset(const void *a, const void *b) {
 static char *widened(const scan *s) {
     char *out = malloc(s->len + s->widen.n + 1);
     if (!out) return NULL;
-    qsort(s->widen.at, s->widen.n, sizeof *s->widen.at, by_offset);
+    if (s->widen.n) qsort(s->widen.at, s->widen.n, sizeof *s->widen.at, by_offset);
     size_t from = 0, o = 0;
     for (size_t k = 0; k < s->widen.n; k++) {
         memcpy(out + o, s->text + from, s->widen.at[k] - from);

@@ -75,7 +75,10 @@ bool wb_scan_image(wb_check_report *r, const char *path, const char *where, int 
     wb_image img;
     char err[512];
     if (wb_image_load_file(path, 0, &img, err, sizeof err) != WB_OK) {
-        wb_check_add(r, WB_DEFECT_BAD_IMAGE, where, "%s", err);
+        /* err starts with the path: once is enough when `where` is the path too */
+        size_t n = strlen(path);
+        bool named = strcmp(where, path) == 0 && strncmp(err, path, n) == 0 && err[n] == ':';
+        wb_check_add(r, WB_DEFECT_BAD_IMAGE, where, "%s", named ? err + n + 1 + (err[n + 1] == ' ') : err);
         return false;
     }
     *width = img.width;

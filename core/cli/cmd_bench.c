@@ -24,11 +24,14 @@ int wb_cmd_bench(const wb_cli *cli, int argc, char **argv) {
     for (int i = 0; i < argc && n_rest < 256; i++) {
         int *dst = !strcmp(argv[i], "--iters") ? &o.iters : !strcmp(argv[i], "--batch") ? &o.batch
                  : !strcmp(argv[i], "--size") ? &o.size : NULL;
+        /* The limits of data.batch_size and of the largest resize a pipeline takes. */
+        int max = dst == &o.iters ? 100000 : dst == &o.batch ? 4096 : 8192;
         if (strcmp(argv[i], "--inference") == 0) {
             o.inference = 1;
         } else if (dst && i + 1 < argc) {
-            *dst = atoi(argv[++i]);
-            if (*dst <= 0) return wb_cli_usage_error("bench", "%s wants a positive number", argv[i - 1]);
+            int rc = wb_cli_count("bench", argv[i], argv[i + 1], max, dst);
+            if (rc != WB_EXIT_OK) return rc;
+            i++;
         } else {
             rest[n_rest++] = argv[i];
         }

@@ -27,8 +27,11 @@ int wb_cmd_gradcheck(const wb_cli *cli, int argc, char **argv) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--set") == 0 && v && strchr(v, '=') && o.n_params < 64) sets[o.n_params++] = argv[++i];
         else if (strcmp(a, "--inputs") == 0 && v) o.inputs = argv[++i];
-        else if (strcmp(a, "--size") == 0 && v && atoi(v) > 0) o.size = atoi(argv[++i]);
-        else if (strcmp(a, "--points") == 0 && v && atoi(v) > 0) o.points = atoi(argv[++i]);
+        else if ((strcmp(a, "--size") == 0 || strcmp(a, "--points") == 0) && v) {
+            int rc = wb_cli_count("gradcheck", a, argv[++i], strcmp(a, "--size") == 0 ? 4096 : 1000000,
+                                  strcmp(a, "--size") == 0 ? &o.size : &o.points);
+            if (rc != WB_EXIT_OK) return rc;
+        }
         else if (a[0] != '-' && !o.type) o.type = a;
         else return wb_cli_usage_error("gradcheck", "unexpected argument '%s'", a);
     }

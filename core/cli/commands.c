@@ -1,7 +1,10 @@
 #include "commands.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const wb_command wb_commands[] = {
@@ -64,6 +67,16 @@ int wb_cli_usage_error(const char *cmd, const char *fmt, ...) {
     va_end(ap);
     fprintf(stderr, "\nRun 'workbench%s%s --help' for usage.\n", cmd ? " " : "", cmd ? cmd : "");
     return WB_EXIT_USAGE;
+}
+
+int wb_cli_count(const char *cmd, const char *option, const char *text, int max, int *out) {
+    char *end = NULL;
+    errno = 0;
+    long long v = text && isdigit((unsigned char)text[0]) ? strtoll(text, &end, 10) : 0;
+    if (!end || *end || errno || v < 1 || v > max)
+        return wb_cli_usage_error(cmd, "%s wants an integer from 1 to %d, got '%s'", option, max, text ? text : "");
+    *out = (int)v;
+    return WB_EXIT_OK;
 }
 
 bool wb_cli_load_plugins(const wb_cli *cli, const char *const *extra_dirs, int n_extra, wb_search_path *sp,

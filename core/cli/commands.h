@@ -42,6 +42,10 @@ bool wb_cli_wants_help(int argc, char **argv);
 /* Prints "workbench CMD: <message>" and a pointer to --help; returns WB_EXIT_USAGE. */
 int wb_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* An option's count: digits only, 1 to max (atoi would read "4294967297" as
+ * 1 and "1e9" as 1). WB_EXIT_OK, or the usage error's exit code. */
+int wb_cli_count(const char *cmd, const char *option, const char *text, int max, int *out);
+
 /* The search path of the global options plus extra_dirs (the experiment's
  * plugin_dirs, may be NULL), then the defaults; scanned into reg. Returns false
  * (with a message on stderr) only when out of memory. */

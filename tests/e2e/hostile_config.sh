@@ -97,6 +97,11 @@ grep -qF "oneDNN aborts with many more than 1024" "$out/threads.txt"
 expect_fail 2 "--threads wants an integer from 1 to 1024 (oneDNN's limit), got '2048'" "$out/threads_cli.txt" -- \
   "$wb" --threads 2048 validate "$tiny"
 
+expect_fail 2 "workbench bench: --batch wants an integer from 1 to 4096, got '4294967297'" "$out/bench.txt" -- \
+  "$wb" bench "$tiny" --batch 4294967297
+expect_fail 2 "workbench gradcheck: --size wants an integer from 1 to 4096, got '1e9'" "$out/gradcheck.txt" -- \
+  "$wb" gradcheck center_head --size 1e9
+
 echo "== a work dir held by another run"
 "$wb" run "$tiny" "${quick[@]}" --set schedule.max_iters=100000 --work-dir "$out/busy" >"$out/first.txt" 2>&1 &
 first=$!

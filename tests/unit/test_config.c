@@ -3,6 +3,7 @@
  * effective config round trip and the reference doc. Fixtures live in
  * tests/data/config/; module schemas come from a fake lookup below. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -767,6 +768,17 @@ START_TEST(include_bomb_and_special_files_end_at_once) {
 }
 END_TEST
 
+/* The app reads core ints into int (batch_size, intervals, milestones): their ranges must fit. */
+static void assert_ints_fit(const wb_config_section *s) {
+    for (const wb_param_schema *p = s->params; p && p->name; p++)
+        if (p->type == WB_PARAM_INT || p->type == WB_PARAM_INT_LIST)
+            ck_assert_msg(p->has_range && p->min >= INT32_MIN && p->max <= INT32_MAX, "%s: range beyond int", p->name);
+    for (const wb_config_section *c = s->sections; c && c->name; c++) assert_ints_fit(c);
+}
+
+START_TEST(core_int_ranges_fit_an_int) { assert_ints_fit(wb_core_schema()); }
+END_TEST
+
 START_TEST(effective_config_replaces_a_symlink_not_its_target) {
     wb_config *cfg = load_valid("retinanet/retina_tiny_1x.conf");
     const char *victim = write_conf("victim.conf", "precious\n", 9);
@@ -816,6 +828,7 @@ static Suite *config_suite(void) {
     tcase_add_test(tc, fixed_size_lists_and_threads_have_limits);
     tcase_add_test(tc, include_bomb_and_special_files_end_at_once);
     tcase_add_test(tc, effective_config_replaces_a_symlink_not_its_target);
+    tcase_add_test(tc, core_int_ranges_fit_an_int);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -8,6 +8,8 @@ const char wb_help_run[] =
     "Trains the model of an experiment. The config is validated (with every plugin's parameter schema) before\n"
     "anything is written; then the work dir receives the effective config (config.conf), log.json,\n"
     "checkpoints (epoch_N.safetensors, latest.safetensors) and bad_samples.txt when samples were skipped.\n"
+    "The run holds a lock on its work dir (.workbench.lock): a second run there fails at once with the first\n"
+    "one's pid. `/`, $HOME and a folder whose config.conf is the experiment itself are refused.\n"
     "Ctrl-C saves interrupted.safetensors and exits cleanly.\n\n"
     "Options:\n"
     "  --set key=value   override a config value (typed like the config: 0.02, true, \"text\", [1, 2])\n"

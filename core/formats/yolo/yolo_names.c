@@ -72,7 +72,8 @@ static int index_of(const yaml_event_t *e) {
     return digits && !*end && !errno && v < YOLO_MAX_NAMES ? (int)v : -1;
 }
 
-/* Reads the value of `names` (the parser is just past its key). */
+/* Reads the value of `names` (the parser is just past its key): "" when
+ * read, NULL on a YAML error, else what is wrong. */
 static const char *read_names_value(yaml_parser_t *p, names_out *o, size_t *line) {
     yaml_event_t e;
     if (!yaml_parser_parse(p, &e)) return NULL;
@@ -86,7 +87,7 @@ static const char *read_names_value(yaml_parser_t *p, names_out *o, size_t *line
         if (kind == YAML_MAPPING_START_EVENT) {
             if (!yaml_parser_parse(p, &e)) return NULL;
             *line = e.start_mark.line;
-            if (e.type == YAML_MAPPING_END_EVENT) return yaml_event_delete(&e), (const char *)0;
+            if (e.type == YAML_MAPPING_END_EVENT) return yaml_event_delete(&e), "";
             index = e.type == YAML_SCALAR_EVENT ? index_of(&e) : -1;
             yaml_event_delete(&e);
             if (index < 0) return "a `names` key is not an index from 0 to 99999";
@@ -95,7 +96,7 @@ static const char *read_names_value(yaml_parser_t *p, names_out *o, size_t *line
         if (!yaml_parser_parse(p, &e)) return NULL;
         *line = e.start_mark.line;
         if (kind == YAML_SEQUENCE_START_EVENT && e.type == YAML_SEQUENCE_END_EVENT)
-            return yaml_event_delete(&e), (const char *)0;
+            return yaml_event_delete(&e), "";
         bool ok = e.type == YAML_SCALAR_EVENT;
         bool stored = ok && e.data.scalar.length > 0 && i < YOLO_MAX_NAMES &&
                       !memchr(e.data.scalar.value, '\0', e.data.scalar.length) &&
@@ -145,23 +146,25 @@ static const char *read_yaml(yaml_parser_t *p, names_out *o, long *nc, size_t *l
         bool is_nc = kind == YAML_SCALAR_EVENT && strcmp((const char *)e.data.scalar.value, "nc") == 0;
         yaml_event_delete(&e);
         if (is_names && o->n) return "`names` appears twice";
-        const char *why = is_names ? read_names_value(p, o, line) : NULL;
-        if (is_names && why != NULL) return why;
         if (is_names) {
+            const char *why = read_names_value(p, o, line);
+            if (!why || *why) return why;
             if (!o->n) return "`names` is empty";
             continue;
         }
         if (is_nc) {
             if (!yaml_parser_parse(p, &e)) return NULL;
             *line = e.start_mark.line;
-            char *end = "";
+            char *end = NULL;
+            errno = 0;
             *nc = e.type == YAML_SCALAR_EVENT ? strtol((const char *)e.data.scalar.value, &end, 10) : -1;
+            bool whole = end && end != (char *)e.data.scalar.value && !*end && !errno && *nc >= 0;
             yaml_event_delete(&e);
-            if (*end || *nc < 0) return "`nc` is not a whole number";
+            if (!whole) return "`nc` is not a whole number";
             continue;
         }
         if (kind != YAML_SCALAR_EVENT) return "a key of data.yaml is not plain text";
-        why = skip_value(p, line);
+        const char *why = skip_value(p, line);
         if (!why || *why) return why;
     }
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "../config/params.h"
+#include "../plugin/plugin_guard.h"
 #include "../runtime/context.h"
 
 bool wb_data_split_exists(wb_experiment *e, const char *split) {
@@ -30,12 +31,16 @@ wb_status wb_data_split_open(wb_data_split *d, wb_experiment *e, wb_session *s, 
     d->vt = d->desc->dataset;
     wb_context c;
     wb_context_init(&c, s, path, false);
-    if (d->vt->open(&c.pub, d->params, &d->ds) != WB_OK || !d->ds) {
+    wb_status st;
+    WB_PLUGIN_CALL(d->desc, "open", path, st = d->vt->open(&c.pub, d->params, &d->ds));
+    if (st != WB_OK || !d->ds) {
         snprintf(err, n, "%s: cannot open the dataset: %s", path, c.msg[0] ? c.msg : "no message");
         d->ds = NULL;
         return c.err != WB_OK ? c.err : WB_ERR_IO;
     }
-    if (d->vt->length(d->ds) <= 0) {
+    int64_t length;
+    WB_PLUGIN_CALL(d->desc, "length", path, length = d->vt->length(d->ds));
+    if (length <= 0) {
         snprintf(err, n, "%s: the dataset has no usable image", path);
         return WB_ERR_INVALID;
     }
@@ -80,7 +85,7 @@ wb_status wb_data_split_open(wb_data_split *d, wb_experiment *e, wb_session *s, 
 
 void wb_data_split_close(wb_data_split *d) {
     if (d->loader) wb_loader_destroy(d->loader);
-    if (d->ds) d->vt->close(d->ds);
+    if (d->ds) WB_PLUGIN_CALL(d->desc, "close", d->name, d->vt->close(d->ds));
     if (d->pipeline) wb_pipeline_destroy(d->pipeline);
     memset(d, 0, sizeof *d);
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "image.h"
+#include "../plugin/plugin_guard.h"
 
 static const char *describe(const wb_sample *smp) {
     return smp->image_path ? smp->image_path : (smp->encoded ? "encoded bytes" : "pixels");
@@ -44,7 +45,9 @@ static wb_status fetch_decoded(const wb_fetch_source *src, wb_context *ctx, int6
                                wb_data_sample *out, char *err, size_t err_size) {
     wb_sample smp = {.struct_size = sizeof smp};
     wb_ctx_clear_error(ctx);
-    wb_status st = src->vt->get(src->dataset, &ctx->pub, index, &smp);
+    wb_status st;
+    WB_PLUGIN_CALL_AT(src->vt, NULL, "dataset get", "data loader",
+                      st = src->vt->get(src->dataset, &ctx->pub, index, &smp));
     if (st != WB_OK) {
         snprintf(err, err_size, "dataset get() failed: %.300s", ctx->msg[0] ? ctx->msg : "no message");
         return st;
@@ -62,7 +65,9 @@ static wb_status fetch_decoded(const wb_fetch_source *src, wb_context *ctx, int6
     }
     out->index = index;
     out->image_id = smp.image_id;
-    if (src->vt->release_sample) src->vt->release_sample(src->dataset, &smp);
+    if (src->vt->release_sample)
+        WB_PLUGIN_CALL_AT(src->vt, NULL, "dataset release_sample", "data loader",
+                          src->vt->release_sample(src->dataset, &smp));
     return st;
 }
 
@@ -114,11 +119,16 @@ void wb_fetch_size(const wb_fetch_source *src, wb_context *ctx, int64_t index, i
     wb_sample smp = {.struct_size = sizeof smp};
     *w = *h = 0;
     wb_ctx_clear_error(ctx);
-    if (src->vt->get(src->dataset, &ctx->pub, index, &smp) != WB_OK) return;
+    wb_status st;
+    WB_PLUGIN_CALL_AT(src->vt, NULL, "dataset get", "data loader",
+                      st = src->vt->get(src->dataset, &ctx->pub, index, &smp));
+    if (st != WB_OK) return;
     *w = smp.width, *h = smp.height;
     if ((*w <= 0 || *h <= 0) && smp.image_path) {
         char err[256];
         if (wb_image_probe_file(smp.image_path, w, h, err, sizeof err) != WB_OK) *w = *h = 0;
     }
-    if (src->vt->release_sample) src->vt->release_sample(src->dataset, &smp);
+    if (src->vt->release_sample)
+        WB_PLUGIN_CALL_AT(src->vt, NULL, "dataset release_sample", "data loader",
+                          src->vt->release_sample(src->dataset, &smp));
 }

@@ -22,8 +22,9 @@ static const int g_fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 #define N_FATAL (sizeof g_fatal / sizeof g_fatal[0])
 static struct sigaction g_previous[N_FATAL];
 
-void wb_plugin_call_begin(wb_plugin_call *call, const wb_module_desc *desc, const char *method, const char *where) {
-    *call = (wb_plugin_call){.desc = desc, .method = method, .where = where, .outer = t_call};
+void wb_plugin_call_begin(wb_plugin_call *call, const void *plugin_data, const char *type, const char *method,
+                          const char *where) {
+    *call = (wb_plugin_call){.plugin_data = plugin_data, .type = type, .method = method, .where = where, .outer = t_call};
     t_call = call;
 }
 
@@ -64,7 +65,7 @@ static void emit(message *m) {
 }
 
 static const wb_mapped_plugin *blamed_file(const wb_plugin_call *c) {
-    return c->file ? wb_plugin_map_file(c->file) : wb_plugin_map_find(c->desc);
+    return c->file ? wb_plugin_map_file(c->file) : wb_plugin_map_find(c->plugin_data);
 }
 
 /* "plugin 'name' (path)"; "plugin path" before its manifest is accepted;
@@ -82,16 +83,16 @@ static void put_plugin(message *m, const wb_mapped_plugin *p, const wb_plugin_ca
         put(m, path);
     } else {
         put(m, "module '");
-        put(m, c->desc->type_name);
+        put(m, c && c->type ? c->type : "?");
         put(m, "'");
     }
 }
 
-/* " in retina_head.forward (model.head)" or " in its constructors (...)" */
+/* " in retina_head.forward (head)" or " in its constructors (...)" */
 static void put_call(message *m, const wb_plugin_call *c) {
     put(m, " in ");
-    if (c->desc) {
-        put(m, c->desc->type_name);
+    if (c->type) {
+        put(m, c->type);
         put(m, ".");
     } else {
         put(m, "its ");
@@ -138,9 +139,10 @@ static void report_signal(int sig, bool caused, const void *ucontext) {
     put(&m, " crashed with ");
     put(&m, signal_name(sig));
     if (c) put_call(&m, c);
-    put(&m, caused && p && at != p ? "; the fault is in code that the plugin called (workbench or a library), "
-                           "reached with what the plugin passed"
-                         : "; this is a bug in that plugin");
+    bool elsewhere = caused && p && at != p;
+    put(&m, elsewhere ? "; the fault is in code that the plugin called (workbench or a library), reached with what "
+                        "the plugin passed"
+                      : "; this is a bug in that plugin");
     emit(&m);
 }
 
@@ -179,7 +181,9 @@ static void on_exit_called(int status, void *arg) {
     (void)arg;
     const wb_plugin_call *c = t_call;
     const wb_mapped_plugin *caller = plugin_on_stack();
-    if (!c && !caller && !g_command_running) return; /* main returned, or a test program ended */
+    /* Not plugin code: only a success status mid-command is wrong (main
+     * returned, a test program ended, or a failure status is already one). */
+    if (!c && !caller && (!g_command_running || status != 0)) return;
     fflush(NULL);
     message m = {.n = 0};
     put(&m, "workbench: ");

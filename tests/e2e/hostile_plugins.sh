@@ -63,6 +63,13 @@ expect nonzero "faulty_entry_abort.so crashed with SIGABRT (abort) in its entry 
   --plugin-dir "$fixtures/fault_entry_abort" plugins
 expect nonzero "faulty_ctor_segv.so crashed with SIGSEGV (invalid memory access) in its constructors (while loading it from --plugin-dir); this is a bug in that plugin" \
   --plugin-dir "$fixtures/fault_ctor_segv" plugins
+cat >dataset.conf <<CONF
+@include "$src/configs/tiny/center_tiny_synthetic.conf"
+data = { train = { dataset = { type = "faulty_data"; }; }; };
+schedule = { max_epochs = 1; milestones = [1]; };
+CONF
+expect nonzero "faulty_dataset_get.so) crashed with SIGSEGV (invalid memory access) in its dataset get (data loader); the fault is in code that the plugin called" \
+  --plugin-dir "$fixtures/fault_dataset_get" run dataset.conf --work-dir work
 
 echo "== module parameters that cannot be meaningful are configuration errors, not internal ones"
 for n in 0 100000000; do

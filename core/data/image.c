@@ -1,14 +1,17 @@
 #include "image.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../io/file_read.h"
 #include "image_codecs.h"
 #include "image_limits.h"
 
-/* Far above any encoded image under the pixel limit (2^28 RGB pixels is 768 MiB raw). */
+/* Far above any encoded image under the pixel limit (2^28 RGB pixels is 768 MiB raw):
+ * a bigger file is no image, and reading it would cost that much per loader thread. */
 #define MAX_IMAGE_FILE_BYTES ((size_t)1 << 30)
 
 static wb_status check_size(const wb_image_header *h, const wb_decode_opts *o, char *err, size_t err_size) {
@@ -56,14 +59,68 @@ wb_status wb_image_decode_memory(const uint8_t *bytes, size_t n, const wb_decode
     return WB_OK;
 }
 
+/* The first bytes of f: when they already show a file that is no image,
+ * or one above the pixel limit, nothing more is read. */
+static wb_status screen_header(FILE *f, size_t size, const wb_decode_opts *o, char *why, size_t why_size) {
+    uint8_t head[65536];
+    size_t got = fread(head, 1, size < sizeof head ? size : sizeof head, f);
+    rewind(f);
+    wb_image_header h;
+    const char *bad = NULL;
+    wb_header_result r = wb_image_header_parse(head, got, &h, &bad);
+    if (r == WB_HDR_BAD) {
+        snprintf(why, why_size, "%s", bad);
+        return WB_ERR_IO;
+    }
+    return r == WB_HDR_OK ? check_size(&h, o, why, why_size) : WB_OK; /* NEED_MORE: the full parse decides */
+}
+
+/* The whole file, once it is known to be a regular file of a plausible size
+ * holding an image within the limits. Messages are not prefixed. */
+static wb_status read_image(FILE *f, const wb_decode_opts *o, uint8_t **bytes, size_t *n, char *why,
+                            size_t why_size) {
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0) {
+        snprintf(why, why_size, "cannot stat: %s", strerror(errno));
+        return WB_ERR_IO;
+    }
+    size_t size = (size_t)sb.st_size;
+    if (size > MAX_IMAGE_FILE_BYTES) {
+        snprintf(why, why_size, "file of %zu bytes, larger than any image within the pixel limit; is it an image?",
+                 size);
+        return WB_ERR_UNSUPPORTED;
+    }
+    if (size == 0) {
+        snprintf(why, why_size, "image is empty (0 bytes)");
+        return WB_ERR_IO;
+    }
+    wb_status st = screen_header(f, size, o, why, why_size);
+    if (st != WB_OK) return st;
+    *bytes = malloc(size);
+    if (!*bytes) {
+        snprintf(why, why_size, "out of memory for %zu bytes", size);
+        return WB_ERR_NOMEM;
+    }
+    *n = fread(*bytes, 1, size, f);
+    if (*n != size) {
+        snprintf(why, why_size, "read %zu of %zu bytes (changed while read?)", *n, size);
+        free(*bytes);
+        *bytes = NULL;
+        return WB_ERR_IO;
+    }
+    return WB_OK;
+}
+
 wb_status wb_image_decode_file(const char *path, const wb_decode_opts *o, wb_image *out, char *err, size_t err_size) {
     memset(out, 0, sizeof *out);
+    FILE *f = wb_open_regular(path, err, err_size); /* FIFOs, devices and directories: refused, path named */
+    if (!f) return WB_ERR_IO;
+    uint8_t *bytes = NULL;
     size_t n = 0;
-    /* wb_read_file refuses FIFOs, devices and directories, naming the path. */
-    uint8_t *bytes = (uint8_t *)wb_read_file(path, MAX_IMAGE_FILE_BYTES, "image", &n, err, err_size);
-    if (!bytes) return WB_ERR_IO;
     char why[512];
-    wb_status st = wb_image_decode_memory(bytes, n, o, out, why, sizeof why);
+    wb_status st = read_image(f, o, &bytes, &n, why, sizeof why);
+    fclose(f);
+    if (st == WB_OK) st = wb_image_decode_memory(bytes, n, o, out, why, sizeof why);
     free(bytes);
     if (st != WB_OK) snprintf(err, err_size, "%s: %s", path, why);
     return st;

@@ -63,6 +63,11 @@ START_TEST(files_that_are_no_image_say_what_they_are) {
     expect_refusal(write_file("zero.jpg", "", 0), "image is empty (0 bytes)");
     const char text[] = "just some text, not an image";
     expect_refusal(write_file("text.png", text, sizeof text - 1), "not a JPEG or PNG file (unknown signature)");
+    /* a 2 GiB (sparse) file is refused before a byte of it is read into memory */
+    const char *huge = write_file("huge.jpg", "", 0);
+    ck_assert_int_eq(truncate(huge, (off_t)2 << 30), 0);
+    expect_refusal(huge, "file of 2147483648 bytes, larger than any image within the pixel limit; is it an image?");
+    unlink(huge);
 }
 END_TEST
 

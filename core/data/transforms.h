@@ -46,9 +46,9 @@ typedef struct wb_sample_source {
  * ratio), so large images may decode smaller; 0 when a step before it
  * depends on the full-size image (crop, mosaic, pad) or nothing resizes. */
 int wb_pipeline_decode_min_side(const wb_pipeline *p);
-/* The most pixels a sample leaves the pipeline with when its image has at
- * most in_pixels (for memory estimates before a run; 0 in, 0 out when no
- * step bounds the size). */
+/* How many pixels a sample may leave the pipeline with when its image has at
+ * most in_pixels: a lower bound of the largest output, for memory estimates
+ * before a run (0 in, 0 out when no step sets the size). */
 int64_t wb_pipeline_max_pixels(const wb_pipeline *p, int64_t in_pixels);
 /* Runs steps [first, last) (last < 0: to the end); clips boxes and drops
  * degenerate ones after them. `more` may be NULL when no step combines

@@ -225,10 +225,19 @@ static wb_status affine_apply(const void *config, wb_data_sample *s, uint64_t *r
     return WB_OK;
 }
 
+/* A fixed size; else a mosaic's tile (a quarter of its canvas) or the input:
+ * the smaller, since memory estimates are lower bounds. */
+static int64_t affine_max_pixels(const void *config, int64_t in_pixels) {
+    const affine_config *c = config;
+    int64_t fixed = (int64_t)c->size[0] * c->size[1];
+    return fixed > 0 ? fixed : in_pixels / 4;
+}
+
 const wb_transform_type wb_transform_random_affine = {
     .name = "random_affine",
     .schema = affine_schema,
     .config_size = sizeof(affine_config),
     .configure = affine_configure,
     .apply = affine_apply,
+    .max_pixels = affine_max_pixels,
 };

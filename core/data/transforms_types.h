@@ -31,8 +31,8 @@ typedef struct wb_transform_type {
      * with scaling (flips, colour) set scale_free instead. */
     int (*decode_min_side)(const void *config);
     bool scale_free;
-    /* For memory estimates: the most pixels the step outputs for inputs of
-     * at most in_pixels; NULL: as many as it gets. */
+    /* For memory estimates (lower bounds): the most pixels the step surely
+     * can output for inputs of at most in_pixels; NULL: as many as it gets. */
     int64_t (*max_pixels)(const void *config, int64_t in_pixels);
 } wb_transform_type;
 

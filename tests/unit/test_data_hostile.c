@@ -13,6 +13,7 @@
 #include "data/image.h"
 #include "data/image_write.h"
 #include "data/loader.h"
+#include "data/transforms.h"
 #include "wbtest.h"
 
 #define TMP WB_BINARY_DIR "/test_data_hostile_tmp"
@@ -201,6 +202,39 @@ START_TEST(large_jpeg_uses_dct_scaling) {
 }
 END_TEST
 
+/* A pipeline of default-configured steps. */
+static wb_pipeline *pipeline_of(const char *const *types, int n) {
+    wb_pipeline *p = wb_pipeline_empty();
+    char err[256];
+    for (int i = 0; i < n; i++) ck_assert_msg(wb_pipeline_add(p, types[i], NULL, err, sizeof err) == WB_OK, "%s", err);
+    return p;
+}
+
+/* Shrink-on-decode only where the first sizing step comes before anything
+ * that needs the full image; size bounds for the memory estimate. */
+START_TEST(pipeline_decode_side_and_size_bounds) {
+    static const char *const flip_resize[] = {"random_flip", "photometric_distortion", "resize"};
+    static const char *const crop_resize[] = {"random_crop", "resize"};
+    static const char *const mosaic_affine[] = {"mosaic", "random_affine", "random_flip"};
+    static const char *const colour_only[] = {"normalize"};
+    wb_pipeline *p = pipeline_of(flip_resize, 3);
+    ck_assert_int_eq(wb_pipeline_decode_min_side(p), 1333); /* resize's default scale [1333, 800] */
+    ck_assert_int_eq(wb_pipeline_max_pixels(p, 0), 1333 * 800);
+    wb_pipeline_destroy(p);
+    p = pipeline_of(crop_resize, 2);
+    ck_assert_int_eq(wb_pipeline_decode_min_side(p), 0); /* the crop needs the image as it is */
+    wb_pipeline_destroy(p);
+    p = pipeline_of(mosaic_affine, 3);
+    ck_assert_int_eq(wb_pipeline_decode_min_side(p), 0);
+    ck_assert_int_eq(wb_pipeline_max_pixels(p, 0), 640 * 640); /* the 2x2 canvas, back to one tile */
+    wb_pipeline_destroy(p);
+    p = pipeline_of(colour_only, 1);
+    ck_assert_int_eq(wb_pipeline_decode_min_side(p), 0);
+    ck_assert_int_eq(wb_pipeline_max_pixels(p, 0), 0); /* unknown: the images decide */
+    wb_pipeline_destroy(p);
+}
+END_TEST
+
 /* ---- the loader on datasets of files ---- */
 
 typedef struct files_ds {
@@ -297,6 +331,7 @@ int main(void) {
     tcase_add_test(tc, png_shrinks_to_block_means_while_streaming);
     tcase_add_test(tc, large_png_never_exists_at_full_size);
     tcase_add_test(tc, large_jpeg_uses_dct_scaling);
+    tcase_add_test(tc, pipeline_decode_side_and_size_bounds);
     tcase_add_test(tc, loader_stops_when_nothing_decodes);
     tcase_add_test(tc, loader_refuses_images_with_too_many_boxes);
     suite_add_tcase(s, tc);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "../config/params.h"
+#include "../data/image_limits.h"
 #include "../data/transforms.h"
 
 static double gib(int64_t bytes) { return (double)bytes / (double)((int64_t)1 << 30); }
@@ -17,9 +18,10 @@ static int64_t mul(int64_t a, int64_t b) {
 
 static int64_t add(int64_t a, int64_t b) { return a > INT64_MAX - b ? INT64_MAX : a + b; }
 
-/* The most pixels data.<split>'s pipeline outputs; 0 when no step bounds it
- * (then the images' own size decides, unknown before loading them). */
-static int64_t split_pixels(wb_experiment *e, const char *split) {
+/* The most pixels data.<split>'s pipeline outputs (0 when no step bounds it:
+ * then the images' own size decides, unknown before loading them), and the
+ * shorter side large images may be decoded down to (0: full size). */
+static int64_t split_pixels(wb_experiment *e, const char *split, int *decode_side) {
     char key[64];
     snprintf(key, sizeof key, "data.%s.pipeline", split);
     config_setting_t *list = config_lookup(wb_config_tree(e->cfg), key);
@@ -31,6 +33,7 @@ static int64_t split_pixels(wb_experiment *e, const char *split) {
     char err[512];
     wb_pipeline *p = wb_pipeline_create(steps, n, err, sizeof err);
     int64_t pixels = p ? wb_pipeline_max_pixels(p, 0) : 0; /* a bad pipeline is reported elsewhere */
+    *decode_side = p ? wb_pipeline_decode_min_side(p) : 0;
     if (p) wb_pipeline_destroy(p);
     return pixels;
 }
@@ -40,14 +43,25 @@ void wb_memory_estimate_of(wb_experiment *e, wb_session *s, const wb_model *m, w
     const wb_params *data = wb_config_params(e->cfg, "data");
     int64_t batch = data ? wb_params_int(data, "batch_size") : 1;
     int64_t workers = data ? wb_params_int(data, "workers") : 0;
+    int64_t largest = data ? wb_params_int(data, "max_image_pixels") : WB_IMAGE_MAX_PIXELS;
     static const char *const splits[] = {"train", "val", "test"};
+    int64_t decoded = 0; /* the most pixels one image may hold in a loader thread */
     for (int i = 0; i < 3; i++) {
         char key[64];
         snprintf(key, sizeof key, "data.%s", splits[i]);
         if (!wb_config_params(e->cfg, key)) continue;
-        int64_t p = split_pixels(e, splits[i]);
+        int side = 0;
+        int64_t p = split_pixels(e, splits[i], &side);
         if (p > out->pixels) out->pixels = p;
+        /* shrunk decodes keep at most 2x the side on each edge, and images below the threshold decode whole */
+        int64_t d = side > 0 ? mul(4 * (int64_t)side, side) : largest;
+        if (side > 0 && d < WB_IMAGE_SHRINK_ABOVE) d = WB_IMAGE_SHRINK_ABOVE;
+        if (d > largest) d = largest;
+        if (d > decoded) decoded = d;
     }
+    /* the loader's pixel budget: every thread may hold its largest image at once,
+     * about 17 bytes a pixel (decoded, sample and spare, 8-bit and float) */
+    out->loader = mul(mul(workers > 0 ? workers : 1, decoded), 17);
     if (out->pixels == 0) out->pixels = 256 * 256; /* a lower bound, like the rest */
     /* float CHW batches: the loader's ring (2 per thread) and the one being trained on */
     int64_t batches = 2 * (workers > 0 ? workers : 1) + 1;
@@ -67,7 +81,7 @@ void wb_memory_estimate_of(wb_experiment *e, wb_session *s, const wb_model *m, w
     /* weights, gradients and two optimizer states */
     for (int i = 0; s && i < s->n_params; i++)
         out->params = add(out->params, mul(s->params[i].tensor->numel, 4 * (int64_t)sizeof(float)));
-    out->total = add(add(out->input, out->activations), out->params);
+    out->total = add(add(add(out->input, out->activations), out->params), out->loader);
 }
 
 int64_t wb_memory_available(void) {
@@ -86,15 +100,23 @@ wb_status wb_memory_check(wb_experiment *e, wb_session *s, const wb_model *m, ch
     int64_t have = wb_memory_available();
     if (est.total <= have) return WB_OK;
     const wb_params *data = wb_config_params(e->cfg, "data");
-    char channels[160] = "";
-    if (est.widest_stage && est.widest_channels > 4096) /* no detector needs that many: num_classes? */
-        snprintf(channels, sizeof channels, ", or model.%s's %d output channels (num_classes?)", est.widest_stage,
-                 est.widest_channels);
+    long long batch = data ? wb_params_int(data, "batch_size") : 1, workers = data ? wb_params_int(data, "workers") : 0;
+    char lower[256];
+    if (est.loader > est.input + est.activations)
+        snprintf(lower, sizeof lower, "data.workers (%lld) or data.max_image_pixels (%lld), or resize first in the "
+                 "pipelines so that large images decode smaller", workers,
+                 (long long)(data ? wb_params_int(data, "max_image_pixels") : 0));
+    else if (est.widest_channels > 4096) /* no detector needs that many: num_classes? */
+        snprintf(lower, sizeof lower, "data.batch_size (%lld) or the size the pipelines resize images to (up to %lld "
+                 "pixels per image), or model.%s's %d output channels (num_classes?)", batch, (long long)est.pixels,
+                 est.widest_stage, est.widest_channels);
+    else
+        snprintf(lower, sizeof lower, "data.batch_size (%lld) or the size the pipelines resize images to (up to %lld "
+                 "pixels per image)", batch, (long long)est.pixels);
     snprintf(err, n,
              "the experiment needs at least %.1f GiB of memory (input batches %.1f GiB, stage outputs %.1f GiB, "
-             "parameters and optimizer state %.1f GiB), more than this machine's %.1f GiB; lower data.batch_size "
-             "(%lld) or the size the pipelines resize images to (up to %lld pixels per image)%s",
-             gib(est.total), gib(est.input), gib(est.activations), gib(est.params), gib(have),
-             (long long)(data ? wb_params_int(data, "batch_size") : 1), (long long)est.pixels, channels);
+             "parameters and optimizer state %.1f GiB, loader threads' images %.1f GiB), more than this machine's "
+             "%.1f GiB; lower %s",
+             gib(est.total), gib(est.input), gib(est.activations), gib(est.params), gib(est.loader), gib(have), lower);
     return WB_ERR_INVALID;
 }

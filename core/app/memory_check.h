@@ -2,8 +2,11 @@
  * run, instead of leaving them to the OOM killer: an estimate from the
  * config (batch size, the largest image the pipelines can output, loader
  * threads and prefetch) and the built model (parameter count; every stage
- * output's channels at its stride, for the forward and the backward). It
- * is a lower bound of what a run needs, so only hopeless configs fail. */
+ * output's channels at its stride, for the forward and the backward): a
+ * lower bound of what a run needs, so only hopeless configs fail. One term
+ * is a budget instead: each loader thread may hold the largest image it
+ * accepts (data.max_image_pixels, or less when the pipeline shrinks large
+ * images while decoding them). */
 #ifndef WB_CORE_APP_MEMORY_CHECK_H
 #define WB_CORE_APP_MEMORY_CHECK_H
 
@@ -14,7 +17,7 @@
 
 typedef struct wb_memory_estimate {
     int64_t pixels;                 /* per image, the most the pipelines output */
-    int64_t input, activations, params, total; /* bytes */
+    int64_t input, activations, params, loader, total; /* bytes */
     const char *widest_stage;       /* the stage output with the most channels */
     int widest_channels;
 } wb_memory_estimate;

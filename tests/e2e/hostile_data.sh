@@ -4,7 +4,8 @@
 # are rate-limited. Images above data.max_image_pixels and label files with
 # more than data.max_boxes_per_image boxes are refused, naming the setting.
 # A FIFO among the images of `infer` is skipped at once. Experiments that
-# cannot fit in memory are refused by validate and before run starts.
+# cannot fit in memory (batches, model outputs, or loader threads each holding
+# the largest image allowed) are refused by validate and before run starts.
 #   hostile_data.sh WORKBENCH SOURCE_DIR SCRATCH_DIR PLUGIN_BUILD_DIR FIXTURE_DIR
 set -euo pipefail
 wb=$1 src=$2 scratch=$3 plugins=$4
@@ -101,7 +102,12 @@ expect 2 "more than this machine's" validate ok.conf "${big_resize[@]}"
 grep -qF "lower data.batch_size (2) or the size the pipelines resize images to (up to 4294967296 pixels per image)" out.txt \
   || fail "no key to lower"
 expect 2 "more than this machine's" validate ok.conf --set data.batch_size=4096 --set 'data.train.pipeline.0.scale=[4096, 4096]'
-expect 2 "or model.head's 100000 output channels (num_classes?)" validate ok.conf --set model.head.num_classes=100000 --set 'data.train.pipeline.0.scale=[1024, 1024]'
+expect 2 "or model.head's 100000 output channels (num_classes?)" validate ok.conf --set model.head.num_classes=100000 --set 'data.train.pipeline.0.scale=[8192, 8192]'
+# no resize first: every loader thread may hold a whole 2^28-pixel image (17 bytes a pixel)
+sed 's/{ type = "resize"; scale = \[64, 64\]; keep_ratio = false; }/{ type = "random_flip"; }/' ok.conf >flip.conf
+expect 2 "loader threads' images 1088.0 GiB), more than this machine's" validate flip.conf --set data.workers=256 \
+  --set data.max_image_pixels=268435456
+grep -qF "lower data.workers (256) or data.max_image_pixels (268435456)" out.txt || fail "no key to lower"
 rm -rf work_ok
 expect 2 "more than this machine's" run ok.conf "${big_resize[@]}"
 [ ! -e work_ok/iter_1.safetensors ] || fail "run trained although refused"

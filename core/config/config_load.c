@@ -92,6 +92,8 @@ static const char *parse_hint(const char *msg) {
     if (strstr(msg, "mismatched element type"))
         return " (all elements of an array [...] must have one type: write floats with a decimal point, "
                "[0.5, 1.0, 2.0])";
+    if (strstr(msg, "memory exhausted")) /* bison's parser stack, not the machine's memory */
+        return " (groups and lists are nested too deeply for the config parser)";
     if (strstr(msg, "duplicate setting"))
         return " (a file sets each key once; to change a value of a base, set it in the file that "
                "@includes the base)";

@@ -8,10 +8,10 @@
 #include "../train/trainer.h"
 
 static const wb_list_limit limits[] = {
-    { "schedule.milestones", 0, WB_MAX_MILESTONES, 0, "milestones" },
-    { "evaluation.dynamic_intervals", 0, 2 * WB_MAX_DYNAMIC_INTERVALS, 1, "values ([start, interval] pairs)" },
-    { "optimizer.paramwise.custom", 0, WB_MAX_PARAM_RULES, 0, "rules" },
-    { "optimizer.betas", 2, 2, 0, "values ([beta1, beta2])" },
+    { "schedule.milestones", 0, WB_MAX_MILESTONES, 0, "[epoch, ...]" },
+    { "evaluation.dynamic_intervals", 0, 2 * WB_MAX_DYNAMIC_INTERVALS, 1, "[start, interval] pairs" },
+    { "optimizer.paramwise.custom", 0, WB_MAX_PARAM_RULES, 0, "( { pattern = ...; }, ... )" },
+    { "optimizer.betas", 2, 2, 0, "[beta1, beta2]" },
 };
 
 const wb_list_limit *wb_core_list_limit(const char *path) {
@@ -22,12 +22,12 @@ const wb_list_limit *wb_core_list_limit(const char *path) {
 
 int wb_list_limit_check(const wb_list_limit *lim, int n, char *err, size_t err_size) {
     if (n > lim->max_len)
-        snprintf(err, err_size, "%s has %d %s; at most %d are supported", lim->path, n, lim->elems, lim->max_len);
+        snprintf(err, err_size, "%s has %d elements; at most %d are supported", lim->path, n, lim->max_len);
     else if (n < lim->min_len)
-        snprintf(err, err_size, "%s has %d %s; it needs %s%d", lim->path, n, lim->elems,
-                 lim->min_len == lim->max_len ? "exactly " : "at least ", lim->min_len);
+        snprintf(err, err_size, "%s has %d element%s; it needs %s%d: %s", lim->path, n, n == 1 ? "" : "s",
+                 lim->min_len == lim->max_len ? "exactly " : "at least ", lim->min_len, lim->form);
     else if (lim->pairs && n % 2)
-        snprintf(err, err_size, "%s has %d %s, an odd number; write pairs", lim->path, n, lim->elems);
+        snprintf(err, err_size, "%s has %d elements, an odd number; it holds %s", lim->path, n, lim->form);
     else
         return 0;
     return -1;

@@ -7,14 +7,14 @@ typedef struct wb_list_limit {
     const char *path;  /* dotted path in the experiment: "schedule.milestones" */
     int min_len, max_len;
     int pairs;         /* elements come in pairs: the length must be even */
-    const char *elems; /* what the elements are, for messages: "milestones" */
+    const char *form;  /* how the list is written, for messages: "[beta1, beta2]" */
 } wb_list_limit;
 
 /* The limit of the core list at path, or NULL when it has none. */
 const wb_list_limit *wb_core_list_limit(const char *path);
 
 /* 0 when a list of n elements fits lim; otherwise -1 and the reason in err
- * ("schedule.milestones has 17 milestones; at most 16 are supported"). */
+ * ("schedule.milestones has 17 elements; at most 16 are supported"). */
 int wb_list_limit_check(const wb_list_limit *lim, int n, char *err, size_t err_size);
 
 #endif

@@ -89,7 +89,7 @@ expect_fail 2 "index 2 is past the end of data.train.pipeline (2 elements)" "$ou
   "$wb" validate "$tiny" --set data.train.pipeline.2.prob=0.0
 
 echo "== limits"
-expect_fail 2 "schedule.milestones has 17 milestones; at most 16 are supported" "$out/milestones.txt" -- \
+expect_fail 2 "schedule.milestones has 17 elements; at most 16 are supported" "$out/milestones.txt" -- \
   "$wb" validate "$tiny" --set "schedule.milestones=[$(seq -s, 1 17)]"
 expect_fail 2 "threads = 2048 is out of range [0, 1024] (CPU threads; " "$out/threads.txt" -- \
   "$wb" validate "$tiny" --set threads=2048

@@ -717,15 +717,35 @@ START_TEST(fixed_size_lists_and_threads_have_limits) {
     wb_config_override(cfg, "optimizer.betas=[0.9, 0.99, 0.5]");
     wb_config_override(cfg, "threads=2048");
     wb_config_validate(cfg, &fake_lookup);
-    assert_error(cfg, "<command line>:1: error: schedule.milestones has 17 milestones; at most 16 are supported");
-    assert_error(cfg, "<command line>:2: error: evaluation.dynamic_intervals has 3 values ([start, interval] pairs), "
-                      "an odd number; write pairs");
-    assert_error(cfg, "<command line>:3: error: optimizer.betas has 3 values ([beta1, beta2]); at most 2 are "
-                      "supported");
+    assert_error(cfg, "<command line>:1: error: schedule.milestones has 17 elements; at most 16 are supported");
+    assert_error(cfg, "<command line>:2: error: evaluation.dynamic_intervals has 3 elements, an odd number; it "
+                      "holds [start, interval] pairs");
+    assert_error(cfg, "<command line>:3: error: optimizer.betas has 3 elements; at most 2 are supported");
     assert_error(cfg, "<command line>:4: error: threads = 2048 is out of range [0, 1024] (CPU threads; 0: all cores "
                       "(WB_THREADS and --threads override it); oneDNN aborts with many more than 1024)");
     ck_assert_int_eq(wb_config_error_count(cfg), 4);
     wb_config_free(cfg);
+}
+END_TEST
+
+START_TEST(short_betas_and_deep_nesting_are_explained) {
+    wb_config *cfg = load("retinanet/retina_tiny_1x.conf");
+    wb_config_override(cfg, "optimizer.betas=[0.9]");
+    wb_config_validate(cfg, &fake_lookup);
+    assert_error(cfg, "<command line>:1: error: optimizer.betas has 1 element; it needs exactly 2: [beta1, beta2]");
+    wb_config_free(cfg);
+    enum { DEPTH = 20000 };
+    char *deep = malloc(2 * DEPTH + 16);
+    size_t n = (size_t)sprintf(deep, "a = ");
+    memset(deep + n, '(', DEPTH);
+    memset(deep + n + DEPTH, ')', DEPTH);
+    n += 2 * DEPTH;
+    n += (size_t)sprintf(deep + n, ";\n");
+    cfg = load_text("deep.conf", deep, n);
+    assert_error_tail(cfg, "deep.conf:1: error: memory exhausted (groups and lists are nested too deeply for the "
+                           "config parser)");
+    wb_config_free(cfg);
+    free(deep);
 }
 END_TEST
 
@@ -827,6 +847,7 @@ static Suite *config_suite(void) {
     tcase_add_test(tc, set_list_index_is_checked_exactly);
     tcase_add_test(tc, fixed_size_lists_and_threads_have_limits);
     tcase_add_test(tc, include_bomb_and_special_files_end_at_once);
+    tcase_add_test(tc, short_betas_and_deep_nesting_are_explained);
     tcase_add_test(tc, effective_config_replaces_a_symlink_not_its_target);
     tcase_add_test(tc, core_int_ranges_fit_an_int);
     suite_add_tcase(s, tc);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Time and peak memory of loading a COCO-sized instances file (~450 MB, like
 # instances_train2017.json: 118k images, 860k annotations with polygons)
-# with the coco plugin's streaming parser, next to Python's json.load.
+# with the shared streaming COCO reader (core/formats/coco, as the coco plugin
+# uses it), next to Python's json.load.
 # Usage: bench/data/coco_load.sh [work dir]   (the file is generated there)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,7 +32,9 @@ with open(sys.argv[1], "w") as f:
 PY
 fi
 ls -l "$json"
-gcc -O2 -I"$src" -o "$work/coco_load" "$here/coco_load_main.c" "$src/coco_json.c" "$src/json_pull.c"
+reader="$here/../../core/formats/coco"
+gcc -O2 -I"$src" -I"$reader" -o "$work/coco_load" "$here/coco_load_main.c" "$src/coco_json.c" "$reader/coco_reader.c" \
+  "$reader/json_pull.c" "$reader/json_map.c"
 echo "== workbench coco pull parser"
 /usr/bin/time -f "wall %e s, peak RSS %M KiB" "$work/coco_load" "$json"
 echo "== python json.load (reference point)"

@@ -157,7 +157,7 @@ static bool scan_images(coco_scan *s, const char *img_dir) {
         }
         free(path);
     }
-    qsort(s->imgs, (size_t)s->n_imgs, sizeof *s->imgs, cmp_image_id);
+    if (s->n_imgs) qsort(s->imgs, (size_t)s->n_imgs, sizeof *s->imgs, cmp_image_id);
     for (int i = 1; i < s->n_imgs; i++)
         if (s->imgs[i].id == s->imgs[i - 1].id) {
             wb_check_add(s->r, WB_DEFECT_DUPLICATE_ID, s->file, "images[%d] and images[%d] both have id %lld",
@@ -178,7 +178,7 @@ static coco_fix_verdict scan_annotation(coco_scan *s, coco_ann *a) {
         return COCO_FIX_DROP;
     }
     im->n_objects++;
-    if (!bsearch(&a->category_id, s->cat_ids, (size_t)s->n_cats, sizeof *s->cat_ids, cmp_int64)) {
+    if (!s->n_cats || !bsearch(&a->category_id, s->cat_ids, (size_t)s->n_cats, sizeof *s->cat_ids, cmp_int64)) {
         wb_check_add(s->r, WB_DEFECT_BAD_LABEL, where, "category_id %lld is not in `categories`",
                      (long long)a->category_id);
         return COCO_FIX_DROP;
@@ -200,7 +200,11 @@ static bool judge(coco_scan *s, const char *img_dir, coco_fix_plan *plan) {
     plan->annotation = calloc((size_t)plan->n_annotations + 1, sizeof *plan->annotation);
     plan->bbox = calloc((size_t)plan->n_annotations + 1, sizeof *plan->bbox);
     if (!plan->drop_image || !plan->annotation || !plan->bbox || !scan_images(s, img_dir)) return false;
-    qsort(s->cat_ids, (size_t)s->n_cats, sizeof *s->cat_ids, cmp_int64);
+    if (s->n_cats) qsort(s->cat_ids, (size_t)s->n_cats, sizeof *s->cat_ids, cmp_int64);
+    for (int i = 1; i < s->n_cats; i++) /* training refuses these: no label could be chosen */
+        if (s->cat_ids[i] == s->cat_ids[i - 1])
+            wb_check_add(s->r, WB_DEFECT_DUPLICATE_ID, s->file, "category id %lld appears twice in `categories`",
+                         (long long)s->cat_ids[i]);
     for (int i = 0; i < plan->n_annotations; i++) plan->annotation[i] = COCO_FIX_DROP;
     for (int k = s->n_anns - 1; k >= 0; k--) { /* backwards: the order of the old reports */
         coco_ann *a = &s->anns[k];

@@ -134,6 +134,21 @@ START_TEST(coco_repeated_keys_are_refused) {
 }
 END_TEST
 
+/* Valid JSON, refused by training as ambiguous: check flags it too. */
+START_TEST(coco_duplicate_category_id_is_flagged_by_check_too) {
+    const char *json = "{" IMAGES ", \"categories\": [{\"id\": 1, \"name\": \"a\"}, {\"id\": 1.0, \"name\": \"b\"}], "
+                       ANNS "}";
+    const char *path = write_file("dup_cat.json", json, strlen(json));
+    char cfg[1024], msg[1024];
+    snprintf(cfg, sizeof cfg, "ann_file = \"%s\"; img_dir = \"%s\";", path, TMP);
+    train_verdict("coco", cfg, msg, sizeof msg);
+    ck_assert_msg(strstr(msg, "coco: category id 1 appears twice"), "%s", msg);
+    wb_check_report r;
+    check_report(wb_scan_coco, cfg, &r);
+    ck_assert(reported(&r, WB_DEFECT_DUPLICATE_ID, "category id 1 appears twice in `categories`"));
+}
+END_TEST
+
 START_TEST(coco_fifo_and_directory_are_refused_not_waited_on) {
     const char *fifo = TMP "/instances.fifo";
     mkdir(TMP, 0755);
@@ -318,6 +333,7 @@ static Suite *hostile_suite(void) {
     tcase_add_test(tc, coco_deep_nesting_is_refused_not_a_stack_overflow);
     tcase_add_test(tc, coco_ids_must_be_exact_integers);
     tcase_add_test(tc, coco_repeated_keys_are_refused);
+    tcase_add_test(tc, coco_duplicate_category_id_is_flagged_by_check_too);
     tcase_add_test(tc, coco_fifo_and_directory_are_refused_not_waited_on);
     tcase_add_test(tc, coco_long_and_tiny_numbers_are_accepted_alike);
     tcase_add_test(tc, json_ids_are_decided_on_the_digits);

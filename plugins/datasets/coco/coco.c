@@ -61,7 +61,7 @@ static wb_status choose_categories(wb_ctx *ctx, coco_dataset *d, coco_file *f, c
     const wb_host_api *h = ctx->host;
     int n_sel = 0;
     char **sel = ds_param_strings(h, p, "classes", &n_sel);
-    qsort(f->categories, (size_t)f->n_categories, sizeof(coco_category), cmp_category);
+    if (f->n_categories) qsort(f->categories, (size_t)f->n_categories, sizeof(coco_category), cmp_category);
     for (int s = 0; s < n_sel; s++) {
         int found = 0;
         for (int k = 0; k < f->n_categories && !found; k++) found = strcmp(f->categories[k].name, sel[s]) == 0;

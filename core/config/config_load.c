@@ -23,6 +23,9 @@
 #define WB_MAX_FILES_READ 256
 #define WB_MAX_FILE_BYTES ((size_t)16 << 20)
 #define WB_MAX_TOTAL_BYTES ((size_t)64 << 20)
+/* libconfig looks for a duplicate name in the whole group at every new
+ * setting: 50000 settings take a minute. Real experiments have hundreds. */
+#define WB_MAX_SETTINGS 10000
 
 typedef struct include_line {
     char *target; /* as written */
@@ -36,6 +39,7 @@ typedef struct load_stack {
     int files_read;
     size_t bytes_read;
     int over_budget; /* reported once; every later read is refused quietly */
+    size_t settings_left;
 } load_stack;
 
 /* Parses `@include "path"` at the start of a line (libconfig's own rule),
@@ -194,7 +198,7 @@ static char *read_layer(wb_config *cfg, const char *name, load_stack *st, const 
     st->files_read++;
     st->bytes_read += size;
     text_origin origin = { cfg, name };
-    char *text = wb_config_text_prepare(raw, size, report_text, &origin);
+    char *text = wb_config_text_prepare(raw, size, &st->settings_left, report_text, &origin);
     free(raw);
     return text;
 }
@@ -253,7 +257,7 @@ static int load_layer(wb_config *cfg, const char *path, load_stack *st, const ch
 }
 
 int wb_config_load(wb_config *cfg, const char *path) {
-    load_stack st = { .depth = 0 };
+    load_stack st = { .settings_left = WB_MAX_SETTINGS };
     load_layer(cfg, path, &st, NULL, 0);
     return cfg->n_errors;
 }

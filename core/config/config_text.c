@@ -23,6 +23,8 @@ typedef struct scan {
     offsets widen;      /* where an `L` goes */
     offsets array_ints; /* ints of the [array] being read, for when one of them is 64-bit */
     int in_array, array_wide;
+    size_t *settings_left; /* NULL: no limit */
+    size_t budget;         /* *settings_left at the start, for the message */
 } scan;
 
 static void problem(scan *s, unsigned line, const char *msg) {
@@ -126,6 +128,19 @@ static void close_array(scan *s) {
     s->in_array = s->array_wide = 0;
 }
 
+static void count_setting(scan *s) {
+    if (!s->settings_left) return;
+    if (*s->settings_left == 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "more than %zu settings in the experiment with its bases; is this a config file?",
+                 s->budget);
+        problem(s, s->line, msg);
+        s->settings_left = NULL; /* once */
+        return;
+    }
+    (*s->settings_left)--;
+}
+
 static int starts_number(const scan *s) {
     char c = peek(s, 0), next = peek(s, 1);
     if (isdigit((unsigned char)c)) return 1;
@@ -160,6 +175,7 @@ static void scan_text(scan *s) {
         } else {
             if (c == '[') s->in_array = 1;
             if (c == ']') close_array(s);
+            if (c == '=' || c == ':') count_setting(s);
             s->i++;
         }
     }
@@ -187,8 +203,10 @@ static char *widened(const scan *s) {
     return out;
 }
 
-char *wb_config_text_prepare(const char *text, size_t len, wb_text_error_fn report, void *user) {
-    scan s = { .text = text, .len = len, .line = 1, .report = report, .user = user };
+char *wb_config_text_prepare(const char *text, size_t len, size_t *settings_left, wb_text_error_fn report,
+                             void *user) {
+    scan s = { .text = text, .len = len, .line = 1, .report = report, .user = user,
+               .settings_left = settings_left, .budget = settings_left ? *settings_left : 0 };
     scan_text(&s);
     char *out = NULL;
     if (!s.failed && !s.oom) out = widened(&s);

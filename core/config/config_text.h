@@ -14,8 +14,11 @@ typedef void (*wb_text_error_fn)(void *user, unsigned line, const char *msg);
 /* Checks len bytes of text (NULs included) and returns a NUL-terminated copy
  * in which integer literals beyond 32 bits carry libconfig's 64-bit suffix
  * `L` (with the other integers of their [array], which must share one type).
- * Reports NUL bytes, an unterminated / * comment and integers beyond 64 bits,
- * and then returns NULL (also when out of memory, reported as well). */
-char *wb_config_text_prepare(const char *text, size_t len, wb_text_error_fn report, void *user);
+ * Reports NUL bytes, an unterminated / * comment, integers beyond 64 bits and
+ * more settings (`name = value`) than *settings_left, which is decreased
+ * (NULL: no limit; libconfig's time grows with the square of a group's
+ * size), and then returns NULL (also when out of memory, reported as well). */
+char *wb_config_text_prepare(const char *text, size_t len, size_t *settings_left, wb_text_error_fn report,
+                             void *user);
 
 #endif

@@ -91,7 +91,7 @@ config_setting_t *wb_tree_parse_value(config_t *tmp, const char *text, char *err
     }
     snprintf(buf, n, "v = %s\n;", text); /* newline: a trailing // comment cannot eat the ';' */
     first_problem problem = { err, err_size, 0 };
-    char *prepared = wb_config_text_prepare(buf, strlen(buf), keep_first, &problem);
+    char *prepared = wb_config_text_prepare(buf, strlen(buf), NULL, keep_first, &problem);
     free(buf);
     if (!prepared) return NULL;
     int ok = config_read_string(tmp, prepared);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Hostile configs, command lines and work dirs, every input generated here:
 #  - @include of /dev/zero, a directory or a FIFO, the experiment itself a FIFO or a directory
-#  - an include bomb (7 files, each including the next 32 times) ends at once with a message
+#  - an include bomb (7 files, each including the next 32 times) or 20000 settings end at once with a message
 #  - a NUL byte or an unterminated /* comment is reported, not silently the end of the file
 #  - integers beyond 32 bits keep their value (range errors name the value as written), beyond 64 bits
 #    are refused; a --set list index of 2^32 does not edit element 0
@@ -62,6 +62,10 @@ done
 echo 'seed = 1;' >"$out/bomb/b6.conf"
 expect_fail 2 "error: the experiment reads more than 256 files or 64 MiB with its @include bases" \
   "$out/bomb.txt" -- "$wb" validate "$out/bomb/b0.conf"
+
+seq 0 20000 | sed 's/.*/k& = &;/' >"$out/many.conf"
+expect_fail 2 "many.conf:10001: error: more than 10000 settings in the experiment with its bases" "$out/many.txt" -- \
+  "$wb" validate "$out/many.conf"
 
 echo "== what libconfig would silently stop at"
 experiment nul 'seed = 1;'

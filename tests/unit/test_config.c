@@ -749,6 +749,20 @@ START_TEST(short_betas_and_deep_nesting_are_explained) {
 }
 END_TEST
 
+/* libconfig's time grows with the square of a group's size: 50000 keys took a minute. */
+START_TEST(too_many_settings_end_at_once) {
+    char *text = malloc(20 * 10002);
+    size_t n = 0;
+    for (int i = 0; i <= 10000; i++) n += (size_t)sprintf(text + n, "k%d = %d;\n", i, i);
+    wb_config *cfg = load_text("many.conf", text, n);
+    assert_error_tail(cfg, "many.conf:10001: error: more than 10000 settings in the experiment with its bases; is "
+                           "this a config file?");
+    ck_assert_int_eq(wb_config_error_count(cfg), 1);
+    wb_config_free(cfg);
+    free(text);
+}
+END_TEST
+
 START_TEST(include_bomb_and_special_files_end_at_once) {
     /* b0 includes b1 32 times, b1 includes b2 32 times, ...: 32^6 reads if followed. */
     char text[2048];
@@ -848,6 +862,7 @@ static Suite *config_suite(void) {
     tcase_add_test(tc, fixed_size_lists_and_threads_have_limits);
     tcase_add_test(tc, include_bomb_and_special_files_end_at_once);
     tcase_add_test(tc, short_betas_and_deep_nesting_are_explained);
+    tcase_add_test(tc, too_many_settings_end_at_once);
     tcase_add_test(tc, effective_config_replaces_a_symlink_not_its_target);
     tcase_add_test(tc, core_int_ranges_fit_an_int);
     suite_add_tcase(s, tc);

@@ -1,6 +1,7 @@
 #include "train_run.h"
 
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,10 +153,11 @@ static void trainer_opts_from(wb_config *cfg, wb_trainer_opts *o) {
 }
 
 /* load_from: pretrained weights by name; what did not fit is reported, not fatal. */
-static int load_pretrained(wb_session *s, const char *path) {
+static int load_pretrained(wb_session *s, const char *path, bool allow_nonfinite) {
     wb_load_report r;
     char err[2048];
-    if (wb_checkpoint_load(path, s, NULL, NULL, &r, err, sizeof err) != WB_OK) {
+    wb_load_opts lo = {.allow_nonfinite = allow_nonfinite};
+    if (wb_checkpoint_load(path, s, &lo, &r, err, sizeof err) != WB_OK) {
         wb_logf(WB_LOG_ERROR, "load_from", "%s", err);
         return 1;
     }
@@ -251,22 +253,22 @@ static int train_in_work_dir(wb_experiment *e, const wb_run_args *a, const char 
     } else if (resume_cfg[0]) {
         o.resume_from = resume_cfg;
     }
+    o.allow_nonfinite = strcmp(wb_params_string(root, "load_nonfinite"), "allow") == 0;
     const char *load_from = wb_params_string(root, "load_from");
-    if (!o.resume_from && load_from[0] && load_pretrained(s, load_from) != 0) {
+    if (!o.resume_from && load_from[0] && load_pretrained(s, load_from, o.allow_nonfinite) != 0) {
         wb_model_destroy(model);
         wb_session_destroy(s);
         return 1;
     }
-    int64_t start_epoch = 0;
-    if (o.resume_from) {
-        /* The loader must start at the resumed epoch: peek at the trainer state. */
-        wb_st_file f;
-        if (wb_st_read(o.resume_from, &f, err, sizeof err) == WB_OK) {
-            const char *ep = wb_st_meta(&f, "epoch");
-            start_epoch = ep ? strtoll(ep, NULL, 10) : 0;
-            wb_st_free(&f);
-        }
+    /* The loader must start at the resumed epoch: peek at the trainer state. */
+    wb_train_state resumed = {0};
+    if (o.resume_from && wb_checkpoint_read_state(o.resume_from, &resumed, err, sizeof err) != WB_OK) {
+        wb_logf(WB_LOG_ERROR, "train", "%s", err);
+        wb_model_destroy(model);
+        wb_session_destroy(s);
+        return 1;
     }
+    int64_t start_epoch = resumed.epoch;
     const wb_params *data = wb_config_params(e->cfg, "data");
     wb_split_opts so = {.training = true, .start_epoch = start_epoch,
                         .on_bad_sample = strcmp(wb_params_string(data, "on_bad_sample"), "fail") == 0
@@ -288,9 +290,14 @@ static int train_in_work_dir(wb_experiment *e, const wb_run_args *a, const char 
         if (wb_train(model, &src, &o, &res, err, sizeof err) != WB_OK) {
             wb_logf(WB_LOG_ERROR, "train", "%s", err);
         } else {
-            rc = 0;
-            wb_logf(WB_LOG_INFO, NULL, "%s after %lld iterations: loss %.4f -> %.4f", res.interrupted ? "stopped" : "done",
-                    (long long)res.iterations, res.first_loss, res.last_loss);
+            /* Ctrl-C is the user's own stop; SIGTERM and SIGHUP tell the scheduler the run did not finish. */
+            rc = res.interrupted && res.interrupted != SIGINT ? 128 + res.interrupted : 0;
+            if (res.log_lines)
+                wb_logf(WB_LOG_INFO, NULL, "%s after %lld iterations: loss %.4f -> %.4f",
+                        res.interrupted ? "stopped" : "done", (long long)res.iterations, res.first_loss, res.last_loss);
+            else
+                wb_logf(WB_LOG_INFO, NULL, "%s after %lld iterations, with no log line in this run: no loss to report",
+                        res.interrupted ? "stopped" : "done", (long long)res.iterations);
             if (!res.interrupted) write_pictures(e, model, work_dir);
             wb_logf(WB_LOG_INFO, NULL, "checkpoint: %s", res.last_checkpoint);
             wb_logf(WB_LOG_INFO, NULL, "log: %s/log.json, effective config: %s", work_dir, path);

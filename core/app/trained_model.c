@@ -1,5 +1,6 @@
 #include "trained_model.h"
 
+#include <string.h>
 #include "../config/params.h"
 #include "../train/checkpoint.h"
 
@@ -11,7 +12,9 @@ wb_model *wb_trained_model(wb_experiment *e, wb_session *s, const char *checkpoi
         return NULL;
     }
     wb_load_report rep;
-    if (wb_checkpoint_load(checkpoint, s, NULL, NULL, &rep, err, sizeof err) != WB_OK) {
+    wb_load_opts lo = {.allow_nonfinite = strcmp(wb_params_string(wb_config_params(e->cfg, ""), "load_nonfinite"),
+                                                 "allow") == 0};
+    if (wb_checkpoint_load(checkpoint, s, &lo, &rep, err, sizeof err) != WB_OK) {
         fprintf(log, "error: %s\n", err);
         wb_model_destroy(m);
         return NULL;

@@ -12,6 +12,7 @@ static const char *const policy_choices[] = { "step", "cosine", "poly", "onecycl
 static const char *const warmup_choices[] = { "none", "linear", "constant", "exp", NULL };
 static const char *const metric_choices[] = { "bbox", "mAP", NULL };
 static const char *const bad_sample_choices[] = { "skip", "fail", NULL };
+static const char *const nonfinite_choices[] = { "refuse", "allow", NULL };
 
 static const wb_param_schema root_params[] = {
     WB_P_STRING("work_dir", "\"\"", "where logs, checkpoints and the effective config go; "
@@ -24,6 +25,9 @@ static const wb_param_schema root_params[] = {
     WB_P_STRING("load_from", "\"\"", "weights (safetensors) to initialise the model from; empty: none"),
     WB_P_STRING("resume_from", "\"\"", "checkpoint to resume training from (weights and trainer state); "
                                        "--resume overrides it"),
+    WB_P_CHOICE("load_nonfinite", "\"refuse\"", nonfinite_choices,
+                "weights holding NaN or Inf in load_from, resume_from or an eval/infer checkpoint: refuse the "
+                "file naming the tensor, or allow loading them"),
     WB_PARAM_END,
 };
 

@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,10 +86,15 @@ wb_status wb_st_writer_save(wb_st_writer *w, const char *path, char *err, size_t
     size_t padded = (hlen + 7) & ~(size_t)7;
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
+    /* A fresh file: a symlink planted at the temporary name must not lead the write elsewhere. */
+    unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
     if (!f) {
+        int e = errno;
+        if (fd >= 0) close(fd);
         free(json);
-        return fail(err, err_size, WB_ERR_IO, tmp, strerror(errno));
+        return fail(err, err_size, WB_ERR_IO, tmp, strerror(e));
     }
     unsigned char len8[8];
     for (int i = 0; i < 8; i++) len8[i] = (unsigned char)((uint64_t)padded >> (8 * i));

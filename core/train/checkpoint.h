@@ -22,13 +22,32 @@ typedef struct wb_load_report {
     char first_missing[256], first_unexpected[256], first_mismatch[256];
 } wb_load_report;
 
-/* o, ema and st may be NULL (a weights-only file). */
+/* o, ema and st may be NULL (a weights-only file). A parameter holding NaN
+ * or Inf is refused (WB_ERR_NUMERIC, naming it): no file is written. */
 wb_status wb_checkpoint_save(const char *path, wb_session *s, wb_optimizer *o, const wb_ema *ema,
                              const wb_train_state *st, char *err, size_t err_size);
-/* Loads matching names into the session. With o and st non-NULL, also the
- * optimizer state and trainer state (resume); a resume requires every name
- * to match. */
-wb_status wb_checkpoint_load(const char *path, wb_session *s, wb_optimizer *o, wb_train_state *st,
-                             wb_load_report *report, char *err, size_t err_size);
+
+/* What a load restores besides the weights. */
+typedef struct wb_load_opts {
+    wb_optimizer *optimizer;  /* with state: a resume (optimizer state and trainer state) */
+    wb_ema *ema;              /* NULL: the file's EMA averages are not read */
+    wb_train_state *state;
+    bool allow_nonfinite;     /* load NaN / Inf values instead of refusing the file */
+} wb_load_opts;
+
+/* Loads matching names into the session (opts NULL: weights only). A resume
+ * requires every name to match and valid trainer state (the numbers are
+ * checked against each other here, against the experiment by the trainer).
+ * Nothing is changed unless everything loads. */
+wb_status wb_checkpoint_load(const char *path, wb_session *s, const wb_load_opts *opts, wb_load_report *report,
+                             char *err, size_t err_size);
+
+/* Only the trainer state of a checkpoint, validated as by a resume. */
+wb_status wb_checkpoint_read_state(const char *path, wb_train_state *st, char *err, size_t err_size);
+
+/* Whether name is one the trainer gives a best checkpoint:
+ * best_<metric>_<epoch|iter>_<N>.safetensors, a plain file name in the work
+ * dir. A name read from a file is used only if it is. */
+bool wb_checkpoint_best_name_ok(const char *name);
 
 #endif

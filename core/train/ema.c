@@ -88,6 +88,10 @@ void wb_ema_save(const wb_ema *e, wb_st_writer *w) {
 bool wb_ema_load(wb_ema *e, const wb_st_file *f, char *err, size_t n) {
     const char *steps = wb_st_meta(f, "ema_steps");
     char name[1024];
+    if (steps && (!steps[0] || steps[strspn(steps, "0123456789")] || strlen(steps) > 18)) {
+        snprintf(err, n, "__metadata__.ema_steps is not a count of updates (the file is damaged?)");
+        return false;
+    }
     /* Check everything first: a failed load changes nothing. */
     for (int i = 0; i < e->s->n_params; i++) {
         snprintf(name, sizeof name, "ema.%s", e->s->params[i].name);

@@ -68,6 +68,9 @@ double wb_optimizer_step_scaled(wb_optimizer *o, float lr, float grad_scale) {
         sq += k->sum_squares(p->grad, p->numel);
     }
     double norm = sqrt(sq);
+    /* A NaN or Inf gradient would make every weight it reaches NaN: leave
+     * them as they are and let the caller stop the run. */
+    if (!isfinite(norm)) return norm;
     float clip = 1.0f;
     if (o->cfg.grad_clip > 0.0f && norm > o->cfg.grad_clip) clip = (float)(o->cfg.grad_clip / (norm + 1e-6));
     o->steps++;

@@ -39,7 +39,8 @@ typedef struct wb_optimizer wb_optimizer;
 wb_optimizer *wb_optimizer_create(wb_session *s, const wb_optim_config *cfg);
 void wb_optimizer_destroy(wb_optimizer *o);
 /* One step at base learning rate lr over every parameter with a gradient;
- * returns the global gradient norm before clipping. */
+ * returns the global gradient norm before clipping. When that norm is NaN or
+ * Inf nothing is updated (not even the step count). */
 double wb_optimizer_step(wb_optimizer *o, float lr);
 /* The same after K accumulated iterations: the summed gradients are first
  * multiplied by grad_scale (1/K, as if each loss had been divided by K), then

@@ -8,11 +8,15 @@
 
 const char *wb_run_unit(const wb_trainer_opts *o) { return o->max_epochs > 0 ? "epoch" : "iter"; }
 
-static wb_status save_file(wb_run_ctx *r, const char *name, char *path, size_t path_size, char *err, size_t n) {
-    snprintf(path, path_size, "%s/%s.safetensors", r->o->work_dir, name);
+/* Saves work_dir/<name>.safetensors; saved (last_checkpoint or best_checkpoint) gets its path only once it is written. */
+static wb_status save_file(wb_run_ctx *r, const char *name, char *saved, size_t saved_size, char *err, size_t n) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.safetensors", r->o->work_dir, name);
     wb_status rc = wb_checkpoint_save(path, r->m->s, r->opt, r->ema, r->st, err, n);
-    if (rc == WB_OK) wb_logf(WB_LOG_INFO, "checkpoint", "saved %s", path);
-    return rc;
+    if (rc != WB_OK) return rc;
+    wb_logf(WB_LOG_INFO, "checkpoint", "saved %s", path);
+    snprintf(saved, saved_size, "%s", path);
+    return WB_OK;
 }
 
 wb_status wb_run_save(wb_run_ctx *r, const char *name, char *err, size_t n) {
@@ -52,7 +56,9 @@ wb_status wb_run_keep_best(wb_run_ctx *r, const wb_metrics *metrics, int64_t uni
     wb_train_state *st = r->st;
     if (st->has_best && !(score > st->best_score)) return WB_OK;
     char old[4096] = "", name[200];
-    if (st->has_best && st->best_name[0]) snprintf(old, sizeof old, "%s/%s", r->o->work_dir, st->best_name);
+    /* best_name came from a checkpoint: only a plain best_* name in the work dir is ever removed. */
+    if (st->has_best && wb_checkpoint_best_name_ok(st->best_name))
+        snprintf(old, sizeof old, "%s/%s", r->o->work_dir, st->best_name);
     snprintf(name, sizeof name, "best_%s_%s_%lld", key, wb_run_unit(r->o), (long long)units);
     double previous = st->best_score;
     int had_best = st->has_best;

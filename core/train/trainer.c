@@ -8,14 +8,20 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+#include "../backends/kernels_optim.h"
 #include "../runtime/log.h"
 #include "run_files.h"
 #include "trainlog.h"
 
-static volatile sig_atomic_t g_interrupted;
-static void on_sigint(int sig) {
-    (void)sig;
-    g_interrupted = 1;
+/* SIGINT (Ctrl-C), SIGTERM (docker stop, Kubernetes, Slurm) and SIGHUP (the
+ * terminal went away) all ask the run to stop: the loop saves
+ * interrupted.safetensors after the iteration in progress. */
+static const int g_stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+static const char *const g_stop_names[] = {"SIGINT", "SIGTERM", "SIGHUP"};
+enum { N_STOP_SIGNALS = sizeof g_stop_signals / sizeof g_stop_signals[0] };
+static volatile sig_atomic_t g_stop_signal;
+static void on_stop_signal(int sig) {
+    if (!g_stop_signal) g_stop_signal = sig;
 }
 
 static double now_s(void) {
@@ -60,22 +66,51 @@ static bool group_ends(const wb_trainer_opts *o, int accumulated, int64_t done, 
     return o->max_epochs == 0 && o->ckpt_interval > 0 && done % o->ckpt_interval == 0;
 }
 
-/* Continues a run from a checkpoint: weights, optimizer, EMA, trainer state. */
-static wb_status resume(wb_run_ctx *r, char *err, size_t n) {
-    const char *path = r->o->resume_from;
-    wb_load_report rep;
-    wb_status rc = wb_checkpoint_load(path, r->m->s, r->opt, r->st, &rep, err, n);
-    if (rc != WB_OK || !r->ema) return rc;
-    wb_st_file f;
-    rc = wb_st_read(path, &f, err, n);
-    if (rc != WB_OK) return rc;
-    char why[600];
-    if (!wb_ema_load(r->ema, &f, why, sizeof why)) {
-        snprintf(err, n, "%s: cannot resume with ema.enable = true: %s", path, why);
-        rc = WB_ERR_INVALID;
+/* The trainer state of a checkpoint against this experiment: an iteration
+ * count past the end or an epoch count another epoch length gives would
+ * re-train or overwrite checkpoints. */
+static wb_status check_resumed_state(const wb_train_state *st, const char *path, int64_t per_epoch, int64_t max_iters,
+                                     char *err, size_t n) {
+    if (st->iteration > max_iters) {
+        snprintf(err, n, "%s: cannot resume: the checkpoint is at iteration %lld but this experiment trains %lld "
+                 "iterations; raise schedule.max_epochs (or max_iters) or resume from an earlier checkpoint", path,
+                 (long long)st->iteration, (long long)max_iters);
+        return WB_ERR_INVALID;
     }
-    wb_st_free(&f);
-    return rc;
+    if (st->epoch != st->iteration / per_epoch) {
+        snprintf(err, n, "%s: cannot resume: the checkpoint says epoch %lld at iteration %lld, but with %lld "
+                 "iterations per epoch iteration %lld is in epoch %lld; was it written with another dataset or "
+                 "data.batch_size? resume with the same data, or start with load_from", path, (long long)st->epoch,
+                 (long long)st->iteration, (long long)per_epoch, (long long)st->iteration,
+                 (long long)(st->iteration / per_epoch));
+        return WB_ERR_INVALID;
+    }
+    return WB_OK;
+}
+
+/* Continues a run from a checkpoint: weights, optimizer, EMA, trainer state. */
+static wb_status resume(wb_run_ctx *r, int64_t per_epoch, int64_t max_iters, char *err, size_t n) {
+    wb_load_report rep;
+    wb_load_opts lo = {r->opt, r->ema, r->st, r->o->allow_nonfinite};
+    wb_status rc = wb_checkpoint_load(r->o->resume_from, r->m->s, &lo, &rep, err, n);
+    return rc == WB_OK ? check_resumed_state(r->st, r->o->resume_from, per_epoch, max_iters, err, n) : rc;
+}
+
+/* After a step found a NaN or Inf gradient (the step changed nothing): names
+ * the first parameter, in module order, whose gradient is not finite. */
+static wb_status nonfinite_gradient(wb_session *s, double gnorm, int64_t iteration, char *err, size_t n) {
+    const char *name = "(none found: the sum of squares overflowed)";
+    for (int i = 0; i < s->n_params; i++) {
+        const wb_tensor *p = s->params[i].tensor;
+        if (p->trainable && p->grad_valid && !isfinite(s->backend->optim->sum_squares(p->grad, p->numel))) {
+            name = s->params[i].name;
+            break;
+        }
+    }
+    snprintf(err, n, "the gradient norm is %s at iteration %lld: the first parameter with a NaN or Inf gradient is %s "
+             "(the weights were not updated; lower optimizer.lr, set optimizer.grad_clip, or check the model's "
+             "inputs and plugins)", isnan(gnorm) ? "NaN" : "Inf", (long long)iteration, name);
+    return WB_ERR_NUMERIC;
 }
 
 typedef struct interval {
@@ -116,7 +151,7 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
         goto done;
     }
     if (o->resume_from) {
-        rc = resume(&run, err, n);
+        rc = resume(&run, per_epoch, max_iters, err, n);
         if (rc != WB_OK) goto done;
         snprintf(res->last_checkpoint, sizeof res->last_checkpoint, "%s", o->resume_from);
         wb_logf(WB_LOG_INFO, "train", "resumed from %s at iteration %lld (epoch %lld)", o->resume_from,
@@ -130,14 +165,16 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
         }
         if (rc != WB_OK) goto done;
     }
+    /* Before log.json exists, so that a script seeing it knows a stop signal is handled. */
+    g_stop_signal = 0;
+    struct sigaction sa = {0}, old_sa[N_STOP_SIGNALS];
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESTART; /* a loader thread's read must not fail with EINTR and skip a sample */
+    for (int i = 0; i < N_STOP_SIGNALS; i++) sigaction(g_stop_signals[i], &sa, &old_sa[i]);
     wb_trainlog log;
     if (!wb_trainlog_open(&log, o->work_dir))
         wb_logf(WB_LOG_WARN, "train", "cannot write %s/log.json: %s", o->work_dir, strerror(errno));
     log.by_epoch = o->max_epochs > 0;
-    g_interrupted = 0;
-    struct sigaction sa = {0}, old_sa;
-    sa.sa_handler = on_sigint;
-    sigaction(SIGINT, &sa, &old_sa);
 
     interval iv = {0};
     double run_start = now_s(), gnorm = 0.0;
@@ -169,6 +206,10 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
         float lr = wb_schedule_lr(&sched, st.iteration);
         if (group_ends(o, ++accumulated, st.iteration + 1, per_epoch, max_iters)) {
             gnorm = wb_optimizer_step_scaled(opt, lr, 1.0f / (float)accumulated);
+            if (!isfinite(gnorm)) {
+                rc = nonfinite_gradient(s, gnorm, st.iteration + 1, err, n);
+                break;
+            }
             if (ema) wb_ema_update(ema);
             wb_session_zero_grad(s);
             accumulated = 0;
@@ -190,7 +231,7 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
             stats.data_time = iv.data_time / iv.n;
             for (int i = 0; i < n_terms; i++) stats.values[i] = iv.terms[i] / iv.n;
             stats.total = iv.total / iv.n;
-            if (res->first_loss == 0.0) res->first_loss = stats.total;
+            if (res->log_lines++ == 0) res->first_loss = stats.total;
             res->last_loss = stats.total;
             wb_trainlog_iter(&log, &stats);
             memset(&iv, 0, sizeof iv);
@@ -216,12 +257,15 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
             rc = wb_run_save(&run, name, err, n);
             if (rc == WB_OK) wb_run_prune(o, units);
         }
-        if (g_interrupted && rc == WB_OK) {
-            wb_logf(WB_LOG_WARN, "train", "interrupted: saving a checkpoint at iteration %lld%s",
-                    (long long)st.iteration, accumulated ? " (the gradients accumulated since the last optimizer "
-                    "step are not saved)" : "");
+        if (g_stop_signal && rc == WB_OK) {
+            const char *by = "a signal";
+            for (int i = 0; i < N_STOP_SIGNALS; i++)
+                if (g_stop_signals[i] == g_stop_signal) by = g_stop_names[i];
+            wb_logf(WB_LOG_WARN, "train", "interrupted: saving a checkpoint at iteration %lld (%s)%s",
+                    (long long)st.iteration, by, accumulated ? "; the gradients accumulated since the last "
+                    "optimizer step are not saved" : "");
             rc = wb_run_save(&run, "interrupted", err, n);
-            res->interrupted = 1;
+            res->interrupted = g_stop_signal;
             break;
         }
     }
@@ -231,7 +275,7 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
                  : "(none yet)");
     }
     res->iterations = st.iteration;
-    sigaction(SIGINT, &old_sa, NULL);
+    for (int i = 0; i < N_STOP_SIGNALS; i++) sigaction(g_stop_signals[i], &old_sa[i], NULL);
     wb_trainlog_close(&log);
 done:
     wb_ema_destroy(ema);

@@ -1,6 +1,7 @@
 /* The training loop: batches in, forward, loss, backward, gradient
  * accumulation, optimizer step, schedule, EMA, validation through a callback,
- * logging, checkpoints (periodic, last K, best by a metric), Ctrl-C handling.
+ * logging, checkpoints (periodic, last K, best by a metric), stop signals
+ * (SIGINT, SIGTERM, SIGHUP: save interrupted.safetensors and return).
  * Everything it needs comes in resolved form, so the loop knows nothing of
  * configs, plugins or evaluators. */
 #ifndef WB_CORE_TRAINER_H
@@ -62,15 +63,17 @@ typedef struct wb_trainer_opts {
     wb_optim_config optim;
     wb_schedule schedule;      /* base_lr, policy, warmup; max_iters/iters_per_epoch filled by the trainer */
     const char *resume_from;   /* checkpoint to continue exactly, or NULL */
+    bool allow_nonfinite;      /* resume from a checkpoint holding NaN / Inf values */
 } wb_trainer_opts;
 
 typedef struct wb_train_result {
     int64_t iterations;
+    int64_t log_lines;             /* loss averages logged; 0: first_loss and last_loss mean nothing */
     double first_loss, last_loss;  /* averages over the first and last log interval */
     char last_checkpoint[4096];
     char best_checkpoint[4096];    /* empty when save_best is off or nothing validated */
     double best_score;
-    int interrupted;
+    int interrupted;               /* the signal that stopped the run (SIGINT, SIGTERM, SIGHUP), or 0 */
 } wb_train_result;
 
 wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o, wb_train_result *res,

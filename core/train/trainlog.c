@@ -1,5 +1,6 @@
 #include "trainlog.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -8,7 +9,10 @@
 int wb_trainlog_open(wb_trainlog *l, const char *work_dir) {
     char path[4096];
     snprintf(path, sizeof path, "%s/log.json", work_dir);
-    l->json = fopen(path, "a");
+    /* O_NOFOLLOW: a log.json planted as a symlink must not append to the file it points at. */
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    l->json = fd >= 0 ? fdopen(fd, "a") : NULL;
+    if (fd >= 0 && !l->json) close(fd);
     l->tty = isatty(STDERR_FILENO);
     return l->json != NULL;
 }

@@ -299,7 +299,8 @@ START_TEST(test_checkpoint_round_trip_with_ema_and_best) {
     wb_ema *e2 = wb_ema_create(s2, 0.5f, 1.0f);
     wb_train_state st2 = {0};
     wb_load_report rep;
-    ck_assert_msg(wb_checkpoint_load(path, s2, opt2, &st2, &rep, err, sizeof err) == WB_OK, "%s", err);
+    ck_assert_msg(wb_checkpoint_load(path, s2, &(wb_load_opts){opt2, NULL, &st2, false}, &rep, err, sizeof err) == WB_OK,
+                  "%s", err);
     wb_st_file f;
     ck_assert(wb_st_read(path, &f, err, sizeof err) == WB_OK);
     ck_assert_msg(wb_ema_load(e2, &f, err, sizeof err), "%s", err);
@@ -320,7 +321,7 @@ START_TEST(test_checkpoint_round_trip_with_ema_and_best) {
         snprintf(name, sizeof name, "p%d", i);
         wb_host_param_create(&c3.pub, name, 2, shape, &one, 1);
     }
-    ck_assert_msg(wb_checkpoint_load(path, s3, NULL, NULL, &rep, err, sizeof err) == WB_OK, "%s", err);
+    ck_assert_msg(wb_checkpoint_load(path, s3, NULL, &rep, err, sizeof err) == WB_OK, "%s", err);
     ck_assert_int_eq(rep.matched, 0);
     ck_assert_int_eq(rep.missing, 5);
     ck_assert_int_eq(rep.unexpected, 1);

@@ -157,8 +157,10 @@ bool wb_scan_voc(const wb_params *p, const char *fix_dir, wb_check_report *r, ch
         ok = s.fix_split && s.fix_ann_dir;
         free(fix_split);
     }
-    char *text = ok ? wb_scan_read_text(split, NULL) : NULL;
-    if (ok && !text) wb_check_add(r, WB_DEFECT_BAD_ANNOTATION, split, "cannot read the split file (check `root` and `split`)");
+    char why[512];
+    char *text = ok ? wb_scan_read_file(split, NULL, why, sizeof why) : NULL;
+    if (ok && !text)
+        wb_check_add(r, WB_DEFECT_BAD_ANNOTATION, split, "cannot read the split file (check `root` and `split`): %s", why);
     char **ids = NULL;
     int n_ids = 0, line_no = 0;
     char *cursor = text, *line;

@@ -77,10 +77,13 @@ static int take_lock(wb_work_dir *w, char *err, size_t n) {
         return 1;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        long pid = errno == EWOULDBLOCK ? lock_owner(fd) : 0;
-        if (pid > 0)
-            snprintf(err, n, "work_dir %s is in use by another run (pid %ld); wait for it to end or choose another "
-                     "--work-dir", w->path, pid);
+        int busy = errno == EWOULDBLOCK;
+        long pid = busy ? lock_owner(fd) : 0; /* 0: the other run has not written it yet */
+        char who[48] = "";
+        if (pid > 0) snprintf(who, sizeof who, " (pid %ld)", pid);
+        if (busy)
+            snprintf(err, n, "work_dir %s is in use by another run%s; wait for it to end or choose another "
+                     "--work-dir", w->path, who);
         else
             snprintf(err, n, "cannot lock work_dir %s (%s): %s", w->path, lock, strerror(errno));
         close(fd);

@@ -68,7 +68,7 @@ static void skip_block_comment(scan *s) {
 static void skip_string(scan *s) {
     for (s->i++; !at_end(s) && s->text[s->i] != '"'; s->i++) {
         if (s->text[s->i] == '\\') s->i++;
-        else if (s->text[s->i] == '\n') s->line++;
+        if (!at_end(s) && s->text[s->i] == '\n') s->line++;
     }
     s->i++; /* an unterminated string is libconfig's own syntax error */
 }

@@ -91,8 +91,11 @@ static bool check_dataset_vtable(const wb_module_desc *d, char *reason, size_t s
     if (v->struct_size < DATASET_VT_V1_SIZE)
         return fail(reason, size, "dataset '%s': dataset vtable struct_size %u is smaller than the %zu bytes of ABI 1.0",
                     d->type_name, v->struct_size, DATASET_VT_V1_SIZE);
+    /* Every function the core calls unconditionally (evaluation and inference need the last three). */
     const char *missing = !v->open ? "open" : !v->length ? "length" : !v->get ? "get"
-                        : !v->num_classes ? "num_classes" : !v->close ? "close" : NULL;
+                        : !v->num_classes ? "num_classes" : !v->close ? "close"
+                        : !v->release_sample ? "release_sample" : !v->class_name ? "class_name"
+                        : !v->category_id ? "category_id" : NULL;
     if (missing) return fail(reason, size, "dataset '%s': vtable function %s is NULL", d->type_name, missing);
     return true;
 }

@@ -235,6 +235,43 @@ static const wb_module_desc g_static_loss = {
 };
 static const wb_module_desc *const g_static_modules[] = {&g_static_loss};
 
+/* Evaluation and inference call release_sample, class_name and category_id
+ * unconditionally: a dataset without them is rejected at load, not a crash
+ * through a NULL pointer at the end of training. */
+static wb_status never_open(wb_ctx *ctx, const wb_params *p, void **ds) {
+    (void)ctx, (void)p, (void)ds;
+    return WB_ERR_INTERNAL;
+}
+static int64_t no_length(void *ds) { return (void)ds, 0; }
+static wb_status no_get(void *ds, wb_ctx *ctx, int64_t i, wb_sample *smp) {
+    (void)ds, (void)ctx, (void)i, (void)smp;
+    return WB_ERR_INTERNAL;
+}
+static int no_classes(void *ds) { return (void)ds, 0; }
+static void no_close(void *ds) { (void)ds; }
+static const wb_dataset_vtable g_dataset_without_release = {
+    .struct_size = sizeof(wb_dataset_vtable), .open = never_open, .length = no_length, .get = no_get,
+    .num_classes = no_classes, .close = no_close};
+static const wb_module_desc g_static_dataset = {
+    .struct_size = sizeof(wb_module_desc),
+    .kind = WB_KIND_DATASET,
+    .type_name = "static_dataset",
+    .summary = "Linked into the test",
+    .dataset = &g_dataset_without_release,
+};
+static const wb_module_desc *const g_static_datasets[] = {&g_static_dataset};
+
+START_TEST(dataset_needs_every_function_the_core_calls) {
+    wb_registry *reg = wb_registry_new();
+    wb_plugin_manifest m = {sizeof(wb_plugin_manifest), WB_ABI_MAJOR, WB_ABI_MINOR, WB_ABI_MINOR,
+                            "static", "1", "MIT", g_static_datasets, 1};
+    ck_assert_int_eq(wb_registry_add_manifest(reg, &m, "test:dataset"), WB_ERR_INVALID);
+    ck_assert_str_eq(wb_registry_error(reg), "test:dataset: dataset 'static_dataset': vtable function "
+                                             "release_sample is NULL");
+    wb_registry_free(reg);
+}
+END_TEST
+
 START_TEST(static_manifest_is_validated) {
     wb_registry *reg = wb_registry_new();
     wb_plugin_manifest m = {sizeof(wb_plugin_manifest), WB_ABI_MAJOR, WB_ABI_MINOR, WB_ABI_MINOR,
@@ -352,6 +389,7 @@ static Suite *loader_suite(void) {
     tcase_add_test(t, many_types_register_and_resolve);
     tcase_add_test(t, same_file_twice_is_loaded_once);
     tcase_add_test(t, static_manifest_is_validated);
+    tcase_add_test(t, dataset_needs_every_function_the_core_calls);
     tcase_add_test(t, search_path_order_and_dedup);
     suite_add_tcase(s, t);
     TCase *cli = tcase_create("cli");

@@ -6,11 +6,11 @@
 #  - trainer state "banana", past max_iters, or inconsistent with the epoch length is refused
 #  - overlapping data_offsets, a directory or a FIFO as --resume are refused (no hang)
 #  - NaN weights are refused by --resume, load_from and eval unless load_nonfinite = "allow",
-#    and never saved
+#    and never saved; a NaN gradient (fixture neck nan_gradient) stops the run, naming a parameter
 #  - SIGTERM / SIGHUP save interrupted.safetensors and exit 128+signal; a stop before the first
 #    log line says so instead of "loss 0.0000 -> 0.0000"
 set -euo pipefail
-wb=$1 src=$2 out=$3
+wb=$1 src=$2 out=$3 fixtures=$5
 exp=configs/tiny/center_tiny_synthetic.conf
 rm -rf "$out" && mkdir -p "$out"
 cd "$src"
@@ -116,6 +116,13 @@ expect_fail 1 "iter_1.safetensors not saved: parameter 'backbone.stage0.bn0.bias
 grep -q "parameters loaded" "$out/nan_allowed.txt"
 test ! -e "$out/nan_allowed/iter_1.safetensors"
 echo "refused, and allowed on request without saving NaN weights"
+
+echo "== a NaN gradient (a plugin's broken backward) stops the run before any weight is updated"
+expect_fail 1 "the gradient norm is NaN at iteration 1: the first parameter with a NaN or Inf gradient is backbone.stage0.conv0.weight (the weights were not updated" \
+  "$out/nan_grad.txt" -- "$wb" run "$exp" "${quick[@]}" --set schedule.max_iters=3 \
+  --plugin-dir "$fixtures/nan_gradient" --set 'model.neck={type="nan_gradient";}' --work-dir "$out/nan_grad"
+grep -q "the last good checkpoint is (none yet)" "$out/nan_grad.txt"
+test ! -e "$out/nan_grad/iter_1.safetensors"
 
 # stop_with SIGNAL CODE DIR: a run told to stop once it trains exits CODE and leaves interrupted.safetensors.
 stop_with() {

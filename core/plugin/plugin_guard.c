@@ -139,10 +139,13 @@ static void report_signal(int sig, bool caused, const void *ucontext) {
     put(&m, " crashed with ");
     put(&m, signal_name(sig));
     if (c) put_call(&m, c);
-    bool elsewhere = caused && p && at != p;
-    put(&m, elsewhere ? "; the fault is in code that the plugin called (workbench or a library), reached with what "
-                        "the plugin passed"
-                      : "; this is a bug in that plugin");
+    if (!caused) /* abort() or a kill: the plugin's own, or that of code it called (see any report above) */
+        put(&m, "; this is most likely a bug in that plugin");
+    else if (p && at != p)
+        put(&m, "; the fault is in code that the plugin called (workbench or a library), reached with what the "
+                "plugin passed");
+    else
+        put(&m, "; this is a bug in that plugin");
     emit(&m);
 }
 

@@ -59,7 +59,7 @@ grep -qF "workbench: plugin 'fixture_faulty' (" out.txt || fail "the crash repor
 expect 1 "workbench: plugin 'fixture_faulty' (" --plugin-dir "$fixtures/fault_forward_exit" run faulty.conf --work-dir work
 grep -qF "faulty_forward_exit.so) called exit(0) in faulty.forward (backbone); the command did not finish, stopping with status 1" \
   out.txt || fail "the exit report does not say where exit(0) was called"
-expect nonzero "faulty_entry_abort.so crashed with SIGABRT (abort) in its entry point wb_plugin_entry_v1 (while loading it from --plugin-dir); this is a bug in that plugin" \
+expect nonzero "faulty_entry_abort.so crashed with SIGABRT (abort) in its entry point wb_plugin_entry_v1 (while loading it from --plugin-dir); this is most likely a bug in that plugin" \
   --plugin-dir "$fixtures/fault_entry_abort" plugins
 expect nonzero "faulty_ctor_segv.so crashed with SIGSEGV (invalid memory access) in its constructors (while loading it from --plugin-dir); this is a bug in that plugin" \
   --plugin-dir "$fixtures/fault_ctor_segv" plugins

@@ -89,7 +89,7 @@ static void load_weights(wb_session *s, const char *case_name, int matched, int 
     char path[512], err[512];
     snprintf(path, sizeof path, "%s/%s_weights.safetensors", WB_PARITY_DIR, case_name);
     wb_load_report r;
-    ck_assert_msg(wb_checkpoint_load(path, s, NULL, NULL, &r, err, sizeof err) == WB_OK, "%s", err);
+    ck_assert_msg(wb_checkpoint_load(path, s, NULL, &r, err, sizeof err) == WB_OK, "%s", err);
     ck_assert_msg(r.matched == matched && r.missing == missing && r.unexpected == unexpected &&
                       r.shape_mismatched == 0,
                   "%s: matched %d (want %d), missing %d (want %d, first %s), unexpected %d (want %d, first %s), "

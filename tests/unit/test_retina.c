@@ -77,7 +77,7 @@ static void load_weights(wb_session *s, const char *case_name, int matched) {
     char path[512], err[512];
     snprintf(path, sizeof path, "%s/%s_weights.safetensors", WB_PARITY_DIR, case_name);
     wb_load_report r;
-    ck_assert_msg(wb_checkpoint_load(path, s, NULL, NULL, &r, err, sizeof err) == WB_OK, "%s", err);
+    ck_assert_msg(wb_checkpoint_load(path, s, NULL, &r, err, sizeof err) == WB_OK, "%s", err);
     ck_assert_msg(r.matched == matched && r.missing == 0 && r.unexpected == 0 && r.shape_mismatched == 0,
                   "%s: matched %d (want %d), missing %d (first %s), unexpected %d (first %s), mismatched %d (first %s)",
                   case_name, r.matched, matched, r.missing, r.first_missing, r.unexpected, r.first_unexpected,

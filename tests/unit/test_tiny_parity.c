@@ -29,7 +29,7 @@ START_TEST(test_tiny_cnn_center_head_match_torch) {
     char path[4096];
     snprintf(path, sizeof path, "%s/tiny_cnn_center_head.safetensors", WB_PARITY_DIR);
     wb_load_report rep;
-    ck_assert_msg(wb_checkpoint_load(path, s, NULL, NULL, &rep, err, sizeof err) == WB_OK, "%s", err);
+    ck_assert_msg(wb_checkpoint_load(path, s, NULL, &rep, err, sizeof err) == WB_OK, "%s", err);
     ck_assert_int_eq(rep.missing, 0);
     ck_assert_int_eq(rep.shape_mismatched, 0);
 

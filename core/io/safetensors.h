@@ -6,8 +6,8 @@
  * The reader accepts exactly the format (https://github.com/huggingface/
  * safetensors): one JSON object, names unique, `__metadata__` at most once
  * and string to string, dims integers whose product fits, offsets that tile
- * the data buffer in order from 0 to its end. Anything else is refused with
- * a message naming the file and the fault. */
+ * the data buffer in order from 0 to its end; a header of at most 16 MiB.
+ * Anything else is refused with a message naming the file and the fault. */
 #ifndef WB_CORE_SAFETENSORS_H
 #define WB_CORE_SAFETENSORS_H
 

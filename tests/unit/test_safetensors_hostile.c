@@ -73,7 +73,7 @@ START_TEST(test_header_framing) {
     free(b);
     b = image_of("{}", 0, &size);
     b[7] = 1; /* 2^56 */
-    ck_assert(wb_st_parse(b, size, "x", &f, err, sizeof err) != WB_OK && strstr(err, "limit of 100000000 bytes"));
+    ck_assert(wb_st_parse(b, size, "x", &f, err, sizeof err) != WB_OK && strstr(err, "limit of 16 MiB"));
     free(b);
     expect_refused("[]", 0, "does not start with '{'");
     expect_refused("{\"a\": ", 0, "does not parse");

@@ -6,6 +6,7 @@
 #include "../eval/coco_json.h"
 #include "../eval/eval_table.h"
 #include "../eval/voc_eval.h"
+#include "../plugin/plugin_guard.h"
 #include "data_split.h"
 
 typedef struct det_list {
@@ -98,7 +99,9 @@ static wb_status gt_from_dataset(wb_data_split *d, wb_session *s, wb_coco_gt *gt
     wb_context_init(&c, s, "eval", false);
     for (int64_t i = 0; i < len; i++) {
         wb_sample smp = {.struct_size = sizeof smp};
-        if (d->vt->get(d->ds, &c.pub, i, &smp) != WB_OK) {
+        wb_status got;
+        WB_PLUGIN_CALL(d->desc, "get", d->name, got = d->vt->get(d->ds, &c.pub, i, &smp));
+        if (got != WB_OK) {
             snprintf(err, n, "data.%s: sample %lld: %s", d->name, (long long)i, c.msg);
             return WB_ERR_IO;
         }

@@ -11,6 +11,7 @@
 #include "../data/image.h"
 #include "../data/image_write.h"
 #include "../data/transforms.h"
+#include "../plugin/plugin_guard.h"
 #include "../render/canvas.h"
 
 typedef struct path_list {
@@ -82,7 +83,9 @@ static bool open_names(wb_experiment *e, wb_session *s, class_names *cn, const c
         const wb_module_desc *d = wb_registry_find(e->reg, WB_KIND_DATASET, wb_params_string(p, "type"));
         wb_context c;
         wb_context_init(&c, s, path, false);
-        if (!d || d->dataset->open(&c.pub, p, &cn->ds) != WB_OK) {
+        wb_status opened = WB_ERR_INVALID;
+        if (d) WB_PLUGIN_CALL(d, "open", path, opened = d->dataset->open(&c.pub, p, &cn->ds));
+        if (opened != WB_OK) {
             fprintf(log, "error: %s: %s\n", path, c.msg[0] ? c.msg : "cannot open the dataset for its class names");
             return false;
         }
@@ -285,7 +288,9 @@ int wb_infer_samples(wb_experiment *e, wb_session *s, wb_model *m, const char *s
     const wb_module_desc *d = p ? wb_registry_find(e->reg, WB_KIND_DATASET, wb_params_string(p, "type")) : NULL;
     wb_context c;
     wb_context_init(&c, s, key, false);
-    if (!d || d->dataset->open(&c.pub, p, &cn.ds) != WB_OK) {
+    wb_status opened = WB_ERR_INVALID;
+    if (d) WB_PLUGIN_CALL(d, "open", key, opened = d->dataset->open(&c.pub, p, &cn.ds));
+    if (opened != WB_OK) {
         fprintf(log, "error: %s: %s\n", key, c.msg[0] ? c.msg : "no such dataset");
         return 1;
     }
@@ -304,7 +309,8 @@ int wb_infer_samples(wb_experiment *e, wb_session *s, wb_model *m, const char *s
         wb_image img = {0};
         char name[64];
         snprintf(name, sizeof name, "%s_%04lld.png", split, (long long)i);
-        wb_status st = cn.vt->get(cn.ds, &c.pub, i, &smp);
+        wb_status st;
+        WB_PLUGIN_CALL(d, "get", split, st = cn.vt->get(cn.ds, &c.pub, i, &smp));
         if (st != WB_OK) snprintf(err, sizeof err, "%s", c.msg);
         wb_decode_opts d = decode_opts(e);
         if (st == WB_OK) st = sample_image(&smp, &d, &img, err, sizeof err);

@@ -5,6 +5,7 @@
 #include "config/params.h"
 #include "data/data_root.h"
 #include "fix_target.h"
+#include "plugin/plugin_guard.h"
 #include "scan_common.h"
 #include "scan_plugin.h"
 #include "scanners.h"
@@ -37,7 +38,9 @@ static bool scan_with_plugin(const wb_doctor_opts *o, const wb_params *p, const 
     wb_context c;
     wb_context_init(&c, o->session, path, false);
     void *ds = NULL;
-    if (desc->dataset->open(&c.pub, p, &ds) != WB_OK || !ds) {
+    wb_status opened;
+    WB_PLUGIN_CALL(desc, "open", path, opened = desc->dataset->open(&c.pub, p, &ds));
+    if (opened != WB_OK || !ds) {
         snprintf(r->source, sizeof r->source, "%s (through its plugin)", type);
         r->scanned = true;
         wb_check_add(r, WB_DEFECT_BAD_ANNOTATION, path, "the plugin cannot open the dataset: %s",

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "data/image.h"
+#include "plugin/plugin_guard.h"
 #include "scan_common.h"
 
 static int compare_ids(const void *a, const void *b) {
@@ -69,7 +70,9 @@ bool wb_scan_through_plugin(const wb_dataset_vtable *vt, void *ds, wb_context *c
         wb_sample smp = {.struct_size = sizeof smp};
         char where[512];
         snprintf(where, sizeof where, "sample %lld", (long long)i);
-        if (vt->get(ds, &c->pub, i, &smp) != WB_OK) {
+        wb_status got;
+        WB_PLUGIN_CALL_AT(vt, NULL, "dataset get", "check", got = vt->get(ds, &c->pub, i, &smp));
+        if (got != WB_OK) {
             wb_check_add(r, WB_DEFECT_BAD_ANNOTATION, where, "%s", c->msg[0] ? c->msg : "the plugin gave no message");
             wb_ctx_clear_error(c);
             continue;

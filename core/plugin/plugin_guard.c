@@ -24,7 +24,8 @@ static struct sigaction g_previous[N_FATAL];
 
 void wb_plugin_call_begin(wb_plugin_call *call, const void *plugin_data, const char *type, const char *method,
                           const char *where) {
-    *call = (wb_plugin_call){.plugin_data = plugin_data, .type = type, .method = method, .where = where, .outer = t_call};
+    *call = (wb_plugin_call){
+        .plugin_data = plugin_data, .type = type, .method = method, .where = where, .outer = t_call};
     t_call = call;
 }
 

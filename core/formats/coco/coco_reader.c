@@ -92,24 +92,34 @@ static bool wrong_type(entry *e, const char *key, const char *expected) {
     return json_skip(&e->r->j);
 }
 
+/* A number token as written, cut to fit a message. */
+static const char *shown(char buf[48], const char *tok, size_t len) {
+    snprintf(buf, 48, "%.*s%s", len > 40 ? 40 : (int)len, tok, len > 40 ? "..." : "");
+    return buf;
+}
+
 static bool read_id(entry *e, const char *key, int64_t *out) {
     const char *tok;
     size_t len;
+    char buf[48];
     if (json_peek(&e->r->j) != JSON_NUMBER) return wrong_type(e, key, "a number");
     if (!json_number_token(&e->r->j, &tok, &len)) return false;
-    if (!json_token_id(tok, len, out)) {
-        char shown[48];
-        snprintf(shown, sizeof shown, "%.*s%s", len > 40 ? 40 : (int)len, tok, len > 40 ? "..." : "");
-        problem(e, key, "%s is not an integer id (a whole number of at most 2^53)", shown);
-    }
+    if (!json_token_id(tok, len, out))
+        problem(e, key, "%s is not an integer id (a whole number of at most 2^53)", shown(buf, tok, len));
     return true;
 }
 
 static bool read_size(entry *e, const char *key, int *out) {
-    int64_t v = 0;
-    if (!read_id(e, key, &v)) return false;
-    if (v < 0 || v > INT_MAX) problem(e, key, "expected a whole number of pixels");
-    *out = (int)v;
+    const char *tok;
+    size_t len;
+    char buf[48];
+    int64_t v = -1;
+    if (json_peek(&e->r->j) != JSON_NUMBER) return wrong_type(e, key, "a number");
+    if (!json_number_token(&e->r->j, &tok, &len)) return false;
+    if (!json_token_id(tok, len, &v) || v < 0 || v > INT_MAX)
+        problem(e, key, "%s is not a whole number of pixels", shown(buf, tok, len));
+    else
+        *out = (int)v;
     return true;
 }
 

@@ -63,6 +63,11 @@ static const wb_param_schema data_params[] = {
     WB_P_CHOICE("on_bad_sample", "\"skip\"", bad_sample_choices,
                 "an image that cannot be loaded: skip it with a warning (listed in work_dir/bad_samples.txt) "
                 "or fail the run with its message"),
+    WB_P_INT("max_image_pixels", "67108864", 1, 268435456,
+             "largest image (width x height as stored) the loader decodes; larger ones are bad samples. "
+             "Bounds each loader thread's memory (about 17 bytes per pixel when the pipeline does not shrink)"),
+    WB_P_INT("max_boxes_per_image", "1000", 1, 1000000,
+             "images with more boxes are bad samples (the assigners' memory grows with anchors x boxes)"),
     WB_PARAM_END,
 };
 

@@ -16,6 +16,7 @@ typedef struct reader {
     voc_doc *doc;
     voc_doc_object *obj;  /* inside <object> */
     bool in_size, in_bndbox;
+    int depth;            /* of the element being read; the root <annotation> is 1 */
     const char *stop;     /* why the parse was stopped, NULL while it runs */
     char *field;          /* where character data goes, NULL: ignored */
     char flag[16];        /* text of <difficult> / <truncated> */
@@ -34,7 +35,9 @@ static void on_start(void *user, const char *el, const char **attrs) {
     reader *rd = user;
     voc_doc *d = rd->doc;
     rd->field = NULL;
-    if (strcmp(el, "object") == 0 && !rd->obj) {
+    /* Only the object's own children count: a <part> (person layout) has a <name> and <bndbox> too. */
+    int level = ++rd->depth;
+    if (level == 2 && strcmp(el, "object") == 0) {
         if (d->n_objects == VOC_MAX_OBJECTS) {
             stop(rd, "more than 100000 <object> elements; not a VOC annotation?");
             return;
@@ -52,23 +55,23 @@ static void on_start(void *user, const char *el, const char **attrs) {
         rd->obj = &d->objects[d->n_objects++];
         memset(rd->obj, 0, sizeof *rd->obj);
         rd->obj->line = (int)XML_GetCurrentLineNumber(rd->parser);
-    } else if (strcmp(el, "size") == 0 && !rd->obj) {
+    } else if (level == 2 && strcmp(el, "size") == 0) {
         rd->in_size = d->has_size = true;
-    } else if (strcmp(el, "bndbox") == 0 && rd->obj) {
+    } else if (level == 3 && rd->obj && strcmp(el, "bndbox") == 0) {
         rd->in_bndbox = true;
-    } else if (rd->in_size && strcmp(el, "width") == 0) {
+    } else if (level == 3 && rd->in_size && strcmp(el, "width") == 0) {
         rd->field = d->width, rd->field_cap = sizeof d->width;
-    } else if (rd->in_size && strcmp(el, "height") == 0) {
+    } else if (level == 3 && rd->in_size && strcmp(el, "height") == 0) {
         rd->field = d->height, rd->field_cap = sizeof d->height;
-    } else if (rd->obj && !rd->in_bndbox && strcmp(el, "name") == 0) {
+    } else if (level == 3 && rd->obj && strcmp(el, "name") == 0) {
         rd->field = rd->obj->name, rd->field_cap = sizeof rd->obj->name;
-    } else if (rd->in_bndbox) {
+    } else if (level == 4 && rd->in_bndbox) {
         for (int k = 0; k < 4; k++)
             if (strcmp(el, coord_names[k]) == 0) rd->field = rd->obj->coord[k], rd->field_cap = sizeof rd->obj->coord[k];
     }
     if (rd->field) rd->field[0] = '\0';
     /* difficult / truncated are read as integers at their end tag */
-    if (rd->obj && !rd->in_bndbox && (strcmp(el, "difficult") == 0 || strcmp(el, "truncated") == 0)) {
+    if (level == 3 && rd->obj && (strcmp(el, "difficult") == 0 || strcmp(el, "truncated") == 0)) {
         rd->field = rd->flag, rd->field_cap = sizeof rd->flag;
         rd->flag[0] = '\0';
     }
@@ -91,7 +94,8 @@ static void on_text(void *user, const char *s, int len) {
 
 static void on_end(void *user, const char *el) {
     reader *rd = user;
-    if (rd->field && rd->obj && (strcmp(el, "difficult") == 0 || strcmp(el, "truncated") == 0)) {
+    int level = rd->depth--;
+    if (rd->field == rd->flag && rd->obj && (strcmp(el, "difficult") == 0 || strcmp(el, "truncated") == 0)) {
         int v = strtol(rd->field, NULL, 10) != 0;
         if (el[0] == 'd') rd->obj->difficult = v;
         else rd->obj->truncated = v;
@@ -101,9 +105,9 @@ static void on_end(void *user, const char *el) {
         while (n && strchr(" \t\r\n", rd->field[n - 1])) rd->field[--n] = '\0';
     }
     rd->field = NULL;
-    if (strcmp(el, "object") == 0) rd->obj = NULL;
-    else if (strcmp(el, "size") == 0) rd->in_size = false;
-    else if (strcmp(el, "bndbox") == 0) rd->in_bndbox = false;
+    if (level == 2 && strcmp(el, "object") == 0) rd->obj = NULL;
+    else if (level == 2 && strcmp(el, "size") == 0) rd->in_size = false;
+    else if (level == 3 && strcmp(el, "bndbox") == 0) rd->in_bndbox = false;
 }
 
 bool voc_doc_read(const char *path, voc_doc *out, char *err, size_t err_size) {

@@ -266,6 +266,36 @@ START_TEST(voc_fifo_annotation_is_refused) {
 }
 END_TEST
 
+/* A person layout: the <part>s' names and boxes are not the object's. */
+START_TEST(voc_parts_do_not_replace_the_object) {
+    voc_setup("<annotation><size><width>32</width><height>24</height></size><object><name>cat</name>"
+              "<bndbox><xmin>2</xmin><ymin>3</ymin><xmax>20</xmax><ymax>21</ymax></bndbox>"
+              "<part><name>hand</name><bndbox><xmin>4</xmin><ymin>5</ymin><xmax>6</xmax><ymax>7</ymax></bndbox></part>"
+              "</object></annotation>");
+    wbt_env env;
+    wbt_env_init(&env, NULL, 1);
+    config_t cfg;
+    config_init(&cfg);
+    ck_assert(config_read_string(&cfg, VOC_CFG) == CONFIG_TRUE);
+    const wb_dataset_vtable *vt = plugin("voc");
+    void *ds = NULL;
+    ck_assert_msg(vt->open(env.ctx, wb_params_of(config_root_setting(&cfg)), &ds) == WB_OK, "%s", env.c.msg);
+    wb_sample s;
+    ck_assert_msg(vt->get(ds, env.ctx, 0, &s) == WB_OK, "%s", env.c.msg);
+    ck_assert_int_eq(s.num_boxes, 1);
+    ck_assert_int_eq(s.labels[0], 0);
+    ck_assert(s.boxes[0] < 2.5f && s.boxes[2] > 19.5f); /* the object's box, not the hand's */
+    vt->release_sample(ds, &s);
+    vt->close(ds);
+    config_destroy(&cfg);
+    wbt_env_free(&env);
+    wb_check_report r;
+    check_report(wb_scan_voc, VOC_CFG, &r);
+    ck_assert_msg(r.count[WB_DEFECT_BAD_LABEL] == 0, "check took the part's name: %s", r.example[WB_DEFECT_BAD_LABEL][0]);
+    ck_assert_int_eq(r.boxes, 1);
+}
+END_TEST
+
 /* ---- YOLO ---------------------------------------------------------------- */
 
 #define YOLO_CFG(names) "images = \"" TMP "/yolo/images\"; names_file = \"" TMP "/yolo/" names "\";"
@@ -340,6 +370,7 @@ static Suite *hostile_suite(void) {
     tcase_add_test(tc, voc_entity_bomb_is_refused);
     tcase_add_test(tc, voc_long_numbers_are_refused_not_truncated);
     tcase_add_test(tc, voc_fifo_annotation_is_refused);
+    tcase_add_test(tc, voc_parts_do_not_replace_the_object);
     tcase_add_test(tc, yolo_data_yaml_is_read_with_one_set_of_rules);
     tcase_add_test(tc, yolo_hostile_labels);
     suite_add_tcase(s, tc);

@@ -59,7 +59,7 @@ static void XMLCALL on_start(void *user, const XML_Char *name, const XML_Char **
     p->stack[p->depth++] = intern(name);
     p->text_len = 0;
     p->text_overflow = 0;
-    if (at(p, "annotation", "object")) {
+    if (p->depth == 2 && at(p, "annotation", "object")) {
         voc_annotation *a = p->ann;
         if (a->n_objects == VOC_MAX_OBJECTS) {
             fail(p, "more than 100000 <%s> elements (line %d); not a VOC annotation?", name);
@@ -118,25 +118,27 @@ static void XMLCALL on_end(void *user, const XML_Char *name) {
     voc_object *o = a->n_objects ? &a->objects[a->n_objects - 1] : NULL;
     double v;
     static const char *const coords[4] = {"xmin", "ymin", "xmax", "ymax"};
-    if (at(p, "size", "width") && number(p, "width", &v)) a->width = (int)v;
-    else if (at(p, "size", "height") && number(p, "height", &v)) a->height = (int)v;
-    else if (o && at(p, "object", "name") && (p->text_overflow || p->text_len >= sizeof o->name))
+    /* Only the object's own children count: a <part> (person layout) has a <name> and <bndbox> too. */
+    int own = o && p->depth == 3 && strcmp(p->stack[1], "object") == 0;
+    if (p->depth == 3 && at(p, "size", "width") && number(p, "width", &v)) a->width = (int)v;
+    else if (p->depth == 3 && at(p, "size", "height") && number(p, "height", &v)) a->height = (int)v;
+    else if (own && at(p, "object", "name") && (p->text_overflow || p->text_len >= sizeof o->name))
         fail(p, "<%s> is longer than 127 characters (line %d)", "name");
-    else if (o && at(p, "object", "name")) {
+    else if (own && at(p, "object", "name")) {
         p->text[p->text_len] = '\0';
         char *cursor = p->text;
         char *trimmed = ds_next_line(&cursor);
         snprintf(o->name, sizeof o->name, "%s", trimmed ? trimmed : "");
-    } else if (o && at(p, "object", "difficult") && number(p, "difficult", &v)) o->difficult = v != 0;
-    else if (o && at(p, "object", "truncated") && number(p, "truncated", &v)) o->truncated = v != 0;
-    else if (o && p->depth >= 3 && strcmp(p->stack[p->depth - 2], "bndbox") == 0) {
+    } else if (own && at(p, "object", "difficult") && number(p, "difficult", &v)) o->difficult = v != 0;
+    else if (own && at(p, "object", "truncated") && number(p, "truncated", &v)) o->truncated = v != 0;
+    else if (o && p->depth == 4 && strcmp(p->stack[1], "object") == 0 && strcmp(p->stack[2], "bndbox") == 0) {
         for (int k = 0; k < 4; k++) {
             if (strcmp(p->stack[p->depth - 1], coords[k]) == 0 && number(p, coords[k], &v)) {
                 o->box[k] = (float)v;
                 p->box_fields |= 1 << k;
             }
         }
-    } else if (o && at(p, "annotation", "object")) {
+    } else if (o && p->depth == 2 && at(p, "annotation", "object")) {
         if (!o->name[0]) fail(p, "<object> without <%s> (ends line %d)", "name");
         else if (p->box_fields != 15) fail(p, "<object> without a complete <%s> (ends line %d)", "bndbox");
     }

@@ -13,6 +13,12 @@ static wb_status save_file(wb_run_ctx *r, const char *name, char *saved, size_t 
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.safetensors", r->o->work_dir, name);
     wb_status rc = wb_checkpoint_save(path, r->m->s, r->opt, r->ema, r->st, err, n);
+    if (rc == WB_ERR_IO) {
+        /* The write went to a temporary file: a full disk costs this checkpoint only. */
+        size_t len = strlen(err);
+        snprintf(err + len, n - len, " (the checkpoints written before are intact: make room in %s and continue "
+                 "with --resume)", r->o->work_dir);
+    }
     if (rc != WB_OK) return rc;
     wb_logf(WB_LOG_INFO, "checkpoint", "saved %s", path);
     snprintf(saved, saved_size, "%s", path);

@@ -269,7 +269,7 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
             break;
         }
     }
-    if (rc == WB_ERR_NUMERIC) {
+    if (rc == WB_ERR_NUMERIC || rc == WB_ERR_IO) {
         size_t len = strlen(err);
         snprintf(err + len, n - len, "; the last good checkpoint is %s", res->last_checkpoint[0] ? res->last_checkpoint
                  : "(none yet)");

@@ -13,16 +13,7 @@ touch "$out/.start"
 tiny=$src/configs/tiny/center_tiny_synthetic.conf
 gt=$src/tests/eval/data/handmade_gt.json res=$src/tests/eval/data/handmade_results.json
 
-# expect_fail CODE FRAGMENT LOG -- command...: the command exits CODE (within 60 s) and its output has FRAGMENT.
-expect_fail() {
-  local code=$1 fragment=$2 log=$3; shift 4
-  local rc=0
-  timeout 60 "$@" >"$log" 2>&1 || rc=$?
-  if [ "$rc" != "$code" ] || ! grep -qF -- "$fragment" "$log"; then
-    cat "$log"; echo "expected exit $code and '$fragment', got exit $rc"; exit 1
-  fi
-  echo "exit $rc: $(grep -F -- "$fragment" "$log" | head -1 | cut -c1-220)"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/expect_fail.sh"
 
 # coco_experiment NAME ANN_FILE: $out/NAME.conf trains the tiny model on a coco dataset (work dir in $out).
 coco_experiment() {

@@ -16,16 +16,7 @@ rm -rf "$out" && mkdir -p "$out"
 cd "$src"
 quick=(--set schedule.by_epoch=false --set evaluation.interval=0 --set checkpoint.interval=1)
 
-# expect_fail CODE FRAGMENT LOG -- command...: the command exits CODE and its output has FRAGMENT.
-expect_fail() {
-  local code=$1 fragment=$2 log=$3; shift 4
-  local rc=0
-  timeout 60 "$@" >"$log" 2>&1 || rc=$?
-  if [ "$rc" != "$code" ] || ! grep -qF -- "$fragment" "$log"; then
-    cat "$log"; echo "expected exit $code and '$fragment', got exit $rc"; exit 1
-  fi
-  echo "exit $rc: $(grep -F -- "$fragment" "$log" | head -1 | cut -c1-220)"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/expect_fail.sh"
 
 # craft SRC DST PYTHON: rewrites a safetensors file; PYTHON edits `header` (a dict) and `data` (a bytearray).
 craft() {

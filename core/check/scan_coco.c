@@ -61,21 +61,10 @@ typedef struct coco_scan {
     int n_anns, cap_anns, n_ann_entries;
 } coco_scan;
 
-static bool grow(void **items, int *cap, int n, size_t elem) {
-    if (n < *cap) return true;
-    if (*cap > INT_MAX / 4) return false;
-    int next = *cap ? 2 * *cap : 256;
-    void *p = realloc(*items, (size_t)next * elem);
-    if (!p) return false;
-    *items = p;
-    *cap = next;
-    return true;
-}
-
 static bool on_image(void *user, int64_t index, const coco_image_entry *e) {
     coco_scan *s = user;
     s->n_image_entries = (int)index + 1;
-    if (!grow((void **)&s->imgs, &s->cap_imgs, s->n_imgs, sizeof *s->imgs)) return false;
+    if (!coco_grow((void **)&s->imgs, &s->cap_imgs, s->n_imgs, sizeof *s->imgs)) return false;
     char *name = strdup(e->file_name);
     if (!name) return false;
     s->imgs[s->n_imgs++] = (coco_image){e->id, (int)index, e->width, e->height, 0, false, name};
@@ -85,7 +74,7 @@ static bool on_image(void *user, int64_t index, const coco_image_entry *e) {
 static bool on_category(void *user, int64_t index, const coco_category_entry *e) {
     coco_scan *s = user;
     (void)index;
-    if (!grow((void **)&s->cat_ids, &s->cap_cats, s->n_cats, sizeof *s->cat_ids)) return false;
+    if (!coco_grow((void **)&s->cat_ids, &s->cap_cats, s->n_cats, sizeof *s->cat_ids)) return false;
     s->cat_ids[s->n_cats++] = e->id;
     return true;
 }
@@ -93,7 +82,7 @@ static bool on_category(void *user, int64_t index, const coco_category_entry *e)
 static bool on_annotation(void *user, int64_t index, const coco_annotation_entry *e) {
     coco_scan *s = user;
     s->n_ann_entries = (int)index + 1;
-    if (!grow((void **)&s->anns, &s->cap_anns, s->n_anns, sizeof *s->anns)) return false;
+    if (!coco_grow((void **)&s->anns, &s->cap_anns, s->n_anns, sizeof *s->anns)) return false;
     s->anns[s->n_anns++] = (coco_ann){(int)index, e->has_id ? e->id : -1, e->image_id, e->category_id,
                                       {e->bbox[0], e->bbox[1], e->bbox[2], e->bbox[3]}};
     return true;

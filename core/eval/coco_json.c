@@ -14,29 +14,16 @@
 #include "../formats/coco/json_pull.h"
 #include "../runtime/errmsg.h"
 
-
 /* Ground truth, collected from the shared COCO reader. */
 typedef struct gt_collector {
     wb_coco_gt *gt;
     int cap_images, cap_categories, cap_annotations;
 } gt_collector;
 
-/* Doubles *cap to hold one more item; false when out of memory or past INT_MAX items. */
-static bool grow(void **items, int *cap, int n, size_t elem) {
-    if (n < *cap) return true;
-    if (*cap > INT_MAX / 2) return false;
-    int next = *cap ? 2 * *cap : 256;
-    void *p = realloc(*items, (size_t)next * elem);
-    if (!p) return false;
-    *items = p;
-    *cap = next;
-    return true;
-}
-
 static bool gt_image(void *user, int64_t index, const coco_image_entry *e) {
     gt_collector *c = user;
     (void)index;
-    if (!grow((void **)&c->gt->image_ids, &c->cap_images, c->gt->n_images, sizeof *c->gt->image_ids)) return false;
+    if (!coco_grow((void **)&c->gt->image_ids, &c->cap_images, c->gt->n_images, sizeof *c->gt->image_ids)) return false;
     c->gt->image_ids[c->gt->n_images++] = e->id;
     return true;
 }
@@ -44,7 +31,7 @@ static bool gt_image(void *user, int64_t index, const coco_image_entry *e) {
 static bool gt_category(void *user, int64_t index, const coco_category_entry *e) {
     gt_collector *c = user;
     (void)index;
-    if (!grow((void **)&c->gt->categories, &c->cap_categories, c->gt->n_categories, sizeof *c->gt->categories))
+    if (!coco_grow((void **)&c->gt->categories, &c->cap_categories, c->gt->n_categories, sizeof *c->gt->categories))
         return false;
     char *name = strdup(e->name);
     if (!name) return false;
@@ -55,7 +42,7 @@ static bool gt_category(void *user, int64_t index, const coco_category_entry *e)
 static bool gt_annotation(void *user, int64_t index, const coco_annotation_entry *e) {
     gt_collector *c = user;
     (void)index;
-    if (!grow((void **)&c->gt->annotations, &c->cap_annotations, c->gt->n_annotations, sizeof *c->gt->annotations))
+    if (!coco_grow((void **)&c->gt->annotations, &c->cap_annotations, c->gt->n_annotations, sizeof *c->gt->annotations))
         return false;
     wb_coco_annotation *a = &c->gt->annotations[c->gt->n_annotations++];
     *a = (wb_coco_annotation){e->id, e->image_id, e->category_id, {e->bbox[0], e->bbox[1], e->bbox[2], e->bbox[3]},

@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json_map.h"
@@ -343,4 +344,15 @@ int coco_parse_file(const char *path, const coco_visitor *v, coco_problem *fatal
     int have = parse_text(m.text, m.length, true, v, fatal);
     json_map_close(&m);
     return have;
+}
+
+bool coco_grow(void **items, int *cap, int n, size_t elem) {
+    if (n < *cap) return true;
+    if (*cap > INT_MAX / 2) return false;
+    int next = *cap ? 2 * *cap : 256;
+    void *p = realloc(*items, (size_t)next * elem);
+    if (!p) return false;
+    *items = p;
+    *cap = next;
+    return true;
 }

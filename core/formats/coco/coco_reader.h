@@ -74,4 +74,8 @@ int coco_parse(const char *text, size_t n, const coco_visitor *v, coco_problem *
  * problem without a position, its what naming the path. */
 int coco_parse_file(const char *path, const coco_visitor *v, coco_problem *fatal);
 
+/* For visitors collecting entries: makes room for item n in *items (doubling
+ * *cap, 256 first). False when out of memory or past INT_MAX / 2 items. */
+bool coco_grow(void **items, int *cap, int n, size_t elem);
+
 #endif

@@ -12,6 +12,24 @@ bool wb_data_split_exists(wb_experiment *e, const char *split) {
     return wb_config_params(e->cfg, path) != NULL;
 }
 
+wb_pipeline *wb_data_split_pipeline(wb_experiment *e, const char *split, char *err, size_t n) {
+    char path[64];
+    snprintf(path, sizeof path, "data.%s.pipeline", split);
+    config_setting_t *list = config_lookup(wb_config_tree(e->cfg), path);
+    enum { MAX_STEPS = 64 };
+    const wb_params *steps[MAX_STEPS];
+    int n_steps = list ? config_setting_length(list) : 0;
+    if (n_steps > MAX_STEPS) {
+        snprintf(err, n, "%s: %d transforms, at most %d are supported", path, n_steps, MAX_STEPS);
+        return NULL;
+    }
+    for (int i = 0; i < n_steps; i++) steps[i] = wb_params_of(config_setting_get_elem(list, (unsigned)i));
+    char why[1024];
+    wb_pipeline *pipeline = wb_pipeline_create(steps, n_steps, why, sizeof why);
+    if (!pipeline) snprintf(err, n, "%s: %s", path, why);
+    return pipeline;
+}
+
 wb_status wb_data_split_open(wb_data_split *d, wb_experiment *e, wb_session *s, const char *split,
                              const wb_split_opts *o, char *err, size_t n) {
     memset(d, 0, sizeof *d);
@@ -44,22 +62,8 @@ wb_status wb_data_split_open(wb_data_split *d, wb_experiment *e, wb_session *s, 
         snprintf(err, n, "%s: the dataset has no usable image", path);
         return WB_ERR_INVALID;
     }
-    snprintf(path, sizeof path, "data.%s.pipeline", split);
-    config_setting_t *list = config_lookup(wb_config_tree(e->cfg), path);
-    enum { MAX_STEPS = 64 };
-    const wb_params *steps[MAX_STEPS];
-    int n_steps = list ? config_setting_length(list) : 0;
-    if (n_steps > MAX_STEPS) {
-        snprintf(err, n, "%s: at most %d transforms", path, MAX_STEPS);
-        return WB_ERR_INVALID;
-    }
-    for (int i = 0; i < n_steps; i++) steps[i] = wb_params_of(config_setting_get_elem(list, (unsigned)i));
-    char why[1024];
-    d->pipeline = wb_pipeline_create(steps, n_steps, why, sizeof why);
-    if (!d->pipeline) {
-        snprintf(err, n, "%s: %s", path, why);
-        return WB_ERR_INVALID;
-    }
+    d->pipeline = wb_data_split_pipeline(e, split, err, n);
+    if (!d->pipeline) return WB_ERR_INVALID;
     const wb_params *data = wb_config_params(e->cfg, "data");
     wb_loader_opts lo = {
         .batch_size = (int)wb_params_int(data, "batch_size"),
@@ -75,6 +79,7 @@ wb_status wb_data_split_open(wb_data_split *d, wb_experiment *e, wb_session *s, 
         .on_bad_sample = o->on_bad_sample,
         .pipeline = d->pipeline,
     };
+    char why[1024];
     d->loader = wb_loader_create(&lo, d->vt, d->ds, why, sizeof why);
     if (!d->loader) {
         snprintf(err, n, "data.%s: %s", split, why);

@@ -25,6 +25,9 @@ typedef struct wb_split_opts {
 
 /* true when the experiment has a data.<split> section. */
 bool wb_data_split_exists(wb_experiment *e, const char *split);
+/* The transform pipeline of data.<split> (empty when it has none). NULL and
+ * "data.<split>.pipeline: why" in err for a bad step or too many steps. */
+wb_pipeline *wb_data_split_pipeline(wb_experiment *e, const char *split, char *err, size_t err_size);
 wb_status wb_data_split_open(wb_data_split *d, wb_experiment *e, wb_session *s, const char *split,
                              const wb_split_opts *o, char *err, size_t err_size);
 void wb_data_split_close(wb_data_split *d);

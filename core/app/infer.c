@@ -13,6 +13,7 @@
 #include "../data/transforms.h"
 #include "../plugin/plugin_guard.h"
 #include "../render/canvas.h"
+#include "data_split.h"
 
 typedef struct path_list {
     char **p;
@@ -222,15 +223,9 @@ int wb_infer_run(wb_experiment *e, wb_session *s, wb_model *m, const wb_infer_op
         fprintf(log, "error: no image found (give .jpg, .jpeg or .png files or folders holding them)\n");
         goto done;
     }
-    char key[64];
-    snprintf(key, sizeof key, "data.%s.pipeline", split);
-    config_setting_t *list = config_lookup(wb_config_tree(e->cfg), key);
-    int n_steps = list ? config_setting_length(list) : 0;
-    const wb_params *steps[64];
-    for (int i = 0; i < n_steps && i < 64; i++) steps[i] = wb_params_of(config_setting_get_elem(list, (unsigned)i));
-    pipe = wb_pipeline_create(steps, n_steps < 64 ? n_steps : 64, err, sizeof err);
+    pipe = wb_data_split_pipeline(e, split, err, sizeof err);
     if (!pipe) {
-        fprintf(log, "error: %s: %s\n", key, err);
+        fprintf(log, "error: %s\n", err);
         goto done;
     }
     for (int i = 0; i < files.n; i++) {
@@ -295,12 +290,7 @@ int wb_infer_samples(wb_experiment *e, wb_session *s, wb_model *m, const char *s
         return 1;
     }
     cn.vt = d->dataset;
-    snprintf(key, sizeof key, "data.%s.pipeline", split);
-    config_setting_t *list = config_lookup(wb_config_tree(e->cfg), key);
-    int n_steps = list ? config_setting_length(list) : 0;
-    const wb_params *steps[64];
-    for (int i = 0; i < n_steps && i < 64; i++) steps[i] = wb_params_of(config_setting_get_elem(list, (unsigned)i));
-    wb_pipeline *pipe = wb_pipeline_create(steps, n_steps < 64 ? n_steps : 64, err, sizeof err);
+    wb_pipeline *pipe = wb_data_split_pipeline(e, split, err, sizeof err);
     cJSON *results = cJSON_CreateArray();
     int written = 0;
     if (mkdir(o->out_dir, 0755) != 0 && errno != EEXIST) fprintf(log, "error: %s: %s\n", o->out_dir, strerror(errno));
@@ -320,7 +310,7 @@ int wb_infer_samples(wb_experiment *e, wb_session *s, wb_model *m, const char *s
         wb_image_free(&img);
         if (smp.struct_size) cn.vt->release_sample(cn.ds, &smp);
     }
-    if (!pipe) fprintf(log, "error: %s: %s\n", key, err);
+    if (!pipe) fprintf(log, "error: %s\n", err);
     cJSON_Delete(results);
     if (pipe) wb_pipeline_destroy(pipe);
     cn.vt->close(cn.ds);

@@ -7,6 +7,7 @@
 #include "../config/params.h"
 #include "../data/image_limits.h"
 #include "../data/transforms.h"
+#include "data_split.h"
 
 static double gib(int64_t bytes) { return (double)bytes / (double)((int64_t)1 << 30); }
 
@@ -22,17 +23,9 @@ static int64_t add(int64_t a, int64_t b) { return a > INT64_MAX - b ? INT64_MAX 
  * then the images' own size decides, unknown before loading them), and the
  * shorter side large images may be decoded down to (0: full size). */
 static int64_t split_pixels(wb_experiment *e, const char *split, int *decode_side) {
-    char key[64];
-    snprintf(key, sizeof key, "data.%s.pipeline", split);
-    config_setting_t *list = config_lookup(wb_config_tree(e->cfg), key);
-    enum { MAX_STEPS = 64 };
-    const wb_params *steps[MAX_STEPS];
-    int n = list ? config_setting_length(list) : 0;
-    if (n > MAX_STEPS) n = MAX_STEPS;
-    for (int i = 0; i < n; i++) steps[i] = wb_params_of(config_setting_get_elem(list, (unsigned)i));
-    char err[512];
-    wb_pipeline *p = wb_pipeline_create(steps, n, err, sizeof err);
-    int64_t pixels = p ? wb_pipeline_max_pixels(p, 0) : 0; /* a bad pipeline is reported elsewhere */
+    char err[1024];
+    wb_pipeline *p = wb_data_split_pipeline(e, split, err, sizeof err);
+    int64_t pixels = p ? wb_pipeline_max_pixels(p, 0) : 0; /* validate reports a bad pipeline */
     *decode_side = p ? wb_pipeline_decode_min_side(p) : 0;
     if (p) wb_pipeline_destroy(p);
     return pixels;

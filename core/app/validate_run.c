@@ -3,6 +3,7 @@
 #include <string.h>
 #include "../model/model.h"
 #include "../runtime/log.h"
+#include "data_split.h"
 #include "memory_check.h"
 
 static int64_t count_params(wb_session *s, const char *stage, int64_t *trainable) {
@@ -28,6 +29,19 @@ int wb_validate_run(wb_experiment *e, int size, FILE *out) {
         fprintf(out, "error: %s\n", err);
         wb_session_destroy(s);
         return rc;
+    }
+    static const char *const splits[] = {"train", "val", "test"};
+    for (int i = 0; i < 3; i++) {
+        wb_pipeline *p = wb_data_split_exists(e, splits[i]) ? wb_data_split_pipeline(e, splits[i], err, sizeof err)
+                                                           : NULL;
+        if (p) {
+            wb_pipeline_destroy(p);
+        } else if (wb_data_split_exists(e, splits[i])) {
+            fprintf(out, "error: %s\n", err);
+            wb_model_destroy(m);
+            wb_session_destroy(s);
+            return rc;
+        }
     }
     if (wb_memory_check(e, s, m, err, sizeof err) != WB_OK) {
         fprintf(out, "error: %s\n", err);

@@ -75,9 +75,11 @@ int wb_tf_float_list(const wb_params *p, const wb_param_schema *schema, const ch
                      int max) {
     int n = 0;
     if (given(p, key)) {
+        /* The full length, so a caller sees a list longer than it takes
+         * instead of its first elements silently. */
         int len = wb_params_list_len(p, key);
         for (; n < len && n < max; n++) out[n] = wb_params_float_at(p, key, n);
-        return n;
+        return len;
     }
     /* defaults are written in libconfig list syntax: "[1333, 800]" */
     const char *s = default_of(schema, key);

@@ -34,7 +34,7 @@ static wb_status random_resize_configure(void *config, const wb_params *p, char 
     random_resize_config *c = config;
     double v[2 * MAX_SCALES];
     int len = wb_tf_float_list(p, random_resize_schema, "scales", v, 2 * MAX_SCALES);
-    if (len < 2 || len % 2 != 0) {
+    if (len < 2 || len % 2 != 0 || len > 2 * MAX_SCALES) {
         snprintf(err, n, "scales must be pairs [w1, h1, w2, h2, ...] (at most %d pairs), got %d numbers",
                  MAX_SCALES, len);
         return WB_ERR_INVALID;

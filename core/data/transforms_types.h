@@ -42,7 +42,8 @@ extern const wb_transform_type wb_transform_resize, wb_transform_letterbox, wb_t
     wb_transform_random_resize;
 
 /* Parameter reads that fall back to the schema's default when the key is
- * absent (params NULL = all defaults). Lists return their length, at most max. */
+ * absent (params NULL = all defaults). Lists copy at most max values and return
+ * the list's full length. */
 double wb_tf_float(const wb_params *p, const wb_param_schema *schema, const char *key);
 int64_t wb_tf_int(const wb_params *p, const wb_param_schema *schema, const char *key);
 bool wb_tf_bool(const wb_params *p, const wb_param_schema *schema, const char *key);

@@ -4,7 +4,7 @@
 #  - an include bomb (7 files, each including the next 32 times) or 20000 settings end at once with a message
 #  - a NUL byte or an unterminated /* comment is reported, not silently the end of the file
 #  - integers beyond 32 bits keep their value (range errors name the value as written), beyond 64 bits
-#    are refused; a --set list index of 2^32 does not edit element 0
+#    are refused; a --set list index of 2^32 does not edit element 0; a list longer than its step takes is refused
 #  - more than 16 milestones and threads = 2048 are refused with the limit and its reason
 #  - a second run in a locked work dir fails naming the first one's pid; an experiment named
 #    config.conf run with work_dir = "." is not overwritten; /, $HOME and over-long work dirs are refused
@@ -82,6 +82,8 @@ expect_fail 2 "index 4294967296 is past the end of data.train.pipeline (2 elemen
   "$wb" validate "$tiny" --set data.train.pipeline.4294967296.prob=0.0
 expect_fail 2 "index 2 is past the end of data.train.pipeline (2 elements)" "$out/index_end.txt" -- \
   "$wb" validate "$tiny" --set data.train.pipeline.2.prob=0.0
+expect_fail 2 "mean and std need 3 values each" "$out/mean4.txt" -- \
+  "$wb" validate "$tiny" --set "data.train.pipeline.1.mean=[1.0, 2.0, 3.0, 4.0]"
 
 echo "== limits"
 expect_fail 2 "schedule.milestones has 17 elements; at most 16 are supported" "$out/milestones.txt" -- \

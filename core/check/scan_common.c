@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "data/image.h"
+#include "data/image_limits.h"
 #include "io/file_read.h"
 
 /* Boxes may overhang the border by this much (float rounding in exported
@@ -67,6 +68,8 @@ bool wb_scan_make_parents(const char *path) {
     return true;
 }
 
+const wb_decode_opts wb_scan_decode_opts = {.min_side = 64, .shrink_above = WB_IMAGE_SHRINK_ABOVE};
+
 bool wb_scan_image(wb_check_report *r, const char *path, const char *where, int *width, int *height) {
     if (access(path, F_OK) != 0) {
         wb_check_add(r, WB_DEFECT_MISSING_IMAGE, where, "no file %s", path);
@@ -74,15 +77,15 @@ bool wb_scan_image(wb_check_report *r, const char *path, const char *where, int 
     }
     wb_image img;
     char err[512];
-    if (wb_image_load_file(path, 0, &img, err, sizeof err) != WB_OK) {
+    if (wb_image_decode_file(path, &wb_scan_decode_opts, &img, err, sizeof err) != WB_OK) {
         /* err starts with the path: once is enough when `where` is the path too */
         size_t n = strlen(path);
         bool named = strcmp(where, path) == 0 && strncmp(err, path, n) == 0 && err[n] == ':';
         wb_check_add(r, WB_DEFECT_BAD_IMAGE, where, "%s", named ? err + n + 1 + (err[n + 1] == ' ') : err);
         return false;
     }
-    *width = img.width;
-    *height = img.height;
+    *width = img.orig_width;
+    *height = img.orig_height;
     wb_image_free(&img);
     return true;
 }

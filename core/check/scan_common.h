@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "data/image.h"
 #include "report.h"
 
 /* Annotation files larger than this are refused (the COCO train split is 450 MB). */
@@ -29,6 +30,10 @@ bool wb_scan_make_parents(const char *path);
 /* Decodes the whole image. Reports a missing file or a decode failure
  * against `where` and returns false; else true with the displayed size. */
 bool wb_scan_image(wb_check_report *r, const char *path, const char *where, int *width, int *height);
+/* How the doctor decodes: it needs to know an image decodes and its size, so
+ * large images decode shrunk (every byte is still read and checked) and a
+ * huge one costs megabytes, not gigabytes. The size is orig_width/height. */
+extern const wb_decode_opts wb_scan_decode_opts;
 
 typedef enum wb_box_verdict { WB_BOX_OK = 0, WB_BOX_CLIP, WB_BOX_DROP } wb_box_verdict;
 

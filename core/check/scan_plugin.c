@@ -22,11 +22,12 @@ static bool sample_image(wb_check_report *r, const wb_sample *smp, const char *w
     if (smp->encoded) {
         wb_image img;
         char err[512];
-        if (wb_image_load_memory(smp->encoded, smp->encoded_size, 0, &img, err, sizeof err) != WB_OK) {
+        if (wb_image_decode_memory(smp->encoded, smp->encoded_size, &wb_scan_decode_opts, &img, err, sizeof err) !=
+            WB_OK) {
             wb_check_add(r, WB_DEFECT_BAD_IMAGE, where, "%s", err);
             return false;
         }
-        *width = img.width, *height = img.height;
+        *width = img.orig_width, *height = img.orig_height;
         wb_image_free(&img);
         return true;
     }

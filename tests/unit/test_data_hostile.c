@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "check/scan_common.h"
 #include "data/image.h"
 #include "data/image_write.h"
 #include "data/loader.h"
@@ -186,6 +187,23 @@ START_TEST(large_png_never_exists_at_full_size) {
 }
 END_TEST
 
+/* The dataset doctor reads every byte of a large image, never holds it at full
+ * size, and reports its stored size for the box checks. */
+START_TEST(check_decodes_large_images_shrunk) {
+    const char *path = write_png("check_large.png", 8192, 4100, true);
+    long before = peak_rss_kib();
+    wb_check_report r = {0};
+    int width = 0, height = 0;
+    ck_assert(wb_scan_image(&r, path, path, &width, &height));
+    ck_assert_int_eq(width, 8192);
+    ck_assert_int_eq(height, 4100);
+    ck_assert_int_eq(wb_check_errors(&r), 0);
+    long grown = peak_rss_kib() - before;
+    ck_assert_msg(grown < 32 * 1024, "checking grew the peak RSS by %ld KiB", grown);
+    unlink(path);
+}
+END_TEST
+
 START_TEST(large_jpeg_uses_dct_scaling) {
     enum { W = 512, H = 384 };
     uint8_t *rgb = calloc((size_t)W * H * 3, 1);
@@ -330,6 +348,7 @@ int main(void) {
     tcase_add_test(tc, pixel_limit_names_the_setting);
     tcase_add_test(tc, png_shrinks_to_block_means_while_streaming);
     tcase_add_test(tc, large_png_never_exists_at_full_size);
+    tcase_add_test(tc, check_decodes_large_images_shrunk);
     tcase_add_test(tc, large_jpeg_uses_dct_scaling);
     tcase_add_test(tc, pipeline_decode_side_and_size_bounds);
     tcase_add_test(tc, loader_stops_when_nothing_decodes);

@@ -1,5 +1,6 @@
 #include "wbtest.h"
 
+#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,4 +110,18 @@ int wbt_run_suite(Suite *s) {
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+const wb_dataset_vtable *wbt_dataset_plugin(const char *plugin_dir, const char *name) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/wb_dataset_%s.so", plugin_dir, name);
+    void *so = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    ck_assert_msg(so != NULL, "cannot load %s: %s", path, dlerror());
+    wb_plugin_entry_fn entry = (wb_plugin_entry_fn)dlsym(so, WB_ENTRY_NAME);
+    ck_assert_msg(entry != NULL, "%s has no %s", path, WB_ENTRY_NAME);
+    const wb_plugin_manifest *m = entry(wb_host_api_table());
+    ck_assert_int_eq(m->num_modules, 1);
+    ck_assert_int_eq(m->modules[0]->kind, WB_KIND_DATASET);
+    ck_assert_str_eq(m->modules[0]->type_name, name);
+    return m->modules[0]->dataset;
 }

@@ -53,6 +53,10 @@ wb_tensor *wbt_parity_input(wbt_env *e, const wb_st_file *f, const char *name, b
 /* Asserts an op failed with WB_ERR_INVALID and a message containing fragment; resets e. */
 void wbt_expect_error(wbt_env *e, const wb_tensor *y, const char *fragment);
 
+/* The dataset vtable of plugin_dir/wb_dataset_NAME.so, opened directly (no
+ * registry); asserts the file holds exactly that one dataset type. */
+const wb_dataset_vtable *wbt_dataset_plugin(const char *plugin_dir, const char *name);
+
 /* Runs a Check suite and returns the process exit code. */
 int wbt_run_suite(Suite *s);
 

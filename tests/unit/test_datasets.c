@@ -2,7 +2,6 @@
  * .so files and driven through the vtable with a real context: counts on
  * the shared data, coco vs yolo on the same images, determinism, threads,
  * and generated broken inputs. */
-#include <dlfcn.h>
 #include <libconfig.h>
 #include <math.h>
 #include <pthread.h>
@@ -26,20 +25,6 @@ static void require_shared(void) {
                   "shared datasets not found at %s: these tests need ../shared beside the checkout", SHARED);
 }
 
-static const wb_dataset_vtable *plugin(const char *name) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/wb_dataset_%s.so", WB_PLUGIN_BUILD_DIR, name);
-    void *so = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    ck_assert_msg(so != NULL, "cannot load %s: %s", path, dlerror());
-    wb_plugin_entry_fn entry = (wb_plugin_entry_fn)dlsym(so, WB_ENTRY_NAME);
-    ck_assert_msg(entry != NULL, "%s has no %s", path, WB_ENTRY_NAME);
-    const wb_plugin_manifest *m = entry(wb_host_api_table());
-    ck_assert_int_eq(m->num_modules, 1);
-    ck_assert_int_eq(m->modules[0]->kind, WB_KIND_DATASET);
-    ck_assert_str_eq(m->modules[0]->type_name, name);
-    return m->modules[0]->dataset;
-}
-
 /* An opened dataset with its environment and config. */
 typedef struct opened {
     wbt_env env;
@@ -51,7 +36,7 @@ typedef struct opened {
 
 static void open_with(opened *o, const char *type, const char *cfg_text) {
     wbt_env_init(&o->env, NULL, 1);
-    o->vt = plugin(type);
+    o->vt = wbt_dataset_plugin(WB_PLUGIN_BUILD_DIR, type);
     config_init(&o->cfg);
     ck_assert_msg(config_read_string(&o->cfg, cfg_text) == CONFIG_TRUE, "bad test config: %s",
                   config_error_text(&o->cfg));
@@ -631,7 +616,7 @@ START_TEST(test_data_root_redirects_every_split) {
     char cwd[4096];
     ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
     ck_assert_int_eq(chdir("/"), 0); /* the base's own relative data_root would not resolve here */
-    const wb_dataset_vtable *vt = plugin("yolo");
+    const wb_dataset_vtable *vt = wbt_dataset_plugin(WB_PLUGIN_BUILD_DIR, "yolo");
     for (int k = 0; k < 2; k++) {
         wbt_env env;
         wbt_env_init(&env, NULL, 1);

@@ -2,7 +2,6 @@
  * format: training (the dataset plugin), the dataset doctor (`workbench
  * check`) and, for COCO, evaluation. Each must refuse with the same message
  * (or accept alike), never crash, hang on a FIFO or truncate a value. */
-#include <dlfcn.h>
 #include <libconfig.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,16 +19,6 @@
 
 #define TMP WB_BINARY_DIR "/test_datasets_hostile_tmp"
 
-static const wb_dataset_vtable *plugin(const char *name) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/wb_dataset_%s.so", WB_PLUGIN_BUILD_DIR, name);
-    void *so = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    ck_assert_msg(so != NULL, "cannot load %s: %s", path, dlerror());
-    wb_plugin_entry_fn entry = (wb_plugin_entry_fn)dlsym(so, WB_ENTRY_NAME);
-    ck_assert_ptr_nonnull(entry);
-    return entry(wb_host_api_table())->modules[0]->dataset;
-}
-
 /* Opens dataset `type` with cfg_text; the message when it fails, "" when it opens. */
 static void train_verdict(const char *type, const char *cfg_text, char *msg, size_t n) {
     wbt_env env;
@@ -37,7 +26,7 @@ static void train_verdict(const char *type, const char *cfg_text, char *msg, siz
     config_t cfg;
     config_init(&cfg);
     ck_assert_msg(config_read_string(&cfg, cfg_text) == CONFIG_TRUE, "bad test config: %s", cfg_text);
-    const wb_dataset_vtable *vt = plugin(type);
+    const wb_dataset_vtable *vt = wbt_dataset_plugin(WB_PLUGIN_BUILD_DIR, type);
     void *ds = NULL;
     wb_status st = vt->open(env.ctx, wb_params_of(config_root_setting(&cfg)), &ds);
     snprintf(msg, n, "%s", st == WB_OK ? "" : env.c.msg);
@@ -277,7 +266,7 @@ START_TEST(voc_parts_do_not_replace_the_object) {
     config_t cfg;
     config_init(&cfg);
     ck_assert(config_read_string(&cfg, VOC_CFG) == CONFIG_TRUE);
-    const wb_dataset_vtable *vt = plugin("voc");
+    const wb_dataset_vtable *vt = wbt_dataset_plugin(WB_PLUGIN_BUILD_DIR, "voc");
     void *ds = NULL;
     ck_assert_msg(vt->open(env.ctx, wb_params_of(config_root_setting(&cfg)), &ds) == WB_OK, "%s", env.c.msg);
     wb_sample s;

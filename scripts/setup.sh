@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake pkg-config git
   libconfig-dev libdnnl-dev libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libexpat1-dev libyaml-dev libcjson-dev
-  libfreetype-dev fonts-dejavu-core
+  libpango1.0-dev libcairo2-dev fonts-dejavu-core fonts-noto-cjk
   check
   clang libclang-rt-14-dev
   python3-torch python3-torchvision python3-numpy python3-pil

@@ -43,3 +43,17 @@ void wb_draw_rect(wb_canvas *c, float fx1, float fy1, float fx2, float fy2, int 
     wb_fill_rect(c, x1, y1, x1 + t, y2 + 1, color);
     wb_fill_rect(c, x2 - t + 1, y1, x2 + 1, y2 + 1, color);
 }
+
+void wb_blend_mask(wb_canvas *c, int x, int y, const uint8_t *alpha, int w, int h, int stride, wb_rgb color) {
+    const uint8_t rgb[3] = {color.r, color.g, color.b};
+    int r0 = clampi(-y, 0, h), r1 = clampi(c->height - y, 0, h);
+    int c0 = clampi(-x, 0, w), c1 = clampi(c->width - x, 0, w);
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *a = alpha + (size_t)r * stride;
+        uint8_t *row = c->rgb + (size_t)(y + r) * c->width * 3;
+        for (int col = c0; col < c1; col++) {
+            uint8_t *px = row + (size_t)(x + col) * 3;
+            for (int k = 0; k < 3; k++) px[k] = (uint8_t)((px[k] * (255 - a[col]) + rgb[k] * a[col] + 127) / 255);
+        }
+    }
+}

@@ -31,6 +31,7 @@ static void for_each_kept(wb_tape_node *n, void (*fn)(wb_tensor *)) {
 static void retire(wb_context *c, wb_tape_node *n) {
     for (int i = 0; i < n->n_in; i++)
         if (keeps_in(n, i)) wb_storage_drop(c->s, n->in[i]);
+    for (int i = 0; i < n->n_held; i++) wb_storage_drop(c->s, n->held[i]);
     for (int j = 0; j < n->n_out; j++) {
         if (keeps_out(n, j)) wb_storage_drop(c->s, n->out[j]);
         wb_grad_free(c->s, n->out[j]);
@@ -65,6 +66,20 @@ wb_tape_node *wb_tape_record(wb_context *c, const char *op, wb_tape_backward_fn 
     c->tape.last = node;
     c->tape.count++;
     return node;
+}
+
+bool wb_tape_hold(wb_context *c, wb_tape_node *node, wb_tensor *const *t, int n) {
+    if (n <= 0) return true;
+    wb_tensor **held = wb_arena_alloc(&c->s->compute, (size_t)n * sizeof *held);
+    if (!held) {
+        wb_ctx_fail(c, WB_ERR_NOMEM, "%s: out of memory recording the tape", node->op);
+        return false;
+    }
+    memcpy(held, t, (size_t)n * sizeof *held);
+    for (int i = 0; i < n; i++) wb_storage_retain(held[i]);
+    node->held = held;
+    node->n_held = n;
+    return true;
 }
 
 wb_status wb_tape_backward(wb_context *c) {

@@ -34,6 +34,8 @@ struct wb_tape_node {
     int n_out;
     void *saved;               /* op-specific, allocated in the compute arena */
     unsigned keep;             /* WB_KEEP_* mask of the tensors whose data is held */
+    wb_tensor **held;          /* more tensors whose data is held (wb_tape_hold) */
+    int n_held;
 };
 
 typedef struct wb_tape {
@@ -52,6 +54,11 @@ bool wb_tape_needed(wb_context *c, wb_tensor *const *in, int n_in);
 wb_tape_node *wb_tape_record(wb_context *c, const char *op, wb_tape_backward_fn fn,
                              wb_tensor *const *in, int n_in, wb_tensor *const *out, int n_out,
                              size_t saved_bytes, unsigned keep);
+
+/* Holds the data of n more tensors (no gradient flows to them) until the
+ * node has run: what a custom op's backward reads besides its inputs and
+ * outputs. false (with the ctx error set) when out of memory. */
+bool wb_tape_hold(wb_context *c, wb_tape_node *node, wb_tensor *const *t, int n);
 
 /* Replays the tape of c in reverse. Output gradients are whatever the output
  * tensors hold; nodes none of whose outputs has a gradient are skipped. Once

@@ -1,4 +1,5 @@
-/* Pointwise kernel family: activations, broadcast add/mul, scaling, resize,
+/* Pointwise kernel family: activations, broadcast binary ops and
+ * comparisons, elementwise math (exp, log, pow, clamp, ...), where, scaling, resize,
  * the copies behind the shape ops, and sum reductions. Pointers are device
  * pointers of the backend; descriptor structs and shape arrays are host
  * memory. Backward kernels overwrite their outputs. Semantics follow torch
@@ -19,7 +20,33 @@ typedef enum wb_act_kind {
     WB_ACT_HARDSWISH
 } wb_act_kind;
 
-typedef enum wb_binary_kind { WB_BINARY_ADD = 0, WB_BINARY_MUL } wb_binary_kind;
+/* Broadcast binary ops. The comparisons give 1.0f / 0.0f and have no
+ * backward; the others' derivatives are in pointwise_math.h. */
+typedef enum wb_binary_kind {
+    WB_BINARY_ADD = 0,
+    WB_BINARY_MUL,
+    WB_BINARY_SUB,
+    WB_BINARY_DIV,
+    WB_BINARY_MIN,
+    WB_BINARY_MAX,
+    WB_BINARY_GT,
+    WB_BINARY_GE,
+    WB_BINARY_LT,
+    WB_BINARY_LE,
+    WB_BINARY_EQ,
+    WB_BINARY_NE
+} wb_binary_kind;
+
+/* Elementwise math with up to two scalar arguments p, q. */
+typedef enum wb_unary_kind {
+    WB_UNARY_NEG = 0,
+    WB_UNARY_EXP,        /* backward reads y */
+    WB_UNARY_LOG,
+    WB_UNARY_POW,        /* x ** p */
+    WB_UNARY_ABS,
+    WB_UNARY_CLAMP,      /* to [p, q]; an absent bound is -inf / +inf */
+    WB_UNARY_ADD_SCALAR  /* x + p */
+} wb_unary_kind;
 
 /* Geometry of y = a (op) b under numpy broadcasting, with dims of size 1
  * dropped and neighbouring dims merged where both operands allow it. y is
@@ -32,6 +59,13 @@ typedef struct wb_bcast {
     int64_t a_stride[WB_MAX_DIMS];
     int64_t b_stride[WB_MAX_DIMS];
 } wb_bcast;
+
+/* The same for where(cond, a, b): stride[0] is cond's, [1] a's, [2] b's. */
+typedef struct wb_bcast3 {
+    int ndim; /* >= 1 */
+    int64_t shape[WB_MAX_DIMS];
+    int64_t stride[3][WB_MAX_DIMS];
+} wb_bcast3;
 
 struct wb_pointwise_kernels {
     void (*act_forward)(wb_act_kind kind, float alpha, const float *x, float *y, int64_t n);
@@ -47,6 +81,19 @@ struct wb_pointwise_kernels {
     void (*binary_backward)(wb_binary_kind kind, const wb_bcast *g, const float *a, const float *b,
                             const float *dy, float *da, float *db);
     void (*scale)(const float *x, float s, float *y, int64_t n);
+
+    void (*unary_forward)(wb_unary_kind kind, float p, float q, const float *x, float *y, int64_t n);
+    /* Reads y for EXP, nothing for NEG and ADD_SCALAR, x for the others
+     * (the tape frees what the kind does not read). */
+    void (*unary_backward)(wb_unary_kind kind, float p, float q, const float *x, const float *y,
+                           const float *dy, float *dx, int64_t n);
+    /* y = cond != 0 ? a : b. */
+    void (*where_forward)(const wb_bcast3 *g, const float *cond, const float *a, const float *b,
+                          float *y);
+    /* da, db (either may be NULL): dy where cond picks the operand, else 0,
+     * summed over the operand's broadcast dims. Reads only cond. */
+    void (*where_backward)(const wb_bcast3 *g, const float *cond, const float *dy, float *da,
+                           float *db);
 
     /* Resize of `planes` (N*C) planes of in_h x in_w to out_h x out_w. */
     void (*nearest_forward)(const float *x, int64_t planes, int in_h, int in_w, float *y, int out_h,

@@ -36,7 +36,29 @@ wb_tensor *wb_op_slice(wb_ctx *ctx, wb_tensor *x, int axis, int64_t start, int64
 wb_tensor *wb_op_reshape(wb_ctx *ctx, wb_tensor *x, int ndim, const int64_t *shape);
 wb_tensor *wb_op_permute(wb_ctx *ctx, wb_tensor *x, const int *perm);
 wb_tensor *wb_op_sum(wb_ctx *ctx, wb_tensor *x, int axis, int keepdim);
+
 wb_tensor *wb_op_mean(wb_ctx *ctx, wb_tensor *x, int axis, int keepdim);
+
+/* elementwise (ABI 1.2): binary.c elementwise.c */
+wb_tensor *wb_op_sub(wb_ctx *ctx, wb_tensor *a, wb_tensor *b);
+wb_tensor *wb_op_div(wb_ctx *ctx, wb_tensor *a, wb_tensor *b);
+wb_tensor *wb_op_minimum(wb_ctx *ctx, wb_tensor *a, wb_tensor *b);
+wb_tensor *wb_op_maximum(wb_ctx *ctx, wb_tensor *a, wb_tensor *b);
+wb_tensor *wb_op_gt(wb_ctx *ctx, wb_tensor *a, wb_tensor *b);
+wb_tensor *wb_op_ge(wb_ctx *ctx, wb_tensor *a, wb_tensor *b);
+wb_tensor *wb_op_lt(wb_ctx *ctx, wb_tensor *a, wb_tensor *b);
+wb_tensor *wb_op_le(wb_ctx *ctx, wb_tensor *a, wb_tensor *b);
+wb_tensor *wb_op_eq(wb_ctx *ctx, wb_tensor *a, wb_tensor *b);
+wb_tensor *wb_op_ne(wb_ctx *ctx, wb_tensor *a, wb_tensor *b);
+wb_tensor *wb_op_neg(wb_ctx *ctx, wb_tensor *x);
+wb_tensor *wb_op_exp(wb_ctx *ctx, wb_tensor *x);
+wb_tensor *wb_op_log(wb_ctx *ctx, wb_tensor *x);
+wb_tensor *wb_op_pow(wb_ctx *ctx, wb_tensor *x, float exponent);
+wb_tensor *wb_op_abs(wb_ctx *ctx, wb_tensor *x);
+wb_tensor *wb_op_clamp(wb_ctx *ctx, wb_tensor *x, float lo, float hi);
+wb_tensor *wb_op_add_scalar(wb_ctx *ctx, wb_tensor *x, float s);
+wb_tensor *wb_op_where(wb_ctx *ctx, wb_tensor *cond, wb_tensor *a, wb_tensor *b);
+wb_tensor *wb_op_detach(wb_ctx *ctx, wb_tensor *x);
 
 /* losses: loss_*.c */
 wb_tensor *wb_op_sigmoid_focal_loss(wb_ctx *ctx, wb_tensor *logits, wb_tensor *target,

@@ -6,6 +6,7 @@
 #include "../ops/ops.h"
 #include "../runtime/context.h"
 #include "../runtime/host_tensors.h"
+#include "../autograd/custom_op.h"
 
 static const wb_host_api g_host = {
     .struct_size = sizeof(wb_host_api),
@@ -74,6 +75,26 @@ static const wb_host_api g_host = {
     .grid_anchors = wb_grid_anchors,
     .is_training = wb_host_is_training,
     .tensor_release = wb_host_tensor_release,
+    .sub = wb_op_sub,
+    .div = wb_op_div,
+    .neg = wb_op_neg,
+    .exp_ = wb_op_exp,
+    .log_ = wb_op_log,
+    .pow_ = wb_op_pow,
+    .abs = wb_op_abs,
+    .clamp = wb_op_clamp,
+    .minimum = wb_op_minimum,
+    .maximum = wb_op_maximum,
+    .gt = wb_op_gt,
+    .ge = wb_op_ge,
+    .lt = wb_op_lt,
+    .le = wb_op_le,
+    .eq = wb_op_eq,
+    .ne = wb_op_ne,
+    .where = wb_op_where,
+    .detach = wb_op_detach,
+    .add_scalar = wb_op_add_scalar,
+    .record_custom_op = wb_host_record_custom_op,
 };
 
 const wb_host_api *wb_host_api_table(void) { return &g_host; }

@@ -1,4 +1,5 @@
-/* Host API entries for errors, logging, tensors, parameters and custom ops. */
+/* Host API entries for errors, logging, tensors and parameters (custom ops:
+ * autograd/custom_op.c). */
 #include "host_tensors.h"
 
 #include <stdarg.h>
@@ -149,56 +150,4 @@ int wb_host_is_training(wb_ctx *ctx) { return wb_ctx_impl(ctx)->grad_enabled; }
 void wb_host_tensor_release(wb_ctx *ctx, wb_tensor *t) {
     wb_context *c = wb_ctx_impl(ctx);
     if (t && t->maker == c) wb_tensor_release(c->s, t);
-}
-
-typedef struct custom_state {
-    wb_custom_backward_fn fn;
-    void *state;
-} custom_state;
-
-static wb_status custom_backward(wb_context *c, wb_tape_node *node) {
-    custom_state *cs = node->saved;
-    wb_tensor **douts = wb_ctx_scratch(c, (size_t)node->n_out * sizeof *douts);
-    wb_tensor **dins = wb_ctx_scratch(c, (size_t)node->n_in * sizeof *dins);
-    if (!douts || !dins) return c->err;
-    for (int i = 0; i < node->n_out; i++) {
-        wb_tensor *o = node->out[i];
-        douts[i] = wb_ctx_tensor_header(c, o->ndim, o->shape);
-        if (!douts[i]) return c->err;
-        douts[i]->data = (float *)wb_grad_of(c, o);
-    }
-    for (int i = 0; i < node->n_in; i++) dins[i] = NULL;
-    wb_status st = cs->fn(&c->pub, cs->state, node->in, node->n_in, douts, node->n_out, dins);
-    if (st != WB_OK) return st;
-    for (int i = 0; i < node->n_in; i++) {
-        wb_tensor *in = node->in[i];
-        if (!dins[i] || !in->requires_grad) continue;
-        if (!wb_shape_equal(dins[i], in)) {
-            char a[96], b[96];
-            return wb_ctx_fail(c, WB_ERR_INVALID,
-                               "custom op %s: gradient of input %d has shape %s, input has %s",
-                               node->op, i, wb_shape_str(dins[i], a, sizeof a),
-                               wb_shape_str(in, b, sizeof b));
-        }
-        float *g = wb_grad_begin(c, in);
-        if (!g) return c->err;
-        c->s->backend->copy(g, dins[i]->data, (size_t)in->numel * sizeof(float));
-        wb_grad_end(c, in, g);
-    }
-    return WB_OK;
-}
-
-wb_status wb_host_record_custom(wb_ctx *ctx, const char *name, wb_tensor *const *inputs, int n_in,
-                                wb_tensor *const *outputs, int n_out,
-                                wb_custom_backward_fn backward, void *state) {
-    wb_context *c = wb_ctx_impl(ctx);
-    if (!wb_ctx_check_inputs(c, name ? name : "custom op", inputs, n_in)) return c->err;
-    if (!wb_ctx_check_inputs(c, name ? name : "custom op", outputs, n_out)) return c->err;
-    if (!backward) return wb_ctx_fail(c, WB_ERR_INVALID, "custom op %s: backward is NULL", name);
-    if (!wb_tape_needed(c, inputs, n_in)) return WB_OK;
-    wb_tape_node *node = wb_tape_record(c, name ? name : "custom", custom_backward, inputs, n_in,
-                                        outputs, n_out, sizeof(custom_state), WB_KEEP_ALL);
-    if (!node) return c->err;
-    *(custom_state *)node->saved = (custom_state){backward, state};
-    return WB_OK;
 }

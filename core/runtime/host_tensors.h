@@ -22,8 +22,5 @@ wb_tensor *wb_host_buffer_create(wb_ctx *ctx, const char *name, int ndim, const 
 float wb_host_rng_uniform(wb_ctx *ctx);
 int wb_host_is_training(wb_ctx *ctx);
 void wb_host_tensor_release(wb_ctx *ctx, wb_tensor *t);
-wb_status wb_host_record_custom(wb_ctx *ctx, const char *name, wb_tensor *const *inputs, int n_in,
-                                wb_tensor *const *outputs, int n_out,
-                                wb_custom_backward_fn backward, void *state);
 
 #endif

@@ -13,6 +13,12 @@ void wb_ref_binary_forward(wb_binary_kind kind, const wb_bcast *g, const float *
 void wb_ref_binary_backward(wb_binary_kind kind, const wb_bcast *g, const float *a, const float *b,
                             const float *dy, float *da, float *db);
 void wb_ref_scale(const float *x, float s, float *y, int64_t n);
+void wb_ref_unary_forward(wb_unary_kind kind, float p, float q, const float *x, float *y, int64_t n);
+void wb_ref_unary_backward(wb_unary_kind kind, float p, float q, const float *x, const float *y,
+                           const float *dy, float *dx, int64_t n);
+void wb_ref_where_forward(const wb_bcast3 *g, const float *cond, const float *a, const float *b,
+                          float *y);
+void wb_ref_where_backward(const wb_bcast3 *g, const float *cond, const float *dy, float *da, float *db);
 void wb_ref_nearest_forward(const float *x, int64_t planes, int in_h, int in_w, float *y, int out_h,
                             int out_w);
 void wb_ref_nearest_backward(const float *dy, int64_t planes, int in_h, int in_w, int out_h,

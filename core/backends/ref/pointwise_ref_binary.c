@@ -1,6 +1,7 @@
-/* Reference broadcast add/mul: every output element finds its operands by
+/* Reference broadcast binary ops: every output element finds its operands by
  * decomposing its index; backward scatters into the operands' gradients. */
 #include <string.h>
+#include "../pointwise_math.h"
 #include "pointwise_ref.h"
 
 static int64_t bcast_numel(const wb_bcast *g) {
@@ -34,7 +35,7 @@ void wb_ref_binary_forward(wb_binary_kind kind, const wb_bcast *g, const float *
     for (int64_t i = 0; i < n; i++) {
         int64_t oa, ob;
         operand_offsets(g, i, &oa, &ob);
-        y[i] = kind == WB_BINARY_ADD ? a[oa] + b[ob] : a[oa] * b[ob];
+        y[i] = wb_binary_value(kind, a[oa], b[ob]);
     }
 }
 
@@ -42,12 +43,14 @@ void wb_ref_binary_backward(wb_binary_kind kind, const wb_bcast *g, const float 
                             const float *dy, float *da, float *db) {
     if (da) memset(da, 0, (size_t)operand_numel(g, g->a_stride) * sizeof *da);
     if (db) memset(db, 0, (size_t)operand_numel(g, g->b_stride) * sizeof *db);
+    bool reads = wb_binary_backward_reads_operands(kind);
     int64_t n = bcast_numel(g);
     for (int64_t i = 0; i < n; i++) {
         int64_t oa, ob;
         operand_offsets(g, i, &oa, &ob);
-        if (da) da[oa] += kind == WB_BINARY_ADD ? dy[i] : dy[i] * b[ob];
-        if (db) db[ob] += kind == WB_BINARY_ADD ? dy[i] : dy[i] * a[oa];
+        float av = reads ? a[oa] : 0.0f, bv = reads ? b[ob] : 0.0f;
+        if (da) da[oa] += wb_binary_grad_a(kind, av, bv, dy[i]);
+        if (db) db[ob] += wb_binary_grad_b(kind, av, bv, dy[i]);
     }
 }
 

@@ -52,12 +52,78 @@ typedef struct wb_init {
     int fan_out;  /* KAIMING: 1 = fan_out mode, 0 = fan_in */
 } wb_init;
 
-/* Backward of a custom op: set grad_inputs[i] (new tensors, or NULL for no
- * gradient); the core accumulates them. */
+/* ---- custom ops: forward computed by the plugin, backward its own ----
+ *
+ * When the ctx records (training, some input requires a gradient), a custom
+ * op adds one node to the module's tape; otherwise recording is a no-op that
+ * returns WB_OK. During the module's backward the node's backward function
+ * runs once, after every op that consumed its outputs, and only if at least
+ * one output received a gradient.
+ *
+ * What backward receives:
+ * - inputs: the handles given at record time (always valid for wb_info).
+ *   Their DATA is readable only if the op kept it: record_custom keeps every
+ *   input and output; record_custom_op keeps inputs with
+ *   WB_CUSTOM_KEEP_INPUTS, outputs with WB_CUSTOM_KEEP_OUTPUTS, and always
+ *   its `saved` tensors. Kept data stays allocated until the node's backward
+ *   has run (or, if backward never runs, until the end of the iteration),
+ *   even after the module released the tensor or its forward returned.
+ *   Reading data that was not kept is a bug (the ASan build catches it).
+ * - grad_outputs[j]: never NULL; an output that received no gradient gets
+ *   zeros. Read-only, valid only during the call.
+ * - grad_inputs[i]: NULL on entry. Set it to a tensor of input i's shape (a
+ *   new one, e.g. from tensor_new or an op) or leave it NULL for "no
+ *   gradient" (zero). The core adds it into input i's gradient (inputs that
+ *   do not require a gradient ignore it), then releases every tensor the
+ *   backward made. A gradient of another shape is an error naming the op.
+ * - state: see each recording function.
+ * What backward may call: any op of this table (nothing is recorded while a
+ * backward runs: no double backward), tensor_new / tensor_from_host /
+ * tensor_map / tensor_unmap / tensor_item / tensor_info / tensor_release,
+ * set_error, log, rng_uniform and the box utilities. It must not create
+ * parameters, buffers or sub-modules, or record custom ops. Returning a
+ * status other than WB_OK (or setting an error) stops the backward with
+ * that message. */
+
+/* Backward of record_custom. */
 typedef wb_status (*wb_custom_backward_fn)(wb_ctx *ctx, void *state,
                                            wb_tensor *const *inputs, int n_in,
                                            wb_tensor *const *grad_outputs, int n_out,
                                            wb_tensor **grad_inputs);
+
+/* Backward of record_custom_op (ABI 1.2): also gets the saved tensors. */
+typedef wb_status (*wb_custom_op_backward_fn)(wb_ctx *ctx, void *state,
+                                              wb_tensor *const *inputs, int n_in,
+                                              wb_tensor *const *saved, int n_saved,
+                                              wb_tensor *const *grad_outputs, int n_out,
+                                              wb_tensor **grad_inputs);
+
+/* What record_custom_op keeps readable for backward besides `saved`. */
+#define WB_CUSTOM_KEEP_INPUTS 1u
+#define WB_CUSTOM_KEEP_OUTPUTS 2u
+
+typedef struct wb_custom_op {
+    uint32_t struct_size;          /* sizeof(wb_custom_op) */
+    const char *name;              /* for messages: "my_loss.quality_focal" */
+    wb_tensor *const *inputs;      /* gradients flow to these */
+    int n_in;
+    wb_tensor *const *outputs;     /* what forward made; their gradients reach backward */
+    int n_out;
+    /* Extra tensors backward reads (intermediates of the forward, targets):
+     * held until backward has run, no gradient flows to them. May be NULL. */
+    wb_tensor *const *saved;
+    int n_saved;
+    uint32_t keep;                 /* WB_CUSTOM_KEEP_* */
+    wb_custom_op_backward_fn backward;
+    /* state_size > 0: the core copies state_size bytes of *state when the op
+     * is recorded and passes backward a pointer to its copy, which lives
+     * until the end of the iteration and is never freed by the plugin (plain
+     * bytes: a pointer inside must outlive the iteration itself).
+     * state_size == 0: state is passed through as is; the plugin keeps it
+     * valid until the iteration ends (e.g. its module instance). */
+    const void *state;
+    size_t state_size;
+} wb_custom_op;
 
 struct wb_host_api {
     uint32_t struct_size;
@@ -151,7 +217,11 @@ struct wb_host_api {
     wb_tensor *(*iou_loss)(wb_ctx *ctx, wb_tensor *pred, wb_tensor *target, wb_tensor *weight,
                            wb_iou_mode mode, float eps, wb_reduction r);
 
-    /* ---- custom ops with their own backward ---- */
+    /* ---- custom ops with their own backward (see "custom ops" above) ----
+     * Keeps every input and output readable for backward; `state` is passed
+     * through as is and owned by the plugin, which keeps it valid until the
+     * iteration ends (the core never frees it). ABI 1.2 adds record_custom_op
+     * with saved tensors, a keep choice and a state copy. */
     wb_status (*record_custom)(wb_ctx *ctx, const char *name,
                                wb_tensor *const *inputs, int n_in,
                                wb_tensor *const *outputs, int n_out,
@@ -196,6 +266,46 @@ struct wb_host_api {
      * peak, most of all at inference. Tensors the module did not make (its
      * inputs, parameters) are left alone. Reading t afterwards is a bug. */
     void (*tensor_release)(wb_ctx *ctx, wb_tensor *t);
+
+    /* ---- elementwise ops (ABI 1.2), with backward unless said otherwise.
+     *      Binary ones broadcast like numpy (as add and mul). Gradient
+     *      conventions are torch 1.13's. exp_, log_ and pow_ end in '_' because
+     *      `log` is the logging entry and <tgmath.h> makes exp, log and pow
+     *      macros; the ops.h wrappers are wb_exp, wb_ln, wb_pow. ---- */
+    wb_tensor *(*sub)(wb_ctx *ctx, wb_tensor *a, wb_tensor *b);
+    wb_tensor *(*div)(wb_ctx *ctx, wb_tensor *a, wb_tensor *b);  /* IEEE: x / 0 = +-inf or NaN */
+    wb_tensor *(*neg)(wb_ctx *ctx, wb_tensor *x);
+    wb_tensor *(*exp_)(wb_ctx *ctx, wb_tensor *x);
+    wb_tensor *(*log_)(wb_ctx *ctx, wb_tensor *x);                /* log(0) = -inf, log(x < 0) = NaN */
+    /* x ** exponent; derivative exponent * x ** (exponent - 1), 0 for exponent 0. */
+    wb_tensor *(*pow_)(wb_ctx *ctx, wb_tensor *x, float exponent);
+    wb_tensor *(*abs)(wb_ctx *ctx, wb_tensor *x);                /* abs'(0) = 0 */
+    /* min(max(x, lo), hi): lo > hi gives hi everywhere. A NaN bound means no
+     * bound on that side (clamp(x, 0, NAN) is relu-like); +-INFINITY works
+     * too. The gradient passes where lo <= x <= hi (bounds included). */
+    wb_tensor *(*clamp)(wb_ctx *ctx, wb_tensor *x, float lo, float hi);
+    /* NaN propagates; on a tie (a == b) each operand gets half the gradient. */
+    wb_tensor *(*minimum)(wb_ctx *ctx, wb_tensor *a, wb_tensor *b);
+    wb_tensor *(*maximum)(wb_ctx *ctx, wb_tensor *a, wb_tensor *b);
+    /* Comparisons: 1.0 where true, 0.0 where false (NaN compares false,
+     * except ne); no gradient flows through them. */
+    wb_tensor *(*gt)(wb_ctx *ctx, wb_tensor *a, wb_tensor *b);
+    wb_tensor *(*ge)(wb_ctx *ctx, wb_tensor *a, wb_tensor *b);
+    wb_tensor *(*lt)(wb_ctx *ctx, wb_tensor *a, wb_tensor *b);
+    wb_tensor *(*le)(wb_ctx *ctx, wb_tensor *a, wb_tensor *b);
+    wb_tensor *(*eq)(wb_ctx *ctx, wb_tensor *a, wb_tensor *b);
+    wb_tensor *(*ne)(wb_ctx *ctx, wb_tensor *a, wb_tensor *b);
+    /* cond != 0 (NaN included) ? a : b, all three broadcast together. The
+     * gradient goes to a where cond holds and to b elsewhere; none to cond. */
+    wb_tensor *(*where)(wb_ctx *ctx, wb_tensor *cond, wb_tensor *a, wb_tensor *b);
+    /* Stop-gradient: the same values (sharing x's data: do not write to it)
+     * with no tape edge back to x. */
+    wb_tensor *(*detach)(wb_ctx *ctx, wb_tensor *x);
+    wb_tensor *(*add_scalar)(wb_ctx *ctx, wb_tensor *x, float s); /* x + s */
+
+    /* ---- custom op with saved tensors (ABI 1.2; see "custom ops" above).
+     *      op->struct_size must be at least this minor's sizeof(wb_custom_op). */
+    wb_status (*record_custom_op)(wb_ctx *ctx, const wb_custom_op *op);
 };
 
 #ifdef __cplusplus

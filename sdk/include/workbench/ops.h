@@ -87,6 +87,33 @@ static inline wb_tensor *wb_smooth_l1_loss(wb_ctx *c, wb_tensor *x, wb_tensor *t
 static inline wb_tensor *wb_l1_loss(wb_ctx *c, wb_tensor *x, wb_tensor *t, wb_tensor *w, wb_reduction r) { return WB_H(c)->l1_loss(c, x, t, w, r); }
 static inline wb_tensor *wb_iou_loss(wb_ctx *c, wb_tensor *x, wb_tensor *t, wb_tensor *w, wb_iou_mode m, float eps, wb_reduction r) { return WB_H(c)->iou_loss(c, x, t, w, m, eps, r); }
 
+/* Elementwise (ABI 1.2; host.h has the conventions). Losses such as varifocal,
+ * quality focal or GIoU become a few lines of these with a free backward. */
+static inline wb_tensor *wb_sub(wb_ctx *c, wb_tensor *a, wb_tensor *b) { return WB_H(c)->sub(c, a, b); }
+static inline wb_tensor *wb_div(wb_ctx *c, wb_tensor *a, wb_tensor *b) { return WB_H(c)->div(c, a, b); }
+static inline wb_tensor *wb_neg(wb_ctx *c, wb_tensor *x) { return WB_H(c)->neg(c, x); }
+static inline wb_tensor *wb_exp(wb_ctx *c, wb_tensor *x) { return WB_H(c)->exp_(c, x); }
+/* The natural logarithm (wb_log is the logging macro). */
+static inline wb_tensor *wb_ln(wb_ctx *c, wb_tensor *x) { return WB_H(c)->log_(c, x); }
+static inline wb_tensor *wb_pow(wb_ctx *c, wb_tensor *x, float exponent) { return WB_H(c)->pow_(c, x, exponent); }
+static inline wb_tensor *wb_abs(wb_ctx *c, wb_tensor *x) { return WB_H(c)->abs(c, x); }
+/* NAN for a bound means none: wb_clamp(c, x, 0.0f, NAN) clamps below only. */
+static inline wb_tensor *wb_clamp(wb_ctx *c, wb_tensor *x, float lo, float hi) { return WB_H(c)->clamp(c, x, lo, hi); }
+static inline wb_tensor *wb_minimum(wb_ctx *c, wb_tensor *a, wb_tensor *b) { return WB_H(c)->minimum(c, a, b); }
+static inline wb_tensor *wb_maximum(wb_ctx *c, wb_tensor *a, wb_tensor *b) { return WB_H(c)->maximum(c, a, b); }
+static inline wb_tensor *wb_gt(wb_ctx *c, wb_tensor *a, wb_tensor *b) { return WB_H(c)->gt(c, a, b); }
+static inline wb_tensor *wb_ge(wb_ctx *c, wb_tensor *a, wb_tensor *b) { return WB_H(c)->ge(c, a, b); }
+static inline wb_tensor *wb_lt(wb_ctx *c, wb_tensor *a, wb_tensor *b) { return WB_H(c)->lt(c, a, b); }
+static inline wb_tensor *wb_le(wb_ctx *c, wb_tensor *a, wb_tensor *b) { return WB_H(c)->le(c, a, b); }
+static inline wb_tensor *wb_eq(wb_ctx *c, wb_tensor *a, wb_tensor *b) { return WB_H(c)->eq(c, a, b); }
+static inline wb_tensor *wb_ne(wb_ctx *c, wb_tensor *a, wb_tensor *b) { return WB_H(c)->ne(c, a, b); }
+static inline wb_tensor *wb_where(wb_ctx *c, wb_tensor *cond, wb_tensor *a, wb_tensor *b) { return WB_H(c)->where(c, cond, a, b); }
+static inline wb_tensor *wb_detach(wb_ctx *c, wb_tensor *x) { return WB_H(c)->detach(c, x); }
+static inline wb_tensor *wb_add_scalar(wb_ctx *c, wb_tensor *x, float s) { return WB_H(c)->add_scalar(c, x, s); }
+/* s - x, e.g. 1 - p. */
+static inline wb_tensor *wb_rsub_scalar(wb_ctx *c, float s, wb_tensor *x) { return WB_H(c)->add_scalar(c, WB_H(c)->neg(c, x), s); }
+static inline wb_status wb_record_custom_op(wb_ctx *c, const wb_custom_op *op) { return WB_H(c)->record_custom_op(c, op); }
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,6 +7,18 @@ weights are seeded random unless a local checkpoint is given with --weights.
   /usr/bin/python3 tools/export_torchvision.py --model resnet50 --out r50.safetensors
   /usr/bin/python3 tools/export_torchvision.py --model retinanet_resnet50_fpn \\
       --weights retinanet.pth --workbench-names --out retinanet.safetensors
+  /usr/bin/python3 tools/export_torchvision.py --model retinanet_resnet18_fpn \\
+      --num-classes 3 --weights bccd_r18.pth --workbench-names --out r18.safetensors
+
+--model is any classification or detection model torchvision names, or a
+ResNet-FPN detector at any depth, DETECTOR_BACKBONE_fpn: DETECTOR one of
+retinanet, fcos, fasterrcnn, maskrcnn, keypointrcnn and BACKBONE any torchvision
+ResNet (resnet18, resnet34, resnet50, resnet101, resnet152, resnext50_32x4d,
+wide_resnet50_2, ...). It is built as torchvision's DETECTOR_resnet50_fpn
+builds its own: resnet_fpn_backbone with the same returned layers and extra
+FPN blocks (RetinaNet and FCOS: C3-C5 and P6, P7 from P5; the R-CNNs: C2-C5
+and a max-pooled P6), the default anchors and heads, BatchNorm layers (a
+checkpoint trained with a frozen-BN backbone loads into them unchanged).
 
 Names are torchvision's exactly ("layer1.0.conv1.weight", "backbone.body.conv1.weight").
 --workbench-names renames them to the module paths of a workbench model:
@@ -30,6 +42,39 @@ import sys
 
 import torch
 import torchvision
+from torchvision.models.detection.backbone_utils import resnet_fpn_backbone
+from torchvision.ops.feature_pyramid_network import LastLevelP6P7
+
+
+# How torchvision's DETECTOR_resnet50_fpn builders put a ResNet under their
+# FPN (torchvision/models/detection/*.py): the model class, the ResNet stages
+# returned to the FPN, and the FPN's extra levels.
+RESNET_FPN_DETECTORS = {
+    "retinanet": ("RetinaNet", [2, 3, 4], lambda: LastLevelP6P7(256, 256)),
+    "fcos": ("FCOS", [2, 3, 4], lambda: LastLevelP6P7(256, 256)),
+    "fasterrcnn": ("FasterRCNN", [1, 2, 3, 4], lambda: None),
+    "maskrcnn": ("MaskRCNN", [1, 2, 3, 4], lambda: None),
+    "keypointrcnn": ("KeypointRCNN", [1, 2, 3, 4], lambda: None),
+}
+DEFAULT_DETECTION_CLASSES = {"keypointrcnn": 2}
+
+
+def resnet_fpn_detector(name, num_classes):
+    """DETECTOR_BACKBONE_fpn built as torchvision builds DETECTOR_resnet50_fpn;
+    None when name is not of that form."""
+    detector, _, rest = name.partition("_")
+    backbone = rest[:-len("_fpn")] if rest.endswith("_fpn") else None
+    if detector not in RESNET_FPN_DETECTORS or not backbone:
+        return None
+    if not hasattr(torchvision.models.resnet, backbone):
+        known = [n for n in torchvision.models.resnet.__all__ if n[0].islower() and "resne" in n]
+        raise SystemExit(f"export_torchvision: '{backbone}' in '{name}' is no torchvision ResNet; "
+                         f"known: {', '.join(known)}")
+    cls_name, returned, extra = RESNET_FPN_DETECTORS[detector]
+    fpn = resnet_fpn_backbone(backbone_name=backbone, weights=None, norm_layer=torch.nn.BatchNorm2d,
+                              trainable_layers=5, returned_layers=returned, extra_blocks=extra())
+    classes = num_classes if num_classes is not None else DEFAULT_DETECTION_CLASSES.get(detector, 91)
+    return getattr(torchvision.models.detection, cls_name)(fpn, num_classes=classes)
 
 
 def build_model(name, num_classes=None):
@@ -44,11 +89,15 @@ def build_model(name, num_classes=None):
         if num_classes is not None:
             kwargs["num_classes"] = num_classes
         return getattr(torchvision.models, name)(**kwargs)
-    raise SystemExit(f"export_torchvision: torchvision has no model named '{name}'")
+    model = resnet_fpn_detector(name, num_classes)
+    if model is None:
+        raise SystemExit(f"export_torchvision: torchvision has no model named '{name}' (nor is it "
+                         f"DETECTOR_BACKBONE_fpn with DETECTOR one of {', '.join(RESNET_FPN_DETECTORS)})")
+    return model
 
 
 def is_detection(name):
-    return hasattr(torchvision.models.detection, name)
+    return hasattr(torchvision.models.detection, name) or name.partition("_")[0] in RESNET_FPN_DETECTORS
 
 
 def randomize_batch_norm(model, generator):
@@ -104,7 +153,9 @@ def write_safetensors(path, tensors, metadata=None):
 
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", required=True, help="torchvision model name: resnet50, retinanet_resnet50_fpn, ...")
+    ap.add_argument("--model", required=True,
+                    help="torchvision model name (resnet50, retinanet_resnet50_fpn, ...) or a ResNet-FPN detector "
+                         "at any depth (retinanet_resnet18_fpn, fasterrcnn_resnet34_fpn, ...)")
     ap.add_argument("--out", required=True, help="safetensors file to write")
     ap.add_argument("--random-seed", type=int, default=0, help="seed of the random weights (default 0)")
     ap.add_argument("--weights", help="local .pth state_dict to load instead of random weights")

@@ -139,6 +139,7 @@ def gen_full(save):
     export.randomize_batch_norm(model, torch.Generator().manual_seed(81))
     with torch.no_grad():  # logits spread around logit(0.05) so that some anchors pass score_thresh
         model.head.classification_head.cls_logits.bias.copy_(torch.randn(819) * 0.7 - 3.5)
+        model.head.regression_head.bbox_reg.weight.mul_(0.2)  # deltas of a trained model's size (see REG_GAIN)
     state = {k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
     export.write_safetensors(weights_path("retinanet_r50"), export.workbench_names(state, detection=True))
     model = model.double().eval()
@@ -347,7 +348,91 @@ def gen_targets(save):
                      'type = "ciou"; eps = 1e-7; reduction = "sum";', ciou, True)
 
 
+# ---- torchvision's anchors at a non-square size: RetinaNet-R18 at 640x480 ----
+
+# He-scaled towers, class logits that spread over every level, box deltas of
+# a trained model's size (|delta| < ~2: float32 rounding of the convs moves a
+# box by |delta error| * anchor size, so huge random deltas would measure
+# nothing but that).
+TOWER_GAIN, CLS_GAIN, REG_GAIN, CLS_BIAS = 3.0, 1.0, 0.1, -6.0
+# torchvision's postprocess at two score thresholds: 0.05 leaves over 1000
+# candidates per image (batched_nms runs NMS per class); the "hi" one, the
+# 700th best score of the first image, fewer (batched_nms shifts the classes
+# apart and runs one NMS: the "coordinate trick").
+HI_RANK = 700
+
+
+def unflatten(flat, sizes, per_anchor):
+    """[N, sum(H*W*A), C] -> per level [N, A*C, H, W], the head's own layout."""
+    maps, start = [], 0
+    for h, w in sizes:
+        count = h * w * 9
+        level = flat[:, start:start + count].reshape(flat.shape[0], h, w, 9 * per_anchor)
+        maps.append(level.permute(0, 3, 1, 2).contiguous())
+        start += count
+    return maps
+
+
+def gen_r18_640x480(save):
+    """retinanet_resnet18_fpn (tools/export_torchvision.py, built as torchvision
+    builds retinanet_resnet50_fpn), 3 classes, seeded random weights,
+    randomised BN, head gains as above. float32
+    (as a user runs torchvision; float64 takes a minute here). A batch of a
+    640x480 image and a 600x416 one padded to 640x480: the P6 and P7 strides
+    are 60 and 120 vertically (480 // 8, 480 // 4), 64 and 128 horizontally,
+    and the second image's boxes are clipped to its own size. Saved: the
+    input, torchvision's anchors, the head's per-level outputs (our layout)
+    and postprocess_detections (top 1000 per level, NMS 0.5, 1000 per image)
+    at the SCORE_THRESHOLDS."""
+    torch.manual_seed(100)
+    model = export.build_model("retinanet_resnet18_fpn", 3)
+    export.randomize_batch_norm(model, torch.Generator().manual_seed(101))
+    with torch.no_grad():
+        for name, p in model.head.named_parameters():
+            if name.endswith("weight"):
+                p.mul_(TOWER_GAIN if ".conv." in name else (CLS_GAIN if "cls_logits" in name else REG_GAIN))
+        model.head.classification_head.cls_logits.bias.copy_(
+            torch.randn(27, generator=torch.Generator().manual_seed(102)) * 0.5 + CLS_BIAS)
+    state = {k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
+    export.write_safetensors(weights_path("retinanet_r18_640x480"), export.workbench_names(state, detection=True))
+    model = model.eval()
+    model.topk_candidates, model.nms_thresh, model.detections_per_img = 1000, 0.5, 1000
+    sizes = [(480, 640), (416, 600)]
+    x = torch.zeros(2, 3, 480, 640)
+    gen = torch.Generator().manual_seed(103)
+    for i, (h, w) in enumerate(sizes):
+        x[i, :, :h, :w] = torch.rand(3, h, w, generator=gen) * 2 - 1
+    with torch.no_grad():
+        feats = list(model.backbone(x).values())
+        out = model.head(feats)
+        level_hw = [tuple(f.shape[2:]) for f in feats]
+        per_level = [h * w * 9 for h, w in level_hw]
+        anchors = model.anchor_generator(ImageList(x, sizes), feats)
+        split = {k: list(v.split(per_level, dim=1)) for k, v in out.items()}
+        split_anchors = [list(a.split(per_level)) for a in anchors]
+    tensors = {"x": x, "anchors": anchors[0]}
+    for l, (c, r) in enumerate(zip(unflatten(out["cls_logits"], level_hw, 3),
+                                   unflatten(out["bbox_regression"], level_hw, 4))):
+        tensors.update({f"cls{l}": c, f"reg{l}": r})
+    attrs = {"num_weights": len(state), "num_anchors": sum(per_level)}
+    for i, (h, w) in enumerate(sizes):
+        attrs.update({f"h{i}": h, f"w{i}": w})
+    hi = float(torch.sigmoid(out["cls_logits"][0]).flatten().topk(HI_RANK).values[-1])
+    for key, thr in {"lo": 0.05, "hi": round(hi, 4)}.items():
+        model.score_thresh = thr
+        dets = model.postprocess_detections(split, split_anchors, sizes)
+        attrs[f"score_thr_{key}"] = thr
+        for i, d in enumerate(dets):
+            tensors.update({f"{key}_boxes{i}": d["boxes"], f"{key}_scores{i}": d["scores"],
+                            f"{key}_labels{i}": d["labels"].float()})
+            scores = torch.sigmoid(out["cls_logits"][i]).split(per_level)
+            attrs[f"{key}_dets{i}"] = len(d["scores"])
+            attrs[f"{key}_candidates{i}"] = sum(min(int((s > thr).sum()), model.topk_candidates) for s in scores)
+    save("retinanet_r18_640x480", tensors, **attrs)
+
+
 def generate(save):
     gen_head(save)
     gen_full(save)
     gen_targets(save)
+    gen_r18_640x480(save)

@@ -2,7 +2,9 @@
  * mmdetection 2.x share: per level, the (anchor, class) pairs scoring above
  * score_thr, the best nms_pre of them, decoded and clipped to the image; then
  * class-aware NMS over all levels and the best max_per_img, mapped back to
- * original-image pixels. */
+ * original-image pixels. In torchvision mode the decode and the NMS follow
+ * torchvision's float32 arithmetic too, so that borderline boxes round and
+ * suppress alike. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +65,36 @@ static int level_candidates(const retina_head *h, const float *cls, int l, int f
     return 1;
 }
 
+/* torchvision's BoxCoder.decode_single, then clip_boxes_to_image: centers
+ * as x1 + w / 2, dw and dh clamped from above only. */
+static void decode_torchvision(const retina_head *h, const float *p, const float *delta, int img_h, int img_w,
+                               float *out) {
+    const float bound = logf(1000.0f / 16.0f);
+    float d[4];
+    for (int j = 0; j < 4; j++) d[j] = delta[j] * h->stds[j] + h->means[j];
+    float w = p[2] - p[0], ht = p[3] - p[1];
+    float cx = d[0] * w + (p[0] + 0.5f * w), cy = d[1] * ht + (p[1] + 0.5f * ht);
+    float half_w = 0.5f * (expf(fminf(d[2], bound)) * w), half_h = 0.5f * (expf(fminf(d[3], bound)) * ht);
+    out[0] = clampf(cx - half_w, 0.0f, (float)img_w);
+    out[1] = clampf(cy - half_h, 0.0f, (float)img_h);
+    out[2] = clampf(cx + half_w, 0.0f, (float)img_w);
+    out[3] = clampf(cy + half_h, 0.0f, (float)img_h);
+}
+
+/* torchvision's batched_nms: up to 1000 boxes (4000 coordinates, its CPU
+ * switch) it shifts each label's boxes by label * (max coordinate + 1) and
+ * runs one class-blind NMS, whose float32 IoUs of the shifted boxes decide
+ * borderline pairs; above that, NMS per label. shifted has room for n boxes. */
+static int batched_nms(const retina_head *h, const wb_host_api *host, const float *boxes, const float *scores,
+                       const int *labels, int n, float *shifted, int *keep) {
+    if (!h->torchvision || n > 1000) return host->nms(boxes, scores, labels, n, h->iou_threshold, keep);
+    float max_coordinate = -INFINITY;
+    for (int i = 0; i < 4 * n; i++) max_coordinate = fmaxf(max_coordinate, boxes[i]);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < 4; j++) shifted[4 * i + j] = boxes[4 * i + j] + (float)labels[i] * (max_coordinate + 1.0f);
+    return host->nms(shifted, scores, NULL, n, h->iou_threshold, keep);
+}
+
 static wb_status decode_image(const retina_head *h, const wb_host_api *host, const float *const *cls,
                               const float *const *reg, const int (*hw)[2], const wb_gt_image *meta,
                               wb_detections *det) {
@@ -76,9 +108,10 @@ static wb_status decode_image(const retina_head *h, const wb_host_api *host, con
     const candidate *cand = all.v;
     const int64_t n = all.n;
     size_t m = (size_t)(n ? n : 1);
-    float *boxes = malloc(m * 4 * sizeof(float)), *scores = malloc(m * sizeof(float));
+    float *boxes = malloc(m * 4 * sizeof(float)), *shifted = malloc(m * 4 * sizeof(float));
+    float *scores = malloc(m * sizeof(float));
     int *labels = malloc(m * sizeof(int)), *keep = malloc(m * sizeof(int));
-    wb_status st = boxes && scores && labels && keep ? WB_OK : WB_ERR_NOMEM;
+    wb_status st = boxes && shifted && scores && labels && keep ? WB_OK : WB_ERR_NOMEM;
     for (int64_t i = 0; st == WB_OK && i < n; i++) {
         int l = 0;
         while (cand[i].anchor >= h->level_start[l + 1]) l++;
@@ -87,13 +120,16 @@ static wb_status decode_image(const retina_head *h, const wb_host_api *host, con
         size_t plane = (size_t)hw[l][0] * hw[l][1];
         float d[4];
         for (int j = 0; j < 4; j++) d[j] = reg[l][(size_t)(a * 4 + j) * plane + (size_t)c];
-        host->box_decode(h->anchors + 4 * cand[i].anchor, d, 1, h->means, h->stds, 0.0f, meta->img_h, meta->img_w,
-                         boxes + 4 * i);
+        const float *anchor = h->anchors + 4 * cand[i].anchor;
+        if (h->torchvision)
+            decode_torchvision(h, anchor, d, meta->img_h, meta->img_w, boxes + 4 * i);
+        else
+            host->box_decode(anchor, d, 1, h->means, h->stds, 0.0f, meta->img_h, meta->img_w, boxes + 4 * i);
         scores[i] = cand[i].score;
         labels[i] = cand[i].label;
     }
     free(all.v);
-    int kept = st == WB_OK ? host->nms(boxes, scores, labels, (int)n, h->iou_threshold, keep) : 0;
+    int kept = st == WB_OK ? batched_nms(h, host, boxes, scores, labels, (int)n, shifted, keep) : 0;
     if (kept > h->max_per_img) kept = h->max_per_img;
     size_t k = (size_t)(kept ? kept : 1);
     det->num = kept;
@@ -112,7 +148,7 @@ static wb_status decode_image(const retina_head *h, const wb_host_api *host, con
         det->scores[i] = scores[keep[i]];
         det->labels[i] = labels[keep[i]];
     }
-    free(boxes), free(scores), free(labels), free(keep);
+    free(boxes), free(shifted), free(scores), free(labels), free(keep);
     return st;
 }
 
@@ -131,7 +167,7 @@ wb_status retina_predict(retina_head *h, wb_ctx *ctx, wb_tensor *const *preds, i
         reg_maps[l] = wb_map(ctx, preds[L + l]);
     }
     if (wb_ok(ctx) != WB_OK) return wb_ok(ctx);
-    if (!retina_anchors(h, WB_H(ctx), (const int(*)[2])hw))
+    if (!retina_anchors(h, (const int(*)[2])hw, meta->pad_h, meta->pad_w))
         return wb_error(ctx, WB_ERR_NOMEM, "retina_head: out of memory for anchors");
     for (int n = 0; n < meta->batch; n++) {
         const float *cls[RETINA_MAX_LEVELS], *reg[RETINA_MAX_LEVELS];

@@ -96,7 +96,7 @@ wb_status retina_loss(retina_head *h, wb_ctx *ctx, wb_tensor *const *preds, int 
         hw[l][0] = (int)i.shape[2];
         hw[l][1] = (int)i.shape[3];
     }
-    const float *anchors = retina_anchors(h, WB_H(ctx), (const int(*)[2])hw);
+    const float *anchors = retina_anchors(h, (const int(*)[2])hw, truth->pad_h, truth->pad_w);
     if (!anchors) return wb_error(ctx, WB_ERR_NOMEM, "retina_head: out of memory for anchors");
     wb_tensor *cls = flatten_levels(ctx, preds, L, h->num_classes);
     wb_tensor *reg = flatten_levels(ctx, preds + L, L, 4);

@@ -34,14 +34,16 @@ static wb_status read_levels(wb_ctx *ctx, retina_head *h, const wb_params *p, co
 /* mmdetection AnchorGenerator(octave_base_scale, scales_per_octave, ratios,
  * strides): base size = stride, scales octave_base_scale * 2^(i / n).
  * anchor_sizes = "rounded" builds torchvision's AnchorGenerator instead: the
- * sizes truncated to integers (int(32 * 2^(1/3)) = 40) and every corner
- * rounded half to even (torch.round), so torchvision's trained weights give
- * its detections. */
+ * sizes truncated to integers (int(32 * 2^(1/3)) = 40), every corner rounded
+ * half to even (torch.round) and per-axis strides (anchors.c); with
+ * torchvision's decode and NMS (decode.c), its trained weights give its
+ * detections. */
 static wb_status make_base_anchors(wb_ctx *ctx, retina_head *h, const wb_params *p) {
     const wb_host_api *host = WB_H(ctx);
     int n_scales = (int)host->param_int(p, "scales_per_octave"), n_ratios = host->param_list_len(p, "ratios");
     float octave = (float)host->param_float(p, "octave_base_scale");
     bool rounded = strcmp(host->param_string(p, "anchor_sizes"), "rounded") == 0;
+    h->torchvision = rounded;
     float scales[RETINA_MAX_ANCHORS_PER_CELL], ratios[RETINA_MAX_ANCHORS_PER_CELL];
     h->n_base = n_scales * n_ratios;
     if (n_ratios < 1 || h->n_base > RETINA_MAX_ANCHORS_PER_CELL)
@@ -251,8 +253,9 @@ static const wb_param_schema params[] = {
     WB_P_INT("scales_per_octave", "3", 1, 16, "anchor scales per octave: octave_base_scale * 2^(i/n)"),
     WB_P_FLOAT_LIST("ratios", "[0.5, 1.0, 2.0]", 0.01, 100.0, "anchor aspect ratios h/w"),
     WB_P_CHOICE("anchor_sizes", "\"exact\"", anchor_sizes,
-                "anchor sizes as mmdetection computes them, or rounded as torchvision's AnchorGenerator does "
-                "(for torchvision-trained weights)"),
+                "anchors as mmdetection computes them, or torchvision's exactly (for torchvision-trained "
+                "weights): sizes and corners rounded, strides per axis = padded input size // feature size "
+                "(P6, P7 of a 480-px side: 60, 120), and torchvision's box decode and batched NMS"),
     WB_P_INT_LIST("strides", "[8, 16, 32, 64, 128]", 1, 4096, "stride of each input level (= anchor base size)"),
     WB_P_FLOAT("pos_iou_thr", "0.5", 0.0, 1.0, "assigner: anchors with IoU >= this are positive"),
     WB_P_FLOAT("neg_iou_thr", "0.4", 0.0, 1.0, "assigner: anchors with max IoU < this are background"),

@@ -27,6 +27,7 @@ typedef struct retina_head {
     int strides[RETINA_MAX_LEVELS];
     int n_base;                     /* anchors per cell */
     float base[RETINA_MAX_LEVELS][4 * RETINA_MAX_ANCHORS_PER_CELL]; /* base anchors of each level */
+    int torchvision;                /* anchor_sizes "rounded": torchvision's anchors, decode and NMS */
     float prior_prob;
     /* assigner */
     float pos_iou_thr, neg_iou_thr, min_pos_iou, ignore_iof_thr;
@@ -43,16 +44,17 @@ typedef struct retina_head {
     int bbox_elems_per_anchor;      /* elements of loss_bbox's elementwise loss per anchor (IoU family: 1) */
     /* parameters */
     retina_conv cls_convs[RETINA_MAX_CONVS], reg_convs[RETINA_MAX_CONVS], cls_out, reg_out;
-    /* all anchors of the last feature sizes, cached (grow-only) */
-    int cached_hw[RETINA_MAX_LEVELS][2];
+    /* all anchors of the last feature and padded input sizes, cached (grow-only) */
+    int cached_hw[RETINA_MAX_LEVELS][2], cached_pad[2];
     float *anchors;
     int64_t n_anchors, anchors_cap;
     int64_t level_start[RETINA_MAX_LEVELS + 1]; /* first anchor row of each level */
 } retina_head;
 
-/* Anchors of every level for the given feature sizes, rows level by level;
- * NULL when out of memory. */
-const float *retina_anchors(retina_head *h, const wb_host_api *host, const int (*hw)[2]);
+/* Anchors of every level for the given feature sizes and padded batch input
+ * size (pad_h, pad_w; 0 when unknown: the nominal strides), rows level by
+ * level; NULL when out of memory. */
+const float *retina_anchors(retina_head *h, const int (*hw)[2], int pad_h, int pad_w);
 
 /* Training targets of one image, written into rows [0, n_anchors) of each
  * array (already zeroed): cls [T, K], cls_w [T, K], reg [T, 4], reg_w [T, 4].

@@ -84,7 +84,7 @@ PangoLayout *wb_text_layout(const char *text, double px) {
     gchar *valid = one_line(text);
     pango_layout_set_text(layout, valid, -1);
     if (pango_layout_get_unknown_glyphs_count(layout) > 0)
-        wb_log_once("glyphs", WB_LOG_WARN, "draw", "no installed font has the characters of '%s': they are drawn "
+        wb_log_once("glyphs", WB_LOG_WARN, "draw", "no installed font has some characters of '%s': they are drawn "
                     "as boxes; install fonts-noto-cjk (Chinese, Japanese, Korean) or fonts-noto-core (most other "
                     "scripts)", valid);
     g_free(valid);

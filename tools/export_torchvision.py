@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Exports a torchvision model's state_dict to a safetensors file (F32).
+"""Exports a torchvision model's state_dict to a safetensors file (F32, or F16 / BF16 with --dtype).
 
 Runs with Debian's torch and torchvision (/usr/bin/python3); downloads nothing:
 weights are seeded random unless a local checkpoint is given with --weights.
@@ -130,12 +130,19 @@ def workbench_names(state_dict, detection):
     return renamed
 
 
-def write_safetensors(path, tensors, metadata=None):
-    """Writes name -> tensor as F32 safetensors, atomically (temp file + rename)."""
+DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
+
+
+def write_safetensors(path, tensors, metadata=None, dtype="F32"):
+    """Writes name -> tensor as safetensors of dtype F32, F16 or BF16 (little
+    endian, as the format requires), atomically (temp file + rename)."""
     header, blobs, offset = {}, [], 0
     for name, value in tensors.items():
-        raw = value.detach().to(torch.float32).contiguous().cpu().numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(value.shape), "data_offsets": [offset, offset + len(raw)]}
+        stored = value.detach().to(DTYPES[dtype]).contiguous().cpu()
+        # numpy has no bfloat16: either half type is written as its 16-bit patterns
+        bits = stored.numpy().astype("<f4") if dtype == "F32" else stored.view(torch.int16).numpy().astype("<i2")
+        raw = bits.tobytes()
+        header[name] = {"dtype": dtype, "shape": list(value.shape), "data_offsets": [offset, offset + len(raw)]}
         blobs.append(raw)
         offset += len(raw)
     if metadata:
@@ -164,6 +171,8 @@ def main(argv):
                     help="random BN statistics and affine parameters (for parity tests)")
     ap.add_argument("--workbench-names", action="store_true", help="rename to workbench module paths")
     ap.add_argument("--drop-num-batches-tracked", action="store_true", help="leave out BN step counters")
+    ap.add_argument("--dtype", choices=list(DTYPES), default="F32",
+                    help="stored dtype (default F32); workbench's load_from widens F16 and BF16 to float32")
     args = ap.parse_args(argv)
 
     torch.manual_seed(args.random_seed)
@@ -178,7 +187,7 @@ def main(argv):
     if args.workbench_names:
         state = workbench_names(state, is_detection(args.model))
     write_safetensors(args.out, state, {"source": f"torchvision {torchvision.__version__} {args.model}",
-                                        "seed": args.random_seed if not args.weights else "none"})
+                                        "seed": args.random_seed if not args.weights else "none"}, args.dtype)
     print(f"{args.out}: {len(state)} tensors from torchvision's {args.model}")
 
 

@@ -163,6 +163,8 @@ static int load_pretrained(wb_session *s, const char *path, bool allow_nonfinite
     }
     wb_logf(WB_LOG_INFO, "load_from", "%s: %d parameters loaded, %d missing, %d unexpected, %d shape mismatched",
             path, r.matched, r.missing, r.unexpected, r.shape_mismatched);
+    if (r.widened)
+        wb_logf(WB_LOG_INFO, "load_from", "%d of them stored as F16 / BF16 in the file, widened to float32", r.widened);
     if (r.missing) wb_logf(WB_LOG_WARN, "load_from", "missing in the file (left as initialised): %s", r.first_missing);
     if (r.unexpected) wb_logf(WB_LOG_WARN, "load_from", "unexpected in the file (ignored): %s", r.first_unexpected);
     if (r.shape_mismatched)

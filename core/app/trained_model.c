@@ -20,9 +20,11 @@ wb_model *wb_trained_model(wb_experiment *e, wb_session *s, const char *checkpoi
         return NULL;
     }
     if (rep.missing || rep.shape_mismatched) {
-        fprintf(log, "error: %s does not fit this experiment's model: %d parameters missing (first: %s), %d with "
-                "another shape (first: %s)\n", checkpoint, rep.missing, rep.first_missing, rep.shape_mismatched,
-                rep.first_mismatch);
+        char what[3200];
+        wb_load_report_describe(&rep, rep.unexpected > 0, what, sizeof what);
+        fprintf(log, "error: %s does not fit this experiment's model: %d of its %d parameters fit; %s. Is it a "
+                "checkpoint of this experiment (same model section and num_classes)?\n", checkpoint, rep.matched,
+                s->n_params, what);
         wb_model_destroy(m);
         return NULL;
     }

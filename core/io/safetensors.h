@@ -1,7 +1,10 @@
 /* safetensors files: an 8-byte little-endian header length, a JSON header
  * {"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]},
  *  "__metadata__": {"key": "string"}} and the raw tensor bytes. Used for
- * checkpoints, converted weights and test fixtures. F32 only.
+ * checkpoints, converted weights and test fixtures. The writer writes F32
+ * only (checkpoints, resume state included, stay float32); the reader also
+ * takes F16 and BF16 tensors (torch's .half() and .bfloat16() exports) and
+ * widens them to float32, exactly (every half value is a float value).
  *
  * The reader accepts exactly the format (https://github.com/huggingface/
  * safetensors): one JSON object, names unique, `__metadata__` at most once
@@ -15,12 +18,15 @@
 #include <stdint.h>
 #include <workbench/types.h>
 
+typedef enum wb_st_dtype { WB_ST_F32, WB_ST_F16, WB_ST_BF16 } wb_st_dtype;
+
 typedef struct wb_st_tensor {
     char *name;
     int ndim;
     int64_t shape[WB_MAX_DIMS];
     int64_t numel;
-    float *data;   /* points into the file image */
+    wb_st_dtype dtype; /* as stored in the file */
+    float *data;       /* float32 whatever the stored dtype; points into the file's data buffer */
 } wb_st_tensor;
 
 typedef struct wb_st_file {
@@ -29,7 +35,7 @@ typedef struct wb_st_file {
     wb_st_tensor **by_name; /* the same sorted by name, for lookups */
     char **meta_keys, **meta_values;
     int n_meta;
-    unsigned char *data;    /* the data buffer the tensors point into */
+    unsigned char *data;    /* the data buffer the tensors point into (widened to float32) */
     size_t data_size;
 } wb_st_file;
 

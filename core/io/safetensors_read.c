@@ -2,6 +2,7 @@
  * buffer's size before a byte of tensor data is read or trusted. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -80,9 +81,15 @@ static wb_status parse_tensor(parser *p, const cJSON *item, wb_st_tensor *t, spa
     const char *name = item->string;
     if (!cJSON_IsString(dtype) || !known_dtype(dtype->valuestring))
         return refuse(p, WB_ERR_IO, "tensor '%s' has an unknown dtype" DAMAGED, name);
-    if (strcmp(dtype->valuestring, "F32") != 0)
-        return refuse(p, WB_ERR_UNSUPPORTED, "tensor '%s' has dtype %s, only F32 is supported; convert the "
-                      "file to float32", name, dtype->valuestring);
+    t->dtype = strcmp(dtype->valuestring, "F32") == 0    ? WB_ST_F32
+               : strcmp(dtype->valuestring, "F16") == 0  ? WB_ST_F16
+               : strcmp(dtype->valuestring, "BF16") == 0 ? WB_ST_BF16
+                                                          : -1;
+    if ((int)t->dtype < 0)
+        return refuse(p, WB_ERR_UNSUPPORTED, "tensor '%s' has dtype %s; workbench reads F32, F16 and BF16 (as "
+                      "float32): convert the file, e.g. in torch with {k: v.float() for k, v in state.items()}",
+                      name, dtype->valuestring);
+    const int64_t elem_size = t->dtype == WB_ST_F32 ? 4 : 2;
     int nd = cJSON_IsArray(shape) ? cJSON_GetArraySize(shape) : -1;
     if (nd < 0 || nd > WB_MAX_DIMS)
         return refuse(p, WB_ERR_IO, "tensor '%s': shape must be a list of at most %d dimensions" DAMAGED, name,
@@ -100,15 +107,15 @@ static wb_status parse_tensor(parser *p, const cJSON *item, wb_st_tensor *t, spa
         i++;
     }
     int64_t bytes;
-    if (__builtin_mul_overflow(t->numel, (int64_t)sizeof(float), &bytes))
+    if (__builtin_mul_overflow(t->numel, (int64_t)4, &bytes)) /* its size once read as float32 */
         return refuse(p, WB_ERR_IO, "tensor '%s': its shape has more than 2^63 bytes" DAMAGED, name);
     if (!cJSON_IsArray(offs) || cJSON_GetArraySize(offs) != 2 || !exact_count(offs->child, &sp->begin) ||
         !exact_count(offs->child->next, &sp->end))
         return refuse(p, WB_ERR_IO, "tensor '%s': data_offsets must be [begin, end], two non-negative integers" DAMAGED,
                       name);
-    if (sp->end < sp->begin || sp->end - sp->begin != bytes)
-        return refuse(p, WB_ERR_IO, "tensor '%s': data_offsets [%lld, %lld] do not hold its %lld elements of 4 bytes"
-                      DAMAGED, name, (long long)sp->begin, (long long)sp->end, (long long)t->numel);
+    if (sp->end < sp->begin || sp->end - sp->begin != t->numel * elem_size)
+        return refuse(p, WB_ERR_IO, "tensor '%s': data_offsets [%lld, %lld] do not hold its %lld elements of %d bytes"
+                      DAMAGED, name, (long long)sp->begin, (long long)sp->end, (long long)t->numel, (int)elem_size);
     t->name = strdup(name);
     return t->name ? WB_OK : refuse(p, WB_ERR_NOMEM, "out of memory");
 }
@@ -243,11 +250,63 @@ static wb_status header_length(parser *p, const unsigned char *first8, size_t si
     return WB_OK;
 }
 
-/* Points every tensor into data (malloc'd, so aligned for floats). */
-static void attach(wb_st_file *f, unsigned char *data, size_t data_size, const span *spans) {
-    f->data = data;
-    f->data_size = data_size;
-    for (int i = 0; i < f->count; i++) f->tensors[spans[i].index].data = (float *)(data + spans[i].begin);
+/* IEEE binary16 (sign, 5-bit exponent biased by 15, 10-bit fraction) to float. */
+static float half_to_float(uint16_t h) {
+    int exponent = (h >> 10) & 0x1f, fraction = h & 0x3ff;
+    float v = exponent == 0    ? ldexpf((float)fraction, -24) /* zero and subnormals */
+              : exponent == 31 ? (fraction ? NAN : INFINITY)
+                               : ldexpf((float)(fraction | 0x400), exponent - 25);
+    return h & 0x8000 ? -v : v;
+}
+
+/* bfloat16 is the upper half of a float32. */
+static float bf16_to_float(uint16_t h) {
+    uint32_t bits = (uint32_t)h << 16;
+    float v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+static uint16_t le16(const unsigned char *b) { return (uint16_t)(b[0] | b[1] << 8); }
+
+/* Element k of a tensor stored at src (F32 there may sit at any even offset). */
+static float widened(wb_st_dtype dtype, const unsigned char *src, int64_t k) {
+    if (dtype == WB_ST_F16) return half_to_float(le16(src + 2 * k));
+    if (dtype == WB_ST_BF16) return bf16_to_float(le16(src + 2 * k));
+    float v;
+    memcpy(&v, src + 4 * k, sizeof v);
+    return v;
+}
+
+/* Points every tensor into data (malloc'd, so aligned for floats). F16 and
+ * BF16 tensors are widened into a float32 copy of the whole buffer, so that
+ * every tensor's data is float32 as the rest of workbench expects. */
+static wb_status attach(parser *p, unsigned char *data, size_t data_size) {
+    wb_st_file *f = p->out;
+    const span *spans = p->spans;
+    size_t floats = 0;
+    bool narrow = false;
+    for (int i = 0; i < f->count; i++) {
+        floats += (size_t)f->tensors[spans[i].index].numel; /* <= data_size / 2: no overflow */
+        narrow = narrow || f->tensors[spans[i].index].dtype != WB_ST_F32;
+    }
+    unsigned char *wide = narrow ? malloc(floats ? floats * sizeof(float) : 1) : data;
+    if (!wide) {
+        free(data);
+        return refuse(p, WB_ERR_NOMEM, "out of memory for %zu float32 values widened from F16 / BF16", floats);
+    }
+    size_t at = 0;
+    for (int i = 0; i < f->count; i++) {
+        wb_st_tensor *t = &f->tensors[spans[i].index];
+        const unsigned char *src = data + spans[i].begin;
+        t->data = narrow ? (float *)wide + at : (float *)(void *)(data + spans[i].begin);
+        for (int64_t k = 0; narrow && k < t->numel; k++) t->data[k] = widened(t->dtype, src, k);
+        at += (size_t)t->numel;
+    }
+    if (narrow) free(data);
+    f->data = wide;
+    f->data_size = narrow ? floats * sizeof(float) : data_size;
+    return WB_OK;
 }
 
 static wb_status finish(parser *p, wb_status st, const char *name, char *err, size_t n) {
@@ -270,7 +329,7 @@ wb_status wb_st_parse(const unsigned char *bytes, size_t size, const char *name,
         unsigned char *data = malloc(data_size ? data_size : 1);
         if (data) {
             memcpy(data, bytes + 8 + hlen, data_size);
-            attach(out, data, data_size, p.spans);
+            st = attach(&p, data, data_size);
         } else {
             st = refuse(&p, WB_ERR_NOMEM, "out of memory for %zu bytes of tensor data", data_size);
         }
@@ -306,7 +365,7 @@ wb_status wb_st_read(const char *path, wb_st_file *out, char *err, size_t n) {
             free(data);
             st = refuse(&p, WB_ERR_IO, "the file changed size while it was read");
         } else {
-            attach(out, data, data_size, p.spans);
+            st = attach(&p, data, data_size);
         }
     }
     fclose(file);

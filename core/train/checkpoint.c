@@ -212,13 +212,39 @@ static void load_state(void *user, const char *name, const wb_tensor *param, flo
     if (!r->dry) memcpy(state, t->data, (size_t)t->numel * sizeof(float));
 }
 
-/* Counts one more name of a kind; the first few go into the report. */
-static void note(int *count, char *names, size_t size, const char *name) {
-    enum { SHOWN = 3 };
+/* "[2, 3]" */
+static const char *shape_text(int ndim, const int64_t *shape, char *buf, size_t size) {
+    size_t len = (size_t)snprintf(buf, size, "[");
+    for (int i = 0; i < ndim && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%lld", i ? ", " : "", (long long)shape[i]);
+    if (len < size) snprintf(buf + len, size - len, "]");
+    return buf;
+}
+
+/* Counts one more tensor of a kind; the first few go into the report as
+ * "name" + detail. */
+static void note(int *count, char *names, size_t size, const char *name, const char *detail) {
     size_t len = strlen(names);
-    if (*count < SHOWN) snprintf(names + len, size - len, "%s%s", *count ? ", " : "", name);
-    else if (*count == SHOWN) snprintf(names + len, size - len, ", ...");
+    if (*count < WB_LOAD_REPORT_SHOWN)
+        snprintf(names + len, size - len, "%s%s%s", *count ? ", " : "", name, detail);
+    else if (*count == WB_LOAD_REPORT_SHOWN)
+        snprintf(names + len, size - len, ", ...");
     ++*count;
+}
+
+void wb_load_report_describe(const wb_load_report *r, bool with_unexpected, char *buf, size_t size) {
+    const struct {
+        int count;
+        const char *what, *names;
+    } kinds[] = {{r->missing, "missing from the file", r->first_missing},
+                 {r->shape_mismatched, "with another shape", r->first_mismatch},
+                 {with_unexpected ? r->unexpected : 0, "in the file but not in the model", r->first_unexpected}};
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0] && len < size; k++)
+        if (kinds[k].count)
+            len += (size_t)snprintf(buf + len, size - len, "%s%d %s: %s", len ? "; " : "", kinds[k].count,
+                                    kinds[k].what, kinds[k].names);
 }
 
 static bool same_shape(const wb_st_tensor *a, const wb_tensor *b) {
@@ -231,22 +257,30 @@ static bool same_shape(const wb_st_tensor *a, const wb_tensor *b) {
 /* Which of the session's parameters the file has; the first matched tensor holding a NaN or Inf. */
 static const wb_st_tensor *match_weights(const wb_st_file *f, wb_session *s, wb_load_report *rep) {
     const wb_st_tensor *nonfinite = NULL;
+    char model[160], file[160], detail[360];
     for (int i = 0; i < s->n_params; i++) {
         const wb_st_tensor *t = wb_st_find(f, s->params[i].name);
+        const wb_tensor *p = s->params[i].tensor;
+        shape_text(p->ndim, p->shape, model, sizeof model);
         if (!t) {
-            note(&rep->missing, rep->first_missing, sizeof rep->first_missing, s->params[i].name);
-        } else if (!same_shape(t, s->params[i].tensor)) {
-            note(&rep->shape_mismatched, rep->first_mismatch, sizeof rep->first_mismatch, s->params[i].name);
+            snprintf(detail, sizeof detail, " %s", model);
+            note(&rep->missing, rep->first_missing, sizeof rep->first_missing, s->params[i].name, detail);
+        } else if (!same_shape(t, p)) {
+            snprintf(detail, sizeof detail, ": model %s, file %s", model, shape_text(t->ndim, t->shape, file,
+                                                                                       sizeof file));
+            note(&rep->shape_mismatched, rep->first_mismatch, sizeof rep->first_mismatch, s->params[i].name, detail);
         } else {
             rep->matched++;
+            rep->widened += t->dtype != WB_ST_F32;
             if (!nonfinite && first_nonfinite(t->data, t->numel) >= 0) nonfinite = t;
         }
     }
     for (int i = 0; i < f->count; i++) {
-        const char *name = f->tensors[i].name;
+        const wb_st_tensor *t = &f->tensors[i];
         /* Trainer state (optimizer, EMA) is not a weight of the model. */
-        if (strstr(name, "::") || strncmp(name, "ema.", 4) == 0 || wb_session_find(s, name)) continue;
-        note(&rep->unexpected, rep->first_unexpected, sizeof rep->first_unexpected, name);
+        if (strstr(t->name, "::") || strncmp(t->name, "ema.", 4) == 0 || wb_session_find(s, t->name)) continue;
+        snprintf(detail, sizeof detail, " %s", shape_text(t->ndim, t->shape, file, sizeof file));
+        note(&rep->unexpected, rep->first_unexpected, sizeof rep->first_unexpected, t->name, detail);
     }
     return nonfinite;
 }
@@ -266,9 +300,10 @@ static const wb_st_tensor *nonfinite_ema(const wb_st_file *f, wb_session *s) {
 static wb_status check_resume(const wb_st_file *f, const char *path, wb_session *s, const wb_load_opts *opts,
                               const wb_load_report *rep, wb_train_state *st, int64_t *steps, char *err, size_t n) {
     if (rep->missing || rep->shape_mismatched) {
-        snprintf(err, n, "%s: cannot resume: %d parameters missing (first: %s), %d with another shape (first: %s); "
-                 "is this a checkpoint of the same model?", path, rep->missing, rep->first_missing,
-                 rep->shape_mismatched, rep->first_mismatch);
+        char what[3200];
+        wb_load_report_describe(rep, false, what, sizeof what);
+        snprintf(err, n, "%s: cannot resume: %d of the model's %d parameters fit; %s. Is this a checkpoint of the "
+                 "same model?", path, rep->matched, s->n_params, what);
         return WB_ERR_INVALID;
     }
     restore dry = {f, true, opts->allow_nonfinite, 0, "", NULL};

@@ -16,11 +16,21 @@ typedef struct wb_train_state {
     char best_name[256];  /* file name of the best checkpoint in the work dir */
 } wb_train_state;
 
-/* Counts, and the first few names of each kind joined by ", ". */
+/* Counts, and the first WB_LOAD_REPORT_SHOWN names of each kind with their
+ * shapes, joined by ", " (then ", ..." when there are more): missing
+ * "name [model's shape]", unexpected "name [file's shape]", shape mismatched
+ * "name: model [..], file [..]". widened: matched tensors the file stores as
+ * F16 or BF16 (read as float32). */
+#define WB_LOAD_REPORT_SHOWN 5
 typedef struct wb_load_report {
-    int matched, missing, unexpected, shape_mismatched;
-    char first_missing[256], first_unexpected[256], first_mismatch[256];
+    int matched, missing, unexpected, shape_mismatched, widened;
+    char first_missing[1024], first_unexpected[1024], first_mismatch[1024];
 } wb_load_report;
+
+/* What did not fit, for a message: "2 missing from the file: a [3], b [3];
+ * 1 with another shape: c: model [4], file [5]", only the kinds that occur
+ * (unexpected names too when with_unexpected); "" when everything fit. */
+void wb_load_report_describe(const wb_load_report *r, bool with_unexpected, char *buf, size_t size);
 
 /* o, ema and st may be NULL (a weights-only file). A parameter holding NaN
  * or Inf is refused (WB_ERR_NUMERIC, naming it): no file is written. */

@@ -97,8 +97,12 @@ START_TEST(test_tensor_entries) {
                    " \"t\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [4, 8]}}", 8,
                    "tensor 't' appears twice");
     expect_refused("{\"t\": {\"dtype\": \"F33\", \"shape\": [1], \"data_offsets\": [0, 4]}}", 4, "unknown dtype");
-    expect_refused("{\"t\": {\"dtype\": \"F16\", \"shape\": [2], \"data_offsets\": [0, 4]}}", 4,
-                   "has dtype F16, only F32 is supported");
+    expect_refused("{\"t\": {\"dtype\": \"F64\", \"shape\": [1], \"data_offsets\": [0, 8]}}", 8,
+                   "has dtype F64; workbench reads F32, F16 and BF16");
+    expect_refused("{\"t\": {\"dtype\": \"F16\", \"shape\": [2], \"data_offsets\": [0, 8]}}", 8,
+                   "do not hold its 2 elements of 2 bytes");
+    expect_refused("{\"t\": {\"dtype\": \"BF16\", \"shape\": [2147483648, 2147483648], \"data_offsets\": [0, 0]}}",
+                   0, "more than 2^63 bytes");
     expect_refused("{\"t\": {\"dtype\": \"F32\", \"shape\": [1]}}", 4, "has no 'data_offsets'");
     expect_refused("{\"t\": {\"dtype\": \"F32\", \"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}}", 4,
                    "has 'dtype' twice");

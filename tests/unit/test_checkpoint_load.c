@@ -1,0 +1,172 @@
+/* Loading weights: F16 and BF16 files written by torch (tests/parity/gen_half.py
+ * through tools/export_torchvision.py's writer) read as exactly the float32
+ * values torch widens them to, load_from takes them, and a checkpoint written
+ * from them is float32 again; a file that does not fit the model is described
+ * with names, shapes and counts, never an empty field. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "io/safetensors.h"
+#include "runtime/host_tensors.h"
+#include "train/checkpoint.h"
+#include "wbtest.h"
+
+static const char *const DTYPES[] = {"F16", "BF16"};
+
+static void half_path(const char *dtype, char *path, size_t size) {
+    snprintf(path, size, "%s/half_%s.safetensors", WB_PARITY_DIR, dtype);
+}
+
+/* Bit for bit: widening is exact, and -0.0 and NaN must survive it. */
+static void assert_same_bits(const char *what, const float *got, const float *want, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        bool same = memcmp(&got[i], &want[i], sizeof(float)) == 0 || (isnan(got[i]) && isnan(want[i]));
+        ck_assert_msg(same, "%s[%lld]: %.9g here, torch widens it to %.9g", what, (long long)i, got[i], want[i]);
+    }
+}
+
+START_TEST(test_half_files_read_as_torch_widens_them) {
+    const char *dtype = DTYPES[_i];
+    wb_st_file ref, f;
+    if (!wbt_parity_open("half_reference", &ref)) return;
+    char path[4096], err[1024];
+    half_path(dtype, path, sizeof path);
+    ck_assert_msg(wb_st_read(path, &f, err, sizeof err) == WB_OK, "%s", err);
+    ck_assert_int_eq(f.count, 3);
+    for (int i = 0; i < f.count; i++) {
+        const wb_st_tensor *t = &f.tensors[i];
+        char key[64];
+        snprintf(key, sizeof key, "%s:%s", dtype, t->name);
+        ck_assert_int_eq(t->dtype, _i == 0 ? WB_ST_F16 : WB_ST_BF16);
+        assert_same_bits(key, t->data, wbt_parity_tensor(&ref, key, t->numel), t->numel);
+        printf("%s: %lld values equal torch's .float() bit for bit\n", key, (long long)t->numel);
+    }
+    const wb_st_tensor *special = wb_st_find(&f, "special");
+    ck_assert(isinf(special->data[0]) && special->data[0] > 0 && isinf(special->data[1]) && special->data[1] < 0);
+    ck_assert(isnan(special->data[2]) && special->data[3] == 0.0f && signbit(special->data[3]));
+    wb_st_free(&f);
+    wb_st_free(&ref);
+}
+END_TEST
+
+/* A session with parameters net.w [4, 6] and net.b [6] (both 0). */
+static wb_session *half_net(wb_context *c) {
+    wb_session *s = wb_session_create(NULL, 0);
+    wb_context_init(c, s, "net", true);
+    wb_init zero = {.kind = WB_INIT_CONSTANT, .value = 0.0f};
+    wb_host_param_create(&c->pub, "w", 2, (int64_t[]){4, 6}, &zero, 1);
+    wb_host_param_create(&c->pub, "b", 1, (int64_t[]){6}, &zero, 1);
+    return s;
+}
+
+/* load_from of an F16 / BF16 file sets the weights to torch's widened
+ * values; the checkpoint then saved is float32 (resume state never narrows). */
+START_TEST(test_load_from_half_then_save_float32) {
+    const char *dtype = DTYPES[_i];
+    wb_st_file ref, saved;
+    if (!wbt_parity_open("half_reference", &ref)) return;
+    char path[4096], out[4096], err[2048], key[64];
+    half_path(dtype, path, sizeof path);
+    wb_context c;
+    wb_session *s = half_net(&c);
+    wb_load_report rep;
+    ck_assert_msg(wb_checkpoint_load(path, s, NULL, &rep, err, sizeof err) == WB_OK, "%s", err);
+    ck_assert_int_eq(rep.matched, 2);
+    ck_assert_int_eq(rep.widened, 2);
+    ck_assert_int_eq(rep.unexpected, 1); /* "special" (its inf and NaN are not loaded: no such parameter) */
+    for (int i = 0; i < s->n_params; i++) {
+        snprintf(key, sizeof key, "%s:%s", dtype, s->params[i].name);
+        const wb_tensor *p = s->params[i].tensor;
+        assert_same_bits(key, p->data, wbt_parity_tensor(&ref, key, p->numel), p->numel);
+    }
+    snprintf(out, sizeof out, "%s/test_ckpt_load_%s_%d.safetensors", WB_BINARY_DIR, dtype, (int)getpid());
+    ck_assert_msg(wb_checkpoint_save(out, s, NULL, NULL, NULL, err, sizeof err) == WB_OK, "%s", err);
+    ck_assert_msg(wb_st_read(out, &saved, err, sizeof err) == WB_OK, "%s", err);
+    unlink(out);
+    for (int i = 0; i < saved.count; i++) {
+        ck_assert_msg(saved.tensors[i].dtype == WB_ST_F32, "%s saved narrowed", saved.tensors[i].name);
+        snprintf(key, sizeof key, "%s:%s", dtype, saved.tensors[i].name);
+        assert_same_bits(key, saved.tensors[i].data, wbt_parity_tensor(&ref, key, saved.tensors[i].numel),
+                         saved.tensors[i].numel);
+    }
+    printf("load_from %s: %d tensors widened, loaded, saved again as F32\n", dtype, rep.widened);
+    wb_st_free(&saved);
+    wb_session_destroy(s);
+    wb_st_free(&ref);
+}
+END_TEST
+
+/* A file of 7 tensors against a model of 8: 6 missing (5 shown with their
+ * shapes, then "..."), 1 of another shape (both shapes), 6 unexpected; the
+ * description names only the kinds that occur. */
+START_TEST(test_mismatch_report_names_shapes_and_counts) {
+    char path[4096], err[2048], what[4096];
+    snprintf(path, sizeof path, "%s/test_ckpt_mismatch_%d.safetensors", WB_BINARY_DIR, (int)getpid());
+    float zeros[64] = {0};
+    wb_st_writer *w = wb_st_writer_new();
+    wb_st_writer_add(w, "net.p0", 2, (int64_t[]){3, 5}, zeros);
+    for (int i = 0; i < 6; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "old.q%d", i);
+        wb_st_writer_add(w, name, 1, (int64_t[]){4}, zeros);
+    }
+    ck_assert_msg(wb_st_writer_save(w, path, err, sizeof err) == WB_OK, "%s", err);
+    wb_st_writer_free(w);
+
+    wb_session *s = wb_session_create(NULL, 0);
+    wb_context c;
+    wb_context_init(&c, s, "net", true);
+    wb_init zero = {.kind = WB_INIT_CONSTANT, .value = 0.0f};
+    wb_host_param_create(&c.pub, "p0", 2, (int64_t[]){3, 4}, &zero, 1);
+    for (int i = 1; i < 8; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "p%d", i);
+        wb_host_param_create(&c.pub, name, 3, (int64_t[]){2, i, 1}, &zero, 1);
+    }
+    wb_load_report rep;
+    ck_assert_msg(wb_checkpoint_load(path, s, NULL, &rep, err, sizeof err) == WB_OK, "%s", err);
+    ck_assert_int_eq(rep.matched, 0);
+    ck_assert_int_eq(rep.missing, 7);
+    ck_assert_int_eq(rep.shape_mismatched, 1);
+    ck_assert_int_eq(rep.unexpected, 6);
+    ck_assert_str_eq(rep.first_missing,
+                     "net.p1 [2, 1, 1], net.p2 [2, 2, 1], net.p3 [2, 3, 1], net.p4 [2, 4, 1], net.p5 [2, 5, 1], ...");
+    ck_assert_str_eq(rep.first_mismatch, "net.p0: model [3, 4], file [3, 5]");
+    wb_load_report_describe(&rep, false, what, sizeof what);
+    ck_assert_str_eq(what, "7 missing from the file: net.p1 [2, 1, 1], net.p2 [2, 2, 1], net.p3 [2, 3, 1], "
+                           "net.p4 [2, 4, 1], net.p5 [2, 5, 1], ...; 1 with another shape: net.p0: model [3, 4], "
+                           "file [3, 5]");
+    printf("described: %s\n", what);
+
+    /* Only a shape mismatch: no empty "missing" field. */
+    wb_load_report only = {.shape_mismatched = 1};
+    snprintf(only.first_mismatch, sizeof only.first_mismatch, "a: model [1], file [2]");
+    wb_load_report_describe(&only, true, what, sizeof what);
+    ck_assert_str_eq(what, "1 with another shape: a: model [1], file [2]");
+
+    /* A resume says the same. */
+    wb_optim_config oc = {.type = WB_OPTIM_SGD};
+    wb_optimizer *opt = wb_optimizer_create(s, &oc);
+    wb_train_state st = {0};
+    wb_load_opts lo = {opt, NULL, &st, false};
+    ck_assert(wb_checkpoint_load(path, s, &lo, &rep, err, sizeof err) != WB_OK);
+    ck_assert_msg(strstr(err, "cannot resume: 0 of the model's 8 parameters fit; 7 missing from the file: net.p1 "
+                              "[2, 1, 1]") && strstr(err, "1 with another shape: net.p0: model [3, 4], file [3, 5]") &&
+                  !strstr(err, "(first: )"), "%s", err);
+    printf("resume refused: %s\n", err);
+    wb_optimizer_destroy(opt);
+    unlink(path);
+    wb_session_destroy(s);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("checkpoint_load");
+    TCase *tc = tcase_create("core");
+    tcase_add_loop_test(tc, test_half_files_read_as_torch_widens_them, 0, 2);
+    tcase_add_loop_test(tc, test_load_from_half_then_save_float32, 0, 2);
+    tcase_add_test(tc, test_mismatch_report_names_shapes_and_counts);
+    suite_add_tcase(s, tc);
+    return wbt_run_suite(s);
+}

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "../config/params.h"
 #include "../eval/coco_json.h"
 #include "../eval/eval_table.h"
@@ -9,26 +10,9 @@
 #include "../plugin/plugin_guard.h"
 #include "data_split.h"
 
-typedef struct det_list {
-    wb_coco_detection *d;
-    size_t n, cap;
-} det_list;
-
-static bool push(det_list *l, wb_coco_detection d) {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 1024;
-        wb_coco_detection *grown = realloc(l->d, cap * sizeof *grown);
-        if (!grown) return false;
-        l->d = grown;
-        l->cap = cap;
-    }
-    l->d[l->n++] = d;
-    return true;
-}
-
 /* Every image once, in order, through the model and the head's predict. */
-static wb_status predict_all(wb_data_split *d, wb_session *s, wb_model *m, det_list *out, int64_t *images,
-                             char *err, size_t n) {
+static wb_status predict_all(wb_data_split *d, wb_session *s, wb_model *m, wb_coco_detection_list *out,
+                             int64_t *images, char *err, size_t n) {
     for (;;) {
         wb_batch *b = NULL;
         if (wb_loader_next(d->loader, &b) != WB_OK) {
@@ -54,7 +38,7 @@ static wb_status predict_all(wb_data_split *d, wb_session *s, wb_model *m, det_l
                 const float *bx = dets[i].boxes + 4 * k;
                 wb_coco_detection cd = {b->gt[i].image_id, d->vt->category_id(d->ds, dets[i].labels[k]), bx[0], bx[1],
                                         bx[2] - bx[0], bx[3] - bx[1], dets[i].scores[k]};
-                if (!push(out, cd)) st = WB_ERR_NOMEM;
+                if (!wb_coco_detection_push(out, cd)) st = WB_ERR_NOMEM;
             }
         }
         if (st == WB_OK) wb_model_release_detections(m, dets, b->n);
@@ -69,8 +53,6 @@ static wb_status predict_all(wb_data_split *d, wb_session *s, wb_model *m, det_l
     }
 }
 
-/* Ground truth from the dataset plugin: boxes in original pixels, ignore
- * regions as crowd, area = w * h. */
 /* The dataset's own ann_file, found like the coco plugin finds it (data_root). */
 static wb_status load_whole_file(const wb_params *p, wb_coco_gt *gt, char *err, size_t n) {
     const char *root = wb_params_has(p, "data_root") ? wb_params_string(p, "data_root") : "";
@@ -81,6 +63,24 @@ static wb_status load_whole_file(const wb_params *p, wb_coco_gt *gt, char *err, 
     return wb_coco_gt_load(path, gt, err, n);
 }
 
+static double seconds_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* The results, and beside them what their category ids mean: VOC and YOLO
+ * have no ids of their own, so a reader cannot guess 1..K from the file alone. */
+static wb_status save_results(const char *path, const wb_coco_detection_list *dl, const wb_coco_gt *gt, char *err,
+                              size_t n) {
+    char companion[4096];
+    wb_coco_companion_path(path, "categories", companion, sizeof companion);
+    wb_status st = wb_coco_results_save(path, dl->d, dl->n, err, n);
+    return st == WB_OK ? wb_coco_categories_save(companion, gt->categories, gt->n_categories, err, n) : st;
+}
+
+/* Ground truth from the dataset plugin: boxes in original pixels, ignore
+ * regions as crowd, area = w * h. */
 static wb_status gt_from_dataset(wb_data_split *d, wb_session *s, wb_coco_gt *gt, char *err, size_t n) {
     int64_t len = d->vt->length(d->ds);
     int nc = d->vt->num_classes(d->ds);
@@ -137,8 +137,8 @@ static int by_id(const void *a, const void *b) {
 }
 
 /* VOC mAP over the same ground truth: crowd = difficult. */
-static wb_status voc_metric(const wb_coco_gt *gt, const det_list *dl, FILE *out, wb_eval_result *res, char *err,
-                            size_t n) {
+static wb_status voc_metric(const wb_coco_gt *gt, const wb_coco_detection_list *dl, FILE *out, wb_eval_result *res,
+                            char *err, size_t n) {
     int64_t *ids = malloc((size_t)gt->n_images * sizeof *ids);
     wb_voc_box *g = malloc((size_t)(gt->n_annotations + 1) * sizeof *g), *dd = malloc((dl->n + 1) * sizeof *dd);
     wb_voc_class_result *pc = calloc((size_t)gt->n_categories, sizeof *pc);
@@ -185,11 +185,13 @@ wb_status wb_evaluate_split(wb_experiment *e, wb_session *s, wb_model *m, const 
     wb_data_split d;
     wb_split_opts so = {.training = false, .on_bad_sample = WB_BAD_SAMPLE_SKIP};
     wb_status st = wb_data_split_open(&d, e, s, split, &so, err, n);
-    det_list dl = {0};
+    wb_coco_detection_list dl = {0};
     wb_coco_gt gt = {0};
+    double started = seconds_now();
     if (st == WB_OK) st = predict_all(&d, s, m, &dl, &res->images, err, n);
     res->detections = (int64_t)dl.n;
-    if (st == WB_OK && results_path) st = wb_coco_results_save(results_path, dl.d, dl.n, err, n);
+    res->infer_seconds = seconds_now() - started;
+    started = seconds_now();
     if (st == WB_OK) {
         /* A COCO dataset's own file is the exact ground truth (segment areas,
          * crowd) unless the dataset selects classes or drops images. */
@@ -201,6 +203,7 @@ wb_status wb_evaluate_split(wb_experiment *e, wb_session *s, wb_model *m, const 
         else
             st = gt_from_dataset(&d, s, &gt, err, n);
     }
+    if (st == WB_OK && results_path) st = save_results(results_path, &dl, &gt, err, n);
     const char *metric = wb_params_string(wb_config_params(e->cfg, "evaluation"), "metric");
     if (st == WB_OK && metric && strcmp(metric, "mAP") == 0) {
         st = voc_metric(&gt, &dl, out, res, err, n);
@@ -217,6 +220,7 @@ wb_status wb_evaluate_split(wb_experiment *e, wb_session *s, wb_model *m, const 
             wb_coco_summary_free(&sum);
         }
     }
+    res->eval_seconds = seconds_now() - started;
     wb_coco_gt_free(&gt);
     free(dl.d);
     wb_data_split_close(&d);

@@ -16,9 +16,13 @@ typedef struct wb_eval_result {
     double map50;            /* AP at IoU 0.5 (COCO AP50, or VOC mAP) */
     double coco[12];         /* the 12 COCO numbers (bbox metric only) */
     int64_t images, detections;
+    double infer_seconds;    /* loading, the model and its decoding, over every image */
+    double eval_seconds;     /* ground truth, matching, the metric and writing the results */
 } wb_eval_result;
 
-/* results_path (optional) receives a COCO results JSON. Tables go to out. */
+/* results_path (optional) receives a COCO results JSON, and its companion
+ * <results>.categories.json the categories ({"id", "name"}) its ids refer to.
+ * Tables go to out. */
 wb_status wb_evaluate_split(wb_experiment *e, wb_session *s, wb_model *m, const char *split,
                             const char *results_path, FILE *out, wb_eval_result *res, char *err, size_t err_size);
 

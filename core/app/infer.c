@@ -1,6 +1,5 @@
 #include "infer.h"
 
-#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include "../data/image.h"
 #include "../data/image_write.h"
 #include "../data/transforms.h"
+#include "../eval/coco_json.h"
 #include "../plugin/plugin_guard.h"
 #include "../render/canvas.h"
 #include "data_split.h"
@@ -74,27 +74,35 @@ typedef struct class_names {
     void *ds;
 } class_names;
 
+/* The test pipeline is the first split written (test, val, train); the class
+ * names come from the first of them whose dataset opens, since a test split
+ * may be held back (BCCD's test.txt) while its config is shipped. */
 static bool open_names(wb_experiment *e, wb_session *s, class_names *cn, const char **split, FILE *log) {
     static const char *const splits[] = {"test", "val", "train"};
+    char first_failure[1100] = "";
+    *split = NULL;
     for (int i = 0; i < 3; i++) {
         char path[64];
         snprintf(path, sizeof path, "data.%s.dataset", splits[i]);
         const wb_params *p = wb_config_params(e->cfg, path);
         if (!p) continue;
+        if (!*split) *split = splits[i];
         const wb_module_desc *d = wb_registry_find(e->reg, WB_KIND_DATASET, wb_params_string(p, "type"));
         wb_context c;
         wb_context_init(&c, s, path, false);
         wb_status opened = WB_ERR_INVALID;
         if (d) WB_PLUGIN_CALL(d, "open", path, opened = d->dataset->open(&c.pub, p, &cn->ds));
-        if (opened != WB_OK) {
-            fprintf(log, "error: %s: %s\n", path, c.msg[0] ? c.msg : "cannot open the dataset for its class names");
-            return false;
+        if (opened == WB_OK) {
+            if (first_failure[0]) fprintf(log, "note: class names from %s (%s)\n", path, first_failure);
+            cn->vt = d->dataset;
+            return true;
         }
-        cn->vt = d->dataset;
-        *split = splits[i];
-        return true;
+        if (!first_failure[0])
+            snprintf(first_failure, sizeof first_failure, "%s: %s", path,
+                     c.msg[0] ? c.msg : "cannot open the dataset for its class names");
     }
-    fprintf(log, "error: the experiment has no data section to take class names and the test pipeline from\n");
+    if (first_failure[0]) fprintf(log, "error: %s\n", first_failure);
+    else fprintf(log, "error: the experiment has no data section to take class names and the test pipeline from\n");
     return false;
 }
 
@@ -122,27 +130,36 @@ static wb_status draw_and_save(const wb_infer_opts *o, const char *path, wb_imag
     return wb_image_save_jpeg(out, img->rgb, img->width, img->height, 90, err, n);
 }
 
-static cJSON *detections_json(const wb_detections *det, const class_names *cn, float thr) {
-    cJSON *arr = cJSON_CreateArray();
+/* What `infer` writes besides pictures: COCO results and the images they name. */
+typedef struct infer_results {
+    wb_coco_detection_list dets;
+    wb_coco_image_info *images;
+    size_t n_images;
+} infer_results;
+
+/* images has room for every input; path outlives the results. */
+static wb_status add_results(infer_results *r, int64_t image_id, const char *path, const wb_image *img,
+                             const wb_detections *det, const class_names *cn, float thr, char *err, size_t n) {
+    r->images[r->n_images++] = (wb_coco_image_info){image_id, path, img->orig_width, img->orig_height};
     for (int k = 0; k < det->num; k++) {
         if (det->scores[k] < thr) continue;
-        cJSON *d = cJSON_CreateObject();
-        cJSON_AddStringToObject(d, "label", cn->vt->class_name(cn->ds, det->labels[k]));
-        cJSON_AddNumberToObject(d, "category_id", (double)cn->vt->category_id(cn->ds, det->labels[k]));
-        cJSON_AddNumberToObject(d, "score", det->scores[k]);
         const float *b = det->boxes + 4 * k;
-        double xyxy[4] = {b[0], b[1], b[2], b[3]};
-        cJSON_AddItemToObject(d, "bbox_xyxy", cJSON_CreateDoubleArray(xyxy, 4));
-        cJSON_AddItemToArray(arr, d);
+        wb_coco_detection d = {image_id, cn->vt->category_id(cn->ds, det->labels[k]), b[0], b[1], b[2] - b[0],
+                               b[3] - b[1], det->scores[k]};
+        if (!wb_coco_detection_push(&r->dets, d)) {
+            snprintf(err, n, "out of memory collecting detections");
+            return WB_ERR_NOMEM;
+        }
     }
-    return arr;
+    return WB_OK;
 }
 
 /* One decoded image: the test pipeline, forward, predict (the head maps
- * boxes back to original pixels), draw, save as OUT/<name>.jpg. */
+ * boxes back to original pixels), draw, save as OUT/<name>.jpg; its
+ * detections go to results when given. */
 static wb_status infer_image(wb_experiment *e, wb_session *s, wb_model *m, const wb_pipeline *pipe, wb_image *img_in,
-                             const char *path, const wb_infer_opts *o, const class_names *cn, cJSON *results, char *err,
-                             size_t n) {
+                             const char *path, int64_t image_id, const wb_infer_opts *o, const class_names *cn,
+                             infer_results *results, char *err, size_t n) {
     wb_image img = *img_in;
     wb_data_sample smp = {0};
     wb_batch batch = {0};
@@ -169,14 +186,7 @@ static wb_status infer_image(wb_experiment *e, wb_session *s, wb_model *m, const
         have_det = st == WB_OK;
     }
     if (st == WB_OK) st = draw_and_save(o, path, &img, &det, cn, err, n);
-    if (st == WB_OK) {
-        cJSON *item = cJSON_CreateObject();
-        cJSON_AddStringToObject(item, "file", path);
-        cJSON_AddNumberToObject(item, "width", img.orig_width);
-        cJSON_AddNumberToObject(item, "height", img.orig_height);
-        cJSON_AddItemToObject(item, "detections", detections_json(&det, cn, o->score_thr));
-        cJSON_AddItemToArray(results, item);
-    }
+    if (st == WB_OK && results) st = add_results(results, image_id, path, &img, &det, cn, o->results_thr, err, n);
     if (have_det) wb_model_release_detections(m, &det, 1);
     wb_model_end_iteration(m);
     wb_session_reset_compute(s);
@@ -193,16 +203,68 @@ static wb_decode_opts decode_opts(wb_experiment *e) {
 
 /* Messages start with the path. */
 static wb_status infer_file(wb_experiment *e, wb_session *s, wb_model *m, const wb_pipeline *pipe, const char *path,
-                            const wb_infer_opts *o, const class_names *cn, cJSON *results, char *err, size_t n) {
+                            int64_t image_id, const wb_infer_opts *o, const class_names *cn, infer_results *results,
+                            char *err, size_t n) {
     wb_image img = {0};
     wb_decode_opts d = decode_opts(e);
     wb_status st = wb_image_decode_file(path, &d, &img, err, n); /* only regular files: a FIFO never blocks */
     if (st == WB_OK) {
         char why[1024];
-        st = infer_image(e, s, m, pipe, &img, path, o, cn, results, why, sizeof why);
+        st = infer_image(e, s, m, pipe, &img, path, image_id, o, cn, results, why, sizeof why);
         if (st != WB_OK) snprintf(err, n, "%s: %s", path, why);
     }
     wb_image_free(&img);
+    return st;
+}
+
+/* COCO's file names are the image ids (000000000139.jpg is image 139): when
+ * every stem is a number, and no two the same, those are the ids; otherwise
+ * the 0-based position in the list, as the voc and yolo datasets number theirs. */
+static bool stem_number(const char *path, int64_t *id) {
+    const char *b = base_name(path), *dot = strrchr(b, '.');
+    size_t len = dot ? (size_t)(dot - b) : strlen(b);
+    if (len == 0 || len > 18 || strspn(b, "0123456789") != len) return false;
+    *id = strtoll(b, NULL, 10);
+    return true;
+}
+
+static int by_value(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static bool assign_image_ids(const path_list *files, int64_t *ids) {
+    int64_t *sorted = malloc((size_t)(files->n ? files->n : 1) * sizeof *sorted);
+    if (!sorted) return false;
+    bool numeric = true;
+    for (int i = 0; numeric && i < files->n; i++) numeric = stem_number(files->p[i], &ids[i]);
+    if (numeric) {
+        memcpy(sorted, ids, (size_t)files->n * sizeof *ids);
+        qsort(sorted, (size_t)files->n, sizeof *sorted, by_value);
+        for (int i = 1; numeric && i < files->n; i++) numeric = sorted[i] != sorted[i - 1];
+    }
+    for (int i = 0; !numeric && i < files->n; i++) ids[i] = i;
+    free(sorted);
+    return true;
+}
+
+/* OUT/results.json (COCO results), then what its ids mean:
+ * OUT/results.images.json and OUT/results.categories.json. */
+static wb_status save_results(const char *path, const infer_results *r, const class_names *cn, char *err, size_t n) {
+    char companion[8300];
+    wb_status st = wb_coco_results_save(path, r->dets.d, r->dets.n, err, n);
+    wb_coco_companion_path(path, "images", companion, sizeof companion);
+    if (st == WB_OK) st = wb_coco_images_save(companion, r->images, r->n_images, err, n);
+    int nc = cn->vt->num_classes(cn->ds);
+    wb_coco_category *cats = calloc((size_t)(nc > 0 ? nc : 1), sizeof *cats);
+    if (st == WB_OK && !cats) st = WB_ERR_NOMEM, snprintf(err, n, "out of memory");
+    for (int k = 0; st == WB_OK && k < nc; k++) {
+        const char *name = cn->vt->class_name(cn->ds, k);
+        cats[k] = (wb_coco_category){cn->vt->category_id(cn->ds, k), (char *)(name ? name : "")};
+    }
+    wb_coco_companion_path(path, "categories", companion, sizeof companion);
+    if (st == WB_OK) st = wb_coco_categories_save(companion, cats, nc, err, n);
+    free(cats);
     return st;
 }
 
@@ -211,9 +273,11 @@ int wb_infer_run(wb_experiment *e, wb_session *s, wb_model *m, const wb_infer_op
     class_names cn = {0};
     const char *split = NULL;
     wb_pipeline *pipe = NULL;
-    cJSON *results = cJSON_CreateArray();
+    infer_results results = {0};
+    int64_t *ids = NULL;
     int rc = 1, failed = 0;
-    char err[2048];
+    char err[2048], results_path[8192];
+    snprintf(results_path, sizeof results_path, "%s/results.json", o->out_dir);
     if (mkdir(o->out_dir, 0755) != 0 && errno != EEXIST) {
         fprintf(log, "error: cannot create %s: %s\n", o->out_dir, strerror(errno));
         goto done;
@@ -223,33 +287,35 @@ int wb_infer_run(wb_experiment *e, wb_session *s, wb_model *m, const wb_infer_op
         fprintf(log, "error: no image found (give .jpg, .jpeg or .png files or folders holding them)\n");
         goto done;
     }
+    ids = malloc((size_t)files.n * sizeof *ids);
+    results.images = malloc((size_t)files.n * sizeof *results.images);
+    if (!ids || !results.images || !assign_image_ids(&files, ids)) {
+        fprintf(log, "error: out of memory\n");
+        goto done;
+    }
     pipe = wb_data_split_pipeline(e, split, err, sizeof err);
     if (!pipe) {
         fprintf(log, "error: %s\n", err);
         goto done;
     }
     for (int i = 0; i < files.n; i++) {
-        if (infer_file(e, s, m, pipe, files.p[i], o, &cn, results, err, sizeof err) != WB_OK) {
+        if (infer_file(e, s, m, pipe, files.p[i], ids[i], o, &cn, &results, err, sizeof err) != WB_OK) {
             fprintf(log, "warning: skipped %s\n", err);
             failed++;
         }
     }
-    char out[8192];
-    snprintf(out, sizeof out, "%s/results.json", o->out_dir);
-    char *text = cJSON_Print(results);
-    FILE *f = text ? fopen(out, "w") : NULL;
-    if (f) {
-        fputs(text, f);
-        fclose(f);
+    if (save_results(results_path, &results, &cn, err, sizeof err) == WB_OK) {
         rc = failed == files.n ? 1 : 0;
-        fprintf(log, "%d image(s) written to %s/ (%d skipped); detections in %s\n", files.n - failed, o->out_dir, failed,
-                out);
+        fprintf(log, "%d image(s) written to %s/ (%d skipped); %zu detections as COCO results in %s (image and "
+                "category ids: results.images.json, results.categories.json)\n", files.n - failed, o->out_dir, failed,
+                results.dets.n, results_path);
     } else {
-        fprintf(log, "error: cannot write %s\n", out);
+        fprintf(log, "error: %s\n", err);
     }
-    free(text);
 done:
-    cJSON_Delete(results);
+    free(ids);
+    free(results.dets.d);
+    free(results.images);
     if (pipe) wb_pipeline_destroy(pipe);
     if (cn.ds) cn.vt->close(cn.ds);
     for (int i = 0; i < files.n; i++) free(files.p[i]);
@@ -291,7 +357,6 @@ int wb_infer_samples(wb_experiment *e, wb_session *s, wb_model *m, const char *s
     }
     cn.vt = d->dataset;
     wb_pipeline *pipe = wb_data_split_pipeline(e, split, err, sizeof err);
-    cJSON *results = cJSON_CreateArray();
     int written = 0;
     if (mkdir(o->out_dir, 0755) != 0 && errno != EEXIST) fprintf(log, "error: %s: %s\n", o->out_dir, strerror(errno));
     for (int64_t i = 0; pipe && i < count && i < cn.vt->length(cn.ds); i++) {
@@ -304,14 +369,13 @@ int wb_infer_samples(wb_experiment *e, wb_session *s, wb_model *m, const char *s
         if (st != WB_OK) snprintf(err, sizeof err, "%s", c.msg);
         wb_decode_opts d = decode_opts(e);
         if (st == WB_OK) st = sample_image(&smp, &d, &img, err, sizeof err);
-        if (st == WB_OK) st = infer_image(e, s, m, pipe, &img, name, o, &cn, results, err, sizeof err);
+        if (st == WB_OK) st = infer_image(e, s, m, pipe, &img, name, i, o, &cn, NULL, err, sizeof err);
         if (st == WB_OK) written++;
         else fprintf(log, "warning: %s sample %lld skipped: %s\n", split, (long long)i, err);
         wb_image_free(&img);
         if (smp.struct_size) cn.vt->release_sample(cn.ds, &smp);
     }
     if (!pipe) fprintf(log, "error: %s\n", err);
-    cJSON_Delete(results);
     if (pipe) wb_pipeline_destroy(pipe);
     cn.vt->close(cn.ds);
     return written > 0 ? 0 : 1;

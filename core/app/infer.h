@@ -1,6 +1,6 @@
 /* `workbench infer`: run a trained model on image files or folders, write
  * each image with its detections drawn (boxes, class names, scores; one
- * colour per class) and one results JSON. */
+ * colour per class) and a COCO results JSON with its image and category lists. */
 #ifndef WB_CORE_INFER_H
 #define WB_CORE_INFER_H
 
@@ -12,7 +12,8 @@ typedef struct wb_infer_opts {
     const char *const *inputs;   /* files and/or folders (*.jpg, *.jpeg, *.png) */
     int n_inputs;
     const char *out_dir;
-    float score_thr;             /* drawn and saved detections score at least this */
+    float score_thr;             /* pictures show detections scoring at least this */
+    float results_thr;           /* results.json keeps those scoring at least this (0: all the head keeps) */
 } wb_infer_opts;
 
 /* Returns a process exit code; progress and problems go to log. */

@@ -13,8 +13,16 @@ const char wb_help_eval[] =
     "Usage: workbench eval EXP.conf CHECKPOINT [--split val|test|train] [--out RESULTS.json] [--set key=value]...\n"
     "       workbench eval --gt INSTANCES.json --results RESULTS.json [--json]\n\n"
     "The first form runs a trained model over a split of the experiment's data (val by default) and prints the\n"
-    "metric of `evaluation.metric`: COCO bbox (the 12 numbers and per-class AP) or VOC mAP (per-class table);\n"
-    "--out also writes the detections as a COCO results JSON with the dataset's own category ids.\n\n"
+    "metric of `evaluation.metric`: COCO bbox (the 12 numbers and per-class AP) or VOC mAP (per-class table),\n"
+    "then the time it took: images, seconds, images/s, split into inference (loading, model, decoding) and\n"
+    "evaluation (ground truth, matching, metric, writing results).\n"
+    "--out also writes the detections as a COCO results JSON in original-image pixels, and beside it\n"
+    "RESULTS.categories.json: {\"categories\": [{\"id\", \"name\"}, ...]}, what its category ids mean (a COCO\n"
+    "ground truth's categories block). A coco dataset keeps its own category ids; voc, yolo and synthetic\n"
+    "data, which have none, are numbered 1..K in class order (`classes`, the names file), COCO's convention:\n"
+    "the ids of a COCO conversion that numbers from 1. (mmdetection's pascal_voc.py numbers from 0: add 1\n"
+    "to its ids, or take the categories block from the companion.) Image ids are the dataset's (voc, yolo:\n"
+    "the 0-based position in the split file or image list).\n\n"
     "The second form evaluates a COCO results file produced by any tool against COCO ground truth, with\n"
     "pycocotools' exact semantics (loadRes + COCOeval bbox): prints the 12 summary lines\n"
     "(AP, AP50, AP75, APs/m/l, AR1/10/100, ARs/m/l) and the AP of every category.\n"
@@ -24,7 +32,9 @@ const char wb_help_eval[] =
     "  --gt FILE       COCO instances JSON (images, categories, annotations)\n"
     "  --results FILE  COCO results JSON: [{\"image_id\", \"category_id\", \"bbox\": [x,y,w,h], \"score\"}]\n"
     "  --json          print the 12 numbers and per-category AP as a JSON object instead\n\n"
-    "Example:\n"
+    "Examples:\n"
+    "  workbench eval configs/retinanet/retinanet_r18_fpn_bccd.conf \\\n"
+    "      work_dirs/retinanet_r18_fpn_bccd/latest.safetensors --out bccd_val.json  # + bccd_val.categories.json\n"
     "  workbench eval --gt data/coco/annotations/instances_val2017.json --results results.json\n";
 
 typedef struct eval_args {
@@ -74,6 +84,15 @@ static int report(const eval_args *a, const wb_coco_gt *gt, const wb_coco_summar
     return WB_EXIT_OK;
 }
 
+static double per_second(int64_t images, double seconds) { return seconds > 0 ? (double)images / seconds : 0.0; }
+
+static void print_timing(const wb_eval_result *r) {
+    double total = r->infer_seconds + r->eval_seconds;
+    printf("time: %lld images in %.2f s (%.2f images/s): inference %.2f s (%.2f images/s), evaluation %.2f s\n",
+           (long long)r->images, total, per_second(r->images, total), r->infer_seconds,
+           per_second(r->images, r->infer_seconds), r->eval_seconds);
+}
+
 /* eval EXP CKPT: the model over a split, then the experiment's metric. */
 static int eval_experiment(const wb_cli *cli, int argc, char **argv) {
     const char *split = "val", *out = NULL;
@@ -97,6 +116,7 @@ static int eval_experiment(const wb_cli *cli, int argc, char **argv) {
         if (wb_evaluate_split(&t.e, t.s, t.m, split, out, stdout, &res, err, sizeof err) == WB_OK) {
             printf("\n%s: %.4f (%lld images, %lld detections)%s%s\n", res.metric_name, res.metric,
                    (long long)res.images, (long long)res.detections, out ? "; results in " : "", out ? out : "");
+            print_timing(&res);
         } else {
             fprintf(stderr, "workbench eval: %s\n", err);
             rc = WB_EXIT_FAILURE;

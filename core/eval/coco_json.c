@@ -175,6 +175,32 @@ static cJSON *detection_json(const wb_coco_detection *d) {
     return NULL;
 }
 
+bool wb_coco_detection_push(wb_coco_detection_list *l, wb_coco_detection d) {
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 1024;
+        wb_coco_detection *grown = realloc(l->d, cap * sizeof *grown);
+        if (!grown) return false;
+        l->d = grown;
+        l->cap = cap;
+    }
+    l->d[l->n++] = d;
+    return true;
+}
+
+/* Writes root (consumed) to path, compact, with a final newline. */
+static wb_status save_json(const char *path, cJSON *root, bool ok, const char *what, char *err, size_t err_size) {
+    /* cJSON prints the shortest form that reads back to the same double. */
+    char *text = ok && root ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON_Delete(root);
+    if (!text) return wb_fail_msg(err, err_size, WB_ERR_NOMEM, "%s: out of memory while writing %s", path, what);
+    FILE *f = fopen(path, "wb");
+    bool written = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    if (f && fclose(f) != 0) written = false;
+    free(text);
+    if (!written) return wb_fail_msg(err, err_size, WB_ERR_IO, "%s: cannot write %s (%s)", path, what, strerror(errno));
+    return WB_OK;
+}
+
 wb_status wb_coco_results_save(const char *path, const wb_coco_detection *dets, size_t n_dets, char *err,
                                size_t err_size) {
     cJSON *root = cJSON_CreateArray();
@@ -183,14 +209,43 @@ wb_status wb_coco_results_save(const char *path, const wb_coco_detection *dets, 
         cJSON *d = detection_json(&dets[i]);
         ok = d && cJSON_AddItemToArray(root, d);
     }
-    /* cJSON prints the shortest form that reads back to the same double. */
-    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
-    cJSON_Delete(root);
-    if (!text) return wb_fail_msg(err, err_size, WB_ERR_NOMEM, "%s: out of memory while writing results", path);
-    FILE *f = fopen(path, "wb");
-    bool written = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    if (f && fclose(f) != 0) written = false;
-    free(text);
-    if (!written) return wb_fail_msg(err, err_size, WB_ERR_IO, "%s: cannot write results (%s)", path, strerror(errno));
-    return WB_OK;
+    return save_json(path, root, ok, "results", err, err_size);
+}
+
+void wb_coco_companion_path(const char *results_path, const char *what, char *out, size_t out_size) {
+    size_t len = strlen(results_path);
+    if (len >= 5 && strcmp(results_path + len - 5, ".json") == 0) len -= 5;
+    snprintf(out, out_size, "%.*s.%s.json", (int)len, results_path, what);
+}
+
+wb_status wb_coco_images_save(const char *path, const wb_coco_image_info *images, size_t n_images, char *err,
+                              size_t err_size) {
+    cJSON *root = cJSON_CreateObject(), *list = cJSON_CreateArray();
+    bool ok = root && list && cJSON_AddItemToObject(root, "images", list);
+    if (!ok) cJSON_Delete(list);
+    for (size_t i = 0; ok && i < n_images; i++) {
+        const wb_coco_image_info *im = &images[i];
+        cJSON *c = cJSON_CreateObject();
+        ok = c && cJSON_AddItemToArray(list, c);
+        if (!ok) cJSON_Delete(c);
+        ok = ok && cJSON_AddNumberToObject(c, "id", (double)im->id) &&
+             cJSON_AddStringToObject(c, "file_name", im->file_name) && cJSON_AddNumberToObject(c, "width", im->width) &&
+             cJSON_AddNumberToObject(c, "height", im->height);
+    }
+    return save_json(path, root, ok, "the image list", err, err_size);
+}
+
+wb_status wb_coco_categories_save(const char *path, const wb_coco_category *cats, int n_cats, char *err,
+                                  size_t err_size) {
+    cJSON *root = cJSON_CreateObject(), *list = cJSON_CreateArray();
+    bool ok = root && list && cJSON_AddItemToObject(root, "categories", list);
+    if (!ok) cJSON_Delete(list);
+    for (int k = 0; ok && k < n_cats; k++) {
+        cJSON *c = cJSON_CreateObject();
+        ok = c && cJSON_AddItemToArray(list, c);
+        if (!ok) cJSON_Delete(c);
+        ok = ok && cJSON_AddNumberToObject(c, "id", (double)cats[k].id) &&
+             cJSON_AddStringToObject(c, "name", cats[k].name);
+    }
+    return save_json(path, root, ok, "the categories", err, err_size);
 }

@@ -116,9 +116,11 @@ static const char *synthetic_class_name(void *ds, int label) {
     return label >= 0 && label < ((synthetic_dataset *)ds)->num_classes ? class_names[label] : NULL;
 }
 
+/* The format has no ids of its own: 1..K in class order, COCO's convention, so a
+ * results file matches a COCO conversion of the annotations (ids start at 1). */
 static int64_t synthetic_category_id(void *ds, int label) {
     (void)ds;
-    return label;
+    return (int64_t)label + 1;
 }
 
 static void synthetic_close(void *ds) { free(ds); }

@@ -272,9 +272,11 @@ static const char *yolo_class_name(void *ds, int label) {
     return label >= 0 && label < d->table.n_classes ? d->table.class_names[label] : NULL;
 }
 
+/* The format has no ids of its own: 1..K in class order, COCO's convention, so a
+ * results file matches a COCO conversion of the annotations (ids start at 1). */
 static int64_t yolo_category_id(void *ds, int label) {
     (void)ds;
-    return label;
+    return (int64_t)label + 1;
 }
 
 static const wb_dataset_vtable yolo_vtable = {

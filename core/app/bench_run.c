@@ -94,19 +94,21 @@ int wb_bench_run(wb_experiment *e, const wb_bench_opts *o, FILE *out) {
         return 1;
     }
     /* One centred box per image, so every head has positives. */
-    float box[4] = {o->size * 0.25f, o->size * 0.25f, o->size * 0.75f, o->size * 0.75f};
+    const int w = o->width, h = o->height;
+    float box[4] = {w * 0.25f, h * 0.25f, w * 0.75f, h * 0.75f};
     int label = 0;
+    uint8_t not_ignored = 0;
     wb_gt_image gt[o->batch];
     for (int i = 0; i < o->batch; i++)
-        gt[i] = (wb_gt_image){sizeof gt[i], 1, box, &label, NULL, o->size, o->size, o->size, o->size, 1, 1, i, 0, 0};
-    wb_batch_truth truth = {sizeof truth, o->batch, o->size, o->size, gt};
+        gt[i] = (wb_gt_image){sizeof gt[i], 1, box, &label, &not_ignored, h, w, h, w, 1, 1, i, 0, 0};
+    wb_batch_truth truth = {sizeof truth, o->batch, h, w, gt};
     timing t = {0};
     uint64_t rng = 1;
     int done = 0;
     for (int it = 0; it <= o->iters; it++) {
         wb_context c;
         wb_context_init(&c, s, "bench", false);
-        int64_t shape[4] = {o->batch, 3, o->size, o->size};
+        int64_t shape[4] = {o->batch, 3, h, w};
         wb_tensor *x = wb_ctx_tensor_uninit(&c, 4, shape);
         if (!x) break;
         for (int64_t k = 0; k < x->numel; k++) x->data[k] = 2.0f * wb_rng_uniform(&rng) - 1.0f;
@@ -135,14 +137,14 @@ int wb_bench_run(wb_experiment *e, const wb_bench_opts *o, FILE *out) {
         getrusage(RUSAGE_SELF, &ru);
         fprintf(out, "%d inference iterations of batch %d at %dx%d, %d threads: %.1f ms per iteration, %.1f ms per "
                 "image\npeak memory: %.0f MiB resident; tensors peak %.0f MiB, compute arena peak %.0f MiB, weights "
-                "arena %.0f MiB\n", done, o->batch, o->size, o->size, s->threads, it_ms, it_ms / o->batch,
+                "arena %.0f MiB\n", done, o->batch, w, h, s->threads, it_ms, it_ms / o->batch,
                 ru.ru_maxrss / 1024.0, s->tensors.peak / 1048576.0, s->compute.peak / 1048576.0,
                 s->weights.used / 1048576.0);
         rc = 0;
     } else if (done > 0) {
         double it_ms = t.total / done;
         fprintf(out, "%d iterations of batch %d at %dx%d, %d threads: %.1f ms per iteration (%.2f img/s)\n\n", done,
-                o->batch, o->size, o->size, s->threads, it_ms, 1e3 * o->batch / it_ms);
+                o->batch, w, h, s->threads, it_ms, 1e3 * o->batch / it_ms);
         fprintf(out, "%-10s %-16s %11s %9s %12s %9s %7s\n", "module", "type", "forward ms", "GFLOP/s", "backward ms",
                 "GFLOP/s", "share");
         for (int i = 0; i < m->n_stages; i++) {

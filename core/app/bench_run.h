@@ -10,7 +10,7 @@
 typedef struct wb_bench_opts {
     int iters;   /* timed iterations (one more runs first, untimed) */
     int batch;
-    int size;    /* square input side */
+    int width, height;  /* input size in pixels */
     int threads;
     int inference;  /* time forward (no tape) + predict instead of training */
 } wb_bench_opts;

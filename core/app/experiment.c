@@ -74,7 +74,8 @@ int wb_experiment_open(wb_experiment *e, const wb_experiment_args *a, FILE *out)
         const wb_plugin_record *r = wb_registry_plugin(e->reg, i);
         if (!r->accepted) fprintf(out, "warning: plugin %s REJECTED: %s\n", r->path, r->reason);
     }
-    wb_config_validate(e->cfg, &e->lookup);
+    if (a->data_only) wb_config_validate_data(e->cfg, &e->lookup);
+    else wb_config_validate(e->cfg, &e->lookup);
     if (wb_config_error_count(e->cfg) > 0) {
         wb_config_print_errors(e->cfg, out);
         return wb_config_error_count(e->cfg);

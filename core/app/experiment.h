@@ -16,6 +16,7 @@ typedef struct wb_experiment_args {
     int n_overrides;
     const char *const *plugin_dirs; /* --plugin-dir, before the experiment's own */
     int n_plugin_dirs;
+    bool data_only;                 /* check: a config without a model section is complete */
 } wb_experiment_args;
 
 typedef struct wb_experiment {

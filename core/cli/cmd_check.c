@@ -5,6 +5,7 @@
 
 const char wb_help_check[] =
     "Usage: workbench check EXP.conf [--set key=value]... [--split train|val|test|all] [--fix-to DIR]\n\n"
+    "EXP.conf may be a whole experiment or a file with only a `data` section (configs/_base_/datasets/*.conf).\n"
     "The dataset doctor: reads the annotation files of every split in the experiment's data section (coco, voc,\n"
     "yolo; synthetic has nothing to scan; any other type through its dataset plugin, sample by sample), decodes\n"
     "every image in full, and reports with counts and the first\n"
@@ -48,6 +49,7 @@ int wb_cmd_check(const wb_cli *cli, int argc, char **argv) {
     wb_cli_experiment x;
     if (rc == WB_EXIT_OK) rc = wb_cli_parse_experiment("check", cli, argc, argv, false, &x);
     if (rc != WB_EXIT_OK) return rc;
+    x.args.data_only = true; /* the doctor reads data only: a dataset config alone will do */
     wb_experiment e;
     if (wb_experiment_open(&e, &x.args, stderr) != 0) {
         wb_experiment_close(&e);

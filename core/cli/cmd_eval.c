@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "app/data_split.h"
 #include "app/evaluate.h"
 #include "commands.h"
 #include "experiment_args.h"
@@ -93,6 +94,17 @@ static void print_timing(const wb_eval_result *r) {
            per_second(r->images, r->infer_seconds), r->eval_seconds);
 }
 
+/* A split the experiment does not have: name those it has. */
+static int missing_split(wb_experiment *e, const char *split) {
+    static const char *const splits[] = {"train", "val", "test"};
+    char have[64] = "";
+    for (int i = 0; i < 3; i++)
+        if (wb_data_split_exists(e, splits[i]))
+            snprintf(have + strlen(have), sizeof have - strlen(have), "%s%s", have[0] ? ", " : "", splits[i]);
+    return wb_cli_usage_error("eval", "the experiment has no data.%s (it has: %s); evaluate one of those with --split, "
+                                      "or add a data.%s section (dataset and pipeline)", split, have, split);
+}
+
 /* eval EXP CKPT: the model over a split, then the experiment's metric. */
 static int eval_experiment(const wb_cli *cli, int argc, char **argv) {
     const char *split = "val", *out = NULL;
@@ -110,6 +122,7 @@ static int eval_experiment(const wb_cli *cli, int argc, char **argv) {
     wb_cli_trained t;
     if (wb_cli_check_checkpoint("eval", x.positional[1]) != WB_EXIT_OK) return WB_EXIT_FAILURE;
     rc = wb_cli_open_trained(cli, &x, x.positional[1], &t);
+    if (rc == WB_EXIT_OK && !wb_data_split_exists(&t.e, split)) rc = missing_split(&t.e, split);
     if (rc == WB_EXIT_OK) {
         char err[2048];
         wb_eval_result res;

@@ -58,6 +58,11 @@ int wb_config_override(wb_config *cfg, const char *assignment);
  * every problem, not only the first. Returns the number of errors so far. */
 int wb_config_validate(wb_config *cfg, const wb_module_lookup *lookup);
 
+/* The same for commands that only read the data (check): the model section
+ * may be left out, so a dataset config alone (configs/_base_/datasets/x.conf)
+ * is complete; written, it is validated as usual. */
+int wb_config_validate_data(wb_config *cfg, const wb_module_lookup *lookup);
+
 /* Validates only the module group at `path` (e.g. one module given on the
  * command line) against the schema of its type, filling defaults. */
 int wb_config_validate_module(wb_config *cfg, const char *path, int kind, const wb_module_lookup *lookup);

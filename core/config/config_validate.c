@@ -4,6 +4,7 @@
  * Problems are collected, never fatal, so one run reports all of them. */
 #include "config_internal.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include "config_tree.h"
@@ -18,6 +19,7 @@
 typedef struct validator {
     wb_config *cfg;
     const wb_module_lookup *lk;
+    bool model_optional;   /* data-only commands: a config without `model` is complete */
 } validator;
 
 /* The keys a group may hold: a schema table, nested core sections, and
@@ -256,7 +258,8 @@ static void validate_group_list(validator *v, config_setting_t *list, const wb_c
 
 static void validate_section(validator *v, config_setting_t *parent, const wb_config_section *c, const key_set *keys) {
     config_setting_t *s = config_setting_get_member(parent, c->name);
-    if (!s && c->presence == WB_SECTION_REQUIRED) {
+    bool may_omit = v->model_optional && parent == config_root_setting(&v->cfg->tree) && strcmp(c->name, "model") == 0;
+    if (!s && c->presence == WB_SECTION_REQUIRED && !may_omit) {
         wb_cfg_error_at(v->cfg, parent, "missing required section '%s' in %s (%s)", c->name, keys->owner, c->doc);
         return;
     }
@@ -302,17 +305,26 @@ static void derive_work_dir(wb_config *cfg) {
     config_setting_set_string(w, dir);
 }
 
-int wb_config_validate(wb_config *cfg, const wb_module_lookup *lookup) {
-    validator v = { cfg, lookup };
+static int validate_root(validator *v) {
     const wb_config_section *root = wb_core_schema();
     key_set keys = { root->params, root->sections, 0, "the experiment" };
-    validate_group(&v, config_root_setting(&cfg->tree), &keys);
-    derive_work_dir(cfg);
-    return cfg->n_errors;
+    validate_group(v, config_root_setting(&v->cfg->tree), &keys);
+    derive_work_dir(v->cfg);
+    return v->cfg->n_errors;
+}
+
+int wb_config_validate(wb_config *cfg, const wb_module_lookup *lookup) {
+    validator v = { cfg, lookup, false };
+    return validate_root(&v);
+}
+
+int wb_config_validate_data(wb_config *cfg, const wb_module_lookup *lookup) {
+    validator v = { cfg, lookup, true };
+    return validate_root(&v);
 }
 
 int wb_config_validate_module(wb_config *cfg, const char *path, int kind, const wb_module_lookup *lookup) {
-    validator v = { cfg, lookup };
+    validator v = { cfg, lookup, false };
     config_setting_t *g = config_lookup(&cfg->tree, path);
     if (!g || config_setting_type(g) != CONFIG_TYPE_GROUP) {
         wb_cfg_error_file(cfg, wb_cfg_main_file(cfg), 0, "'%s' is not a group", path);

@@ -1,6 +1,9 @@
 /* Colour transforms: normalize, mmdet's photometric distortion and YOLO's
  * HSV gains. They touch pixels only; boxes and the mapping record stay. */
 #include <stdio.h>
+#include "../config/config_tree.h"
+#include "../config/params.h"
+#include "../runtime/log.h"
 #include "hsv.h"
 #include "transforms_types.h"
 
@@ -20,6 +23,26 @@ static const wb_param_schema normalize_schema[] = {
     WB_PARAM_END,
 };
 
+/* torchvision's Normalize (0.485, ... / 0.229, ...) works on 0-1 tensors; pixels
+ * here are 0-255, so those values pass validation yet feed the model inputs
+ * around 1000 instead of around 1: say so, with the values to write. */
+static void warn_unit_range(const wb_params *p, const double mean[3], const double std[3]) {
+    for (int i = 0; i < 3; i++)
+        if (!(mean[i] < 1.0 && std[i] < 1.0)) return;
+    char where[256] = "normalize", at[512] = "";
+    const char *file = p ? config_setting_source_file(p->group) : NULL;
+    if (p) wb_tree_path(p->group, where, sizeof where);
+    if (file) snprintf(at, sizeof at, "%s:%u: ", file, config_setting_source_line(p->group));
+    char key[300];
+    snprintf(key, sizeof key, "normalize-0-1 %s", where);
+    wb_log_once(key, WB_LOG_WARN, "config",
+                "%s%s: normalize mean [%g, %g, %g] and std [%g, %g, %g] are all below 1, values for 0-1 pixels "
+                "(torchvision's), but pixels here are 0-255: the model would see inputs about 255 times too large. "
+                "Multiply both by 255: mean = [%g, %g, %g]; std = [%g, %g, %g];",
+                at, where, mean[0], mean[1], mean[2], std[0], std[1], std[2], 255 * mean[0], 255 * mean[1],
+                255 * mean[2], 255 * std[0], 255 * std[1], 255 * std[2]);
+}
+
 static wb_status normalize_configure(void *config, const wb_params *p, char *err, size_t n) {
     normalize_config *c = config;
     double mean[3], std[3];
@@ -37,6 +60,7 @@ static wb_status normalize_configure(void *config, const wb_params *p, char *err
         c->inv_std[i] = (float)(1.0 / std[i]);
     }
     c->to_rgb = wb_tf_bool(p, normalize_schema, "to_rgb");
+    warn_unit_range(p, mean, std);
     return WB_OK;
 }
 

@@ -3,6 +3,7 @@
 #  - normalize with torchvision's 0-1 mean/std passes validation with a warning
 #    that names the step and the values to write (x 255); 0-255 values give none
 #  - `check` takes a dataset config alone (no model section); `run` still wants the model
+#  - `eval --help` and `infer --help` say what the ids of results files mean and both infer thresholds
 #  - `bench` takes WIDTHxHEIGHT and times that size
 #  - the shipped dataset configs have a test split where the dataset has one, and
 #    `eval --split` on a split the experiment lacks names those it has (exit 2)
@@ -68,6 +69,12 @@ data = { train = { dataset = { type = "synthetic"; num_images = 8; }; };
 EOF2
 expect_fail 2 "workbench eval: the experiment has no data.test (it has: train, val); evaluate one of those with --split, or add a data.test section (dataset and pipeline)" \
   "$out/eval_no_test.txt" -- "$wb" eval "$out/no_test.conf" "$out/tiny/iter_1.safetensors" --split test
+
+echo "== --help says where the ids of results files come from, and both infer thresholds"
+"$wb" eval --help | grep -F 'RESULTS.categories.json: {"categories": [{"id", "name"}, ...]}'
+"$wb" eval --help | grep -F "data have none and are numbered 1..K in class order"
+"$wb" infer --help | grep -F "pictures show detections scoring at least T (default 0.3)"
+"$wb" infer --help | grep -F "results.json keeps detections scoring at least T (default 0: every detection the head"
 
 echo "== bench takes WIDTHxHEIGHT"
 "$wb" bench "$tiny" --size 160x96 --iters 1 --batch 1 >"$out/bench.txt" 2>&1 || { cat "$out/bench.txt"; exit 1; }

@@ -14,6 +14,7 @@
 #include "../plugin/plugin_guard.h"
 #include "../render/canvas.h"
 #include "data_split.h"
+#include "trained_model.h"
 
 typedef struct path_list {
     char **p;
@@ -75,11 +76,14 @@ typedef struct class_names {
 } class_names;
 
 /* The test pipeline is the first split written (test, val, train); the class
- * names come from the first of them whose dataset opens, since a test split
- * may be held back (BCCD's test.txt) while its config is shipped. */
-static bool open_names(wb_experiment *e, wb_session *s, class_names *cn, const char **split, FILE *log) {
+ * names are the checkpoint's when it stores them (training does), else come
+ * from the first of those splits whose dataset opens, since a test split may
+ * be held back (BCCD's test.txt) while its config is shipped. */
+static bool open_names(wb_experiment *e, wb_session *s, const char *checkpoint, class_names *cn, const char **split,
+                       FILE *log) {
     static const char *const splits[] = {"test", "val", "train"};
     char first_failure[1100] = "";
+    bool stored = checkpoint && wb_stored_class_names(e, checkpoint, &cn->vt, &cn->ds, log);
     *split = NULL;
     for (int i = 0; i < 3; i++) {
         char path[64];
@@ -87,6 +91,7 @@ static bool open_names(wb_experiment *e, wb_session *s, class_names *cn, const c
         const wb_params *p = wb_config_params(e->cfg, path);
         if (!p) continue;
         if (!*split) *split = splits[i];
+        if (stored) return true; /* no annotation file is read */
         const wb_module_desc *d = wb_registry_find(e->reg, WB_KIND_DATASET, wb_params_string(p, "type"));
         wb_context c;
         wb_context_init(&c, s, path, false);
@@ -282,7 +287,7 @@ int wb_infer_run(wb_experiment *e, wb_session *s, wb_model *m, const wb_infer_op
         fprintf(log, "error: cannot create %s: %s\n", o->out_dir, strerror(errno));
         goto done;
     }
-    if (!collect(o, &files, log) || !open_names(e, s, &cn, &split, log)) goto done;
+    if (!collect(o, &files, log) || !open_names(e, s, o->checkpoint, &cn, &split, log)) goto done;
     if (files.n == 0) {
         fprintf(log, "error: no image found (give .jpg, .jpeg or .png files or folders holding them)\n");
         goto done;

@@ -14,6 +14,7 @@ typedef struct wb_infer_opts {
     const char *out_dir;
     float score_thr;             /* pictures show detections scoring at least this */
     float results_thr;           /* results.json keeps those scoring at least this (0: all the head keeps) */
+    const char *checkpoint;      /* its stored class names label the detections; NULL: the dataset's */
 } wb_infer_opts;
 
 /* Returns a process exit code; progress and problems go to log. */

@@ -12,6 +12,7 @@
 #include "evaluate.h"
 #include "infer.h"
 #include "memory_check.h"
+#include "trained_model.h"
 #include "work_dir.h"
 #include "../io/safetensors.h"
 #include "../model/model.h"
@@ -281,9 +282,12 @@ static int train_in_work_dir(wb_experiment *e, const wb_run_args *a, const char 
         o.validate = validate;
         o.validate_user = &val;
     }
-    if (wb_data_split_open(&train, e, s, "train", &so, err, sizeof err) != WB_OK) {
+    wb_checkpoint_labels labels = {0};
+    if (wb_data_split_open(&train, e, s, "train", &so, err, sizeof err) != WB_OK ||
+        wb_labels_of_training(e, train.vt, train.ds, &labels, err, sizeof err) != WB_OK) {
         wb_logf(WB_LOG_ERROR, "data", "%s", err);
     } else {
+        o.labels = &labels; /* every checkpoint names its classes: infer needs no dataset */
         loader_source ls = {train.loader, NULL};
         wb_batch_source src = {&ls, src_batches, src_next, src_release};
         wb_logf(WB_LOG_INFO, NULL, "training: %lld images, %lld iterations per epoch, work_dir %s",
@@ -306,6 +310,7 @@ static int train_in_work_dir(wb_experiment *e, const wb_run_args *a, const char 
         }
         write_bad_samples(train.loader, work_dir);
     }
+    wb_checkpoint_labels_free(&labels);
     wb_data_split_close(&train);
     wb_model_destroy(model);
     wb_session_destroy(s);

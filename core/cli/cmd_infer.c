@@ -65,6 +65,7 @@ int wb_cmd_infer(const wb_cli *cli, int argc, char **argv) {
     wb_cli_trained t;
     if (wb_cli_check_checkpoint("infer", x.positional[1]) != WB_EXIT_OK) return WB_EXIT_FAILURE;
     rc = wb_cli_open_trained(cli, &x, x.positional[1], &t);
+    o.checkpoint = x.positional[1];
     if (rc == WB_EXIT_OK) rc = wb_infer_run(&t.e, t.s, t.m, &o, stderr);
     wb_cli_close_trained(&t);
     return rc;

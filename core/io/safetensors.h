@@ -43,6 +43,9 @@ typedef struct wb_st_file {
  * directory is refused, not waited on). On failure returns non-OK and writes
  * a message naming the file and the problem into err. */
 wb_status wb_st_read(const char *path, wb_st_file *out, char *err, size_t err_size);
+/* Only the header, validated as by wb_st_read (names, shapes, metadata);
+ * no tensor data is read (every data pointer is NULL). */
+wb_status wb_st_read_header(const char *path, wb_st_file *out, char *err, size_t err_size);
 /* The same over a file's bytes already in memory (copied; name is for
  * messages). */
 wb_status wb_st_parse(const unsigned char *bytes, size_t size, const char *name, wb_st_file *out, char *err,

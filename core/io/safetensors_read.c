@@ -339,7 +339,7 @@ wb_status wb_st_parse(const unsigned char *bytes, size_t size, const char *name,
 
 static bool read_exact(FILE *f, void *buf, size_t n) { return n == 0 || fread(buf, 1, n, f) == n; }
 
-wb_status wb_st_read(const char *path, wb_st_file *out, char *err, size_t n) {
+static wb_status read_file(const char *path, bool with_data, wb_st_file *out, char *err, size_t n) {
     memset(out, 0, sizeof *out);
     FILE *file = wb_open_regular(path, err, n);
     if (!file) return WB_ERR_IO;
@@ -357,7 +357,7 @@ wb_status wb_st_read(const char *path, wb_st_file *out, char *err, size_t n) {
     if (st == WB_OK && !read_exact(file, hdr, hlen)) st = refuse(&p, WB_ERR_IO, "read error in the header");
     if (st == WB_OK) st = parse_header(&p, hdr, hlen, size - 8 - hlen);
     free(hdr);
-    if (st == WB_OK) {
+    if (st == WB_OK && with_data) {
         size_t data_size = size - 8 - hlen;
         unsigned char *data = malloc(data_size ? data_size : 1);
         if (!data) st = refuse(&p, WB_ERR_NOMEM, "out of memory for %zu bytes of tensor data", data_size);
@@ -370,6 +370,14 @@ wb_status wb_st_read(const char *path, wb_st_file *out, char *err, size_t n) {
     }
     fclose(file);
     return finish(&p, st, path, err, n);
+}
+
+wb_status wb_st_read(const char *path, wb_st_file *out, char *err, size_t n) {
+    return read_file(path, true, out, err, n);
+}
+
+wb_status wb_st_read_header(const char *path, wb_st_file *out, char *err, size_t n) {
+    return read_file(path, false, out, err, n);
 }
 
 const wb_st_tensor *wb_st_find(const wb_st_file *f, const char *name) {

@@ -35,7 +35,7 @@ static void add_state(void *user, const char *name, const wb_tensor *param, floa
 }
 
 wb_status wb_checkpoint_save(const char *path, wb_session *s, wb_optimizer *o, const wb_ema *ema,
-                             const wb_train_state *st, char *err, size_t n) {
+                             const wb_train_state *st, const wb_checkpoint_labels *labels, char *err, size_t n) {
     s->backend->synchronize();
     wb_status rc = refuse_nonfinite_session(path, s, err, n);
     if (rc != WB_OK) return rc;
@@ -67,6 +67,7 @@ wb_status wb_checkpoint_save(const char *path, wb_session *s, wb_optimizer *o, c
         snprintf(num, sizeof num, "%" PRId64, wb_optimizer_steps(o));
         wb_st_writer_meta(w, "optimizer_steps", num);
     }
+    if (labels) wb_checkpoint_labels_write(labels, w);
     rc = wb_st_writer_save(w, path, err, n);
     wb_st_writer_free(w);
     return rc;

@@ -1,10 +1,12 @@
 /* Checkpoints: one safetensors file with every parameter and buffer under its
  * name, the optimizer state as "<param>::<state>", the EMA weights as
- * "ema.<name>" when EMA is on, and the trainer state as metadata. Written
- * atomically (temporary file, fsync, rename). */
+ * "ema.<name>" when EMA is on, the trainer state and the class names
+ * (checkpoint_labels.h) as metadata. Written atomically (temporary file,
+ * fsync, rename). */
 #ifndef WB_CORE_CHECKPOINT_H
 #define WB_CORE_CHECKPOINT_H
 
+#include "checkpoint_labels.h"
 #include "ema.h"
 #include "optimizer.h"
 
@@ -32,10 +34,12 @@ typedef struct wb_load_report {
  * (unexpected names too when with_unexpected); "" when everything fit. */
 void wb_load_report_describe(const wb_load_report *r, bool with_unexpected, char *buf, size_t size);
 
-/* o, ema and st may be NULL (a weights-only file). A parameter holding NaN
- * or Inf is refused (WB_ERR_NUMERIC, naming it): no file is written. */
+/* o, ema, st and labels may be NULL (a weights-only file). A parameter
+ * holding NaN or Inf is refused (WB_ERR_NUMERIC, naming it): no file is
+ * written. */
 wb_status wb_checkpoint_save(const char *path, wb_session *s, wb_optimizer *o, const wb_ema *ema,
-                             const wb_train_state *st, char *err, size_t err_size);
+                             const wb_train_state *st, const wb_checkpoint_labels *labels, char *err,
+                             size_t err_size);
 
 /* What a load restores besides the weights. */
 typedef struct wb_load_opts {

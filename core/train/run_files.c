@@ -12,7 +12,7 @@ const char *wb_run_unit(const wb_trainer_opts *o) { return o->max_epochs > 0 ? "
 static wb_status save_file(wb_run_ctx *r, const char *name, char *saved, size_t saved_size, char *err, size_t n) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.safetensors", r->o->work_dir, name);
-    wb_status rc = wb_checkpoint_save(path, r->m->s, r->opt, r->ema, r->st, err, n);
+    wb_status rc = wb_checkpoint_save(path, r->m->s, r->opt, r->ema, r->st, r->o->labels, err, n);
     if (rc == WB_ERR_IO) {
         /* The write went to a temporary file: a full disk costs this checkpoint only. */
         size_t len = strlen(err);

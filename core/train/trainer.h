@@ -64,6 +64,7 @@ typedef struct wb_trainer_opts {
     wb_schedule schedule;      /* base_lr, policy, warmup; max_iters/iters_per_epoch filled by the trainer */
     const char *resume_from;   /* checkpoint to continue exactly, or NULL */
     bool allow_nonfinite;      /* resume from a checkpoint holding NaN / Inf values */
+    const wb_checkpoint_labels *labels; /* class names and test settings every checkpoint stores; NULL: none */
 } wb_trainer_opts;
 
 typedef struct wb_train_result {

@@ -2,7 +2,8 @@
  * through tools/export_torchvision.py's writer) read as exactly the float32
  * values torch widens them to, load_from takes them, and a checkpoint written
  * from them is float32 again; a file that does not fit the model is described
- * with names, shapes and counts, never an empty field. */
+ * with names, shapes and counts, never an empty field; class names in the
+ * metadata round-trip and hostile ones are refused. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -81,7 +82,7 @@ START_TEST(test_load_from_half_then_save_float32) {
         assert_same_bits(key, p->data, wbt_parity_tensor(&ref, key, p->numel), p->numel);
     }
     snprintf(out, sizeof out, "%s/test_ckpt_load_%s_%d.safetensors", WB_BINARY_DIR, dtype, (int)getpid());
-    ck_assert_msg(wb_checkpoint_save(out, s, NULL, NULL, NULL, err, sizeof err) == WB_OK, "%s", err);
+    ck_assert_msg(wb_checkpoint_save(out, s, NULL, NULL, NULL, NULL, err, sizeof err) == WB_OK, "%s", err);
     ck_assert_msg(wb_st_read(out, &saved, err, sizeof err) == WB_OK, "%s", err);
     unlink(out);
     for (int i = 0; i < saved.count; i++) {
@@ -161,12 +162,108 @@ START_TEST(test_mismatch_report_names_shapes_and_counts) {
 }
 END_TEST
 
+/* ---- class names in the metadata (checkpoint_labels.h) ---- */
+
+/* A checkpoint of one tensor whose metadata is the given key, value pairs
+ * (NULL-ended); the labels read from it into l. */
+static int labels_of(const char *const *meta, wb_checkpoint_labels *l, char *err, size_t n) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/test_ckpt_labels_%d.safetensors", WB_BINARY_DIR, (int)getpid());
+    float one = 1.0f;
+    wb_st_writer *w = wb_st_writer_new();
+    wb_st_writer_add(w, "net.w", 1, (int64_t[]){1}, &one);
+    for (int i = 0; meta[i]; i += 2) wb_st_writer_meta(w, meta[i], meta[i + 1]);
+    ck_assert_msg(wb_st_writer_save(w, path, err, n) == WB_OK, "%s", err);
+    wb_st_writer_free(w);
+    wb_st_file f;
+    ck_assert_msg(wb_st_read_header(path, &f, err, n) == WB_OK, "%s", err);
+    unlink(path);
+    int rc = wb_checkpoint_labels_read(&f, l, err, n);
+    wb_st_free(&f);
+    return rc;
+}
+
+/* UTF-8 names (Chinese, accents) and the test pipeline survive save and read. */
+START_TEST(test_labels_round_trip) {
+    char *names[] = {"红细胞", "white cell", "Plättchen"};
+    int64_t ids[] = {1, 2, 7};
+    wb_checkpoint_labels l = {3, names, ids, "split = \"test\";\npipeline = ( );\n"}, got;
+    wb_context c;
+    wb_session *s = half_net(&c);
+    char path[4096], err[1024];
+    snprintf(path, sizeof path, "%s/test_ckpt_labels_rt_%d.safetensors", WB_BINARY_DIR, (int)getpid());
+    ck_assert_msg(wb_checkpoint_save(path, s, NULL, NULL, NULL, &l, err, sizeof err) == WB_OK, "%s", err);
+    wb_st_file f;
+    ck_assert_msg(wb_st_read_header(path, &f, err, sizeof err) == WB_OK, "%s", err);
+    unlink(path);
+    ck_assert_int_eq(wb_checkpoint_labels_read(&f, &got, err, sizeof err), 1);
+    ck_assert_int_eq(got.num_classes, 3);
+    for (int k = 0; k < 3; k++) {
+        ck_assert_str_eq(got.class_names[k], names[k]);
+        ck_assert_int_eq(got.category_ids[k], ids[k]);
+    }
+    ck_assert_str_eq(got.test_pipeline, l.test_pipeline);
+    ck_assert_msg(f.tensors[0].data == NULL, "a header read reads no tensor data");
+    wb_checkpoint_labels_free(&got);
+    wb_st_free(&f);
+    wb_session_destroy(s);
+}
+END_TEST
+
+static void expect_labels_refused(const char *const *meta, const char *fragment) {
+    wb_checkpoint_labels l;
+    char err[1024] = "";
+    ck_assert_int_eq(labels_of(meta, &l, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, fragment), "message '%s' lacks '%s'", err, fragment);
+    ck_assert_msg(l.class_names == NULL && l.num_classes == 0, "refused labels are left empty");
+    printf("refused: %s\n", err);
+}
+
+/* Hostile metadata: each fault refused, naming the key. */
+START_TEST(test_labels_hostile) {
+    wb_checkpoint_labels l;
+    char err[1024];
+    const char *none[] = {"format", "workbench-checkpoint-1", NULL};
+    ck_assert_int_eq(labels_of(none, &l, err, sizeof err), 0); /* an older checkpoint: no labels, no error */
+    const char *count[] = {"num_classes", "2", "class_names", "[\"a\"]", "category_ids", "[1]", NULL};
+    expect_labels_refused(count, "__metadata__.class_names is not a JSON array of num_classes = 2 entries");
+    const char *ids[] = {"num_classes", "1", "class_names", "[\"a\"]", "category_ids", "[1, 2]", NULL};
+    expect_labels_refused(ids, "__metadata__.category_ids is not a JSON array of num_classes = 1 entries");
+    const char *zero[] = {"num_classes", "0", "class_names", "[]", "category_ids", "[]", NULL};
+    expect_labels_refused(zero, "__metadata__.num_classes is not an integer from 1 to 100000");
+    const char *huge[] = {"num_classes", "99999999999", "class_names", "[]", "category_ids", "[]", NULL};
+    expect_labels_refused(huge, "__metadata__.num_classes is not an integer");
+    const char *missing[] = {"num_classes", "1", "category_ids", "[1]", NULL};
+    expect_labels_refused(missing, "__metadata__.class_names is missing");
+    const char *bad_utf8[] = {"num_classes", "1", "class_names", "[\"\xc3\x28\"]", "category_ids", "[1]", NULL};
+    expect_labels_refused(bad_utf8, "__metadata__.class_names entry 0 is not a UTF-8 string");
+    const char *overlong[] = {"num_classes", "1", "class_names", "[\"\xc0\xaf\"]", "category_ids", "[1]", NULL};
+    expect_labels_refused(overlong, "entry 0 is not a UTF-8 string");
+    const char *control[] = {"num_classes", "1", "class_names", "[\"a\\u001b[31m\"]", "category_ids", "[1]", NULL};
+    expect_labels_refused(control, "without control characters");
+    char long_name[400] = "[\"";
+    memset(long_name + 2, 'x', 300);
+    strcpy(long_name + 302, "\"]");
+    const char *too_long[] = {"num_classes", "1", "class_names", long_name, "category_ids", "[1]", NULL};
+    expect_labels_refused(too_long, "of at most 255 bytes");
+    const char *number[] = {"num_classes", "1", "class_names", "[3]", "category_ids", "[1]", NULL};
+    expect_labels_refused(number, "entry 0 is not a UTF-8 string");
+    const char *frac[] = {"num_classes", "1", "class_names", "[\"a\"]", "category_ids", "[1.5]", NULL};
+    expect_labels_refused(frac, "__metadata__.category_ids entry 0 is not an integer from 0 to 2^53");
+    const char *pipe[] = {"num_classes", "1", "class_names", "[\"a\"]", "category_ids", "[1]", "test_pipeline",
+                          "\x01", NULL};
+    expect_labels_refused(pipe, "__metadata__.test_pipeline is not UTF-8 text");
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("checkpoint_load");
     TCase *tc = tcase_create("core");
     tcase_add_loop_test(tc, test_half_files_read_as_torch_widens_them, 0, 2);
     tcase_add_loop_test(tc, test_load_from_half_then_save_float32, 0, 2);
     tcase_add_test(tc, test_mismatch_report_names_shapes_and_counts);
+    tcase_add_test(tc, test_labels_round_trip);
+    tcase_add_test(tc, test_labels_hostile);
     suite_add_tcase(s, tc);
     return wbt_run_suite(s);
 }

@@ -286,7 +286,7 @@ START_TEST(test_checkpoint_round_trip_with_ema_and_best) {
     wb_ema_update(e);
     wb_train_state st = {7, 1, 1, 0.123456789012345, "best_bbox_mAP_epoch_1.safetensors"};
     char err[1024];
-    ck_assert_msg(wb_checkpoint_save(path, s, opt, e, &st, err, sizeof err) == WB_OK, "%s", err);
+    ck_assert_msg(wb_checkpoint_save(path, s, opt, e, &st, NULL, err, sizeof err) == WB_OK, "%s", err);
     float saved_avg[4];
     memcpy(saved_avg, wb_ema_average(e, "net.conv.weight"), sizeof saved_avg);
 

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <workbench/ops.h>
 #include "pointwise_testing.h"
+#include "runtime/tensor_refs.h"
 
 #define IN0 in[0]
 #define OP1(name, expr) \
@@ -343,6 +344,53 @@ START_TEST(detach_stops_the_gradient) {
 }
 END_TEST
 
+/* Every op's backward reads only what its node keeps: with the inputs'
+ * own references dropped right after the forward (as a module's forward
+ * returning does), the gradients are unchanged, and under ASan reading
+ * freed (poisoned) data would abort. */
+static void grads_after_release(const wb_backend *be, const char *what, opcheck_fn fn, void *user, int n_in,
+                                bool release, float *grads) {
+    wbt_env e;
+    wbt_env_init(&e, be, 1);
+    uint64_t rng = 77;
+    wb_tensor *in[3];
+    for (int i = 0; i < n_in; i++) {
+        in[i] = wbt_random(&e, 2, (int64_t[]){4, 6}, 0.5f, 2.0f, &rng);
+        in[i]->requires_grad = true;
+    }
+    wb_tensor *y = fn(e.ctx, in, user);
+    ck_assert_msg(y != NULL, "%s: %s", what, e.c.msg);
+    for (int i = 0; release && i < n_in; i++) wb_tensor_release(e.s, in[i]);
+    float *g = wb_grad_begin(&e.c, y);
+    for (int64_t k = 0; k < y->numel; k++) g[k] = (float)(k % 5) - 2.0f;
+    wb_grad_end(&e.c, y, g);
+    ck_assert_msg(wb_tape_backward(&e.c) == WB_OK, "%s: %s", what, e.c.msg);
+    for (int i = 0; i < n_in; i++)
+        for (int k = 0; k < 24; k++) grads[i * 24 + k] = in[i]->grad_valid ? in[i]->grad[k] : 0.0f;
+    wbt_env_free(&e);
+}
+
+START_TEST(backward_reads_only_what_it_keeps) {
+    float p = 1.7f, bounds[2] = {0.8f, 1.6f};
+    static const struct {
+        const char *name;
+        opcheck_fn fn;
+        int n_in;
+    } ops[] = {{"sub", run_sub, 2},  {"div", run_div, 2},          {"minimum", run_minimum, 2},
+               {"maximum", run_maximum, 2}, {"neg", run_neg, 1},   {"exp", run_exp, 1},
+               {"log", run_ln, 1},   {"abs", run_abs, 1},          {"add_scalar", run_add_scalar, 1},
+               {"pow", run_pow, 1},  {"clamp", run_clamp, 1},      {"where", run_where, 3}};
+    for (int b = 0; b < 2; b++)
+        for (int k = 0; k < (int)(sizeof ops / sizeof ops[0]); k++) {
+            void *user = ops[k].fn == run_pow ? (void *)&p : ops[k].fn == run_clamp ? (void *)bounds : NULL;
+            float kept[72], released[72];
+            grads_after_release(backend_at(b), ops[k].name, ops[k].fn, user, ops[k].n_in, false, kept);
+            grads_after_release(backend_at(b), ops[k].name, ops[k].fn, user, ops[k].n_in, true, released);
+            wbt_assert_close(ops[k].name, released, kept, 24 * ops[k].n_in, 1e-38, 0.0);
+        }
+}
+END_TEST
+
 START_TEST(bad_arguments_are_errors) {
     wbt_env e;
     wbt_env_init(&e, wb_backend_ref(), 1);
@@ -378,6 +426,7 @@ int main(void) {
     tcase_add_loop_test(tc, gradients_by_finite_differences, 0, 2);
     tcase_add_test(tc, cpu_matches_reference);
     tcase_add_test(tc, detach_stops_the_gradient);
+    tcase_add_test(tc, backward_reads_only_what_it_keeps);
     tcase_add_test(tc, bad_arguments_are_errors);
     suite_add_tcase(s, tc);
     return wbt_run_suite(s);

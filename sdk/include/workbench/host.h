@@ -54,9 +54,11 @@ typedef struct wb_init {
 
 /* ---- custom ops: forward computed by the plugin, backward its own ----
  *
- * When the ctx records (training, some input requires a gradient), a custom
- * op adds one node to the module's tape; otherwise recording is a no-op that
- * returns WB_OK. During the module's backward the node's backward function
+ * Compute the forward by hand (tensor_map) or with ops on wb_detach'ed
+ * inputs, so that nothing of it is recorded and the custom op is the only
+ * path from its outputs back to its inputs. When the ctx records (training,
+ * some input requires a gradient), a custom op adds one node to the
+ * module's tape; otherwise recording is a no-op that returns WB_OK. During the module's backward the node's backward function
  * runs once, after every op that consumed its outputs, and only if at least
  * one output received a gradient.
  *
@@ -77,13 +79,13 @@ typedef struct wb_init {
  *   do not require a gradient ignore it), then releases every tensor the
  *   backward made. A gradient of another shape is an error naming the op.
  * - state: see each recording function.
- * What backward may call: any op of this table (nothing is recorded while a
- * backward runs: no double backward), tensor_new / tensor_from_host /
- * tensor_map / tensor_unmap / tensor_item / tensor_info / tensor_release,
- * set_error, log, rng_uniform and the box utilities. It must not create
- * parameters, buffers or sub-modules, or record custom ops. Returning a
- * status other than WB_OK (or setting an error) stops the backward with
- * that message. */
+ * What backward may call: any op of this table (nothing is recorded while
+ * a backward runs: no double backward; is_training reads 0 meanwhile),
+ * tensor_new / tensor_from_host / tensor_map / tensor_unmap / tensor_item /
+ * tensor_info / tensor_release, set_error, log, rng_uniform and the box
+ * utilities. It must not create parameters, buffers or sub-modules, or
+ * record custom ops. Returning a status other than WB_OK (or setting an
+ * error) stops the backward with that message. */
 
 /* Backward of record_custom. */
 typedef wb_status (*wb_custom_backward_fn)(wb_ctx *ctx, void *state,

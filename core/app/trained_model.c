@@ -131,6 +131,12 @@ bool wb_stored_class_names(wb_experiment *e, const char *checkpoint, const wb_da
         found = -1;
     }
     if (found == 1) {
+        char *now = test_settings_text(e);
+        if (l->test_pipeline && now && strcmp(l->test_pipeline, now) != 0)
+            fprintf(log, "note: this experiment's test-time input settings (data.test or data.val: pipeline, "
+                    "size_divisor) differ from those %s was trained with (its __metadata__.test_pipeline)\n",
+                    checkpoint);
+        free(now);
         *vt = &stored_names;
         *ds = l;
         return true;

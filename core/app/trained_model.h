@@ -22,10 +22,11 @@ wb_status wb_labels_of_training(wb_experiment *e, const wb_dataset_vtable *vt, v
 
 /* The class names a checkpoint stores, as a names-only dataset (num_classes,
  * class_name, category_id, close) for labelling: true with *vt and *ds set
- * (release with (*vt)->close(*ds)). false when it stores none (a checkpoint
- * from before names were stored, a converted file), or stores names that are
- * damaged or do not match the model's num_classes (said on log): the caller
- * then takes them from the dataset. */
+ * (release with (*vt)->close(*ds)), and a note on log when the experiment's
+ * test-time settings differ from the stored ones. false when it stores none
+ * (a checkpoint from before names were stored, a converted file), or stores
+ * names that are damaged or do not match the model's num_classes (said on
+ * log): the caller then takes them from the dataset. */
 bool wb_stored_class_names(wb_experiment *e, const char *checkpoint, const wb_dataset_vtable **vt, void **ds,
                            FILE *log);
 

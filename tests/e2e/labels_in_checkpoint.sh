@@ -60,6 +60,7 @@ rm -rf "$out/shapes/Annotations" "$out/shapes/ImageSets"
 "$wb" infer "$out/shapes.conf" "$ckpt" "$out/images" --out "$out/shown" >"$out/infer.txt" 2>&1 \
   || { cat "$out/infer.txt"; exit 1; }
 grep -E "^[0-9]+ image\(s\) written to $out/shown/ \(0 skipped\)" "$out/infer.txt"
+! grep -q "^note: this experiment's test-time input settings" "$out/infer.txt"
 /usr/bin/python3 - "$out/shown" <<'PY'
 import json, sys
 cats = json.load(open(sys.argv[1] + "/results.categories.json"))
@@ -69,6 +70,12 @@ ids = {d["category_id"] for d in json.load(open(sys.argv[1] + "/results.json"))}
 assert ids and ids <= {1, 2, 3}, ids
 print("infer labelled with the checkpoint's names:", [c["name"] for c in cats], "detections of ids", sorted(ids))
 PY
+
+# Other test-time settings than the model was trained with: said.
+"$wb" infer "$out/shapes.conf" "$ckpt" "$out/images" --set data.size_divisor=64 --out "$out/shown64" \
+  >"$out/infer64.txt" 2>&1 || { cat "$out/infer64.txt"; exit 1; }
+grep "^note: this experiment's test-time input settings (data.test or data.val: pipeline, size_divisor) differ from those $ckpt was trained with" \
+  "$out/infer64.txt" || { cat "$out/infer64.txt"; exit 1; }
 
 # A checkpoint without names: infer needs the dataset, whose split file is gone.
 /usr/bin/python3 - "$ckpt" "$out/old.safetensors" <<'PY'

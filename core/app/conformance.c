@@ -1,30 +1,48 @@
 #include "conformance.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include "../model/model.h"
+#include "../config/params.h"
+#include "../config/schema_table.h"
+#include "conformance_kit.h"
+#include "module_origin.h"
 
-#define MAX_TENSORS 12
-
-static const wb_module_desc *find_any(wb_registry *reg, const char *type) {
-    static const wb_module_kind kinds[] = {WB_KIND_BACKBONE, WB_KIND_NECK, WB_KIND_HEAD};
+static const wb_module_desc *find_module(wb_registry *reg, const char *type, FILE *out) {
+    static const wb_module_kind kinds[] = {WB_KIND_BACKBONE, WB_KIND_NECK, WB_KIND_HEAD, WB_KIND_LOSS};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-        const wb_module_desc *d = wb_registry_find(reg, kinds[i], type);
-        if (d) return d;
+        const wb_module_entry *e = NULL;
+        char msg[2048] = "";
+        wb_lookup_result r = wb_registry_lookup(reg, kinds[i], type, &e, msg, sizeof msg);
+        if (r == WB_LOOKUP_FOUND) return e->desc;
+        if (r == WB_LOOKUP_AMBIGUOUS) {
+            fprintf(out, "error: %s\n", msg);
+            return NULL;
+        }
     }
+    fprintf(out, "error: no backbone, neck, head or loss of type '%s' is loaded; load its plugin with "
+                 "--plugin-dir DIR or WB_PLUGIN_PATH (`workbench plugins` lists what is loaded)\n", type);
     return NULL;
+}
+
+wb_session *wb_gc_session(wb_registry *reg, uint64_t seed) {
+    /* The reference kernels: deterministic, and the ground truth the
+     * optimized kernels are tested against. */
+    wb_session *s = wb_session_create(wb_backend_ref(), seed);
+    if (s) {
+        s->find_module = wb_registry_find_module;
+        s->find_user = reg;
+    }
+    return s;
 }
 
 static int parse_inputs(const char *text, wb_feature_spec *specs, int max) {
     int n = 0;
     char buf[1024];
     snprintf(buf, sizeof buf, "%s", text);
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok && n < max; tok = strtok_r(NULL, ",", &save)) {
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         char name[WB_NAME_MAX];
         int ch, st;
-        if (sscanf(tok, "%63[^:]:%d:%d", name, &ch, &st) != 3 || ch <= 0 || st <= 0) return -1;
+        if (n == max || sscanf(tok, "%63[^:]:%d:%d", name, &ch, &st) != 3 || ch <= 0 || st <= 0) return -1;
         snprintf(specs[n].name, sizeof specs[n].name, "%s", name);
         specs[n].channels = ch;
         specs[n].stride = st;
@@ -33,42 +51,40 @@ static int parse_inputs(const char *text, wb_feature_spec *specs, int max) {
     return n;
 }
 
-/* The module's section, validated and defaulted, from a small temporary file. */
-static wb_config *module_config(wb_registry *reg, const wb_module_desc *d, const wb_conformance_opts *o, FILE *out) {
-    char path[] = "/tmp/wb-gradcheck-XXXXXX";
-    int fd = mkstemp(path);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
-        fprintf(out, "error: cannot write a temporary config\n");
-        return NULL;
+/* Inputs when --inputs is not given: the image for a backbone, three levels
+ * for a neck, and for a head one level per entry of its `strides` list (or
+ * one at stride 8). */
+static int default_inputs(const wb_module_desc *d, const wb_params *p, bool quick, wb_feature_spec *in) {
+    if (d->kind == WB_KIND_BACKBONE) {
+        in[0] = (wb_feature_spec){"image", 3, 1};
+        return 1;
     }
-    fprintf(f, "module = {\n  type = \"%s\";\n", d->type_name);
-    for (int i = 0; i < o->n_params; i++) {
-        const char *eq = strchr(o->params[i], '=');
-        fprintf(f, "  %.*s = %s;\n", (int)(eq - o->params[i]), o->params[i], eq + 1);
+    if (d->kind == WB_KIND_NECK) {
+        for (int i = 0; i < 3; i++) {
+            snprintf(in[i].name, sizeof in[i].name, "c%d", i + 3);
+            in[i].channels = quick ? 8 : 16 + 8 * i;
+            in[i].stride = 8 << i;
+        }
+        return 3;
     }
-    fprintf(f, "};\n");
-    fclose(f);
-    wb_config *cfg = wb_config_new();
-    wb_module_lookup lk = wb_registry_module_lookup(reg);
-    if (cfg && wb_config_load(cfg, path) == 0) wb_config_validate_module(cfg, "module", d->kind, &lk);
-    unlink(path);
-    if (!cfg || wb_config_error_count(cfg) > 0) {
-        if (cfg) wb_config_print_errors(cfg, out);
-        wb_config_free(cfg);
-        return NULL;
+    const wb_param_schema *strides = wb_schema_find(d->params, "strides");
+    int n = strides && strides->type == WB_PARAM_INT_LIST ? wb_params_list_len(p, "strides") : 0;
+    if (n < 1 || n > WB_MAX_FEATURES) {
+        in[0] = (wb_feature_spec){"p3", quick ? 8 : 16, 8};
+        return 1;
     }
-    return cfg;
+    for (int i = 0; i < n; i++) {
+        in[i].stride = (int)wb_params_int_at(p, "strides", i);
+        in[i].channels = quick ? 8 : 16;
+        int level = 0;
+        while ((1 << (level + 1)) <= in[i].stride) level++;
+        snprintf(in[i].name, sizeof in[i].name, "p%d", level);
+    }
+    return n;
 }
 
-typedef struct probe_set {
-    wb_tensor *t[MAX_TENSORS];
-    const char *name[MAX_TENSORS];
-    int n;
-} probe_set;
-
 /* L = sum_k sum(out_k * R_k) with R from a fixed stream. */
-static double objective(wb_module_slot *slot, uint64_t seed) {
+static double objective(const wb_module_slot *slot, uint64_t seed) {
     double sum = 0.0;
     uint64_t rs = seed;
     for (int k = 0; k < slot->n_out; k++)
@@ -86,113 +102,126 @@ static void seed_output_grads(wb_module_slot *slot, uint64_t seed) {
     }
 }
 
-int wb_conformance_run(wb_registry *reg, const wb_conformance_opts *o, FILE *out) {
-    const wb_module_desc *d = find_any(reg, o->type);
-    if (!d) {
-        fprintf(out, "error: no backbone, neck or head of type '%s' is loaded (see `workbench plugins`)\n", o->type);
-        return 2;
+typedef struct slot_eval {
+    wb_module_slot *slot;
+    wb_tensor *const *x;
+    int n_x, size;
+    uint64_t r_seed;
+} slot_eval;
+
+static bool eval_slot(void *user, double *value, char *err, size_t n) {
+    slot_eval *e = user;
+    if (wb_slot_forward(e->slot, e->x, e->n_x, e->size, e->size, true, err, n) != WB_OK) return false;
+    *value = objective(e->slot, e->r_seed);
+    return true;
+}
+
+int wb_gc_check_slot(wb_module_slot *slot, wb_tensor *const *x, const char *const *x_names, int n_x, int size,
+                     const wb_conformance_opts *o, FILE *out) {
+    char err[2048];
+    if (wb_slot_forward(slot, x, n_x, size, size, true, err, sizeof err) != WB_OK) {
+        fprintf(out, "FAIL forward: %s\n", err);
+        return 1;
     }
+    char shape[96];
+    fprintf(out, "PASS forward returns the %d declared output(s), the first %s\n", slot->n_out,
+            wb_shape_str(slot->out[0], shape, sizeof shape));
+    slot_eval e = {slot, x, n_x, size, o->seed + 1234};
+    seed_output_grads(slot, e.r_seed);
+    if (wb_slot_backward(slot, err, sizeof err) != WB_OK) {
+        fprintf(out, "FAIL backward: %s\n", err);
+        return 1;
+    }
+    wb_session *s = slot->ctx.s;
+    wb_gc_probe *p = calloc((size_t)(s->n_params + n_x), sizeof *p);
+    if (!p) {
+        fprintf(out, "FAIL out of memory\n");
+        return 1;
+    }
+    int n = 0;
+    for (int i = 0; i < s->n_params; i++) {
+        if (!s->params[i].tensor->trainable) continue;
+        p[n].t = s->params[i].tensor;
+        snprintf(p[n++].name, sizeof p[0].name, "d/d %s", s->params[i].name);
+    }
+    for (int i = 0; i < n_x; i++) {
+        if (!x[i]->requires_grad) continue;
+        p[n].t = x[i];
+        snprintf(p[n++].name, sizeof p[0].name, "d/d input %s", x_names[i]);
+    }
+    uint64_t rng = o->seed * 31 + 11;
+    int failures = wb_gc_compare(p, n, eval_slot, &e, o->points > 0 ? o->points : 8, &rng, out);
+    free(p);
+    return failures;
+}
+
+static int check_module(wb_registry *reg, const wb_module_desc *d, const wb_conformance_opts *o, FILE *out) {
+    wb_config *cfg = wb_gc_config(reg, d, o, NULL, out);
+    if (!cfg) return -1;
+    const wb_params *params = wb_gc_params(cfg);
     wb_feature_spec in[WB_MAX_FEATURES];
-    int n_in = 1;
-    in[0] = (wb_feature_spec){"image", 3, 1};
-    if (d->kind != WB_KIND_BACKBONE) {
-        const char *def = d->kind == WB_KIND_NECK ? "c3:16:8,c4:24:16,c5:32:32" : "p3:16:8";
-        n_in = parse_inputs(o->inputs ? o->inputs : def, in, WB_MAX_FEATURES);
-        if (n_in <= 0) {
-            fprintf(out, "error: --inputs wants name:channels:stride[,...], e.g. c3:64:8,c4:128:16\n");
-            return 2;
-        }
+    int n_in = d->kind != WB_KIND_BACKBONE && o->inputs ? parse_inputs(o->inputs, in, WB_MAX_FEATURES)
+                                                        : default_inputs(d, params, o->quick, in);
+    if (n_in <= 0) {
+        fprintf(out, "error: --inputs wants name:channels:stride[,...] (at most %d), e.g. c3:64:8,c4:128:16\n",
+                WB_MAX_FEATURES);
+        wb_config_free(cfg);
+        return -1;
     }
-    wb_config *cfg = module_config(reg, d, o, out);
-    if (!cfg) return 2;
-    int size = o->size > 0 ? o->size : 64, points = o->points > 0 ? o->points : 8;
-    /* The reference kernels: deterministic, and the ground truth the
-     * optimized kernels are tested against. */
-    wb_session *s = wb_session_create(wb_backend_ref(), o->seed);
+    fprintf(out, "inputs:");
+    for (int i = 0; i < n_in; i++) fprintf(out, " %s:%d:%d", in[i].name, in[i].channels, in[i].stride);
+    int size = o->size > 0 ? o->size : o->quick ? 32 : 64;
+    fprintf(out, " (name:channels:stride), batch 2, %dx%d image\n", size, size);
+    wb_session *s = wb_gc_session(reg, o->seed);
     wb_module_slot slot;
     char err[2048];
     int failures = 0;
-    if (wb_slot_create(&slot, s, d, d->type_name, wb_config_params(cfg, "module"), in, n_in, err, sizeof err) != WB_OK) {
+    if (!s) {
+        fprintf(out, "FAIL out of memory\n");
+        failures = 1;
+    } else if (wb_slot_create(&slot, s, d, wb_module_kind_name(d->kind), params, in, n_in, err, sizeof err) != WB_OK) {
         fprintf(out, "FAIL create: %s\n", err);
-        failures++;
-        goto done;
-    }
-    /* Inputs: N=2 maps at each input's stride, uniform in [-1, 1). */
-    uint64_t rng = o->seed * 31 + 7;
-    wb_context *c = &slot.ctx;
-    wb_tensor *x[WB_MAX_FEATURES];
-    for (int i = 0; i < n_in; i++) {
-        int64_t shape[4] = {2, in[i].channels, (size + in[i].stride - 1) / in[i].stride,
-                            (size + in[i].stride - 1) / in[i].stride};
-        x[i] = wb_ctx_tensor_uninit(c, 4, shape);
-        for (int64_t k = 0; k < x[i]->numel; k++) x[i]->data[k] = 2.0f * wb_rng_uniform(&rng) - 1.0f;
-        x[i]->requires_grad = d->kind != WB_KIND_BACKBONE;
-    }
-    if (wb_slot_forward(&slot, x, n_in, size, size, true, err, sizeof err) != WB_OK) {
-        fprintf(out, "FAIL forward: %s\n", err);
-        failures++;
-        goto done;
-    }
-    fprintf(out, "ok   forward returns the %d declared output(s) for a 2x3x%dx%d input\n", slot.n_out, size, size);
-    const uint64_t r_seed = o->seed + 1234;
-    seed_output_grads(&slot, r_seed);
-    if (wb_slot_backward(&slot, err, sizeof err) != WB_OK) {
-        fprintf(out, "FAIL backward: %s\n", err);
-        failures++;
-        goto done;
-    }
-    /* What to probe: the trainable parameters (up to a dozen) and the inputs. */
-    probe_set ps = {.n = 0};
-    for (int i = 0; i < s->n_params && ps.n < MAX_TENSORS - n_in; i++)
-        if (s->params[i].tensor->trainable) ps.t[ps.n] = s->params[i].tensor, ps.name[ps.n++] = s->params[i].name;
-    for (int i = 0; i < n_in && d->kind != WB_KIND_BACKBONE; i++) ps.t[ps.n] = x[i], ps.name[ps.n++] = in[i].name;
-    float *analytic[MAX_TENSORS];
-    for (int k = 0; k < ps.n; k++) {
-        analytic[k] = malloc((size_t)ps.t[k]->numel * sizeof(float));
-        for (int64_t i = 0; i < ps.t[k]->numel; i++) analytic[k][i] = ps.t[k]->grad_valid ? ps.t[k]->grad[i] : 0.0f;
-    }
-    /* Float32 finite differences through many ReLU kinks (and batch
-     * statistics) are noisy element by element, while a wrong backward is
-     * wrong on most elements. So each tensor is judged as a whole: over its
-     * probes, the vector of backward values must match the vector of
-     * Richardson estimates 2 D(h/2) - D(h) within 10% of its norm (plus
-     * 2e-3 per probe), on the deterministic reference kernels. */
-    const float h = 1e-3f;
-    for (int k = 0; k < ps.n; k++) {
-        double diff2 = 0.0, norm2 = 0.0;
-        int64_t worst_i = 0;
-        double worst_a = 0, worst_n = 0, worst_d = -1;
-        for (int p = 0; p < points; p++) {
-            int64_t i = (int64_t)(wb_rng_next(&rng) % (uint64_t)ps.t[k]->numel);
-            float keep = ps.t[k]->data[i];
-            double d[2] = {0, 0};
-            for (int level = 0; level < 2; level++) {
-                float step = level ? h / 2 : h;
-                double l[2] = {0, 0};
-                for (int side = 0; side < 2; side++) {
-                    ps.t[k]->data[i] = keep + (side ? -step : step);
-                    if (wb_slot_forward(&slot, x, n_in, size, size, true, err, sizeof err) != WB_OK) break;
-                    l[side] = objective(&slot, r_seed);
-                }
-                d[level] = (l[0] - l[1]) / (2.0 * step);
+        failures = 1;
+    } else {
+        /* Inputs: N=2 maps at each input's stride, uniform in [-1, 1). */
+        uint64_t rng = o->seed * 31 + 7;
+        wb_tensor *x[WB_MAX_FEATURES];
+        const char *names[WB_MAX_FEATURES];
+        for (int i = 0; i < n_in && failures == 0; i++) {
+            int64_t side = (size + in[i].stride - 1) / in[i].stride, shape[4] = {2, in[i].channels, side, side};
+            x[i] = wb_ctx_tensor_uninit(&slot.ctx, 4, shape);
+            if (!x[i]) {
+                fprintf(out, "FAIL out of memory\n");
+                failures = 1;
+                break;
             }
-            ps.t[k]->data[i] = keep;
-            double numeric = 2.0 * d[1] - d[0], a = analytic[k][i];
-            diff2 += (a - numeric) * (a - numeric);
-            norm2 += numeric * numeric;
-            if (fabs(a - numeric) > worst_d) worst_d = fabs(a - numeric), worst_i = i, worst_a = a, worst_n = numeric;
+            for (int64_t k = 0; k < x[i]->numel; k++) x[i]->data[k] = 2.0f * wb_rng_uniform(&rng) - 1.0f;
+            x[i]->requires_grad = d->kind != WB_KIND_BACKBONE;
+            names[i] = in[i].name;
         }
-        double rel = sqrt(diff2) / (sqrt(norm2) + 1e-12);
-        bool ok = sqrt(diff2) <= 0.1 * sqrt(norm2) + 2e-3 * sqrt((double)points);
-        fprintf(out, "%s d/d %-40s %d probes, relative error %.3f (worst: [%lld] backward %.5g, numeric %.5g)\n",
-                ok ? "ok  " : "FAIL", ps.name[k], points, rel, (long long)worst_i, worst_a, worst_n);
-        failures += !ok;
-        free(analytic[k]);
+        if (failures == 0) {
+            failures = wb_gc_check_slot(&slot, x, names, n_in, size, o, out);
+            if (d->kind == WB_KIND_HEAD && d->module->loss)
+                failures += wb_gc_check_head_loss(&slot, x, n_in, size, params, o, out);
+        }
     }
-done:
-    wb_slot_destroy(&slot);
+    if (s) wb_slot_destroy(&slot);
     wb_session_destroy(s);
     wb_config_free(cfg);
-    fprintf(out, "%s\n", failures ? "gradcheck FAILED" : "gradcheck passed");
+    return failures;
+}
+
+int wb_conformance_run(wb_registry *reg, const wb_conformance_opts *o, FILE *out) {
+    const wb_module_desc *d = find_module(reg, o->type, out);
+    if (!d) return 2;
+    const char *kind = wb_module_kind_name(d->kind), *origin = wb_module_origin(reg, d);
+    fprintf(out, "gradcheck %s (%s from %s)%s\n", d->type_name, kind, origin, o->quick ? ", quick" : "");
+    int failures = d->kind == WB_KIND_LOSS ? wb_gc_check_loss(reg, d, o, out) : check_module(reg, d, o, out);
+    if (failures < 0) return 2;
+    if (failures)
+        fprintf(out, "gradcheck FAILED: %s (%s from %s): %d check(s) disagree\n", d->type_name, kind, origin,
+                failures);
+    else
+        fprintf(out, "gradcheck passed: %s (%s from %s)\n", d->type_name, kind, origin);
     return failures ? 1 : 0;
 }

@@ -1,10 +1,16 @@
 #include "validate_run.h"
 
 #include <string.h>
+#include "../config/params.h"
+#include "../io/file_read.h"
 #include "../model/model.h"
+#include "../model/submodule.h"
 #include "../runtime/log.h"
 #include "data_split.h"
 #include "memory_check.h"
+#include "module_origin.h"
+
+#define MAX_SUBMODULES 64
 
 static int64_t count_params(wb_session *s, const char *stage, int64_t *trainable) {
     int64_t total = 0;
@@ -19,7 +25,38 @@ static int64_t count_params(wb_session *s, const char *stage, int64_t *trainable
     return total;
 }
 
+/* load_from names weights `run` will read: a file that is not there fails
+ * here, not after the data has been indexed. */
+static int check_load_from(wb_experiment *e, FILE *out) {
+    const char *path = wb_params_string(wb_config_params(e->cfg, ""), "load_from");
+    if (!path || !path[0]) return 0;
+    char why[4096 + 256];
+    FILE *f = wb_open_regular(path, why, sizeof why);
+    if (f) {
+        fclose(f);
+        return 0;
+    }
+    const config_setting_t *s = config_lookup(wb_config_tree(e->cfg), "load_from");
+    const char *file = s ? config_setting_source_file(s) : NULL;
+    if (file) fprintf(out, "%s:%d: ", file, config_setting_source_line(s));
+    fprintf(out, "error: load_from: %s; give a readable safetensors file (a relative path is read from the current "
+                 "directory), or load_from = \"\" for no pretrained weights\n", why);
+    return 2;
+}
+
+/* The stage's sub-modules (its losses) as "name: type [plugin file]". */
+static void print_submodules(wb_experiment *e, wb_session *s, const char *stage, FILE *out) {
+    wb_submodule_info subs[MAX_SUBMODULES];
+    int n = wb_submodule_list(s, subs, MAX_SUBMODULES);
+    size_t len = strlen(stage);
+    for (int i = 0; i < n && i < MAX_SUBMODULES; i++)
+        if (strncmp(subs[i].path, stage, len) == 0 && subs[i].path[len] == '.')
+            fprintf(out, "           %s: %s [%s]\n", subs[i].path + len + 1, subs[i].desc->type_name,
+                    wb_module_origin(e->reg, subs[i].desc));
+}
+
 int wb_validate_run(wb_experiment *e, int size, FILE *out) {
+    if (check_load_from(e, out) != 0) return 2;
     wb_session *s = wb_experiment_session(e, 0, out);
     if (!s) return 2;
     wb_model *m = NULL;
@@ -49,6 +86,9 @@ int wb_validate_run(wb_experiment *e, int size, FILE *out) {
         wb_session_destroy(s);
         return rc;
     }
+    /* The forward runs module by module and checks each one's outputs against
+     * its declared specs before the next one reads them: a neck that breaks
+     * its promise is named, not the head after it. */
     wb_context c;
     wb_context_init(&c, s, "validate", false);
     int64_t shape[4] = {1, 3, size, size};
@@ -61,8 +101,9 @@ int wb_validate_run(wb_experiment *e, int size, FILE *out) {
         for (int i = 0; i < m->n_stages; i++) {
             wb_module_slot *st = &m->stage[i];
             int64_t trainable, total = count_params(s, st->ctx.path, &trainable);
-            fprintf(out, "  %-8s %-14s %10lld params (%lld trainable)\n", st->ctx.path, st->desc->type_name,
-                    (long long)total, (long long)trainable);
+            fprintf(out, "  %-8s %-14s %10lld params (%lld trainable) [%s]\n", st->ctx.path, st->desc->type_name,
+                    (long long)total, (long long)trainable, wb_module_origin(e->reg, st->desc));
+            print_submodules(e, s, st->ctx.path, out);
             for (int k = 0; k < st->n_out; k++) {
                 char shp[96];
                 fprintf(out, "           -> %-10s %5d channels, stride %3d, got %s\n", st->out_specs[k].name,

@@ -6,9 +6,11 @@
 const char wb_help_validate[] =
     "Usage: workbench validate EXP.conf [--set key=value]...\n\n"
     "Checks an experiment without loading data or writing anything: the config against the core's schema and\n"
-    "every module's parameter schema (all problems, each with file:line and a suggestion), then builds the model\n"
-    "(shape negotiation between backbone, neck and head) and runs one forward on a blank 256x256 image to check\n"
-    "that every module returns what it declared. Exit 0 when valid, 2 otherwise.\n\n"
+    "every module's parameter schema (all problems, each with file:line and a suggestion), that load_from names\n"
+    "a readable file, then builds the model (shape negotiation between backbone, neck and head) and runs one\n"
+    "forward on a blank 256x256 image, module by module, checking each module's outputs against its declared\n"
+    "specs before the next module reads them (an error names the module that broke them). Prints every module\n"
+    "with its plugin file, parameters, sub-modules (a head's losses) and outputs. Exit 0 when valid, 2 otherwise.\n\n"
     "Example:\n"
     "  workbench validate configs/quickstart.conf --set model.head.num_classes=5\n";
 

@@ -30,8 +30,8 @@ static wb_status module_error(wb_module_slot *slot, const char *during, char *er
 
 /* Each declared output is checked where it is declared, so a bad spec is
  * blamed on the module that declared it, not on the next one that reads it.
- * Backbone and neck outputs are feature maps (stride >= 1); a head's may be
- * flat (stride 0). */
+ * Backbone and neck outputs are feature maps (stride >= 1); a head's or a
+ * loss's may be flat (stride 0). */
 static wb_status check_specs(const wb_module_slot *slot, char *err, size_t n) {
     const wb_module_desc *d = slot->desc;
     for (int i = 0; i < slot->n_out; i++) {
@@ -42,7 +42,7 @@ static wb_status check_specs(const wb_module_slot *slot, char *err, size_t n) {
                      sizeof sp->name);
             return WB_ERR_INVALID;
         }
-        int min_stride = d->kind == WB_KIND_HEAD ? 0 : 1;
+        int min_stride = d->kind == WB_KIND_HEAD || d->kind == WB_KIND_LOSS ? 0 : 1;
         if (sp->channels < 1 || sp->stride < min_stride) {
             snprintf(err, n, "%s '%s' (type %s) declares output %d '%s' with %d channels at stride %d; channels must "
                      "be >= 1 and stride >= %d%s (check its parameters; if they are sensible, the plugin's "
@@ -147,15 +147,17 @@ void wb_model_destroy(wb_model *m) {
 wb_module_slot *wb_model_head(wb_model *m) { return &m->stage[m->n_stages - 1]; }
 
 /* A forward must return what the module declared: count, channels, and a
- * spatial size that matches its stride. */
+ * spatial size that matches its stride. A loss returns its declared number of
+ * outputs, but their shape follows its inputs and its reduction. */
 static wb_status check_outputs(wb_module_slot *slot, int64_t image_h, int64_t image_w, char *err, size_t n) {
+    bool is_loss = slot->desc->kind == WB_KIND_LOSS;
     for (int i = 0; i < slot->n_out; i++) {
         const wb_tensor *t = slot->out[i];
         const wb_feature_spec *sp = &slot->out_specs[i];
         char shape[96] = "NULL";
         if (t) wb_shape_str(t, shape, sizeof shape);
-        bool ok = t && t->ndim >= 2 && t->shape[1] == sp->channels;
-        if (ok && sp->stride > 0 && t->ndim == 4) {
+        bool ok = t && (is_loss || (t->ndim >= 2 && t->shape[1] == sp->channels));
+        if (ok && !is_loss && sp->stride > 0 && t->ndim == 4) {
             double eh = (double)image_h / sp->stride, ew = (double)image_w / sp->stride;
             ok = (t->shape[2] == (int64_t)floor(eh) || t->shape[2] == (int64_t)ceil(eh)) &&
                  (t->shape[3] == (int64_t)floor(ew) || t->shape[3] == (int64_t)ceil(ew));
@@ -210,9 +212,8 @@ wb_status wb_model_forward(wb_model *m, wb_tensor *images, bool train, char *err
     return WB_OK;
 }
 
-wb_status wb_model_loss(wb_model *m, const wb_batch_truth *truth, wb_loss_term *terms, int *n_terms,
-                        char *err, size_t n) {
-    wb_module_slot *head = wb_model_head(m);
+wb_status wb_slot_loss(wb_module_slot *head, const wb_batch_truth *truth, int64_t iteration, wb_loss_term *terms,
+                       int *n_terms, char *err, size_t n) {
     if (!head->desc->module->loss) {
         snprintf(err, n, "head type %s has no loss(): it cannot be trained", head->desc->type_name);
         return WB_ERR_UNSUPPORTED;
@@ -243,11 +244,16 @@ wb_status wb_model_loss(wb_model *m, const wb_batch_truth *truth, wb_loss_term *
         if (!isfinite(v->data[0])) {
             snprintf(err, n, "loss term '%s' of head '%s' (type %s) is %s at iteration %lld",
                      terms[i].name, head->ctx.path, head->desc->type_name,
-                     isnan(v->data[0]) ? "NaN" : "Inf", (long long)m->iteration);
+                     isnan(v->data[0]) ? "NaN" : "Inf", (long long)iteration);
             return WB_ERR_NUMERIC;
         }
     }
     return WB_OK;
+}
+
+wb_status wb_model_loss(wb_model *m, const wb_batch_truth *truth, wb_loss_term *terms, int *n_terms,
+                        char *err, size_t n) {
+    return wb_slot_loss(wb_model_head(m), truth, m->iteration, terms, n_terms, err, n);
 }
 
 /* A custom-backward module: hand it the output gradients, accumulate what it
@@ -284,23 +290,30 @@ wb_status wb_slot_backward(wb_module_slot *slot, char *err, size_t n) {
     return st == WB_OK ? WB_OK : module_error(slot, "backward", err, n);
 }
 
-wb_status wb_model_backward(wb_model *m, wb_loss_term *terms, int n_terms, char *err, size_t n) {
-    wb_module_slot *head = wb_model_head(m);
-    /* d(total)/d(term) = 1 for every term. */
+wb_status wb_slot_seed_loss_grads(wb_module_slot *head, wb_loss_term *terms, int n_terms, char *err, size_t n) {
     for (int i = 0; i < n_terms; i++) {
         wb_tensor *v = terms[i].value;
         if (!v->requires_grad) continue;
         float one = 1.0f;
         float *g = wb_grad_begin(&head->ctx, v);
         if (!g) return module_error(head, "backward", err, n);
-        m->s->backend->upload(g, &one, sizeof one);
+        head->ctx.s->backend->upload(g, &one, sizeof one);
         wb_grad_end(&head->ctx, v, g);
     }
-    for (int i = m->n_stages - 1; i >= 0; i--) {
-        wb_status st = wb_slot_backward(&m->stage[i], err, n);
-        if (st != WB_OK) return st;
-    }
     return WB_OK;
+}
+
+wb_status wb_slot_replay(wb_module_slot *slot, char *err, size_t n) {
+    wb_status st;
+    WB_PLUGIN_CALL(slot->desc, "backward", slot->ctx.path, st = wb_tape_backward(&slot->ctx));
+    return st == WB_OK ? WB_OK : module_error(slot, "backward", err, n);
+}
+
+wb_status wb_model_backward(wb_model *m, wb_loss_term *terms, int n_terms, char *err, size_t n) {
+    /* d(total)/d(term) = 1 for every term. */
+    wb_status st = wb_slot_seed_loss_grads(wb_model_head(m), terms, n_terms, err, n);
+    for (int i = m->n_stages - 1; i >= 0 && st == WB_OK; i--) st = wb_slot_backward(&m->stage[i], err, n);
+    return st;
 }
 
 wb_status wb_model_predict(wb_model *m, const wb_batch_truth *meta, wb_detections *dets, char *err,

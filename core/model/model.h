@@ -27,6 +27,16 @@ wb_status wb_slot_create(wb_module_slot *slot, wb_session *s, const wb_module_de
  * input image of image_h x image_w. */
 wb_status wb_slot_forward(wb_module_slot *slot, wb_tensor *const *in, int n_in, int64_t image_h, int64_t image_w,
                           bool train, char *err, size_t err_size);
+/* A head's loss terms for its last forward (out[]), each checked to be one
+ * finite value; iteration only names the step in messages. */
+wb_status wb_slot_loss(wb_module_slot *head, const wb_batch_truth *truth, int64_t iteration, wb_loss_term *terms,
+                       int *n_terms, char *err, size_t err_size);
+/* d(sum of the terms)/d(term) = 1 for every term, on the head's context. */
+wb_status wb_slot_seed_loss_grads(wb_module_slot *head, wb_loss_term *terms, int n_terms, char *err,
+                                  size_t err_size);
+/* Replays the slot's tape only (a custom backward is not called): for the
+ * gradient of a loss computed on predictions that are leaves. */
+wb_status wb_slot_replay(wb_module_slot *slot, char *err, size_t err_size);
 /* Input gradients from the output gradients (tape replay or custom backward). */
 wb_status wb_slot_backward(wb_module_slot *slot, char *err, size_t err_size);
 void wb_slot_destroy(wb_module_slot *slot);

@@ -84,6 +84,21 @@ wb_submodule *wb_submodule_create(wb_ctx *ctx, const wb_params *section, const c
     return m;
 }
 
+/* Every live sub-module has registered its destroy_instance with the
+ * session, so the session's cleanup list is the list of sub-modules. */
+int wb_submodule_list(const wb_session *s, wb_submodule_info *out, int max) {
+    int n = 0;
+    for (const wb_cleanup *c = s->cleanups; c; c = c->next)
+        if (c->fn == destroy_instance) n++;
+    int i = n;
+    for (const wb_cleanup *c = s->cleanups; c; c = c->next) {
+        if (c->fn != destroy_instance || --i >= max) continue; /* the list is newest first */
+        const wb_submodule *m = c->arg;
+        out[i] = (wb_submodule_info){m->path, m->desc};
+    }
+    return n;
+}
+
 wb_status wb_submodule_forward(wb_ctx *ctx, wb_submodule *m, wb_tensor *const *in, int n_in,
                                wb_tensor **out, int n_out) {
     wb_context *c = wb_ctx_impl(ctx);

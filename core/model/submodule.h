@@ -5,9 +5,17 @@
 #define WB_CORE_SUBMODULE_H
 
 #include <workbench/host.h>
+#include "../runtime/session.h"
 
 wb_submodule *wb_submodule_create(wb_ctx *ctx, const wb_params *section, const char *name,
                                   const wb_feature_spec *in, int n_in);
+/* The sub-modules created so far on a session, in creation order. */
+typedef struct wb_submodule_info {
+    const char *path;             /* "head.loss_cls" */
+    const wb_module_desc *desc;
+} wb_submodule_info;
+int wb_submodule_list(const wb_session *s, wb_submodule_info *out, int max);
+
 wb_status wb_submodule_forward(wb_ctx *ctx, wb_submodule *m, wb_tensor *const *in, int n_in,
                                wb_tensor **out, int n_out);
 

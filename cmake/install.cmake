@@ -20,3 +20,10 @@ install(FILES ${CMAKE_BINARY_DIR}/install/workbench-config.cmake
               ${CMAKE_BINARY_DIR}/install/workbench-config-version.cmake
               ${CMAKE_CURRENT_LIST_DIR}/wb_add_plugin.cmake
         DESTINATION ${WB_CMAKECONFIG_INSTALL_DIR})
+
+# For plugin authors working from an installation: the docs
+# (P/share/doc/workbench) and the example plugins with their experiments
+# (P/share/workbench/examples), each buildable on its own against P.
+install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR} FILES_MATCHING PATTERN "*.md")
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples/ DESTINATION ${CMAKE_INSTALL_DATADIR}/workbench/examples)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../config/config.h"
 #include "registry.h"
 
 /* Sizes of the ABI 1.0 layouts: a struct_size below these lacks fields the
@@ -70,6 +71,16 @@ static bool check_schema(const char *type, const wb_param_schema *params, char *
                 type, WB_MAX_SCHEMA_ENTRIES);
 }
 
+/* Defaults are checked against their own entries (parse, type, range,
+ * choices) now, so a broken one is the plugin's rejection, not a config error
+ * of the first experiment that leaves the key out. */
+static bool check_defaults(const wb_module_desc *d, char *reason, size_t size) {
+    char owner[WB_NAME_MAX + 16], err[WB_REASON_MAX];
+    snprintf(owner, sizeof owner, "%s '%s'", wb_registry_kind_name(d->kind), d->type_name);
+    if (wb_param_schema_check(d->params, owner, err, sizeof err) == 0) return true;
+    return fail(reason, size, "%s", err);
+}
+
 static bool check_module_vtable(const wb_module_desc *d, char *reason, size_t size) {
     const wb_module_vtable *v = d->module;
     const char *kind = wb_registry_kind_name(d->kind);
@@ -114,7 +125,7 @@ static bool check_desc(int i, const wb_module_desc *d, char *reason, size_t size
     if (!d->summary) return fail(reason, size, "module '%s' has a NULL summary", d->type_name);
     bool vt_ok = d->kind == WB_KIND_DATASET ? check_dataset_vtable(d, reason, size)
                                             : check_module_vtable(d, reason, size);
-    return vt_ok && check_schema(d->type_name, d->params, reason, size);
+    return vt_ok && check_schema(d->type_name, d->params, reason, size) && check_defaults(d, reason, size);
 }
 
 static int compare_kind_and_type(const void *a, const void *b) {

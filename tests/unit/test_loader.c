@@ -71,6 +71,15 @@ static const struct {
     {"null_type_name", "bad_null_type_name.so", "module descriptor 0 has a NULL type name"},
     {"null_vtable", "bad_null_vtable.so", "neck 'bad_desc_neck' has a NULL module vtable"},
     {"dup_type", "bad_dup_type.so", "neck 'bad_desc_neck' is defined twice in this plugin"},
+    /* Defaults are checked at load, not by the first experiment that leaves the key out. */
+    {"default_range", "bad_default_range.so",
+     "neck 'bad_desc_neck': schema entry 1 ('ratio'): default = 1.5 is out of range [0, 1] (A default outside its "
+     "own range)"},
+    {"default_choice", "bad_default_choice.so",
+     "neck 'bad_desc_neck': schema entry 1 ('norm'): default = \"ln\" is not one of: bn, gn; did you mean 'bn'?"},
+    {"default_type", "bad_default_type.so",
+     "neck 'bad_desc_neck': schema entry 1 ('widths'): default '[16, \"wide\"]' is not a libconfig value "
+     "(mismatched element type in array)"},
 };
 
 START_TEST(rejects_with_reason_and_keeps_good) {

@@ -1,5 +1,12 @@
 /* workbench SDK: parameter schemas. A module describes its config keys as data;
- * the core validates every experiment against them before anything is built. */
+ * the core validates every experiment against them before anything is built.
+ *
+ * What a module can rely on: create()/open() get only keys of their schema,
+ * each of its declared type, within its range or choices, with the default
+ * filled in when the config leaves it out; read them with host->param_* and
+ * no checks. A required key (no default) is always present. Defaults are
+ * checked against their own entry when the plugin loads: a default that does
+ * not parse, or fails its own type, range or choices, REJECTS the plugin. */
 #ifndef WORKBENCH_PARAMS_H
 #define WORKBENCH_PARAMS_H
 
@@ -27,8 +34,9 @@ typedef struct wb_param_schema {
     wb_param_type type;
     const char *doc;           /* one line */
     int required;              /* 1: no default, must be given */
-    const char *default_value; /* libconfig syntax: "0.25", "[8, 16, 32]", "\"bn\"", "true" */
-    int has_range;             /* numbers and list items: min <= v <= max */
+    const char *default_value; /* libconfig syntax: "0.25", "[8, 16, 32]", "\"bn\"", "true";
+                                * modules: a group "{ type = \"l1\"; loss_weight = 1.0; }" */
+    int has_range;             /* numbers and list items: min <= v <= max (inclusive) */
     double min, max;
     const char *const *choices; /* NULL-terminated, for WB_PARAM_CHOICE */
     int module_kind;           /* wb_module_kind, for WB_PARAM_MODULE */

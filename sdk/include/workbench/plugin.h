@@ -8,14 +8,19 @@
 extern "C" {
 #endif
 
-/* Static description of one module type: data, not code. */
+/* Static description of one module type: data, not code. It and everything
+ * it points to must live as long as the process (plugins are never unloaded):
+ * make them `static const`. The loader checks every descriptor when the
+ * plugin loads, defaults included, and REJECTS the whole plugin, with the
+ * reason, when one is wrong. */
 typedef struct wb_module_desc {
     uint32_t struct_size;
     wb_module_kind kind;
-    const char *type_name;              /* what configs write in `type = "..."` */
-    const char *summary;                /* one line */
+    const char *type_name;              /* what configs write in `type = "..."`: a C identifier,
+                                         * unique per kind among the loaded plugins */
+    const char *summary;                /* one line, not NULL */
     uint32_t caps;                      /* WB_CAP_* */
-    const wb_param_schema *params;      /* ends with WB_PARAM_END */
+    const wb_param_schema *params;      /* ends with WB_PARAM_END; NULL: no parameters */
     const wb_module_vtable *module;     /* backbones, necks, heads, losses */
     const wb_dataset_vtable *dataset;   /* datasets */
 } wb_module_desc;
@@ -31,7 +36,7 @@ typedef struct wb_plugin_manifest {
     int num_modules;
 } wb_plugin_manifest;
 
-/* The one exported symbol. To refuse to load, it calls
+/* The one exported symbol, called once when the file loads. To refuse to load, it calls
  * host->set_error(NULL, status, "why", ...) (NULL: no context exists yet) and
  * returns NULL; the loader reports that message. */
 #define WB_ENTRY_SYMBOL_(major) wb_plugin_entry_v##major

@@ -61,14 +61,7 @@ for p in tp_pafpn tp_varifocal_loss tp_csv tp_fcos_lite; do
 done
 "$wb" describe tp_csv | grep -q "get(): safe on several threads" || fail "describe tp_csv does not show its thread-safe get"
 
-# 3. Each module's backward against finite differences.
-"$wb" gradcheck tp_pafpn --quick >"$tmp/gc.txt" 2>&1 || { cat "$tmp/gc.txt"; fail "gradcheck tp_pafpn failed"; }
-"$wb" gradcheck tp_varifocal_loss >"$tmp/gc.txt" 2>&1 || { cat "$tmp/gc.txt"; fail "gradcheck tp_varifocal_loss failed"; }
-"$wb" gradcheck tp_fcos_lite --quick --set num_classes=3 --set loss_cls.type=tp_varifocal_loss \
-    >"$tmp/gc.txt" 2>&1 || { cat "$tmp/gc.txt"; fail "gradcheck tp_fcos_lite failed"; }
-grep -q "PASS loss() returns 2 finite term(s)" "$tmp/gc.txt" || { cat "$tmp/gc.txt"; fail "gradcheck did not check tp_fcos_lite's loss()"; }
-
-# 4. Train with all four: on the synthetic dataset, and on CSV data through tp_csv and data.data_root.
+# 3. Train with all four: on the synthetic dataset, and on CSV data through tp_csv and data.data_root.
 #    The loss must fall on the synthetic data; the CSV run must see the file's three classes.
 "$wb" run "$examples/plugins/tp_synthetic.conf" --work-dir "$tmp/syn" --set schedule.max_iters=16 \
     --set 'schedule.warmup="none"' --set log.interval=4 --set evaluation.interval=16 >"$tmp/syn.log" 2>&1 || { cat "$tmp/syn.log"; fail "training on synthetic data failed"; }
@@ -92,4 +85,12 @@ PY
 for c in ellipse rectangle triangle; do
     grep -q "  $c " "$tmp/csvrun.log" || { cat "$tmp/csvrun.log"; fail "the CSV run's evaluation does not list class $c"; }
 done
+
+# 4. Each module's backward against finite differences (gradcheck of heads with loss
+#    sub-modules, of losses and --quick: the conformance kit of the same issue).
+"$wb" gradcheck tp_pafpn --quick >"$tmp/gc.txt" 2>&1 || { cat "$tmp/gc.txt"; fail "gradcheck tp_pafpn failed"; }
+"$wb" gradcheck tp_varifocal_loss >"$tmp/gc.txt" 2>&1 || { cat "$tmp/gc.txt"; fail "gradcheck tp_varifocal_loss failed"; }
+"$wb" gradcheck tp_fcos_lite --quick --set num_classes=3 --set loss_cls.type=tp_varifocal_loss \
+    >"$tmp/gc.txt" 2>&1 || { cat "$tmp/gc.txt"; fail "gradcheck tp_fcos_lite failed"; }
+grep -q "PASS loss() returns 2 finite term(s)" "$tmp/gc.txt" || { cat "$tmp/gc.txt"; fail "gradcheck did not check tp_fcos_lite's loss()"; }
 echo "out_of_tree: OK"

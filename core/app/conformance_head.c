@@ -52,9 +52,10 @@ typedef struct loss_eval {
 static bool eval_loss(void *user, double *value, char *err, size_t n) {
     loss_eval *e = user;
     wb_context *c = &e->head->ctx;
+    /* As in training (is_training reads 1); the tape is dropped unreplayed. */
     wb_tape_clear(c);
     wb_ctx_clear_error(c);
-    c->grad_enabled = false;
+    c->grad_enabled = true;
     wb_loss_term terms[WB_MAX_LOSS_TERMS];
     int n_terms = 0;
     if (wb_slot_loss(e->head, e->truth, 0, terms, &n_terms, err, n) != WB_OK) return false;
@@ -63,10 +64,12 @@ static bool eval_loss(void *user, double *value, char *err, size_t n) {
     return true;
 }
 
-/* The predictions of a forward on x, as leaves in place of head->out. */
+/* The predictions of a training forward on x, as leaves in place of
+ * head->out; the forward's tape is dropped, so the loss's backward stops at
+ * them. */
 static bool leaf_predictions(wb_module_slot *head, wb_tensor *const *x, int n_x, int size, FILE *out) {
     char err[2048];
-    if (wb_slot_forward(head, x, n_x, size, size, false, err, sizeof err) != WB_OK) {
+    if (wb_slot_forward(head, x, n_x, size, size, true, err, sizeof err) != WB_OK) {
         fprintf(out, "FAIL forward: %s\n", err);
         return false;
     }
@@ -121,7 +124,7 @@ int wb_gc_check_head_loss(wb_module_slot *head, wb_tensor *const *x, int n_x, in
         p[n].t = head->out[k];
         snprintf(p[n++].name, sizeof p[0].name, "d loss/d pred %s", head->out_specs[k].name);
     }
-    /* Only parameters of the loss have a gradient here: the forward ran without a tape. */
+    /* Only parameters of the loss have a gradient here: the forward's tape was dropped. */
     for (int i = 0; i < s->n_params; i++) {
         if (!s->params[i].tensor->trainable || !s->params[i].tensor->grad_valid) continue;
         p[n].t = s->params[i].tensor;

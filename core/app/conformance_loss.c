@@ -93,9 +93,10 @@ static int check_reduction(const wb_module_slot *slot, const char *reduction, co
     return !ok;
 }
 
-/* One run; `choice` (a reduction) is set unless NULL. */
+/* One run; `choice` (a reduction) is set unless NULL. *kind: the targets,
+ * found on the first run (-1 until then). */
 static int check_one(wb_registry *reg, const wb_module_desc *d, const wb_conformance_opts *o, const char *choice,
-                     FILE *out) {
+                     int *kind, FILE *out) {
     char extra[96];
     snprintf(extra, sizeof extra, "reduction=\"%s\"", choice ? choice : "");
     wb_config *cfg = wb_gc_config(reg, d, o, choice ? extra : NULL, out);
@@ -103,14 +104,13 @@ static int check_one(wb_registry *reg, const wb_module_desc *d, const wb_conform
     const wb_params *params = wb_gc_params(cfg);
     const wb_param_schema *r = wb_schema_find(d->params, "reduction");
     const char *reduction = r && r->type == WB_PARAM_CHOICE ? wb_params_string(params, "reduction") : NULL;
-    int kind = target_of(d, o, params, out);
-    if (kind < 0) {
+    if (*kind < 0 && (*kind = target_of(d, o, params, out)) < 0) {
         wb_config_free(cfg);
         return -1;
     }
     if (reduction) fprintf(out, "-- reduction=%s, ", reduction);
     else fprintf(out, "-- ");
-    fprintf(out, "targets %s: %s\n", g_target_names[kind], g_target_docs[kind]);
+    fprintf(out, "targets %s: %s\n", g_target_names[*kind], g_target_docs[*kind]);
     wb_session *s = wb_gc_session(reg, o->seed);
     wb_module_slot slot;
     wb_feature_spec none[1];
@@ -124,7 +124,7 @@ static int check_one(wb_registry *reg, const wb_module_desc *d, const wb_conform
         fprintf(out, "FAIL out of memory\n");
     } else if (wb_slot_create(&slot, s, d, wb_module_kind_name(d->kind), params, none, 0, err, sizeof err) != WB_OK) {
         fprintf(out, "FAIL create: %s\n", err);
-    } else if (!make_inputs(&slot.ctx, (target_kind)kind, o->seed, x)) {
+    } else if (!make_inputs(&slot.ctx, (target_kind)*kind, o->seed, x)) {
         fprintf(out, "FAIL out of memory\n");
     } else {
         failures = wb_gc_check_slot(&slot, x, names, 3, 1, o, out);
@@ -138,11 +138,12 @@ static int check_one(wb_registry *reg, const wb_module_desc *d, const wb_conform
 
 int wb_gc_check_loss(wb_registry *reg, const wb_module_desc *d, const wb_conformance_opts *o, FILE *out) {
     const wb_param_schema *r = wb_schema_find(d->params, "reduction");
+    int kind = -1;
     if (!r || r->type != WB_PARAM_CHOICE || !r->choices || wb_gc_user_sets(o, "reduction"))
-        return check_one(reg, d, o, NULL, out);
+        return check_one(reg, d, o, NULL, &kind, out);
     int failures = 0;
     for (int i = 0; r->choices[i]; i++) {
-        int f = check_one(reg, d, o, r->choices[i], out);
+        int f = check_one(reg, d, o, r->choices[i], &kind, out);
         if (f < 0) return -1;
         failures += f;
     }

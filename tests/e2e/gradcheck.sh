@@ -72,6 +72,11 @@ expect 1 --plugin-dir "$fixtures" gradcheck scaled_l2 --target real
 has "FAIL d/d input pred"
 WB_PLUGIN_PATH=$fixtures expect 0 gradcheck scaled_l2 --target real --set factor=2
 has "gradcheck passed: scaled_l2 (loss from fixture_wrong_loss.so)"
+# The same wrong loss as a head's sub-module: the head's check blames the loss gradient.
+expect 1 --plugin-dir "$fixtures" gradcheck retina_head --quick --set loss_cls.type=scaled_l2
+has "FAIL d loss/d pred cls_score_0"
+has "PASS d loss/d pred bbox_pred_0"
+expect 0 --plugin-dir "$fixtures" gradcheck retina_head --quick --set loss_cls.type=scaled_l2 --set loss_cls.factor=2
 
 expect 2 gradcheck no_such_module
 has "--plugin-dir"

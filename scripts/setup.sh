@@ -11,6 +11,9 @@ packages=(
   check
   clang libclang-rt-14-dev
   python3-torch python3-torchvision python3-numpy python3-pil
+  # what YOLOv5's code (the yolov5 package of the parity tests) imports
+  python3-venv python3-yaml python3-requests python3-psutil python3-tqdm python3-pandas python3-opencv
+  python3-matplotlib python3-seaborn python3-ipython
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -27,6 +30,16 @@ fi
 if ! python3 -c "import pycocotools" 2>/dev/null; then
   echo "== installing pycocotools (pip)"
   python3 -m pip install -q pycocotools
+fi
+
+# YOLOv5's own code for the parity tests (tests/parity/gen_yolov5.py, tools/export_yolov5.py): the yolov5
+# package from PyPI without its pinned dependencies (Debian's above serve), in a virtual environment that sees
+# Debian's torch. 7.0.10: later 7.0.x import the ultralytics package. Another place: WB_YOLOV5_VENV=DIR.
+yolov5_venv=${WB_YOLOV5_VENV:-$HOME/.cache/workbench/yolov5-venv}
+if ! "$yolov5_venv/bin/python" -c "import sys, yolov5; sys.exit(yolov5.__version__ != '7.0.10')" 2>/dev/null; then
+  echo "== installing yolov5 7.0.10 (pip, --no-deps) into $yolov5_venv"
+  /usr/bin/python3 -m venv --system-site-packages "$yolov5_venv"
+  "$yolov5_venv/bin/pip" install -q --no-deps yolov5==7.0.10
 fi
 
 echo "== building workbench in ./build"

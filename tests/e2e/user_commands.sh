@@ -7,6 +7,8 @@
 #  - `bench` takes WIDTHxHEIGHT and times that size
 #  - the shipped dataset configs have a test split where the dataset has one, and
 #    `eval --split` on a split the experiment lacks names those it has (exit 2)
+# What runs a model runs on one thread (a busy machine's spinning OpenMP threads
+# would make it many times slower).
 #   user_commands.sh WORKBENCH SOURCE_DIR SCRATCH_DIR
 set -euo pipefail
 wb=$1 src=$2 out=$3
@@ -55,9 +57,9 @@ assert "seed = 3" in test_split("synthetic"), test_split("synthetic")
 assert test_split("coco128") is None and test_split("coco128_yolo") is None
 print("test splits: bccd ImageSets/Main/test.txt, synthetic seed 3; coco128: none")
 PY
-"$wb" run "$tiny" --set schedule.by_epoch=false --set schedule.max_iters=1 --set evaluation.interval=0 \
+"$wb" --threads 1 run "$tiny" --set schedule.by_epoch=false --set schedule.max_iters=1 --set evaluation.interval=0 \
   --work-dir "$out/tiny" >"$out/tiny.txt" 2>&1 || { cat "$out/tiny.txt"; exit 1; }
-"$wb" eval "$tiny" "$out/tiny/iter_1.safetensors" --split test >"$out/eval_test.txt" 2>&1 \
+"$wb" --threads 1 eval "$tiny" "$out/tiny/iter_1.safetensors" --split test >"$out/eval_test.txt" 2>&1 \
   || { cat "$out/eval_test.txt"; exit 1; }
 grep -E "^bbox_mAP: [0-9.]+ \(64 images" "$out/eval_test.txt"
 cat > "$out/no_test.conf" <<EOF2
@@ -77,9 +79,9 @@ echo "== --help says where the ids of results files come from, and both infer th
 "$wb" infer --help | grep -F "results.json keeps detections scoring at least T (default 0: every detection the head"
 
 echo "== bench takes WIDTHxHEIGHT"
-"$wb" bench "$tiny" --size 160x96 --iters 1 --batch 1 >"$out/bench.txt" 2>&1 || { cat "$out/bench.txt"; exit 1; }
+"$wb" --threads 1 bench "$tiny" --size 160x96 --iters 1 --batch 1 >"$out/bench.txt" 2>&1 || { cat "$out/bench.txt"; exit 1; }
 grep -E "^1 iterations of batch 1 at 160x96, [0-9]+ threads" "$out/bench.txt"
-"$wb" bench "$tiny" --size 160x96 --iters 1 --batch 1 --inference >"$out/bench_inf.txt" 2>&1 \
+"$wb" --threads 1 bench "$tiny" --size 160x96 --iters 1 --batch 1 --inference >"$out/bench_inf.txt" 2>&1 \
   || { cat "$out/bench_inf.txt"; exit 1; }
 grep -E "^1 inference iterations of batch 1 at 160x96, " "$out/bench_inf.txt"
 expect_fail 2 "workbench bench: --size wants S or WIDTHxHEIGHT (e.g. 512 or 640x480), each from 1 to 8192, got '640x'" \

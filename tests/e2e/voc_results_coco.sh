@@ -7,7 +7,8 @@
 # old 0-based ids gave a small fraction of it. `workbench infer` on a folder of
 # the same images writes COCO results too (image ids = positions in name order,
 # here the split's order) that score the same AP. Trains the tiny detector on
-# generated shapes first (about 3 s).
+# generated shapes first (about 3 s; one thread: OpenMP threads spinning against
+# a busy machine's other processes make it 10 times slower).
 #   voc_results_coco.sh WORKBENCH SOURCE_DIR SCRATCH_DIR EVAL_PYTHON
 # EVAL_PYTHON has pycocotools (the tests/eval interpreter); /usr/bin/python3 draws the images (PIL).
 set -euo pipefail
@@ -41,13 +42,13 @@ schedule = { by_epoch = true; max_epochs = 12; policy = "step"; milestones = [9,
 evaluation = { interval = 0; };
 checkpoint = { interval = 12; };
 EOF2
-"$wb" run "$out/shapes.conf" >"$out/run.txt" 2>&1 || { cat "$out/run.txt"; exit 1; }
-"$wb" eval "$out/shapes.conf" "$out/work/epoch_12.safetensors" --out "$out/results.json" >"$out/eval.txt" 2>&1 \
+"$wb" --threads 1 run "$out/shapes.conf" >"$out/run.txt" 2>&1 || { cat "$out/run.txt"; exit 1; }
+"$wb" --threads 1 eval "$out/shapes.conf" "$out/work/epoch_12.safetensors" --out "$out/results.json" >"$out/eval.txt" 2>&1 \
   || { cat "$out/eval.txt"; exit 1; }
 grep -E "^bbox_mAP: [0-9.]+ \(32 images" "$out/eval.txt"
 mkdir -p "$out/val_images"
 for name in $(cat "$out/shapes/ImageSets/Main/val.txt"); do cp "$out/shapes/JPEGImages/$name.jpg" "$out/val_images/"; done
-"$wb" infer "$out/shapes.conf" "$out/work/epoch_12.safetensors" "$out/val_images" --out "$out/shown" >"$out/infer.txt" 2>&1 \
+"$wb" --threads 1 infer "$out/shapes.conf" "$out/work/epoch_12.safetensors" "$out/val_images" --out "$out/shown" >"$out/infer.txt" 2>&1 \
   || { cat "$out/infer.txt"; exit 1; }
 grep -E "^32 image\(s\) written to $out/shown/ \(0 skipped\); [0-9]+ detections as COCO results in $out/shown/results.json" \
   "$out/infer.txt"

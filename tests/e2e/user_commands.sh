@@ -50,12 +50,13 @@ def test_split(name):
     text = open(f"{src}/configs/_base_/datasets/{name}.conf").read()
     m = re.search(r"\n  test = \{\s*dataset = \{([^}]*)\}", text)
     return m and " ".join(m.group(1).split())
-# BCCD's release has ImageSets/Main/test.txt; synthetic draws a split from its own seed;
+# BCCD's test split is held back from the shared copy (data.test reads val.txt, so
+# `check` over every split passes); synthetic draws a split from its own seed;
 # coco128 is 128 train2017 images with no test split.
-assert 'split = "ImageSets/Main/test.txt"' in test_split("bccd"), test_split("bccd")
+assert 'split = "ImageSets/Main/val.txt"' in test_split("bccd"), test_split("bccd")
 assert "seed = 3" in test_split("synthetic"), test_split("synthetic")
 assert test_split("coco128") is None and test_split("coco128_yolo") is None
-print("test splits: bccd ImageSets/Main/test.txt, synthetic seed 3; coco128: none")
+print("test splits: bccd val.txt (test held back), synthetic seed 3; coco128: none")
 PY
 "$wb" --threads 1 run "$tiny" --set schedule.by_epoch=false --set schedule.max_iters=1 --set evaluation.interval=0 \
   --work-dir "$out/tiny" >"$out/tiny.txt" 2>&1 || { cat "$out/tiny.txt"; exit 1; }

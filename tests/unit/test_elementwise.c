@@ -317,6 +317,10 @@ START_TEST(cpu_matches_reference) {
         char what[96];
         snprintf(what, sizeof what, "where, cond %s", pats[k].what);
         pw_cpu_vs_ref(what, run_where, NULL, w, 3, EXACT);
+        /* Broadcast branches: their gradients are sums, as above. */
+        opcheck_input wb[3] = {{.ndim = 4, .shape = {4, 32, 40, 40}, .lo = -1, .hi = 1}, in[1], big};
+        snprintf(what, sizeof what, "where, a %s", pats[k].what);
+        pw_cpu_vs_ref(what, run_where, NULL, wb, 3, atol, rtol);
     }
 }
 END_TEST

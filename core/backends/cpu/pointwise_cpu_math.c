@@ -1,10 +1,10 @@
 /* OpenMP elementwise math and where. Each unary kind gets its own loop,
  * specialized from the shared formulas (pointwise_math.h), so the cheap
- * ones compile to vector bodies. where's backward with a broadcast operand
- * scatters several outputs into one element, so that case runs the
- * reference kernel (serial); with same-shape operands it is a parallel mask. */
+ * ones compile to vector bodies. where's backward is a parallel mask for an
+ * operand of the output's shape; a broadcast operand gathers instead: each
+ * of its elements sums its own slice of dy (in double), so threads never
+ * write the same element. */
 #include "../pointwise_math.h"
-#include "../ref/pointwise_ref.h"
 #include "pointwise_cpu.h"
 
 #define INLINE static inline __attribute__((always_inline))
@@ -101,11 +101,62 @@ static void masked(const wb_bcast3 *g, const float *cond, const float *dy, float
     }
 }
 
-void wb_cpu_where_backward(const wb_bcast3 *g, const float *cond, const float *dy, float *da, float *db) {
-    if ((da && !is_whole(g, 1)) || (db && !is_whole(g, 2))) {
-        wb_ref_where_backward(g, cond, dy, da, db);
-        return;
+/* d[j] = sum of dy over operand k's broadcast dims where (cond != 0) == when. */
+static void masked_sum(const wb_bcast3 *g, int k, const float *cond, const float *dy, float *d, bool when) {
+    const int64_t *ts = g->stride[k], *cs = g->stride[0];
+    int64_t y_stride[WB_MAX_DIMS] = {0}, n = 1;
+    for (int i = g->ndim - 1; i >= 0; i--) {
+        y_stride[i] = n;
+        n *= g->shape[i];
     }
-    if (da) masked(g, cond, dy, da, true);
-    if (db) masked(g, cond, dy, db, false);
+    int kept[WB_MAX_DIMS] = {0}, red[WB_MAX_DIMS] = {0}, nk = 0, nr = 0;
+    int64_t numel = 1;
+    for (int i = 0; i < g->ndim; i++) {
+        if (ts[i]) {
+            kept[nk++] = i;
+            numel *= g->shape[i];
+        } else {
+            red[nr++] = i;
+        }
+    }
+    /* The innermost reduced dim is the tight loop; the others form an odometer. */
+    int inner = red[nr - 1];
+    int64_t inner_len = g->shape[inner], iy = y_stride[inner], ic = cs[inner], combos = 1;
+    for (int r = 0; r < nr - 1; r++) combos *= g->shape[red[r]];
+#pragma omp parallel for schedule(static) if (n > WB_CPU_PARALLEL_MIN)
+    for (int64_t j = 0; j < numel; j++) {
+        int64_t ybase = 0, cbase = 0, rest = j;
+        for (int q = nk - 1; q >= 0; q--) {
+            int i = kept[q];
+            int64_t idx = rest % g->shape[i];
+            rest /= g->shape[i];
+            ybase += idx * y_stride[i];
+            cbase += idx * cs[i];
+        }
+        double acc = 0.0;
+        for (int64_t combo = 0; combo < combos; combo++) {
+            int64_t yo = ybase, co = cbase, c = combo;
+            for (int r = nr - 2; r >= 0; r--) {
+                int i = red[r];
+                int64_t idx = c % g->shape[i];
+                c /= g->shape[i];
+                yo += idx * y_stride[i];
+                co += idx * cs[i];
+            }
+            for (int64_t t = 0; t < inner_len; t++)
+                if ((cond[co + t * ic] != 0.0f) == when) acc += dy[yo + t * iy];
+        }
+        d[j] = (float)acc;
+    }
+}
+
+void wb_cpu_where_backward(const wb_bcast3 *g, const float *cond, const float *dy, float *da, float *db) {
+    if (da) {
+        if (is_whole(g, 1)) masked(g, cond, dy, da, true);
+        else masked_sum(g, 1, cond, dy, da, true);
+    }
+    if (db) {
+        if (is_whole(g, 2)) masked(g, cond, dy, db, false);
+        else masked_sum(g, 2, cond, dy, db, false);
+    }
 }

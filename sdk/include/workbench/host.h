@@ -58,9 +58,11 @@ typedef struct wb_init {
  * inputs, so that nothing of it is recorded and the custom op is the only
  * path from its outputs back to its inputs. When the ctx records (training,
  * some input requires a gradient), a custom op adds one node to the
- * module's tape; otherwise recording is a no-op that returns WB_OK. During the module's backward the node's backward function
- * runs once, after every op that consumed its outputs, and only if at least
- * one output received a gradient.
+ * module's tape; otherwise recording is a no-op that returns WB_OK. During
+ * the module's backward the node's backward function runs once, after every
+ * op that consumed its outputs, and only if at least one output received a
+ * gradient. The name is copied; the input, output and saved arrays are read
+ * only during the recording call.
  *
  * What backward receives:
  * - inputs: the handles given at record time (always valid for wb_info).

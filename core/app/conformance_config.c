@@ -64,12 +64,14 @@ static wb_config *build(wb_registry *reg, const wb_module_desc *d, const wb_conf
         fprintf(out, "error: out of memory\n");
         return NULL;
     }
+    /* The user's values first, so messages count them from 1 as `run` does;
+     * the automatic ones never touch a key the user set. */
+    for (int i = 0; i < o->n_params; i++) apply(cfg, o->params[i]);
     char type[160];
     snprintf(type, sizeof type, "type=\"%s\"", d->type_name);
     apply(cfg, type);
     for (int i = 0; i < automatic->n; i++) apply(cfg, automatic->text[i]);
     if (extra) apply(cfg, extra);
-    for (int i = 0; i < o->n_params; i++) apply(cfg, o->params[i]);
     wb_module_lookup lk = wb_registry_module_lookup(reg);
     if (wb_config_error_count(cfg) == 0) wb_config_validate_module(cfg, SECTION, d->kind, &lk);
     if (wb_config_error_count(cfg) > 0) {

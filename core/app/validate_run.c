@@ -55,63 +55,67 @@ static void print_submodules(wb_experiment *e, wb_session *s, const char *stage,
                     wb_module_origin(e->reg, subs[i].desc));
 }
 
-int wb_validate_run(wb_experiment *e, int size, FILE *out) {
-    if (check_load_from(e, out) != 0) return 2;
-    wb_session *s = wb_experiment_session(e, 0, out);
-    if (!s) return 2;
-    wb_model *m = NULL;
-    char err[2048];
-    int rc = 2;
-    if (wb_model_build(s, wb_config_params(e->cfg, "model"), &m, err, sizeof err) != WB_OK) {
-        fprintf(out, "error: %s\n", err);
-        wb_session_destroy(s);
-        return rc;
-    }
+/* Each data split's input pipeline builds (its transforms are valid). */
+static int check_pipelines(wb_experiment *e, FILE *out) {
     static const char *const splits[] = {"train", "val", "test"};
+    char err[2048];
     for (int i = 0; i < 3; i++) {
-        wb_pipeline *p = wb_data_split_exists(e, splits[i]) ? wb_data_split_pipeline(e, splits[i], err, sizeof err)
-                                                           : NULL;
-        if (p) {
-            wb_pipeline_destroy(p);
-        } else if (wb_data_split_exists(e, splits[i])) {
+        if (!wb_data_split_exists(e, splits[i])) continue;
+        wb_pipeline *p = wb_data_split_pipeline(e, splits[i], err, sizeof err);
+        if (!p) {
             fprintf(out, "error: %s\n", err);
-            wb_model_destroy(m);
-            wb_session_destroy(s);
-            return rc;
+            return 2;
+        }
+        wb_pipeline_destroy(p);
+    }
+    return 0;
+}
+
+/* The stages built so far must fit in memory before their forward runs. */
+static wb_status memory_gate(void *user, const wb_model *partial, char *err, size_t n) {
+    wb_experiment *e = user;
+    return wb_memory_check(e, partial->s, partial, err, n);
+}
+
+static void print_model(wb_experiment *e, wb_session *s, const wb_model *m, int size, FILE *out) {
+    fprintf(out, "model (checked with a forward on a 1x3x%dx%d input):\n", size, size);
+    for (int i = 0; i < m->n_stages; i++) {
+        const wb_module_slot *st = &m->stage[i];
+        int64_t trainable, total = count_params(s, st->ctx.path, &trainable);
+        fprintf(out, "  %-8s %-14s %10lld params (%lld trainable) [%s]\n", st->ctx.path, st->desc->type_name,
+                (long long)total, (long long)trainable, wb_module_origin(e->reg, st->desc));
+        print_submodules(e, s, st->ctx.path, out);
+        for (int k = 0; k < st->n_out; k++) {
+            char shp[96];
+            fprintf(out, "           -> %-10s %5d channels, stride %3d, got %s\n", st->out_specs[k].name,
+                    st->out_specs[k].channels, st->out_specs[k].stride, wb_shape_str(st->out[k], shp, sizeof shp));
         }
     }
-    if (wb_memory_check(e, s, m, err, sizeof err) != WB_OK) {
-        fprintf(out, "error: %s\n", err);
-        wb_model_destroy(m);
-        wb_session_destroy(s);
-        return rc;
-    }
-    /* The forward runs module by module and checks each one's outputs against
-     * its declared specs before the next one reads them: a neck that breaks
-     * its promise is named, not the head after it. */
+    fprintf(out, "valid\n");
+}
+
+int wb_validate_run(wb_experiment *e, int size, FILE *out) {
+    if (check_load_from(e, out) != 0 || check_pipelines(e, out) != 0) return 2;
+    wb_session *s = wb_experiment_session(e, 0, out);
+    if (!s) return 2;
+    /* Each module runs on a blank image as soon as it is built, so one that
+     * breaks its declared specs is named before the next one is created
+     * from them; the memory check comes first, for the modules built so far. */
     wb_context c;
     wb_context_init(&c, s, "validate", false);
     int64_t shape[4] = {1, 3, size, size};
     wb_tensor *blank = wb_ctx_tensor_zeros(&c, 4, shape);
-    if (!blank || wb_model_forward(m, blank, false, err, sizeof err) != WB_OK) {
-        fprintf(out, "error: %s\n", blank ? err : c.msg);
-    } else {
+    wb_model *m = NULL;
+    char err[2048];
+    int rc = 2;
+    if (!blank)
+        fprintf(out, "error: %s\n", c.msg);
+    else if (wb_model_build_probed(s, wb_config_params(e->cfg, "model"), blank, memory_gate, e, &m, err,
+                                   sizeof err) != WB_OK)
+        fprintf(out, "error: %s\n", err);
+    else
         rc = 0;
-        fprintf(out, "model (checked with a forward on a 1x3x%dx%d input):\n", size, size);
-        for (int i = 0; i < m->n_stages; i++) {
-            wb_module_slot *st = &m->stage[i];
-            int64_t trainable, total = count_params(s, st->ctx.path, &trainable);
-            fprintf(out, "  %-8s %-14s %10lld params (%lld trainable) [%s]\n", st->ctx.path, st->desc->type_name,
-                    (long long)total, (long long)trainable, wb_module_origin(e->reg, st->desc));
-            print_submodules(e, s, st->ctx.path, out);
-            for (int k = 0; k < st->n_out; k++) {
-                char shp[96];
-                fprintf(out, "           -> %-10s %5d channels, stride %3d, got %s\n", st->out_specs[k].name,
-                        st->out_specs[k].channels, st->out_specs[k].stride, wb_shape_str(st->out[k], shp, sizeof shp));
-            }
-        }
-        fprintf(out, "valid\n");
-    }
+    if (rc == 0) print_model(e, s, m, size, out);
     wb_model_destroy(m);
     wb_session_destroy(s);
     return rc;

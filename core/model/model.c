@@ -106,15 +106,20 @@ static wb_status build_stage(wb_model *m, int kind_index, const wb_params *secti
     return st;
 }
 
-wb_status wb_model_build(wb_session *s, const wb_params *model, wb_model **out, char *err, size_t n) {
+/* Creates the stages in order; with a probe image, each stage's forward
+ * runs (after the gate) and its outputs are checked before the next stage is
+ * created. */
+static wb_status build(wb_session *s, const wb_params *model, wb_tensor *image, wb_stage_gate gate, void *user,
+                       wb_model **out, char *err, size_t n) {
     wb_model *m = calloc(1, sizeof *m);
     if (!m) {
         snprintf(err, n, "out of memory building the model");
         return WB_ERR_NOMEM;
     }
     m->s = s;
-    wb_feature_spec image = {"image", 3, 1};
-    const wb_feature_spec *in = &image;
+    wb_feature_spec image_spec = {"image", 3, 1};
+    const wb_feature_spec *in = &image_spec;
+    wb_tensor *const *x = &image;
     int n_in = 1;
     wb_status st = WB_OK;
     for (int k = 0; k < 3 && st == WB_OK; k++) {
@@ -125,10 +130,14 @@ wb_status wb_model_build(wb_session *s, const wb_params *model, wb_model **out, 
             break;
         }
         st = build_stage(m, k, wb_params_section(model, g_stage_names[k]), in, n_in, err, n);
-        if (st == WB_OK) {
-            in = m->stage[m->n_stages - 1].out_specs;
-            n_in = m->stage[m->n_stages - 1].n_out;
-        }
+        if (st != WB_OK) break;
+        wb_module_slot *slot = &m->stage[m->n_stages - 1];
+        if (image && gate) st = gate(user, m, err, n);
+        if (image && st == WB_OK)
+            st = wb_slot_forward(slot, x, n_in, image->shape[2], image->shape[3], false, err, n);
+        in = slot->out_specs;
+        x = slot->out;
+        n_in = slot->n_out;
     }
     if (st != WB_OK) {
         wb_model_destroy(m);
@@ -136,6 +145,15 @@ wb_status wb_model_build(wb_session *s, const wb_params *model, wb_model **out, 
     }
     *out = m;
     return WB_OK;
+}
+
+wb_status wb_model_build(wb_session *s, const wb_params *model, wb_model **out, char *err, size_t n) {
+    return build(s, model, NULL, NULL, NULL, out, err, n);
+}
+
+wb_status wb_model_build_probed(wb_session *s, const wb_params *model, wb_tensor *image, wb_stage_gate gate,
+                                void *user, wb_model **out, char *err, size_t n) {
+    return build(s, model, image, gate, user, out, err, n);
 }
 
 void wb_model_destroy(wb_model *m) {

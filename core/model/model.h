@@ -51,6 +51,16 @@ typedef struct wb_model {
 /* Creates the modules of a `model` section (backbone, optional neck, head),
  * negotiates their feature specs and creates their parameters. */
 wb_status wb_model_build(wb_session *s, const wb_params *model, wb_model **out, char *err, size_t err_size);
+/* Decides whether the stages built so far may run a forward (validate's
+ * memory check); WB_OK or an error with its message in err. */
+typedef wb_status (*wb_stage_gate)(void *user, const wb_model *partial, char *err, size_t err_size);
+/* wb_model_build that runs each stage's forward on image [N,3,H,W] (no tape)
+ * as soon as the stage is created, checking its outputs against its declared
+ * specs before the next stage is created: a module that breaks its promise
+ * is named before a later one can trip over it. gate (may be NULL) runs
+ * before each forward. The outputs stay in stage[i].out. */
+wb_status wb_model_build_probed(wb_session *s, const wb_params *model, wb_tensor *image, wb_stage_gate gate,
+                                void *user, wb_model **out, char *err, size_t err_size);
 void wb_model_destroy(wb_model *m);
 wb_module_slot *wb_model_head(wb_model *m);
 

@@ -76,6 +76,6 @@ for n in 0 100000000; do
   sed "s/num_classes = 3;/num_classes = $n;/" downloaded/experiment.conf >classes.conf
   expect 2 "classes.conf:4: error: model.head.num_classes = $n is out of range [1, 100000]" validate classes.conf
 done
-expect 2 "module.num_classes = 0 is out of range [1, 100000]" gradcheck retina_head --set num_classes=0
+expect 2 "<command line>:1: error: num_classes = 0 is out of range [1, 100000]" gradcheck retina_head --set num_classes=0
 
 echo "all hostile plugin checks passed"

@@ -1,6 +1,7 @@
 #include "experiment.h"
 
 #include <string.h>
+#include "../config/config_internal.h"
 #include "../config/params.h"
 #include "../data/data_root.h"
 #include "../data/transforms.h"
@@ -28,8 +29,20 @@ static int list_transforms(void *user, const char **names, int max) {
     return n;
 }
 
+static int why_unusable(void *user, wb_module_kind kind, const char *type, char *msg, size_t size) {
+    return wb_registry_lookup(user, kind, type, NULL, msg, size) == WB_LOOKUP_AMBIGUOUS;
+}
+
 wb_module_lookup wb_registry_module_lookup(wb_registry *reg) {
-    return (wb_module_lookup){find, list, find_transform, list_transforms, reg};
+    return (wb_module_lookup){find, list, find_transform, list_transforms, reg, why_unusable};
+}
+
+/* The directory of the experiment file, with its '/', or "". */
+static void experiment_dir(const char *exp_path, char *base, size_t size) {
+    snprintf(base, size, "%s", exp_path);
+    char *slash = strrchr(base, '/');
+    if (slash) slash[1] = '\0';
+    else base[0] = '\0';
 }
 
 /* The experiment's plugin_dirs are relative to the experiment file. */
@@ -37,16 +50,30 @@ static void add_experiment_dirs(wb_experiment *e, const char *exp_path) {
     config_setting_t *dirs = config_lookup(wb_config_tree(e->cfg), "plugin_dirs");
     int n = dirs ? config_setting_length(dirs) : 0;
     char base[4096];
-    snprintf(base, sizeof base, "%s", exp_path);
-    char *slash = strrchr(base, '/');
-    if (slash) slash[1] = '\0';
-    else base[0] = '\0';
+    experiment_dir(exp_path, base, sizeof base);
     for (int i = 0; i < n; i++) {
         const char *d = config_setting_get_string_elem(dirs, i);
         if (!d) continue;
         char full[8192];
         snprintf(full, sizeof full, "%s%s", d[0] == '/' ? "" : base, d);
         wb_search_path_add(&e->sp, full, "plugin_dirs");
+    }
+}
+
+/* plugins.prefer, before validation looks types up: paths relative to the
+ * experiment file, bare file names as they are. Mistakes become config errors. */
+static void apply_prefer(wb_experiment *e, const char *exp_path) {
+    config_setting_t *prefer = config_lookup(wb_config_tree(e->cfg), "plugins.prefer");
+    int n = prefer && config_setting_is_aggregate(prefer) ? config_setting_length(prefer) : 0;
+    char base[4096];
+    experiment_dir(exp_path, base, sizeof base);
+    for (int i = 0; i < n; i++) {
+        const char *file = config_setting_get_string_elem(prefer, i);
+        if (!file) continue; /* not a string: validation says so */
+        char full[8192];
+        snprintf(full, sizeof full, "%s%s", file[0] != '/' && strchr(file, '/') ? base : "", file);
+        if (wb_registry_prefer_file(e->reg, full) != WB_OK)
+            wb_cfg_error_at(e->cfg, prefer, "%s", wb_registry_error(e->reg));
     }
 }
 
@@ -74,6 +101,7 @@ int wb_experiment_open(wb_experiment *e, const wb_experiment_args *a, FILE *out)
         const wb_plugin_record *r = wb_registry_plugin(e->reg, i);
         if (!r->accepted) fprintf(out, "warning: plugin %s REJECTED: %s\n", r->path, r->reason);
     }
+    apply_prefer(e, a->path);
     if (a->data_only) wb_config_validate_data(e->cfg, &e->lookup);
     else wb_config_validate(e->cfg, &e->lookup);
     if (wb_config_error_count(e->cfg) > 0) {

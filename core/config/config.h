@@ -32,6 +32,9 @@ typedef struct wb_module_lookup {
     const wb_param_schema *(*find_transform)(void *user, const char *type);
     int (*list_transforms)(void *user, const char **names, int max);
     void *user;
+    /* Why find() has no module for a type that exists (several plugin files
+     * define it): writes the message and returns 1; 0 when it does not exist. */
+    int (*why_unusable)(void *user, wb_module_kind kind, const char *type, char *msg, size_t size);
 } wb_module_lookup;
 
 typedef struct wb_config wb_config;

@@ -98,6 +98,12 @@ static int list_types(const validator *v, int kind, const char **names, int max)
 static const char *kind_name(int kind) { return kind == KIND_TRANSFORM ? "transform" : wb_module_kind_name(kind); }
 
 static void unknown_type(validator *v, const config_setting_t *at, int kind, const char *type) {
+    char why[2048];
+    if (kind != KIND_TRANSFORM && v->lk && v->lk->why_unusable &&
+        v->lk->why_unusable(v->lk->user, (wb_module_kind)kind, type, why, sizeof why)) {
+        wb_cfg_error_at(v->cfg, at, "%s", why); /* defined twice: not unknown, and listing it would confuse */
+        return;
+    }
     const char *names[WB_MAX_NAMES];
     int n = list_types(v, kind, names, WB_MAX_NAMES);
     char list[1024], hint[128];

@@ -166,6 +166,12 @@ static const wb_param_schema auto_scale_lr_params[] = {
     WB_PARAM_END,
 };
 
+static const wb_param_schema plugins_params[] = {
+    WB_P_STRING_LIST("prefer", "[]", "plugin files whose module types win where several files define the same "
+                                     "type: a path (relative to the experiment file) or a file name"),
+    WB_PARAM_END,
+};
+
 static const wb_param_schema no_params[] = { WB_PARAM_END };
 
 static const wb_config_section root_sections[] = {
@@ -178,6 +184,7 @@ static const wb_config_section root_sections[] = {
     { "evaluation", "evaluation during training", WB_SECTION_DEFAULTED, evaluation_params, NULL },
     { "ema", "moving average of the weights", WB_SECTION_DEFAULTED, ema_params, NULL },
     { "auto_scale_lr", "learning rate scaled to the batch size", WB_SECTION_DEFAULTED, auto_scale_lr_params, NULL },
+    { "plugins", "choices among the loaded plugins", WB_SECTION_DEFAULTED, plugins_params, NULL },
     { NULL, NULL, WB_SECTION_OPTIONAL, NULL, NULL },
 };
 

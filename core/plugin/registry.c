@@ -70,12 +70,14 @@ int wb_registry_kind_from_name(const char *name) {
 
 static const char *plugin_path(const wb_registry *reg, int plugin) { return reg->plugins[plugin].path; }
 
+/* How a user resolves a type several files define (the experiment's key). */
+#define PREFER_HINT "plugins.prefer = [\"<file>\"] (its path or file name)"
+
 static wb_status add_conflict(wb_registry *reg, const wb_module_desc *d, int first, int second) {
     char line[2 * PATH_MAX];
     snprintf(line, sizeof(line),
-             "%s '%s' is defined by both %s and %s; choose one with plugins.prefer = { %s = \"<file>\"; }",
-             wb_registry_kind_name(d->kind), d->type_name, plugin_path(reg, first), plugin_path(reg, second),
-             d->type_name);
+             "%s '%s' is defined by both %s and %s; choose one with " PREFER_HINT,
+             wb_registry_kind_name(d->kind), d->type_name, plugin_path(reg, first), plugin_path(reg, second));
     char *copy = strdup(line);
     char **conflicts = grow(reg->conflicts, reg->n_conflicts, &reg->cap_conflicts, sizeof(char *));
     if (!copy || !conflicts) {
@@ -192,7 +194,7 @@ wb_lookup_result wb_registry_lookup(const wb_registry *reg, wb_module_kind kind,
             n += snprintf(msg + n, msg_size - (size_t)n, "%s %s", k++ ? " and" : "",
                           plugin_path(reg, reg->modules[i].plugin));
         if (n >= 0 && (size_t)n < msg_size)
-            snprintf(msg + n, msg_size - (size_t)n, "; choose one with plugins.prefer = { %s = \"<file>\"; }", type);
+            snprintf(msg + n, msg_size - (size_t)n, "; choose one with " PREFER_HINT);
     }
     return WB_LOOKUP_AMBIGUOUS;
 }
@@ -245,5 +247,37 @@ wb_status wb_registry_prefer(wb_registry *reg, const char *type, const char *pat
     for (int k = WB_KIND_BACKBONE; k <= WB_KIND_DATASET; k++)
         for (int i = first_of(reg, k, type); i >= 0; i = next_of(reg, i))
             reg->modules[i].preferred = same_file(&reg->plugins[reg->modules[i].plugin], path, real);
+    return WB_OK;
+}
+
+static const char *file_name(const char *path) {
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+static bool names_file(const wb_plugin_record *r, const char *file, const char *resolved) {
+    if (!r->accepted) return false;
+    return strchr(file, '/') ? same_file(r, file, resolved) : strcmp(file_name(r->path), file) == 0;
+}
+
+wb_status wb_registry_prefer_file(wb_registry *reg, const char *file) {
+    char resolved[PATH_MAX];
+    const char *real = strchr(file, '/') ? realpath(file, resolved) : NULL;
+    int chosen = -1;
+    for (int i = 0; i < reg->n_plugins; i++) {
+        if (!names_file(&reg->plugins[i], file, real)) continue;
+        if (chosen >= 0)
+            return set_error(reg, WB_ERR_INVALID, "plugins.prefer: '%s' names both %s and %s; give the path of "
+                             "the one to use", file, reg->plugins[chosen].path, reg->plugins[i].path);
+        chosen = i;
+    }
+    if (chosen < 0)
+        return set_error(reg, WB_ERR_INVALID, "plugins.prefer: no accepted plugin file is '%s' (`workbench "
+                         "plugins` lists the files and why any was rejected)", file);
+    const wb_plugin_manifest *m = reg->plugins[chosen].manifest;
+    for (int i = 0; i < m->num_modules; i++) {
+        wb_status st = wb_registry_prefer(reg, m->modules[i]->type_name, reg->plugins[chosen].path);
+        if (st != WB_OK) return st;
+    }
     return WB_OK;
 }

@@ -5,7 +5,7 @@
  * registered, so a plugin is either fully usable or not at all. Two accepted
  * plugins defining the same type of the same kind are both kept, but the type
  * is ambiguous: lookups fail with a message naming both files until
- * wb_registry_prefer() picks one (the experiment's `plugins.prefer`). */
+ * wb_registry_prefer_file() picks one (the experiment's `plugins.prefer`). */
 #ifndef WB_CORE_REGISTRY_H
 #define WB_CORE_REGISTRY_H
 
@@ -87,6 +87,13 @@ int wb_registry_list(const wb_registry *reg, wb_module_kind kind, const char **n
  * path. Fails, with wb_registry_error() saying why, when no accepted plugin
  * loaded from that path defines the type. */
 wb_status wb_registry_prefer(wb_registry *reg, const char *type, const char *path);
+
+/* plugins.prefer: every type the accepted plugin `file` defines wins over
+ * the other files defining it. file is a path (compared by real path) or a
+ * bare file name ("tp_pafpn.so", compared with each plugin's file name).
+ * Fails, with wb_registry_error() saying why, when it names no accepted
+ * plugin or several. */
+wb_status wb_registry_prefer_file(wb_registry *reg, const char *file);
 
 /* Every "type defined twice" report, one line each, naming both files. */
 int wb_registry_num_conflicts(const wb_registry *reg);

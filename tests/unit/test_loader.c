@@ -165,7 +165,7 @@ START_TEST(duplicate_type_is_ambiguous_until_preferred) {
     char expected[2048];
     snprintf(expected, sizeof(expected),
              "loss type 'dup_loss' is ambiguous: it is defined by %s and %s; choose one with plugins.prefer = "
-             "{ dup_loss = \"<file>\"; }", a->path, b->path);
+             "[\"<file>\"] (its path or file name)", a->path, b->path);
     ck_assert_str_eq(msg, expected);
     /* Only the duplicated type is affected; list names it once. */
     ck_assert_ptr_nonnull(wb_registry_find(reg, WB_KIND_NECK, "dup_a_neck"));
@@ -186,6 +186,23 @@ START_TEST(duplicate_type_is_ambiguous_until_preferred) {
     ck_assert_ptr_eq(wb_registry_find(reg, WB_KIND_LOSS, "dup_loss"), b->manifest->modules[0]);
     /* A second choice replaces the first. */
     ck_assert_int_eq(wb_registry_prefer(reg, "dup_loss", a->path), WB_OK);
+    ck_assert_ptr_eq(wb_registry_find(reg, WB_KIND_LOSS, "dup_loss"), a->manifest->modules[0]);
+    wb_registry_free(reg);
+}
+END_TEST
+
+/* plugins.prefer names a file by path or by file name, and only an accepted one. */
+START_TEST(prefer_file_by_path_or_name) {
+    wb_registry *reg = scan_scenario("duplicate");
+    const wb_plugin_record *a = record_named(reg, "dup_a.so"), *b = record_named(reg, "dup_b.so");
+    ck_assert_int_eq(wb_registry_prefer_file(reg, "dup_b.so"), WB_OK);
+    ck_assert_ptr_eq(wb_registry_find(reg, WB_KIND_LOSS, "dup_loss"), b->manifest->modules[0]);
+    ck_assert_int_eq(wb_registry_prefer_file(reg, a->path), WB_OK);
+    ck_assert_ptr_eq(wb_registry_find(reg, WB_KIND_LOSS, "dup_loss"), a->manifest->modules[0]);
+    ck_assert_int_eq(wb_registry_prefer_file(reg, "nope.so"), WB_ERR_INVALID);
+    ck_assert_str_eq(wb_registry_error(reg), "plugins.prefer: no accepted plugin file is 'nope.so' (`workbench "
+                                             "plugins` lists the files and why any was rejected)");
+    ck_assert_int_eq(wb_registry_prefer_file(reg, "good.so"), WB_OK); /* defines no duplicate: nothing changes */
     ck_assert_ptr_eq(wb_registry_find(reg, WB_KIND_LOSS, "dup_loss"), a->manifest->modules[0]);
     wb_registry_free(reg);
 }
@@ -329,7 +346,7 @@ END_TEST
 
 /* Runs bin/workbench with args; returns its exit code and its stdout+stderr in out. */
 static int run_cli(const char *args, char *out, size_t size) {
-    char cmd[2048];
+    char cmd[4096];
     snprintf(cmd, sizeof(cmd), "env -u WB_PLUGIN_PATH %s/bin/workbench %s 2>&1", WB_BINARY_DIR, args);
     FILE *p = popen(cmd, "r");
     ck_assert_ptr_nonnull(p);
@@ -387,6 +404,41 @@ START_TEST(cli_plugins_describe_version) {
 }
 END_TEST
 
+/* A config whose neck type two plugin files define: validate says which files and how to choose. */
+START_TEST(validate_names_duplicate_type) {
+    char dir[] = "/tmp/wb_prefer_XXXXXX", conf[256], args[1024], in_tree[512];
+    static char out[65536];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(conf, sizeof conf, "%s/exp.conf", dir);
+    FILE *f = fopen(conf, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("model = { backbone = { type = \"tiny_cnn\"; widths = [8, 16]; };\n"
+          "          neck = { type = \"fpn\"; out_channels = 8; num_outs = 1; };\n"
+          "          head = { type = \"center_head\"; num_classes = 2; feat_channels = 8; }; };\n"
+          "data = { train = { dataset = { type = \"synthetic\"; num_images = 4; image_size = 64; num_classes = 2; };\n"
+          "                   pipeline = ( { type = \"normalize\"; mean = [0.0, 0.0, 0.0]; std = [1.0, 1.0, 1.0]; } ); }; };\n",
+          f);
+    fclose(f);
+    snprintf(in_tree, sizeof in_tree, "%s/wb_neck_fpn.so", WB_PLUGIN_BUILD_DIR);
+    snprintf(args, sizeof args, "--plugin-dir %s/fpn_again validate %s", WB_FIXTURE_DIR, conf);
+    ck_assert_int_eq(run_cli(args, out, sizeof out), 2);
+    char expected[4096];
+    snprintf(expected, sizeof expected, "neck type 'fpn' is ambiguous: it is defined by %s/fpn_again/fpn_again.so and "
+             "%s; choose one with plugins.prefer = [\"<file>\"] (its path or file name)", WB_FIXTURE_DIR, in_tree);
+    ck_assert_msg(strstr(out, expected) && !strstr(out, "unknown neck type"), "expected\n  %s\nin\n%s", expected, out);
+
+    snprintf(args, sizeof args, "--plugin-dir %s/fpn_again validate %s --set 'plugins.prefer=[\"wb_neck_fpn.so\"]'",
+             WB_FIXTURE_DIR, conf);
+    ck_assert_msg(run_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(args, sizeof args, "--plugin-dir %s/fpn_again validate %s --set 'plugins.prefer=[\"fpn.so\"]'",
+             WB_FIXTURE_DIR, conf);
+    ck_assert_int_eq(run_cli(args, out, sizeof out), 2);
+    ck_assert_msg(strstr(out, "plugins.prefer: no accepted plugin file is 'fpn.so'"), "%s", out);
+    unlink(conf);
+    rmdir(dir);
+}
+END_TEST
+
 static Suite *loader_suite(void) {
     Suite *s = suite_create("loader");
     TCase *t = tcase_create("registry");
@@ -395,6 +447,7 @@ static Suite *loader_suite(void) {
     tcase_add_test(t, good_alone_lists_and_finds);
     tcase_add_test(t, runtime_fixtures_load);
     tcase_add_test(t, duplicate_type_is_ambiguous_until_preferred);
+    tcase_add_test(t, prefer_file_by_path_or_name);
     tcase_add_test(t, many_types_register_and_resolve);
     tcase_add_test(t, same_file_twice_is_loaded_once);
     tcase_add_test(t, static_manifest_is_validated);
@@ -403,6 +456,7 @@ static Suite *loader_suite(void) {
     suite_add_tcase(s, t);
     TCase *cli = tcase_create("cli");
     tcase_add_test(cli, cli_plugins_describe_version);
+    tcase_add_test(cli, validate_names_duplicate_type);
     suite_add_tcase(s, cli);
     return s;
 }

@@ -19,6 +19,11 @@ static const wb_module_desc *find_module(wb_registry *reg, const char *type, FIL
             return NULL;
         }
     }
+    if (wb_registry_find(reg, WB_KIND_DATASET, type)) {
+        fprintf(out, "error: '%s' is a dataset type: gradcheck checks modules that compute gradients; check a "
+                     "dataset with `workbench check EXP.conf`\n", type);
+        return NULL;
+    }
     fprintf(out, "error: no backbone, neck, head or loss of type '%s' is loaded; load its plugin with "
                  "--plugin-dir DIR or WB_PLUGIN_PATH (`workbench plugins` lists what is loaded)\n", type);
     return NULL;

@@ -67,6 +67,7 @@ count '^PASS d/d neck\.' 12
 expect 0 --plugin-dir "$fixtures" gradcheck custom_relu --set factor=1.0
 expect 1 --plugin-dir "$fixtures" gradcheck custom_relu
 has "FAIL d/d input c3"
+expect 1 --plugin-dir "$fixtures" gradcheck custom_relu --set factor=1.2  # 20% off is caught too
 has "gradcheck FAILED: custom_relu (neck from fixture_custom_backward.so)"
 expect 1 --plugin-dir "$fixtures" gradcheck scaled_l2 --target real
 has "FAIL d/d input pred"

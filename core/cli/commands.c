@@ -22,6 +22,8 @@ const wb_command wb_commands[] = {
     {"plugins", "List the plugin search path, every plugin file and every module", wb_cmd_plugins,
      wb_help_plugins},
     {"describe", "Show one module type's summary and parameters", wb_cmd_describe, wb_help_describe},
+    {"new-plugin", "Write a plugin skeleton (backbone, neck, head, loss or dataset) that builds and loads as is",
+     wb_cmd_new_plugin, wb_help_new_plugin},
     {"version", "Show the version, plugin ABI and backend", wb_cmd_version, wb_help_version},
     {"reference", "Write the configuration reference (Markdown) from every schema", wb_cmd_reference,
      wb_help_reference},

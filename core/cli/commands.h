@@ -72,5 +72,7 @@ extern const char wb_help_check[];
 extern const char wb_help_eval[];
 extern const char wb_help_run[], wb_help_validate[], wb_help_gradcheck[];
 extern const char wb_help_plugins[], wb_help_describe[], wb_help_version[], wb_help_help[];
+int wb_cmd_new_plugin(const wb_cli *cli, int argc, char **argv);
+extern const char wb_help_new_plugin[];
 
 #endif

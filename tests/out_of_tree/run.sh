@@ -4,7 +4,10 @@
 # example plugins (neck, loss, dataset, head) from the installed copy under
 # share/workbench/examples; checks the installed `workbench plugins` ACCEPTS
 # them, `describe` and `gradcheck` each, and trains a few iterations with all
-# four on the synthetic dataset and on a generated CSV dataset.
+# four on the synthetic dataset and on a generated CSV dataset. Then
+# `workbench new-plugin` writes a skeleton of every kind, each builds with
+# -Werror and its own test.sh finds it ACCEPTED, described and gradchecked;
+# a NAME that is no C identifier and a non-empty DIR are refused.
 # Usage: run.sh BUILD_DIR SOURCE_DIR
 set -eu
 build=$1
@@ -93,4 +96,32 @@ done
 "$wb" gradcheck tp_fcos_lite --quick --set num_classes=3 --set loss_cls.type=tp_varifocal_loss \
     >"$tmp/gc.txt" 2>&1 || { cat "$tmp/gc.txt"; fail "gradcheck tp_fcos_lite failed"; }
 grep -q "PASS loss() returns 2 finite term(s)" "$tmp/gc.txt" || { cat "$tmp/gc.txt"; fail "gradcheck did not check tp_fcos_lite's loss()"; }
+
+# 5. Skeletons from `workbench new-plugin`: built by their own test.sh against this installation.
+unset WB_PLUGIN_PATH
+mkdir "$tmp/new"
+for kind in backbone neck head loss dataset; do
+    (cd "$tmp/new" && "$wb" new-plugin --kind $kind my_$kind >/dev/null) || fail "new-plugin --kind $kind failed"
+    CFLAGS=-Werror WORKBENCH="$wb" sh "$tmp/new/my_$kind/test.sh" >"$tmp/new/$kind.log" 2>&1 \
+        || { cat "$tmp/new/$kind.log"; fail "the $kind skeleton's test.sh failed"; }
+    grep -q "ACCEPTED  $tmp/new/my_$kind/build/plugins/my_$kind.so  (my_$kind 0.1.0" "$tmp/new/$kind.log" \
+        || { cat "$tmp/new/$kind.log"; fail "the $kind skeleton was not ACCEPTED"; }
+    grep -q "^$kind 'my_$kind': " "$tmp/new/$kind.log" || { cat "$tmp/new/$kind.log"; fail "describe my_$kind failed"; }
+done
+grep -q "gradcheck passed: my_head" "$tmp/new/head.log" || fail "the head skeleton was not gradchecked"
+refused() { # EXPECTED_MESSAGE ARGS...: exit status 2 and the message on stderr
+    expected=$1; shift
+    if (cd "$tmp/new" && "$wb" new-plugin "$@") >"$tmp/new/out.txt" 2>"$tmp/new/err.txt"; then
+        fail "new-plugin $* was accepted"
+    else
+        rc=$?
+    fi
+    [ $rc -eq 2 ] || fail "new-plugin $*: exit status $rc, expected 2"
+    grep -qF "$expected" "$tmp/new/err.txt" || { cat "$tmp/new/err.txt"; fail "new-plugin $*: no '$expected'"; }
+}
+refused "NAME '2fast' is not a C identifier" --kind neck 2fast
+refused "NAME 'my-neck' is not a C identifier" --kind neck my-neck
+refused "my_neck exists and is not empty; nothing was written" --kind neck other my_neck
+refused "unknown kind 'transform'; choose backbone, neck, head, loss or dataset" --kind transform t
+[ ! -e "$tmp/new/2fast" ] && [ ! -e "$tmp/new/my-neck" ] || fail "a refused new-plugin left a folder behind"
 echo "out_of_tree: OK"

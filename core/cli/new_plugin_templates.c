@@ -1,0 +1,26 @@
+/* The templates of `workbench new-plugin` (the .in files of core/cli/new_plugin/, embedded
+ * at build time by cmake/embed_files.cmake) and which one serves which kind. */
+#include "new_plugin_templates.h"
+
+#include <stddef.h>
+#include <string.h>
+
+extern const char wb_template_backbone[], wb_template_neck[], wb_template_head[], wb_template_loss[],
+    wb_template_dataset[];
+
+const char *wb_template_source(const char *kind) {
+    static const struct {
+        const char *kind, *source;
+    } sources[] = {{"backbone", wb_template_backbone}, {"neck", wb_template_neck}, {"head", wb_template_head},
+                   {"loss", wb_template_loss},         {"dataset", wb_template_dataset}};
+    for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++)
+        if (strcmp(kind, sources[i].kind) == 0) return sources[i].source;
+    return NULL;
+}
+
+/* Datasets have no backward to check; a head needs its required num_classes. */
+const char *wb_template_gradcheck(const char *kind) {
+    if (strcmp(kind, "dataset") == 0) return "# (datasets have no backward: nothing for gradcheck)";
+    if (strcmp(kind, "head") == 0) return "\"$wb\" gradcheck @NAME@ --quick --set num_classes=3";
+    return "\"$wb\" gradcheck @NAME@ --quick";
+}

@@ -4,7 +4,6 @@
  * messages naming the command line) and the same schema validation; messages
  * show the keys as the user typed them, without that prefix. */
 #include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
 #include "../config/params.h"
 #include "../config/schema_table.h"

@@ -88,7 +88,8 @@ static bool judge(wb_tensor *t, const float *analytic, const int64_t *idx, int m
         v->diff2 += (a - d[0]) * (a - d[0]);
         v->norm2 += d[0] * d[0];
         v->noise2 += (d[0] - d[1]) * (d[0] - d[1]);
-        if (fabs(a - d[0]) >= v->max_abs) v->max_abs = fabs(a - d[0]), v->worst_i = idx[j], v->worst_a = a, v->worst_n = d[0];
+        if (fabs(a - d[0]) >= v->max_abs)
+            v->max_abs = fabs(a - d[0]), v->worst_i = idx[j], v->worst_a = a, v->worst_n = d[0];
     }
     v->floor = 2e-3 * sqrt((double)m) + 2.0 * sqrt(v->noise2);
     bool determined = step == 0 || sqrt(v->noise2) <= 0.1 * sqrt(v->norm2);

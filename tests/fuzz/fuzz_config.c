@@ -38,7 +38,7 @@ static const wb_param_schema *find_transform(void *user, const char *type) {
     return no_params;
 }
 
-static const wb_module_lookup lookup = { find, NULL, find_transform, NULL, NULL };
+static const wb_module_lookup lookup = { find, NULL, find_transform, NULL, NULL, NULL };
 
 static void write_file(const char *name, const uint8_t *data, size_t n) {
     char path[sizeof dir + 32];

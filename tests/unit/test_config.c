@@ -105,7 +105,7 @@ static int fake_list_transforms(void *user, const char **names, int max) {
     return 2;
 }
 
-static const wb_module_lookup fake_lookup = { fake_find, fake_list, fake_find_transform, fake_list_transforms, NULL };
+static const wb_module_lookup fake_lookup = { fake_find, fake_list, fake_find_transform, fake_list_transforms, NULL, NULL };
 
 /* ---- helpers ---- */
 

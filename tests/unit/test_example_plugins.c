@@ -174,6 +174,7 @@ START_TEST(csv_reads_groups_and_names) {
     wb_sample s = {.struct_size = sizeof s};
     ck_assert_int_eq(vt->get(ds, e.ctx, 0, &s), WB_OK);
     ck_assert_int_eq(s.labels[0], 1); /* a.jpg's cat */
+    ck_assert_str_eq(s.image_path, "a.jpg"); /* no data_root, no img_prefix: as the file says */
     vt->release_sample(ds, &s);
     vt->close(ds);
     snprintf(body, sizeof body, "type = \"tp_csv\"; ann_file = \"%s/boxes.csv\"; classes = [\"dog\"];", dir);

@@ -47,7 +47,9 @@ typedef struct csv_reader {
     int n_rows, cap_rows;
 } csv_reader;
 
+/* dir/name; name alone when it is absolute or dir is empty, dir alone when name is empty. */
 static char *join_path(const char *dir, const char *name) {
+    if (!name[0]) return strdup(dir);
     int keep = name[0] == '/' || !dir[0];
     size_t n = strlen(dir) + strlen(name) + 2;
     char *out = malloc(n);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "../anchors/autoanchor.h"
 #include "../config/params.h"
 #include "../data/loader.h"
 #include "data_split.h"
@@ -322,6 +323,12 @@ int wb_train_run(wb_experiment *e, const wb_run_args *a) {
     char path[PATH_MAX], err[PATH_MAX + 512];
     wb_work_dir wd;
     int rc = wb_work_dir_open(&wd, work_dir, e->cfg, err, sizeof err);
+    /* Before the effective config is written and the model built: both take the anchors it chooses. A resumed
+     * run repeats it: the result depends only on the experiment, the data and the seed. */
+    if (rc == 0 && wb_autoanchor(e) != 0) {
+        wb_work_dir_close(&wd);
+        return 1;
+    }
     if (rc == 0) rc = wb_work_dir_write_config(&wd, e->cfg, path, sizeof path, err, sizeof err);
     if (rc == 0) rc = train_in_work_dir(e, a, work_dir, path);
     else wb_logf(WB_LOG_ERROR, NULL, "%s", err);

@@ -28,6 +28,8 @@ static const wb_param_schema root_params[] = {
     WB_P_CHOICE("load_nonfinite", "\"refuse\"", nonfinite_choices,
                 "weights holding NaN or Inf in load_from, resume_from or an eval/infer checkpoint: refuse the "
                 "file naming the tensor, or allow loading them"),
+    WB_P_BOOL("autoanchor", "true", "before training, check a head's pixel anchors (anchors, anchor_t) against "
+                                    "the training boxes as YOLOv5 does and replace them when k-means does better"),
     WB_PARAM_END,
 };
 

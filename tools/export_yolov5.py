@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Exports a YOLOv5 v6.x / 7.0 model's backbone and neck to a safetensors file under workbench names.
+"""Exports a YOLOv5 v6.x / 7.0 model (backbone, neck and Detect head) to a safetensors file under workbench names.
 
 The model is YOLOv5's own (the `yolov5` package from PyPI, 7.0.x), built from one of the yamls it ships
 (yolov5n.yaml, yolov5s.yaml, yolov5m.yaml, yolov5l.yaml, yolov5x.yaml) or a yaml path, with seeded random
@@ -7,6 +7,7 @@ weights (PyTorch's default init, as YOLOv5 trains from scratch). Nothing is down
 
   /usr/bin/python3 tools/export_yolov5.py --cfg yolov5s.yaml --out yolov5s.safetensors
   /usr/bin/python3 tools/export_yolov5.py --cfg yolov5n.yaml --randomize-bn --random-seed 3 --out n.safetensors
+  /usr/bin/python3 tools/export_yolov5.py --cfg yolov5n.yaml --num-classes 3 --out n_bccd.safetensors
 
 The package is imported from wherever this interpreter finds it, else from the virtual environment
 that scripts/setup.sh makes ($WB_YOLOV5_VENV, default ~/.cache/workbench/yolov5-venv), which sees
@@ -26,8 +27,12 @@ workbench model with backbone `cspdarknet` and neck `yolov5_pafpn`:
   model.18, 21                 -> neck.downsample_layers.0, .1
   model.20, 23                 -> neck.bottom_up_layers.0, .1
 and inside the blocks: C3 cv1 / cv2 / cv3 / m.<j> -> main_conv / short_conv / final_conv / blocks.<j>,
-Bottleneck and SPPF cv1 / cv2 -> conv1 / conv2; Conv's conv / bn keep their names. Detect (model.24) is
-not exported, nor the BN step counters (num_batches_tracked), which workbench has no use for.
+Bottleneck and SPPF cv1 / cv2 -> conv1 / conv2; Conv's conv / bn keep their names. Detect (model.24) is the
+head `yolov5_head`:
+  model.24.m.<i>               -> head.head_module.convs_pred.<i>   (MMYOLO's YOLOv5HeadModule)
+  model.24.anchors             -> head.anchors                      (in pixels: YOLOv5 keeps them in grid units)
+(--no-head leaves it out). The BN step counters (num_batches_tracked) are not exported: workbench has no use
+for them.
 """
 import argparse
 import glob
@@ -128,15 +133,24 @@ def parse_layers(yolov5, cfg):
         return yolov5.models.yolo.parse_model(yaml.safe_load(f), ch=[3])[0]
 
 
-def workbench_name(yolov5_name, layers):
+def head_name(parts):
+    """Detect's tensors: m.<i>.weight -> head.head_module.convs_pred.<i>.weight, anchors -> head.anchors."""
+    if parts[2] == "anchors":
+        return "head.anchors"
+    if parts[2] != "m":
+        raise SystemExit(f"export_yolov5: {'.'.join(parts)} is not a tensor of YOLOv5 7.0's Detect")
+    return ".".join(["head.head_module.convs_pred"] + parts[3:])
+
+
+def workbench_name(yolov5_name, layers, head=False):
     """"model.2.m.0.cv1.conv.weight" -> "backbone.stage1.1.blocks.0.conv1.conv.weight" given the
-    model's layers (DetectionModel.model); None for Detect and the BN step counters."""
+    model's layers (DetectionModel.model); None for the BN step counters, and for Detect unless head."""
     parts = yolov5_name.split(".")
     if parts[0] != "model" or parts[-1] == "num_batches_tracked":
         return None
     layer = int(parts[1])
     if layer == DETECT_LAYER:
-        return None
+        return head_name(parts) if head else None
     if layer not in LAYER_NAMES:
         raise SystemExit(f"export_yolov5: {yolov5_name} is in layer {layer}, which has no parameters in YOLOv5 "
                          f"v6.x's yolov5*.yaml (Upsample and Concat): is this another architecture?")
@@ -150,11 +164,17 @@ def workbench_name(yolov5_name, layers):
     return ".".join([LAYER_NAMES[layer]] + inner)
 
 
-def workbench_state(layers):
-    """The backbone and neck tensors of YOLOv5's layers (DetectionModel.model) under workbench names."""
+def workbench_state(layers, head=False):
+    """The backbone and neck tensors of YOLOv5's layers (DetectionModel.model) under workbench names, and
+    with head those of Detect, whose anchors (grid units once the model is built) become pixels."""
     state = {}
     for key, value in layers.state_dict().items():
-        name = workbench_name("model." + key, layers)
+        name = workbench_name("model." + key, layers, head)
+        if name == "head.anchors":
+            detect = layers[DETECT_LAYER]
+            if detect.stride is None:
+                raise SystemExit("export_yolov5: Detect has no strides (export the head from a built model)")
+            value = value * detect.stride.to(value.dtype).view(-1, 1, 1)
         if name is not None:
             state[name] = value
     return state
@@ -178,22 +198,27 @@ def main(argv):
     ap.add_argument("--random-seed", type=int, default=0, help="seed of the random weights (default 0)")
     ap.add_argument("--randomize-bn", action="store_true",
                     help="random BN affine parameters and running statistics (for parity tests)")
+    ap.add_argument("--num-classes", type=int, default=None,
+                    help="classes of the Detect head (default: the yaml's nc, 80)")
+    ap.add_argument("--no-head", action="store_true", help="export the backbone and neck only")
     args = ap.parse_args(argv)
 
     yolov5, why = import_yolov5()
     if yolov5 is None:
         raise SystemExit(f"export_yolov5: {why}")
-    model = build_model(yolov5, args.cfg, args.random_seed)
+    model = build_model(yolov5, args.cfg, args.random_seed, args.num_classes)
     if args.randomize_bn:
         calibration = torch.randn(2, 3, 128, 128, generator=torch.Generator().manual_seed(args.random_seed + 2))
         randomize_batch_norm(model, torch.Generator().manual_seed(args.random_seed + 1), calibration)
-    state = workbench_state(model.model)
+    state = workbench_state(model.model, head=not args.no_head)
     write_safetensors(args.out, state, {"source": f"yolov5 {yolov5.__version__} {args.cfg}",
                                         "seed": args.random_seed})
     gd, gw = model.yaml["depth_multiple"], model.yaml["width_multiple"]
-    print(f"{args.out}: {len(state)} tensors, backbone and neck of YOLOv5's {args.cfg}; build it with "
-          f"backbone {{ type = \"cspdarknet\"; deepen_factor = {gd}; widen_factor = {gw}; }} and "
-          f"neck {{ type = \"yolov5_pafpn\"; deepen_factor = {gd}; }}")
+    head = "" if args.no_head else (f" and head {{ type = \"yolov5_head\"; num_classes = "
+                                    f"{model.model[DETECT_LAYER].nc}; }}")
+    print(f"{args.out}: {len(state)} tensors of YOLOv5's {args.cfg}; build it with "
+          f"backbone {{ type = \"cspdarknet\"; deepen_factor = {gd}; widen_factor = {gw}; }}, "
+          f"neck {{ type = \"yolov5_pafpn\"; deepen_factor = {gd}; }}{head}")
 
 
 if __name__ == "__main__":

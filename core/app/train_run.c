@@ -13,6 +13,7 @@
 #include "evaluate.h"
 #include "infer.h"
 #include "memory_check.h"
+#include "train_recipe.h"
 #include "trained_model.h"
 #include "work_dir.h"
 #include "../io/safetensors.h"
@@ -50,6 +51,7 @@ static wb_lr_policy policy_of(const char *s) {
     if (!strcmp(s, "step")) return WB_LR_STEP;
     if (!strcmp(s, "cosine")) return WB_LR_COSINE;
     if (!strcmp(s, "poly")) return WB_LR_POLY;
+    if (!strcmp(s, "linear")) return WB_LR_LINEAR;
     if (!strcmp(s, "onecycle")) return WB_LR_ONECYCLE;
     return WB_LR_FIXED;
 }
@@ -135,6 +137,9 @@ static void trainer_opts_from(wb_config *cfg, wb_trainer_opts *o) {
         .warmup = warmup_of(wb_params_string(sch, "warmup")),
         .warmup_iters = wb_params_int(sch, "warmup_iters"),
         .warmup_ratio = (float)wb_params_float(sch, "warmup_ratio"),
+        .warmup_epochs = wb_params_float(sch, "warmup_epochs"),
+        .warmup_momentum = (float)wb_params_float(sch, "warmup_momentum"),
+        .warmup_bias_lr = (float)wb_params_float(sch, "warmup_bias_lr"),
     };
     int nm = wb_params_list_len(sch, "milestones");
     for (int i = 0; i < nm && i < WB_MAX_MILESTONES; i++)
@@ -150,8 +155,12 @@ static void trainer_opts_from(wb_config *cfg, wb_trainer_opts *o) {
         o->dyn_interval[o->n_dynamic] = wb_params_int_at(ev, "dynamic_intervals", i + 1);
     }
     o->ema = wb_params_bool(ema, "enable");
-    o->ema_momentum = (float)wb_params_float(ema, "momentum");
-    o->ema_gamma = (float)wb_params_float(ema, "gamma");
+    o->ema_cfg = (wb_ema_config){
+        .style = strcmp(wb_params_string(ema, "style"), "yolov5") == 0 ? WB_EMA_YOLOV5 : WB_EMA_MMDET,
+        .momentum = (float)wb_params_float(ema, "momentum"),
+        .gamma = (float)wb_params_float(ema, "gamma"),
+        .update_buffers = wb_params_bool(ema, "update_buffers"),
+    };
 }
 
 /* load_from: pretrained weights by name; what did not fit is reported, not fatal. */
@@ -248,6 +257,12 @@ static int train_in_work_dir(wb_experiment *e, const wb_run_args *a, const char 
     }
     wb_trainer_opts o = {.work_dir = work_dir};
     trainer_opts_from(e->cfg, &o);
+    if ((rc = wb_nominal_batch_opts(e->cfg, &o)) != 0 || (rc = wb_freeze_from_config(e->cfg, s)) != 0) {
+        wb_model_destroy(model);
+        wb_session_destroy(s);
+        return rc;
+    }
+    rc = 1;
     char resume[4096];
     const char *resume_cfg = wb_params_string(root, "resume_from");
     if (a->resume) {

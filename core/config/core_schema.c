@@ -8,8 +8,9 @@
 
 static const char *const backend_choices[] = { "cpu", "cuda", "auto", NULL };
 static const char *const optimizer_choices[] = { "sgd", "adamw", NULL };
-static const char *const policy_choices[] = { "step", "cosine", "poly", "onecycle", "constant", NULL };
+static const char *const policy_choices[] = { "step", "cosine", "poly", "linear", "onecycle", "constant", NULL };
 static const char *const warmup_choices[] = { "none", "linear", "constant", "exp", NULL };
+static const char *const ema_styles[] = { "mmdet", "yolov5", NULL };
 static const char *const metric_choices[] = { "bbox", "mAP", NULL };
 static const char *const bad_sample_choices[] = { "skip", "fail", NULL };
 static const char *const nonfinite_choices[] = { "refuse", "allow", NULL };
@@ -83,6 +84,13 @@ static const wb_param_schema optimizer_params[] = {
     WB_P_FLOAT("eps", "1e-08", 0.0, 1.0, "adamw: term added to the denominator"),
     WB_P_FLOAT("grad_clip", "0.0", 0.0, BIG, "largest global L2 norm of the gradients; 0: no clipping"),
     WB_P_INT("accumulate", "1", 1, 4096, "step every K iterations on the mean of their gradients (loss / K)"),
+    WB_P_INT("nbs", "0", 0, 4096, "nominal batch size (YOLOv5): step every max(round(nbs / batch_size), 1) "
+             "iterations (ramped up from 1 over the warmup) on the sum of their gradients, and scale weight_decay "
+             "by batch_size x that / nbs; as YOLOv5, gradients of an epoch's last iterations that fill no step are "
+             "dropped; 0: off (accumulate applies)"),
+    WB_P_STRING_LIST("freeze", "[]", "dotted-name prefixes of parameters not trained (no gradient, no update; "
+                     "their norm layers still update running statistics), as YOLOv5's --freeze: --freeze 10 is "
+                     "[\"backbone\"], --freeze 2 is [\"backbone.stem\", \"backbone.stage1.0\"]"),
     WB_PARAM_END,
 };
 
@@ -121,11 +129,18 @@ static const wb_param_schema schedule_params[] = {
     WB_P_CHOICE("warmup", "\"linear\"", warmup_choices, "warmup shape at the start of training"),
     WB_P_INT("warmup_iters", "500", 0, BIG, "warmup length in iterations"),
     WB_P_FLOAT("warmup_ratio", "0.001", 0.0, 1.0, "lr at the first iteration, as a fraction of lr"),
+    WB_P_FLOAT("warmup_epochs", "0.0", 0.0, BIG, "warmup length in epochs (YOLOv5): the warmup lasts "
+               "max(round(warmup_epochs x iterations per epoch), warmup_iters) iterations; 0: warmup_iters"),
+    WB_P_FLOAT("warmup_momentum", "-1.0", -1.0, 1.0, "sgd momentum at the first iteration, rising linearly to "
+               "optimizer.momentum over the warmup (YOLOv5); negative: no momentum warmup"),
+    WB_P_FLOAT("warmup_bias_lr", "-1.0", -1.0, 10.0, "lr of the parameters named *.bias at the first iteration, "
+               "going linearly to the policy's lr over the warmup while the others rise from warmup_ratio x lr "
+               "(YOLOv5: 0.1, with warmup_ratio 0); negative: biases warm up as the rest"),
     WB_P_BOOL("lr_by_epoch", "true", "by-epoch runs: the policy advances once per epoch (false: every iteration)"),
     WB_P_FLOAT("min_lr", "0.0", 0.0, 10.0, "cosine, poly: final lr"),
     WB_P_FLOAT("min_lr_ratio", "-1.0", -1.0, 1.0, "cosine, poly: final lr as a fraction of lr; negative: use min_lr"),
     WB_P_FLOAT("power", "1.0", 0.0, 100.0, "poly: exponent"),
-    WB_P_FLOAT("lrf", "0.01", 0.0, 1.0, "onecycle (YOLOv5): final lr as a fraction of lr"),
+    WB_P_FLOAT("lrf", "0.01", 0.0, 1.0, "linear, onecycle (YOLOv5): final lr as a fraction of lr"),
     WB_PARAM_END,
 };
 
@@ -157,8 +172,13 @@ static const wb_param_schema evaluation_params[] = {
 static const wb_param_schema ema_params[] = {
     WB_P_BOOL("enable", "false", "keep an exponential moving average of the weights, saved as ema.* in "
               "checkpoints and used for validation"),
-    WB_P_FLOAT("momentum", "0.0002", 0.0, 1.0, "weight of the new weights in each update (mmdet ExpMomentumEMA)"),
-    WB_P_FLOAT("gamma", "2000", 1.0, BIG, "steps of the warm-up ramp of the momentum"),
+    WB_P_CHOICE("style", "\"mmdet\"", ema_styles, "mmdet: mmdet's (and MMYOLO's) ExpMomentumEMA, the first "
+                "update copies the weights; yolov5: YOLOv5's ModelEMA, averaging from the weights before training"),
+    WB_P_FLOAT("momentum", "0.0002", 0.0, 1.0, "weight of the new weights in each update (mmdet ExpMomentumEMA; "
+               "YOLOv5's decay is 1 - momentum: its 0.9999 is 0.0001)"),
+    WB_P_FLOAT("gamma", "2000", 1.0, BIG, "steps of the warm-up ramp of the momentum (YOLOv5's tau)"),
+    WB_P_BOOL("update_buffers", "false", "average buffers (BN running statistics) too, as YOLOv5's ModelEMA and "
+              "MMYOLO's configs do; false: copy them"),
     WB_PARAM_END,
 };
 

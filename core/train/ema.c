@@ -9,17 +9,16 @@
 
 struct wb_ema {
     wb_session *s;
-    float momentum, gamma;
+    wb_ema_config cfg;
     int64_t steps;
     float **avg;  /* per session parameter, same order */
 };
 
-wb_ema *wb_ema_create(wb_session *s, float momentum, float gamma) {
+wb_ema *wb_ema_create(wb_session *s, const wb_ema_config *cfg) {
     wb_ema *e = calloc(1, sizeof *e);
     if (!e) return NULL;
     e->s = s;
-    e->momentum = momentum;
-    e->gamma = gamma;
+    e->cfg = *cfg;
     e->avg = calloc((size_t)(s->n_params ? s->n_params : 1), sizeof *e->avg);
     if (!e->avg) {
         free(e);
@@ -50,10 +49,13 @@ double wb_ema_momentum_at(float momentum, float gamma, int64_t steps) {
 
 void wb_ema_update(wb_ema *e) {
     wb_session *s = e->s;
-    float m = (float)wb_ema_momentum_at(e->momentum, e->gamma, e->steps);
+    float m = (float)wb_ema_momentum_at(e->cfg.momentum, e->cfg.gamma, e->steps);
+    bool copy_all = e->steps == 0 && e->cfg.style == WB_EMA_MMDET;
     for (int i = 0; i < s->n_params; i++) {
         const wb_tensor *t = s->params[i].tensor;
-        if (e->steps == 0 || !t->trainable) s->backend->copy(e->avg[i], t->data, (size_t)t->numel * sizeof(float));
+        /* Frozen parameters are averaged as the rest: the same values, as in both originals. */
+        bool copy = copy_all || (s->params[i].is_buffer && !e->cfg.update_buffers);
+        if (copy) s->backend->copy(e->avg[i], t->data, (size_t)t->numel * sizeof(float));
         else s->backend->optim->ema(e->avg[i], t->data, t->numel, m);
     }
     e->steps++;

@@ -1,23 +1,34 @@
-/* Exponential moving average of the weights, as mmdetection's ExpMomentumEMA
- * (mmdet/models/layers/ema.py), chosen over YOLOv5's ModelEMA because mmdet
- * configs set it with the same `momentum` (mmdet's default 0.0002 equals
- * YOLOv5's 1 - decay 0.9998; the warm-up ramps differ). After optimizer step
- * k (k = 0 first):
- *   k = 0:  avg = param
- *   k > 0:  m = (1 - momentum) * exp(-(1 + k) / gamma) + momentum
- *           avg = (1 - m) * avg + m * param
- * Buffers (BN running statistics) are copied, not averaged (mmengine's
- * default update_buffers = False). Averages are saved in checkpoints as
- * "ema.<name>" with the update count as metadata "ema_steps". */
+/* Exponential moving average of the weights, in two styles that share one
+ * formula. After optimizer step k (k = 0 first):
+ *   m = (1 - momentum) * exp(-(1 + k) / gamma) + momentum
+ *   avg = (1 - m) * avg + m * param
+ * which is YOLOv5's ModelEMA (utils/torch_utils.py) with decay = 1 - momentum
+ * and tau = gamma: 1 - m = decay * (1 - exp(-updates / tau)), updates = k + 1.
+ *   mmdet:  mmdetection's ExpMomentumEMA (mmdet/models/layers/ema.py) on
+ *           mmengine's BaseAveragedModel: update k = 0 copies the weights;
+ *   yolov5: ModelEMA: every update averages, starting from the weights the
+ *           EMA was created with (those before training).
+ * Buffers (BN running statistics) are averaged too with update_buffers, as
+ * ModelEMA does (every float state_dict entry); otherwise they are copied
+ * (mmengine's default update_buffers = False). Averages are saved in
+ * checkpoints as "ema.<name>" with the update count as metadata "ema_steps". */
 #ifndef WB_CORE_EMA_H
 #define WB_CORE_EMA_H
 
 #include "../io/safetensors.h"
 #include "../runtime/session.h"
 
+typedef enum wb_ema_style { WB_EMA_MMDET = 0, WB_EMA_YOLOV5 } wb_ema_style;
+
+typedef struct wb_ema_config {
+    wb_ema_style style;
+    float momentum, gamma;
+    bool update_buffers;
+} wb_ema_config;
+
 typedef struct wb_ema wb_ema;
 
-wb_ema *wb_ema_create(wb_session *s, float momentum, float gamma);
+wb_ema *wb_ema_create(wb_session *s, const wb_ema_config *cfg);
 void wb_ema_destroy(wb_ema *e);
 void wb_ema_update(wb_ema *e);
 /* The momentum used by update number `steps` (0-based), for tests and logs. */

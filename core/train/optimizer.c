@@ -59,7 +59,13 @@ void wb_optimizer_destroy(wb_optimizer *o) {
 double wb_optimizer_step(wb_optimizer *o, float lr) { return wb_optimizer_step_scaled(o, lr, 1.0f); }
 
 double wb_optimizer_step_scaled(wb_optimizer *o, float lr, float grad_scale) {
+    wb_step_params p = {lr, lr, o->cfg.momentum, grad_scale};
+    return wb_optimizer_step_with(o, &p);
+}
+
+double wb_optimizer_step_with(wb_optimizer *o, const wb_step_params *sp) {
     const wb_optim_kernels *k = o->s->backend->optim;
+    float grad_scale = sp->grad_scale;
     double sq = 0.0;
     for (int i = 0; i < o->n; i++) {
         wb_tensor *p = o->slots[i].param;
@@ -71,20 +77,21 @@ double wb_optimizer_step_scaled(wb_optimizer *o, float lr, float grad_scale) {
     /* A NaN or Inf gradient would make every weight it reaches NaN: leave
      * them as they are and let the caller stop the run. */
     if (!isfinite(norm)) return norm;
-    float clip = 1.0f;
-    if (o->cfg.grad_clip > 0.0f && norm > o->cfg.grad_clip) clip = (float)(o->cfg.grad_clip / (norm + 1e-6));
+    /* torch's clip_grad_norm_: scaled whenever max_norm / (norm + 1e-6) < 1. */
+    double coef = o->cfg.grad_clip > 0.0f ? o->cfg.grad_clip / (norm + 1e-6) : 1.0;
+    float clip = coef < 1.0 ? (float)coef : 1.0f;
     o->steps++;
     for (int i = 0; i < o->n; i++) {
         slot *sl = &o->slots[i];
         wb_tensor *p = sl->param;
         if (!p->grad_valid) continue; /* a parameter this iteration did not reach */
         if (clip != 1.0f) k->scale(p->grad, p->numel, clip);
-        float group_lr = lr * sl->group.lr_mult;
+        float group_lr = (sl->group.bias ? sp->bias_lr : sp->lr) * sl->group.lr_mult;
         if (o->cfg.type == WB_OPTIM_ADAMW) {
             wb_adamw_args a = {group_lr, o->cfg.beta1, o->cfg.beta2, o->cfg.eps, sl->group.weight_decay, o->steps};
             k->adamw(p->data, p->grad, sl->state[0], sl->state[1], p->numel, &a);
         } else {
-            wb_sgd_args a = {group_lr, o->cfg.momentum, 0.0f, sl->group.weight_decay, o->cfg.nesterov, o->steps == 1};
+            wb_sgd_args a = {group_lr, sp->momentum, 0.0f, sl->group.weight_decay, o->cfg.nesterov, o->steps == 1};
             k->sgd(p->data, p->grad, sl->state[0], p->numel, &a);
         }
     }

@@ -7,11 +7,15 @@
  * mmcv sorts custom_keys by length); otherwise the bias of a non-norm layer
  * gets bias_decay_mult and the weight and bias of a norm layer get
  * norm_decay_mult. A norm layer is recognised by its 1-D `weight` (conv and
- * linear weights have at least 2 dimensions). */
+ * linear weights have at least 2 dimensions). With both multipliers 0 (the
+ * defaults) these are YOLOv5's three groups (smart_optimizer): weights with
+ * decay, norm weights without, biases without; every parameter named `bias`
+ * also takes the step's bias_lr (YOLOv5's warmup_bias_lr). */
 #ifndef WB_CORE_OPTIMIZER_H
 #define WB_CORE_OPTIMIZER_H
 
 #include "../runtime/session.h"
+#include "step_params.h"
 
 typedef enum wb_optim_type { WB_OPTIM_SGD = 0, WB_OPTIM_ADAMW = 1 } wb_optim_type;
 
@@ -27,7 +31,7 @@ typedef struct wb_optim_config {
     float lr, momentum, weight_decay;
     int nesterov;
     float beta1, beta2, eps;      /* AdamW */
-    float grad_clip;              /* max global L2 norm; 0 = off */
+    float grad_clip;              /* max global L2 norm (torch's clip_grad_norm_); 0 = off */
     float norm_decay_mult;        /* weight decay factor of norm layers' weight and bias */
     float bias_decay_mult;        /* weight decay factor of the other layers' biases */
     wb_param_rule rules[WB_MAX_PARAM_RULES];
@@ -46,6 +50,8 @@ double wb_optimizer_step(wb_optimizer *o, float lr);
  * multiplied by grad_scale (1/K, as if each loss had been divided by K), then
  * clipped; the norm returned is that of the scaled gradients. */
 double wb_optimizer_step_scaled(wb_optimizer *o, float lr, float grad_scale);
+/* The general step: lr, the biases' lr and momentum as the schedule says. */
+double wb_optimizer_step_with(wb_optimizer *o, const wb_step_params *p);
 int64_t wb_optimizer_steps(const wb_optimizer *o);
 
 /* The multipliers the groups give the parameter `name`; false when the

@@ -31,16 +31,16 @@ static bool in_norm_layer(const wb_session *s, const char *name) {
 }
 
 wb_param_group wb_param_group_of(const wb_session *s, const wb_tensor *param, const wb_optim_config *cfg) {
-    wb_param_group g = {1.0f, cfg->weight_decay};
+    const char *dot = strrchr(param->name, '.');
+    const char *local = dot ? dot + 1 : param->name;
+    wb_param_group g = {1.0f, cfg->weight_decay, strcmp(local, "bias") == 0};
     const wb_param_rule *r = custom_rule(cfg, param->name);
     if (r) {
         g.lr_mult = r->lr_mult;
         g.weight_decay *= r->decay_mult;
         return g;
     }
-    const char *dot = strrchr(param->name, '.');
-    const char *local = dot ? dot + 1 : param->name;
     if (in_norm_layer(s, param->name)) g.weight_decay *= cfg->norm_decay_mult;
-    else if (strcmp(local, "bias") == 0) g.weight_decay *= cfg->bias_decay_mult;
+    else if (g.bias) g.weight_decay *= cfg->bias_decay_mult;
     return g;
 }

@@ -8,6 +8,7 @@
 typedef struct wb_param_group {
     float lr_mult;
     float weight_decay;  /* absolute, already multiplied */
+    bool bias;           /* named `bias` (norm layers' too): YOLOv5's warmup_bias_lr group */
 } wb_param_group;
 
 wb_param_group wb_param_group_of(const wb_session *s, const wb_tensor *param, const wb_optim_config *cfg);

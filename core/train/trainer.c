@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "../backends/kernels_optim.h"
 #include "../runtime/log.h"
+#include "accumulation.h"
 #include "run_files.h"
 #include "trainlog.h"
 
@@ -57,12 +58,10 @@ static wb_status validate(wb_run_ctx *r, wb_trainlog *log, int64_t units, char *
     return r->o->save_best ? wb_run_keep_best(r, &metrics, units, err, n) : WB_OK;
 }
 
-/* Whether the optimizer steps after iteration `done` (1-based). A group of
- * accumulated iterations never spans an epoch end or a checkpoint, so every
- * checkpoint holds no half-accumulated gradient and resumes exactly. */
-static bool group_ends(const wb_trainer_opts *o, int accumulated, int64_t done, int64_t per_epoch, int64_t max_iters) {
-    if (accumulated >= (o->accumulate > 1 ? o->accumulate : 1) || done == max_iters || done % per_epoch == 0)
-        return true;
+/* Whether an epoch end, the run's end or a checkpoint follows iteration
+ * `done` (1-based): a group of accumulated iterations ends there. */
+static bool group_boundary(const wb_trainer_opts *o, int64_t done, int64_t per_epoch, int64_t max_iters) {
+    if (done == max_iters || done % per_epoch == 0) return true;
     return o->max_epochs == 0 && o->ckpt_interval > 0 && done % o->ckpt_interval == 0;
 }
 
@@ -142,7 +141,7 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
     sched.iters_per_epoch = per_epoch;
     wb_train_state st = {0};
     wb_optimizer *opt = wb_optimizer_create(s, &o->optim);
-    wb_ema *ema = o->ema ? wb_ema_create(s, o->ema_momentum, o->ema_gamma) : NULL;
+    wb_ema *ema = o->ema ? wb_ema_create(s, &o->ema_cfg) : NULL;
     wb_run_ctx run = {m, opt, ema, o, &st, res};
     wb_status rc = WB_OK;
     if (!opt || (o->ema && !ema)) {
@@ -179,10 +178,12 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
     interval iv = {0};
     double run_start = now_s(), gnorm = 0.0;
     int64_t start_iter = st.iteration;
-    int accumulated = 0;
+    wb_accumulation acc = {o->accumulate, o->nbs, o->batch_size, wb_schedule_warmup_iters(&sched), 0, -1};
+    wb_accumulation_begin(&acc, st.iteration);
     while (st.iteration < max_iters && rc == WB_OK) {
         int64_t epoch = st.iteration / per_epoch;
         double t0 = now_s();
+        if (wb_accumulation_drops(&acc, st.iteration, per_epoch)) wb_session_zero_grad(s);
         wb_batch_view b;
         rc = data->next(data->user, epoch, &b, err, n);
         if (rc != WB_OK) break;
@@ -203,16 +204,17 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
         if (rc == WB_OK) rc = wb_model_backward(m, terms, n_terms, err, n);
         data->release(data->user);
         if (rc != WB_OK) break;
-        float lr = wb_schedule_lr(&sched, st.iteration);
-        if (group_ends(o, ++accumulated, st.iteration + 1, per_epoch, max_iters)) {
-            gnorm = wb_optimizer_step_scaled(opt, lr, 1.0f / (float)accumulated);
+        wb_step_params sp = wb_schedule_step(&sched, st.iteration, o->optim.momentum);
+        float lr = sp.lr;
+        bool boundary = group_boundary(o, st.iteration + 1, per_epoch, max_iters);
+        if (wb_accumulation_step_now(&acc, st.iteration, boundary, &sp.grad_scale)) {
+            gnorm = wb_optimizer_step_with(opt, &sp);
             if (!isfinite(gnorm)) {
                 rc = nonfinite_gradient(s, gnorm, st.iteration + 1, err, n);
                 break;
             }
             if (ema) wb_ema_update(ema);
             wb_session_zero_grad(s);
-            accumulated = 0;
         }
         double total = 0.0;
         for (int i = 0; i < n_terms; i++) total += terms[i].value->data[0];
@@ -262,7 +264,7 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
             for (int i = 0; i < N_STOP_SIGNALS; i++)
                 if (g_stop_signals[i] == g_stop_signal) by = g_stop_names[i];
             wb_logf(WB_LOG_WARN, "train", "interrupted: saving a checkpoint at iteration %lld (%s)%s",
-                    (long long)st.iteration, by, accumulated ? "; the gradients accumulated since the last "
+                    (long long)st.iteration, by, acc.pending ? "; the gradients accumulated since the last "
                     "optimizer step are not saved" : "");
             rc = wb_run_save(&run, "interrupted", err, n);
             res->interrupted = g_stop_signal;

@@ -51,8 +51,9 @@ typedef struct wb_trainer_opts {
     int ckpt_interval;         /* epochs (or iterations for iteration-based runs); 0 = only at the end */
     int ckpt_keep;             /* keep the last K periodic checkpoints; 0 = all */
     int accumulate;            /* optimizer step every K iterations (gradients averaged); 0 or 1: every one */
+    int nbs, batch_size;       /* nbs > 0: YOLOv5's nominal batch instead (accumulation.h) */
     int ema;                   /* keep an EMA of the weights (ema.h), saved and used for validation */
-    float ema_momentum, ema_gamma;
+    wb_ema_config ema_cfg;
     wb_validate_fn validate;   /* NULL: no validation */
     void *validate_user;
     int val_interval;          /* epochs (iterations for iteration-based runs); 0: never */

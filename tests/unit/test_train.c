@@ -235,7 +235,7 @@ START_TEST(test_ema_follows_mmdet_exp_momentum_formula) {
     wb_tensor *buf = wb_host_buffer_create(&c.pub, "running_mean", 1, shape, &zero);
     ck_assert(w && buf);
     const float momentum = 0.01f, gamma = 5.0f;
-    wb_ema *e = wb_ema_create(s, momentum, gamma);
+    wb_ema *e = wb_ema_create(s, &(wb_ema_config){WB_EMA_MMDET, momentum, gamma, false});
     double expect[3] = {0};
     for (int k = 0; k < 6; k++) {
         for (int j = 0; j < 3; j++) {
@@ -277,7 +277,7 @@ START_TEST(test_checkpoint_round_trip_with_ema_and_best) {
     wb_tensor *w = wb_host_param_create(&c.pub, "conv.weight", 2, shape, &one, 1);
     wb_optim_config oc = {.type = WB_OPTIM_SGD, .momentum = 0.9f};
     wb_optimizer *opt = wb_optimizer_create(s, &oc);
-    wb_ema *e = wb_ema_create(s, 0.5f, 1.0f);
+    wb_ema *e = wb_ema_create(s, &(wb_ema_config){WB_EMA_MMDET, 0.5f, 1.0f, false});
     w->grad = wb_grad_alloc(s, w);
     for (int j = 0; j < 4; j++) w->grad[j] = 0.5f * (float)j;
     w->grad_valid = true;
@@ -296,7 +296,7 @@ START_TEST(test_checkpoint_round_trip_with_ema_and_best) {
     wb_context_init(&c2, s2, "net", true);
     wb_host_param_create(&c2.pub, "conv.weight", 2, shape, &one, 1);
     wb_optimizer *opt2 = wb_optimizer_create(s2, &oc);
-    wb_ema *e2 = wb_ema_create(s2, 0.5f, 1.0f);
+    wb_ema *e2 = wb_ema_create(s2, &(wb_ema_config){WB_EMA_MMDET, 0.5f, 1.0f, false});
     wb_train_state st2 = {0};
     wb_load_report rep;
     ck_assert_msg(wb_checkpoint_load(path, s2, &(wb_load_opts){opt2, NULL, &st2, false}, &rep, err, sizeof err) == WB_OK,

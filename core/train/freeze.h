@@ -1,0 +1,15 @@
+/* Parameters left out of training by name, as YOLOv5's --freeze: they get
+ * no gradient and no update, while their layers run as in training (a
+ * frozen norm layer still updates its running statistics). */
+#ifndef WB_CORE_FREEZE_H
+#define WB_CORE_FREEZE_H
+
+#include "../runtime/session.h"
+
+/* Freezes every parameter whose dotted name is one of `prefixes` or starts
+ * with one followed by a dot ("backbone.stage1" takes backbone.stage1.0.conv.weight, not
+ * backbone.stage10.*). A prefix that names no parameter is an error (a typo
+ * would silently train everything). Returns the number frozen, or -1. */
+int wb_freeze_params(wb_session *s, const char *const *prefixes, int n, char *err, size_t err_size);
+
+#endif

@@ -2,6 +2,7 @@
 
 #include <string.h>
 #include "../config/config_internal.h"
+#include "../config/hyp_apply.h"
 #include "../config/params.h"
 #include "../data/data_root.h"
 #include "../data/transforms.h"
@@ -102,6 +103,8 @@ int wb_experiment_open(wb_experiment *e, const wb_experiment_args *a, FILE *out)
         if (!r->accepted) fprintf(out, "warning: plugin %s REJECTED: %s\n", r->path, r->reason);
     }
     apply_prefer(e, a->path);
+    /* after the plugins: hyp loss gains go to the head's own parameters */
+    if (a->hyp) wb_hyp_apply(e->cfg, a->hyp, &e->lookup, out);
     if (a->data_only) wb_config_validate_data(e->cfg, &e->lookup);
     else wb_config_validate(e->cfg, &e->lookup);
     if (wb_config_error_count(e->cfg) > 0) {

@@ -14,6 +14,7 @@ typedef struct wb_experiment_args {
     const char *path;
     const char *const *overrides;   /* "a.b=value" */
     int n_overrides;
+    const char *hyp;                /* --hyp: a YOLOv5 hyp file, or NULL (see config/hyp_apply.h) */
     const char *const *plugin_dirs; /* --plugin-dir, before the experiment's own */
     int n_plugin_dirs;
     bool data_only;                 /* check: a config without a model section is complete */

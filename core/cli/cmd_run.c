@@ -4,7 +4,7 @@
 #include "experiment_args.h"
 
 const char wb_help_run[] =
-    "Usage: workbench run EXP.conf [--set key=value]... [--work-dir DIR] [--resume [CKPT]]\n\n"
+    "Usage: workbench run EXP.conf [--hyp FILE] [--set key=value]... [--work-dir DIR] [--resume [CKPT]]\n\n"
     "Trains the model of an experiment. The config is validated (with every plugin's parameter schema) before\n"
     "anything is written; then the work dir receives the effective config (config.conf), log.json,\n"
     "checkpoints (epoch_N.safetensors, latest.safetensors) and bad_samples.txt when samples were skipped.\n"
@@ -13,13 +13,18 @@ const char wb_help_run[] =
     "Ctrl-C, SIGTERM and SIGHUP save interrupted.safetensors after the iteration in progress; then Ctrl-C\n"
     "exits 0, SIGTERM and SIGHUP exit with 128 + the signal number (143, 129) as schedulers expect.\n\n"
     "Options:\n"
+    "  --hyp FILE        a YOLOv5 hyp YAML (lr0, momentum, box, hsv_h, degrees, mosaic, ...): each value goes to\n"
+    "                    its key (optimizer.lr, the head's box, the train pipeline's yolo_hsv hgain, ...) and\n"
+    "                    shows in the effective config; --set wins over it; an unknown name is an error and a\n"
+    "                    name with no target in this experiment (mixup without a mixup step) a warning\n"
     "  --set key=value   override a config value (typed like the config: 0.02, true, \"text\", [1, 2])\n"
     "  --work-dir DIR    write here instead of the experiment's work_dir\n"
     "  --resume [CKPT]   continue exactly from CKPT, or from the work dir's latest checkpoint\n\n"
     "Examples:\n"
     "  workbench run configs/quickstart.conf\n"
     "  workbench run configs/quickstart.conf --set optimizer.lr=0.01 --set schedule.max_epochs=24\n"
-    "  workbench run configs/quickstart.conf --resume\n";
+    "  workbench run configs/quickstart.conf --resume\n"
+    "  workbench run my_yolov5.conf --hyp hyp.scratch-low.yaml\n";
 
 int wb_cmd_run(const wb_cli *cli, int argc, char **argv) {
     wb_cli_experiment x;

@@ -16,6 +16,9 @@ int wb_cli_parse_experiment(const char *cmd, const wb_cli *cli, int argc, char *
             if (out->args.n_overrides == WB_CLI_MAX_OVERRIDES)
                 return wb_cli_usage_error(cmd, "at most %d --set options", WB_CLI_MAX_OVERRIDES);
             out->overrides[out->args.n_overrides++] = v;
+        } else if (strcmp(a, "--hyp") == 0) {
+            if (i + 1 >= argc) return wb_cli_usage_error(cmd, "--hyp wants a YOLOv5 hyp file (hyp.scratch-low.yaml)");
+            out->args.hyp = argv[++i];
         } else if (allow_run_options && strcmp(a, "--work-dir") == 0) {
             if (i + 1 >= argc) return wb_cli_usage_error(cmd, "--work-dir wants a directory");
             out->work_dir = argv[++i];

@@ -372,3 +372,65 @@ bool wb_warp_affine_u8(const uint8_t *src, int sh, int sw, const double m[6], ui
     warp_general_u8(src, sh, sw, inv, border, dst, oh, ow);
     return true;
 }
+
+/* ---- perspective warps: a division per pixel, so no fixed-point stepping;
+ * every pixel takes the float path of the edge pixels. ---- */
+
+/* The inverse of a 3x3 matrix as its adjugate divided by the determinant,
+ * whose sign tells which side of the horizon a source point lies on: a
+ * source point maps forward with z > 0 exactly when its inverse image has
+ * a positive third coordinate. */
+static void invert3(const double *m, double *inv) {
+    double a[9] = {m[4] * m[8] - m[5] * m[7], m[2] * m[7] - m[1] * m[8], m[1] * m[5] - m[2] * m[4],
+                   m[5] * m[6] - m[3] * m[8], m[0] * m[8] - m[2] * m[6], m[2] * m[3] - m[0] * m[5],
+                   m[3] * m[7] - m[4] * m[6], m[1] * m[6] - m[0] * m[7], m[0] * m[4] - m[1] * m[3]};
+    double det = m[0] * a[0] + m[1] * a[3] + m[2] * a[6];
+    for (int i = 0; i < 9; i++) inv[i] = a[i] / det;
+}
+
+/* The source position (pixel-index coordinates) of output pixel (x, y)'s
+ * centre; false when it comes from behind the horizon. */
+static bool perspective_source(const double *inv, int x, int y, float *sx, float *sy) {
+    double px = x + 0.5, py = y + 0.5;
+    double z = inv[6] * px + inv[7] * py + inv[8];
+    if (!(z > 0)) return false;
+    *sx = (float)((inv[0] * px + inv[1] * py + inv[2]) / z - 0.5);
+    *sy = (float)((inv[3] * px + inv[4] * py + inv[5]) / z - 0.5);
+    return true;
+}
+
+void wb_warp_perspective_f32(const float *src, int sh, int sw, const double m[9], float border, float *dst, int oh,
+                             int ow) {
+    double inv[9];
+    invert3(m, inv);
+    for (int y = 0; y < oh; y++)
+        for (int x = 0; x < ow; x++) {
+            float *out = dst + ((size_t)y * ow + x) * 3, sx, sy;
+            if (!perspective_source(inv, x, y, &sx, &sy) || place(sx, sy, sw, sh) == OUTSIDE) {
+                out[0] = out[1] = out[2] = border;
+                continue;
+            }
+            size_t at[4];
+            bool in[4];
+            float fx, fy;
+            neighbours(sw, sh, sx, sy, at, in, &fx, &fy);
+            for (int c = 0; c < 3; c++) {
+                float v[4];
+                for (int k = 0; k < 4; k++) v[k] = in[k] ? src[at[k] + c] : border;
+                out[c] = lerp2(v, fx, fy);
+            }
+        }
+}
+
+void wb_warp_perspective_u8(const uint8_t *src, int sh, int sw, const double m[9], uint8_t border, uint8_t *dst,
+                            int oh, int ow) {
+    double inv[9];
+    invert3(m, inv);
+    for (int y = 0; y < oh; y++)
+        for (int x = 0; x < ow; x++) {
+            uint8_t *out = dst + ((size_t)y * ow + x) * 3;
+            float sx, sy;
+            if (perspective_source(inv, x, y, &sx, &sy)) edge_pixel_u8(src, sh, sw, sx, sy, border, out);
+            else out[0] = out[1] = out[2] = border;
+        }
+}

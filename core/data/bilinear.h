@@ -25,5 +25,12 @@ void wb_warp_affine_f32(const float *src, int sh, int sw, const double m[6], flo
 /* false when out of memory for its tables. */
 bool wb_warp_affine_u8(const uint8_t *src, int sh, int sw, const double m[6], uint8_t border, uint8_t *dst,
                        int oh, int ow);
+/* The same with a 3x3 homography m (row-major, cv2.warpPerspective's forward
+ * matrix on pixel centres); outputs whose source lies at or behind the
+ * horizon get the border. */
+void wb_warp_perspective_f32(const float *src, int sh, int sw, const double m[9], float border, float *dst, int oh,
+                             int ow);
+void wb_warp_perspective_u8(const uint8_t *src, int sh, int sw, const double m[9], uint8_t border, uint8_t *dst,
+                            int oh, int ow);
 
 #endif

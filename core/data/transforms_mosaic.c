@@ -7,13 +7,15 @@
 
 typedef struct mosaic_config {
     int size[2]; /* w, h of one tile; the canvas is twice that */
-    float pad_value;
+    float pad_value, prob;
 } mosaic_config;
 
 static const wb_param_schema mosaic_schema[] = {
     WB_P_INT_LIST("size", "[640, 640]", 1, 65536,
                   "[width, height] of one tile; the output is twice as large"),
     WB_P_FLOAT("pad_value", "114", 0, 255, "value of the canvas where no image lands"),
+    WB_P_FLOAT("prob", "1.0", 0, 1, "probability of a mosaic (YOLOv5 hyp.mosaic); otherwise the image passes "
+               "unchanged to the next step"),
     WB_PARAM_END,
 };
 
@@ -26,7 +28,14 @@ static wb_status mosaic_configure(void *config, const wb_params *p, char *err, s
     }
     c->size[0] = (int)v[0], c->size[1] = (int)v[1];
     c->pad_value = (float)wb_tf_float(p, mosaic_schema, "pad_value");
+    c->prob = (float)wb_tf_float(p, mosaic_schema, "prob");
     return WB_OK;
+}
+
+/* prob 1 draws nothing, so the default keeps the stream of mosaics as it was */
+static bool mosaic_wanted(const void *config, uint64_t *rng) {
+    const mosaic_config *c = config;
+    return c->prob >= 1.0f || wb_tf_coin(rng, c->prob);
 }
 
 static int imin(int a, int b) { return a < b ? a : b; }
@@ -142,5 +151,6 @@ const wb_transform_type wb_transform_mosaic = {
     .configure = mosaic_configure,
     .extra_samples = 3,
     .apply_multi = mosaic_apply,
+    .wanted = mosaic_wanted,
     .max_pixels = mosaic_max_pixels,
 };

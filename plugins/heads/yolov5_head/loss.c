@@ -3,12 +3,12 @@
  * give the box, decoded as (2 sigmoid - 0.5) offsets in the cell and
  * (2 sigmoid)^2 anchor sizes, whose CIoU with the target box is the box
  * loss (mean of 1 - CIoU); the CIoU, detached and clamped at 0, is the
- * objectness target of those cells (gr = 1), whose BCE over every cell is
- * weighted by the level's balance; classes get a BCE against label-smoothed
- * one-hot targets (only with more than one class). The gains multiply each
- * sum and the batch size the whole, as YOLOv5 returns (lbox + lobj + lcls) *
- * bs; the three terms therefore carry the batch-size factor (YOLOv5's printed
- * items are the terms / batch size). */
+ * objectness target of those cells (YOLOv5's gr = 1), whose BCE over every
+ * cell is weighted by the level's balance; classes get a BCE against
+ * label-smoothed one-hot targets (only with more than one class). The gains
+ * multiply each sum and the batch size the whole, as YOLOv5 returns (lbox +
+ * lobj + lcls) * bs; the three terms therefore carry the batch-size factor
+ * (YOLOv5's printed items are the terms / batch size). */
 #include <stdio.h>
 #include <stdlib.h>
 #include "yolov5_head.h"
@@ -80,8 +80,8 @@ static wb_tensor *target_boxes(wb_ctx *ctx, const yolov5_target *t, int n) {
     return boxes;
 }
 
-/* tobj[b, a, gj, gi] = CIoU, later targets overwriting earlier ones as
- * YOLOv5's indexed assignment does. */
+/* tobj[b, a, gj, gi] = CIoU (mixed with 1 by gr), later targets
+ * overwriting earlier ones as YOLOv5's indexed assignment does. */
 static void set_objectness(wb_ctx *ctx, const yolov5_head *h, wb_tensor *tobj, wb_tensor *ciou_loss,
                            const yolov5_target *t, int n, int64_t H, int64_t W) {
     const float *loss = wb_map(ctx, ciou_loss);
@@ -89,7 +89,9 @@ static void set_objectness(wb_ctx *ctx, const yolov5_head *h, wb_tensor *tobj, w
     if (!loss || !to) return;
     for (int r = 0; r < n; r++) {
         float iou = 1.0f - loss[r];
-        to[((int64_t)t[r].b * h->na + t[r].a) * H * W + t[r].gj * W + t[r].gi] = iou > 0.0f ? iou : 0.0f;
+        iou = iou > 0.0f ? iou : 0.0f;
+        if (h->gr < 1.0f) iou = (1.0f - h->gr) + h->gr * iou;
+        to[((int64_t)t[r].b * h->na + t[r].a) * H * W + t[r].gj * W + t[r].gi] = iou;
     }
     wb_unmap(ctx, tobj);
 }

@@ -72,6 +72,7 @@ static void read_gains(yolov5_head *h, const wb_host_api *host, const wb_params 
     h->anchor_t = (float)host->param_float(p, "anchor_t");
     h->fl_gamma = (float)host->param_float(p, "fl_gamma");
     h->label_smoothing = (float)host->param_float(p, "label_smoothing");
+    h->gr = (float)host->param_float(p, "gr");
 }
 
 static wb_status read_balance(wb_ctx *ctx, yolov5_head *h, const wb_params *p) {
@@ -238,6 +239,9 @@ static const wb_param_schema params[] = {
     WB_P_FLOAT("fl_gamma", "0.0", 0.0, 10.0, "focal loss gamma on both BCEs, alpha 0.25; 0: plain BCE (hyp fl_gamma)"),
     WB_P_FLOAT("label_smoothing", "0.0", 0.0, 1.0,
                "class targets 1 - eps/2 and eps/2 (YOLOv5's smooth_BCE; --label-smoothing)"),
+    WB_P_FLOAT("gr", "1.0", 0.0, 1.0,
+               "objectness target of a target's cell: (1 - gr) + gr * CIoU (detached, clamped at 0); YOLOv5: 1. "
+               "gr = 0 (target 1) makes the loss a function of the predictions alone, for gradcheck"),
     WB_P_FLOAT_LIST("balance", "[4.0, 1.0, 0.4]", 0.0, 1e3, "objectness loss weight of each level"),
     WB_P_BOOL("multi_label", "true",
               "test: every class above score_thr makes a detection (YOLOv5's val.py); false: the best class only "

@@ -24,7 +24,7 @@ typedef struct yolov5_head {
     float anchors_cfg[YOLOV5_MAX_LEVELS * YOLOV5_MAX_ANCHORS * 2]; /* pixels, in YOLOv5's order */
     float *class_frequencies;                                      /* NULL: YOLOv5's 0.6 / (K - 0.99999) prior */
     /* loss: gains already scaled as YOLOv5's train.py scales them */
-    float box_gain, obj_gain, cls_gain, cls_pw, obj_pw, anchor_t, fl_gamma, label_smoothing;
+    float box_gain, obj_gain, cls_gain, cls_pw, obj_pw, anchor_t, fl_gamma, label_smoothing, gr;
     float balance[YOLOV5_MAX_LEVELS];
     /* test */
     int multi_label, agnostic, nms_pre, max_per_img;

@@ -20,7 +20,7 @@ int wb_nominal_batch_opts(wb_config *cfg, wb_trainer_opts *o) {
     }
     o->nbs = nbs;
     o->batch_size = batch;
-    float decay = o->optim.weight_decay * (float)((double)batch * k / nbs); /* YOLOv5's hyp['weight_decay'] *= */
+    float decay = wb_nominal_weight_decay(o->optim.weight_decay, nbs, batch);
     wb_logf(WB_LOG_INFO, "optimizer", "nominal batch %d: step every %d iterations of %d images (ramped up from 1 "
             "over the warmup), weight_decay %g -> %g", nbs, k, batch, o->optim.weight_decay, decay);
     o->optim.weight_decay = decay;

@@ -8,6 +8,10 @@ int wb_nominal_accumulate(int nbs, int batch_size) {
     return k > 1.0 ? (int)k : 1;
 }
 
+float wb_nominal_weight_decay(float weight_decay, int nbs, int batch_size) {
+    return (float)(weight_decay * ((double)batch_size * wb_nominal_accumulate(nbs, batch_size) / nbs));
+}
+
 int wb_accumulate_at(const wb_accumulation *a, int64_t iter) {
     if (iter >= a->warmup_iters) return wb_nominal_accumulate(a->nbs, a->batch_size);
     double k = rint(wb_interp((double)iter, (double)a->warmup_iters, 1.0, (double)a->nbs / (double)a->batch_size));

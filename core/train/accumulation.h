@@ -27,6 +27,8 @@ typedef struct wb_accumulation {
 
 /* YOLOv5's K: max(round(nbs / batch_size), 1), half to even. */
 int wb_nominal_accumulate(int nbs, int batch_size);
+/* YOLOv5's weight decay for it: weight_decay * batch_size * K / nbs. */
+float wb_nominal_weight_decay(float weight_decay, int nbs, int batch_size);
 /* K at 0-based iteration `iter` in nominal batch mode (the warmup ramp). */
 int wb_accumulate_at(const wb_accumulation *a, int64_t iter);
 

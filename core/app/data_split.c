@@ -5,6 +5,7 @@
 #include "../config/params.h"
 #include "../plugin/plugin_guard.h"
 #include "../runtime/context.h"
+#include "../runtime/log.h"
 
 bool wb_data_split_exists(wb_experiment *e, const char *split) {
     char path[64];
@@ -12,22 +13,44 @@ bool wb_data_split_exists(wb_experiment *e, const char *split) {
     return wb_config_params(e->cfg, path) != NULL;
 }
 
-wb_pipeline *wb_data_split_pipeline(wb_experiment *e, const char *split, char *err, size_t n) {
-    char path[64];
-    snprintf(path, sizeof path, "data.%s.pipeline", split);
+enum { MAX_STEPS = 64 };
+
+/* The steps of data.<split>.pipeline; -1 with a message when too many. */
+static int pipeline_steps(wb_experiment *e, const char *split, const wb_params **steps, char *path, size_t path_size,
+                          char *err, size_t n) {
+    snprintf(path, path_size, "data.%s.pipeline", split);
     config_setting_t *list = config_lookup(wb_config_tree(e->cfg), path);
-    enum { MAX_STEPS = 64 };
-    const wb_params *steps[MAX_STEPS];
     int n_steps = list ? config_setting_length(list) : 0;
     if (n_steps > MAX_STEPS) {
         snprintf(err, n, "%s: %d transforms, at most %d are supported", path, n_steps, MAX_STEPS);
-        return NULL;
+        return -1;
     }
     for (int i = 0; i < n_steps; i++) steps[i] = wb_params_of(config_setting_get_elem(list, (unsigned)i));
-    char why[1024];
-    wb_pipeline *pipeline = wb_pipeline_create(steps, n_steps, why, sizeof why);
-    if (!pipeline) snprintf(err, n, "%s: %s", path, why);
+    return n_steps;
+}
+
+wb_pipeline *wb_data_split_pipeline(wb_experiment *e, const char *split, char *err, size_t n) {
+    const wb_params *steps[MAX_STEPS];
+    char path[64], why[1024];
+    int n_steps = pipeline_steps(e, split, steps, path, sizeof path, err, n);
+    wb_pipeline *pipeline = n_steps >= 0 ? wb_pipeline_create(steps, n_steps, why, sizeof why) : NULL;
+    if (!pipeline && n_steps >= 0) snprintf(err, n, "%s: %s", path, why);
     return pipeline;
+}
+
+/* close_mosaic's pipeline, logged with what changes from which epoch. */
+static wb_pipeline *closed_pipeline(wb_experiment *e, const char *split, int64_t from, char *err, size_t n) {
+    const wb_params *steps[MAX_STEPS];
+    char path[64], why[1024], what[256];
+    int n_steps = pipeline_steps(e, split, steps, path, sizeof path, err, n);
+    wb_pipeline *p = n_steps >= 0 ? wb_pipeline_create_closed(steps, n_steps, what, sizeof what, why, sizeof why) : NULL;
+    if (!p && n_steps >= 0) snprintf(err, n, "%s (close_mosaic): %s", path, why);
+    if (p && !what[0])
+        wb_logf(WB_LOG_WARN, "data", "close_mosaic: %s has no mosaic or mixup step; nothing to switch off", path);
+    else if (p)
+        wb_logf(WB_LOG_INFO, "data", "close_mosaic: from epoch %lld on, %s runs with %s", (long long)from + 1, path,
+                what);
+    return p;
 }
 
 wb_status wb_data_split_open(wb_data_split *d, wb_experiment *e, wb_session *s, const char *split,
@@ -64,11 +87,14 @@ wb_status wb_data_split_open(wb_data_split *d, wb_experiment *e, wb_session *s, 
     }
     d->pipeline = wb_data_split_pipeline(e, split, err, n);
     if (!d->pipeline) return WB_ERR_INVALID;
+    if (o->training && o->close_mosaic && !(d->late_pipeline = closed_pipeline(e, split, o->close_mosaic_from, err, n)))
+        return WB_ERR_INVALID;
     const wb_params *data = wb_config_params(e->cfg, "data");
     wb_loader_opts lo = {
         .batch_size = (int)wb_params_int(data, "batch_size"),
         .workers = (int)wb_params_int(data, "workers"),
         .shuffle = o->training,
+        .image_weights = o->training && wb_params_bool(data, "image_weights"),
         .drop_last = false,
         .size_divisor = (int)wb_params_int(data, "size_divisor"),
         .max_image_pixels = wb_params_int(data, "max_image_pixels"),
@@ -78,6 +104,8 @@ wb_status wb_data_split_open(wb_data_split *d, wb_experiment *e, wb_session *s, 
         .max_epochs = o->training ? 0 : 1,
         .on_bad_sample = o->on_bad_sample,
         .pipeline = d->pipeline,
+        .late_pipeline = d->late_pipeline,
+        .late_from_epoch = o->close_mosaic_from,
     };
     char why[1024];
     d->loader = wb_loader_create(&lo, d->vt, d->ds, why, sizeof why);
@@ -92,5 +120,6 @@ void wb_data_split_close(wb_data_split *d) {
     if (d->loader) wb_loader_destroy(d->loader);
     if (d->ds) WB_PLUGIN_CALL(d->desc, "close", d->name, d->vt->close(d->ds));
     if (d->pipeline) wb_pipeline_destroy(d->pipeline);
+    if (d->late_pipeline) wb_pipeline_destroy(d->late_pipeline);
     memset(d, 0, sizeof *d);
 }

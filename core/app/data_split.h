@@ -14,12 +14,15 @@ typedef struct wb_data_split {
     void *ds;
     const wb_params *params;        /* data.<split>.dataset */
     wb_pipeline *pipeline;
+    wb_pipeline *late_pipeline;     /* close_mosaic's, or NULL */
     wb_loader *loader;
 } wb_data_split;
 
 typedef struct wb_split_opts {
     bool training;          /* shuffle, endless epochs from start_epoch */
     int64_t start_epoch;
+    bool close_mosaic;           /* training: switch to the pipeline without mosaic / mixup ... */
+    int64_t close_mosaic_from;   /* ... at this epoch (0-based; see data.close_mosaic) */
     wb_bad_sample_policy on_bad_sample;
 } wb_split_opts;
 

@@ -71,6 +71,10 @@ static const wb_param_schema data_params[] = {
              "Bounds each loader thread's memory (about 17 bytes per pixel when the pipeline does not shrink)"),
     WB_P_INT("max_boxes_per_image", "1000", 1, 1000000,
              "images with more boxes are bad samples (the assigners' memory grows with anchors x boxes)"),
+    WB_P_INT("close_mosaic", "0", 0, BIG, "train the last N epochs without mosaic and mixup (MMYOLO's "
+             "close_mosaic_epochs): mosaic becomes a letterbox to its tile size, mixup goes; needs by_epoch"),
+    WB_P_BOOL("image_weights", "false", "training draws images with replacement, weighted by the sum over their "
+              "labels of 1 / the class's frequency (YOLOv5 --image-weights), from the run's seed and epoch"),
     WB_PARAM_END,
 };
 

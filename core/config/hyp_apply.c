@@ -219,7 +219,7 @@ int wb_hyp_apply(wb_config *cfg, const char *path, const wb_module_lookup *looku
     }
     wb_hyp_file *file = malloc(sizeof *file); /* 20 KB: off the stack */
     if (!file || wb_hyp_read(path, file, err, sizeof err) != 0) {
-        wb_cfg_error_file(cfg, "--hyp", 0, "%s: %s", path, file ? err : "out of memory");
+        wb_cfg_error_file(cfg, "--hyp", 0, "%s", file ? err : "out of memory");
         free(file);
         return wb_config_error_count(cfg);
     }

@@ -93,7 +93,9 @@ int wb_hyp_read(const char *path, wb_hyp_file *out, char *err, size_t err_size) 
     size_t size = 0;
     char *text = wb_read_file(path, HYP_MAX_BYTES, "hyp file", &size, err, err_size);
     if (!text) return -1;
-    int rc = wb_hyp_parse(text, size, out, err, err_size);
+    char why[512];
+    int rc = wb_hyp_parse(text, size, out, why, sizeof why);
+    if (rc != 0) snprintf(err, err_size, "%s: %s", path, why);
     free(text);
     return rc;
 }

@@ -22,7 +22,7 @@ typedef struct wb_hyp_file {
 
 /* Parses YAML text. 0, or -1 with "line N: why" in err. */
 int wb_hyp_parse(const char *text, size_t len, wb_hyp_file *out, char *err, size_t err_size);
-/* Reads and parses path. 0, or -1 with "why" (with the line when there is one). */
+/* Reads and parses path. 0, or -1 with "PATH: why" (with the line when there is one). */
 int wb_hyp_read(const char *path, wb_hyp_file *out, char *err, size_t err_size);
 
 #endif

@@ -7,6 +7,7 @@
 #include <time.h>
 #include "../runtime/log.h"
 #include "image_limits.h"
+#include "image_weights.h"
 #include "loader_fetch.h"
 #include "sampler.h"
 
@@ -35,9 +36,10 @@ typedef struct worker {
 
 struct wb_loader {
     wb_loader_opts o;
-    wb_fetch_source src;
+    wb_fetch_source src, src_late; /* src_late: close_mosaic's epochs */
     wb_sampler_opts so;
     uint8_t *groups;
+    double *weights;
     int64_t batches_per_epoch, total_batches;
 
     pthread_mutex_t mu;
@@ -84,6 +86,7 @@ static void build_batch(worker *w, slot *s, int64_t epoch, int64_t in_epoch, int
     wb_loader *l = w->l;
     /* negative "indices" name batches: never an item's own stream */
     uint64_t batch_rng = wb_transform_rng(l->o.seed, epoch, -1 - in_epoch);
+    const wb_fetch_source *src = l->o.late_pipeline && epoch >= l->o.late_from_epoch ? &l->src_late : &l->src;
     wb_data_sample *ok[n > 0 ? n : 1];
     int n_ok = 0;
     s->status = WB_OK;
@@ -91,7 +94,7 @@ static void build_batch(worker *w, slot *s, int64_t epoch, int64_t in_epoch, int
         char msg[400];
         wb_data_sample *smp = &w->samples[i];
         wb_status st =
-            wb_fetch_sample(&l->src, &w->ctx, w->extra, epoch, w->indices[i], batch_rng, smp, msg, sizeof msg);
+            wb_fetch_sample(src, &w->ctx, w->extra, epoch, w->indices[i], batch_rng, smp, msg, sizeof msg);
         bool fail = l->o.on_bad_sample == WB_BAD_SAMPLE_FAIL || st == WB_ERR_NOMEM, stop = false;
         pthread_mutex_lock(&l->mu);
         if (st == WB_OK)
@@ -172,6 +175,50 @@ static bool compute_groups(wb_loader *l, char *err, size_t n) {
     return true;
 }
 
+/* Every item's labels, one get() each, as a flat list with offsets. */
+static bool read_labels(wb_loader *l, int num_classes, int **labels, int64_t *first) {
+    int64_t n = 0, cap = 1024;
+    int *all = malloc((size_t)cap * sizeof *all);
+    bool ok = all != NULL;
+    for (int64_t i = 0; ok && i < l->so.n_items; i++) {
+        first[i] = n;
+        int got = wb_fetch_labels(&l->src, &l->workers[0].ctx, i, num_classes, all + n, (int)(cap - n));
+        if (got > cap - n) {
+            while (cap - n < got) cap *= 2;
+            int *grown = realloc(all, (size_t)cap * sizeof *all);
+            ok = grown != NULL;
+            all = grown ? grown : all;
+            if (ok) got = wb_fetch_labels(&l->src, &l->workers[0].ctx, i, num_classes, all + n, (int)(cap - n));
+        }
+        n += got > 0 ? got : 0; /* an item get() refuses weighs 0; training reports it as a bad sample */
+        first[i + 1] = n;
+    }
+    *labels = all;
+    return ok;
+}
+
+/* image_weights: the per-item weights the sampler draws with. */
+static bool compute_weights(wb_loader *l, char *err, size_t n) {
+    int nc = l->src.vt->num_classes ? l->src.vt->num_classes(l->src.dataset) : 0;
+    int64_t *first = calloc((size_t)l->so.n_items + 1, sizeof *first);
+    int *labels = NULL;
+    l->weights = malloc((size_t)l->so.n_items * sizeof *l->weights);
+    bool ok = first && l->weights && nc > 0 && read_labels(l, nc, &labels, first);
+    int64_t unweighted = ok ? wb_image_weights(labels, first, l->so.n_items, nc, l->weights) : -1;
+    if (ok && unweighted < 0)
+        snprintf(err, n, "loader: data.image_weights: no image of the split has a label, so none can be drawn");
+    else if (!ok)
+        snprintf(err, n, "loader: data.image_weights: %s", nc > 0 ? "out of memory" : "the dataset has no classes");
+    else
+        wb_logf(WB_LOG_INFO, "data", "image_weights: %lld labels of %d classes weigh the draws (1 / class frequency); "
+                "%lld of %lld images have no label and are never drawn", (long long)first[l->so.n_items], nc,
+                (long long)unweighted, (long long)l->so.n_items);
+    free(first);
+    free(labels);
+    l->so.weights = l->weights;
+    return ok && unweighted >= 0;
+}
+
 static bool setup_workers(wb_loader *l, char *err, size_t n) {
     l->workers = calloc((size_t)l->n_workers, sizeof *l->workers);
     if (!l->workers) return fail_create(err, n, "out of memory for workers") == WB_OK;
@@ -213,13 +260,17 @@ wb_loader *wb_loader_create(const wb_loader_opts *o, const wb_dataset_vtable *vt
                                 .limit_key = "data.max_image_pixels"},
                                o->max_boxes,
                                n_items};
-    l->so = (wb_sampler_opts){n_items, NULL, o->batch_size, o->shuffle, o->drop_last, o->seed};
+    l->src_late = l->src;
+    l->src_late.pipeline = o->late_pipeline;
+    l->src_late.decode.min_side = wb_pipeline_decode_min_side(o->late_pipeline);
+    l->so = (wb_sampler_opts){n_items, NULL, NULL, o->batch_size, o->shuffle, o->drop_last, o->seed};
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->work_cv, NULL);
     pthread_cond_init(&l->ready_cv, NULL);
     l->slots = calloc((size_t)l->capacity, sizeof *l->slots);
     bool ok = l->slots && wb_bad_log_init(&l->bad, n_items) && setup_workers(l, err, err_size) &&
-              (!o->group_by_aspect || compute_groups(l, err, err_size));
+              (!o->group_by_aspect || compute_groups(l, err, err_size)) &&
+              (!o->image_weights || compute_weights(l, err, err_size));
     if (ok) {
         l->batches_per_epoch = wb_sampler_batches(&l->so);
         if (l->batches_per_epoch == 0) {
@@ -340,6 +391,7 @@ void wb_loader_destroy(wb_loader *l) {
     free(l->slots);
     free(l->workers);
     free(l->groups);
+    free(l->weights);
     wb_bad_log_free(&l->bad);
     free(l);
 }

@@ -28,6 +28,7 @@ typedef struct wb_loader_opts {
     int prefetch;           /* batches in the ring; <= 0 means 2 per worker */
     bool shuffle, drop_last;
     bool group_by_aspect;   /* batches hold only landscape or only portrait images */
+    bool image_weights;     /* YOLOv5's class-weighted draws with replacement (see image_weights.h) */
     int size_divisor;       /* batch padding; 0 = none */
     int64_t max_image_pixels; /* stored width x height; 0 = the decoder's own limit */
     int max_boxes;          /* per image; 0 = no limit */
@@ -36,6 +37,10 @@ typedef struct wb_loader_opts {
     int64_t max_epochs;     /* 0 = endless; else next() reports the end after these */
     wb_bad_sample_policy on_bad_sample;
     const wb_pipeline *pipeline; /* borrowed; NULL = no transforms */
+    /* close_mosaic: epochs from late_from_epoch on run late_pipeline instead
+     * (borrowed; NULL = never) */
+    const wb_pipeline *late_pipeline;
+    int64_t late_from_epoch;
 } wb_loader_opts;
 
 typedef struct wb_loader wb_loader;

@@ -132,3 +132,22 @@ void wb_fetch_size(const wb_fetch_source *src, wb_context *ctx, int64_t index, i
         WB_PLUGIN_CALL_AT(src->vt, NULL, "dataset release_sample", "data loader",
                           src->vt->release_sample(src->dataset, &smp));
 }
+
+int wb_fetch_labels(const wb_fetch_source *src, wb_context *ctx, int64_t index, int num_classes, int *out, int max) {
+    wb_sample smp = {.struct_size = sizeof smp};
+    wb_ctx_clear_error(ctx);
+    wb_status st;
+    WB_PLUGIN_CALL_AT(src->vt, NULL, "dataset get", "data loader",
+                      st = src->vt->get(src->dataset, &ctx->pub, index, &smp));
+    if (st != WB_OK) return -1;
+    int n = 0;
+    for (int i = 0; i < smp.num_boxes; i++) {
+        bool counted = !(smp.ignore && smp.ignore[i]) && smp.labels[i] >= 0 && smp.labels[i] < num_classes;
+        if (counted && n < max) out[n] = smp.labels[i];
+        n += counted;
+    }
+    if (src->vt->release_sample)
+        WB_PLUGIN_CALL_AT(src->vt, NULL, "dataset release_sample", "data loader",
+                          src->vt->release_sample(src->dataset, &smp));
+    return n;
+}

@@ -28,6 +28,11 @@ typedef struct wb_fetch_source {
 wb_status wb_fetch_sample(const wb_fetch_source *src, wb_context *ctx, wb_data_sample *extra, int64_t epoch,
                           int64_t index, uint64_t batch_rng, wb_data_sample *out, char *err, size_t err_size);
 
+/* The labels of the item's boxes that are not ignored (0..num_classes-1), at
+ * most max of them into out; returns how many there are (more than max:
+ * call again with room for them), -1 when get() failed. */
+int wb_fetch_labels(const wb_fetch_source *src, wb_context *ctx, int64_t index, int num_classes, int *out, int max);
+
 /* The item's width and height without decoding pixels when possible (for
  * aspect grouping); 0 x 0 when unknown. */
 void wb_fetch_size(const wb_fetch_source *src, wb_context *ctx, int64_t index, int *w, int *h);

@@ -20,6 +20,7 @@ static int64_t batches_of(const wb_sampler_opts *o, int64_t n) {
 }
 
 int64_t wb_sampler_batches(const wb_sampler_opts *o) {
+    if (o->weights) return batches_of(o, o->n_items);
     return batches_of(o, group_size(o, 0)) + batches_of(o, group_size(o, 1));
 }
 
@@ -32,8 +33,42 @@ static void shuffle(int64_t *a, int64_t n, uint64_t *rng) {
     }
 }
 
+/* n_items draws of items with probability weight / total (random.choices):
+ * a uniform point on the cumulative weights cum, found by bisection. */
+static void weighted_draws(const wb_sampler_opts *o, double *cum, int64_t *order, uint64_t *rng) {
+    double total = 0;
+    for (int64_t i = 0; i < o->n_items; i++) cum[i] = total += o->weights[i];
+    for (int64_t k = 0; k < o->n_items; k++) {
+        double u = (double)(wb_rng_next(rng) >> 11) * 0x1p-53 * total; /* 53 bits: fine for any dataset size */
+        int64_t lo = 0, hi = o->n_items - 1;
+        while (lo < hi) { /* the first item whose cumulative weight exceeds u */
+            int64_t mid = (lo + hi) / 2;
+            if (cum[mid] > u) hi = mid;
+            else lo = mid + 1;
+        }
+        order[k] = lo;
+    }
+}
+
+static wb_status weighted_plan(const wb_sampler_opts *o, int64_t epoch, wb_epoch_plan *out) {
+    int64_t nb = wb_sampler_batches(o);
+    int64_t *order = malloc((size_t)o->n_items * sizeof *order), *starts = malloc((size_t)(nb + 1) * sizeof *starts);
+    double *cum = malloc((size_t)o->n_items * sizeof *cum);
+    if (!order || !starts || !cum) {
+        free(order), free(starts), free(cum);
+        return WB_ERR_NOMEM;
+    }
+    uint64_t rng = wb_transform_rng(o->seed, epoch, SAMPLER_STREAM);
+    weighted_draws(o, cum, order, &rng);
+    free(cum);
+    for (int64_t b = 0; b <= nb; b++) starts[b] = b * o->batch_size < o->n_items ? b * o->batch_size : o->n_items;
+    *out = (wb_epoch_plan){epoch, order, starts, nb};
+    return WB_OK;
+}
+
 wb_status wb_sampler_plan(const wb_sampler_opts *o, int64_t epoch, wb_epoch_plan *out) {
     memset(out, 0, sizeof *out);
+    if (o->weights) return weighted_plan(o, epoch, out);
     int64_t nb = wb_sampler_batches(o);
     int64_t *order = malloc((size_t)(o->n_items > 0 ? o->n_items : 1) * sizeof *order);
     int64_t *batch_start = malloc((size_t)(nb + 1) * sizeof *batch_start); /* in the group layout */

@@ -1,6 +1,8 @@
 /* Which dataset indices form which batch in one epoch: shuffled from
  * (seed, epoch), optionally grouped by aspect ratio, with or without the last
- * partial batch. Pure function of its inputs, so every worker agrees. */
+ * partial batch; or, with image weights, n_items weighted draws with
+ * replacement (YOLOv5's image_weights). Pure function of its inputs, so every
+ * worker agrees and a resumed run draws what the uninterrupted one did. */
 #ifndef WB_CORE_DATA_SAMPLER_H
 #define WB_CORE_DATA_SAMPLER_H
 
@@ -18,6 +20,7 @@ typedef struct wb_epoch_plan {
 typedef struct wb_sampler_opts {
     int64_t n_items;
     const uint8_t *groups; /* per item 0 or 1 (portrait / landscape), or NULL */
+    const double *weights; /* per item >= 0, not all 0, or NULL; groups are then not used */
     int batch_size;
     bool shuffle, drop_last;
     uint64_t seed;

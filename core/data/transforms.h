@@ -20,6 +20,11 @@ const wb_param_schema *wb_transform_schema(const char *type);
 /* Builds a pipeline from a list of groups, each with a `type` key. Keys a
  * group leaves out take the schema default. NULL + message in err on error. */
 wb_pipeline *wb_pipeline_create(const wb_params *const *steps, int n_steps, char *err, size_t err_size);
+/* The same list for close_mosaic's last epochs: mosaic (and mosaic9) become
+ * a letterbox to their tile size, mixup goes; `what` gets a summary
+ * ("mosaic -> letterbox, mixup dropped", "" when nothing changed). */
+wb_pipeline *wb_pipeline_create_closed(const wb_params *const *steps, int n_steps, char *what, size_t what_size,
+                                       char *err, size_t err_size);
 /* Appends one step (type + its parameters, NULL = all defaults). */
 wb_status wb_pipeline_add(wb_pipeline *p, const char *type, const wb_params *params, char *err,
                           size_t err_size);

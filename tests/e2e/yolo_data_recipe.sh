@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# End to end: the data half of the YOLOv5 recipe through the command line.
+#   --hyp FILE: values land in the effective config (config.conf), names without a target warn,
+#     an unknown name is refused at its line (exit 2); YOLOv5's own hyp files validate when the
+#     yolov5 venv is present.
+#   data.close_mosaic = 1 on a 3-epoch run: the switch is logged when epoch 3 starts, not before;
+#     by_epoch = false is refused.
+#   data.image_weights: a run resumed after epoch 1 ends bit-identical to an uninterrupted one.
+set -euo pipefail
+wb=$1 src=$2 out=$3
+rm -rf "$out" && mkdir -p "$out"
+source "$src/tests/e2e/expect_fail.sh"
+
+cat >"$out/exp.conf" <<CONF
+@include "$src/configs/tiny/center_tiny_synthetic.conf"
+data = { batch_size = 4; workers = 1;
+  train = { dataset = { num_images = 8; };
+    pipeline = ( { type = "mosaic"; size = [64, 64]; },
+                 { type = "random_affine"; },
+                 { type = "yolo_hsv"; },
+                 { type = "random_flip"; prob = 0.5; },
+                 { type = "normalize"; mean = [127.5, 127.5, 127.5]; std = [64.0, 64.0, 64.0]; to_rgb = true; } ); };
+  val = { dataset = { num_images = 4; }; }; };
+schedule = { max_epochs = 3; milestones = [2]; warmup_iters = 2; };
+evaluation = { interval = 0; };
+log = { interval = 1; };
+threads = 1;
+CONF
+cat >"$out/hyp.yaml" <<'HYP'
+# a YOLOv5 hyp file
+lr0: 0.005  # initial learning rate
+momentum: 0.9
+box: 0.05
+hsv_h: 0.02
+degrees: 3.0
+translate: 0.2
+fliplr: 0.4
+mosaic: 0.9
+mixup: 0.0
+HYP
+
+echo "== --hyp values in the effective config, close_mosaic logged at epoch 3"
+"$wb" run "$out/exp.conf" --hyp "$out/hyp.yaml" --set data.close_mosaic=1 --work-dir "$out/run" \
+  >"$out/run.txt" 2>&1 || { cat "$out/run.txt"; exit 1; }
+grep -F "hyp.yaml:4: box: the head (type center_head) has no parameter 'box'; ignored" "$out/run.txt"
+if grep -E "hyp .*mixup" "$out/run.txt"; then echo "mixup at 0 without a mixup step must not warn"; exit 1; fi
+/usr/bin/python3 - "$out/run/config.conf" "$out/run.txt" <<'PY'
+import re, sys
+conf = open(sys.argv[1]).read()
+for key, value in [("lr", "0.005"), ("momentum", "0.9"), ("hgain", "0.02"), ("degrees", "3.0"), ("translate", "0.2"),
+                   ("close_mosaic", "1")]:
+    assert re.search(rf"\b{key}\s*=\s*{re.escape(value)}\b", conf), f"{key} = {value} is not in config.conf"
+assert re.search(r'type = "mosaic";[^}]*prob = 0\.9', conf, re.S), "mosaic prob 0.9 is not in config.conf"
+assert re.search(r'type = "random_flip";[^}]*prob = 0\.4', conf, re.S), "fliplr 0.4 is not in config.conf"
+log = open(sys.argv[2]).read().splitlines()
+plan = [i for i, l in enumerate(log) if "close_mosaic: from epoch 3 on, data.train.pipeline runs with mosaic -> letterbox" in l]
+switch = [i for i, l in enumerate(log) if "close_mosaic: epoch 3 on trains without mosaic and mixup" in l]
+epochs = [(i, int(m.group(1))) for i, l in enumerate(log) for m in [re.search(r"Epoch \[(\d+)\]", l)] if m]
+assert plan and len(switch) == 1, f"close_mosaic lines: plan {plan}, switch {switch}"
+before = [e for i, e in epochs if i < switch[0]]
+after = [e for i, e in epochs if i > switch[0]]
+print(f"close_mosaic switch logged after train lines of epochs {sorted(set(before))}, before those of {sorted(set(after))}")
+assert before and max(before) == 2 and after and min(after) == 3, "the switch is not logged as epoch 3 begins"
+PY
+
+echo "== refusals"
+printf 'lr0: 0.01\nmomentum: 0.9\nlr: 0.02\n' >"$out/bad.yaml"
+expect_fail 2 "hyp $out/bad.yaml:3: error: unknown hyperparameter 'lr'; did you mean 'lr0'?" "$out/bad.txt" -- \
+  "$wb" validate "$out/exp.conf" --hyp "$out/bad.yaml"
+expect_fail 2 "none.yaml: No such file" "$out/missing.txt" -- "$wb" validate "$out/exp.conf" --hyp "$out/none.yaml"
+expect_fail 2 "data.close_mosaic = 1 counts epochs" "$out/iters.txt" -- \
+  "$wb" run "$out/exp.conf" --set data.close_mosaic=1 --set schedule.by_epoch=false --set schedule.max_iters=2 \
+  --work-dir "$out/iters"
+
+venv=${WB_YOLOV5_VENV:-$HOME/.cache/workbench/yolov5-venv}
+hyps=$(ls "$venv"/lib/python3*/site-packages/yolov5/data/hyps/hyp.scratch-*.yaml 2>/dev/null || true)
+if [ -n "$hyps" ]; then
+  for h in $hyps; do
+    "$wb" validate "$out/exp.conf" --hyp "$h" >"$out/venv_hyp.txt" 2>&1 || { cat "$out/venv_hyp.txt"; exit 1; }
+    echo "YOLOv5's $(basename "$h") validates: $(grep -c warning "$out/venv_hyp.txt") names without a target here"
+  done
+else
+  echo "YOLOv5's own hyp files not tried: no yolov5 package in $venv (scripts/setup.sh makes it)"
+fi
+
+echo "== image_weights: resume after epoch 1 is exact"
+common=(--set data.image_weights=true --set schedule.max_epochs=2 --set "schedule.milestones=[2]")
+"$wb" run "$out/exp.conf" "${common[@]}" --work-dir "$out/iw_straight" >"$out/iw1.txt" 2>&1 || { cat "$out/iw1.txt"; exit 1; }
+grep -F "image_weights:" "$out/iw1.txt"
+"$wb" run "$out/exp.conf" --set data.image_weights=true --set schedule.max_epochs=1 --set "schedule.milestones=[2]" \
+  --work-dir "$out/iw_resumed" >"$out/iw2.txt" 2>&1 || { cat "$out/iw2.txt"; exit 1; }
+"$wb" run "$out/exp.conf" "${common[@]}" --work-dir "$out/iw_resumed" --resume >"$out/iw3.txt" 2>&1 \
+  || { cat "$out/iw3.txt"; exit 1; }
+cmp "$out/iw_straight/epoch_2.safetensors" "$out/iw_resumed/epoch_2.safetensors"
+echo "image_weights: the resumed run is bit-identical to the uninterrupted one"

@@ -24,6 +24,7 @@
 typedef struct loader_source {
     wb_loader *loader;
     wb_batch *current;
+    int64_t close_mosaic_from; /* -1: never */
 } loader_source;
 
 static int64_t src_batches(void *user) { return wb_loader_batches_per_epoch(((loader_source *)user)->loader); }
@@ -37,6 +38,9 @@ static wb_status src_next(void *user, int64_t epoch, wb_batch_view *out, char *e
         return st != WB_OK ? st : WB_ERR_INTERNAL;
     }
     wb_batch *b = ls->current;
+    if (b->epoch == ls->close_mosaic_from && b->iter == 0)
+        wb_logf(WB_LOG_INFO, "data", "close_mosaic: epoch %lld on trains without mosaic and mixup",
+                (long long)b->epoch + 1);
     *out = (wb_batch_view){b->images, {b->n, 3, b->pad_h, b->pad_w}, &b->truth, b->data_time};
     return WB_OK;
 }
@@ -236,6 +240,22 @@ static void write_bad_samples(wb_loader *l, const char *work_dir) {
     wb_logf(WB_LOG_WARN, "data", "%d bad samples were skipped; listed in %s", n, path);
 }
 
+/* data.close_mosaic = N: the last N epochs of an epoch-based run. */
+static int close_mosaic_epoch(wb_config *cfg, wb_split_opts *so) {
+    int64_t n = wb_params_int(wb_config_params(cfg, "data"), "close_mosaic");
+    const wb_params *sch = wb_config_params(cfg, "schedule");
+    if (n == 0) return 0;
+    if (!wb_params_bool(sch, "by_epoch")) {
+        wb_logf(WB_LOG_ERROR, "data", "data.close_mosaic = %lld counts epochs, and this run counts iterations "
+                "(schedule.by_epoch = false): set schedule.by_epoch = true or data.close_mosaic = 0", (long long)n);
+        return -1;
+    }
+    int64_t max_epochs = wb_params_int(sch, "max_epochs");
+    so->close_mosaic = true;
+    so->close_mosaic_from = max_epochs > n ? max_epochs - n : 0;
+    return 0;
+}
+
 /* Trains in a work dir this run holds; path is the effective config's. */
 static int train_in_work_dir(wb_experiment *e, const wb_run_args *a, const char *work_dir, const char *path) {
     const wb_params *root = wb_config_params(e->cfg, "");
@@ -292,6 +312,11 @@ static int train_in_work_dir(wb_experiment *e, const wb_run_args *a, const char 
     wb_split_opts so = {.training = true, .start_epoch = start_epoch,
                         .on_bad_sample = strcmp(wb_params_string(data, "on_bad_sample"), "fail") == 0
                                              ? WB_BAD_SAMPLE_FAIL : WB_BAD_SAMPLE_SKIP};
+    if (close_mosaic_epoch(e->cfg, &so) != 0) {
+        wb_model_destroy(model);
+        wb_session_destroy(s);
+        return 2;
+    }
     wb_data_split train;
     validation val = {e, model};
     if (wb_data_split_exists(e, "val")) {
@@ -304,7 +329,7 @@ static int train_in_work_dir(wb_experiment *e, const wb_run_args *a, const char 
         wb_logf(WB_LOG_ERROR, "data", "%s", err);
     } else {
         o.labels = &labels; /* every checkpoint names its classes: infer needs no dataset */
-        loader_source ls = {train.loader, NULL};
+        loader_source ls = {train.loader, NULL, so.close_mosaic ? so.close_mosaic_from : -1};
         wb_batch_source src = {&ls, src_batches, src_next, src_release};
         wb_logf(WB_LOG_INFO, NULL, "training: %lld images, %lld iterations per epoch, work_dir %s",
                 (long long)train.vt->length(train.ds), (long long)wb_loader_batches_per_epoch(train.loader), work_dir);

@@ -9,10 +9,29 @@
 #include "../eval/voc_eval.h"
 #include "../plugin/plugin_guard.h"
 #include "data_split.h"
+#include "val_stats.h"
+
+/* The first batch's pictures for the run's plots: its labels, and its
+ * detections moved from original-image pixels to the input's. */
+static wb_status record_batch(wb_val_record *rec, const wb_batch *b, const wb_detections *dets, const wb_denorm *dn) {
+    wb_status st = wb_plot_batch_init(&rec->batch_labels, b->images, b->n, b->pad_h, b->pad_w, dn);
+    if (st == WB_OK) st = wb_plot_batch_init(&rec->batch_pred, b->images, b->n, b->pad_h, b->pad_w, dn);
+    if (st == WB_OK) st = wb_plot_batch_add_truth(&rec->batch_labels, &b->truth);
+    for (int i = 0; st == WB_OK && i < b->n && i < WB_PLOT_BATCH_MAX; i++) {
+        const wb_gt_image *g = &b->gt[i];
+        for (int k = 0; st == WB_OK && k < dets[i].num; k++) {
+            const float *o = dets[i].boxes + 4 * k;
+            float box[4] = {o[0] * g->scale_x + g->offset_x, o[1] * g->scale_y + g->offset_y,
+                            o[2] * g->scale_x + g->offset_x, o[3] * g->scale_y + g->offset_y};
+            st = wb_plot_batch_add(&rec->batch_pred, i, box, &dets[i].labels[k], &dets[i].scores[k], 1);
+        }
+    }
+    return st;
+}
 
 /* Every image once, in order, through the model and the head's predict. */
 static wb_status predict_all(wb_data_split *d, wb_session *s, wb_model *m, wb_coco_detection_list *out,
-                             int64_t *images, char *err, size_t n) {
+                             int64_t *images, wb_val_record *rec, const wb_denorm *dn, char *err, size_t n) {
     for (;;) {
         wb_batch *b = NULL;
         if (wb_loader_next(d->loader, &b) != WB_OK) {
@@ -33,6 +52,8 @@ static wb_status predict_all(wb_data_split *d, wb_session *s, wb_model *m, wb_co
             snprintf(err, n, "%s", c.msg);
         }
         if (st == WB_OK) st = wb_model_predict(m, &b->truth, dets, err, n);
+        if (st == WB_OK && rec && !rec->batch_labels.rgb && record_batch(rec, b, dets, dn) != WB_OK)
+            wb_plot_batch_free(&rec->batch_labels), wb_plot_batch_free(&rec->batch_pred); /* no pictures, no harm */
         for (int i = 0; st == WB_OK && i < b->n; i++) {
             for (int k = 0; k < dets[i].num; k++) {
                 const float *bx = dets[i].boxes + 4 * k;
@@ -179,16 +200,68 @@ static wb_status voc_metric(const wb_coco_gt *gt, const wb_coco_detection_list *
     return st;
 }
 
+/* YOLOv5's P, R, mAP@0.5 and mAP@0.5:0.95 and its per-class table; the
+ * curves, the confusion matrix and the class names go to rec when given. */
+static wb_status yolo_metrics(const wb_coco_gt *gt, const wb_coco_detection_list *dl, FILE *out, wb_eval_result *res,
+                              wb_val_record *rec, char *err, size_t n) {
+    wb_ap_stats stats;
+    wb_confusion cm;
+    wb_ap_result ap = {0};
+    const char **names = malloc(((size_t)gt->n_categories + 1) * sizeof *names);
+    wb_status st = wb_val_stats(gt, dl->d, dl->n, &stats, &cm);
+    if (st == WB_OK && names) st = wb_ap_per_class(&stats, &ap);
+    if (st == WB_OK && names) {
+        for (int k = 0; k < gt->n_categories; k++) names[k] = gt->categories[k].name;
+        fprintf(out, "YOLOv5's metrics (ap_per_class):\n");
+        wb_ap_print_table(out, &ap, names);
+        res->precision = ap.mp, res->recall = ap.mr, res->yolo_map50 = ap.map50, res->yolo_map = ap.map;
+    } else {
+        st = WB_ERR_NOMEM;
+        snprintf(err, n, "out of memory computing YOLOv5's metrics");
+    }
+    if (st == WB_OK && rec) {
+        rec->names = calloc((size_t)gt->n_categories + 1, sizeof *rec->names);
+        for (int k = 0; rec->names && k < gt->n_categories; k++) rec->names[k] = strdup(names[k]);
+        rec->num_classes = gt->n_categories;
+        rec->ap = ap, rec->confusion = cm;
+        memset(&ap, 0, sizeof ap), memset(&cm, 0, sizeof cm);
+    }
+    free(names);
+    wb_ap_result_free(&ap);
+    wb_confusion_free(&cm);
+    wb_ap_stats_free(&stats);
+    return st;
+}
+
+void wb_val_record_free(wb_val_record *rec) {
+    wb_ap_result_free(&rec->ap);
+    wb_confusion_free(&rec->confusion);
+    wb_plot_batch_free(&rec->batch_labels);
+    wb_plot_batch_free(&rec->batch_pred);
+    for (int k = 0; rec->names && k < rec->num_classes; k++) free(rec->names[k]);
+    free(rec->names);
+    memset(rec, 0, sizeof *rec);
+}
+
 wb_status wb_evaluate_split(wb_experiment *e, wb_session *s, wb_model *m, const char *split, const char *results_path,
                             FILE *out, wb_eval_result *res, char *err, size_t n) {
+    return wb_evaluate_split_recorded(e, s, m, split, results_path, out, res, NULL, err, n);
+}
+
+wb_status wb_evaluate_split_recorded(wb_experiment *e, wb_session *s, wb_model *m, const char *split,
+                                     const char *results_path, FILE *out, wb_eval_result *res, wb_val_record *rec,
+                                     char *err, size_t n) {
     memset(res, 0, sizeof *res);
+    if (rec) memset(rec, 0, sizeof *rec);
+    wb_denorm dn;
+    wb_denorm_of_split(e->cfg, split, &dn);
     wb_data_split d;
     wb_split_opts so = {.training = false, .on_bad_sample = WB_BAD_SAMPLE_SKIP};
     wb_status st = wb_data_split_open(&d, e, s, split, &so, err, n);
     wb_coco_detection_list dl = {0};
     wb_coco_gt gt = {0};
     double started = seconds_now();
-    if (st == WB_OK) st = predict_all(&d, s, m, &dl, &res->images, err, n);
+    if (st == WB_OK) st = predict_all(&d, s, m, &dl, &res->images, rec, &dn, err, n);
     res->detections = (int64_t)dl.n;
     res->infer_seconds = seconds_now() - started;
     started = seconds_now();
@@ -220,6 +293,7 @@ wb_status wb_evaluate_split(wb_experiment *e, wb_session *s, wb_model *m, const 
             wb_coco_summary_free(&sum);
         }
     }
+    if (st == WB_OK) st = yolo_metrics(&gt, &dl, out, res, rec, err, n);
     res->eval_seconds = seconds_now() - started;
     wb_coco_gt_free(&gt);
     free(dl.d);

@@ -7,7 +7,10 @@
 #define WB_CORE_EVALUATE_H
 
 #include <stdio.h>
+#include "../eval/ap_per_class.h"
+#include "../eval/confusion_matrix.h"
 #include "../model/model.h"
+#include "../plots/batch_plot.h"
 #include "experiment.h"
 
 typedef struct wb_eval_result {
@@ -15,6 +18,8 @@ typedef struct wb_eval_result {
     double metric;           /* the headline number */
     double map50;            /* AP at IoU 0.5 (COCO AP50, or VOC mAP) */
     double coco[12];         /* the 12 COCO numbers (bbox metric only) */
+    /* YOLOv5's numbers (ap_per_class), whatever the metric: */
+    double precision, recall, yolo_map50, yolo_map;
     int64_t images, detections;
     double infer_seconds;    /* loading, the model and its decoding, over every image */
     double eval_seconds;     /* ground truth, matching, the metric and writing the results */
@@ -25,5 +30,22 @@ typedef struct wb_eval_result {
  * Tables go to out. */
 wb_status wb_evaluate_split(wb_experiment *e, wb_session *s, wb_model *m, const char *split,
                             const char *results_path, FILE *out, wb_eval_result *res, char *err, size_t err_size);
+
+/* What a run's plots take from its last validation: ap_per_class's curves,
+ * the confusion matrix, the first batch with its labels and its predictions
+ * (input pixels), and the class names (labels index them). */
+typedef struct wb_val_record {
+    wb_ap_result ap;
+    wb_confusion confusion;
+    wb_plot_batch batch_labels, batch_pred;
+    int num_classes;
+    char **names;
+} wb_val_record;
+
+/* wb_evaluate_split, also filling rec (free it with wb_val_record_free). */
+wb_status wb_evaluate_split_recorded(wb_experiment *e, wb_session *s, wb_model *m, const char *split,
+                                     const char *results_path, FILE *out, wb_eval_result *res, wb_val_record *rec,
+                                     char *err, size_t err_size);
+void wb_val_record_free(wb_val_record *rec);
 
 #endif

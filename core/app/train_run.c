@@ -13,6 +13,7 @@
 #include "evaluate.h"
 #include "infer.h"
 #include "memory_check.h"
+#include "run_plots.h"
 #include "train_recipe.h"
 #include "trained_model.h"
 #include "work_dir.h"
@@ -188,23 +189,39 @@ static int load_pretrained(wb_session *s, const char *path, bool allow_nonfinite
 }
 
 /* Validation during training: the model as it is now over data.val, with
- * the experiment's metric. */
+ * the experiment's metric and YOLOv5's; the last one's curves and pictures
+ * are kept for the run's plots. */
 typedef struct validation {
     wb_experiment *e;
     wb_model *model;
+    wb_val_record last;
 } validation;
+
+/* YOLOv5's four numbers, after the evaluator's own, under results.csv's names. */
+static void add_yolo_metrics(wb_metrics *m, const wb_eval_result *r) {
+    static const char *const names[] = {"precision", "recall", "mAP_0.5", "mAP_0.5:0.95"};
+    const double values[] = {r->precision, r->recall, r->yolo_map50, r->yolo_map};
+    for (int i = 0; i < 4 && m->n < WB_MAX_METRICS; i++) {
+        snprintf(m->names[m->n], sizeof m->names[0], "%s", names[i]);
+        m->values[m->n++] = values[i];
+    }
+}
 
 static wb_status validate(void *user, int64_t epoch, wb_metrics *metrics, char *err, size_t n) {
     validation *v = user;
     wb_eval_result r;
     (void)epoch; /* the trainer logs it with its unit */
     wb_logf(WB_LOG_INFO, "val", "evaluating data.val");
-    wb_status st = wb_evaluate_split(v->e, v->model->s, v->model, "val", NULL, stderr, &r, err, n);
+    wb_val_record rec;
+    wb_status st = wb_evaluate_split_recorded(v->e, v->model->s, v->model, "val", NULL, stderr, &r, &rec, err, n);
+    wb_val_record_free(&v->last);
+    v->last = rec;
     if (st != WB_OK) return st;
     metrics->n = 0;
     if (strcmp(r.metric_name, "mAP") == 0) {
         snprintf(metrics->names[metrics->n], sizeof metrics->names[0], "mAP");
         metrics->values[metrics->n++] = r.metric;
+        add_yolo_metrics(metrics, &r);
         return WB_OK;
     }
     static const char *const names[] = {"bbox_mAP", "bbox_mAP_50", "bbox_mAP_75", "bbox_mAP_s", "bbox_mAP_m",
@@ -213,7 +230,37 @@ static wb_status validate(void *user, int64_t epoch, wb_metrics *metrics, char *
         snprintf(metrics->names[metrics->n], sizeof metrics->names[0], "%s", names[i]);
         metrics->values[metrics->n++] = r.coco[i];
     }
+    add_yolo_metrics(metrics, &r);
     return WB_OK;
+}
+
+/* The training batches as the trainer takes them; the first three of a run
+ * that starts from scratch are also drawn (train_batch0..2.jpg). */
+typedef struct drawing_source {
+    wb_batch_source inner;
+    int drawn;
+    wb_denorm dn;
+    const wb_checkpoint_labels *labels;
+    const char *work_dir;
+} drawing_source;
+
+static int64_t drawing_batches(void *user) {
+    drawing_source *d = user;
+    return d->inner.batches_per_epoch(d->inner.user);
+}
+
+static wb_status drawing_next(void *user, int64_t epoch, wb_batch_view *out, char *err, size_t n) {
+    drawing_source *d = user;
+    wb_status st = d->inner.next(d->inner.user, epoch, out, err, n);
+    if (st == WB_OK && d->drawn < 3)
+        wb_run_plot_train_batch(out->images, out->shape, out->truth, d->drawn++, &d->dn,
+                                (const char *const *)d->labels->class_names, d->labels->num_classes, d->work_dir);
+    return st;
+}
+
+static void drawing_release(void *user) {
+    drawing_source *d = user;
+    d->inner.release(d->inner.user);
 }
 
 /* Pictures of the trained model's detections on the first validation images. */
@@ -318,7 +365,7 @@ static int train_in_work_dir(wb_experiment *e, const wb_run_args *a, const char 
         return 2;
     }
     wb_data_split train;
-    validation val = {e, model};
+    validation val = {.e = e, .model = model};
     if (wb_data_split_exists(e, "val")) {
         o.validate = validate;
         o.validate_user = &val;
@@ -331,10 +378,15 @@ static int train_in_work_dir(wb_experiment *e, const wb_run_args *a, const char 
         o.labels = &labels; /* every checkpoint names its classes: infer needs no dataset */
         loader_source ls = {train.loader, NULL, so.close_mosaic ? so.close_mosaic_from : -1};
         wb_batch_source src = {&ls, src_batches, src_next, src_release};
+        drawing_source drawing = {.inner = src, .labels = &labels, .work_dir = work_dir};
+        wb_denorm_of_split(e->cfg, "train", &drawing.dn);
+        wb_batch_source drawn = {&drawing, drawing_batches, drawing_next, drawing_release};
+        const char *const *names = (const char *const *)labels.class_names;
+        if (!o.resume_from) wb_run_plot_labels(&train, s, names, labels.num_classes, work_dir);
         wb_logf(WB_LOG_INFO, NULL, "training: %lld images, %lld iterations per epoch, work_dir %s",
                 (long long)train.vt->length(train.ds), (long long)wb_loader_batches_per_epoch(train.loader), work_dir);
         wb_train_result res;
-        if (wb_train(model, &src, &o, &res, err, sizeof err) != WB_OK) {
+        if (wb_train(model, o.resume_from ? &src : &drawn, &o, &res, err, sizeof err) != WB_OK) {
             wb_logf(WB_LOG_ERROR, "train", "%s", err);
         } else {
             /* Ctrl-C is the user's own stop; SIGTERM and SIGHUP tell the scheduler the run did not finish. */
@@ -346,11 +398,16 @@ static int train_in_work_dir(wb_experiment *e, const wb_run_args *a, const char 
                 wb_logf(WB_LOG_INFO, NULL, "%s after %lld iterations, with no log line in this run: no loss to report",
                         res.interrupted ? "stopped" : "done", (long long)res.iterations);
             if (!res.interrupted) write_pictures(e, model, work_dir);
+            wb_run_plot_results(work_dir);
+            if (val.last.confusion.counts) wb_run_plot_validation(&val.last, names, labels.num_classes, work_dir);
+            wb_logf(WB_LOG_INFO, NULL, "results.csv, results.png and the plots of the labels, batches and last "
+                    "validation: %s/", work_dir);
             wb_logf(WB_LOG_INFO, NULL, "checkpoint: %s", res.last_checkpoint);
             wb_logf(WB_LOG_INFO, NULL, "log: %s/log.json, effective config: %s", work_dir, path);
         }
         write_bad_samples(train.loader, work_dir);
     }
+    wb_val_record_free(&val.last);
     wb_checkpoint_labels_free(&labels);
     wb_data_split_close(&train);
     wb_model_destroy(model);

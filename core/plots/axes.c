@@ -36,7 +36,7 @@ double wb_plot_text_width(const char *text, double px) {
 void wb_axes_place(wb_axes *a, cairo_t *cr, double x, double y, double w, double h, double font) {
     /* Room for the title above, tick labels and an axis label on the left and below. */
     double left = 4.8 * font, bottom = 3.4 * font, top = 2.0 * font, right = 1.2 * font;
-    *a = (wb_axes){cr, x + left, y + top, w - left - right, h - top - bottom, 0, 1, 0, 1, font, WB_TICKS_X | WB_TICKS_Y};
+    *a = (wb_axes){cr, x + left, y + top, w - left - right, h - top - bottom, 0, 1, 0, 1, font, WB_TICKS_X | WB_TICKS_Y, false};
 }
 
 void wb_axes_limits(wb_axes *a, double x0, double x1, double y0, double y1) {
@@ -68,6 +68,7 @@ static void ticks(const wb_axes *a, bool vertical) {
     double lo = vertical ? a->y0 : a->x0, hi = vertical ? a->y1 : a->x1;
     int decimals;
     double step = tick_step(hi - lo, &decimals);
+    if (!vertical && a->whole_x && step < 1) step = 1, decimals = 0;
     cairo_t *cr = a->cr;
     for (double v = ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) {
         char label[32];

@@ -16,6 +16,7 @@ typedef struct wb_axes {
     double x0, x1, y0, y1;           /* data limits */
     double font;                     /* tick label size, pixels; titles are 1.2 x */
     int ticks;                       /* WB_TICKS_X | WB_TICKS_Y: which axes get numbered ticks */
+    bool whole_x;                    /* x counts things (epochs): ticks at whole numbers only */
 } wb_axes;
 
 /* Axes inside the cell (x, y, w, h) of the figure, margins left for tick

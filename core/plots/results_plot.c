@@ -42,6 +42,7 @@ wb_status wb_results_plot(const wb_results_table *t, const char *path, char *err
         double first = t->n_rows ? x[0] : 0, last = t->n_rows ? x[t->n_rows - 1] : 1;
         double pad = last > first ? 0.05 * (last - first) : 0.5;
         wb_axes_limits(&a, first - pad, last + pad, 0, 1);
+        a.whole_x = true;
         wb_axes_fit_y(&a, y, t->n_rows);
         wb_plot_line(&a, x, y, t->n_rows, (wb_rgb){31, 119, 180}, 2.0, true);
         wb_axes_draw(&a, t->cols[c], "epoch", NULL);

@@ -10,7 +10,8 @@
  *     none ran,
  *   x/<lr key>: the learning rate(s) of the epoch's last line.
  * Validation losses are not columns: validation runs the model's predict
- * only and computes no loss. */
+ * only and computes no loss. An iteration-based run's validations are
+ * logged by iteration, not epoch, and are not in the table. */
 #ifndef WB_CORE_PLOTS_RESULTS_TABLE_H
 #define WB_CORE_PLOTS_RESULTS_TABLE_H
 

@@ -74,5 +74,7 @@ extern const char wb_help_run[], wb_help_validate[], wb_help_gradcheck[];
 extern const char wb_help_plugins[], wb_help_describe[], wb_help_version[], wb_help_help[];
 int wb_cmd_new_plugin(const wb_cli *cli, int argc, char **argv);
 extern const char wb_help_new_plugin[];
+int wb_cmd_evolve(const wb_cli *cli, int argc, char **argv);
+extern const char wb_help_evolve[];
 
 #endif

@@ -7,6 +7,24 @@
 #include "../runtime/context.h"
 #include "../runtime/log.h"
 
+int wb_data_split_check_rect(wb_experiment *e, const char *split, char *err, size_t n) {
+    char path[64];
+    snprintf(path, sizeof path, "data.%s", split);
+    const wb_params *sp = wb_config_params(e->cfg, path);
+    if (!sp || !wb_params_bool(sp, "rect")) return 0;
+    snprintf(path, sizeof path, "data.%s.pipeline", split);
+    config_setting_t *list = config_lookup(wb_config_tree(e->cfg), path);
+    for (int i = 0; list && i < config_setting_length(list); i++) {
+        const char *type = NULL;
+        if (config_setting_lookup_string(config_setting_get_elem(list, (unsigned)i), "type", &type) &&
+            strcmp(type, "letterbox") == 0)
+            return 0;
+    }
+    snprintf(err, n, "data.%s.rect = true needs a letterbox step in data.%s.pipeline (its size and stride give "
+             "the batches' shapes)", split, split);
+    return -1;
+}
+
 bool wb_data_split_exists(wb_experiment *e, const char *split) {
     char path[64];
     snprintf(path, sizeof path, "data.%s.dataset", split);
@@ -107,6 +125,19 @@ wb_status wb_data_split_open(wb_data_split *d, wb_experiment *e, wb_session *s, 
         .late_pipeline = d->late_pipeline,
         .late_from_epoch = o->close_mosaic_from,
     };
+    snprintf(path, sizeof path, "data.%s", split);
+    const wb_params *sp = wb_config_params(e->cfg, path);
+    if (wb_params_bool(sp, "rect") && !wb_pipeline_letterbox(d->pipeline, &lo.rect_img_size, &lo.rect_stride)) {
+        snprintf(err, n, "data.%s.rect = true needs a letterbox step in data.%s.pipeline (its size and stride "
+                 "give the batches' shapes)", split, split);
+        return WB_ERR_INVALID;
+    }
+    if (lo.rect_img_size > 0 && lo.image_weights) {
+        snprintf(err, n, "data.%s.rect and data.image_weights exclude each other (rect batches are fixed groups of "
+                 "similar images); turn one off", split);
+        return WB_ERR_INVALID;
+    }
+    lo.rect_pad = wb_params_float(sp, "rect_pad");
     char why[1024];
     d->loader = wb_loader_create(&lo, d->vt, d->ds, why, sizeof why);
     if (!d->loader) {

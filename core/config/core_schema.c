@@ -47,6 +47,11 @@ static const wb_param_schema split_params[] = {
     { sizeof(wb_param_schema), "pipeline", WB_PARAM_TRANSFORM_LIST,
       "transforms run on every sample, in order: ( { type = \"resize\"; ... }, ... )", 0, "()", 0, 0.0, 0.0,
       NULL, 0 },
+    WB_P_BOOL("rect", "false", "rectangular batches (YOLOv5 --rect, MMYOLO BatchShapePolicy): images sorted by "
+              "aspect ratio form the batches, each letterboxed to its own shape (from the pipeline's letterbox "
+              "size and stride); training shuffles the batches' order, not their images"),
+    WB_P_FLOAT("rect_pad", "0.0", 0.0, 4.0, "rect: extra padding in strides added before rounding up (YOLOv5: 0 "
+               "for training, 0.5 for validation)"),
     WB_PARAM_END,
 };
 

@@ -40,6 +40,8 @@ struct wb_loader {
     wb_sampler_opts so;
     uint8_t *groups;
     double *weights;
+    int32_t *sizes;      /* rect: per item [w, h] */
+    wb_rect_opts rect;
     int64_t batches_per_epoch, total_batches;
 
     pthread_mutex_t mu;
@@ -64,9 +66,10 @@ static double now_seconds(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Copies the dataset indices of batch `in_epoch` of `epoch` into out,
- * planning the epoch if neither cached plan is it (mu held). */
-static wb_status batch_indices(wb_loader *l, int64_t epoch, int64_t in_epoch, int64_t *out, int *n) {
+/* Copies the dataset indices of batch `in_epoch` of `epoch` into out (and
+ * its rect shape into shape), planning the epoch if neither cached plan is
+ * it (mu held). */
+static wb_status batch_indices(wb_loader *l, int64_t epoch, int64_t in_epoch, int64_t *out, int *n, int shape[2]) {
     wb_epoch_plan *p = l->plans[0].epoch == epoch && l->plans[0].order ? &l->plans[0]
                        : l->plans[1].epoch == epoch && l->plans[1].order ? &l->plans[1]
                                                                           : NULL;
@@ -78,14 +81,16 @@ static wb_status batch_indices(wb_loader *l, int64_t epoch, int64_t in_epoch, in
     }
     *n = (int)(p->starts[in_epoch + 1] - p->starts[in_epoch]);
     memcpy(out, p->order + p->starts[in_epoch], (size_t)*n * sizeof *out);
+    shape[0] = p->shapes ? p->shapes[2 * in_epoch] : 0;
+    shape[1] = p->shapes ? p->shapes[2 * in_epoch + 1] : 0;
     return WB_OK;
 }
 
 /* Loads, transforms and collates one batch outside the lock. */
-static void build_batch(worker *w, slot *s, int64_t epoch, int64_t in_epoch, int n) {
+static void build_batch(worker *w, slot *s, int64_t epoch, int64_t in_epoch, int n, const int shape[2]) {
     wb_loader *l = w->l;
     /* negative "indices" name batches: never an item's own stream */
-    uint64_t batch_rng = wb_transform_rng(l->o.seed, epoch, -1 - in_epoch);
+    wb_batch_share batch = {wb_transform_rng(l->o.seed, epoch, -1 - in_epoch), shape[0], shape[1]};
     const wb_fetch_source *src = l->o.late_pipeline && epoch >= l->o.late_from_epoch ? &l->src_late : &l->src;
     wb_data_sample *ok[n > 0 ? n : 1];
     int n_ok = 0;
@@ -94,7 +99,7 @@ static void build_batch(worker *w, slot *s, int64_t epoch, int64_t in_epoch, int
         char msg[400];
         wb_data_sample *smp = &w->samples[i];
         wb_status st =
-            wb_fetch_sample(src, &w->ctx, w->extra, epoch, w->indices[i], batch_rng, smp, msg, sizeof msg);
+            wb_fetch_sample(src, &w->ctx, w->extra, epoch, w->indices[i], &batch, smp, msg, sizeof msg);
         bool fail = l->o.on_bad_sample == WB_BAD_SAMPLE_FAIL || st == WB_ERR_NOMEM, stop = false;
         pthread_mutex_lock(&l->mu);
         if (st == WB_OK)
@@ -131,11 +136,11 @@ static void *worker_main(void *arg) {
         s->state = SLOT_FILLING;
         s->number = g;
         int64_t epoch = l->o.start_epoch + g / l->batches_per_epoch, in_epoch = g % l->batches_per_epoch;
-        int n = 0;
-        wb_status st = batch_indices(l, epoch, in_epoch, w->indices, &n);
+        int n = 0, shape[2];
+        wb_status st = batch_indices(l, epoch, in_epoch, w->indices, &n, shape);
         pthread_mutex_unlock(&l->mu);
         if (st == WB_OK) {
-            build_batch(w, s, epoch, in_epoch, n);
+            build_batch(w, s, epoch, in_epoch, n, shape);
         } else {
             s->status = st;
             snprintf(s->message, sizeof s->message, "out of memory planning epoch %lld", (long long)epoch);
@@ -154,6 +159,25 @@ static void *worker_main(void *arg) {
 static wb_status fail_create(char *err, size_t n, const char *msg) {
     snprintf(err, n, "loader: %s", msg);
     return WB_ERR_INVALID;
+}
+
+/* rect: every item's size, for the sampler's batch shapes. */
+static bool compute_rect(wb_loader *l, char *err, size_t n) {
+    l->sizes = malloc((size_t)l->so.n_items * 2 * sizeof *l->sizes);
+    if (!l->sizes) return fail_create(err, n, "out of memory for rect batch shapes") == WB_OK;
+    int64_t unknown = 0;
+    for (int64_t i = 0; i < l->so.n_items; i++) {
+        int w, h;
+        wb_fetch_size(&l->src, &l->workers[0].ctx, i, &w, &h);
+        unknown += w <= 0 || h <= 0;
+        l->sizes[2 * i] = w, l->sizes[2 * i + 1] = h;
+    }
+    if (unknown)
+        wb_logf(WB_LOG_WARN, "data", "rect batches: size of %lld of %lld images unknown; counted as square",
+                (long long)unknown, (long long)l->so.n_items);
+    l->rect = (wb_rect_opts){l->sizes, l->o.rect_img_size, l->o.rect_stride, l->o.rect_pad};
+    l->so.rect = &l->rect;
+    return true;
 }
 
 /* Portrait/landscape flags from each item's size (mmdet GroupSampler's rule). */
@@ -263,14 +287,16 @@ wb_loader *wb_loader_create(const wb_loader_opts *o, const wb_dataset_vtable *vt
     l->src_late = l->src;
     l->src_late.pipeline = o->late_pipeline;
     l->src_late.decode.min_side = wb_pipeline_decode_min_side(o->late_pipeline);
-    l->so = (wb_sampler_opts){n_items, NULL, NULL, o->batch_size, o->shuffle, o->drop_last, o->seed};
+    l->so = (wb_sampler_opts){.n_items = n_items, .batch_size = o->batch_size, .shuffle = o->shuffle,
+                              .drop_last = o->drop_last, .seed = o->seed};
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->work_cv, NULL);
     pthread_cond_init(&l->ready_cv, NULL);
     l->slots = calloc((size_t)l->capacity, sizeof *l->slots);
     bool ok = l->slots && wb_bad_log_init(&l->bad, n_items) && setup_workers(l, err, err_size) &&
               (!o->group_by_aspect || compute_groups(l, err, err_size)) &&
-              (!o->image_weights || compute_weights(l, err, err_size));
+              (!o->image_weights || compute_weights(l, err, err_size)) &&
+              (o->rect_img_size <= 0 || compute_rect(l, err, err_size));
     if (ok) {
         l->batches_per_epoch = wb_sampler_batches(&l->so);
         if (l->batches_per_epoch == 0) {
@@ -392,6 +418,7 @@ void wb_loader_destroy(wb_loader *l) {
     free(l->workers);
     free(l->groups);
     free(l->weights);
+    free(l->sizes);
     wb_bad_log_free(&l->bad);
     free(l);
 }

@@ -29,6 +29,9 @@ typedef struct wb_loader_opts {
     bool shuffle, drop_last;
     bool group_by_aspect;   /* batches hold only landscape or only portrait images */
     bool image_weights;     /* YOLOv5's class-weighted draws with replacement (see image_weights.h) */
+    /* rect batches (see wb_rect_opts): img_size > 0 turns them on; sizes are read here */
+    int rect_img_size, rect_stride;
+    double rect_pad;
     int size_divisor;       /* batch padding; 0 = none */
     int64_t max_image_pixels; /* stored width x height; 0 = the decoder's own limit */
     int max_boxes;          /* per image; 0 = no limit */

@@ -78,8 +78,13 @@ typedef struct extra_loader {
     wb_context *ctx;
     wb_data_sample *slots;
     int n_slots;
-    uint64_t batch_rng;
+    const wb_batch_share *batch;
 } extra_loader;
+
+static void share(wb_data_sample *s, const wb_batch_share *b) {
+    s->batch_rng = b->rng;
+    s->batch_w = b->shape_w, s->batch_h = b->shape_h;
+}
 
 static wb_status load_extra(void *user, int slot, int64_t index, int step, uint64_t rng,
                             wb_data_sample **out, char *err, size_t err_size) {
@@ -93,8 +98,8 @@ static wb_status load_extra(void *user, int slot, int64_t index, int step, uint6
     }
     char why[400] = "";
     wb_status st = fetch_decoded(e->src, e->ctx, index, d, why, sizeof why);
-    d->batch_rng = e->batch_rng;
-    extra_loader nested = {e->src, e->ctx, e->slots + used, e->n_slots - used, e->batch_rng};
+    share(d, e->batch);
+    extra_loader nested = {e->src, e->ctx, e->slots + used, e->n_slots - used, e->batch};
     wb_sample_source more = {&nested, e->src->n_items, load_extra};
     if (st == WB_OK) st = wb_pipeline_apply(e->src->pipeline, 0, step, d, &rng, &more, why, sizeof why);
     if (st != WB_OK) snprintf(err, err_size, "other sample %lld: %s", (long long)index, why);
@@ -102,11 +107,11 @@ static wb_status load_extra(void *user, int slot, int64_t index, int step, uint6
 }
 
 wb_status wb_fetch_sample(const wb_fetch_source *src, wb_context *ctx, wb_data_sample *extra, int64_t epoch,
-                          int64_t index, uint64_t batch_rng, wb_data_sample *out, char *err, size_t err_size) {
+                          int64_t index, const wb_batch_share *batch, wb_data_sample *out, char *err, size_t err_size) {
     wb_status st = fetch_decoded(src, ctx, index, out, err, err_size);
     if (st != WB_OK) return st;
-    out->batch_rng = batch_rng;
-    extra_loader e = {src, ctx, extra, WB_MAX_EXTRA_SAMPLES, batch_rng};
+    share(out, batch);
+    extra_loader e = {src, ctx, extra, WB_MAX_EXTRA_SAMPLES, batch};
     wb_sample_source more = {&e, src->n_items, load_extra};
     uint64_t rng = wb_transform_rng(src->seed, epoch, index);
     char why[400] = "";

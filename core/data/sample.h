@@ -38,6 +38,9 @@ typedef struct wb_data_sample {
      * seed, epoch and batch number): for choices the whole batch must share,
      * like the input size of multi-scale training. */
     uint64_t batch_rng;
+    /* rect batches: the letterbox [w, h] of the sample's batch, which a
+     * letterbox step takes instead of its own size; 0 x 0: none */
+    int batch_w, batch_h;
 
     /* private: spare image buffers for out-of-place transforms, capacities */
     uint8_t *spare8;

@@ -6,7 +6,7 @@
 #include "transforms.h"
 
 /* Samples of a transform use index >= 0; the sampler's own stream uses -1. */
-#define SAMPLER_STREAM (-1)
+#define SAMPLER_STREAM WB_SAMPLER_STREAM
 
 static int64_t group_size(const wb_sampler_opts *o, int g) {
     if (!o->groups) return g == 0 ? o->n_items : 0;
@@ -20,11 +20,11 @@ static int64_t batches_of(const wb_sampler_opts *o, int64_t n) {
 }
 
 int64_t wb_sampler_batches(const wb_sampler_opts *o) {
-    if (o->weights) return batches_of(o, o->n_items);
+    if (o->weights || o->rect) return batches_of(o, o->n_items);
     return batches_of(o, group_size(o, 0)) + batches_of(o, group_size(o, 1));
 }
 
-static void shuffle(int64_t *a, int64_t n, uint64_t *rng) {
+void wb_sampler_shuffle(int64_t *a, int64_t n, uint64_t *rng) {
     for (int64_t i = n - 1; i > 0; i--) {
         int64_t j = (int64_t)(wb_rng_next(rng) % (uint64_t)(i + 1));
         int64_t t = a[i];
@@ -62,12 +62,13 @@ static wb_status weighted_plan(const wb_sampler_opts *o, int64_t epoch, wb_epoch
     weighted_draws(o, cum, order, &rng);
     free(cum);
     for (int64_t b = 0; b <= nb; b++) starts[b] = b * o->batch_size < o->n_items ? b * o->batch_size : o->n_items;
-    *out = (wb_epoch_plan){epoch, order, starts, nb};
+    *out = (wb_epoch_plan){epoch, order, starts, nb, NULL};
     return WB_OK;
 }
 
 wb_status wb_sampler_plan(const wb_sampler_opts *o, int64_t epoch, wb_epoch_plan *out) {
     memset(out, 0, sizeof *out);
+    if (o->rect) return wb_rect_plan(o, epoch, out);
     if (o->weights) return weighted_plan(o, epoch, out);
     int64_t nb = wb_sampler_batches(o);
     int64_t *order = malloc((size_t)(o->n_items > 0 ? o->n_items : 1) * sizeof *order);
@@ -88,7 +89,7 @@ wb_status wb_sampler_plan(const wb_sampler_opts *o, int64_t epoch, wb_epoch_plan
         for (int64_t i = 0; i < o->n_items; i++)
             if ((o->groups ? o->groups[i] : 0) == g) order[at++] = i;
         int64_t n = at - first;
-        if (o->shuffle) shuffle(order + first, n, &rng);
+        if (o->shuffle) wb_sampler_shuffle(order + first, n, &rng);
         for (int64_t k = 0; k < batches_of(o, n); k++, b++) {
             batch_start[b] = first + k * o->batch_size;
             int64_t rest = n - k * o->batch_size;
@@ -97,7 +98,7 @@ wb_status wb_sampler_plan(const wb_sampler_opts *o, int64_t epoch, wb_epoch_plan
     }
     /* Then the batches themselves go in random order, so groups interleave. */
     for (int64_t k = 0; k < nb; k++) perm[k] = k;
-    if (o->shuffle) shuffle(perm, nb, &rng);
+    if (o->shuffle) wb_sampler_shuffle(perm, nb, &rng);
     int64_t pos = 0;
     for (int64_t k = 0; k < nb; k++) {
         starts[k] = pos;
@@ -106,12 +107,13 @@ wb_status wb_sampler_plan(const wb_sampler_opts *o, int64_t epoch, wb_epoch_plan
     }
     starts[nb] = pos;
     free(order), free(batch_start), free(batch_len), free(perm);
-    *out = (wb_epoch_plan){epoch, final, starts, nb};
+    *out = (wb_epoch_plan){epoch, final, starts, nb, NULL};
     return WB_OK;
 }
 
 void wb_epoch_plan_free(wb_epoch_plan *p) {
     free(p->order);
+    free(p->shapes);
     free(p->starts);
     memset(p, 0, sizeof *p);
 }

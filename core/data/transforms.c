@@ -198,6 +198,15 @@ int wb_pipeline_decode_min_side(const wb_pipeline *p) {
     return 0;
 }
 
+bool wb_pipeline_letterbox(const wb_pipeline *p, int *img_size, int *stride) {
+    for (int i = 0; p && i < p->n; i++)
+        if (p->steps[i].type == &wb_transform_letterbox) {
+            wb_tf_letterbox_target(p->steps[i].config, img_size, stride);
+            return true;
+        }
+    return false;
+}
+
 int64_t wb_pipeline_max_pixels(const wb_pipeline *p, int64_t in_pixels) {
     for (int i = 0; p && i < p->n; i++)
         if (p->steps[i].type->max_pixels) in_pixels = p->steps[i].type->max_pixels(p->steps[i].config, in_pixels);

@@ -5,6 +5,7 @@
 #ifndef WB_CORE_DATA_TRANSFORMS_H
 #define WB_CORE_DATA_TRANSFORMS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <workbench/params.h>
@@ -51,6 +52,9 @@ typedef struct wb_sample_source {
  * ratio), so large images may decode smaller; 0 when a step before it
  * depends on the full-size image (crop, mosaic, pad) or nothing resizes. */
 int wb_pipeline_decode_min_side(const wb_pipeline *p);
+/* The first letterbox step's longer side and stride (rect batches take their
+ * shapes from them); false when the pipeline has none. */
+bool wb_pipeline_letterbox(const wb_pipeline *p, int *img_size, int *stride);
 /* How many pixels a sample may leave the pipeline with when its image has at
  * most in_pixels: a lower bound of the largest output, for memory estimates
  * before a run (0 in, 0 out when no step sets the size). */

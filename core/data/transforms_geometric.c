@@ -169,12 +169,14 @@ static wb_status letterbox_apply(const void *config, wb_data_sample *s, uint64_t
                                  size_t n) {
     (void)rng;
     const letterbox_config *c = config;
-    double r = fmin((double)c->size[1] / s->h, (double)c->size[0] / s->w);
+    /* in a rect batch, the batch's shape (see wb_rect_opts) */
+    int tw = s->batch_w > 0 ? s->batch_w : c->size[0], th = s->batch_h > 0 ? s->batch_h : c->size[1];
+    double r = fmin((double)th / s->h, (double)tw / s->w);
     if (!c->scale_up && r > 1.0) r = 1.0;
     int nw = (int)lround(s->w * r), nh = (int)lround(s->h * r);
     if (nw < 1) nw = 1;
     if (nh < 1) nh = 1;
-    int dw = c->size[0] - nw, dh = c->size[1] - nh;
+    int dw = tw - nw, dh = th - nh;
     if (c->minimal) dw %= c->stride, dh %= c->stride;
     /* YOLOv5 splits the border evenly, the odd pixel going right/bottom */
     int left = (int)lround(dw / 2.0 - 0.1), right = dw - left;
@@ -184,6 +186,12 @@ static wb_status letterbox_apply(const void *config, wb_data_sample *s, uint64_t
     /* the grey border is part of the network input */
     s->valid_h = s->h, s->valid_w = s->w;
     return st;
+}
+
+void wb_tf_letterbox_target(const void *config, int *img_size, int *stride) {
+    const letterbox_config *c = config;
+    *img_size = larger(c->size);
+    *stride = c->stride;
 }
 
 static int letterbox_decode_min_side(const void *config) {

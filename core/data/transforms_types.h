@@ -59,6 +59,9 @@ wb_status wb_tf_resize_to(wb_data_sample *s, int nh, int nw, char *err, size_t e
 /* mmcv's keep-ratio size of a w x h image for scale = [long, short] limits. */
 void wb_tf_keep_ratio_size(int w, int h, const int scale[2], int *nw, int *nh);
 
+/* A letterbox step's longer target side and stride (for rect batch shapes). */
+void wb_tf_letterbox_target(const void *config, int *img_size, int *stride);
+
 /* Random helpers on the sample's stream. */
 float wb_tf_uniform(uint64_t *rng, float lo, float hi);
 bool wb_tf_coin(uint64_t *rng, float prob);

@@ -6,6 +6,7 @@
 #   data.close_mosaic = 1 on a 3-epoch run: the switch is logged when epoch 3 starts, not before;
 #     by_epoch = false is refused.
 #   data.image_weights: a run resumed after epoch 1 ends bit-identical to an uninterrupted one.
+#   data.<split>.rect: refused without a letterbox step; validation in rect batches runs.
 set -euo pipefail
 wb=$1 src=$2 out=$3
 rm -rf "$out" && mkdir -p "$out"
@@ -71,6 +72,16 @@ expect_fail 2 "none.yaml: No such file" "$out/missing.txt" -- "$wb" validate "$o
 expect_fail 2 "data.close_mosaic = 1 counts epochs" "$out/iters.txt" -- \
   "$wb" run "$out/exp.conf" --set data.close_mosaic=1 --set schedule.by_epoch=false --set schedule.max_iters=2 \
   --work-dir "$out/iters"
+
+expect_fail 2 "data.train.rect = true needs a letterbox step in data.train.pipeline" "$out/rect.txt" -- \
+  "$wb" run "$out/exp.conf" --set data.train.rect=true --work-dir "$out/rect"
+
+echo "== rect validation batches (letterbox 96, pad 0.5) during training"
+"$wb" run "$out/exp.conf" --set schedule.max_epochs=1 --set evaluation.interval=1 --set data.val.rect=true \
+  --set data.val.rect_pad=0.5 --set 'data.val.pipeline=({ type = "letterbox"; size = [96, 96]; }, { type = "normalize"; mean = [127.5, 127.5, 127.5]; std = [64.0, 64.0, 64.0]; })' \
+  --work-dir "$out/rect_val" >"$out/rect_val.txt" 2>&1 || { cat "$out/rect_val.txt"; exit 1; }
+grep -q '"mode": *"val"' "$out/rect_val/log.json" || { echo "no validation in log.json"; exit 1; }
+echo "rect validation ran"
 
 venv=${WB_YOLOV5_VENV:-$HOME/.cache/workbench/yolov5-venv}
 hyps=$(ls "$venv"/lib/python3*/site-packages/yolov5/data/hyps/hyp.scratch-*.yaml 2>/dev/null || true)

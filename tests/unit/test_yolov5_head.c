@@ -242,6 +242,50 @@ START_TEST(test_predict_one_confident_cell) {
 }
 END_TEST
 
+/* Detections of random maps whose boxes are 4x their anchors, so that
+ * neighbouring cells overlap and NMS suppresses most of the best-scored
+ * candidates (the head then runs NMS on longer and longer prefixes). */
+static int predict_overlapping(const char *body, wb_detections *d) {
+    head_env e;
+    head_create(&e, body, NULL);
+    ck_assert_msg(e.st == WB_OK, "%s", e.err);
+    wb_tensor *preds[3];
+    make_preds(&e, 0.0f, preds);
+    uint64_t rng = 12345;
+    for (int l = 0; l < 3; l++) {
+        int64_t plane = (8 >> l) * (8 >> l);
+        for (int64_t i = 0; i < 21 * plane; i++) {
+            int k = (int)((i / plane) % 7);
+            rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+            float u = (float)(rng >> 40) / (float)(1 << 24);
+            preds[l]->data[i] = k == 2 || k == 3 ? 10.0f : k < 2 ? 0.0f : 6.0f * u - 3.0f;
+        }
+    }
+    wb_gt_image img = {.struct_size = sizeof img, .img_h = 64, .img_w = 64, .ori_h = 64, .ori_w = 64,
+                       .scale_x = 1.0f, .scale_y = 1.0f};
+    wb_batch_truth meta = {sizeof meta, 1, 64, 64, &img};
+    memset(d, 0, sizeof *d);
+    ck_assert_msg(e.head.desc->module->predict(e.head.instance, &e.head.ctx.pub, preds, 3, &meta, d) == WB_OK, "%s",
+                  e.head.ctx.msg);
+    head_free(&e); /* release_detections only frees the arrays: d stays the caller's */
+    return d->num;
+}
+
+START_TEST(test_max_per_img_keeps_the_best_of_full_nms) {
+    wb_detections all, first;
+    int n_all = predict_overlapping("num_classes = 2; agnostic = true; max_per_img = 1000;", &all);
+    int n_first = predict_overlapping("num_classes = 2; agnostic = true; max_per_img = 40;", &first);
+    /* 504 candidates (252 anchors, 2 classes); the best 160 keep fewer than 40 */
+    ck_assert_msg(n_all > 40 && n_all < 100, "NMS kept %d of 504 candidates: the case is meant to suppress most",
+                  n_all);
+    ck_assert_int_eq(n_first, 40);
+    wbt_assert_close("first 40 boxes", first.boxes, all.boxes, 4 * 40, 1e-9, 0); /* the same */
+    wbt_assert_close("first 40 scores", first.scores, all.scores, 40, 1e-9, 0);
+    free(all.boxes), free(all.scores), free(all.labels);
+    free(first.boxes), free(first.scores), free(first.labels);
+}
+END_TEST
+
 /* Without boxes only objectness is learnt: every objectness logit c gives
  * BCE(c, 0) = softplus(c) per cell, so loss_obj = bs * obj gain * sum of the
  * balance * softplus(c) = 2 * 1 * 5.4 * log(1 + e^-2) with c = -2 (the gain
@@ -289,6 +333,7 @@ int main(void) {
     tcase_add_test(tc, test_prior_biases);
     tcase_add_test(tc, test_anchors_listed_largest_first_are_reversed);
     tcase_add_test(tc, test_predict_one_confident_cell);
+    tcase_add_test(tc, test_max_per_img_keeps_the_best_of_full_nms);
     tcase_add_test(tc, test_loss_without_boxes_is_objectness_alone);
     suite_add_tcase(s, tc);
     int rc = wbt_run_suite(s);

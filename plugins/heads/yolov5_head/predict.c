@@ -82,6 +82,22 @@ static int by_score_desc(const void *pa, const void *pb, void *user) {
 
 static float clipf(float v, float hi) { return v < 0.0f ? 0.0f : v > hi ? hi : v; }
 
+/* The first max_per_img boxes greedy NMS keeps from candidates sorted by
+ * score. Whether a box is kept depends only on the boxes scored above it, so
+ * NMS of a prefix keeps the same boxes as NMS of all, and prefixes growing
+ * twofold until max_per_img are kept spare comparing each of the tens of
+ * thousands of low-scored candidates (score_thr 0.001) with all kept boxes. */
+static int greedy_nms(const yolov5_head *h, const wb_host_api *host, const float *boxes, const float *scores,
+                      const int *labels, int n, int *keep) {
+    int prefix = n < 4 * h->max_per_img ? n : 4 * h->max_per_img, kept;
+    for (;;) {
+        kept = host->nms(boxes, scores, h->agnostic ? NULL : labels, prefix, h->iou_threshold, keep);
+        if (kept >= h->max_per_img || prefix == n) break;
+        prefix = prefix > n / 2 ? n : 2 * prefix;
+    }
+    return kept < h->max_per_img ? kept : h->max_per_img;
+}
+
 /* NMS over the best nms_pre candidates; writes the detections of one image. */
 static wb_status select_detections(const yolov5_head *h, wb_ctx *ctx, const candidates *c, const wb_gt_image *img,
                                    wb_detections *d) {
@@ -101,8 +117,7 @@ static wb_status select_detections(const yolov5_head *h, wb_ctx *ctx, const cand
         scores[i] = c->scores[order[i]];
         labels[i] = c->labels[order[i]];
     }
-    int kept = WB_H(ctx)->nms(boxes, scores, h->agnostic ? NULL : labels, n, h->iou_threshold, keep);
-    if (kept > h->max_per_img) kept = h->max_per_img;
+    int kept = greedy_nms(h, WB_H(ctx), boxes, scores, labels, n, keep);
     d->num = kept;
     d->boxes = malloc((size_t)(kept > 0 ? kept : 1) * 4 * sizeof(float));
     d->scores = malloc((size_t)(kept > 0 ? kept : 1) * sizeof(float));

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* qsort_r */
 #include "val_stats.h"
 
 #include <stdlib.h>
@@ -10,19 +11,17 @@ static int label_of(const wb_coco_gt *gt, int64_t category_id) {
 }
 
 /* Detections by image, then by score, highest first (NMS's order); ties keep their order. */
-static const wb_coco_detection *g_dets;
-static int det_order(const void *a, const void *b) {
+static int det_order(const void *a, const void *b, void *dets) {
     size_t i = *(const size_t *)a, j = *(const size_t *)b;
-    const wb_coco_detection *x = &g_dets[i], *y = &g_dets[j];
+    const wb_coco_detection *x = (const wb_coco_detection *)dets + i, *y = (const wb_coco_detection *)dets + j;
     if (x->image_id != y->image_id) return x->image_id < y->image_id ? -1 : 1;
     if (x->score != y->score) return x->score > y->score ? -1 : 1;
     return (i > j) - (i < j);
 }
 
-static const wb_coco_annotation *g_anns;
-static int ann_order(const void *a, const void *b) {
+static int ann_order(const void *a, const void *b, void *anns) {
     size_t i = *(const size_t *)a, j = *(const size_t *)b;
-    int64_t x = g_anns[i].image_id, y = g_anns[j].image_id;
+    int64_t x = ((const wb_coco_annotation *)anns)[i].image_id, y = ((const wb_coco_annotation *)anns)[j].image_id;
     if (x != y) return x < y ? -1 : 1;
     return (i > j) - (i < j);
 }
@@ -50,9 +49,8 @@ wb_status wb_val_stats(const wb_coco_gt *gt, const wb_coco_detection *dets, size
     }
     for (size_t i = 0; i < n_dets; i++) di[i] = i;
     for (size_t i = 0; i < n_anns; i++) ai[i] = i;
-    g_dets = dets, g_anns = gt->annotations; /* qsort has no user pointer; evaluations run one at a time */
-    qsort(di, n_dets, sizeof *di, det_order);
-    qsort(ai, n_anns, sizeof *ai, ann_order);
+    qsort_r(di, n_dets, sizeof *di, det_order, (void *)dets);
+    qsort_r(ai, n_anns, sizeof *ai, ann_order, gt->annotations);
     memcpy(ids, gt->image_ids, (size_t)gt->n_images * sizeof *ids);
     qsort(ids, (size_t)gt->n_images, sizeof *ids, by_id);
     size_t d = 0, a = 0;

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* qsort_r */
 #include "ap_per_class.h"
 
 #include <math.h>
@@ -167,10 +168,9 @@ static int smoothed_argmax(const double *y) {
 }
 
 /* Detection order by confidence, highest first; ties keep their order. */
-static const float *g_sort_conf;
-static int by_conf_desc(const void *a, const void *b) {
+static int by_conf_desc(const void *a, const void *b, void *conf) {
     size_t i = *(const size_t *)a, j = *(const size_t *)b;
-    float x = g_sort_conf[i], y = g_sort_conf[j];
+    float x = ((const float *)conf)[i], y = ((const float *)conf)[j];
     if (x != y) return x > y ? -1 : 1;
     return (i > j) - (i < j);
 }
@@ -229,8 +229,7 @@ wb_status wb_ap_per_class(const wb_ap_stats *s, wb_ap_result *r) {
     if (st != WB_OK) goto done;
     r->n_classes = nc;
     for (size_t i = 0; i < s->n; i++) order[i] = i;
-    g_sort_conf = s->conf; /* qsort has no user pointer; validation runs one at a time */
-    qsort(order, s->n, sizeof *order, by_conf_desc);
+    qsort_r(order, s->n, sizeof *order, by_conf_desc, s->conf);
     double *neg_conf = work, *rec = work + s->n, *prec = work + 2 * s->n, *mrec = work + 3 * s->n + 2,
            *mpre = malloc((s->n + 2) * sizeof *mpre);
     if (!mpre) {

@@ -3,11 +3,24 @@
 #include <stdio.h>
 #include <string.h>
 #include "../config/params.h"
+#include "../data/dataset_single_cls.h"
 #include "../plugin/plugin_guard.h"
 #include "../runtime/context.h"
 #include "../runtime/log.h"
 
-int wb_data_split_check_rect(wb_experiment *e, const char *split, char *err, size_t n) {
+/* single_cls gives the head one class to learn. */
+static int check_single_cls(wb_experiment *e, char *err, size_t n) {
+    const wb_params *head = wb_config_params(e->cfg, "model.head");
+    if (!wb_params_bool(wb_config_params(e->cfg, "data"), "single_cls") || !head || !wb_params_has(head, "num_classes") ||
+        wb_params_int(head, "num_classes") == 1)
+        return 0;
+    snprintf(err, n, "data.single_cls = true trains one class (every label becomes 0, \"item\"), and "
+             "model.head.num_classes is %lld: set model.head.num_classes = 1", (long long)wb_params_int(head, "num_classes"));
+    return -1;
+}
+
+int wb_data_split_check(wb_experiment *e, const char *split, char *err, size_t n) {
+    if (check_single_cls(e, err, n) != 0) return -1;
     char path[64];
     snprintf(path, sizeof path, "data.%s", split);
     const wb_params *sp = wb_config_params(e->cfg, path);
@@ -97,6 +110,11 @@ wb_status wb_data_split_open(wb_data_split *d, wb_experiment *e, wb_session *s, 
         d->ds = NULL;
         return c.err != WB_OK ? c.err : WB_ERR_IO;
     }
+    const wb_params *data = wb_config_params(e->cfg, "data");
+    if (wb_params_bool(data, "single_cls") && wb_single_cls_wrap(d->vt, d->ds, &d->vt, &d->ds) != WB_OK) {
+        snprintf(err, n, "%s: out of memory for data.single_cls", path);
+        return WB_ERR_NOMEM;
+    }
     int64_t length;
     WB_PLUGIN_CALL(d->desc, "length", path, length = d->vt->length(d->ds));
     if (length <= 0) {
@@ -107,7 +125,6 @@ wb_status wb_data_split_open(wb_data_split *d, wb_experiment *e, wb_session *s, 
     if (!d->pipeline) return WB_ERR_INVALID;
     if (o->training && o->close_mosaic && !(d->late_pipeline = closed_pipeline(e, split, o->close_mosaic_from, err, n)))
         return WB_ERR_INVALID;
-    const wb_params *data = wb_config_params(e->cfg, "data");
     wb_loader_opts lo = {
         .batch_size = (int)wb_params_int(data, "batch_size"),
         .workers = (int)wb_params_int(data, "workers"),

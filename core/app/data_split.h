@@ -26,9 +26,10 @@ typedef struct wb_split_opts {
     wb_bad_sample_policy on_bad_sample;
 } wb_split_opts;
 
-/* data.<split>.rect's configuration (a letterbox step to take the shapes
- * from): 0, or -1 with what to change in err. */
-int wb_data_split_check_rect(wb_experiment *e, const char *split, char *err, size_t n);
+/* What the data section asks of the rest of the experiment, before anything
+ * is loaded: data.<split>.rect a letterbox step to take the shapes from,
+ * data.single_cls a head of one class. 0, or -1 with what to change in err. */
+int wb_data_split_check(wb_experiment *e, const char *split, char *err, size_t n);
 /* true when the experiment has a data.<split> section. */
 bool wb_data_split_exists(wb_experiment *e, const char *split);
 /* The transform pipeline of data.<split> (empty when it has none). NULL and

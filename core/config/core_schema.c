@@ -80,6 +80,8 @@ static const wb_param_schema data_params[] = {
              "close_mosaic_epochs): mosaic becomes a letterbox to its tile size, mixup goes; needs by_epoch"),
     WB_P_BOOL("image_weights", "false", "training draws images with replacement, weighted by the sum over their "
               "labels of 1 / the class's frequency (YOLOv5 --image-weights), from the run's seed and epoch"),
+    WB_P_BOOL("single_cls", "false", "train and evaluate every split as one class (YOLOv5 --single-cls): every "
+              "label becomes 0, named \"item\"; model.head.num_classes must be 1"),
     WB_PARAM_END,
 };
 

@@ -7,6 +7,7 @@
 #     by_epoch = false is refused.
 #   data.image_weights: a run resumed after epoch 1 ends bit-identical to an uninterrupted one.
 #   data.<split>.rect: refused without a letterbox step; validation in rect batches runs.
+#   data.single_cls: refused with a head of several classes; with one, the checkpoint names "item".
 set -euo pipefail
 wb=$1 src=$2 out=$3
 rm -rf "$out" && mkdir -p "$out"
@@ -82,6 +83,22 @@ echo "== rect validation batches (letterbox 96, pad 0.5) during training"
   --work-dir "$out/rect_val" >"$out/rect_val.txt" 2>&1 || { cat "$out/rect_val.txt"; exit 1; }
 grep -q '"mode": *"val"' "$out/rect_val/log.json" || { echo "no validation in log.json"; exit 1; }
 echo "rect validation ran"
+
+echo "== single_cls: one class 'item' in training, evaluation and the checkpoint"
+expect_fail 2 "data.single_cls = true trains one class" "$out/sc_refused.txt" -- \
+  "$wb" run "$out/exp.conf" --set data.single_cls=true --work-dir "$out/sc_refused"
+"$wb" run "$out/exp.conf" --set data.single_cls=true --set model.head.num_classes=1 --set schedule.max_epochs=1 \
+  --set evaluation.interval=1 --work-dir "$out/sc" >"$out/sc.txt" 2>&1 || { cat "$out/sc.txt"; exit 1; }
+/usr/bin/python3 - "$out/sc/epoch_1.safetensors" "$out/sc/log.json" <<'PY'
+import json, struct, sys
+with open(sys.argv[1], "rb") as f:
+    meta = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))["__metadata__"]
+names = [k for k in meta if "name" in k]
+print("checkpoint class metadata:", {k: meta[k] for k in names})
+assert meta["num_classes"] == "1" and any("item" in meta[k] for k in names), meta
+vals = [json.loads(l) for l in open(sys.argv[2]) if '"val"' in l]
+assert vals, "no validation ran"
+PY
 
 venv=${WB_YOLOV5_VENV:-$HOME/.cache/workbench/yolov5-venv}
 hyps=$(ls "$venv"/lib/python3*/site-packages/yolov5/data/hyps/hyp.scratch-*.yaml 2>/dev/null || true)

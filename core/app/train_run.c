@@ -303,12 +303,13 @@ static int close_mosaic_epoch(wb_config *cfg, wb_split_opts *so) {
     return 0;
 }
 
-/* data.<split>.rect without a letterbox step: a configuration error, found before any loading. */
-static int rect_config_errors(wb_experiment *e) {
+/* What the data section asks of the experiment (rect's letterbox, single_cls's head): configuration
+ * errors, found before any loading. */
+static int data_config_errors(wb_experiment *e) {
     static const char *const splits[] = {"train", "val"};
     char err[512];
     for (int i = 0; i < 2; i++)
-        if (wb_data_split_check_rect(e, splits[i], err, sizeof err) != 0) {
+        if (wb_data_split_check(e, splits[i], err, sizeof err) != 0) {
             wb_logf(WB_LOG_ERROR, "data", "%s", err);
             return -1;
         }
@@ -371,7 +372,7 @@ static int train_in_work_dir(wb_experiment *e, const wb_run_args *a, const char 
     wb_split_opts so = {.training = true, .start_epoch = start_epoch,
                         .on_bad_sample = strcmp(wb_params_string(data, "on_bad_sample"), "fail") == 0
                                              ? WB_BAD_SAMPLE_FAIL : WB_BAD_SAMPLE_SKIP};
-    if (close_mosaic_epoch(e->cfg, &so) != 0 || rect_config_errors(e) != 0) {
+    if (close_mosaic_epoch(e->cfg, &so) != 0 || data_config_errors(e) != 0) {
         wb_model_destroy(model);
         wb_session_destroy(s);
         return 2;

@@ -117,9 +117,8 @@ static wb_status create(wb_ctx *ctx, const wb_params *p, const wb_feature_spec *
     h->score_thr = (float)host->param_float(p, "score_thr");
     h->iou_threshold = (float)host->param_float(p, "iou_threshold");
     if (read_levels(ctx, h, p, in, n_in) == WB_OK && read_anchors(ctx, h, p) == WB_OK &&
-        read_balance(ctx, h, p) == WB_OK)
-        read_class_frequencies(ctx, h, p);
-    read_gains(h, host, p);
+        read_balance(ctx, h, p) == WB_OK && read_class_frequencies(ctx, h, p) == WB_OK)
+        read_gains(h, host, p); /* scaled by the number of levels */
     if (wb_ok(ctx) != WB_OK) {
         destroy(h);
         return wb_ok(ctx);

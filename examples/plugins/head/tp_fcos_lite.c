@@ -3,6 +3,7 @@
  * decoding are host code (assign.c, decode.c). The losses come from the
  * config (loss_cls, loss_bbox) and follow the SDK's loss contract. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tp_fcos_lite.h"
@@ -60,8 +61,10 @@ static wb_status create(wb_ctx *ctx, const wb_params *p, const wb_feature_spec *
 static int output_specs(void *inst, wb_feature_spec *out, int max_out) {
     const fcos_head *h = inst;
     for (int l = 0; l < h->n_levels && h->n_levels + l < max_out; l++) {
-        out[l] = (wb_feature_spec){"cls_score", h->num_classes, h->strides[l]};
-        out[h->n_levels + l] = (wb_feature_spec){"bbox_pred", 4, h->strides[l]};
+        out[l] = (wb_feature_spec){"", h->num_classes, h->strides[l]};
+        out[h->n_levels + l] = (wb_feature_spec){"", 4, h->strides[l]};
+        snprintf(out[l].name, sizeof out[l].name, "cls_score_%d", l);
+        snprintf(out[h->n_levels + l].name, sizeof out[h->n_levels + l].name, "bbox_pred_%d", l);
     }
     return 2 * h->n_levels;
 }

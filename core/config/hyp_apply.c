@@ -15,7 +15,8 @@
 typedef enum hyp_target { TO_CORE, TO_HEAD, TO_STEP, TO_NOTHING } hyp_target;
 
 /* where: TO_CORE the section ("optimizer"); TO_STEP the transform type, with
- * ":direction" for random_flip. note: TO_NOTHING, why it has no target. */
+ * ":direction" for random_flip, or types separated by '|'. note: TO_NOTHING,
+ * why it has no target. */
 typedef struct hyp_key {
     const char *name;
     hyp_target to;
@@ -49,7 +50,7 @@ static const hyp_key g_keys[] = {
     {"perspective", TO_STEP, "random_affine", "perspective", NULL},
     {"flipud", TO_STEP, "random_flip:vertical", "prob", NULL},
     {"fliplr", TO_STEP, "random_flip:horizontal", "prob", NULL},
-    {"mosaic", TO_STEP, "mosaic", "prob", NULL},
+    {"mosaic", TO_STEP, "mosaic|mosaic9", "prob", NULL},
     {"mixup", TO_STEP, "mixup", "prob", NULL},
     {"copy_paste", TO_NOTHING, NULL, NULL, "copy-paste pastes segments, and the datasets here load boxes only"},
     {"anchors", TO_NOTHING, NULL, NULL, "the anchors are the head's own parameter (and autoanchor's)"},
@@ -172,28 +173,41 @@ static bool step_matches(const config_setting_t *g, const char *where) {
     return strcmp(dir, colon + 1) == 0;
 }
 
-/* Every matching step of data.train.pipeline gets the value. */
-static void to_steps(hyp_run *r, const wb_hyp_entry *e, const hyp_key *k) {
+/* The steps of data.train.pipeline matching one alternative `where`
+ * ("type" or "type:direction") get the value; returns how many did. */
+static int to_steps_of(hyp_run *r, const wb_hyp_entry *e, const char *where, const char *key) {
     config_setting_t *list = config_lookup(wb_config_tree(r->cfg), "data.train.pipeline");
     int n = list && config_setting_is_list(list) ? config_setting_length(list) : 0, found = 0;
     char type[64];
-    snprintf(type, sizeof type, "%.*s", (int)strcspn(k->where, ":"), k->where);
+    snprintf(type, sizeof type, "%.*s", (int)strcspn(where, ":"), where);
     const wb_param_schema *schema =
         r->lookup->find_transform ? r->lookup->find_transform(r->lookup->user, type) : NULL;
-    const wb_param_schema *param = schema_param(schema, k->key);
+    const wb_param_schema *param = schema_param(schema, key);
     for (int i = 0; param && i < n; i++) {
         config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
-        if (!step_matches(g, k->where)) continue;
+        if (!step_matches(g, where)) continue;
         char target[128];
-        snprintf(target, sizeof target, "data.train.pipeline[%d].%s (%s)", i, k->key, type);
+        snprintf(target, sizeof target, "data.train.pipeline[%d].%s (%s)", i, key, type);
         set_value(r, e, g, param, target);
         found++;
     }
+    return found;
+}
+
+static void to_steps(hyp_run *r, const wb_hyp_entry *e, const hyp_key *k) {
+    char alternatives[128], types[160] = "", *save = NULL;
+    snprintf(alternatives, sizeof alternatives, "%s", k->where);
+    int found = 0;
+    for (char *w = strtok_r(alternatives, "|", &save); w; w = strtok_r(NULL, "|", &save)) {
+        found += to_steps_of(r, e, w, k->key);
+        size_t len = strlen(types);
+        snprintf(types + len, sizeof types - len, "%s%.*s", len ? " or " : "", (int)strcspn(w, ":"), w);
+    }
     /* An augmentation at 0 is off, as it is without the step. */
     if (found || e->value == 0) return;
-    char why[200];
+    char why[256];
     const char *colon = strchr(k->where, ':');
-    snprintf(why, sizeof why, "data.train.pipeline has no %s step%s%s", type, colon ? " with direction " : "",
+    snprintf(why, sizeof why, "data.train.pipeline has no %s step%s%s", types, colon ? " with direction " : "",
              colon ? colon + 1 : "");
     no_target(r, e, why);
 }

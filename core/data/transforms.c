@@ -12,6 +12,7 @@ static const wb_transform_type *const g_types[] = {
     &wb_transform_pad,       &wb_transform_normalize,   &wb_transform_photometric,
     &wb_transform_yolo_hsv,  &wb_transform_random_crop, &wb_transform_random_affine,
     &wb_transform_mosaic,    &wb_transform_mixup,       &wb_transform_random_resize,
+    &wb_transform_mosaic9,
 };
 #define N_TYPES ((int)(sizeof g_types / sizeof g_types[0]))
 

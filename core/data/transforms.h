@@ -39,7 +39,7 @@ int wb_pipeline_extra_samples(const wb_pipeline *p, int step);
  * with the RNG state `rng`, and points *out at it. Those steps may combine
  * samples too (mixup of mosaics): the loader then gives them the slots after
  * the step's own, so a pipeline needs at most WB_MAX_EXTRA_SAMPLES. */
-#define WB_MAX_EXTRA_SAMPLES 4
+#define WB_MAX_EXTRA_SAMPLES 9
 typedef struct wb_sample_source {
     void *user;
     int64_t n_items;

@@ -39,7 +39,7 @@ typedef struct wb_transform_type {
 extern const wb_transform_type wb_transform_resize, wb_transform_letterbox, wb_transform_random_flip,
     wb_transform_pad, wb_transform_normalize, wb_transform_photometric, wb_transform_yolo_hsv,
     wb_transform_random_crop, wb_transform_random_affine, wb_transform_mosaic, wb_transform_mixup,
-    wb_transform_random_resize;
+    wb_transform_random_resize, wb_transform_mosaic9;
 
 /* Parameter reads that fall back to the schema's default when the key is
  * absent (params NULL = all defaults). Lists copy at most max values and return

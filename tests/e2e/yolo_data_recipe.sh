@@ -65,6 +65,12 @@ print(f"close_mosaic switch logged after train lines of epochs {sorted(set(befor
 assert before and max(before) == 2 and after and min(after) == 3, "the switch is not logged as epoch 3 begins"
 PY
 
+echo "== mosaic9 with mixup (nine tiles, then a mixup partner that is a mosaic9 itself), close_mosaic after"
+"$wb" run "$out/exp.conf" --set 'data.train.pipeline=({ type = "mosaic9"; size = [64, 64]; }, { type = "random_affine"; }, { type = "mixup"; prob = 1.0; }, { type = "normalize"; mean = [127.5, 127.5, 127.5]; std = [64.0, 64.0, 64.0]; })' \
+  --set schedule.max_epochs=2 --set data.close_mosaic=1 --work-dir "$out/mosaic9" >"$out/mosaic9.txt" 2>&1 \
+  || { cat "$out/mosaic9.txt"; exit 1; }
+grep -F "close_mosaic: from epoch 2 on, data.train.pipeline runs with mosaic9 -> letterbox, mixup dropped" "$out/mosaic9.txt"
+
 echo "== refusals"
 printf 'lr0: 0.01\nmomentum: 0.9\nlr: 0.02\n' >"$out/bad.yaml"
 expect_fail 2 "hyp $out/bad.yaml:3: error: unknown hyperparameter 'lr'; did you mean 'lr0'?" "$out/bad.txt" -- \

@@ -14,6 +14,16 @@ float64 (bilinear, border 114 outside), the reference for every pixel.
 Cases augment_yolov5_<name>: "image" [h, w, 3] (uint8 values), "boxes_in" [n, 4], "labels_in" [n],
 "draws" [8] (the workbench's wb_affine_draw: translate is T / size - 0.5), "params" [degrees, translate,
 scale, shear, perspective, out_w, out_h], "warped" [oh, ow, 3] (cv2), "exact" [oh, ow, 3], "edge" [oh, ow], "boxes" [k, 4], "labels" [k].
+
+mosaic9: YOLOv5's LoadImagesAndLabels.load_mosaic9 run on a stand-in dataset object (nine noise tiles of
+assorted sizes, long side at most 64, with boxes), random.choices / shuffle / uniform replaced by a fixed
+tile order and window offset, and random_perspective by the identity, so the result is the 2s x 2s window
+of the canvas. Cases augment_yolov5_mosaic9_<name>: "tiles" (the nine images flattened, one after
+another), "tile_sizes" [9, 2] (w, h), "tile_boxes" [9, 2, 4] and "tile_labels" [9, 2] (pixels), "order" [9]
+(laying order as tile numbers; tile 0 is the sample), "offset" [xc, yc], "canvas" [2s, 2s, 3],
+"boxes" [k, 4] and "labels" [k] (clipped to the window as YOLOv5 does, boxes left without area dropped as
+the workbench drops them).
+
 Without the package only augment_yolov5_unavailable (attribute `reason`) is written."""
 import glob
 import importlib.util
@@ -105,6 +115,52 @@ def run_case(aug, cv2, name, w, h, ow, oh, draws, persp):
             "warped": warped, "exact": exact, "edge": edge, "boxes": out[:, 1:5].reshape(-1, 4), "labels": out[:, 0]}
 
 
+MOSAIC9 = {"in_order": ([0, 1, 2, 3, 4, 5, 6, 7, 8], 17, 40), "shuffled": ([4, 7, 0, 2, 8, 1, 3, 6, 5], 60, 3)}
+TILE_SIZES = [(64, 48), (40, 64), (64, 64), (30, 50), (64, 20), (52, 60), (64, 36), (24, 64), (48, 48)]
+
+
+def mosaic9_case(dataloaders, order, xc, yc, s=64):
+    rng = np.random.default_rng(9)
+    tiles = [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for w, h in TILE_SIZES]
+    boxes = np.array([[[2, 3, 0.6 * w, 0.5 * h], [0.3 * w, 0.4 * h, w - 1, h - 2]] for w, h in TILE_SIZES])
+    labels = np.array([[t, t + 10] for t in range(9)], dtype=np.float64)
+
+    class Stand:  # what load_mosaic9 reads of self
+        img_size = s
+        mosaic_border = [-s // 2, -s // 2]
+        indices = list(range(9))
+        hyp = {k: 0.0 for k in ("degrees", "translate", "scale", "shear", "perspective", "copy_paste")}
+        segments = [[] for _ in range(9)]
+
+        def __init__(self):
+            self.labels = []
+            for (w, h), b, lab in zip(TILE_SIZES, boxes, labels):  # normalised xywh, as YOLOv5 stores them
+                xywh = np.stack([(b[:, 0] + b[:, 2]) / 2 / w, (b[:, 1] + b[:, 3]) / 2 / h,
+                                 (b[:, 2] - b[:, 0]) / w, (b[:, 3] - b[:, 1]) / h], 1)
+                self.labels.append(np.concatenate([lab[:, None], xywh], 1))
+
+        def load_image(self, i):
+            h, w = tiles[i].shape[:2]
+            return tiles[i], (h, w), (h, w)
+
+    uniform = [yc, xc]  # load_mosaic9 draws yc, then xc
+    saved = (dataloaders.random.choices, dataloaders.random.shuffle, dataloaders.random.uniform,
+             dataloaders.random_perspective)
+    dataloaders.random.choices = lambda population, k: list(range(1, 9))
+    dataloaders.random.shuffle = lambda x: x.__setitem__(slice(None), [x[i] for i in order])
+    dataloaders.random.uniform = lambda lo, hi: uniform.pop(0)
+    dataloaders.random_perspective = lambda im, targets, *args, **kwargs: (im, targets)
+    try:
+        canvas, out = dataloaders.LoadImagesAndLabels.load_mosaic9(Stand(), 0)
+    finally:
+        (dataloaders.random.choices, dataloaders.random.shuffle, dataloaders.random.uniform,
+         dataloaders.random_perspective) = saved
+    keep = (out[:, 3] > out[:, 1]) & (out[:, 4] > out[:, 2])
+    return {"tiles": np.concatenate([t.ravel() for t in tiles]), "tile_sizes": np.array(TILE_SIZES),
+            "tile_boxes": boxes, "tile_labels": labels, "order": np.array(order), "offset": np.array([xc, yc]),
+            "canvas": canvas, "boxes": out[keep, 1:5], "labels": out[keep, 0]}
+
+
 def generate(save):
     out_dir = os.environ["WB_PARITY_DIR"]
     yolov5, why = export.import_yolov5()
@@ -121,3 +177,6 @@ def generate(save):
     import yolov5.utils.augmentations as aug
     for name, (w, h, ow, oh, draws, persp) in CASES.items():
         save("augment_yolov5_" + name, run_case(aug, cv2, name, w, h, ow, oh, draws, persp))
+    import yolov5.utils.dataloaders as dataloaders
+    for name, (order, xc, yc) in MOSAIC9.items():
+        save("augment_yolov5_mosaic9_" + name, mosaic9_case(dataloaders, order, xc, yc))

@@ -3,7 +3,9 @@
  * box_candidates keeps, within 1e-3 px; pixels within one grey level of the
  * same warp by cv2 (away from the image's edge, where cv2's 1/32-px
  * positions meet the step to the border colour) and of the exact float64
- * warp everywhere (8-bit: one level; float: 0.01), on 8-bit and float samples. Skipped (77) with the reason
+ * warp everywhere (8-bit: one level; float: 0.01), on 8-bit and float samples.
+ * mosaic9 against YOLOv5's own load_mosaic9 with the same tile order and
+ * window: the same canvas bytes, the same boxes within 1e-3 px. Skipped (77) with the reason
  * when the yolov5 package is absent. */
 #include <math.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include <sys/stat.h>
 #include "config/params.h"
 #include "data/transforms_affine.h"
+#include "data/transforms_mosaic9.h"
 #include "wbtest.h"
 
 #define SKIP_EXIT_CODE 77
@@ -94,6 +97,61 @@ START_TEST(affine_matches_yolov5) {
 }
 END_TEST
 
+static void check_mosaic9(const char *name) {
+    wb_st_file f;
+    if (!wbt_parity_open(name, &f)) ck_abort_msg("parity case %s missing", name);
+    const float *sizes = wbt_parity_tensor(&f, "tile_sizes", 18), *order = wbt_parity_tensor(&f, "order", 9);
+    const float *tile_boxes = wbt_parity_tensor(&f, "tile_boxes", 9 * 2 * 4);
+    const float *tile_labels = wbt_parity_tensor(&f, "tile_labels", 18), *offset = wbt_parity_tensor(&f, "offset", 2);
+    int64_t total = 0;
+    for (int t = 0; t < 9; t++) total += (int64_t)sizes[2 * t] * sizes[2 * t + 1] * 3;
+    const float *pixels = wbt_parity_tensor(&f, "tiles", total);
+    int n_out = (int)wb_st_find(&f, "boxes")->shape[0];
+    const float *want_boxes = wbt_parity_tensor(&f, "boxes", 4 * n_out), *want_labels = wbt_parity_tensor(&f, "labels", n_out);
+    const float *canvas = wbt_parity_tensor(&f, "canvas", 128 * 128 * 3);
+    wb_data_sample tiles[9] = {{0}};
+    wb_data_sample *laid[9];
+    for (int t = 0, at = 0; t < 9; t++) {
+        int w = (int)sizes[2 * t], h = (int)sizes[2 * t + 1], labels[2] = {(int)tile_labels[2 * t], (int)tile_labels[2 * t + 1]};
+        uint8_t *rgb = malloc((size_t)w * h * 3);
+        for (int i = 0; i < w * h * 3; i++) rgb[i] = (uint8_t)pixels[at + i];
+        at += w * h * 3;
+        ck_assert(wb_data_sample_load(&tiles[t], rgb, h, w, h, w, tile_boxes + 8 * t, labels, NULL, 2));
+        free(rgb);
+    }
+    for (int i = 0; i < 9; i++) laid[i] = &tiles[(int)order[i]];
+    config_t cfg;
+    config_init(&cfg);
+    ck_assert(config_read_string(&cfg, "size = [64, 64];"));
+    char err[256];
+    ck_assert_msg(wb_mosaic9_compose(wb_params_of(config_root_setting(&cfg)), &tiles[0], laid, (int)offset[0],
+                                     (int)offset[1], err, sizeof err) == WB_OK, "%s", err);
+    wb_data_sample *s = &tiles[0];
+    ck_assert_int_eq(s->w, 128);
+    ck_assert_int_eq(s->h, 128);
+    ck_assert_int_eq(s->tile_w, 64);
+    int differ = 0;
+    for (int i = 0; i < 128 * 128 * 3; i++) differ += s->img8[i] != (uint8_t)canvas[i];
+    ck_assert_msg(differ == 0, "%s: %d canvas values differ from YOLOv5's", name, differ);
+    ck_assert_int_eq(s->num_boxes, n_out);
+    for (int k = 0; k < n_out; k++) { /* labels are unique: match boxes by label */
+        int j = 0;
+        while (j < s->num_boxes && s->labels[j] != (int)want_labels[k]) j++;
+        ck_assert_msg(j < s->num_boxes, "%s: YOLOv5's box of label %g is missing", name, want_labels[k]);
+        wbt_assert_close(name, s->boxes + 4 * j, want_boxes + 4 * k, 4, 1e-3, 0);
+    }
+    printf("%s: canvas equal to YOLOv5's, %d boxes equal\n", name, n_out);
+    for (int t = 0; t < 9; t++) wb_data_sample_free(&tiles[t]);
+    config_destroy(&cfg);
+    wb_st_free(&f);
+}
+
+START_TEST(mosaic9_matches_yolov5) {
+    check_mosaic9("augment_yolov5_mosaic9_in_order");
+    check_mosaic9("augment_yolov5_mosaic9_shuffled");
+}
+END_TEST
+
 int main(void) {
     char path[4096], err[512], why[1024] = "(no reason recorded)";
     struct stat st;
@@ -113,6 +171,7 @@ int main(void) {
     tcase_add_test(tc, perspective_matches_yolov5);
     tcase_add_test(tc, mosaic_crop_matches_yolov5);
     tcase_add_test(tc, affine_matches_yolov5);
+    tcase_add_test(tc, mosaic9_matches_yolov5);
     suite_add_tcase(s, tc);
     return wbt_run_suite(s);
 }

@@ -195,6 +195,17 @@ START_TEST(scratch_low_maps_onto_optimizer_head_and_pipeline) {
 }
 END_TEST
 
+/* mosaic finds mosaic9 steps too */
+START_TEST(mosaic_reaches_mosaic9) {
+    const char *hyp = write_file("h.yaml", "mosaic: 0.7\n");
+    applied a = apply(experiment("yolo_like", ", { type = \"mosaic9\"; size = [64, 64]; }"), hyp, NULL);
+    ck_assert_int_eq(a.errors, 0);
+    ck_assert_double_eq_tol(number_at(&a, "data.train.pipeline.[0].prob"), 0.7, 1e-15);
+    ck_assert_double_eq_tol(number_at(&a, "data.train.pipeline.[4].prob"), 0.7, 1e-15);
+    done(&a);
+}
+END_TEST
+
 START_TEST(set_wins_over_the_file) {
     const char *hyp = write_file("h.yaml", "lr0: 0.01\nhsv_v: 0.3\n");
     applied a = apply(experiment("yolo_like", ""), hyp, "optimizer.lr=0.5");
@@ -211,6 +222,7 @@ START_TEST(keys_without_a_target_warn) {
     ck_assert_int_eq(a.errors, 0);
     ck_assert_ptr_nonnull(strstr(a.warnings, ":1: box: the head (type plain_head) has no parameter 'box'; ignored"));
     ck_assert_ptr_nonnull(strstr(a.warnings, ":2: mixup: data.train.pipeline has no mixup step; ignored"));
+    ck_assert_ptr_null(strstr(a.warnings, "mosaic or mosaic9")); /* the experiment has a mosaic step */
     ck_assert_ptr_nonnull(
         strstr(a.warnings, ":3: flipud: data.train.pipeline has no random_flip step with direction vertical"));
     ck_assert_ptr_nonnull(strstr(a.warnings, ":4: copy_paste: copy-paste pastes segments"));
@@ -301,6 +313,7 @@ static Suite *hyp_suite(void) {
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, scratch_low_maps_onto_optimizer_head_and_pipeline);
     tcase_add_test(tc, set_wins_over_the_file);
+    tcase_add_test(tc, mosaic_reaches_mosaic9);
     tcase_add_test(tc, keys_without_a_target_warn);
     tcase_add_test(tc, refusals_name_file_line_and_fix);
     tcase_add_test(tc, yolov5_packaged_hyps_are_all_known);

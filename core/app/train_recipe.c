@@ -6,18 +6,24 @@
 #include "../train/accumulation.h"
 #include "../train/freeze.h"
 
-int wb_nominal_batch_opts(wb_config *cfg, wb_trainer_opts *o) {
+/* optimizer.accumulate and optimizer.nbs both say how many iterations to accumulate. */
+static bool accumulation_conflict(wb_config *cfg) {
     const wb_params *opt = wb_config_params(cfg, "optimizer");
-    int nbs = (int)wb_params_int(opt, "nbs");
+    int nbs = (int)wb_params_int(opt, "nbs"), accumulate = (int)wb_params_int(opt, "accumulate");
+    if (nbs == 0 || accumulate == 1) return false;
+    int batch = (int)wb_params_int(wb_config_params(cfg, "data"), "batch_size");
+    wb_logf(WB_LOG_ERROR, "optimizer", "optimizer.accumulate = %d and optimizer.nbs = %d both set the "
+            "accumulation; remove accumulate (nbs %d with batch_size %d accumulates %d iterations)", accumulate, nbs,
+            nbs, batch, wb_nominal_accumulate(nbs, batch));
+    return true;
+}
+
+int wb_nominal_batch_opts(wb_config *cfg, wb_trainer_opts *o) {
+    int nbs = (int)wb_params_int(wb_config_params(cfg, "optimizer"), "nbs");
     if (nbs == 0) return 0;
+    if (accumulation_conflict(cfg)) return 2;
     int batch = (int)wb_params_int(wb_config_params(cfg, "data"), "batch_size");
     int k = wb_nominal_accumulate(nbs, batch);
-    if (o->accumulate > 1) {
-        wb_logf(WB_LOG_ERROR, "optimizer", "optimizer.accumulate = %d and optimizer.nbs = %d both set the "
-                "accumulation; remove accumulate (nbs %d with batch_size %d accumulates %d iterations)",
-                o->accumulate, nbs, nbs, batch, k);
-        return 2;
-    }
     o->nbs = nbs;
     o->batch_size = batch;
     float decay = wb_nominal_weight_decay(o->optim.weight_decay, nbs, batch);
@@ -46,4 +52,8 @@ int wb_freeze_from_config(wb_config *cfg, wb_session *s) {
     }
     wb_logf(WB_LOG_INFO, "optimizer", "freeze: %d parameters are not trained", frozen);
     return 0;
+}
+
+int wb_train_recipe_check(wb_config *cfg, wb_session *s) {
+    return accumulation_conflict(cfg) ? 2 : wb_freeze_from_config(cfg, s);
 }

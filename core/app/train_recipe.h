@@ -15,4 +15,7 @@ int wb_nominal_batch_opts(wb_config *cfg, wb_trainer_opts *o);
 /* optimizer.freeze on the built model. 0, or 2 with a logged message. */
 int wb_freeze_from_config(wb_config *cfg, wb_session *s);
 
+/* Both checks, for validate: 0, or 2 with a logged message. */
+int wb_train_recipe_check(wb_config *cfg, wb_session *s);
+
 #endif

@@ -9,6 +9,7 @@
 #include "data_split.h"
 #include "memory_check.h"
 #include "module_origin.h"
+#include "train_recipe.h"
 
 #define MAX_SUBMODULES 64
 
@@ -114,7 +115,7 @@ int wb_validate_run(wb_experiment *e, int size, FILE *out) {
                                    sizeof err) != WB_OK)
         fprintf(out, "error: %s\n", err);
     else
-        rc = 0;
+        rc = wb_train_recipe_check(e->cfg, s); /* also makes the trainable counts shown the run's */
     if (rc == 0) print_model(e, s, m, size, out);
     wb_model_destroy(m);
     wb_session_destroy(s);

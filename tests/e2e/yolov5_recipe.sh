@@ -68,9 +68,18 @@ assert not np.array_equal(t2["ema.backbone.stage0.bn0.running_mean"], t2["backbo
 print("frozen weights unchanged and without optimizer state; their BN statistics moved; EMA averages buffers")
 PY
 
+echo "== validate counts what the freeze leaves trainable"
+"$wb" validate "$exp" --set 'optimizer.freeze=["backbone.stage0"]' >"$out/validate.txt" 2>&1 \
+  || { cat "$out/validate.txt"; exit 1; }
+grep -E "backbone +tiny_cnn +72304 params \(69504 trainable\)" "$out/validate.txt"
+
 echo "== refusals"
+expect_fail 2 "optimizer.freeze: no parameter is named 'backbone.stage' or 'backbone.stage.*'" "$out/typo_v.txt" -- \
+  "$wb" validate "$exp" --set 'optimizer.freeze=["backbone.stage"]'
 expect_fail 2 "optimizer.freeze: no parameter is named 'backbone.stage' or 'backbone.stage.*'" "$out/typo.txt" -- \
   "$wb" run "$exp" --set 'optimizer.freeze=["backbone.stage"]' --work-dir "$out/typo"
 expect_fail 2 "optimizer.accumulate = 2 and optimizer.nbs = 22 both set the accumulation" "$out/both.txt" -- \
   "$wb" run "$exp" --set optimizer.nbs=22 --set optimizer.accumulate=2 --work-dir "$out/both"
+expect_fail 2 "optimizer.accumulate = 2 and optimizer.nbs = 22 both set the accumulation" "$out/both_v.txt" -- \
+  "$wb" validate "$exp" --set optimizer.nbs=22 --set optimizer.accumulate=2
 echo "yolov5 recipe: all passed"

@@ -263,11 +263,27 @@ static void check_duplicates(wb_check_report *r, const char *source, path_list *
     free(sorted);
 }
 
+/* `images`, or (empty) the `split` entry of the data.yaml names_file, as the yolo plugin resolves it. */
+static const char *images_of(const wb_params *p, wb_check_report *r, char *buf, size_t size) {
+    const char *images = wb_scan_path(p, "images", "", buf, size), *split = wb_scan_param(p, "split", "");
+    if (wb_scan_param(p, "images", "")[0] || !split[0]) return images;
+    char file_buf[4096], why[700] = "give `names_file` = a data.yaml with the splits";
+    const char *file = wb_scan_path(p, "names_file", "", file_buf, sizeof file_buf);
+    size_t len = 0;
+    char *text = yolo_names_is_yaml(file) ? wb_scan_read_file(file, &len, why, sizeof why) : NULL;
+    char *found = text ? yolo_data_split_images(text, len, file, split, why, sizeof why) : NULL;
+    if (found) snprintf(buf, size, "%s", found);
+    else wb_check_add(r, WB_DEFECT_BAD_ANNOTATION, file, "split = \"%s\": %s", split, why);
+    free(found);
+    free(text);
+    return found ? buf : "";
+}
+
 bool wb_scan_yolo(const wb_params *p, const char *fix_dir, wb_check_report *r, char *err, size_t err_size) {
     char images_buf[4096];
-    const char *images = wb_scan_path(p, "images", "", images_buf, sizeof images_buf);
+    const char *images = images_of(p, r, images_buf, sizeof images_buf);
     int n_classes = count_names(p, r);
-    snprintf(r->source, sizeof r->source, "yolo %s (%d classes)", images, n_classes);
+    snprintf(r->source, sizeof r->source, "yolo %.400s (%d classes)", images, n_classes);
     r->scanned = true;
     path_list list = {0}, labels = {0};
     DIR *probe = opendir(images);

@@ -8,6 +8,8 @@
 #   data.image_weights: a run resumed after epoch 1 ends bit-identical to an uninterrupted one.
 #   data.<split>.rect: refused without a letterbox step; validation in rect batches runs.
 #   data.single_cls: refused with a head of several classes; with one, the checkpoint names "item".
+#   A YOLOv5 v5.0 data.yaml (multi-line flow list of names, path / train / val) on the shared coco128:
+#     check counts 80 classes and no label out of range; training finds the split's images.
 set -euo pipefail
 wb=$1 src=$2 out=$3
 rm -rf "$out" && mkdir -p "$out"
@@ -105,6 +107,45 @@ assert meta["num_classes"] == "1" and any("item" in meta[k] for k in names), met
 vals = [json.loads(l) for l in open(sys.argv[2]) if '"val"' in l]
 assert vals, "no validation ran"
 PY
+
+coco128=$src/../shared/datasets/coco128
+if [ -d "$coco128/images" ]; then
+  echo "== a YOLOv5 v5.0 data.yaml (names over several lines of a flow list, path / train / val) read by check and training"
+  /usr/bin/python3 - "$coco128" "$out/v5" <<'PY'
+import os, re, sys
+root, out = sys.argv[1], sys.argv[2]
+os.makedirs(out, exist_ok=True)
+names = re.findall(r"^\s+\d+: (.+)$", open(os.path.join(root, "data.yaml")).read(), re.M)
+assert len(names) == 80, len(names)
+rows = ",\n         ".join(", ".join(repr(n) for n in names[i:i + 8]) for i in range(0, 80, 8))
+with open(os.path.join(out, "coco128.yaml"), "w") as f:
+    f.write(f"# YOLOv5 v5.0 style\npath: {os.path.abspath(root)}\ntrain: images/train2017\nval: images/train2017\n\n"
+            f"nc: 80\n\nnames: [ {rows} ]\n")
+PY
+  cat >"$out/v5/data.conf" <<CONF
+data = { train = { dataset = { type = "yolo"; names_file = "$out/v5/coco128.yaml"; split = "val"; }; }; };
+CONF
+  "$wb" check "$out/v5/data.conf" >"$out/v5/check.txt" 2>&1 || true
+  grep -F "images/train2017 (80 classes)" "$out/v5/check.txt"
+  grep -E "^label out of range or unknown class +0$" "$out/v5/check.txt"
+  grep -E "^\s+128 images" "$out/v5/check.txt"
+  cat >"$out/v5/exp.conf" <<CONF
+@include "$src/configs/tiny/center_tiny_synthetic.conf"
+model = { head = { num_classes = 80; }; };
+data = { batch_size = 2; workers = 1;
+  train = { dataset = { type = "yolo"; names_file = "$out/v5/coco128.yaml"; split = "train"; };
+    pipeline = ( { type = "letterbox"; size = [64, 64]; },
+                 { type = "normalize"; mean = [0.0, 0.0, 0.0]; std = [255.0, 255.0, 255.0]; } ); }; };
+schedule = { by_epoch = false; max_iters = 1; warmup_iters = 0; };
+evaluation = { interval = 0; };
+CONF
+  "$wb" run "$out/v5/exp.conf" --work-dir "$out/v5/run" >"$out/v5/run.txt" 2>&1 || { cat "$out/v5/run.txt"; exit 1; }
+  grep -F "yolo: 128 images, 929 boxes, 80 classes" "$out/v5/run.txt"
+  expect_fail 1 "coco128.yaml has no \`test\`" "$out/v5/no_test.txt" -- \
+    "$wb" run "$out/v5/exp.conf" --set data.train.dataset.split=test --work-dir "$out/v5/no_test"
+else
+  echo "the v5.0 data.yaml case not run: no $coco128 (the shared datasets)"
+fi
 
 venv=${WB_YOLOV5_VENV:-$HOME/.cache/workbench/yolov5-venv}
 hyps=$(ls "$venv"/lib/python3*/site-packages/yolov5/data/hyps/hyp.scratch-*.yaml 2>/dev/null || true)

@@ -62,6 +62,29 @@ START_TEST(nc_must_agree) {
 }
 END_TEST
 
+/* path / train / val: a relative path from the data.yaml's folder, absolute ones as they are. */
+START_TEST(split_folders) {
+    const char *yaml = "path: ../datasets/coco128\ntrain: images/train2017\nval: /data/val.txt\nnames: [a]\n";
+    char err[512], *got = yolo_data_split_images(yaml, strlen(yaml), "cfg/data/coco128.yaml", "train", err, sizeof err);
+    ck_assert_str_eq(got, "cfg/data/../datasets/coco128/images/train2017");
+    free(got);
+    got = yolo_data_split_images(yaml, strlen(yaml), "coco128.yaml", "val", err, sizeof err);
+    ck_assert_str_eq(got, "/data/val.txt");
+    free(got);
+    const char *no_path = "train: imgs\npath: .\nnames: [a]\n";
+    got = yolo_data_split_images(no_path, strlen(no_path), "/d/x.yaml", "train", err, sizeof err);
+    ck_assert_str_eq(got, "/d/imgs");
+    free(got);
+    ck_assert_ptr_null(yolo_data_split_images(yaml, strlen(yaml), "d.yaml", "test", err, sizeof err));
+    ck_assert_str_eq(err, "d.yaml has no `test` (the data.yaml names the splits it has)");
+    const char *listed = "train: [a, b]\nnames: [a]\n";
+    ck_assert_ptr_null(yolo_data_split_images(listed, strlen(listed), "d.yaml", "train", err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "lists several folders; give one folder or image-list file (line 1)"));
+    ck_assert_ptr_null(yolo_data_split_images(yaml, strlen(yaml), "d.yaml", "dev", err, sizeof err));
+    ck_assert_str_eq(err, "split 'dev' is none of train, val, test");
+}
+END_TEST
+
 /* The shared coco128 (YOLOv5 7.0's mapping form): 80 classes. */
 START_TEST(shared_coco128_has_80_names) {
     char err[512];
@@ -87,6 +110,7 @@ int main(void) {
     tcase_add_test(tc, v5_multi_line_flow_list);
     tcase_add_test(tc, block_list_and_mapping);
     tcase_add_test(tc, nc_must_agree);
+    tcase_add_test(tc, split_folders);
     tcase_add_test(tc, shared_coco128_has_80_names);
     suite_add_tcase(s, tc);
     return wbt_run_suite(s);

@@ -122,8 +122,29 @@ static const char *skip_value(yaml_parser_t *p, size_t *line) {
     return "";
 }
 
-/* The top-level mapping's `names` (and `nc`, which must agree). */
-static const char *read_yaml(yaml_parser_t *p, names_out *o, long *nc, size_t *line) {
+/* The folders of data.yaml: path, train, val, test (NULL when absent). */
+typedef struct folders {
+    char *at[4];
+} folders;
+static const char *const g_folder_keys[4] = {"path", "train", "val", "test"};
+
+/* A folder key's value (the parser is just past the key): one text value. */
+static const char *read_folder(yaml_parser_t *p, char **out, size_t *line) {
+    yaml_event_t e;
+    if (!yaml_parser_parse(p, &e)) return NULL;
+    *line = e.start_mark.line;
+    bool scalar = e.type == YAML_SCALAR_EVENT, nested = e.type == YAML_SEQUENCE_START_EVENT ||
+                                                       e.type == YAML_MAPPING_START_EVENT;
+    if (scalar && !*out && !memchr(e.data.scalar.value, '\0', e.data.scalar.length))
+        *out = strndup((const char *)e.data.scalar.value, e.data.scalar.length);
+    yaml_event_delete(&e);
+    if (nested) return "a split (path, train, val, test) lists several folders; give one folder or image-list file";
+    if (!scalar || !*out) return "a split (path, train, val, test) is not a folder name, or appears twice";
+    return "";
+}
+
+/* The top-level mapping's `names` (and `nc`, which must agree) and folders. */
+static const char *read_yaml(yaml_parser_t *p, names_out *o, long *nc, folders *f, size_t *line) {
     yaml_event_t e;
     int state = 0; /* 0: before the mapping, 1: in it */
     for (;;) {
@@ -144,7 +165,15 @@ static const char *read_yaml(yaml_parser_t *p, names_out *o, long *nc, size_t *l
         }
         bool is_names = kind == YAML_SCALAR_EVENT && strcmp((const char *)e.data.scalar.value, "names") == 0;
         bool is_nc = kind == YAML_SCALAR_EVENT && strcmp((const char *)e.data.scalar.value, "nc") == 0;
+        int folder = -1;
+        for (int k = 0; kind == YAML_SCALAR_EVENT && k < 4; k++)
+            if (strcmp((const char *)e.data.scalar.value, g_folder_keys[k]) == 0) folder = k;
         yaml_event_delete(&e);
+        if (folder >= 0) {
+            const char *why = read_folder(p, &f->at[folder], line);
+            if (!why || *why) return why;
+            continue;
+        }
         if (is_names && o->n) return "`names` appears twice";
         if (is_names) {
             const char *why = read_names_value(p, o, line);
@@ -169,13 +198,13 @@ static const char *read_yaml(yaml_parser_t *p, names_out *o, long *nc, size_t *l
     }
 }
 
-static int yaml_names(const char *text, size_t len, names_out *o, char *err, size_t err_size) {
+static int yaml_names(const char *text, size_t len, names_out *o, folders *f, char *err, size_t err_size) {
     yaml_parser_t p;
     if (!yaml_parser_initialize(&p)) return fail(o, err, err_size, "out of memory", 0);
     yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
     long nc = -1;
     size_t line = 0;
-    const char *why = read_yaml(&p, o, &nc, &line);
+    const char *why = read_yaml(&p, o, &nc, f, &line);
     char buf[200];
     if (!why) { /* libyaml's own error */
         snprintf(buf, sizeof buf, "not valid YAML: %s", p.problem ? p.problem : "parse error");
@@ -197,11 +226,54 @@ static int yaml_names(const char *text, size_t len, names_out *o, char *err, siz
     return o->n;
 }
 
+static void free_folders(folders *f) {
+    for (int k = 0; k < 4; k++) free(f->at[k]);
+}
+
 int yolo_names_parse(const char *text, size_t len, bool yaml, char ***names, char *err, size_t err_size) {
     names_out o = {0};
+    folders f = {{0}};
     err[0] = '\0';
-    int n = yaml ? yaml_names(text, len, &o, err, err_size) : plain_names(text, len, &o, err, err_size);
+    int n = yaml ? yaml_names(text, len, &o, &f, err, err_size) : plain_names(text, len, &o, err, err_size);
+    free_folders(&f);
     if (n == 0 && !err[0]) snprintf(err, err_size, "no names");
     *names = n ? o.names : NULL;
     return n;
+}
+
+/* dir + "/" + name, or name when it is absolute or dir is empty, or dir when name is empty or ".". */
+static char *join(const char *dir, const char *name) {
+    if (name[0] == '/' || !dir[0]) return strdup(name);
+    if (!name[0] || strcmp(name, ".") == 0) return strdup(dir);
+    size_t a = strlen(dir), b = strlen(name);
+    char *out = malloc(a + b + 2);
+    if (out) snprintf(out, a + b + 2, "%s/%s", dir, name);
+    return out;
+}
+
+char *yolo_data_split_images(const char *text, size_t len, const char *yaml_path, const char *split, char *err,
+                             size_t err_size) {
+    names_out o = {0};
+    folders f = {{0}};
+    int which = -1;
+    for (int k = 1; k < 4; k++)
+        if (strcmp(split, g_folder_keys[k]) == 0) which = k;
+    char *out = NULL;
+    err[0] = '\0';
+    if (which < 0) {
+        snprintf(err, err_size, "split '%s' is none of train, val, test", split);
+    } else if (yaml_names(text, len, &o, &f, err, err_size) > 0 && !f.at[which]) {
+        snprintf(err, err_size, "%s has no `%s` (the data.yaml names the splits it has)", yaml_path, split);
+    } else if (f.at[which]) {
+        /* `path` is the dataset root; relative, it is relative to the data.yaml's folder */
+        char *dir = strdup(yaml_path), *slash = dir ? strrchr(dir, '/') : NULL;
+        if (dir) *(slash ? slash : dir) = '\0';
+        char *root = dir ? join(dir, f.at[0] ? f.at[0] : "") : NULL;
+        out = root ? join(root, f.at[which]) : NULL;
+        if (!out) snprintf(err, err_size, "out of memory");
+        free(dir), free(root);
+    }
+    yolo_names_free(o.names, o.n);
+    free_folders(&f);
+    return out;
 }

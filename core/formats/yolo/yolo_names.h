@@ -16,6 +16,13 @@
  * names (>= 1) with *names malloc'ed, or 0 with "why (line N)" in err. */
 int yolo_names_parse(const char *text, size_t len, bool yaml, char ***names, char *err, size_t err_size);
 void yolo_names_free(char **names, int n);
+/* The images of a split of a data.yaml (text, read from yaml_path; split
+ * "train", "val" or "test"): `path` joined with the split's folder or list
+ * file, a relative `path` being relative to the data.yaml's folder (YOLOv5
+ * takes it relative to its own checkout; a dataset's folder is what a
+ * workbench user has). malloc'ed; NULL with why in err. */
+char *yolo_data_split_images(const char *text, size_t len, const char *yaml_path, const char *split, char *err,
+                             size_t err_size);
 /* Whether path names a YAML file by its extension. */
 bool yolo_names_is_yaml(const char *path);
 

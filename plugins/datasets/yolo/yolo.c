@@ -17,6 +17,7 @@
 #include "ds_text.h"
 #include "image_header.h"
 #include "yolo_labels.h"
+#include "yolo_names.h"
 
 typedef struct yolo_dataset {
     ds_table table;
@@ -27,9 +28,12 @@ typedef struct yolo_dataset {
 static const wb_param_schema yolo_params[] = {
     WB_P_STRING("data_root", "\"\"", "folder the relative paths below are relative to (empty: the working "
                                       "directory); filled from data.data_root when not set here"),
-    WB_P_REQUIRED("images", WB_PARAM_STRING, "folder of images, or a text file listing image paths"),
+    WB_P_STRING("images", "\"\"", "folder of images, or a text file listing image paths; empty: the `split` "
+                                    "of the data.yaml names_file"),
     WB_P_STRING_LIST("names", "[]", "class names; label i is names[i]"),
     WB_P_STRING("names_file", "\"\"", "file with the names (one per line, or a YOLO data.yaml)"),
+    WB_P_STRING("split", "\"\"", "train, val or test: with images empty, the images are that entry of the "
+                                   "data.yaml names_file, under its `path` (relative to the data.yaml's folder)"),
     WB_PARAM_END,
 };
 
@@ -182,11 +186,35 @@ static void count_orphan_labels(wb_ctx *ctx, yolo_dataset *d, const char *images
     free(labels_x);
 }
 
+/* `images`, or the `split` entry of the data.yaml names_file; NULL with the error set. */
+static char *images_of(wb_ctx *ctx, const wb_params *p) {
+    const wb_host_api *h = ctx->host;
+    const char *given = h->param_has(p, "images") ? h->param_string(p, "images") : "";
+    const char *split = h->param_has(p, "split") ? h->param_string(p, "split") : "";
+    if (given[0] || !split[0]) {
+        char *images = given[0] ? ds_param_path(h, p, "images") : NULL;
+        if (!images)
+            h->set_error(ctx, given[0] ? WB_ERR_NOMEM : WB_ERR_INVALID, "yolo: %s",
+                         given[0] ? "out of memory" : "give `images` (a folder or list file), or `split` with a "
+                                                      "data.yaml names_file");
+        return images;
+    }
+    char *yaml = ds_param_path(h, p, "names_file"), why[700] = "give `names_file` = a data.yaml with the splits";
+    size_t len = 0;
+    char *text = yaml && yolo_names_is_yaml(yaml) ? ds_read_text(yaml, DS_MAX_TEXT, &len, why, sizeof why) : NULL;
+    char *images = text ? yolo_data_split_images(text, len, yaml, split, why, sizeof why) : NULL;
+    if (!images) h->set_error(ctx, WB_ERR_INVALID, "yolo: split = \"%s\": %s", split, why);
+    free(text);
+    free(yaml);
+    return images;
+}
+
 static wb_status yolo_load(wb_ctx *ctx, yolo_dataset *d, const wb_params *p) {
     const wb_host_api *h = ctx->host;
     wb_status st = load_names(ctx, d, p);
     if (st != WB_OK) return st;
-    char *images = ds_param_path(h, p, "images");
+    char *images = images_of(ctx, p);
+    if (!images) return WB_ERR_INVALID;
     int is_dir = images && ds_is_dir(images);
     if (!images || (!is_dir && !ds_is_file(images))) {
         st = h->set_error(ctx, WB_ERR_IO, "yolo: images '%s' is neither a folder nor a list file",

@@ -16,7 +16,7 @@ typedef enum hyp_target { TO_CORE, TO_HEAD, TO_STEP, TO_NOTHING } hyp_target;
 
 /* where: TO_CORE the section ("optimizer"); TO_STEP the transform type, with
  * ":direction" for random_flip, or types separated by '|'. note: TO_NOTHING,
- * why it has no target. */
+ * why it has no target (NULL: YOLOv5 ignores it too, so no warning). */
 typedef struct hyp_key {
     const char *name;
     hyp_target to;
@@ -36,7 +36,7 @@ static const hyp_key g_keys[] = {
     {"cls_pw", TO_HEAD, NULL, "cls_pw", NULL},
     {"obj", TO_HEAD, NULL, "obj", NULL},
     {"obj_pw", TO_HEAD, NULL, "obj_pw", NULL},
-    {"iou_t", TO_HEAD, NULL, "iou_t", NULL},
+    {"iou_t", TO_NOTHING, NULL, NULL, NULL}, /* read by nothing in YOLOv5 7.0's training either: no warning */
     {"anchor_t", TO_HEAD, NULL, "anchor_t", NULL},
     {"fl_gamma", TO_HEAD, NULL, "fl_gamma", NULL},
     {"label_smoothing", TO_HEAD, NULL, "label_smoothing", NULL},
@@ -244,7 +244,7 @@ int wb_hyp_apply(wb_config *cfg, const char *path, const wb_module_lookup *looku
         else if (k->to == TO_CORE) to_core(&r, e, k);
         else if (k->to == TO_HEAD) to_head(&r, e, k);
         else if (k->to == TO_STEP) to_steps(&r, e, k);
-        else if (e->value != 0) no_target(&r, e, k->note);
+        else if (e->value != 0 && k->note) no_target(&r, e, k->note);
     }
     free(file);
     wb_logf(WB_LOG_INFO, "hyp", "%s: %d values set, %d without a target in this experiment", path, r.set,

@@ -12,7 +12,8 @@
  * A value given with --set wins over the file. An unknown name is an error at
  * its line (with a did-you-mean); a known one with no target in this
  * experiment (mixup without a mixup step, box with a RetinaNet head) is a
- * warning, except an augmentation at 0, which the experiment already does. */
+ * warning, except an augmentation at 0, which the experiment already does,
+ * and iou_t, which YOLOv5 7.0's training reads nowhere either. */
 #ifndef WB_CORE_CONFIG_HYP_APPLY_H
 #define WB_CORE_CONFIG_HYP_APPLY_H
 

@@ -143,8 +143,25 @@ CONF
   grep -F "yolo: 128 images, 929 boxes, 80 classes" "$out/v5/run.txt"
   expect_fail 1 "coco128.yaml has no \`test\`" "$out/v5/no_test.txt" -- \
     "$wb" run "$out/v5/exp.conf" --set data.train.dataset.split=test --work-dir "$out/v5/no_test"
+
+  echo "== hyp.scratch-low's values on yolov5n + coco128: every name finds its target"
+  printf '%s\n' "lr0: 0.01" "lrf: 0.01" "momentum: 0.937" "weight_decay: 0.0005" "warmup_epochs: 3.0" \
+    "warmup_momentum: 0.8" "warmup_bias_lr: 0.1" "box: 0.05" "cls: 0.5" "cls_pw: 1.0" "obj: 1.0" "obj_pw: 1.0" \
+    "iou_t: 0.20" "anchor_t: 4.0" "fl_gamma: 0.0" "hsv_h: 0.015" "hsv_s: 0.7" "hsv_v: 0.4" "degrees: 0.0" \
+    "translate: 0.1" "scale: 0.5" "shear: 0.0" "perspective: 0.0" "flipud: 0.0" "fliplr: 0.5" "mosaic: 1.0" \
+    "mixup: 0.0" "copy_paste: 0.0" >"$out/v5/scratch-low.yaml"
+  cat >"$out/v5/yolov5n.conf" <<CONF
+@include "$src/configs/_base_/default_runtime.conf"
+@include "$src/configs/_base_/datasets/coco128_yolo.conf"
+@include "$src/configs/_base_/models/yolov5_n.conf"
+data = { data_root = "$coco128"; };
+CONF
+  "$wb" validate "$out/v5/yolov5n.conf" --hyp "$out/v5/scratch-low.yaml" >"$out/v5/yolov5n.txt" 2>&1 \
+    || { cat "$out/v5/yolov5n.txt"; exit 1; }
+  grep -F "scratch-low.yaml: 24 values set, 0 without a target in this experiment" "$out/v5/yolov5n.txt"
+  if grep -F "warning" "$out/v5/yolov5n.txt"; then echo "no hyp name should lack a target with yolov5n"; exit 1; fi
 else
-  echo "the v5.0 data.yaml case not run: no $coco128 (the shared datasets)"
+  echo "the v5.0 data.yaml and yolov5n cases not run: no $coco128 (the shared datasets)"
 fi
 
 venv=${WB_YOLOV5_VENV:-$HOME/.cache/workbench/yolov5-venv}

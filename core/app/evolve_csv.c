@@ -80,8 +80,14 @@ int wb_evolve_csv_read(const char *path, wb_evolve_rows *rows, char *err, size_t
     char *line = NULL;
     size_t cap = 0;
     int line_no = 0, rc = 0, rows_cap = 0;
-    while (rc == 0 && getline(&line, &cap, f) > 0) {
+    ssize_t len;
+    while (rc == 0 && (len = getline(&line, &cap, f)) > 0) {
         line_no++;
+        if (len > WB_EVOLVE_MAX_LINE) { /* a row of '%20.5g' values is 36 x 21 characters */
+            snprintf(err, n, "%s:%d: a line of %zd characters, not a row of an evolve.csv", path, line_no, len);
+            rc = -1;
+            break;
+        }
         if (line_no == 1) {
             rc = check_header(line, path, err, n);
             continue;

@@ -12,6 +12,7 @@
 #define WB_EVOLVE_N_RESULTS 7
 #define WB_EVOLVE_N_COLS (WB_EVOLVE_N_RESULTS + WB_EVOLVE_N_HYP)
 #define WB_EVOLVE_MAX_ROWS 100000
+#define WB_EVOLVE_MAX_LINE 4096
 
 extern const char *const wb_evolve_result_names[WB_EVOLVE_N_RESULTS];
 

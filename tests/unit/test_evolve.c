@@ -130,7 +130,7 @@ START_TEST(test_damaged_csv_refused) {
         at += (size_t)snprintf(header + at, sizeof header - at, "%s%s", name, c + 1 < WB_EVOLVE_N_COLS ? "," : "\n");
         lt += (size_t)snprintf(line + lt, sizeof line - lt, "0.5%s", c + 1 < WB_EVOLVE_N_COLS ? "," : "\n");
     }
-    char text[8192];
+    char text[16384];
     expect_refused("other.csv", "a,b,c\n1,2,3\n", "other.csv:1: column 1 is 'a', expected 'metrics/precision'");
     snprintf(text, sizeof text, "%s%s0.5,0.5\n", header, line);
     expect_refused("short.csv", text, "short.csv:3: column 3 (metrics/mAP_0.5) is '(missing)', not a number");
@@ -138,6 +138,11 @@ START_TEST(test_damaged_csv_refused) {
     expect_refused("word.csv", text, "word.csv:2: column 36 (anchors) is 'x', not a number");
     snprintf(text, sizeof text, "%s%.*s,1\n", header, (int)strlen(line) - 1, line);
     expect_refused("long.csv", text, "long.csv:2: more than the 36 columns");
+    char huge[6000];
+    memset(huge, '1', sizeof huge - 2);
+    huge[sizeof huge - 2] = '\n', huge[sizeof huge - 1] = 0;
+    snprintf(text, sizeof text, "%s%s", header, huge);
+    expect_refused("huge.csv", text, "huge.csv:2: a line of 5999 characters, not a row");
     snprintf(text, sizeof text, "%s%s", header, line);
     wb_evolve_rows rows;
     char err[1024];

@@ -218,7 +218,8 @@ int64_t wb_pipeline_max_pixels(const wb_pipeline *p, int64_t in_pixels) {
 static wb_status apply_multi(const wb_pipeline *p, int k, wb_data_sample *s, uint64_t *rng,
                              const wb_sample_source *more, char *why, size_t n) {
     const wb_transform_type *t = p->steps[k].type;
-    if (t->wanted && !t->wanted(p->steps[k].config, rng)) return WB_OK;
+    if (t->wanted && !t->wanted(p->steps[k].config, rng))
+        return t->apply_unwanted ? t->apply_unwanted(p->steps[k].config, s, why, n) : WB_OK;
     if (!more || more->n_items < 1) {
         snprintf(why, n, "needs other samples of the dataset; run it through the loader");
         return WB_ERR_INVALID;

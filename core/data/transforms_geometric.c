@@ -165,27 +165,37 @@ static wb_status letterbox_configure(void *config, const wb_params *p, char *err
     return WB_OK;
 }
 
+/* Fits w x h (scaling up only with scale_up), YOLOv5's even border split. */
+static wb_status letterbox(wb_data_sample *s, int tw, int th, bool scale_up, bool minimal, int stride, float pad_value,
+                           char *err, size_t n) {
+    double r = fmin((double)th / s->h, (double)tw / s->w);
+    if (!scale_up && r > 1.0) r = 1.0;
+    int nw = (int)lround(s->w * r), nh = (int)lround(s->h * r);
+    if (nw < 1) nw = 1;
+    if (nh < 1) nh = 1;
+    int dw = tw - nw, dh = th - nh;
+    if (minimal) dw %= stride, dh %= stride;
+    /* YOLOv5 splits the border evenly, the odd pixel going right/bottom */
+    int left = (int)lround(dw / 2.0 - 0.1), right = dw - left;
+    int top = (int)lround(dh / 2.0 - 0.1), bottom = dh - top;
+    wb_status st = wb_tf_resize_to(s, nh, nw, err, n);
+    if (st == WB_OK) st = pad_sample(s, top, bottom, left, right, pad_value, err, n);
+    /* the grey border is part of the network input */
+    s->valid_h = s->h, s->valid_w = s->w;
+    return st;
+}
+
+wb_status wb_tf_letterbox_to(wb_data_sample *s, int w, int h, float pad_value, char *err, size_t n) {
+    return letterbox(s, w, h, true, false, 1, pad_value, err, n);
+}
+
 static wb_status letterbox_apply(const void *config, wb_data_sample *s, uint64_t *rng, char *err,
                                  size_t n) {
     (void)rng;
     const letterbox_config *c = config;
     /* in a rect batch, the batch's shape (see wb_rect_opts) */
     int tw = s->batch_w > 0 ? s->batch_w : c->size[0], th = s->batch_h > 0 ? s->batch_h : c->size[1];
-    double r = fmin((double)th / s->h, (double)tw / s->w);
-    if (!c->scale_up && r > 1.0) r = 1.0;
-    int nw = (int)lround(s->w * r), nh = (int)lround(s->h * r);
-    if (nw < 1) nw = 1;
-    if (nh < 1) nh = 1;
-    int dw = tw - nw, dh = th - nh;
-    if (c->minimal) dw %= c->stride, dh %= c->stride;
-    /* YOLOv5 splits the border evenly, the odd pixel going right/bottom */
-    int left = (int)lround(dw / 2.0 - 0.1), right = dw - left;
-    int top = (int)lround(dh / 2.0 - 0.1), bottom = dh - top;
-    wb_status st = wb_tf_resize_to(s, nh, nw, err, n);
-    if (st == WB_OK) st = pad_sample(s, top, bottom, left, right, c->pad_value, err, n);
-    /* the grey border is part of the network input */
-    s->valid_h = s->h, s->valid_w = s->w;
-    return st;
+    return letterbox(s, tw, th, c->scale_up, c->minimal, c->stride, c->pad_value, err, n);
 }
 
 void wb_tf_letterbox_target(const void *config, int *img_size, int *stride) {

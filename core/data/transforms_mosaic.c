@@ -14,8 +14,8 @@ static const wb_param_schema mosaic_schema[] = {
     WB_P_INT_LIST("size", "[640, 640]", 1, 65536,
                   "[width, height] of one tile; the output is twice as large"),
     WB_P_FLOAT("pad_value", "114", 0, 255, "value of the canvas where no image lands"),
-    WB_P_FLOAT("prob", "1.0", 0, 1, "probability of a mosaic (YOLOv5 hyp.mosaic); otherwise the image passes "
-               "unchanged to the next step"),
+    WB_P_FLOAT("prob", "1.0", 0, 1, "probability of a mosaic (YOLOv5 hyp.mosaic); otherwise the image is "
+               "letterboxed to the tile size, as YOLOv5 does"),
     WB_PARAM_END,
 };
 
@@ -36,6 +36,13 @@ static wb_status mosaic_configure(void *config, const wb_params *p, char *err, s
 static bool mosaic_wanted(const void *config, uint64_t *rng) {
     const mosaic_config *c = config;
     return c->prob >= 1.0f || wb_tf_coin(rng, c->prob);
+}
+
+/* Without a mosaic, YOLOv5 letterboxes the image to the tile size (load_image
+ * and letterbox), so the steps after see the size they were set up for. */
+static wb_status mosaic_unwanted(const void *config, wb_data_sample *s, char *err, size_t n) {
+    const mosaic_config *c = config;
+    return wb_tf_letterbox_to(s, c->size[0], c->size[1], c->pad_value, err, n);
 }
 
 static int imin(int a, int b) { return a < b ? a : b; }
@@ -152,5 +159,6 @@ const wb_transform_type wb_transform_mosaic = {
     .extra_samples = 3,
     .apply_multi = mosaic_apply,
     .wanted = mosaic_wanted,
+    .apply_unwanted = mosaic_unwanted,
     .max_pixels = mosaic_max_pixels,
 };

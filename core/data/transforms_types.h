@@ -25,6 +25,8 @@ typedef struct wb_transform_type {
     /* Optional, for steps applied with a probability: drawn before the
      * others are fetched, so a skipped step loads nothing. */
     bool (*wanted)(const void *config, uint64_t *rng);
+    /* Optional: what the sample gets instead when wanted() says no (NULL: nothing). */
+    wb_status (*apply_unwanted)(const void *config, wb_data_sample *s, char *err, size_t err_size);
     /* Shrink-on-decode (see wb_pipeline_decode_min_side): a step that sets
      * the size from the image alone gives a shorter side the decoded image
      * must keep for its output to come out the same size; steps that commute
@@ -59,6 +61,8 @@ wb_status wb_tf_resize_to(wb_data_sample *s, int nh, int nw, char *err, size_t e
 /* mmcv's keep-ratio size of a w x h image for scale = [long, short] limits. */
 void wb_tf_keep_ratio_size(int w, int h, const int scale[2], int *nw, int *nh);
 
+/* YOLOv5's letterbox of s to w x h (scaling up too), border pad_value. */
+wb_status wb_tf_letterbox_to(wb_data_sample *s, int w, int h, float pad_value, char *err, size_t err_size);
 /* A letterbox step's longer target side and stride (for rect batch shapes). */
 void wb_tf_letterbox_target(const void *config, int *img_size, int *stride);
 

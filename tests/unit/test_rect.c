@@ -2,7 +2,8 @@
  * coco128 (tests/parity/gen_rect_yolov5.py; skipped, saying so, without the
  * data), from image sizes read by our own header probe; batches hold images
  * of neighbouring aspect ratios, shuffling moves whole batches only; the
- * letterbox takes the batch's shape. */
+ * letterbox takes the batch's shape. Also YOLOv5's other letterbox: a mosaic
+ * (or mosaic9) its prob skips letterboxes the image to its tile size. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,12 +151,41 @@ START_TEST(letterbox_takes_the_batch_shape) {
 }
 END_TEST
 
+START_TEST(skipped_mosaic_letterboxes_to_its_tile) {
+    const char *types[] = {"mosaic", "mosaic9"};
+    for (int k = 0; k < 2; k++) {
+        config_t cfg;
+        config_init(&cfg);
+        ck_assert(config_read_string(&cfg, "size = [64, 48]; prob = 0.0;"));
+        char err[256];
+        wb_pipeline *p = wb_pipeline_empty();
+        ck_assert(wb_pipeline_add(p, types[k], wb_params_of(config_root_setting(&cfg)), err, sizeof err) == WB_OK);
+        uint8_t rgb[200 * 100 * 3] = {0};
+        const float box[4] = {10, 10, 50, 40};
+        const int label = 0;
+        wb_data_sample s = {0};
+        ck_assert(wb_data_sample_load(&s, rgb, 100, 200, 100, 200, box, &label, NULL, 1));
+        uint64_t rng = 1;
+        ck_assert_msg(wb_pipeline_apply(p, 0, -1, &s, &rng, NULL, err, sizeof err) == WB_OK, "%s", err);
+        /* scale min(48 / 100, 64 / 200) = 0.32: content 64 x 32, 8 rows above */
+        ck_assert_int_eq(s.w, 64);
+        ck_assert_int_eq(s.h, 48);
+        const float want[4] = {3.2f, 11.2f, 16.0f, 20.8f};
+        for (int i = 0; i < 4; i++) ck_assert_float_eq_tol(s.boxes[i], want[i], 1e-4f);
+        wb_data_sample_free(&s);
+        wb_pipeline_destroy(p);
+        config_destroy(&cfg);
+    }
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("rect");
     TCase *tc = tcase_create("rect");
     tcase_add_test(tc, coco128_shapes_match_yolov5);
     tcase_add_test(tc, shuffle_moves_whole_batches);
     tcase_add_test(tc, letterbox_takes_the_batch_shape);
+    tcase_add_test(tc, skipped_mosaic_letterboxes_to_its_tile);
     suite_add_tcase(s, tc);
     return wbt_run_suite(s);
 }

@@ -77,17 +77,17 @@ int wb_evolve_csv_read(const char *path, wb_evolve_rows *rows, char *err, size_t
         snprintf(err, n, "cannot read %s: %s", path, strerror(errno));
         return -1;
     }
-    char *line = NULL;
-    size_t cap = 0;
+    char line[WB_EVOLVE_MAX_LINE + 2]; /* room to tell a longer line */
     int line_no = 0, rc = 0, rows_cap = 0;
-    ssize_t len;
-    while (rc == 0 && (len = getline(&line, &cap, f)) > 0) {
-        line_no++;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        size_t len = strlen(line);
         if (len > WB_EVOLVE_MAX_LINE) { /* a row of '%20.5g' values is 36 x 21 characters */
-            snprintf(err, n, "%s:%d: a line of %zd characters, not a row of an evolve.csv", path, line_no, len);
+            snprintf(err, n, "%s:%d: a line of more than %d characters, not a row of an evolve.csv", path,
+                     line_no + 1, WB_EVOLVE_MAX_LINE);
             rc = -1;
             break;
         }
+        line_no++;
         if (line_no == 1) {
             rc = check_header(line, path, err, n);
             continue;
@@ -111,7 +111,6 @@ int wb_evolve_csv_read(const char *path, wb_evolve_rows *rows, char *err, size_t
         rc = parse_row(line, rows->v[rows->n], path, line_no, err, n);
         if (rc == 0) rows->n++;
     }
-    free(line);
     fclose(f);
     if (rc != 0) wb_evolve_rows_free(rows);
     return rc;

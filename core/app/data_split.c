@@ -11,11 +11,11 @@
 /* single_cls gives the head one class to learn. */
 static int check_single_cls(wb_experiment *e, char *err, size_t n) {
     const wb_params *head = wb_config_params(e->cfg, "model.head");
-    if (!wb_params_bool(wb_config_params(e->cfg, "data"), "single_cls") || !head || !wb_params_has(head, "num_classes") ||
-        wb_params_int(head, "num_classes") == 1)
-        return 0;
+    bool single = wb_params_bool(wb_config_params(e->cfg, "data"), "single_cls");
+    int64_t classes = head && wb_params_has(head, "num_classes") ? wb_params_int(head, "num_classes") : 1;
+    if (!single || classes == 1) return 0;
     snprintf(err, n, "data.single_cls = true trains one class (every label becomes 0, \"item\"), and "
-             "model.head.num_classes is %lld: set model.head.num_classes = 1", (long long)wb_params_int(head, "num_classes"));
+             "model.head.num_classes is %lld: set model.head.num_classes = 1", (long long)classes);
     return -1;
 }
 
@@ -74,7 +74,8 @@ static wb_pipeline *closed_pipeline(wb_experiment *e, const char *split, int64_t
     const wb_params *steps[MAX_STEPS];
     char path[64], why[1024], what[256];
     int n_steps = pipeline_steps(e, split, steps, path, sizeof path, err, n);
-    wb_pipeline *p = n_steps >= 0 ? wb_pipeline_create_closed(steps, n_steps, what, sizeof what, why, sizeof why) : NULL;
+    wb_pipeline *p =
+        n_steps >= 0 ? wb_pipeline_create_closed(steps, n_steps, what, sizeof what, why, sizeof why) : NULL;
     if (!p && n_steps >= 0) snprintf(err, n, "%s (close_mosaic): %s", path, why);
     if (p && !what[0])
         wb_logf(WB_LOG_WARN, "data", "close_mosaic: %s has no mosaic or mixup step; nothing to switch off", path);

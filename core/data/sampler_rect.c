@@ -30,7 +30,8 @@ wb_status wb_rect_plan(const wb_sampler_opts *o, int64_t epoch, wb_epoch_plan *o
     ranked *rank = malloc((size_t)n * sizeof *rank);
     int64_t *order = malloc((size_t)n * sizeof *order), *starts = malloc((size_t)(nb + 1) * sizeof *starts);
     int64_t *perm = malloc((size_t)(nb + 1) * sizeof *perm);
-    int32_t *shapes = malloc((size_t)(2 * nb + 1) * sizeof *shapes), *sorted_shapes = malloc((size_t)(2 * nb + 1) * sizeof *shapes);
+    int32_t *shapes = malloc((size_t)(2 * nb + 1) * sizeof *shapes);
+    int32_t *sorted_shapes = malloc((size_t)(2 * nb + 1) * sizeof *sorted_shapes);
     if (!rank || !order || !starts || !perm || !shapes || !sorted_shapes) {
         free(rank), free(order), free(starts), free(perm), free(shapes), free(sorted_shapes);
         return WB_ERR_NOMEM;

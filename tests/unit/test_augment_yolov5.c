@@ -47,8 +47,9 @@ static void check_case(const char *name, bool as_float) {
     config_t cfg;
     config_init(&cfg);
     char text[512];
-    snprintf(text, sizeof text, "degrees = %g; translate = %g; scale = %g; shear = %g; perspective = %g; size = [%d, %d];",
-             params[0], params[1], params[2], params[3], params[4], ow, oh);
+    snprintf(text, sizeof text,
+             "degrees = %g; translate = %g; scale = %g; shear = %g; perspective = %g; size = [%d, %d];", params[0],
+             params[1], params[2], params[3], params[4], ow, oh);
     ck_assert(config_read_string(&cfg, text));
     wb_affine_draw draw = {d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]};
     char err[256];
@@ -107,12 +108,14 @@ static void check_mosaic9(const char *name) {
     for (int t = 0; t < 9; t++) total += (int64_t)sizes[2 * t] * sizes[2 * t + 1] * 3;
     const float *pixels = wbt_parity_tensor(&f, "tiles", total);
     int n_out = (int)wb_st_find(&f, "boxes")->shape[0];
-    const float *want_boxes = wbt_parity_tensor(&f, "boxes", 4 * n_out), *want_labels = wbt_parity_tensor(&f, "labels", n_out);
+    const float *want_boxes = wbt_parity_tensor(&f, "boxes", 4 * n_out);
+    const float *want_labels = wbt_parity_tensor(&f, "labels", n_out);
     const float *canvas = wbt_parity_tensor(&f, "canvas", 128 * 128 * 3);
     wb_data_sample tiles[9] = {{0}};
     wb_data_sample *laid[9];
     for (int t = 0, at = 0; t < 9; t++) {
-        int w = (int)sizes[2 * t], h = (int)sizes[2 * t + 1], labels[2] = {(int)tile_labels[2 * t], (int)tile_labels[2 * t + 1]};
+        int w = (int)sizes[2 * t], h = (int)sizes[2 * t + 1];
+        int labels[2] = {(int)tile_labels[2 * t], (int)tile_labels[2 * t + 1]};
         uint8_t *rgb = malloc((size_t)w * h * 3);
         for (int i = 0; i < w * h * 3; i++) rgb[i] = (uint8_t)pixels[at + i];
         at += w * h * 3;

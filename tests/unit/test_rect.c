@@ -108,7 +108,8 @@ START_TEST(shuffle_moves_whole_batches) {
         for (int64_t j = 0; j < sorted.n_batches && !found; j++) {
             found = sorted.starts[j + 1] - sorted.starts[j] == len &&
                     !memcmp(sorted.order + sorted.starts[j], shuffled.order + shuffled.starts[k], (size_t)len * 8) &&
-                    sorted.shapes[2 * j] == shuffled.shapes[2 * k] && sorted.shapes[2 * j + 1] == shuffled.shapes[2 * k + 1];
+                    sorted.shapes[2 * j] == shuffled.shapes[2 * k] &&
+                    sorted.shapes[2 * j + 1] == shuffled.shapes[2 * k + 1];
             moved += found && j != k;
         }
         ck_assert_msg(found, "shuffled batch %lld is not one of the sorted batches with its shape", (long long)k);

@@ -234,14 +234,18 @@ static wb_status validate(void *user, int64_t epoch, wb_metrics *metrics, char *
     return WB_OK;
 }
 
-/* The training batches as the trainer takes them; the first three of a run
- * that starts from scratch are also drawn (train_batch0..2.jpg). */
+/* The training batches as the trainer takes them; in a run that starts
+ * from scratch the first three are also drawn (train_batch0..2.jpg), and
+ * the training labels before the first (labels.jpg): inside wb_train, whose
+ * stop-signal handlers are in place by then. */
 typedef struct drawing_source {
     wb_batch_source inner;
     int drawn;
     wb_denorm dn;
     const wb_checkpoint_labels *labels;
     const char *work_dir;
+    const wb_data_split *train;
+    wb_session *s;
 } drawing_source;
 
 static int64_t drawing_batches(void *user) {
@@ -251,10 +255,12 @@ static int64_t drawing_batches(void *user) {
 
 static wb_status drawing_next(void *user, int64_t epoch, wb_batch_view *out, char *err, size_t n) {
     drawing_source *d = user;
+    const char *const *names = (const char *const *)d->labels->class_names;
+    if (d->drawn == 0) wb_run_plot_labels(d->train, d->s, names, d->labels->num_classes, d->work_dir);
     wb_status st = d->inner.next(d->inner.user, epoch, out, err, n);
     if (st == WB_OK && d->drawn < 3)
-        wb_run_plot_train_batch(out->images, out->shape, out->truth, d->drawn++, &d->dn,
-                                (const char *const *)d->labels->class_names, d->labels->num_classes, d->work_dir);
+        wb_run_plot_train_batch(out->images, out->shape, out->truth, d->drawn++, &d->dn, names,
+                                d->labels->num_classes, d->work_dir);
     return st;
 }
 
@@ -391,11 +397,10 @@ static int train_in_work_dir(wb_experiment *e, const wb_run_args *a, const char 
         o.labels = &labels; /* every checkpoint names its classes: infer needs no dataset */
         loader_source ls = {train.loader, NULL, so.close_mosaic ? so.close_mosaic_from : -1};
         wb_batch_source src = {&ls, src_batches, src_next, src_release};
-        drawing_source drawing = {.inner = src, .labels = &labels, .work_dir = work_dir};
+        drawing_source drawing = {.inner = src, .labels = &labels, .work_dir = work_dir, .train = &train, .s = s};
         wb_denorm_of_split(e->cfg, "train", &drawing.dn);
         wb_batch_source drawn = {&drawing, drawing_batches, drawing_next, drawing_release};
         const char *const *names = (const char *const *)labels.class_names;
-        if (!o.resume_from) wb_run_plot_labels(&train, s, names, labels.num_classes, work_dir);
         wb_logf(WB_LOG_INFO, NULL, "training: %lld images, %lld iterations per epoch, work_dir %s",
                 (long long)train.vt->length(train.ds), (long long)wb_loader_batches_per_epoch(train.loader), work_dir);
         wb_train_result res;

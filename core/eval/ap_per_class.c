@@ -220,7 +220,7 @@ static wb_status alloc_result(wb_ap_result *r, int nc) {
 
 wb_status wb_ap_per_class(const wb_ap_stats *s, wb_ap_result *r) {
     memset(r, 0, sizeof *r);
-    r->images = s->images;
+    r->images = s->images, r->num_classes = s->num_classes;
     int nc = 0;
     for (int c = 0; c < s->num_classes; c++) nc += s->targets[c] > 0;
     size_t *order = malloc((s->n + 1) * sizeof *order), *mine = malloc((s->n + 1) * sizeof *mine);
@@ -283,7 +283,8 @@ void wb_ap_print_table(FILE *out, const wb_ap_result *r, const char *const *name
     fprintf(out, "%22s%11s%11s%11s%11s%11s%11s\n", "Class", "Images", "Instances", "P", "R", "mAP50", "mAP50-95");
     fprintf(out, "%22s%11lld%11lld%11.3g%11.3g%11.3g%11.3g\n", "all", (long long)r->images, (long long)instances, r->mp,
             r->mr, r->map50, r->map);
-    if (r->n_classes < 2) return; /* as val.py: one class is the "all" row */
+    if (instances == 0) fprintf(out, "no labels in this split: the metrics cannot be computed\n");
+    if (r->num_classes < 2) return; /* as val.py: one class is the "all" row */
     for (int ci = 0; ci < r->n_classes; ci++) {
         char num[16];
         snprintf(num, sizeof num, "%d", r->classes[ci]);

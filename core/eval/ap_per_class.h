@@ -48,6 +48,7 @@ void wb_ap_stats_free(wb_ap_stats *s);
  * px = linspace(0, 1, 1000): confidence for p, r and f1, recall for pr
  * (precision at IoU 0.5). */
 typedef struct wb_ap_result {
+    int num_classes;              /* of the dataset */
     int n_classes;
     int *classes;
     int64_t *targets;

@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "app/evolve.h"
+#include "config/params.h"
 #include "experiment_args.h"
 
 #define MAX_GENERATIONS 100000
@@ -24,7 +25,8 @@ const char wb_help_evolve[] =
     "run again with the same command continues with the generation it stopped in.\n\n"
     "Options:\n"
     "  --generations N   generations in all (YOLOv5's --evolve N; it suggests 300)\n"
-    "  --epochs E        train each generation for E epochs (schedule.max_epochs), evaluating at the end only\n"
+    "  --epochs E        train each generation for E epochs (schedule.max_epochs), evaluating at the end only;\n"
+    "                    for experiments that count epochs (without it, each run is the experiment's length)\n"
     "  --hyp FILE        starting hyperparameters (a YOLOv5 hyp YAML); names must be ones evolution mutates\n"
     "  --set key=value   override a config value in every run\n"
     "  --work-dir DIR    write here instead of the experiment's work_dir\n\n"
@@ -68,6 +70,12 @@ int wb_cmd_evolve(const wb_cli *cli, int argc, char **argv) {
     if (wb_experiment_open(&e, &x.args, stderr) != 0) {
         wb_experiment_close(&e);
         return WB_EXIT_USAGE;
+    }
+    if (epochs > 0 && !wb_params_bool(wb_config_params(e.cfg, "schedule"), "by_epoch")) {
+        wb_experiment_close(&e);
+        return wb_cli_usage_error("evolve", "--epochs sets schedule.max_epochs, and this experiment counts "
+                                  "iterations (schedule.by_epoch = false): leave --epochs out and shorten the runs "
+                                  "with --set schedule.max_iters=N");
     }
     char threads[32];
     const char *globals[2 * WB_CLI_MAX_PLUGIN_DIRS + 2];

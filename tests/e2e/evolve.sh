@@ -16,6 +16,8 @@ args=(--threads 1 evolve "$exp" --generations 3 --epochs 1 --hyp "$out/start.yam
 echo "== usage errors"
 expect_fail 2 "--generations N is required" "$out/usage1.txt" -- "$wb" evolve "$exp"
 expect_fail 2 "--resume is not an evolve option" "$out/usage2.txt" -- "$wb" evolve "$exp" --generations 2 --resume
+expect_fail 2 "this experiment counts iterations (schedule.by_epoch = false)" "$out/usage4.txt" -- \
+  "$wb" evolve "$exp" --generations 2 --epochs 1 --set schedule.by_epoch=false --set schedule.max_iters=10
 printf 'lr0: 0.02\nlabel_smoothing: 0.1\n' >"$out/bad_hyp.yaml"
 expect_fail 2 "bad_hyp.yaml:2: 'label_smoothing' is not one of the hyperparameters" "$out/usage3.txt" -- \
   "$wb" evolve "$exp" --generations 1 --hyp "$out/bad_hyp.yaml" --work-dir "$out/bad"

@@ -1,5 +1,6 @@
 #include <stdio.h>
 #include <string.h>
+#include "app/data_split.h"
 #include "app/evolve.h"
 #include "config/params.h"
 #include "experiment_args.h"
@@ -70,6 +71,11 @@ int wb_cmd_evolve(const wb_cli *cli, int argc, char **argv) {
     if (wb_experiment_open(&e, &x.args, stderr) != 0) {
         wb_experiment_close(&e);
         return WB_EXIT_USAGE;
+    }
+    if (!wb_data_split_exists(&e, "val")) {
+        wb_experiment_close(&e);
+        return wb_cli_usage_error("evolve", "the experiment has no data.val: evolution ranks generations by their "
+                                  "validation mAP");
     }
     if (epochs > 0 && !wb_params_bool(wb_config_params(e.cfg, "schedule"), "by_epoch")) {
         wb_experiment_close(&e);

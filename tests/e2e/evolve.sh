@@ -18,6 +18,12 @@ expect_fail 2 "--generations N is required" "$out/usage1.txt" -- "$wb" evolve "$
 expect_fail 2 "--resume is not an evolve option" "$out/usage2.txt" -- "$wb" evolve "$exp" --generations 2 --resume
 expect_fail 2 "this experiment counts iterations (schedule.by_epoch = false)" "$out/usage4.txt" -- \
   "$wb" evolve "$exp" --generations 2 --epochs 1 --set schedule.by_epoch=false --set schedule.max_iters=10
+cat >"$out/noval.conf" <<CONF
+@include "$src/configs/_base_/default_runtime.conf"
+data = { train = { dataset = { type = "synthetic"; num_images = 16; image_size = 128; num_classes = 3; }; }; };
+model = { backbone = { type = "tiny_cnn"; }; head = { type = "center_head"; num_classes = 3; }; };
+CONF
+expect_fail 2 "the experiment has no data.val" "$out/usage5.txt" -- "$wb" evolve "$out/noval.conf" --generations 1
 printf 'lr0: 0.02\nlabel_smoothing: 0.1\n' >"$out/bad_hyp.yaml"
 expect_fail 2 "bad_hyp.yaml:2: 'label_smoothing' is not one of the hyperparameters" "$out/usage3.txt" -- \
   "$wb" evolve "$exp" --generations 1 --hyp "$out/bad_hyp.yaml" --work-dir "$out/bad"

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "../anchors/anchor_random.h"
 #include "../config/params.h"
 #include "../runtime/context.h"
 #include "../runtime/log.h"
@@ -18,28 +17,6 @@
 #include "work_dir.h"
 
 #define WHO "evolve"
-#define TOP_PARENTS 5
-
-/* YOLOv5's 'single' parent: one of the five fittest rows, drawn with weights
- * fitness - lowest of them + 1e-6. */
-static const double *select_parent(const wb_evolve_rows *rows, uint64_t *rng) {
-    int top[TOP_PARENTS], n = 0;
-    for (int i = 0; i < rows->n; i++) { /* insertion into the five best, fittest first */
-        double f = wb_evolve_fitness(rows->v[i]);
-        int at = n < TOP_PARENTS ? n++ : TOP_PARENTS;
-        while (at > 0 && wb_evolve_fitness(rows->v[top[at - 1]]) < f) {
-            if (at < TOP_PARENTS) top[at] = top[at - 1];
-            at--;
-        }
-        if (at < TOP_PARENTS) top[at] = i;
-    }
-    double lowest = wb_evolve_fitness(rows->v[top[n - 1]]), w[TOP_PARENTS], total = 0;
-    for (int i = 0; i < n; i++) total += w[i] = wb_evolve_fitness(rows->v[top[i]]) - lowest + 1e-6;
-    double u = wb_anchor_uniform(rng) * total;
-    int pick = 0;
-    while (pick < n - 1 && u >= w[pick]) u -= w[pick++];
-    return rows->v[top[pick]];
-}
 
 /* WORK/hyp_evolve.yaml: the fittest generation's hyperparameters. */
 static int write_best(const char *work_dir, const wb_evolve_rows *rows, char *err, size_t n) {
@@ -171,7 +148,7 @@ static int evolve_in(wb_experiment *e, const wb_evolve_args *a, const char *work
         uint64_t rng = wb_rng_seed_for(seed, stream);
         double hyp[WB_EVOLVE_N_HYP], row[WB_EVOLVE_N_COLS];
         if (rows.n == 0) memcpy(hyp, start, sizeof hyp);
-        else wb_evolve_mutate(select_parent(&rows, &rng) + WB_EVOLVE_N_RESULTS, hyp, &rng);
+        else wb_evolve_mutate(wb_evolve_select_parent(&rows, &rng) + WB_EVOLVE_N_RESULTS, hyp, &rng);
         wb_evolve_constrain(hyp);
         wb_logf(WB_LOG_INFO, WHO, "generation %d of %d: %s/gen_%d", g, a->generations, work_dir, g);
         rc = run_generation(a, work_dir, g, hyp, row, &stopped);

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "../anchors/anchor_random.h"
+
+#define TOP_PARENTS 5
 
 const char *const wb_evolve_result_names[WB_EVOLVE_N_RESULTS] = {
     "metrics/precision", "metrics/recall", "metrics/mAP_0.5", "metrics/mAP_0.5:0.95",
@@ -138,6 +141,25 @@ int wb_evolve_best(const wb_evolve_rows *rows) {
     for (int i = 0; i < rows->n; i++)
         if (best < 0 || wb_evolve_fitness(rows->v[i]) > wb_evolve_fitness(rows->v[best])) best = i;
     return best;
+}
+
+const double *wb_evolve_select_parent(const wb_evolve_rows *rows, uint64_t *rng) {
+    int top[TOP_PARENTS], n = 0;
+    for (int i = 0; i < rows->n; i++) { /* insertion into the five best, fittest first */
+        double f = wb_evolve_fitness(rows->v[i]);
+        int at = n < TOP_PARENTS ? n++ : TOP_PARENTS;
+        while (at > 0 && wb_evolve_fitness(rows->v[top[at - 1]]) < f) {
+            if (at < TOP_PARENTS) top[at] = top[at - 1];
+            at--;
+        }
+        if (at < TOP_PARENTS) top[at] = i;
+    }
+    double lowest = wb_evolve_fitness(rows->v[top[n - 1]]), w[TOP_PARENTS], total = 0;
+    for (int i = 0; i < n; i++) total += w[i] = wb_evolve_fitness(rows->v[top[i]]) - lowest + 1e-6;
+    double u = wb_anchor_uniform(rng) * total;
+    int pick = 0;
+    while (pick < n - 1 && u >= w[pick]) u -= w[pick++];
+    return rows->v[top[pick]];
 }
 
 void wb_evolve_rows_free(wb_evolve_rows *rows) {

@@ -7,6 +7,7 @@
 #define WB_CORE_APP_EVOLVE_CSV_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "evolve_hyp.h"
 
 #define WB_EVOLVE_N_RESULTS 7
@@ -33,6 +34,10 @@ int wb_evolve_csv_append(const char *path, const double *row, char *err, size_t 
 
 /* The row of highest fitness (the first of equals); -1 when there is none. */
 int wb_evolve_best(const wb_evolve_rows *rows);
+
+/* YOLOv5's 'single' parent: one of the five fittest rows (at least one row),
+ * drawn with weights fitness - the lowest of the five + 1e-6. */
+const double *wb_evolve_select_parent(const wb_evolve_rows *rows, uint64_t *rng);
 
 void wb_evolve_rows_free(wb_evolve_rows *rows);
 

@@ -1,7 +1,8 @@
 /* The pieces of `workbench evolve` (tests/e2e/evolve.sh runs the whole): YOLOv5's mutation (gain-0 keys never
  * change, every factor within [0.3, 3], some factor always differs from 1), its bounds and 5-decimal rounding,
  * the starting values (hyp.scratch-low's, a hyp file's, a name evolution does not mutate refused with its line),
- * evolve.csv written in YOLOv5's layout and read back, and every kind of damaged evolve.csv refused with its line. */
+ * the parent drawn among the five fittest in proportion to YOLOv5's weights, evolve.csv written in YOLOv5's layout
+ * and read back, and every kind of damaged evolve.csv refused with its line. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -113,6 +114,26 @@ START_TEST(test_csv_round_trip) {
 }
 END_TEST
 
+/* The five fittest of eight rows, drawn in proportion to fitness minus the lowest of them; the rest never. */
+START_TEST(test_parent_selection_as_yolov5) {
+    static const double map5095[8] = {0.1, 0.5, 0.2, 0.8, 0.3, 0.05, 0.7, 0.4};
+    double v[8][WB_EVOLVE_N_COLS] = {{0}};
+    for (int i = 0; i < 8; i++) v[i][3] = map5095[i]; /* fitness 0.9 x mAP@0.5:0.95 */
+    wb_evolve_rows rows = {v, 8};
+    int drawn[8] = {0};
+    uint64_t rng = 3;
+    for (int t = 0; t < 40000; t++) drawn[(const double(*)[WB_EVOLVE_N_COLS])wb_evolve_select_parent(&rows, &rng) - v]++;
+    /* weights 0.9 x (0.8, 0.7, 0.5, 0.4, 0.3) - 0.27 = 0.45, 0.36, 0.18, 0.09, 0 (+1e-6) */
+    static const struct { int row; double p; } expect[] = {{3, 0.45 / 1.08}, {6, 0.36 / 1.08}, {1, 0.18 / 1.08},
+                                                          {7, 0.09 / 1.08}, {4, 0.0}, {0, 0.0}, {2, 0.0}, {5, 0.0}};
+    for (int k = 0; k < 8; k++)
+        ck_assert_msg(fabs(drawn[expect[k].row] / 40000.0 - expect[k].p) < 0.01, "row %d drawn %d times",
+                      expect[k].row, drawn[expect[k].row]);
+    wb_evolve_rows one = {v, 1};
+    ck_assert_ptr_eq(wb_evolve_select_parent(&one, &rng), v[0]);
+}
+END_TEST
+
 static void expect_refused(const char *name, const char *text, const char *fragment) {
     wb_evolve_rows rows;
     char err[1024];
@@ -159,6 +180,7 @@ int main(void) {
     tcase_add_test(tc, test_constrain_clips_and_rounds);
     tcase_add_test(tc, test_start_values);
     tcase_add_test(tc, test_csv_round_trip);
+    tcase_add_test(tc, test_parent_selection_as_yolov5);
     tcase_add_test(tc, test_damaged_csv_refused);
     suite_add_tcase(s, tc);
     return wbt_run_suite(s);

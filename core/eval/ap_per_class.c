@@ -33,8 +33,9 @@ static float iou_threshold(int t) {
  * matches were ordered by detection). */
 void wb_ap_match(const float *det_boxes, const int *det_cls, int n_det, const float *gt_boxes, const int *gt_cls,
                  int n_gt, uint16_t *correct) {
+    if (n_det == 0) return; /* correct may be NULL then: memset(NULL, 0, 0) is undefined */
     memset(correct, 0, (size_t)n_det * sizeof *correct);
-    if (n_det == 0 || n_gt == 0) return;
+    if (n_gt == 0) return;
     float *iou = malloc((size_t)n_det * n_gt * sizeof *iou);
     int *best = malloc((size_t)n_det * sizeof *best);
     char *taken = malloc((size_t)n_gt);

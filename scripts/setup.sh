@@ -13,7 +13,7 @@ packages=(
   python3-torch python3-torchvision python3-numpy python3-pil
   # what YOLOv5's code (the yolov5 package of the parity tests) imports
   python3-venv python3-yaml python3-requests python3-psutil python3-tqdm python3-pandas python3-opencv
-  python3-matplotlib python3-seaborn python3-ipython
+  python3-matplotlib python3-seaborn python3-ipython python3-scipy
 )
 missing=()
 for p in "${packages[@]}"; do

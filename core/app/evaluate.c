@@ -9,6 +9,7 @@
 #include "../eval/voc_eval.h"
 #include "../plugin/plugin_guard.h"
 #include "data_split.h"
+#include "val_loss.h"
 #include "val_stats.h"
 
 /* The first batch's pictures for the run's plots: its labels, and its
@@ -29,9 +30,10 @@ static wb_status record_batch(wb_val_record *rec, const wb_batch *b, const wb_de
     return st;
 }
 
-/* Every image once, in order, through the model and the head's predict. */
+/* Every image once, in order, through the model, the head's loss and its predict. */
 static wb_status predict_all(wb_data_split *d, wb_session *s, wb_model *m, wb_coco_detection_list *out,
-                             int64_t *images, wb_val_record *rec, const wb_denorm *dn, char *err, size_t n) {
+                             int64_t *images, wb_val_loss *vl, wb_val_record *rec, const wb_denorm *dn, char *err,
+                             size_t n) {
     for (;;) {
         wb_batch *b = NULL;
         if (wb_loader_next(d->loader, &b) != WB_OK) {
@@ -48,6 +50,7 @@ static wb_status predict_all(wb_data_split *d, wb_session *s, wb_model *m, wb_co
         if (x) {
             s->backend->upload(x->data, b->images, (size_t)x->numel * sizeof(float));
             st = wb_model_forward(m, x, false, err, n);
+            if (st == WB_OK) wb_val_loss_add(vl, m, &b->truth);
         } else {
             snprintf(err, n, "%s", c.msg);
         }
@@ -233,6 +236,19 @@ static wb_status yolo_metrics(const wb_coco_gt *gt, const wb_coco_detection_list
     return st;
 }
 
+/* The val losses into res and after the tables, as YOLOv5's val/<term>. */
+static void report_loss(const wb_val_loss *vl, FILE *out, wb_eval_result *res) {
+    if (!wb_val_loss_ready(vl)) return;
+    res->n_loss = vl->n_terms;
+    fprintf(out, "Validation loss (the head's loss in eval mode, mean over %lld batches):", (long long)vl->batches);
+    for (int k = 0; k < vl->n_terms; k++) {
+        snprintf(res->loss_names[k], sizeof res->loss_names[k], "%s", vl->names[k]);
+        res->loss[k] = wb_val_loss_mean(vl, k);
+        fprintf(out, " %s: %.4f", vl->names[k], res->loss[k]);
+    }
+    fputc('\n', out);
+}
+
 void wb_val_record_free(wb_val_record *rec) {
     wb_ap_result_free(&rec->ap);
     wb_confusion_free(&rec->confusion);
@@ -260,8 +276,9 @@ wb_status wb_evaluate_split_recorded(wb_experiment *e, wb_session *s, wb_model *
     wb_status st = wb_data_split_open(&d, e, s, split, &so, err, n);
     wb_coco_detection_list dl = {0};
     wb_coco_gt gt = {0};
+    wb_val_loss vl = {0};
     double started = seconds_now();
-    if (st == WB_OK) st = predict_all(&d, s, m, &dl, &res->images, rec, &dn, err, n);
+    if (st == WB_OK) st = predict_all(&d, s, m, &dl, &res->images, &vl, rec, &dn, err, n);
     res->detections = (int64_t)dl.n;
     res->infer_seconds = seconds_now() - started;
     started = seconds_now();
@@ -294,6 +311,7 @@ wb_status wb_evaluate_split_recorded(wb_experiment *e, wb_session *s, wb_model *
         }
     }
     if (st == WB_OK) st = yolo_metrics(&gt, &dl, out, res, rec, err, n);
+    if (st == WB_OK && gt.n_annotations > 0) report_loss(&vl, out, res);
     res->eval_seconds = seconds_now() - started;
     wb_coco_gt_free(&gt);
     free(dl.d);

@@ -21,7 +21,13 @@ typedef struct wb_eval_result {
     /* YOLOv5's numbers (ap_per_class), whatever the metric: */
     double precision, recall, yolo_map50, yolo_map;
     int64_t images, detections;
-    double infer_seconds;    /* loading, the model and its decoding, over every image */
+    /* YOLOv5's val losses (val_loss.h): the head's loss terms, each the mean
+     * over the batches; n_loss 0 when the head has no loss(), refused one,
+     * or the split has no labels. */
+    int n_loss;
+    char loss_names[WB_MAX_LOSS_TERMS][WB_NAME_MAX];
+    double loss[WB_MAX_LOSS_TERMS];
+    double infer_seconds;    /* loading, the model, its loss and its decoding, over every image */
     double eval_seconds;     /* ground truth, matching, the metric and writing the results */
 } wb_eval_result;
 

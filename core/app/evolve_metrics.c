@@ -13,9 +13,10 @@ static const char *const k_sources[WB_EVOLVE_N_RESULTS][3] = {
     {"recall", NULL, NULL},
     {"mAP_0.5", "bbox_mAP_50", "mAP"},
     {"mAP_0.5:0.95", "bbox_mAP", NULL},
-    {"val/box_loss", NULL, NULL},
-    {"val/obj_loss", NULL, NULL},
-    {"val/cls_loss", NULL, NULL},
+    /* the head's val losses (a yolov5_head's terms; 0 for a head without such a term) */
+    {"val/loss_box", NULL, NULL},
+    {"val/loss_obj", NULL, NULL},
+    {"val/loss_cls", NULL, NULL},
 };
 
 static bool is_val_line(const cJSON *j) {

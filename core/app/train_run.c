@@ -197,13 +197,25 @@ typedef struct validation {
     wb_val_record last;
 } validation;
 
-/* YOLOv5's four numbers, after the evaluator's own, under results.csv's names. */
+/* YOLOv5's four numbers, after the evaluator's own, under results.csv's
+ * names; then its validation losses as val/<head's term> and their sum as
+ * val/loss (results.csv's val/ columns, evolve.csv's val/box_loss ...). */
 static void add_yolo_metrics(wb_metrics *m, const wb_eval_result *r) {
     static const char *const names[] = {"precision", "recall", "mAP_0.5", "mAP_0.5:0.95"};
     const double values[] = {r->precision, r->recall, r->yolo_map50, r->yolo_map};
     for (int i = 0; i < 4 && m->n < WB_MAX_METRICS; i++) {
         snprintf(m->names[m->n], sizeof m->names[0], "%s", names[i]);
         m->values[m->n++] = values[i];
+    }
+    double total = 0;
+    for (int k = 0; k < r->n_loss && m->n < WB_MAX_METRICS; k++) {
+        snprintf(m->names[m->n], sizeof m->names[0], "val/%.43s", r->loss_names[k]);
+        m->values[m->n++] = r->loss[k];
+        total += r->loss[k];
+    }
+    if (r->n_loss > 0 && m->n < WB_MAX_METRICS) {
+        snprintf(m->names[m->n], sizeof m->names[0], "val/loss");
+        m->values[m->n++] = total;
     }
 }
 

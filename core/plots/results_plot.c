@@ -10,11 +10,12 @@
 
 enum { PER_ROW = 5, PANEL_W = 480, PANEL_H = 600 };
 
-/* YOLOv5's panels: the losses, then precision, recall, mAP@0.5 and mAP@0.5:0.95. */
+/* YOLOv5's panels: the train losses, precision, recall, mAP@0.5 and
+ * mAP@0.5:0.95, then the validation losses. */
 static bool shown_column(const char *col) {
     static const char *const metrics[] = {"metrics/precision", "metrics/recall", "metrics/mAP_0.5",
                                           "metrics/mAP_0.5:0.95"};
-    if (strncmp(col, "train/", 6) == 0) return true;
+    if (strncmp(col, "train/", 6) == 0 || strncmp(col, "val/", 4) == 0) return true;
     for (size_t i = 0; i < sizeof metrics / sizeof *metrics; i++)
         if (strcmp(col, metrics[i]) == 0) return true;
     return false;

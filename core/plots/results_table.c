@@ -11,7 +11,8 @@
 /* YOLOv5's four metrics lead the metric columns, in its order. */
 static const char *const k_yolo_metrics[] = {"precision", "recall", "mAP_0.5", "mAP_0.5:0.95"};
 /* Keys of a train line that are not loss terms. */
-static const char *const k_not_terms[] = {"mode", "epoch", "iter", "time", "data_time", "memory", "grad_norm"};
+static const char *const k_not_terms[] = {"mode", "epoch", "iter", "time", "data_time", "memory", "grad_norm",
+                                          "momentum"};
 
 static bool is_lr(const char *key) { return strncmp(key, "lr", 2) == 0; }
 
@@ -107,18 +108,19 @@ static bool val_line(acc *a, const cJSON *j, int64_t epoch) {
     const cJSON *item;
     cJSON_ArrayForEach(item, j) {
         if (!cJSON_IsNumber(item) || !strcmp(item->string, "epoch")) continue;
-        int c = col_of(a, "metrics", item->string);
+        bool loss = strncmp(item->string, "val/", 4) == 0; /* the key is the column's name */
+        int c = col_of(a, loss ? "val" : "metrics", item->string + (loss ? 4 : 0));
         if (c >= 0) a->t->values[(size_t)r * WB_RESULTS_MAX_COLS + c] = item->valuedouble;
     }
     return true;
 }
 
-/* Columns in the table's order: train, metrics, x. */
-static int group(const char *col) { return col[0] == 't' ? 0 : col[0] == 'm' ? 1 : 2; }
+/* Columns in the table's order: train, metrics, val, x (YOLOv5's). */
+static int group(const char *col) { return col[0] == 't' ? 0 : col[0] == 'm' ? 1 : col[0] == 'v' ? 2 : 3; }
 
 static void order_columns(wb_results_table *t) {
     int order[WB_RESULTS_MAX_COLS], n = 0;
-    for (int g = 0; g < 3; g++)
+    for (int g = 0; g < 4; g++)
         for (int c = 0; c < t->n_cols; c++)
             if (group(t->cols[c]) == g) order[n++] = c;
     char cols[WB_RESULTS_MAX_COLS][64];

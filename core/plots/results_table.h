@@ -8,10 +8,14 @@
  *   metrics/<name>: the validation after that epoch (precision, recall,
  *     mAP_0.5, mAP_0.5:0.95 first, then the evaluator's own), empty when
  *     none ran,
- *   x/<lr key>: the learning rate(s) of the epoch's last line.
- * Validation losses are not columns: validation runs the model's predict
- * only and computes no loss. An iteration-based run's validations are
- * logged by iteration, not epoch, and are not in the table. */
+ *   val/<term>: that validation's loss terms and their sum val/loss (the
+ *     val line's val/ keys: the head's loss in eval mode, averaged over the
+ *     validation batches as YOLOv5's val.py does),
+ *   x/<lr key>: the learning rates of the epoch's last line (lr, the main
+ *     group's, and lr0, lr1, lr2: YOLOv5's biases, weights, norm weights);
+ *     the logged momentum is not a column, as in YOLOv5.
+ * An iteration-based run's validations are logged by iteration, not epoch,
+ * and are not in the table. */
 #ifndef WB_CORE_PLOTS_RESULTS_TABLE_H
 #define WB_CORE_PLOTS_RESULTS_TABLE_H
 

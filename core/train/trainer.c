@@ -225,7 +225,8 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
         double elapsed = now_s() - run_start;
         wb_iter_stats stats = {epoch + 1, in_epoch, per_epoch, st.iteration, max_iters, lr, 0, 0,
                                elapsed / (double)(st.iteration - start_iter) * (double)(max_iters - st.iteration),
-                               peak_rss_mb(), gnorm, n_terms, {{0}}, {0}, 0};
+                               peak_rss_mb(), gnorm, n_terms, {{0}}, {0}, 0, sp.bias_lr, sp.momentum,
+                               o->optim.type == WB_OPTIM_SGD};
         for (int i = 0; i < n_terms; i++) snprintf(stats.names[i], WB_NAME_MAX, "%s", terms[i].name);
         bool log_now = iv.n >= o->log_interval || st.iteration == max_iters;
         if (log_now) {

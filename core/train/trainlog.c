@@ -46,6 +46,9 @@ void wb_trainlog_iter(wb_trainlog *l, const wb_iter_stats *s) {
     fprintf(l->json, "{\"mode\": \"train\", \"epoch\": %lld, \"iter\": %lld, \"lr\": %.6e, \"time\": %.5f, "
             "\"data_time\": %.5f, \"memory\": %.0f",
             (long long)s->epoch, (long long)s->iter_in_epoch, s->lr, s->time, s->data_time, s->memory_mb);
+    /* lr stays the main group's for older readers; lr0..2 are YOLOv5's param_groups in its order. */
+    fprintf(l->json, ", \"lr0\": %.6e, \"lr1\": %.6e, \"lr2\": %.6e", s->bias_lr, s->lr, s->lr);
+    if (s->has_momentum) fprintf(l->json, ", \"momentum\": %.6f", s->momentum);
     for (int i = 0; i < s->n_terms; i++) fprintf(l->json, ", \"%s\": %.6f", s->names[i], s->values[i]);
     fprintf(l->json, ", \"loss\": %.6f, \"grad_norm\": %.6f}\n", s->total, s->grad_norm);
     fflush(l->json);

@@ -25,6 +25,11 @@ typedef struct wb_iter_stats {
     char names[WB_MAX_LOSS_TERMS][WB_NAME_MAX];
     double values[WB_MAX_LOSS_TERMS];  /* interval averages */
     double total;
+    /* YOLOv5's parameter groups (x/lr0..2 of results.csv): lr0 the biases'
+     * (bias_lr, apart during warmup), lr1 the weights with decay and lr2 the
+     * norm weights (both `lr`); momentum (SGD only) as the step used it. */
+    float bias_lr, momentum;
+    int has_momentum;
 } wb_iter_stats;
 
 int wb_trainlog_open(wb_trainlog *l, const char *work_dir);

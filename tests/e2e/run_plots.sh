@@ -20,7 +20,8 @@ import csv, json, math, os, sys
 from PIL import Image
 
 run = sys.argv[1]
-# 8 images of 128 x 128 a batch: a 3 x 3 grid. results.png: 3 loss panels + 4 metrics, 5 a row.
+# 8 images of 128 x 128 a batch: a 3 x 3 grid. results.png: 3 train loss panels + 4 metrics + 3 val loss
+# panels, 5 a row.
 expected = {"results.png": ("PNG", 2400, 1200), "labels.jpg": ("JPEG", 1600, 1600),
             "PR_curve.png": ("PNG", 1600, 1200), "F1_curve.png": ("PNG", 1600, 1200),
             "P_curve.png": ("PNG", 1600, 1200), "R_curve.png": ("PNG", 1600, 1200),
@@ -38,10 +39,19 @@ print(f"{len(expected)} pictures decode with the stated formats and sizes")
 lines = [json.loads(l) for l in open(os.path.join(run, "log.json")) if l.strip()]
 train = [l for l in lines if l["mode"] == "train"]
 val = {l["epoch"]: l for l in lines if l["mode"] == "val"}
-not_terms = {"mode", "epoch", "iter", "time", "data_time", "memory", "grad_norm", "lr"}
+not_terms = {"mode", "epoch", "iter", "time", "data_time", "memory", "grad_norm", "lr", "lr0", "lr1", "lr2",
+             "momentum"}
 rows = list(csv.DictReader(open(os.path.join(run, "results.csv"))))
 assert [int(r["epoch"]) for r in rows] == [1, 2], [r["epoch"] for r in rows]
-assert "val/box_loss" not in rows[0], "validation computes no loss: no val columns"
+# the val losses: the head's terms (center_head: loss_cls, loss_bbox) and their sum, after the metrics (YOLOv5's order)
+terms = [k for k in train[0] if k not in not_terms and k != "loss"]
+header = list(rows[0])
+val_cols = ["val/" + k for k in terms] + ["val/loss"]
+last_metric = max(i for i, c in enumerate(header) if c.startswith("metrics/"))
+assert len(terms) == 2 and header[last_metric + 1:last_metric + 1 + len(val_cols)] == val_cols, header
+assert [c for c in header if c.startswith("x/")] == ["x/lr", "x/lr0", "x/lr1", "x/lr2"], header
+for e, v in val.items():
+    assert math.isclose(v["val/loss"], sum(v["val/" + k] for k in terms), rel_tol=1e-5), v
 checked = 0
 for row in rows:
     e = int(row["epoch"])
@@ -52,10 +62,15 @@ for row in rows:
         want = sum(w * l[key] for w, l in zip(weights, mine)) / sum(weights)
         assert math.isclose(float(row["train/" + key]), want, rel_tol=1e-9), (e, key, row["train/" + key], want)
         checked += 1
-    assert float(row["x/lr"]) == mine[-1]["lr"], (e, row["x/lr"], mine[-1]["lr"])
+    for key in ("lr", "lr0", "lr1", "lr2"):
+        assert float(row["x/" + key]) == mine[-1][key], (e, key, row["x/" + key], mine[-1][key])
+    assert mine[-1]["lr1"] == mine[-1]["lr2"] == mine[-1]["lr"] and 0.8 < mine[-1]["momentum"] < 1
+    for key in val_cols:
+        assert float(row[key]) == val[e][key] and val[e][key] > 0, (e, key, row[key], val[e][key])
+        checked += 1
     for key in ("precision", "recall", "mAP_0.5", "mAP_0.5:0.95", "bbox_mAP", "bbox_mAP_50"):
         assert float(row["metrics/" + key]) == val[e][key], (e, key, row["metrics/" + key], val[e][key])
         checked += 1
 assert 0 < float(rows[-1]["metrics/mAP_0.5"]) <= 1
-print(f"results.csv: {checked} loss means and metrics equal log.json's; lr the epoch's last")
+print(f"results.csv: {checked} loss means, metrics and val losses equal log.json's; lr0..2 the epoch's last")
 PY

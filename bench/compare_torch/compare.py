@@ -1,9 +1,13 @@
-"""bench/compare_torch: the same RetinaNet (ResNet-18 and ResNet-50 + FPN,
-91 classes) at 512x512, batch 2, 2 threads, in workbench and in torchvision,
-one after the other in this process tree; prints time and memory ratios
-(ours / torch: below 1.0 means we are faster or smaller).
+"""bench/compare_torch: the same detectors in workbench and in PyTorch, one after the other in this
+process tree, 2 threads; prints time and memory ratios (ours / torch: below 1.0 means we are faster or
+smaller):
+
+- RetinaNet (ResNet-18 and ResNet-50 + FPN, 91 classes) at 512x512, batch 2, against torchvision's;
+- yolov5s (80 classes) at 640x640, batch 4, against YOLOv5 7.0's own Model and ComputeLoss (the
+  `yolov5` package of scripts/setup.sh's virtual environment, on Debian's torch).
 
     /usr/bin/python3 bench/compare_torch/compare.py [--workbench build/bin/workbench] [--iters 5]
+        [--models r18,r50,yolov5s]
 """
 import argparse
 import os
@@ -13,54 +17,71 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-CONFIG = os.path.join(ROOT, "configs/retinanet/retinanet_r50_fpn_1x_coco.conf")
+RETINANET = os.path.join(ROOT, "configs/retinanet/retinanet_r50_fpn_1x_coco.conf")
+# name -> (size, batch, our config and --set arguments, torch script and its arguments, the issue's goals:
+# training time, inference time, peak memory ratios)
+MODELS = {
+    "r18": (512, 2, [RETINANET, "--set", "model.backbone.depth=18", "--set", "model.head.num_classes=91"],
+            ["torch_retinanet.py", "--depth", "18"], (0.75, 0.6, 0.6)),
+    "r50": (512, 2, [RETINANET, "--set", "model.backbone.depth=50", "--set", "model.head.num_classes=91"],
+            ["torch_retinanet.py", "--depth", "50"], (0.75, 0.6, 0.6)),
+    "yolov5s": (640, 4, [os.path.join(HERE, "yolov5s.conf")], ["torch_yolov5.py", "--cfg", "yolov5s.yaml"],
+                (0.6, 0.5, 0.6)),
+}
 
 
-def ours(wb, depth, mode, a):
-    cmd = [wb, "--threads", str(a.threads), "bench", CONFIG, "--size", str(a.size), "--batch", str(a.batch),
-           "--iters", str(a.iters), "--set", f"model.backbone.depth={depth}", "--set", "model.head.num_classes=91"]
+def ours(wb, config, size, batch, mode, a):
+    cmd = [wb, "--threads", str(a.threads), "bench", *config, "--size", str(size), "--batch", str(batch),
+           "--iters", str(a.iters)]
     if mode == "infer":
         cmd.append("--inference")
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if out.returncode != 0:
         sys.exit(f"workbench bench failed:\n{out.stdout}\n{out.stderr}")
-    ms = float(re.search(r"([0-9.]+) ms per iteration", out.stdout).group(1))
+    ms = float(re.search(r"median ([0-9.]+) ms", out.stdout).group(1))
     rss = float(re.search(r"peak memory: ([0-9.]+) MiB", out.stdout).group(1))
     return ms, rss, out.stdout
 
 
-def torch(depth, mode, a):
-    cmd = ["/usr/bin/python3", os.path.join(HERE, "torch_retinanet.py"), "--depth", str(depth), "--size", str(a.size),
-           "--batch", str(a.batch), "--iters", str(a.iters), "--threads", str(a.threads), "--mode", mode]
+def torch(script, size, batch, mode, a):
+    cmd = ["/usr/bin/python3", os.path.join(HERE, script[0]), *script[1:], "--size", str(size), "--batch", str(batch),
+           "--iters", str(a.iters), "--threads", str(a.threads), "--mode", mode]
     out = subprocess.run(cmd, capture_output=True, text=True)
     if out.returncode != 0:
-        sys.exit(f"torch_retinanet.py failed:\n{out.stderr}")
+        sys.exit(f"{script[0]} failed:\n{out.stdout}\n{out.stderr}")
     vals = dict(re.findall(r"TORCH (\S+) ([0-9.]+)", out.stdout))
-    return float(vals["ms_per_iteration"]), float(vals["peak_rss_mib"])
+    return float(vals["median_ms"]), float(vals["peak_rss_mib"]), vals
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--workbench", default=os.path.join(ROOT, "build/bin/workbench"))
-    ap.add_argument("--size", type=int, default=512)
-    ap.add_argument("--batch", type=int, default=2)
     ap.add_argument("--iters", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--depths", default="18,50")
+    ap.add_argument("--models", default="r18,r50,yolov5s", help="comma-separated: " + ", ".join(MODELS))
     a = ap.parse_args()
-    print(f"RetinaNet-FPN, 91 classes, {a.size}x{a.size}, batch {a.batch}, {a.threads} threads, "
-          f"{a.iters} timed iterations after one warm-up\n")
-    print(f"{'model':<10} {'pass':<10} {'ours ms':>9} {'torch ms':>9} {'time ratio':>10} "
-          f"{'ours MiB':>9} {'torch MiB':>9} {'mem ratio':>9}")
-    for depth in [int(d) for d in a.depths.split(",")]:
-        for mode in ("train", "infer"):
-            o_ms, o_rss, detail = ours(a.workbench, depth, mode, a)
-            t_ms, t_rss = torch(depth, mode, a)
-            print(f"{'R-' + str(depth):<10} {mode:<10} {o_ms:9.1f} {t_ms:9.1f} {o_ms / t_ms:10.2f} "
-                  f"{o_rss:9.0f} {t_rss:9.0f} {o_rss / t_rss:9.2f}", flush=True)
+    names = a.models.split(",")
+    for name in names:
+        if name not in MODELS:
+            ap.error(f"--models: unknown model '{name}' (known: {', '.join(MODELS)})")
+    print(f"{a.threads} threads, median of {a.iters} timed iterations after one warm-up; RetinaNet-FPN with 91 "
+          f"classes, yolov5s with 80\n")
+    print(f"{'model':<10} {'pass':<6} {'size':>5} {'batch':>5} {'ours ms':>9} {'torch ms':>9} {'time ratio':>10} "
+          f"{'ours MiB':>9} {'torch MiB':>9} {'mem ratio':>9} {'goals':>12}")
+    for name in names:
+        size, batch, config, script, goals = MODELS[name]
+        for mode, goal in (("train", goals[0]), ("infer", goals[1])):
+            o_ms, o_rss, detail = ours(a.workbench, config, size, batch, mode, a)
+            t_ms, t_rss, t_vals = torch(script, size, batch, mode, a)
+            print(f"{name:<10} {mode:<6} {size:5d} {batch:5d} {o_ms:9.1f} {t_ms:9.1f} {o_ms / t_ms:10.2f} "
+                  f"{o_rss:9.0f} {t_rss:9.0f} {o_rss / t_rss:9.2f}   <={goal}/<={goals[2]}", flush=True)
+            if "import_rss_mib" in t_vals:
+                print(f"  torch's peak includes {float(t_vals['import_rss_mib']):.0f} MiB resident after importing "
+                      f"yolov5 alone")
             if mode == "train":
                 print("  where our time goes:\n" + "\n".join("    " + l for l in detail.splitlines()[2:9]))
-    print("\nGoals (issue 4): training time ratio <= 0.75, inference <= 0.6, peak memory <= 0.6.")
+    print("\nGoals (time ratio train/infer, memory ratio): RetinaNet (issue 4) <= 0.75/0.6, 0.6; YOLOv5 (issue 11) "
+          "<= 0.6/0.5, 0.6.")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ at a fixed square size, random images, one centred box per image. Prints
 machine-readable lines: TORCH <name> <value>."""
 import argparse
 import resource
+import statistics
 import time
 
 import torch
@@ -60,6 +61,7 @@ def main():
     ms = 1e3 * sum(times) / len(times)
     print(f"TORCH ms_per_iteration {ms:.1f}")
     print(f"TORCH ms_per_image {ms / a.batch:.1f}")
+    print(f"TORCH median_ms {1e3 * statistics.median(times):.1f}")
     print(f"TORCH peak_rss_mib {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
 
 

@@ -1,5 +1,6 @@
 #include "bench_run.h"
 
+#include <stdlib.h>
 #include <sys/resource.h>
 #include <time.h>
 #include "../config/params.h"
@@ -61,6 +62,17 @@ static bool iteration(wb_model *m, wb_optimizer *opt, wb_tensor *images, const w
     return true;
 }
 
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median of n iteration times (sorts them): steadier than the mean on a shared machine. */
+static double median_ms(double *ms, int n) {
+    qsort(ms, (size_t)n, sizeof *ms, cmp_double);
+    return n % 2 ? ms[n / 2] : 0.5 * (ms[n / 2 - 1] + ms[n / 2]);
+}
+
 /* Inference: forward without a tape, then the head's decoding and NMS. */
 static bool inference(wb_model *m, wb_tensor *images, const wb_batch_truth *meta, double *ms, char *err, size_t n) {
     double t0 = now_ms();
@@ -103,6 +115,14 @@ int wb_bench_run(wb_experiment *e, const wb_bench_opts *o, FILE *out) {
         gt[i] = (wb_gt_image){sizeof gt[i], 1, box, &label, &not_ignored, h, w, h, w, 1, 1, i, 0, 0};
     wb_batch_truth truth = {sizeof truth, o->batch, h, w, gt};
     timing t = {0};
+    double *iter_ms = malloc(sizeof *iter_ms * (size_t)o->iters);
+    if (!iter_ms) {
+        fprintf(out, "error: out of memory for %d iteration times\n", o->iters);
+        wb_optimizer_destroy(opt);
+        wb_model_destroy(m);
+        wb_session_destroy(s);
+        return 1;
+    }
     uint64_t rng = 1;
     int done = 0;
     for (int it = 0; it <= o->iters; it++) {
@@ -125,7 +145,7 @@ int wb_bench_run(wb_experiment *e, const wb_bench_opts *o, FILE *out) {
                 t.fwd_flops[i] += one.fwd_flops[i], t.bwd_flops[i] += one.bwd_flops[i];
             }
             t.loss += one.loss, t.step += one.step, t.total += one.total;
-            done++;
+            iter_ms[done++] = one.total;
         }
         wb_session_zero_grad(s);
         wb_model_end_iteration(m);
@@ -135,16 +155,18 @@ int wb_bench_run(wb_experiment *e, const wb_bench_opts *o, FILE *out) {
         double it_ms = t.total / done;
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
-        fprintf(out, "%d inference iterations of batch %d at %dx%d, %d threads: %.1f ms per iteration, %.1f ms per "
-                "image\npeak memory: %.0f MiB resident; tensors peak %.0f MiB, compute arena peak %.0f MiB, weights "
-                "arena %.0f MiB\n", done, o->batch, w, h, s->threads, it_ms, it_ms / o->batch,
+        fprintf(out, "%d inference iterations of batch %d at %dx%d, %d threads: %.1f ms per iteration (median %.1f "
+                "ms), %.1f ms per image\npeak memory: %.0f MiB resident; tensors peak %.0f MiB, compute arena peak "
+                "%.0f MiB, weights arena %.0f MiB\n", done, o->batch, w, h, s->threads, it_ms,
+                median_ms(iter_ms, done), it_ms / o->batch,
                 ru.ru_maxrss / 1024.0, s->tensors.peak / 1048576.0, s->compute.peak / 1048576.0,
                 s->weights.used / 1048576.0);
         rc = 0;
     } else if (done > 0) {
         double it_ms = t.total / done;
-        fprintf(out, "%d iterations of batch %d at %dx%d, %d threads: %.1f ms per iteration (%.2f img/s)\n\n", done,
-                o->batch, w, h, s->threads, it_ms, 1e3 * o->batch / it_ms);
+        fprintf(out, "%d iterations of batch %d at %dx%d, %d threads: %.1f ms per iteration (median %.1f ms, "
+                "%.2f img/s)\n\n", done, o->batch, w, h, s->threads, it_ms, median_ms(iter_ms, done),
+                1e3 * o->batch / it_ms);
         fprintf(out, "%-10s %-16s %11s %9s %12s %9s %7s\n", "module", "type", "forward ms", "GFLOP/s", "backward ms",
                 "GFLOP/s", "share");
         for (int i = 0; i < m->n_stages; i++) {
@@ -165,6 +187,7 @@ int wb_bench_run(wb_experiment *e, const wb_bench_opts *o, FILE *out) {
                 s->compute.peak / 1048576.0, s->weights.used / 1048576.0);
         rc = 0;
     }
+    free(iter_ms);
     wb_optimizer_destroy(opt);
     wb_model_destroy(m);
     wb_session_destroy(s);

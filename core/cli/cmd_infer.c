@@ -23,7 +23,8 @@ const char wb_help_infer[] =
     "files need not be there; for a checkpoint without them (older ones, converted weights) from the dataset.\n\n"
     "Options:\n"
     "  --out DIR          where the pictures and results go (default: infer_out)\n"
-    "  --score-thr T      pictures show detections scoring at least T (default 0.3)\n"
+    "  --score-thr T      pictures show detections scoring at least T (default 0.25, YOLOv5 detect.py's\n"
+    "                     conf-thres, for every head)\n"
     "  --results-thr T    results.json keeps detections scoring at least T (default 0: every detection the head\n"
     "                     keeps at its own test score_thr, as `workbench eval` scores them)\n\n"
     "Example:\n"
@@ -41,7 +42,7 @@ static int parse_thr(const char *option, const char *text, float *out) {
 
 int wb_cmd_infer(const wb_cli *cli, int argc, char **argv) {
     /* Pull out infer's own options; the rest is an experiment command line. */
-    wb_infer_opts o = {.out_dir = "infer_out", .score_thr = 0.3f, .results_thr = 0.0f};
+    wb_infer_opts o = {.out_dir = "infer_out", .score_thr = 0.25f, .results_thr = 0.0f};
     char *rest[256];
     int n_rest = 0;
     for (int i = 0; i < argc && n_rest < 256; i++) {

@@ -76,7 +76,7 @@ expect_fail 2 "workbench eval: the experiment has no data.test (it has: train, v
 echo "== --help says where the ids of results files come from, and both infer thresholds"
 "$wb" eval --help | grep -F 'RESULTS.categories.json: {"categories": [{"id", "name"}, ...]}'
 "$wb" eval --help | grep -F "data have none and are numbered 1..K in class order"
-"$wb" infer --help | grep -F "pictures show detections scoring at least T (default 0.3)"
+"$wb" infer --help | grep -F "pictures show detections scoring at least T (default 0.25, YOLOv5 detect.py's"
 "$wb" infer --help | grep -F "results.json keeps detections scoring at least T (default 0: every detection the head"
 
 echo "== bench takes WIDTHxHEIGHT"

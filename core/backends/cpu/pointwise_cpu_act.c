@@ -2,6 +2,11 @@
  * vector body. Same formulas and kink conventions as the reference. */
 #include <math.h>
 #include "pointwise_cpu.h"
+#include "silu_dnnl.h"
+
+/* From this length SiLU runs on oneDNN (vector exponential); below it the
+ * primitive call costs more than the loop. */
+#define SILU_DNNL_MIN 4096
 
 static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
 
@@ -17,6 +22,7 @@ void wb_cpu_act_forward(wb_act_kind kind, float alpha, const float *restrict x, 
         for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : alpha * x[i];
         break;
     case WB_ACT_SILU:
+        if (n >= SILU_DNNL_MIN && wb_silu_dnnl_forward(x, y, n)) break;
 #pragma omp parallel for schedule(static) if (n > WB_CPU_PARALLEL_MIN / 8)
         for (int64_t i = 0; i < n; i++) y[i] = x[i] * sigmoidf(x[i]);
         break;
@@ -43,6 +49,7 @@ void wb_cpu_act_backward(wb_act_kind kind, float alpha, const float *restrict x,
         for (int64_t i = 0; i < n; i++) dx[i] = x[i] > 0.0f ? dy[i] : alpha * dy[i];
         break;
     case WB_ACT_SILU:
+        if (n >= SILU_DNNL_MIN && wb_silu_dnnl_backward(x, dy, dx, n)) break;
 #pragma omp parallel for schedule(static) if (n > WB_CPU_PARALLEL_MIN / 8)
         for (int64_t i = 0; i < n; i++) {
             float s = sigmoidf(x[i]);

@@ -102,8 +102,10 @@ expect_fail 2 "workbench gradcheck: --size wants an integer from 1 to 4096, got 
 echo "== a work dir held by another run"
 "$wb" run "$tiny" "${quick[@]}" --set schedule.max_iters=100000 --work-dir "$out/busy" >"$out/first.txt" 2>&1 &
 first=$!
+# log.json appears once the stop handlers are in place: a background job of a
+# script starts with SIGINT ignored, so an earlier Ctrl-C would be lost.
 for _ in $(seq 600); do
-  [ -s "$out/busy/.workbench.lock" ] && break
+  [ -s "$out/busy/.workbench.lock" ] && [ -e "$out/busy/log.json" ] && break
   kill -0 "$first" 2>/dev/null || { cat "$out/first.txt"; exit 1; }
   sleep 0.1
 done

@@ -35,7 +35,7 @@ def ours(wb, config, size, batch, mode, a):
            "--iters", str(a.iters)]
     if mode == "infer":
         cmd.append("--inference")
-    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=a.env)
     if out.returncode != 0:
         sys.exit(f"workbench bench failed:\n{out.stdout}\n{out.stderr}")
     ms = float(re.search(r"median ([0-9.]+) ms", out.stdout).group(1))
@@ -46,7 +46,7 @@ def ours(wb, config, size, batch, mode, a):
 def torch(script, size, batch, mode, a):
     cmd = ["/usr/bin/python3", os.path.join(HERE, script[0]), *script[1:], "--size", str(size), "--batch", str(batch),
            "--iters", str(a.iters), "--threads", str(a.threads), "--mode", mode]
-    out = subprocess.run(cmd, capture_output=True, text=True)
+    out = subprocess.run(cmd, capture_output=True, text=True, env=a.env)
     if out.returncode != 0:
         sys.exit(f"{script[0]} failed:\n{out.stdout}\n{out.stderr}")
     vals = dict(re.findall(r"TORCH (\S+) ([0-9.]+)", out.stdout))
@@ -59,12 +59,19 @@ def main():
     ap.add_argument("--iters", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--models", default="r18,r50,yolov5s", help="comma-separated: " + ", ".join(MODELS))
+    ap.add_argument("--wait-policy", choices=["passive", "active", "inherit"], default="passive",
+                    help="OMP_WAIT_POLICY of both sides (both use libgomp): on a loaded machine, threads that spin "
+                         "at a barrier keep the core from the thread everyone waits for (passive made both sides "
+                         "2-4x faster at a load of 8 on 2 cores); 'inherit' leaves the environment as it is")
     a = ap.parse_args()
+    a.env = dict(os.environ)
+    if a.wait_policy != "inherit":
+        a.env["OMP_WAIT_POLICY"] = a.wait_policy.upper()
     names = a.models.split(",")
     for name in names:
         if name not in MODELS:
             ap.error(f"--models: unknown model '{name}' (known: {', '.join(MODELS)})")
-    print(f"{a.threads} threads, median of {a.iters} timed iterations after one warm-up; RetinaNet-FPN with 91 "
+    print(f"{a.threads} threads, OMP_WAIT_POLICY {a.env.get('OMP_WAIT_POLICY', 'unset')}, median of {a.iters} timed iterations after one warm-up; RetinaNet-FPN with 91 "
           f"classes, yolov5s with 80\n")
     print(f"{'model':<10} {'pass':<6} {'size':>5} {'batch':>5} {'ours ms':>9} {'torch ms':>9} {'time ratio':>10} "
           f"{'ours MiB':>9} {'torch MiB':>9} {'mem ratio':>9} {'goals':>12}")

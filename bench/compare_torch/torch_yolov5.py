@@ -1,6 +1,6 @@
 """YOLOv5's own yolov5s (the `yolov5` 7.0.x package: models/yolo.py Model from yolov5s.yaml, utils/loss.py
 ComputeLoss with hyp.scratch-low) timed like `workbench bench`: training iterations (forward, loss,
-backward, SGD step) and inference (eval forward + non_max_suppression as val.py calls it) at a fixed
+backward, SGD step) and inference (fused eval forward + non_max_suppression as val.py calls it) at a fixed
 square size, random images, one centred box per image. Prints machine-readable lines: TORCH <name> <value>.
 
 The package is found as tools/export_yolov5.py finds it (this interpreter, else the virtual environment
@@ -67,7 +67,12 @@ def main():
     images = torch.rand(a.batch, 3, s, s)
     # One centred box per image (class 0, half the image each way), YOLOv5's (image, class, x, y, w, h) rows.
     targets = torch.tensor([[i, 0, 0.5, 0.5, 0.5, 0.5] for i in range(a.batch)])
-    opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9, weight_decay=1e-4)
+    # As `workbench bench`: an optimizer (and its momentum buffers) only for training; at inference conv + BN
+    # folded, as val.py and detect.py load a model (and as workbench infers).
+    if a.mode == "train":
+        opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9, weight_decay=1e-4)
+    else:
+        model.eval().fuse()
     times = []
     for it in range(a.iters + 1):  # the first iteration is warm-up, as in workbench bench
         t0 = time.perf_counter()

@@ -68,6 +68,26 @@ assert not np.array_equal(t2["ema.backbone.stage0.bn0.running_mean"], t2["backbo
 print("frozen weights unchanged and without optimizer state; their BN statistics moved; EMA averages buffers")
 PY
 
+# log.json's lr0 (biases), lr1 / lr2 (weights, norm weights) and momentum are train.py's param_groups at each logged
+# iteration: np.interp over the warmup (biases from warmup_bias_lr, the others from 0), then lr0 * lf(epoch).
+/usr/bin/python3 - "$out/straight/log.json" <<'PY'
+import json, sys
+import numpy as np
+lines = [json.loads(l) for l in open(sys.argv[1]) if '"train"' in l]
+nb, nw, lr0, lrf, epochs = 32, 48, 0.02, 0.1, 2
+for l in lines:
+    ni = (l["epoch"] - 1) * nb + l["iter"] - 1
+    lr = lr0 * ((1 - (l["epoch"] - 1) / epochs) * (1.0 - lrf) + lrf)
+    warm = ni <= nw
+    want = {"lr0": np.interp(ni, [0, nw], [0.1, lr]) if warm else lr, "lr1": np.interp(ni, [0, nw], [0.0, lr]) if warm
+            else lr, "momentum": np.interp(ni, [0, nw], [0.8, 0.937]) if warm else 0.937}
+    want["lr2"] = want["lr"] = want["lr1"]
+    for k, v in want.items():
+        assert abs(l[k] - v) <= 1e-6 * max(1.0, v), (l["epoch"], l["iter"], k, l[k], v)
+assert len(lines) == 4 and any(l["lr0"] > 2 * l["lr1"] for l in lines), "no logged line inside the bias warmup"
+print(f"log.json: lr0, lr1, lr2 and momentum of {len(lines)} lines are train.py's param_groups")
+PY
+
 echo "== validate counts what the freeze leaves trainable"
 "$wb" validate "$exp" --set 'optimizer.freeze=["backbone.stage0"]' >"$out/validate.txt" 2>&1 \
   || { cat "$out/validate.txt"; exit 1; }

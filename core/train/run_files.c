@@ -58,6 +58,11 @@ wb_status wb_run_keep_best(wb_run_ctx *r, const wb_metrics *metrics, int64_t uni
             off += snprintf(err + off, n - (size_t)off, " %s", metrics->names[i]);
         return WB_ERR_INVALID;
     }
+    if (strncmp(key, "val/", 4) == 0) { /* lower is better, and the '/' would make a folder of the file name */
+        snprintf(err, n, "checkpoint.save_best = \"%s\" is a validation loss, but save_best keeps the highest "
+                 "value: name a metric (bbox_mAP, mAP_0.5:0.95, ...)", key);
+        return WB_ERR_INVALID;
+    }
     double score = metrics->values[found];
     wb_train_state *st = r->st;
     if (st->has_best && !(score > st->best_score)) return WB_OK;

@@ -4,7 +4,8 @@
 # labels.jpg, train_batch0..2.jpg, val_batch0_labels.jpg / _pred.jpg, the
 # PR / F1 / P / R curves and confusion_matrix.png; each decodes (Debian's
 # PIL) as the format and size stated in core/plots/*.h, and every
-# results.csv number is recomputed from log.json. About 5 s.
+# results.csv number is recomputed from log.json (the val losses and the
+# lr of each parameter group included); save_best refuses a val loss. About 7 s.
 #   run_plots.sh WORKBENCH SOURCE_DIR SCRATCH_DIR
 set -euo pipefail
 wb=$1 src=$2 out=$3
@@ -74,3 +75,8 @@ for row in rows:
 assert 0 < float(rows[-1]["metrics/mAP_0.5"]) <= 1
 print(f"results.csv: {checked} loss means, metrics and val losses equal log.json's; lr0..2 the epoch's last")
 PY
+# a validation loss is logged beside the metrics but cannot be save_best's (it keeps the highest value)
+. "$src/tests/e2e/expect_fail.sh"
+expect_fail 1 'checkpoint.save_best = "val/loss" is a validation loss' "$out/save_best.txt" -- \
+  "$wb" run configs/tiny/center_tiny_synthetic.conf --work-dir "$out/save_best" --threads 1 \
+  --set schedule.max_epochs=1 --set 'checkpoint.save_best="val/loss"'

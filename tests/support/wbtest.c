@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,4 +125,19 @@ const wb_dataset_vtable *wbt_dataset_plugin(const char *plugin_dir, const char *
     ck_assert_int_eq(m->modules[0]->kind, WB_KIND_DATASET);
     ck_assert_str_eq(m->modules[0]->type_name, name);
     return m->modules[0]->dataset;
+}
+
+bool wbt_parity_unavailable(const char *marker, char *why, size_t size) {
+    char path[4096], err[512];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s.safetensors", WB_PARITY_DIR_VALUE, marker);
+    if (stat(path, &st) != 0) return false;
+    wb_st_file f;
+    snprintf(why, size, "(no reason recorded)");
+    if (wb_st_read(path, &f, err, sizeof err) == WB_OK) {
+        const char *reason = wb_st_meta(&f, "reason");
+        if (reason) snprintf(why, size, "%s", reason);
+        wb_st_free(&f);
+    }
+    return true;
 }

@@ -45,6 +45,9 @@ double wbt_max_abs_diff(const float *a, const float *b, int64_t n);
  * /usr/bin/python3 torch shows up loudly in the test log. */
 bool wbt_parity_open(const char *case_name, wb_st_file *f);
 const float *wbt_parity_tensor(const wb_st_file *f, const char *name, int64_t expect_numel);
+/* True when a generator left the marker case `marker` (its reference code, such
+ * as the yolov5 package, is absent); why gets the reason it recorded. */
+bool wbt_parity_unavailable(const char *marker, char *why, size_t size);
 /* Numeric attribute stored as metadata by the generator (e.g. "stride"). */
 double wbt_parity_attr(const wb_st_file *f, const char *key);
 

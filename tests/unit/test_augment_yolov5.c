@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include "config/params.h"
 #include "data/transforms_affine.h"
 #include "data/transforms_mosaic9.h"
@@ -156,16 +155,8 @@ START_TEST(mosaic9_matches_yolov5) {
 END_TEST
 
 int main(void) {
-    char path[4096], err[512], why[1024] = "(no reason recorded)";
-    struct stat st;
-    snprintf(path, sizeof path, "%s/augment_yolov5_unavailable.safetensors", WB_PARITY_DIR);
-    if (stat(path, &st) == 0) {
-        wb_st_file f;
-        if (wb_st_read(path, &f, err, sizeof err) == WB_OK) {
-            const char *reason = wb_st_meta(&f, "reason");
-            if (reason) snprintf(why, sizeof why, "%s", reason);
-            wb_st_free(&f);
-        }
+    char why[1024];
+    if (wbt_parity_unavailable("augment_yolov5_unavailable", why, sizeof why)) {
         printf("SKIPPED: random_affine parity with YOLOv5's random_perspective not run: %s\n", why);
         return SKIP_EXIT_CODE;
     }

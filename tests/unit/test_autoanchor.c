@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include "anchors/anchor_fit.h"
 #include "anchors/box_sizes.h"
 #include "config/params.h"
@@ -180,24 +179,9 @@ START_TEST(test_kmeans_finds_blob_centres) {
 }
 END_TEST
 
-static bool unavailable(char *why, size_t size) {
-    char path[4096], err[512];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/autoanchor_unavailable.safetensors", WB_PARITY_DIR);
-    if (stat(path, &st) != 0) return false;
-    wb_st_file f;
-    snprintf(why, size, "(no reason recorded)");
-    if (wb_st_read(path, &f, err, sizeof err) == WB_OK) {
-        const char *reason = wb_st_meta(&f, "reason");
-        if (reason) snprintf(why, size, "%s", reason);
-        wb_st_free(&f);
-    }
-    return true;
-}
-
 int main(void) {
     char why[1024];
-    bool skip = unavailable(why, sizeof why);
+    bool skip = wbt_parity_unavailable("autoanchor_unavailable", why, sizeof why);
     Suite *s = suite_create("autoanchor");
     TCase *tc = tcase_create("autoanchor");
     tcase_set_timeout(tc, 300);

@@ -7,7 +7,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include "eval/ap_per_class.h"
 #include "eval/confusion_matrix.h"
 #include "wbtest.h"
@@ -149,27 +148,12 @@ START_TEST(test_match_takes_each_label_once) {
 }
 END_TEST
 
-static bool unavailable(char *why, size_t size) {
-    char path[4096], err[512];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/yolo_metrics_unavailable.safetensors", WB_PARITY_DIR);
-    if (stat(path, &st) != 0) return false;
-    wb_st_file f;
-    snprintf(why, size, "(no reason recorded)");
-    if (wb_st_read(path, &f, err, sizeof err) == WB_OK) {
-        const char *reason = wb_st_meta(&f, "reason");
-        if (reason) snprintf(why, size, "%s", reason);
-        wb_st_free(&f);
-    }
-    return true;
-}
-
 int main(void) {
     char why[1024];
     Suite *s = suite_create("yolo_metrics");
     TCase *tc = tcase_create("yolo_metrics");
     tcase_add_test(tc, test_match_takes_each_label_once);
-    bool skip = unavailable(why, sizeof why);
+    bool skip = wbt_parity_unavailable("yolo_metrics_unavailable", why, sizeof why);
     if (!skip) {
         tcase_add_loop_test(tc, test_metrics_match_yolov5, 0, 3);
         tcase_add_test(tc, test_ap_per_class_matches_yolov5);

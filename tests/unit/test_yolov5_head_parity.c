@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include "app/experiment.h"
 #include "config/config.h"
@@ -287,25 +286,9 @@ START_TEST(test_yolov5n_detections_match) {
 }
 END_TEST
 
-/* The generator's note that the yolov5 package is missing, or false. */
-static bool yolov5_unavailable(char *why, size_t size) {
-    char path[4096], err[512];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/yolov5_unavailable.safetensors", WB_PARITY_DIR);
-    if (stat(path, &st) != 0) return false;
-    wb_st_file f;
-    snprintf(why, size, "(no reason recorded)");
-    if (wb_st_read(path, &f, err, sizeof err) == WB_OK) {
-        const char *reason = wb_st_meta(&f, "reason");
-        if (reason) snprintf(why, size, "%s", reason);
-        wb_st_free(&f);
-    }
-    return true;
-}
-
 int main(void) {
     char why[1024];
-    if (yolov5_unavailable(why, sizeof why)) {
+    if (wbt_parity_unavailable("yolov5_unavailable", why, sizeof why)) {
         printf("SKIPPED: YOLOv5 parity of yolov5_head not run: %s\n", why);
         return SKIP_EXIT_CODE;
     }

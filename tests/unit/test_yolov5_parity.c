@@ -15,7 +15,6 @@
  * 1e-4 (the references are float64; ours float32 through ~60 layers). */
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include "wbt_module.h"
 #include "wbtest.h"
 
@@ -215,25 +214,9 @@ END_TEST
 START_TEST(test_yolov5s_train_matches) { check_train('s'); }
 END_TEST
 
-/* The generator's note that the yolov5 package is missing, or NULL. */
-static bool yolov5_unavailable(char *why, size_t size) {
-    char path[4096], err[512];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/yolov5_unavailable.safetensors", WB_PARITY_DIR);
-    if (stat(path, &st) != 0) return false;
-    wb_st_file f;
-    snprintf(why, size, "(no reason recorded)");
-    if (wb_st_read(path, &f, err, sizeof err) == WB_OK) {
-        const char *reason = wb_st_meta(&f, "reason");
-        if (reason) snprintf(why, size, "%s", reason);
-        wb_st_free(&f);
-    }
-    return true;
-}
-
 int main(void) {
     char why[1024];
-    if (yolov5_unavailable(why, sizeof why)) {
+    if (wbt_parity_unavailable("yolov5_unavailable", why, sizeof why)) {
         printf("SKIPPED: YOLOv5 parity of cspdarknet + yolov5_pafpn not run: %s\n", why);
         return SKIP_EXIT_CODE;
     }

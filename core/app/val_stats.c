@@ -51,7 +51,7 @@ wb_status wb_val_stats(const wb_coco_gt *gt, const wb_coco_detection *dets, size
     for (size_t i = 0; i < n_anns; i++) ai[i] = i;
     qsort_r(di, n_dets, sizeof *di, det_order, (void *)dets);
     qsort_r(ai, n_anns, sizeof *ai, ann_order, gt->annotations);
-    memcpy(ids, gt->image_ids, (size_t)gt->n_images * sizeof *ids);
+    if (gt->n_images > 0) memcpy(ids, gt->image_ids, (size_t)gt->n_images * sizeof *ids);
     qsort(ids, (size_t)gt->n_images, sizeof *ids, by_id);
     size_t d = 0, a = 0;
     for (int im = 0; im < gt->n_images && st == WB_OK; im++) {

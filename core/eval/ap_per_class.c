@@ -88,10 +88,12 @@ static bool grow(wb_ap_stats *s, size_t need) {
 wb_status wb_ap_stats_add(wb_ap_stats *s, const float *det_boxes, const float *det_conf, const int *det_cls,
                           int n_det, const float *gt_boxes, const int *gt_cls, int n_gt) {
     if (!grow(s, s->n + (size_t)n_det)) return WB_ERR_NOMEM;
-    wb_ap_match(det_boxes, det_cls, n_det, gt_boxes, gt_cls, n_gt, s->correct + s->n);
-    memcpy(s->conf + s->n, det_conf, (size_t)n_det * sizeof *det_conf);
-    memcpy(s->cls + s->n, det_cls, (size_t)n_det * sizeof *det_cls);
-    s->n += (size_t)n_det;
+    if (n_det > 0) { /* before the first detection the arrays are NULL, and memcpy(NULL, ..., 0) is undefined */
+        wb_ap_match(det_boxes, det_cls, n_det, gt_boxes, gt_cls, n_gt, s->correct + s->n);
+        memcpy(s->conf + s->n, det_conf, (size_t)n_det * sizeof *det_conf);
+        memcpy(s->cls + s->n, det_cls, (size_t)n_det * sizeof *det_cls);
+        s->n += (size_t)n_det;
+    }
     for (int j = 0; j < n_gt; j++)
         if (gt_cls[j] >= 0 && gt_cls[j] < s->num_classes) s->targets[gt_cls[j]]++;
     s->images++;

@@ -59,8 +59,11 @@ static int read_pairs(yaml_parser_t *p, wb_hyp_file *out, char *err, size_t n) {
         wb_hyp_entry ent = {.line = (unsigned)line + 1};
         bool fits = e.data.scalar.length < sizeof ent.name;
         snprintf(ent.name, sizeof ent.name, "%s", (const char *)e.data.scalar.value);
+        bool whole = fits && strlen(ent.name) == e.data.scalar.length; /* no NUL inside */
         yaml_event_delete(&e);
         if (!fits) return fail(err, n, line, "the name '%.40s...' is too long for a hyperparameter", ent.name);
+        if (!ent.name[0] || !whole) /* `: 0`, `&a : 0`, or a NUL inside */
+            return fail(err, n, line, "a hyperparameter needs a name (`lr0: 0.01`)");
         for (int i = 0; i < out->n; i++)
             if (strcmp(out->entries[i].name, ent.name) == 0)
                 return fail(err, n, line, "'%s' appears twice (first on line %u)", ent.name, out->entries[i].line);

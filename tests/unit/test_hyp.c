@@ -248,6 +248,8 @@ START_TEST(refusals_name_file_line_and_fix) {
     expect_error("lr0: [1, 2]\n", "line 1: 'lr0' must be a number (got a list or mapping)");
     expect_error("lr0: fast\n", "line 1: 'lr0' must be a number (got fast)");
     expect_error("lr0: 0.01\nlr0: 0.02\n", "line 2: 'lr0' appears twice (first on line 1)");
+    /* found by fuzz_hyp: an anchored empty key was taken as a name */
+    expect_error("lr0: 0.01\n&l_gamma: 0\n", "line 2: a hyperparameter needs a name");
     expect_error("lr0: 0.01\nmomentum: 'unterminated\n", "not valid YAML");
     expect_error("- 1\n- 2\n", "a hyp file is a mapping of names to numbers");
     expect_error("", "the file is empty");

@@ -8,6 +8,7 @@ packages=(
   build-essential cmake pkg-config git
   libconfig-dev libdnnl-dev libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libexpat1-dev libyaml-dev libcjson-dev
   libpango1.0-dev libcairo2-dev fonts-dejavu-core fonts-noto-cjk
+  libprotobuf-c-dev protobuf-c-compiler libisal-dev
   check
   clang libclang-rt-14-dev
   python3-torch python3-torchvision python3-numpy python3-pil
@@ -30,6 +31,12 @@ fi
 if ! python3 -c "import pycocotools" 2>/dev/null; then
   echo "== installing pycocotools (pip)"
   python3 -m pip install -q pycocotools
+fi
+
+# TensorBoard's own reader (EventAccumulator) is what the event-file tests read workbench's files back with.
+if ! python3 -c "import tensorboard" 2>/dev/null; then
+  echo "== installing tensorboard (pip)"
+  python3 -m pip install -q tensorboard
 fi
 
 # YOLOv5's own code for the parity tests (tests/parity/gen_yolov5.py, tools/export_yolov5.py): the yolov5

@@ -14,6 +14,7 @@
 #include "infer.h"
 #include "memory_check.h"
 #include "run_plots.h"
+#include "run_record.h"
 #include "train_recipe.h"
 #include "trained_model.h"
 #include "work_dir.h"
@@ -222,13 +223,13 @@ static void add_yolo_metrics(wb_metrics *m, const wb_eval_result *r) {
 static wb_status validate(void *user, int64_t epoch, wb_metrics *metrics, char *err, size_t n) {
     validation *v = user;
     wb_eval_result r;
-    (void)epoch; /* the trainer logs it with its unit */
     wb_logf(WB_LOG_INFO, "val", "evaluating data.val");
     wb_val_record rec;
     wb_status st = wb_evaluate_split_recorded(v->e, v->model->s, v->model, "val", NULL, stderr, &r, &rec, err, n);
     wb_val_record_free(&v->last);
     v->last = rec;
     if (st != WB_OK) return st;
+    wb_run_record_val_pictures(&rec, (const char *const *)rec.names, rec.num_classes, epoch);
     metrics->n = 0;
     if (strcmp(r.metric_name, "mAP") == 0) {
         snprintf(metrics->names[metrics->n], sizeof metrics->names[0], "mAP");
@@ -447,9 +448,12 @@ static int train_in_work_dir(wb_experiment *e, const wb_run_args *a, const char 
 
 int wb_train_run(wb_experiment *e, const wb_run_args *a) {
     const char *work_dir = a->work_dir ? a->work_dir : wb_params_string(wb_config_params(e->cfg, ""), "work_dir");
-    char path[PATH_MAX], err[PATH_MAX + 512];
-    wb_work_dir wd;
-    int rc = wb_work_dir_open(&wd, work_dir, e->cfg, err, sizeof err);
+    char path[PATH_MAX], err[PATH_MAX + 512], named[WB_WORK_DIR_MAX];
+    int resumed = a->resume || wb_params_string(wb_config_params(e->cfg, ""), "resume_from")[0];
+    wb_work_dir wd = {NULL, -1};
+    int rc = wb_work_dir_name(work_dir, resumed, named, sizeof named, err, sizeof err);
+    if (rc == 0) rc = wb_work_dir_open(&wd, work_dir = named, e->cfg, err, sizeof err);
+    if (rc == 0) rc = wb_run_record_begin(work_dir, e->cfg, resumed, a->threads, err, sizeof err);
     /* Before the effective config is written and the model built: both take the anchors it chooses. A resumed
      * run repeats it: the result depends only on the experiment, the data and the seed. */
     if (rc == 0 && wb_autoanchor(e) != 0) {
@@ -457,8 +461,10 @@ int wb_train_run(wb_experiment *e, const wb_run_args *a) {
         return 1;
     }
     if (rc == 0) rc = wb_work_dir_write_config(&wd, e->cfg, path, sizeof path, err, sizeof err);
+    if (rc == 0) wb_run_record_config(path);
     if (rc == 0) rc = train_in_work_dir(e, a, work_dir, path);
     else wb_logf(WB_LOG_ERROR, NULL, "%s", err);
+    wb_run_record_end();
     wb_work_dir_close(&wd);
     return rc;
 }

@@ -3,16 +3,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-/* Room left in PATH_MAX for the longest name a run writes under its work
- * dir (best_bbox_mAP_50_epoch_1000000000.safetensors, pictures/...). */
-#define WB_WORK_DIR_NAME_ROOM 128
+/* The highest {n} of a work_dir template (each is one stat() when naming a run). */
+#define WB_WORK_DIR_MAX_RUNS 9999
 
 /* Every component fits NAME_MAX and the whole leaves room for the files: checked
  * before mkdir -p, which would otherwise leave the part it managed behind. */
@@ -119,6 +120,64 @@ static int overwrites_input(const char *work_dir, const wb_config *cfg, char *er
         return 1;
     }
     return 0;
+}
+
+/* tmpl with {date} and {time} filled in, and {n} replaced by number k (1: empty). */
+static int expand(const char *tmpl, const struct tm *tm, int k, char *out, size_t size, char *err, size_t n) {
+    size_t at = 0;
+    int n_count = 0;
+    for (const char *p = tmpl; *p;) {
+        char piece[64];
+        size_t used = 1;
+        if (*p != '{') {
+            snprintf(piece, sizeof piece, "%c", *p);
+        } else if (strncmp(p, "{date}", 6) == 0) {
+            strftime(piece, sizeof piece, "%Y%m%d", tm), used = 6;
+        } else if (strncmp(p, "{time}", 6) == 0) {
+            strftime(piece, sizeof piece, "%H%M%S", tm), used = 6;
+        } else if (strncmp(p, "{n}", 3) == 0) {
+            if (k > 1) snprintf(piece, sizeof piece, "%d", k);
+            else piece[0] = '\0';
+            used = 3, n_count++;
+        } else {
+            snprintf(err, n, "work_dir \"%s\": unknown placeholder %.*s; work_dir may hold {date}, {time} and one {n}",
+                     tmpl, (int)(strchr(p, '}') ? strchr(p, '}') - p + 1 : (ptrdiff_t)strlen(p)), p);
+            return 2;
+        }
+        size_t len = strlen(piece);
+        if (at + len >= size) {
+            snprintf(err, n, "work_dir \"%s\" is too long once its placeholders are filled in", tmpl);
+            return 2;
+        }
+        memcpy(out + at, piece, len);
+        at += len, p += used;
+    }
+    out[at] = '\0';
+    if (n_count > 1) {
+        snprintf(err, n, "work_dir \"%s\" holds {n} %d times; one run number is enough", tmpl, n_count);
+        return 2;
+    }
+    return 0;
+}
+
+int wb_work_dir_name(const char *tmpl, int resumed, char *out, size_t size, char *err, size_t n) {
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    int rc = expand(tmpl, &tm, 1, out, size, err, n);
+    if (rc != 0 || !strstr(tmpl, "{n}")) return rc;
+    /* YOLOv5's increment_path: the highest number taken decides, gaps stay gaps. */
+    int highest = 0;
+    struct stat st;
+    for (int k = 1; k <= WB_WORK_DIR_MAX_RUNS; k++)
+        if (expand(tmpl, &tm, k, out, size, err, n) == 0 && stat(out, &st) == 0) highest = k;
+    int k = resumed ? (highest ? highest : 1) : highest + 1;
+    if (k > WB_WORK_DIR_MAX_RUNS) {
+        snprintf(err, n, "work_dir \"%s\": run numbers up to %d are taken; clean up or choose another work_dir", tmpl,
+                 WB_WORK_DIR_MAX_RUNS);
+        return 2;
+    }
+    return expand(tmpl, &tm, k, out, size, err, n);
 }
 
 int wb_work_dir_open(wb_work_dir *w, const char *path, const wb_config *cfg, char *err, size_t n) {

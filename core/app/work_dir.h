@@ -4,11 +4,17 @@
 #ifndef WB_CORE_WORK_DIR_H
 #define WB_CORE_WORK_DIR_H
 
+#include <limits.h>
 #include <stddef.h>
 #include "../config/config.h"
 
 /* The lock file a run holds (flock) for its whole length; it holds its pid. */
 #define WB_WORK_DIR_LOCK ".workbench.lock"
+/* Room kept in PATH_MAX for the longest name a run writes under its work dir
+ * (best_bbox_mAP_50_epoch_1000000000.safetensors, pictures/...); a work dir
+ * path fits in WB_WORK_DIR_MAX bytes. */
+#define WB_WORK_DIR_NAME_ROOM 128
+#define WB_WORK_DIR_MAX (PATH_MAX - WB_WORK_DIR_NAME_ROOM)
 /* The effective config of the run. */
 #define WB_WORK_DIR_CONFIG "config.conf"
 
@@ -16,6 +22,13 @@ typedef struct wb_work_dir {
     const char *path;
     int lock_fd;
 } wb_work_dir;
+
+/* The work dir a template names: {date} is today (20261206), {time} the
+ * time (160512), {n} YOLOv5's run number: empty for the first run, then 2, 3,
+ * ... (runs/exp, runs/exp2, ...): one more than the highest taken, or for a
+ * resumed run the highest taken. At most one {n}. Returns 0, or 2 with the
+ * reason in err (an unknown placeholder, a result too long). */
+int wb_work_dir_name(const char *tmpl, int resumed, char *out, size_t out_size, char *err, size_t n);
 
 /* Refuses paths too long to hold the run's files (before creating
  * anything), creates the folder (mkdir -p), refuses `/`, $HOME and a folder

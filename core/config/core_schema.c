@@ -167,6 +167,8 @@ static const wb_param_schema checkpoint_params[] = {
 
 static const wb_param_schema log_params[] = {
     WB_P_INT("interval", "50", 1, BIG, "iterations between log lines"),
+    WB_P_BOOL("tensorboard", "true", "also write TensorBoard event files to work_dir/tensorboard/ (scalars of every "
+              "log line, epoch and validation, pictures of validation predictions, the effective config)"),
     WB_PARAM_END,
 };
 
@@ -213,7 +215,7 @@ static const wb_config_section root_sections[] = {
     { "optimizer", "how parameters are updated", WB_SECTION_DEFAULTED, optimizer_params, optimizer_sections },
     { "schedule", "training length and learning-rate schedule", WB_SECTION_DEFAULTED, schedule_params, NULL },
     { "checkpoint", "checkpoints in work_dir", WB_SECTION_DEFAULTED, checkpoint_params, NULL },
-    { "log", "log lines (text and log.json)", WB_SECTION_DEFAULTED, log_params, NULL },
+    { "log", "log lines (text, log.json, run.log, TensorBoard)", WB_SECTION_DEFAULTED, log_params, NULL },
     { "evaluation", "evaluation during training", WB_SECTION_DEFAULTED, evaluation_params, NULL },
     { "ema", "moving average of the weights", WB_SECTION_DEFAULTED, ema_params, NULL },
     { "auto_scale_lr", "learning rate scaled to the batch size", WB_SECTION_DEFAULTED, auto_scale_lr_params, NULL },

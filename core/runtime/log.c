@@ -20,6 +20,24 @@ static const char *level_name(wb_log_level l) {
     }
 }
 
+static FILE *g_tee;
+
+void wb_log_tee(FILE *f) {
+    pthread_mutex_lock(&g_lock);
+    g_tee = f;
+    pthread_mutex_unlock(&g_lock);
+}
+
+static void write_line(FILE *out, const char *stamp, wb_log_level level, const char *who, const char *fmt,
+                       va_list ap) {
+    if (who && *who)
+        fprintf(out, "%s %s [%s] ", stamp, level_name(level), who);
+    else
+        fprintf(out, "%s %s ", stamp, level_name(level));
+    vfprintf(out, fmt, ap);
+    fputc('\n', out);
+}
+
 void wb_vlogf(wb_log_level level, const char *who, const char *fmt, va_list ap) {
     if (level < g_min_level) return;
     char stamp[32];
@@ -27,14 +45,16 @@ void wb_vlogf(wb_log_level level, const char *who, const char *fmt, va_list ap) 
     struct tm tm;
     localtime_r(&now, &tm);
     strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
+    va_list again;
+    va_copy(again, ap);
     pthread_mutex_lock(&g_lock);
-    if (who && *who)
-        fprintf(stderr, "%s %s [%s] ", stamp, level_name(level), who);
-    else
-        fprintf(stderr, "%s %s ", stamp, level_name(level));
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    write_line(stderr, stamp, level, who, fmt, ap);
+    if (g_tee) {
+        write_line(g_tee, stamp, level, who, fmt, again);
+        fflush(g_tee);
+    }
     pthread_mutex_unlock(&g_lock);
+    va_end(again);
 }
 
 void wb_logf(wb_log_level level, const char *who, const char *fmt, ...) {

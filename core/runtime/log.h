@@ -4,12 +4,16 @@
 #define WB_CORE_LOG_H
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <workbench/types.h>
 
 void wb_log_set_level(wb_log_level min_level);
 void wb_logf(wb_log_level level, const char *who, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void wb_vlogf(wb_log_level level, const char *who, const char *fmt, va_list ap);
+/* Also writes every line logged from now on to f (timestamped as on stderr,
+ * flushed per line), e.g. work_dir/run.log; NULL stops. The caller owns f. */
+void wb_log_tee(FILE *f);
 /* Logs `message` once per process for `key` (loud fallbacks, not noisy ones). */
 void wb_log_once(const char *key, wb_log_level level, const char *who, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

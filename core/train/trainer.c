@@ -171,7 +171,7 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
     sa.sa_flags = SA_RESTART; /* a loader thread's read must not fail with EINTR and skip a sample */
     for (int i = 0; i < N_STOP_SIGNALS; i++) sigaction(g_stop_signals[i], &sa, &old_sa[i]);
     wb_trainlog log;
-    if (!wb_trainlog_open(&log, o->work_dir))
+    if (!wb_trainlog_open(&log, o->work_dir, o->resume_from, st.iteration))
         wb_logf(WB_LOG_WARN, "train", "cannot write %s/log.json: %s", o->work_dir, strerror(errno));
     log.by_epoch = o->max_epochs > 0;
 

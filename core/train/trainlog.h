@@ -7,10 +7,22 @@
 #include <stdio.h>
 #include <workbench/module.h>
 
+/* The numbers of train log lines, up to an epoch's end: their means weighted
+ * by the iterations each line covers are the epoch's TensorBoard scalars. */
+#define WB_TRAINLOG_MAX_KEYS (WB_MAX_LOSS_TERMS + 12)
+typedef struct wb_epoch_means {
+    int n;
+    char keys[WB_TRAINLOG_MAX_KEYS][WB_NAME_MAX];
+    double sums[WB_TRAINLOG_MAX_KEYS];
+    int64_t iters;
+} wb_epoch_means;
+
 typedef struct wb_trainlog {
     FILE *json;          /* work_dir/log.json, appended */
     int tty;             /* stderr is a terminal: draw a progress bar between log lines */
     int by_epoch;        /* "Epoch [e][i/n]" lines; else "Iter [i/max]" */
+    int64_t logged_iter; /* the iteration of the last train line (or of the start) */
+    wb_epoch_means epoch;
 } wb_trainlog;
 
 typedef struct wb_iter_stats {
@@ -32,7 +44,12 @@ typedef struct wb_iter_stats {
     int has_momentum;
 } wb_iter_stats;
 
-int wb_trainlog_open(wb_trainlog *l, const char *work_dir);
+/* Opens work_dir/log.json for appending. A run resumed from `resumed_from`
+ * (NULL: a new run) at iteration start_iter first appends a marker line,
+ * {"mode": "resume", "iteration": N, "checkpoint": ..., "time": ...}, so the
+ * lines of each stretch of the run can be told apart. Scalars also go to the
+ * run's TensorBoard log (core/tblog/tb_run.h) when it is open. */
+int wb_trainlog_open(wb_trainlog *l, const char *work_dir, const char *resumed_from, int64_t start_iter);
 void wb_trainlog_iter(wb_trainlog *l, const wb_iter_stats *s);
 void wb_trainlog_progress(wb_trainlog *l, const wb_iter_stats *s);
 /* "Epoch(val) [N]  bbox_mAP: 0.5010, ..." and {"mode": "val", ...}; unit is "epoch" or "iter". */

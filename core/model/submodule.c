@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "../config/params.h"
+#include "model.h"
 #include "../plugin/plugin_guard.h"
 #include "../runtime/context.h"
 
@@ -10,6 +11,7 @@ struct wb_submodule {
     const wb_module_desc *desc;
     void *instance;
     int n_out;
+    wb_feature_spec specs[WB_MAX_FEATURES];
     char path[WB_PATH_MAX];
 };
 
@@ -71,8 +73,8 @@ wb_submodule *wb_submodule_create(wb_ctx *ctx, const wb_params *section, const c
         st = wb_ctx_fail(c, WB_ERR_NOMEM, "out of memory creating submodule %s", name);
     }
     if (st == WB_OK && m->instance) {
-        wb_feature_spec outs[8];
-        WB_PLUGIN_CALL(desc, "output_specs", m->path, m->n_out = desc->module->output_specs(m->instance, outs, 8));
+        WB_PLUGIN_CALL(desc, "output_specs", m->path,
+                       m->n_out = desc->module->output_specs(m->instance, m->specs, WB_MAX_FEATURES));
         if (desc->module->init_params)
             WB_PLUGIN_CALL(desc, "init_params", m->path, st = desc->module->init_params(m->instance, ctx));
     }
@@ -114,4 +116,65 @@ wb_status wb_submodule_forward(wb_ctx *ctx, wb_submodule *m, wb_tensor *const *i
     leave(c, saved);
     if (st != WB_OK && c->err == WB_OK) wb_ctx_fail(c, st, "%s: forward failed", m->path);
     return c->err;
+}
+
+int wb_submodule_output_specs(wb_submodule *m, wb_feature_spec *out, int max_out) {
+    if (!m) return 0;
+    int n = m->n_out < WB_MAX_FEATURES ? m->n_out : WB_MAX_FEATURES;
+    memcpy(out, m->specs, (size_t)(n < max_out ? n : max_out) * sizeof *out);
+    return m->n_out;
+}
+
+/* A head's loss or predict on the parent's context (and tape): a two-stage
+ * head calls its RPN's. Checks what the core checks of a model's head. */
+static wb_status need_head_method(wb_context *c, wb_submodule *m, const void *fn, const char *method) {
+    if (!m) return wb_ctx_fail(c, WB_ERR_INVALID, "submodule_%s: submodule is NULL", method);
+    if (m->desc->kind != WB_KIND_HEAD || !fn)
+        return wb_ctx_fail(c, WB_ERR_INVALID, "%s (type %s) is not a head with %s(); only heads can be asked for "
+                           "their %s", m->path, m->desc->type_name, method, method);
+    return WB_OK;
+}
+
+wb_status wb_submodule_loss(wb_ctx *ctx, wb_submodule *m, wb_tensor *const *preds, int n_preds,
+                            const wb_batch_truth *truth, wb_loss_term *terms, int *n_terms) {
+    wb_context *c = wb_ctx_impl(ctx);
+    *n_terms = 0;
+    if (c->err != WB_OK) return c->err;
+    if (need_head_method(c, m, m ? (const void *)m->desc->module->loss : NULL, "loss") != WB_OK) return c->err;
+    char saved[WB_PATH_MAX];
+    enter(c, strrchr(m->path, '.') ? strrchr(m->path, '.') + 1 : m->path, saved);
+    wb_status st;
+    WB_PLUGIN_CALL(m->desc, "loss", m->path,
+                   st = m->desc->module->loss(m->instance, ctx, preds, n_preds, truth, terms, n_terms));
+    leave(c, saved);
+    if (st != WB_OK && c->err == WB_OK) wb_ctx_fail(c, st, "%s: loss failed", m->path);
+    if (c->err == WB_OK && (*n_terms < 1 || *n_terms > WB_MAX_LOSS_TERMS))
+        wb_ctx_fail(c, WB_ERR_INVALID, "%s (type %s) returned %d loss terms (expected 1..%d)", m->path,
+                    m->desc->type_name, *n_terms, WB_MAX_LOSS_TERMS);
+    return c->err;
+}
+
+wb_status wb_submodule_predict(wb_ctx *ctx, wb_submodule *m, wb_tensor *const *preds, int n_preds,
+                               const wb_batch_truth *meta, wb_detections *dets) {
+    wb_context *c = wb_ctx_impl(ctx);
+    if (c->err != WB_OK) return c->err;
+    if (need_head_method(c, m, m ? (const void *)m->desc->module->predict : NULL, "predict") != WB_OK) return c->err;
+    for (int i = 0; i < meta->batch; i++) {
+        memset(&dets[i], 0, sizeof dets[i]);
+        dets[i].struct_size = sizeof dets[i];
+    }
+    char saved[WB_PATH_MAX];
+    enter(c, strrchr(m->path, '.') ? strrchr(m->path, '.') + 1 : m->path, saved);
+    wb_status st;
+    WB_PLUGIN_CALL(m->desc, "predict", m->path,
+                   st = m->desc->module->predict(m->instance, ctx, preds, n_preds, meta, dets));
+    leave(c, saved);
+    if (st != WB_OK && c->err == WB_OK) wb_ctx_fail(c, st, "%s: predict failed", m->path);
+    return c->err;
+}
+
+void wb_submodule_release_detections(wb_submodule *m, wb_detections *dets, int n) {
+    if (!m || !m->desc->module->release_detections) return;
+    for (int i = 0; i < n; i++)
+        WB_PLUGIN_CALL(m->desc, "release_detections", m->path, m->desc->module->release_detections(m->instance, &dets[i]));
 }

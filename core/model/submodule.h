@@ -19,4 +19,14 @@ int wb_submodule_list(const wb_session *s, wb_submodule_info *out, int max);
 wb_status wb_submodule_forward(wb_ctx *ctx, wb_submodule *m, wb_tensor *const *in, int n_in,
                                wb_tensor **out, int n_out);
 
+/* Heads as sub-modules (a two-stage head owns its RPN): the child's output
+ * specs, and its loss / predict / release_detections on the parent's
+ * context, as the core calls a model's head. */
+int wb_submodule_output_specs(wb_submodule *m, wb_feature_spec *out, int max_out);
+wb_status wb_submodule_loss(wb_ctx *ctx, wb_submodule *m, wb_tensor *const *preds, int n_preds,
+                            const wb_batch_truth *truth, wb_loss_term *terms, int *n_terms);
+wb_status wb_submodule_predict(wb_ctx *ctx, wb_submodule *m, wb_tensor *const *preds, int n_preds,
+                               const wb_batch_truth *meta, wb_detections *dets);
+void wb_submodule_release_detections(wb_submodule *m, wb_detections *dets, int n);
+
 #endif

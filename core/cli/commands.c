@@ -11,6 +11,8 @@ const wb_command wb_commands[] = {
     {"run", "Train a model from an experiment file", wb_cmd_run, wb_help_run},
     {"evolve", "Evolve an experiment's hyperparameters as YOLOv5 does (train.py --evolve)", wb_cmd_evolve,
      wb_help_evolve},
+    {"analyze-logs", "Curves of log.json keys for several runs in one picture, and epoch times", wb_cmd_analyze_logs,
+     wb_help_analyze_logs},
     {"validate", "Check an experiment (config, plugins, shapes) without loading data", wb_cmd_validate,
      wb_help_validate},
     {"check", "Scan an experiment's datasets for defects (the dataset doctor)", wb_cmd_check, wb_help_check},

@@ -76,5 +76,7 @@ int wb_cmd_new_plugin(const wb_cli *cli, int argc, char **argv);
 extern const char wb_help_new_plugin[];
 int wb_cmd_evolve(const wb_cli *cli, int argc, char **argv);
 extern const char wb_help_evolve[];
+int wb_cmd_analyze_logs(const wb_cli *cli, int argc, char **argv);
+extern const char wb_help_analyze_logs[];
 
 #endif

@@ -11,6 +11,8 @@ packages=(
   libprotobuf-c-dev protobuf-c-compiler libisal-dev
   check
   clang libclang-rt-14-dev
+  # multi-process training (mpirun -np N workbench run): the optional libwb_dist_mpi module
+  openmpi-bin libopenmpi-dev
   python3-torch python3-torchvision python3-numpy python3-pil
   # what YOLOv5's code (the yolov5 package of the parity tests) imports
   python3-venv python3-yaml python3-requests python3-psutil python3-tqdm python3-pandas python3-opencv

@@ -127,7 +127,7 @@ wb_status wb_data_split_open(wb_data_split *d, wb_experiment *e, wb_session *s, 
     if (o->training && o->close_mosaic && !(d->late_pipeline = closed_pipeline(e, split, o->close_mosaic_from, err, n)))
         return WB_ERR_INVALID;
     wb_loader_opts lo = {
-        .batch_size = (int)wb_params_int(data, "batch_size"),
+        .batch_size = o->batch_size > 0 ? o->batch_size : (int)wb_params_int(data, "batch_size"),
         .workers = (int)wb_params_int(data, "workers"),
         .shuffle = o->training,
         .image_weights = o->training && wb_params_bool(data, "image_weights"),
@@ -136,6 +136,9 @@ wb_status wb_data_split_open(wb_data_split *d, wb_experiment *e, wb_session *s, 
         .max_image_pixels = wb_params_int(data, "max_image_pixels"),
         .max_boxes = (int)wb_params_int(data, "max_boxes_per_image"),
         .seed = (uint64_t)wb_params_int(wb_config_params(e->cfg, ""), "seed"),
+        .rank = o->rank,
+        .world = o->world,
+        .uneven = !o->training, /* evaluation sees every image once */
         .start_epoch = o->start_epoch,
         .max_epochs = o->training ? 0 : 1,
         .on_bad_sample = o->on_bad_sample,

@@ -24,6 +24,8 @@ typedef struct wb_split_opts {
     bool close_mosaic;           /* training: switch to the pipeline without mosaic / mixup ... */
     int64_t close_mosaic_from;   /* ... at this epoch (0-based; see data.close_mosaic) */
     wb_bad_sample_policy on_bad_sample;
+    int batch_size;              /* images per batch (per rank); 0: data.batch_size */
+    int rank, world;             /* data-parallel shard (sampler.h); 0 / 0 or 1 alone */
 } wb_split_opts;
 
 /* What the data section asks of the rest of the experiment, before anything

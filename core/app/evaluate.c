@@ -1,4 +1,6 @@
 #include "evaluate.h"
+#include "../dist/dist.h"
+#include "dist_eval.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +32,11 @@ static wb_status record_batch(wb_val_record *rec, const wb_batch *b, const wb_de
     return st;
 }
 
-/* Every image once, in order, through the model, the head's loss and its predict. */
+/* Every image once, in order, through the model, the head's loss and its
+ * predict; per_image (when not NULL) gets each image's number of detections. */
 static wb_status predict_all(wb_data_split *d, wb_session *s, wb_model *m, wb_coco_detection_list *out,
-                             int64_t *images, wb_val_loss *vl, wb_val_record *rec, const wb_denorm *dn, char *err,
-                             size_t n) {
+                             int64_t *images, wb_val_loss *vl, wb_val_record *rec, const wb_denorm *dn,
+                             wb_dist_counts *per_image, char *err, size_t n) {
     for (;;) {
         wb_batch *b = NULL;
         if (wb_loader_next(d->loader, &b) != WB_OK) {
@@ -58,7 +61,8 @@ static wb_status predict_all(wb_data_split *d, wb_session *s, wb_model *m, wb_co
         if (st == WB_OK && rec && !rec->batch_labels.rgb && record_batch(rec, b, dets, dn) != WB_OK)
             wb_plot_batch_free(&rec->batch_labels), wb_plot_batch_free(&rec->batch_pred); /* no pictures, no harm */
         for (int i = 0; st == WB_OK && i < b->n; i++) {
-            for (int k = 0; k < dets[i].num; k++) {
+            if (per_image && !wb_dist_counts_push(per_image, dets[i].num)) st = WB_ERR_NOMEM;
+            for (int k = 0; st == WB_OK && k < dets[i].num; k++) {
                 const float *bx = dets[i].boxes + 4 * k;
                 wb_coco_detection cd = {b->gt[i].image_id, d->vt->category_id(d->ds, dets[i].labels[k]), bx[0], bx[1],
                                         bx[2] - bx[0], bx[3] - bx[1], dets[i].scores[k]};
@@ -272,13 +276,24 @@ wb_status wb_evaluate_split_recorded(wb_experiment *e, wb_session *s, wb_model *
     wb_denorm dn;
     wb_denorm_of_split(e->cfg, split, &dn);
     wb_data_split d;
-    wb_split_opts so = {.training = false, .on_bad_sample = WB_BAD_SAMPLE_SKIP};
+    wb_split_opts so = {.training = false, .on_bad_sample = WB_BAD_SAMPLE_SKIP, .rank = wb_dist_rank(),
+                        .world = wb_dist_world()};
     wb_status st = wb_data_split_open(&d, e, s, split, &so, err, n);
     wb_coco_detection_list dl = {0};
     wb_coco_gt gt = {0};
     wb_val_loss vl = {0};
+    wb_dist_counts per_image = {0};
     double started = seconds_now();
-    if (st == WB_OK) st = predict_all(&d, s, m, &dl, &res->images, &vl, rec, &dn, err, n);
+    bool sharded = wb_dist_world() > 1;
+    if (st == WB_OK)
+        st = predict_all(&d, s, m, &dl, &res->images, &vl, rec, &dn, sharded ? &per_image : NULL, err, n);
+    /* Each rank predicted its shard: rank 0 gathers them in the order one process has, and evaluates. */
+    if (sharded) st = wb_dist_eval_gather(st, &dl, &per_image, &res->images, &vl, err, n);
+    if (sharded && !wb_dist_is_root()) {
+        wb_data_split_close(&d);
+        free(dl.d);
+        return wb_dist_eval_result(st, res, err, n);
+    }
     res->detections = (int64_t)dl.n;
     res->infer_seconds = seconds_now() - started;
     started = seconds_now();
@@ -316,5 +331,5 @@ wb_status wb_evaluate_split_recorded(wb_experiment *e, wb_session *s, wb_model *
     wb_coco_gt_free(&gt);
     free(dl.d);
     wb_data_split_close(&d);
-    return st;
+    return sharded ? wb_dist_eval_result(st, res, err, n) : st;
 }

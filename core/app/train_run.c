@@ -11,6 +11,8 @@
 #include "../data/loader.h"
 #include "data_split.h"
 #include "evaluate.h"
+#include "freeze_phase.h"
+#include "train_ranks.h"
 #include "infer.h"
 #include "memory_check.h"
 #include "run_plots.h"
@@ -19,6 +21,7 @@
 #include "trained_model.h"
 #include "work_dir.h"
 #include "../io/safetensors.h"
+#include "../dist/dist.h"
 #include "../model/model.h"
 #include "../runtime/log.h"
 #include "../train/trainer.h"
@@ -84,11 +87,11 @@ static void param_rules_from(wb_config *cfg, wb_optim_config *oc) {
 }
 
 /* Linear scaling rule (mmdet's auto_scale_lr): lr * batch / base, the batch
- * being images per iteration (accumulation does not count, as in mmdet). */
+ * being images per iteration over all ranks (accumulation does not count, as in mmdet). */
 static float scaled_lr(wb_config *cfg, float lr) {
     const wb_params *a = wb_config_params(cfg, "auto_scale_lr");
     if (!wb_params_bool(a, "enable")) return lr;
-    int64_t batch = wb_params_int(wb_config_params(cfg, "data"), "batch_size");
+    int64_t batch = wb_params_int(wb_config_params(cfg, "data"), "batch_size") * wb_dist_world();
     int64_t base = wb_params_int(a, "base_batch_size");
     float scaled = lr * (float)batch / (float)base;
     wb_logf(WB_LOG_INFO, "optimizer", "auto_scale_lr: lr %g -> %g (batch %lld, base_batch_size %lld)", lr, scaled,
@@ -356,7 +359,9 @@ static int train_in_work_dir(wb_experiment *e, const wb_run_args *a, const char 
     }
     wb_trainer_opts o = {.work_dir = work_dir};
     trainer_opts_from(e->cfg, &o);
-    if ((rc = wb_nominal_batch_opts(e->cfg, &o)) != 0 || (rc = wb_freeze_from_config(e->cfg, s)) != 0) {
+    const char *freeze_modules[WB_FREEZE_MAX_MODULES];
+    if ((rc = wb_nominal_batch_opts(e->cfg, &o)) != 0 || (rc = wb_freeze_from_config(e->cfg, s)) != 0 ||
+        (rc = wb_freeze_schedule_from_config(e->cfg, wb_dist_world(), freeze_modules, &o.freeze)) != 0) {
         wb_model_destroy(model);
         wb_session_destroy(s);
         return rc;
@@ -386,9 +391,9 @@ static int train_in_work_dir(wb_experiment *e, const wb_run_args *a, const char 
         wb_session_destroy(s);
         return 1;
     }
-    int64_t start_epoch = resumed.epoch;
+    int64_t start_epoch = resumed.epoch > o.freeze.epochs ? resumed.epoch : o.freeze.epochs;
     const wb_params *data = wb_config_params(e->cfg, "data");
-    wb_split_opts so = {.training = true, .start_epoch = start_epoch,
+    wb_split_opts so = {.training = true, .start_epoch = start_epoch, .rank = wb_dist_rank(), .world = wb_dist_world(),
                         .on_bad_sample = strcmp(wb_params_string(data, "on_bad_sample"), "fail") == 0
                                              ? WB_BAD_SAMPLE_FAIL : WB_BAD_SAMPLE_SKIP};
     if (close_mosaic_epoch(e->cfg, &so) != 0 || data_config_errors(e) != 0) {
@@ -396,7 +401,10 @@ static int train_in_work_dir(wb_experiment *e, const wb_run_args *a, const char 
         wb_session_destroy(s);
         return 2;
     }
-    wb_data_split train;
+    wb_data_split train, frozen = {0};
+    wb_split_opts frozen_so = so;
+    frozen_so.start_epoch = resumed.epoch;
+    frozen_so.batch_size = o.freeze.batch_size[0];
     validation val = {.e = e, .model = model};
     if (wb_data_split_exists(e, "val")) {
         o.validate = validate;
@@ -404,20 +412,31 @@ static int train_in_work_dir(wb_experiment *e, const wb_run_args *a, const char 
     }
     wb_checkpoint_labels labels = {0};
     if (wb_data_split_open(&train, e, s, "train", &so, err, sizeof err) != WB_OK ||
+        (o.freeze.epochs > 0 && wb_data_split_open(&frozen, e, s, "train", &frozen_so, err, sizeof err) != WB_OK) ||
         wb_labels_of_training(e, train.vt, train.ds, &labels, err, sizeof err) != WB_OK) {
         wb_logf(WB_LOG_ERROR, "data", "%s", err);
     } else {
         o.labels = &labels; /* every checkpoint names its classes: infer needs no dataset */
         loader_source ls = {train.loader, NULL, so.close_mosaic ? so.close_mosaic_from : -1};
         wb_batch_source src = {&ls, src_batches, src_next, src_release};
-        drawing_source drawing = {.inner = src, .labels = &labels, .work_dir = work_dir, .train = &train, .s = s};
+        loader_source frozen_ls = {frozen.loader, NULL, so.close_mosaic ? so.close_mosaic_from : -1};
+        wb_batch_source frozen_src = {&frozen_ls, src_batches, src_next, src_release};
+        wb_batch_source *first = o.freeze.epochs > 0 ? &frozen_src : &src;
+        drawing_source drawing = {.inner = *first, .labels = &labels, .work_dir = work_dir, .train = &train, .s = s};
         wb_denorm_of_split(e->cfg, "train", &drawing.dn);
         wb_batch_source drawn = {&drawing, drawing_batches, drawing_next, drawing_release};
         const char *const *names = (const char *const *)labels.class_names;
-        wb_logf(WB_LOG_INFO, NULL, "training: %lld images, %lld iterations per epoch, work_dir %s",
-                (long long)train.vt->length(train.ds), (long long)wb_loader_batches_per_epoch(train.loader), work_dir);
+        int64_t batch = wb_params_int(data, "batch_size");
+        wb_logf(WB_LOG_INFO, NULL, "training: %lld images, %lld iterations per epoch, total batch %lld (%lld x %d "
+                "rank%s), work_dir %s", (long long)train.vt->length(train.ds),
+                (long long)wb_loader_batches_per_epoch(train.loader), (long long)batch * wb_dist_world(),
+                (long long)batch, wb_dist_world(), wb_dist_world() > 1 ? "s" : "", work_dir);
         wb_train_result res;
-        if (wb_train(model, o.resume_from ? &src : &drawn, &o, &res, err, sizeof err) != WB_OK) {
+        /* The first phase's batches are drawn; train.freeze's phase is the first. */
+        bool draws = !o.resume_from && wb_dist_is_root();
+        o.freeze.data = o.freeze.epochs > 0 ? (draws ? &drawn : &frozen_src) : NULL;
+        wb_batch_source *unfrozen = o.freeze.epochs > 0 || !draws ? &src : &drawn;
+        if (wb_train(model, unfrozen, &o, &res, err, sizeof err) != WB_OK) {
             wb_logf(WB_LOG_ERROR, "train", "%s", err);
         } else {
             /* Ctrl-C is the user's own stop; SIGTERM and SIGHUP tell the scheduler the run did not finish. */
@@ -428,27 +447,39 @@ static int train_in_work_dir(wb_experiment *e, const wb_run_args *a, const char 
             else
                 wb_logf(WB_LOG_INFO, NULL, "%s after %lld iterations, with no log line in this run: no loss to report",
                         res.interrupted ? "stopped" : "done", (long long)res.iterations);
-            if (!res.interrupted) write_pictures(e, model, work_dir);
-            wb_run_plot_results(work_dir);
-            if (val.last.confusion.counts) wb_run_plot_validation(&val.last, names, labels.num_classes, work_dir);
+            if (!res.interrupted && wb_dist_is_root()) write_pictures(e, model, work_dir);
+            if (wb_dist_is_root()) wb_run_plot_results(work_dir);
+            if (val.last.confusion.counts && wb_dist_is_root())
+                wb_run_plot_validation(&val.last, names, labels.num_classes, work_dir);
             wb_logf(WB_LOG_INFO, NULL, "results.csv, results.png and the plots of the labels, batches and last "
                     "validation: %s/", work_dir);
             wb_logf(WB_LOG_INFO, NULL, "checkpoint: %s", res.last_checkpoint);
             wb_logf(WB_LOG_INFO, NULL, "log: %s/log.json, effective config: %s", work_dir, path);
         }
-        write_bad_samples(train.loader, work_dir);
+        if (wb_dist_is_root()) write_bad_samples(train.loader, work_dir);
     }
     wb_val_record_free(&val.last);
     wb_checkpoint_labels_free(&labels);
+    wb_data_split_close(&frozen);
     wb_data_split_close(&train);
     wb_model_destroy(model);
     wb_session_destroy(s);
     return rc;
 }
 
+/* A rank other than 0 trains in rank 0's work dir and writes nothing there. */
+static int train_as_other_rank(wb_experiment *e, const wb_run_args *a) {
+    char work_dir[PATH_MAX] = "", path[PATH_MAX] = "";
+    if (wb_autoanchor(e) != 0) return 1; /* as rank 0 (the same experiment, data and seed) */
+    int rc = wb_ranks_share_work_dir(0, work_dir, sizeof work_dir, path, sizeof path);
+    return rc == 0 ? train_in_work_dir(e, a, work_dir, path) : rc;
+}
+
 int wb_train_run(wb_experiment *e, const wb_run_args *a) {
+    if (wb_ranks_begin() != 0) return 1;
+    if (!wb_dist_is_root()) return wb_ranks_end(train_as_other_rank(e, a));
     const char *work_dir = a->work_dir ? a->work_dir : wb_params_string(wb_config_params(e->cfg, ""), "work_dir");
-    char path[PATH_MAX], err[PATH_MAX + 512], named[WB_WORK_DIR_MAX];
+    char path[PATH_MAX], err[PATH_MAX + 512], named[WB_WORK_DIR_MAX] = "";
     int resumed = a->resume || wb_params_string(wb_config_params(e->cfg, ""), "resume_from")[0];
     wb_work_dir wd = {NULL, -1};
     int rc = wb_work_dir_name(work_dir, resumed, named, sizeof named, err, sizeof err);
@@ -462,9 +493,10 @@ int wb_train_run(wb_experiment *e, const wb_run_args *a) {
     }
     if (rc == 0) rc = wb_work_dir_write_config(&wd, e->cfg, path, sizeof path, err, sizeof err);
     if (rc == 0) wb_run_record_config(path);
-    if (rc == 0) rc = train_in_work_dir(e, a, work_dir, path);
-    else wb_logf(WB_LOG_ERROR, NULL, "%s", err);
+    if (rc != 0) wb_logf(WB_LOG_ERROR, NULL, "%s", err);
+    if (wb_ranks_share_work_dir(rc, named, sizeof named, path, sizeof path) == 0)
+        rc = train_in_work_dir(e, a, work_dir, path);
     wb_run_record_end();
     wb_work_dir_close(&wd);
-    return rc;
+    return wb_ranks_end(rc);
 }

@@ -5,7 +5,9 @@
 #include <string.h>
 #include "app/data_split.h"
 #include "app/evaluate.h"
+#include "app/train_ranks.h"
 #include "commands.h"
+#include "dist/dist.h"
 #include "experiment_args.h"
 #include "eval/coco_json.h"
 #include "eval/eval_table.h"
@@ -121,22 +123,23 @@ static int eval_experiment(const wb_cli *cli, int argc, char **argv) {
     if (x.n_positional != 2) return wb_cli_usage_error("eval", "needs EXP.conf and a CHECKPOINT");
     wb_cli_trained t;
     if (wb_cli_check_checkpoint("eval", x.positional[1]) != WB_EXIT_OK) return WB_EXIT_FAILURE;
+    if (wb_ranks_begin() != 0) return WB_EXIT_FAILURE; /* mpirun -np N: each rank its shard, rank 0 reports */
     rc = wb_cli_open_trained(cli, &x, x.positional[1], &t);
     if (rc == WB_EXIT_OK && !wb_data_split_exists(&t.e, split)) rc = missing_split(&t.e, split);
     if (rc == WB_EXIT_OK) {
         char err[2048];
         wb_eval_result res;
-        if (wb_evaluate_split(&t.e, t.s, t.m, split, out, stdout, &res, err, sizeof err) == WB_OK) {
+        if (wb_evaluate_split(&t.e, t.s, t.m, split, out, stdout, &res, err, sizeof err) != WB_OK) {
+            fprintf(stderr, "workbench eval: %s\n", err);
+            rc = WB_EXIT_FAILURE;
+        } else if (wb_dist_is_root()) {
             printf("\n%s: %.4f (%lld images, %lld detections)%s%s\n", res.metric_name, res.metric,
                    (long long)res.images, (long long)res.detections, out ? "; results in " : "", out ? out : "");
             print_timing(&res);
-        } else {
-            fprintf(stderr, "workbench eval: %s\n", err);
-            rc = WB_EXIT_FAILURE;
         }
     }
     wb_cli_close_trained(&t);
-    return rc;
+    return wb_ranks_end(rc);
 }
 
 int wb_cmd_eval(const wb_cli *cli, int argc, char **argv) {

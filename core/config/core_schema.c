@@ -209,6 +209,25 @@ static const wb_param_schema plugins_params[] = {
 
 static const wb_param_schema no_params[] = { WB_PARAM_END };
 
+static const wb_param_schema freeze_params[] = {
+    WB_P_STRING_LIST("modules", "[\"backbone\"]", "dotted-name prefixes of the parameters frozen in the first "
+                     "epochs (as optimizer.freeze, then trained)"),
+    WB_P_REQUIRED_RANGE("epochs", WB_PARAM_INT, 1, BIG, "epochs of the frozen phase (the Keras seed's "
+                        "Freeze_Epoch); the rest of schedule.max_epochs trains everything"),
+    WB_P_INT("batch_size", "0", 0, 4096, "images per iteration in the frozen phase (Freeze_batch_size); "
+             "0: data.batch_size, which the unfrozen phase uses"),
+    WB_P_FLOAT("lr", "-1.0", -1.0, 10.0, "base lr of the frozen phase (the schedule's policy and warmup apply "
+               "over the whole run); negative: optimizer.lr, which the unfrozen phase uses"),
+    WB_PARAM_END,
+};
+
+static const wb_config_section train_sections[] = {
+    { "freeze", "freeze-then-unfreeze schedule (the Keras seed's Freeze_Epoch / UnFreeze_Epoch): the first "
+      "epochs train with modules frozen, their own batch size and lr; logged at the switch, resumable in "
+      "either phase", WB_SECTION_OPTIONAL, freeze_params, NULL },
+    { NULL, NULL, WB_SECTION_OPTIONAL, NULL, NULL },
+};
+
 static const wb_config_section root_sections[] = {
     { "model", "the detector: backbone -> [neck] -> head", WB_SECTION_REQUIRED, model_params, NULL },
     { "data", "datasets, transform pipelines and loading", WB_SECTION_REQUIRED, data_params, data_sections },
@@ -220,6 +239,7 @@ static const wb_config_section root_sections[] = {
     { "ema", "moving average of the weights", WB_SECTION_DEFAULTED, ema_params, NULL },
     { "auto_scale_lr", "learning rate scaled to the batch size", WB_SECTION_DEFAULTED, auto_scale_lr_params, NULL },
     { "plugins", "choices among the loaded plugins", WB_SECTION_DEFAULTED, plugins_params, NULL },
+    { "train", "training phases", WB_SECTION_DEFAULTED, no_params, train_sections },
     { NULL, NULL, WB_SECTION_OPTIONAL, NULL, NULL },
 };
 

@@ -288,7 +288,8 @@ wb_loader *wb_loader_create(const wb_loader_opts *o, const wb_dataset_vtable *vt
     l->src_late.pipeline = o->late_pipeline;
     l->src_late.decode.min_side = wb_pipeline_decode_min_side(o->late_pipeline);
     l->so = (wb_sampler_opts){.n_items = n_items, .batch_size = o->batch_size, .shuffle = o->shuffle,
-                              .drop_last = o->drop_last, .seed = o->seed};
+                              .drop_last = o->drop_last, .seed = o->seed, .rank = o->rank, .world = o->world,
+                              .uneven = o->uneven};
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->work_cv, NULL);
     pthread_cond_init(&l->ready_cv, NULL);

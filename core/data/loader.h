@@ -36,6 +36,8 @@ typedef struct wb_loader_opts {
     int64_t max_image_pixels; /* stored width x height; 0 = the decoder's own limit */
     int max_boxes;          /* per image; 0 = no limit */
     uint64_t seed;
+    int rank, world;        /* data-parallel shard (sampler.h); 0 / 0 or 1 alone */
+    bool uneven;            /* shards without padding (evaluation) */
     int64_t start_epoch;    /* for resuming */
     int64_t max_epochs;     /* 0 = endless; else next() reports the end after these */
     wb_bad_sample_policy on_bad_sample;

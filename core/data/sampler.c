@@ -19,7 +19,17 @@ static int64_t batches_of(const wb_sampler_opts *o, int64_t n) {
     return o->drop_last ? n / o->batch_size : (n + o->batch_size - 1) / o->batch_size;
 }
 
+static int world_of(const wb_sampler_opts *o) { return o->world > 1 ? o->world : 1; }
+
+/* Items of the rank's shard (DistributedSampler's num_samples). */
+static int64_t shard_items(const wb_sampler_opts *o) {
+    int64_t w = world_of(o);
+    if (o->uneven) return o->n_items / w + (o->rank < o->n_items % w);
+    return o->drop_last ? o->n_items / w : (o->n_items + w - 1) / w;
+}
+
 int64_t wb_sampler_batches(const wb_sampler_opts *o) {
+    if (world_of(o) > 1) return batches_of(o, shard_items(o));
     if (o->weights || o->rect) return batches_of(o, o->n_items);
     return batches_of(o, group_size(o, 0)) + batches_of(o, group_size(o, 1));
 }
@@ -66,8 +76,43 @@ static wb_status weighted_plan(const wb_sampler_opts *o, int64_t epoch, wb_epoch
     return WB_OK;
 }
 
+static wb_status single_plan(const wb_sampler_opts *o, int64_t epoch, wb_epoch_plan *out);
+
+/* The rank's shard of the plan a single process with the total batch has. */
+static wb_status shard_plan(const wb_sampler_opts *o, int64_t epoch, wb_epoch_plan *out) {
+    wb_sampler_opts whole = *o;
+    whole.world = 1;
+    whole.rank = 0;
+    whole.batch_size = o->batch_size * o->world;
+    whole.drop_last = false;
+    wb_epoch_plan all;
+    wb_status st = single_plan(&whole, epoch, &all);
+    if (st != WB_OK) return st;
+    int64_t mine = shard_items(o), nb = wb_sampler_batches(o);
+    int64_t *order = malloc((size_t)(mine > 0 ? mine : 1) * sizeof *order);
+    int64_t *starts = malloc((size_t)(nb + 1) * sizeof *starts);
+    if (!order || !starts) {
+        free(order), free(starts), wb_epoch_plan_free(&all);
+        return WB_ERR_NOMEM;
+    }
+    /* Position rank + k x world of the padded order; padding wraps to its start. */
+    for (int64_t k = 0; k < mine; k++) order[k] = all.order[(o->rank + k * o->world) % o->n_items];
+    wb_epoch_plan_free(&all);
+    for (int64_t b = 0; b <= nb; b++) starts[b] = b * o->batch_size < mine ? b * o->batch_size : mine;
+    *out = (wb_epoch_plan){epoch, order, starts, nb, NULL};
+    return WB_OK;
+}
+
 wb_status wb_sampler_plan(const wb_sampler_opts *o, int64_t epoch, wb_epoch_plan *out) {
     memset(out, 0, sizeof *out);
+    if (world_of(o) > 1) {
+        if (o->groups || o->weights || o->rect) return WB_ERR_UNSUPPORTED;
+        return shard_plan(o, epoch, out);
+    }
+    return single_plan(o, epoch, out);
+}
+
+static wb_status single_plan(const wb_sampler_opts *o, int64_t epoch, wb_epoch_plan *out) {
     if (o->rect) return wb_rect_plan(o, epoch, out);
     if (o->weights) return weighted_plan(o, epoch, out);
     int64_t nb = wb_sampler_batches(o);

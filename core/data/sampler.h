@@ -37,9 +37,19 @@ typedef struct wb_sampler_opts {
     int batch_size;
     bool shuffle, drop_last;
     uint64_t seed;
+    /* Data-parallel ranks (PyTorch's DistributedSampler): 0 / 0 or 1 alone.
+     * The epoch's order is the one a single process with batch_size x world
+     * images per batch has; it is padded from its start to a multiple of
+     * world (cut to one with drop_last) and dealt out round-robin, so the
+     * ranks' batch k together hold that process's batch k. With uneven (for
+     * evaluation) nothing is padded: the shards differ by at most one item
+     * and together hold every item once. Plain shuffled or ordered plans
+     * only (no groups, weights or rect). */
+    int rank, world;
+    bool uneven;
 } wb_sampler_opts;
 
-/* Number of batches in every epoch (it does not depend on the epoch). */
+/* Number of batches in every epoch (it does not depend on the epoch); the rank's own with world > 1. */
 int64_t wb_sampler_batches(const wb_sampler_opts *o);
 wb_status wb_sampler_plan(const wb_sampler_opts *o, int64_t epoch, wb_epoch_plan *out);
 void wb_epoch_plan_free(wb_epoch_plan *p);

@@ -13,6 +13,8 @@
 typedef struct wb_train_state {
     int64_t iteration;  /* iterations done */
     int64_t epoch;      /* epochs done */
+    int64_t in_epoch;   /* iterations done in the unfinished epoch (0 at an epoch's end); -1: not recorded */
+    int64_t world;      /* ranks of the run (multi-process training); 1 in files from before it */
     int has_best;       /* best_score / best_name hold the best validation so far */
     double best_score;
     char best_name[256];  /* file name of the best checkpoint in the work dir */

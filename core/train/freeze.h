@@ -12,4 +12,19 @@
  * would silently train everything). Returns the number frozen, or -1. */
 int wb_freeze_params(wb_session *s, const char *const *prefixes, int n, char *err, size_t err_size);
 
+/* The frozen phase of train.freeze: the parameters it took out of training
+ * (those trainable when it began, as session indices), and only those, go
+ * back when it ends; a module frozen for good (optimizer.freeze, a
+ * backbone's frozen_stages) stays frozen. */
+typedef struct wb_frozen_set {
+    int *index;
+    int n;
+} wb_frozen_set;
+
+/* As wb_freeze_params, recording what it froze in *out (freed by
+ * wb_freeze_phase_end, also after a failure). Returns the number or -1. */
+int wb_freeze_phase_begin(wb_session *s, const char *const *prefixes, int n, wb_frozen_set *out, char *err,
+                          size_t err_size);
+void wb_freeze_phase_end(wb_session *s, wb_frozen_set *set);
+
 #endif

@@ -10,7 +10,11 @@
 #include <unistd.h>
 #include "../backends/kernels_optim.h"
 #include "../runtime/log.h"
+#include "../dist/dist.h"
 #include "accumulation.h"
+#include "freeze.h"
+#include "grad_sync.h"
+#include "phases.h"
 #include "run_files.h"
 #include "trainlog.h"
 
@@ -55,7 +59,7 @@ static wb_status validate(wb_run_ctx *r, wb_trainlog *log, int64_t units, char *
     if (r->ema) wb_ema_swap(r->ema);
     if (rc != WB_OK) return rc;
     wb_trainlog_val(log, wb_run_unit(r->o), units, metrics.n, metrics.names, metrics.values);
-    return r->o->save_best ? wb_run_keep_best(r, &metrics, units, err, n) : WB_OK;
+    return r->o->save_best && wb_dist_is_root() ? wb_run_keep_best(r, &metrics, units, err, n) : WB_OK;
 }
 
 /* Whether an epoch end, the run's end or a checkpoint follows iteration
@@ -68,31 +72,165 @@ static bool group_boundary(const wb_trainer_opts *o, int64_t done, int64_t per_e
 /* The trainer state of a checkpoint against this experiment: an iteration
  * count past the end or an epoch count another epoch length gives would
  * re-train or overwrite checkpoints. */
-static wb_status check_resumed_state(const wb_train_state *st, const char *path, int64_t per_epoch, int64_t max_iters,
-                                     char *err, size_t n) {
+static wb_status check_resumed_state(const wb_train_state *st, const char *path, const wb_phases *ph,
+                                     int64_t max_iters, char *err, size_t n) {
     if (st->iteration > max_iters) {
         snprintf(err, n, "%s: cannot resume: the checkpoint is at iteration %lld but this experiment trains %lld "
                  "iterations; raise schedule.max_epochs (or max_iters) or resume from an earlier checkpoint", path,
                  (long long)st->iteration, (long long)max_iters);
         return WB_ERR_INVALID;
     }
-    if (st->epoch != st->iteration / per_epoch) {
-        snprintf(err, n, "%s: cannot resume: the checkpoint says epoch %lld at iteration %lld, but with %lld "
-                 "iterations per epoch iteration %lld is in epoch %lld; was it written with another dataset or "
-                 "data.batch_size? resume with the same data, or start with load_from", path, (long long)st->epoch,
-                 (long long)st->iteration, (long long)per_epoch, (long long)st->iteration,
-                 (long long)(st->iteration / per_epoch));
+    int64_t epoch = wb_phases_epochs_done(ph, st->iteration);
+    if (st->epoch != epoch) {
+        snprintf(err, n, "%s: cannot resume: the checkpoint says epoch %lld at iteration %lld, but with this "
+                 "experiment's iterations per epoch (%lld%s) iteration %lld is in epoch %lld; was it written with "
+                 "another dataset, data.batch_size, train.freeze or number of ranks? resume with the same data, or "
+                 "start with load_from", path, (long long)st->epoch, (long long)st->iteration,
+                 (long long)ph->p[ph->n - 1].per_epoch, ph->n > 1 ? " after the frozen phase" : "",
+                 (long long)st->iteration, (long long)epoch);
         return WB_ERR_INVALID;
     }
     return WB_OK;
 }
 
+/* A checkpoint another number of ranks wrote: its epochs had another
+ * length, so the run goes on from the start of the next epoch, which the
+ * sampler deals out over this run's ranks; weights, optimizer and EMA state
+ * and the epoch count carry over as they are. Mid-epoch it cannot. */
+static wb_status reshard(wb_train_state *st, const char *path, const wb_phases *ph, char *err, size_t n) {
+    int world = wb_dist_world();
+    if (st->world == world) return WB_OK;
+    if (st->in_epoch != 0) {
+        snprintf(err, n, "%s: cannot resume with %d rank%s: the checkpoint was written by %lld in the middle of an "
+                 "epoch (%lld iterations into it), whose batches were dealt out over those ranks; resume with %lld "
+                 "ranks, or with %d from an epoch checkpoint (epoch_N.safetensors)", path, world, world > 1 ? "s" : "",
+                 (long long)st->world, (long long)st->in_epoch, (long long)st->world, world);
+        return WB_ERR_INVALID;
+    }
+    int64_t iteration = wb_phases_first_iter_of_epoch(ph, st->epoch);
+    wb_logf(WB_LOG_INFO, "train", "the checkpoint is of %lld rank%s, this run has %d: epoch %lld ends at iteration %lld "
+            "with %d (%lld with %lld); weights, optimizer and EMA state carry over, the next epoch is dealt out over %d",
+            (long long)st->world, st->world > 1 ? "s" : "", world, (long long)st->epoch, (long long)iteration, world,
+            (long long)st->iteration, (long long)st->world, world);
+    st->iteration = iteration;
+    st->world = world;
+    return WB_OK;
+}
+
 /* Continues a run from a checkpoint: weights, optimizer, EMA, trainer state. */
-static wb_status resume(wb_run_ctx *r, int64_t per_epoch, int64_t max_iters, char *err, size_t n) {
+static wb_status resume(wb_run_ctx *r, const wb_phases *ph, int64_t max_iters, char *err, size_t n) {
     wb_load_report rep;
     wb_load_opts lo = {r->opt, r->ema, r->st, r->o->allow_nonfinite};
     wb_status rc = wb_checkpoint_load(r->o->resume_from, r->m->s, &lo, &rep, err, n);
-    return rc == WB_OK ? check_resumed_state(r->st, r->o->resume_from, per_epoch, max_iters, err, n) : rc;
+    if (rc == WB_OK) rc = reshard(r->st, r->o->resume_from, ph, err, n);
+    return rc == WB_OK ? check_resumed_state(r->st, r->o->resume_from, ph, max_iters, err, n) : rc;
+}
+
+/* One iteration's batch through forward, loss and backward. */
+static wb_status forward_backward(wb_model *m, wb_batch_source *data, int64_t epoch, wb_loss_term *terms, int *n_terms,
+                                  double *data_time, char *err, size_t n) {
+    wb_session *s = m->s;
+    wb_batch_view b;
+    wb_status rc = data->next(data->user, epoch, &b, err, n);
+    if (rc != WB_OK) return rc;
+    *data_time = b.data_time;
+    wb_context *c = &m->stage[0].ctx;
+    wb_tensor *images = wb_ctx_tensor_uninit(c, 4, b.shape);
+    if (!images) {
+        snprintf(err, n, "%s", c->msg);
+        rc = c->err;
+    } else {
+        s->backend->upload(images->data, b.images, (size_t)images->numel * sizeof(float));
+        rc = wb_model_forward(m, images, true, err, n);
+        if (rc == WB_OK) rc = wb_model_loss(m, b.truth, terms, n_terms, err, n);
+        if (rc == WB_OK) rc = wb_model_backward(m, terms, *n_terms, err, n);
+    }
+    data->release(data->user);
+    return rc;
+}
+
+/* Every rank's outcome of the iteration, so that all leave the loop
+ * together: a rank's error (a NaN loss, a bad batch) stops every rank, and
+ * so does a stop signal any rank got. Alone, the process's own. *stop gets
+ * the signal; values[] the loss terms, averaged over the ranks (what the
+ * log shows, as mmdet's reduced log variables). */
+static wb_status agree(wb_status rc, const wb_loss_term *terms, int n_terms, double *values, int *stop, char *err,
+                       size_t n) {
+    int world = wb_dist_world(), rank = wb_dist_rank();
+    *stop = g_stop_signal;
+    for (int i = 0; rc == WB_OK && i < n_terms; i++) values[i] = terms[i].value->data[0];
+    if (world == 1) return rc;
+    /* failures, the failing rank (meaningful when one failed), signals, the loss terms */
+    double all[3 + WB_MAX_LOSS_TERMS] = {rc != WB_OK ? 1.0 : 0.0, rc != WB_OK ? (double)rank : 0.0,
+                                         g_stop_signal ? 1.0 : 0.0};
+    for (int i = 0; rc == WB_OK && i < n_terms; i++) all[3 + i] = values[i];
+    char why[256];
+    if (wb_dist_sum_f64(all, 3 + WB_MAX_LOSS_TERMS, why, sizeof why) != WB_OK) {
+        snprintf(err, n, "%s", why);
+        return WB_ERR_IO;
+    }
+    if (all[2] > 0 && !*stop) *stop = SIGTERM; /* another rank was signalled: stop as a scheduler's SIGTERM */
+    for (int i = 0; i < n_terms; i++) values[i] = all[3 + i] / world;
+    if (rc != WB_OK) {
+        size_t len = strlen(err);
+        snprintf(err + len, n - len, " (on rank %d)", rank);
+        return rc;
+    }
+    if (all[0] == 0) return WB_OK;
+    if (all[0] == 1)
+        snprintf(err, n, "rank %d failed in this iteration (its message is above); every rank stops", (int)all[1]);
+    else
+        snprintf(err, n, "%d ranks failed in this iteration (their messages are above); every rank stops", (int)all[0]);
+    return WB_ERR_INTERNAL;
+}
+
+
+/* The phase in force: its batches, schedule and accumulation, and what it froze. */
+typedef struct phase_state {
+    int k;
+    const wb_phase *p;
+    wb_batch_source *data;
+    wb_schedule sched;
+    wb_accumulation acc;
+    wb_frozen_set frozen;
+} phase_state;
+
+static void join_modules(const wb_freeze_schedule *fz, char *buf, size_t size) {
+    size_t at = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < fz->n_modules && at < size; i++)
+        at += (size_t)snprintf(buf + at, size - at, "%s%s", i ? ", " : "", fz->modules[i]);
+}
+
+/* Enters phase k at iteration `iter` (a run's start, a resume, or the switch
+ * after the frozen phase's last epoch). */
+static wb_status enter_phase(wb_session *s, const wb_trainer_opts *o, wb_batch_source *const *sources,
+                             const wb_phases *ph, int k, int64_t iter, phase_state *ps, char *err, size_t n) {
+    const wb_freeze_schedule *fz = &o->freeze;
+    bool frozen_phase = fz->epochs > 0 && k == 0, was_frozen = ps->frozen.index != NULL;
+    ps->k = k;
+    ps->p = &ph->p[k];
+    ps->data = sources[k];
+    ps->sched = o->schedule;
+    ps->sched.base_lr = frozen_phase ? fz->lr : o->schedule.base_lr;
+    ps->sched.iters_per_epoch = ps->p->per_epoch;
+    ps->sched.max_iters = o->max_epochs > 0 ? o->max_epochs * ps->p->per_epoch : o->max_iters;
+    ps->acc = (wb_accumulation){o->accumulate, o->nbs, o->batch_size, wb_schedule_warmup_iters(&ps->sched), 0, -1};
+    wb_accumulation_begin(&ps->acc, wb_phase_virtual_iter(ps->p, iter));
+    char modules[512];
+    join_modules(fz, modules, sizeof modules);
+    if (frozen_phase) {
+        int frozen = wb_freeze_phase_begin(s, fz->modules, fz->n_modules, &ps->frozen, err, n);
+        if (frozen < 0) return WB_ERR_INVALID;
+        wb_logf(WB_LOG_INFO, "train", "train.freeze: epochs 1-%lld train with %s frozen (%d parameters), %d "
+                "images per iteration, lr %g", (long long)fz->epochs, modules, frozen, fz->batch_size[0], fz->lr);
+    } else if (was_frozen) {
+        wb_logf(WB_LOG_INFO, "train", "train.freeze: epoch %lld on trains %s too (%d parameters unfrozen), %d "
+                "images per iteration, lr %g", (long long)ps->p->first_epoch + 1, modules, ps->frozen.n,
+                fz->batch_size[1], o->schedule.base_lr);
+        wb_freeze_phase_end(s, &ps->frozen);
+    }
+    return WB_OK;
 }
 
 /* After a step found a NaN or Inf gradient (the step changed nothing): names
@@ -117,53 +255,73 @@ typedef struct interval {
     double time, data_time, terms[WB_MAX_LOSS_TERMS], total;
 } interval;
 
-static void record(interval *iv, double t, double dt, const wb_loss_term *terms, int n_terms, double total) {
+static void record(interval *iv, double t, double dt, const double *values, int n_terms, double total) {
     iv->n++;
     iv->time += t;
     iv->data_time += dt;
-    for (int i = 0; i < n_terms; i++) iv->terms[i] += terms[i].value->data[0];
+    for (int i = 0; i < n_terms; i++) iv->terms[i] += values[i];
     iv->total += total;
+}
+
+/* The phases of this run: the frozen one first when train.freeze is on. */
+static wb_status plan_phases(wb_batch_source *data, const wb_trainer_opts *o, wb_batch_source **sources,
+                             wb_phases *ph, char *err, size_t n) {
+    const wb_freeze_schedule *fz = &o->freeze;
+    int n_phases = fz->epochs > 0 ? 2 : 1;
+    sources[0] = n_phases == 2 ? fz->data : data;
+    sources[1] = data;
+    ph->n = 0;
+    for (int k = 0; k < n_phases; k++) {
+        int64_t per_epoch = sources[k]->batches_per_epoch(sources[k]->user);
+        if (per_epoch <= 0) {
+            snprintf(err, n, "the training data gives no batch%s (empty dataset, or batch_size larger than the "
+                     "dataset with drop_last)", n_phases == 2 && k == 0 ? " in train.freeze's phase" : "");
+            return WB_ERR_INVALID;
+        }
+        int64_t epochs = n_phases == 1 ? (o->max_epochs > 0 ? o->max_epochs : INT64_MAX / per_epoch)
+                                       : (k == 0 ? fz->epochs : o->max_epochs - fz->epochs);
+        wb_phases_add(ph, epochs, per_epoch);
+    }
+    return WB_OK;
 }
 
 wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o, wb_train_result *res,
                    char *err, size_t n) {
     memset(res, 0, sizeof *res);
     wb_session *s = m->s;
-    int64_t per_epoch = data->batches_per_epoch(data->user);
-    if (per_epoch <= 0) {
-        snprintf(err, n, "the training data gives no batch (empty dataset, or batch_size larger than the "
-                 "dataset with drop_last)");
-        return WB_ERR_INVALID;
-    }
-    int64_t max_iters = o->max_epochs > 0 ? o->max_epochs * per_epoch : o->max_iters;
-    wb_schedule sched = o->schedule;
-    sched.max_iters = max_iters;
-    sched.iters_per_epoch = per_epoch;
-    wb_train_state st = {0};
+    wb_batch_source *sources[WB_MAX_PHASES];
+    wb_phases ph;
+    wb_status rc = plan_phases(data, o, sources, &ph, err, n);
+    if (rc != WB_OK) return rc;
+    int64_t max_iters = o->max_epochs > 0 ? wb_phases_iters(&ph) : o->max_iters;
+    wb_train_state st = {.world = wb_dist_world()};
+    phase_state ps = {0};
+    bool root = wb_dist_is_root();
     wb_optimizer *opt = wb_optimizer_create(s, &o->optim);
     wb_ema *ema = o->ema ? wb_ema_create(s, &o->ema_cfg) : NULL;
     wb_run_ctx run = {m, opt, ema, o, &st, res};
-    wb_status rc = WB_OK;
     if (!opt || (o->ema && !ema)) {
         snprintf(err, n, "out of memory creating the optimizer%s", o->ema ? " and the EMA weights" : "");
         rc = WB_ERR_NOMEM;
         goto done;
     }
     if (o->resume_from) {
-        rc = resume(&run, per_epoch, max_iters, err, n);
+        rc = resume(&run, &ph, max_iters, err, n);
         if (rc != WB_OK) goto done;
         snprintf(res->last_checkpoint, sizeof res->last_checkpoint, "%s", o->resume_from);
         wb_logf(WB_LOG_INFO, "train", "resumed from %s at iteration %lld (epoch %lld)", o->resume_from,
                 (long long)st.iteration, (long long)st.epoch);
-        /* Stopped mid-epoch: the loader restarts that epoch, so pass over the
-         * batches already trained on (the order depends only on the seed). */
-        for (int64_t i = st.iteration % per_epoch; i > 0 && rc == WB_OK; i--) {
-            wb_batch_view skipped;
-            rc = data->next(data->user, st.iteration / per_epoch, &skipped, err, n);
-            if (rc == WB_OK) data->release(data->user);
-        }
-        if (rc != WB_OK) goto done;
     }
+    rc = enter_phase(s, o, sources, &ph, wb_phase_at(&ph, st.iteration), st.iteration, &ps, err, n);
+    if (rc != WB_OK) goto done;
+    /* Stopped mid-epoch: the loader restarts that epoch, so pass over the
+     * batches already trained on (the order depends only on the seed). */
+    for (int64_t i = wb_phase_virtual_iter(ps.p, st.iteration) % ps.p->per_epoch; i > 0 && rc == WB_OK; i--) {
+        wb_batch_view skipped;
+        rc = ps.data->next(ps.data->user, st.epoch, &skipped, err, n);
+        if (rc == WB_OK) ps.data->release(ps.data->user);
+    }
+    if (rc != WB_OK) goto done;
     /* Before log.json exists, so that a script seeing it knows a stop signal is handled. */
     g_stop_signal = 0;
     struct sigaction sa = {0}, old_sa[N_STOP_SIGNALS];
@@ -171,43 +329,36 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
     sa.sa_flags = SA_RESTART; /* a loader thread's read must not fail with EINTR and skip a sample */
     for (int i = 0; i < N_STOP_SIGNALS; i++) sigaction(g_stop_signals[i], &sa, &old_sa[i]);
     wb_trainlog log;
-    if (!wb_trainlog_open(&log, o->work_dir, o->resume_from, st.iteration))
+    memset(&log, 0, sizeof log); /* the other ranks write nothing */
+    if (root && !wb_trainlog_open(&log, o->work_dir, o->resume_from, st.iteration))
         wb_logf(WB_LOG_WARN, "train", "cannot write %s/log.json: %s", o->work_dir, strerror(errno));
     log.by_epoch = o->max_epochs > 0;
+    wb_grad_sync sync = {0};
 
     interval iv = {0};
     double run_start = now_s(), gnorm = 0.0;
     int64_t start_iter = st.iteration;
-    wb_accumulation acc = {o->accumulate, o->nbs, o->batch_size, wb_schedule_warmup_iters(&sched), 0, -1};
-    wb_accumulation_begin(&acc, st.iteration);
     while (st.iteration < max_iters && rc == WB_OK) {
-        int64_t epoch = st.iteration / per_epoch;
+        int k = wb_phase_at(&ph, st.iteration);
+        if (k != ps.k && (rc = enter_phase(s, o, sources, &ph, k, st.iteration, &ps, err, n)) != WB_OK) break;
+        int64_t per_epoch = ps.p->per_epoch, vi = wb_phase_virtual_iter(ps.p, st.iteration);
+        int64_t epoch = vi / per_epoch;
         double t0 = now_s();
-        if (wb_accumulation_drops(&acc, st.iteration, per_epoch)) wb_session_zero_grad(s);
-        wb_batch_view b;
-        rc = data->next(data->user, epoch, &b, err, n);
-        if (rc != WB_OK) break;
-        wb_context *c = &m->stage[0].ctx;
-        wb_tensor *images = wb_ctx_tensor_uninit(c, 4, b.shape);
-        if (!images) {
-            snprintf(err, n, "%s", c->msg);
-            rc = c->err;
-            data->release(data->user);
-            break;
-        }
-        s->backend->upload(images->data, b.images, (size_t)images->numel * sizeof(float));
+        if (wb_accumulation_drops(&ps.acc, vi, per_epoch)) wb_session_zero_grad(s);
         wb_loss_term terms[WB_MAX_LOSS_TERMS];
-        int n_terms = 0;
+        int n_terms = 0, stop;
+        double data_time = 0;
         m->iteration = st.iteration + 1;
-        rc = wb_model_forward(m, images, true, err, n);
-        if (rc == WB_OK) rc = wb_model_loss(m, b.truth, terms, &n_terms, err, n);
-        if (rc == WB_OK) rc = wb_model_backward(m, terms, n_terms, err, n);
-        data->release(data->user);
+        double values[WB_MAX_LOSS_TERMS];
+        rc = forward_backward(m, ps.data, epoch, terms, &n_terms, &data_time, err, n);
+        rc = agree(rc, terms, n_terms, values, &stop, err, n);
         if (rc != WB_OK) break;
-        wb_step_params sp = wb_schedule_step(&sched, st.iteration, o->optim.momentum);
+        wb_step_params sp = wb_schedule_step(&ps.sched, vi, o->optim.momentum);
         float lr = sp.lr;
-        bool boundary = group_boundary(o, st.iteration + 1, per_epoch, max_iters);
-        if (wb_accumulation_step_now(&acc, st.iteration, boundary, &sp.grad_scale)) {
+        bool boundary = group_boundary(o, vi + 1, per_epoch, ps.sched.max_iters);
+        if (wb_accumulation_step_now(&ps.acc, vi, boundary, &sp.grad_scale)) {
+            /* Only the last micro-batch of an accumulation communicates. */
+            if ((rc = wb_grad_sync_average(&sync, s, err, n)) != WB_OK) break;
             gnorm = wb_optimizer_step_with(opt, &sp);
             if (!isfinite(gnorm)) {
                 rc = nonfinite_gradient(s, gnorm, st.iteration + 1, err, n);
@@ -217,11 +368,11 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
             wb_session_zero_grad(s);
         }
         double total = 0.0;
-        for (int i = 0; i < n_terms; i++) total += terms[i].value->data[0];
-        record(&iv, now_s() - t0, b.data_time, terms, n_terms, total);
+        for (int i = 0; i < n_terms; i++) total += values[i];
+        record(&iv, now_s() - t0, data_time, values, n_terms, total);
         st.iteration++;
 
-        int64_t in_epoch = (st.iteration - 1) % per_epoch + 1;
+        int64_t in_epoch = vi % per_epoch + 1;
         double elapsed = now_s() - run_start;
         wb_iter_stats stats = {epoch + 1, in_epoch, per_epoch, st.iteration, max_iters, lr, 0, 0,
                                elapsed / (double)(st.iteration - start_iter) * (double)(max_iters - st.iteration),
@@ -254,21 +405,22 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
         if (unit_end && o->validate && every > 0 && units % every == 0) rc = validate(&run, &log, units, err, n);
         if (rc != WB_OK) break;
         bool periodic = unit_end && o->ckpt_interval > 0 && units % o->ckpt_interval == 0;
-        if (periodic || st.iteration == max_iters) {
+        st.in_epoch = epoch_end ? 0 : in_epoch;
+        if (root && (periodic || st.iteration == max_iters)) {
             char name[64];
             snprintf(name, sizeof name, "%s_%lld", wb_run_unit(o), (long long)units);
             rc = wb_run_save(&run, name, err, n);
             if (rc == WB_OK) wb_run_prune(o, units);
         }
-        if (g_stop_signal && rc == WB_OK) {
+        if (stop && rc == WB_OK) {
             const char *by = "a signal";
             for (int i = 0; i < N_STOP_SIGNALS; i++)
-                if (g_stop_signals[i] == g_stop_signal) by = g_stop_names[i];
+                if (g_stop_signals[i] == stop) by = g_stop_names[i];
             wb_logf(WB_LOG_WARN, "train", "interrupted: saving a checkpoint at iteration %lld (%s)%s",
-                    (long long)st.iteration, by, acc.pending ? "; the gradients accumulated since the last "
+                    (long long)st.iteration, by, ps.acc.pending ? "; the gradients accumulated since the last "
                     "optimizer step are not saved" : "");
-            rc = wb_run_save(&run, "interrupted", err, n);
-            res->interrupted = g_stop_signal;
+            if (root) rc = wb_run_save(&run, "interrupted", err, n);
+            res->interrupted = stop;
             break;
         }
     }
@@ -278,9 +430,15 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
                  : "(none yet)");
     }
     res->iterations = st.iteration;
+    if (sync.calls && root)
+        wb_logf(WB_LOG_INFO, "train", "gradient all-reduce over %d ranks: %.1f%% of the training time (%lld "
+                "all-reduces, %.2f ms each)", wb_dist_world(), 100.0 * sync.seconds / (now_s() - run_start),
+                (long long)sync.calls, 1e3 * sync.seconds / (double)sync.calls);
+    wb_grad_sync_free(&sync);
     for (int i = 0; i < N_STOP_SIGNALS; i++) sigaction(g_stop_signals[i], &old_sa[i], NULL);
     wb_trainlog_close(&log);
 done:
+    wb_freeze_phase_end(s, &ps.frozen);
     wb_ema_destroy(ema);
     wb_optimizer_destroy(opt);
     return rc;

@@ -43,6 +43,20 @@ typedef wb_status (*wb_validate_fn)(void *user, int64_t epoch, wb_metrics *metri
 
 #define WB_MAX_DYNAMIC_INTERVALS 16
 
+/* train.freeze (the Keras seed's Freeze_Epoch / UnFreeze_Epoch): the first
+ * `epochs` epochs train with the parameters under `modules` frozen, on
+ * `data` (its own batch size) at base lr `lr`; the rest of the run trains
+ * everything on the trainer's data at the schedule's base_lr. Frozen
+ * parameters keep their optimizer slots (state zero until they train). */
+typedef struct wb_freeze_schedule {
+    int64_t epochs;               /* 0: no frozen phase */
+    const char *const *modules;
+    int n_modules;
+    float lr;
+    int batch_size[2];            /* images per iteration of each phase, for the log */
+    wb_batch_source *data;
+} wb_freeze_schedule;
+
 typedef struct wb_trainer_opts {
     const char *work_dir;
     int64_t max_epochs;        /* by-epoch runs */
@@ -66,6 +80,7 @@ typedef struct wb_trainer_opts {
     const char *resume_from;   /* checkpoint to continue exactly, or NULL */
     bool allow_nonfinite;      /* resume from a checkpoint holding NaN / Inf values */
     const wb_checkpoint_labels *labels; /* class names and test settings every checkpoint stores; NULL: none */
+    wb_freeze_schedule freeze;    /* by-epoch runs only */
 } wb_trainer_opts;
 
 typedef struct wb_train_result {

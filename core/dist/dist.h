@@ -1,0 +1,38 @@
+/* Data-parallel training across processes (`mpirun -np N workbench run`):
+ * which rank this process is, and the collectives the trainer, the sampler
+ * and evaluation need. A process started without a launcher is rank 0 of 1
+ * and every collective is the identity. Under an MPI launcher
+ * (OMPI_COMM_WORLD_SIZE, PMI_SIZE or PMIX_RANK in the environment) the first
+ * call opens the module libwb_dist_mpi.so, so the workbench binary itself
+ * has no MPI dependency (docs/architecture.md, "Multi-process training"). */
+#ifndef WB_CORE_DIST_H
+#define WB_CORE_DIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <workbench/types.h>
+
+/* Joins the job when a launcher started this process (opening the module);
+ * alone, does nothing. WB_OK, or an error naming what is missing. */
+wb_status wb_dist_init(char *err, size_t err_size);
+void wb_dist_finalize(void);
+
+int wb_dist_rank(void);
+int wb_dist_world(void);
+static inline bool wb_dist_is_root(void) { return wb_dist_rank() == 0; }
+/* "Open MPI 4.1.4", or "single process". */
+const char *wb_dist_name(void);
+
+/* Collectives: every rank calls them in the same order. WB_OK, or
+ * WB_ERR_IO with the message in err. */
+wb_status wb_dist_sum_f32(float *buf, int64_t n, char *err, size_t err_size);
+wb_status wb_dist_sum_f64(double *buf, int64_t n, char *err, size_t err_size);
+wb_status wb_dist_broadcast(void *buf, int64_t n, int root, char *err, size_t err_size);
+/* Every rank's bytes to rank 0 in rank order (*all malloc'd there, NULL on
+ * the others); counts[wb_dist_world()] gets each rank's byte count. */
+wb_status wb_dist_gather(const void *mine, int64_t n_mine, void **all, int64_t *counts, char *err, size_t err_size);
+/* Ends the whole job with `code` (alone: exit). */
+void wb_dist_abort(int code);
+
+#endif

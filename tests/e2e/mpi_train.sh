@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# mpirun -np 2 workbench run on localhost: 2 ranks x batch 2 train to the
+# weights of 1 process x batch 4 (1e-5 relative); rank 0 alone writes the
+# work dir; the log header shows the total batch; `mpirun -np 2 workbench
+# eval` gives the 12 COCO numbers a single process gives; resume from 1 rank
+# to 2 and from 2 ranks to 1.
+set -euo pipefail
+wb=$1 src=$2 out=$3
+. "$(dirname "$0")/mpi_common.sh"
+rm -rf "$out" && mkdir -p "$out"
+cd "$src"
+small=(--set data.train.dataset.num_images=16 --set evaluation.interval=0 --set checkpoint.interval=1)
+
+# Asserts two checkpoints of 8 iterations hold the same tensors to 1e-5 of each tensor's scale.
+same_weights() {
+  /usr/bin/python3 - "$1" "$2" <<'PY'
+import json, struct, sys
+import numpy as np
+def load(path):
+    with open(path, "rb") as f:
+        header = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
+        data = f.read()
+    meta = header.pop("__metadata__")
+    return meta, {k: np.frombuffer(data[v["data_offsets"][0]:v["data_offsets"][1]], np.float32) for k, v in header.items()}
+(m1, one), (m2, two) = load(sys.argv[1]), load(sys.argv[2])
+assert m1["iteration"] == m2["iteration"] == "8", (m1, m2)
+assert one.keys() == two.keys()
+worst, name = 0.0, ""
+for k in one:
+    a, b = one[k].astype(np.float64), two[k].astype(np.float64)
+    scale = max(np.abs(a).max(), 1e-30)
+    rel = np.abs(a - b).max() / scale
+    if rel > worst: worst, name = rel, k
+changed = sum(1 for k in one if "::" not in k)
+print(f"{len(one)} tensors ({changed} weights and buffers): largest difference {worst:.2e} of the tensor's scale ({name})")
+assert worst <= 1e-5, f"{name} differs by {worst:.2e} relative"
+PY
+}
+
+echo "== 2 ranks x batch 2 against 1 process x batch 4: 2 epochs of 4 steps"
+"$wb" run "${tiny[@]}" "${small[@]}" --set data.batch_size=4 --set schedule.max_epochs=2 \
+  --work-dir "$out/one" >"$out/one.txt" 2>&1 || { cat "$out/one.txt"; exit 1; }
+mpi 2 "$wb" run "${tiny[@]}" "${small[@]}" --set data.batch_size=2 --set schedule.max_epochs=2 \
+  --work-dir "$out/two" >"$out/two.txt" 2>&1 || { cat "$out/two.txt"; exit 1; }
+grep -q "data-parallel training on 2 ranks (Open MPI" "$out/two.txt"
+grep -q "4 iterations per epoch, total batch 4 (2 x 2 ranks)" "$out/two.txt"
+test "$(grep -c 'Epoch \[2\]\[4/4\]' "$out/two.txt")" = 1 # one rank logs
+same_weights "$out/one/epoch_2.safetensors" "$out/two/epoch_2.safetensors"
+grep -q '"world_size":"2"' "$out/two/epoch_2.safetensors" && grep -q '"world_size":"1"' "$out/one/epoch_2.safetensors"
+
+echo "== rank 0 alone writes the work dir (a second writer would double log.json's lines)"
+test "$(wc -l <"$out/two/log.json")" = "$(wc -l <"$out/one/log.json")"
+test "$(ls "$out/two")" = "$(ls "$out/one")"
+
+echo "== mpirun -np 2 workbench eval: the same 12 COCO numbers as one process"
+plain=(configs/tiny/center_tiny_synthetic.conf --threads 1 --set data.val.dataset.num_images=30)
+"$wb" run "${plain[@]}" --set data.train.dataset.num_images=128 --set evaluation.interval=0 \
+  --set schedule.max_epochs=8 --set "schedule.milestones=[7]" --work-dir "$out/trained" >"$out/trained.txt" 2>&1 \
+  || { cat "$out/trained.txt"; exit 1; }
+ev=("${plain[@]}" "$out/trained/epoch_8.safetensors")
+"$wb" eval "${ev[@]}" --out "$out/one.json" >"$out/eval_one.txt" 2>&1 || { cat "$out/eval_one.txt"; exit 1; }
+mpi 2 "$wb" eval "${ev[@]}" --out "$out/two.json" >"$out/eval_two.txt" 2>&1 || { cat "$out/eval_two.txt"; exit 1; }
+grep 'Average' "$out/eval_one.txt" >"$out/one.numbers"
+grep 'Average' "$out/eval_two.txt" >"$out/two.numbers"
+test "$(wc -l <"$out/one.numbers")" = 12
+diff "$out/one.numbers" "$out/two.numbers"
+cmp "$out/one.json" "$out/two.json"
+grep -E "bbox_mAP: [0-9.]+ \(30 images" "$out/eval_two.txt"
+grep "IoU=0.50      | area=   all" "$out/one.numbers"
+
+echo "== resume: 1 rank -> 2 ranks, 2 ranks -> 1 rank"
+mkdir -p "$out/up" "$out/down"
+cp "$out/one/epoch_1.safetensors" "$out/up/"
+mpi 2 "$wb" run "${tiny[@]}" "${small[@]}" --set data.batch_size=2 --set schedule.max_epochs=2 --work-dir "$out/up" \
+  --resume "$out/up/epoch_1.safetensors" >"$out/up.txt" 2>&1 || { cat "$out/up.txt"; exit 1; }
+grep -q "the checkpoint is of 1 rank, this run has 2" "$out/up.txt" && test -f "$out/up/epoch_2.safetensors"
+cp "$out/two/epoch_1.safetensors" "$out/down/"
+"$wb" run "${tiny[@]}" "${small[@]}" --set data.batch_size=4 --set schedule.max_epochs=2 --work-dir "$out/down" \
+  --resume "$out/down/epoch_1.safetensors" >"$out/down.txt" 2>&1 || { cat "$out/down.txt"; exit 1; }
+grep -q "the checkpoint is of 2 ranks, this run has 1" "$out/down.txt"
+# 2 x 2 and 1 x 4 see the same batches: resumed either way, the weights are the uninterrupted run's
+same_weights "$out/one/epoch_2.safetensors" "$out/up/epoch_2.safetensors"
+same_weights "$out/one/epoch_2.safetensors" "$out/down/epoch_2.safetensors"
+echo "4 passed, 0 failed"

@@ -1,0 +1,141 @@
+/* The data-parallel sampler (PyTorch's DistributedSampler semantics): every
+ * rank the same number of batches, every item once per epoch across the
+ * ranks with the padding counted, the ranks' batch k together the batch k of
+ * one process with the total batch, the order a function of seed and epoch
+ * only; drop_last cuts instead of padding; evaluation's uneven shards hold
+ * every item exactly once. */
+#include <stdlib.h>
+#include <string.h>
+#include "data/sampler.h"
+#include "wbtest.h"
+
+#define MAX_ITEMS 64
+
+/* How often each item occurs over every rank's plan of `epoch`; the batches per rank in *nb. */
+static int64_t count_items(wb_sampler_opts o, int world, int64_t epoch, int *seen, int64_t *nb) {
+    memset(seen, 0, MAX_ITEMS * sizeof *seen);
+    int64_t total = 0;
+    o.world = world;
+    for (int r = 0; r < world; r++) {
+        o.rank = r;
+        wb_epoch_plan p;
+        ck_assert_int_eq(wb_sampler_plan(&o, epoch, &p), WB_OK);
+        ck_assert_int_eq(p.n_batches, wb_sampler_batches(&o));
+        if (r == 0) *nb = p.n_batches;
+        ck_assert_msg(p.n_batches == *nb, "rank %d has %lld batches, rank 0 %lld", r, (long long)p.n_batches,
+                      (long long)*nb);
+        for (int64_t k = 0; k < p.starts[p.n_batches]; k++) seen[p.order[k]]++;
+        total += p.starts[p.n_batches];
+        wb_epoch_plan_free(&p);
+    }
+    return total;
+}
+
+START_TEST(test_every_item_once_per_epoch_with_padding_counted) {
+    const int64_t sizes[] = {10, 11, 16, 5};
+    const int worlds[] = {2, 3, 4};
+    int seen[MAX_ITEMS];
+    for (int i = 0; i < 4; i++)
+        for (int w = 0; w < 3; w++)
+            for (int64_t epoch = 0; epoch < 3; epoch++) {
+                int64_t n = sizes[i], world = worlds[w], nb;
+                wb_sampler_opts o = {.n_items = n, .batch_size = 2, .shuffle = true, .seed = 7};
+                int64_t padded = (n + world - 1) / world * world;
+                ck_assert_int_eq(count_items(o, (int)world, epoch, seen, &nb), padded);
+                int64_t twice = 0;
+                for (int64_t k = 0; k < n; k++) {
+                    ck_assert_msg(seen[k] >= 1 && seen[k] <= 2, "item %lld seen %d times (n %lld, world %lld)",
+                                  (long long)k, seen[k], (long long)n, (long long)world);
+                    twice += seen[k] == 2;
+                }
+                ck_assert_int_eq(twice, padded - n); /* the padding, and nothing else, repeats */
+                o.drop_last = true;
+                /* a shard of n / world items, cut into whole batches of 2 */
+                ck_assert_int_eq(count_items(o, (int)world, epoch, seen, &nb), world * (n / world / 2 * 2));
+                for (int64_t k = 0; k < n; k++) ck_assert_int_le(seen[k], 1);
+            }
+}
+END_TEST
+
+/* 2 ranks x batch 2 hold, step by step, what 1 process x batch 4 holds. */
+START_TEST(test_ranks_batches_together_are_the_total_batch) {
+    wb_sampler_opts one = {.n_items = 16, .batch_size = 4, .shuffle = true, .seed = 3};
+    wb_epoch_plan whole, part[2];
+    ck_assert_int_eq(wb_sampler_plan(&one, 5, &whole), WB_OK);
+    for (int r = 0; r < 2; r++) {
+        wb_sampler_opts o = {.n_items = 16, .batch_size = 2, .shuffle = true, .seed = 3, .rank = r, .world = 2};
+        ck_assert_int_eq(wb_sampler_plan(&o, 5, &part[r]), WB_OK);
+        ck_assert_int_eq(part[r].n_batches, whole.n_batches);
+    }
+    for (int64_t b = 0; b < whole.n_batches; b++) {
+        int64_t mine[4], theirs[4];
+        for (int j = 0; j < 4; j++) mine[j] = whole.order[whole.starts[b] + j];
+        for (int r = 0; r < 2; r++)
+            for (int j = 0; j < 2; j++) theirs[2 * r + j] = part[r].order[part[r].starts[b] + j];
+        /* round-robin: rank r has positions r, r + 2 of the total batch */
+        ck_assert_int_eq(theirs[0], mine[0]);
+        ck_assert_int_eq(theirs[1], mine[2]);
+        ck_assert_int_eq(theirs[2], mine[1]);
+        ck_assert_int_eq(theirs[3], mine[3]);
+    }
+    wb_epoch_plan_free(&whole), wb_epoch_plan_free(&part[0]), wb_epoch_plan_free(&part[1]);
+}
+END_TEST
+
+START_TEST(test_order_depends_on_seed_and_epoch_only) {
+    wb_sampler_opts o = {.n_items = 40, .batch_size = 3, .shuffle = true, .seed = 11, .rank = 1, .world = 3};
+    wb_epoch_plan a, b, c;
+    ck_assert_int_eq(wb_sampler_plan(&o, 2, &a), WB_OK);
+    ck_assert_int_eq(wb_sampler_plan(&o, 2, &b), WB_OK);
+    ck_assert_int_eq(wb_sampler_plan(&o, 3, &c), WB_OK);
+    ck_assert_int_eq(a.starts[a.n_batches], 14);
+    ck_assert(memcmp(a.order, b.order, 14 * sizeof *a.order) == 0);
+    ck_assert(memcmp(a.order, c.order, 14 * sizeof *a.order) != 0);
+    wb_epoch_plan_free(&a), wb_epoch_plan_free(&b), wb_epoch_plan_free(&c);
+}
+END_TEST
+
+/* Evaluation: in order, nothing padded, shards of 4, 4 and 3 of 11 items. */
+START_TEST(test_uneven_shards_hold_every_item_exactly_once) {
+    int seen[MAX_ITEMS];
+    int64_t nb;
+    wb_sampler_opts o = {.n_items = 11, .batch_size = 2, .uneven = true};
+    ck_assert_int_eq(count_items(o, 1, 0, seen, &nb), 11);
+    memset(seen, 0, sizeof seen);
+    int64_t total = 0;
+    for (int r = 0; r < 3; r++) {
+        o.rank = r, o.world = 3;
+        wb_epoch_plan p;
+        ck_assert_int_eq(wb_sampler_plan(&o, 0, &p), WB_OK);
+        ck_assert_int_eq(p.starts[p.n_batches], r < 2 ? 4 : 3);
+        for (int64_t k = 0; k < p.starts[p.n_batches]; k++) {
+            ck_assert_int_eq(p.order[k], r + 3 * k);
+            seen[p.order[k]]++;
+        }
+        total += p.starts[p.n_batches];
+        wb_epoch_plan_free(&p);
+    }
+    ck_assert_int_eq(total, 11);
+    for (int k = 0; k < 11; k++) ck_assert_int_eq(seen[k], 1);
+}
+END_TEST
+
+START_TEST(test_grouped_weighted_and_rect_plans_are_not_sharded) {
+    double weights[4] = {1, 1, 1, 1};
+    wb_sampler_opts o = {.n_items = 4, .batch_size = 2, .weights = weights, .rank = 0, .world = 2};
+    wb_epoch_plan p;
+    ck_assert_int_eq(wb_sampler_plan(&o, 0, &p), WB_ERR_UNSUPPORTED);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("sampler_dist");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_every_item_once_per_epoch_with_padding_counted);
+    tcase_add_test(tc, test_ranks_batches_together_are_the_total_batch);
+    tcase_add_test(tc, test_order_depends_on_seed_and_epoch_only);
+    tcase_add_test(tc, test_uneven_shards_hold_every_item_exactly_once);
+    tcase_add_test(tc, test_grouped_weighted_and_rect_plans_are_not_sharded);
+    suite_add_tcase(s, tc);
+    return wbt_run_suite(s);
+}

@@ -6,6 +6,8 @@
  *   kernels_pointwise.h  activations, broadcast add/mul, resize, shape ops, reductions
  *   kernels_loss.h       loss primitives
  *   kernels_optim.h      optimizer steps (so optimizer state never leaves the device)
+ *   kernels_gather.h     RoIAlign, RoIPool, index_select (scatter-add backwards)
+ *   kernels_norm.h       group norm
  * Kernel conventions: pointers are device pointers of this backend; shapes are
  * logical NCHW contiguous; backward kernels OVERWRITE their outputs (the tape
  * accumulates). A family table entry may be NULL when the backend falls back
@@ -21,6 +23,8 @@ typedef struct wb_dense_kernels wb_dense_kernels;
 typedef struct wb_pointwise_kernels wb_pointwise_kernels;
 typedef struct wb_loss_kernels wb_loss_kernels;
 typedef struct wb_optim_kernels wb_optim_kernels;
+typedef struct wb_gather_kernels wb_gather_kernels;
+typedef struct wb_norm_kernels wb_norm_kernels;
 struct wb_pool;
 
 typedef enum wb_buffer_usage {
@@ -50,6 +54,8 @@ typedef struct wb_backend {
     const wb_pointwise_kernels *pointwise;
     const wb_loss_kernels *loss;
     const wb_optim_kernels *optim;
+    const wb_gather_kernels *gather;
+    const wb_norm_kernels *norm;
 } wb_backend;
 
 /* Plain-C reference kernels: the ground truth optimized kernels are tested against. */

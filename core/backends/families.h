@@ -11,6 +11,8 @@ const wb_dense_kernels *wb_ref_dense_kernels(void);
 const wb_pointwise_kernels *wb_ref_pointwise_kernels(void);
 const wb_loss_kernels *wb_ref_loss_kernels(void);
 const wb_optim_kernels *wb_ref_optim_kernels(void);
+const wb_gather_kernels *wb_ref_gather_kernels(void);
+const wb_norm_kernels *wb_ref_norm_kernels(void);
 
 const wb_conv_kernels *wb_cpu_conv_kernels(void);
 const wb_dense_kernels *wb_cpu_dense_kernels(void);

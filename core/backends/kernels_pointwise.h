@@ -17,7 +17,8 @@ typedef enum wb_act_kind {
     WB_ACT_LEAKY_RELU, /* alpha = negative slope */
     WB_ACT_SILU,
     WB_ACT_SIGMOID,
-    WB_ACT_HARDSWISH
+    WB_ACT_HARDSWISH,
+    WB_ACT_HARDSIGMOID
 } wb_act_kind;
 
 /* Broadcast binary ops. The comparisons give 1.0f / 0.0f and have no

@@ -1,5 +1,5 @@
-/* Activation ops: relu, leaky relu, silu, sigmoid, hardswish. One front-end
- * serves all five; the tape node keeps the kind and slope. */
+/* Activation ops: relu, leaky relu, silu, sigmoid, hardswish, hardsigmoid.
+ * One front-end serves all six; the tape node keeps the kind and slope. */
 #include "ops.h"
 
 #include "../backends/kernels_pointwise.h"
@@ -54,4 +54,8 @@ wb_tensor *wb_op_sigmoid(wb_ctx *ctx, wb_tensor *x) {
 
 wb_tensor *wb_op_hardswish(wb_ctx *ctx, wb_tensor *x) {
     return activation(ctx, "hardswish", WB_ACT_HARDSWISH, 0.0f, x);
+}
+
+wb_tensor *wb_op_hardsigmoid(wb_ctx *ctx, wb_tensor *x) {
+    return activation(ctx, "hardsigmoid", WB_ACT_HARDSIGMOID, 0.0f, x);
 }

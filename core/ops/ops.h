@@ -25,6 +25,7 @@ wb_tensor *wb_op_leaky_relu(wb_ctx *ctx, wb_tensor *x, float negative_slope);
 wb_tensor *wb_op_silu(wb_ctx *ctx, wb_tensor *x);
 wb_tensor *wb_op_sigmoid(wb_ctx *ctx, wb_tensor *x);
 wb_tensor *wb_op_hardswish(wb_ctx *ctx, wb_tensor *x);
+wb_tensor *wb_op_hardsigmoid(wb_ctx *ctx, wb_tensor *x);
 wb_tensor *wb_op_upsample_nearest(wb_ctx *ctx, wb_tensor *x, int factor, int out_h, int out_w);
 wb_tensor *wb_op_resize_bilinear(wb_ctx *ctx, wb_tensor *x, int out_h, int out_w, int align_corners);
 wb_tensor *wb_op_add(wb_ctx *ctx, wb_tensor *a, wb_tensor *b);
@@ -59,6 +60,18 @@ wb_tensor *wb_op_clamp(wb_ctx *ctx, wb_tensor *x, float lo, float hi);
 wb_tensor *wb_op_add_scalar(wb_ctx *ctx, wb_tensor *x, float s);
 wb_tensor *wb_op_where(wb_ctx *ctx, wb_tensor *cond, wb_tensor *a, wb_tensor *b);
 wb_tensor *wb_op_detach(wb_ctx *ctx, wb_tensor *x);
+
+/* region and index ops (ABI 1.3): roi_align.c roi_pool.c roi_multiscale.c
+ * index_select.c group_norm.c */
+wb_tensor *wb_op_roi_align(wb_ctx *ctx, wb_tensor *feat, wb_tensor *rois, int out_h, int out_w,
+                           float spatial_scale, int sampling_ratio, int aligned);
+wb_tensor *wb_op_roi_pool(wb_ctx *ctx, wb_tensor *feat, wb_tensor *rois, int out_h, int out_w,
+                          float spatial_scale);
+wb_tensor *wb_op_multiscale_roi_align(wb_ctx *ctx, wb_tensor *const *feats, int n_levels,
+                                      const float *spatial_scales, wb_tensor *rois, int out_h, int out_w,
+                                      int sampling_ratio, int aligned, const wb_roi_levels *lv);
+wb_tensor *wb_op_index_select(wb_ctx *ctx, wb_tensor *x, int axis, wb_tensor *index);
+wb_tensor *wb_op_group_norm(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tensor *beta, int groups, float eps);
 
 /* losses: loss_*.c */
 wb_tensor *wb_op_sigmoid_focal_loss(wb_ctx *ctx, wb_tensor *logits, wb_tensor *target,

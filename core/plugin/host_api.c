@@ -95,6 +95,16 @@ static const wb_host_api g_host = {
     .detach = wb_op_detach,
     .add_scalar = wb_op_add_scalar,
     .record_custom_op = wb_host_record_custom_op,
+    .roi_align = wb_op_roi_align,
+    .roi_pool = wb_op_roi_pool,
+    .multiscale_roi_align = wb_op_multiscale_roi_align,
+    .index_select = wb_op_index_select,
+    .group_norm = wb_op_group_norm,
+    .hardsigmoid = wb_op_hardsigmoid,
+    .submodule_output_specs = wb_submodule_output_specs,
+    .submodule_loss = wb_submodule_loss,
+    .submodule_predict = wb_submodule_predict,
+    .submodule_release_detections = wb_submodule_release_detections,
 };
 
 const wb_host_api *wb_host_api_table(void) { return &g_host; }

@@ -34,6 +34,10 @@ void wb_cpu_act_forward(wb_act_kind kind, float alpha, const float *restrict x, 
 #pragma omp parallel for simd schedule(static) if (n > WB_CPU_PARALLEL_MIN)
         for (int64_t i = 0; i < n; i++) y[i] = x[i] * fminf(fmaxf(x[i] + 3.0f, 0.0f), 6.0f) / 6.0f;
         break;
+    case WB_ACT_HARDSIGMOID:
+#pragma omp parallel for simd schedule(static) if (n > WB_CPU_PARALLEL_MIN)
+        for (int64_t i = 0; i < n; i++) y[i] = fminf(fmaxf(x[i] + 3.0f, 0.0f), 6.0f) / 6.0f;
+        break;
     }
 }
 
@@ -66,6 +70,10 @@ void wb_cpu_act_backward(wb_act_kind kind, float alpha, const float *restrict x,
             float v = x[i];
             dx[i] = v < -3.0f ? 0.0f : (v < 3.0f ? dy[i] * (v / 3.0f + 0.5f) : dy[i]);
         }
+        break;
+    case WB_ACT_HARDSIGMOID:
+#pragma omp parallel for simd schedule(static) if (n > WB_CPU_PARALLEL_MIN)
+        for (int64_t i = 0; i < n; i++) dx[i] = x[i] > -3.0f && x[i] < 3.0f ? dy[i] / 6.0f : 0.0f;
         break;
     }
 }

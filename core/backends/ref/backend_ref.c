@@ -23,6 +23,8 @@ static void build(void) {
         .pointwise = wb_ref_pointwise_kernels(),
         .loss = wb_ref_loss_kernels(),
         .optim = wb_ref_optim_kernels(),
+        .gather = wb_ref_gather_kernels(),
+        .norm = wb_ref_norm_kernels(),
     };
 }
 

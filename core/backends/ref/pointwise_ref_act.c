@@ -2,7 +2,8 @@
  * relu'(0) = 0, leaky_relu'(0) = slope, hardswish'(-3) = -0.5 and
  * hardswish'(3) = 1. For hardswish that is what torch 1.13's vectorized CPU
  * kernel returns, i.e. for every tensor of 16 or more elements (its scalar
- * tail loop says 1.5 at x = 3). */
+ * tail loop says 1.5 at x = 3). hardsigmoid'(+-3) = 0: torch passes the
+ * gradient on the open interval only. */
 #include <math.h>
 #include <stdbool.h>
 #include "pointwise_ref.h"
@@ -16,6 +17,7 @@ static float act(wb_act_kind kind, float alpha, float x) {
     case WB_ACT_SILU: return x * sigmoidf(x);
     case WB_ACT_SIGMOID: return sigmoidf(x);
     case WB_ACT_HARDSWISH: return x * fminf(fmaxf(x + 3.0f, 0.0f), 6.0f) / 6.0f;
+    case WB_ACT_HARDSIGMOID: return fminf(fmaxf(x + 3.0f, 0.0f), 6.0f) / 6.0f;
     }
     return NAN;
 }
@@ -33,6 +35,7 @@ static float act_grad(wb_act_kind kind, float alpha, float x, float y, float dy)
         if (x < -3.0f) return 0.0f;
         if (x < 3.0f) return dy * (x / 3.0f + 0.5f);
         return dy;
+    case WB_ACT_HARDSIGMOID: return x > -3.0f && x < 3.0f ? dy / 6.0f : 0.0f;
     }
     return NAN;
 }

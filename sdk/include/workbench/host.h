@@ -28,6 +28,26 @@ typedef struct wb_pool2d_params {
     int count_include_pad;  /* avg pool only */
 } wb_pool2d_params;
 
+/* How wb_multiscale_roi_align picks each RoI's level (ABI 1.3). Level i of
+ * the feats array is the i-th finest. TORCHVISION (MultiScaleRoIAlign's
+ * LevelMapper): lvl = floor(canonical_level + log2(sqrt(area) /
+ * canonical_scale) + 1e-6), clamped to the levels' own range, where a
+ * level's number is -log2(spatial_scale) (1/4 -> 2): the scales must be
+ * consecutive powers of 1/2. MMDET (SingleRoIExtractor): lvl =
+ * floor(log2(sqrt(area) / finest_scale + 1e-6)) clamped to [0, n_levels-1].
+ * area = (x2 - x1) * (y2 - y1) in input pixels. */
+#define WB_ROI_LEVELS_TORCHVISION 0
+#define WB_ROI_LEVELS_MMDET 1
+
+typedef struct wb_roi_levels {
+    uint32_t struct_size;
+    int mapping;            /* WB_ROI_LEVELS_* */
+    float canonical_scale;  /* TORCHVISION: 224 */
+    int canonical_level;    /* TORCHVISION: 4 */
+    float finest_scale;     /* MMDET: 56 */
+    int use_roi_pool;       /* 0: roi_align per level, 1: roi_pool (sampling_ratio, aligned unused) */
+} wb_roi_levels;
+
 typedef enum wb_reduction { WB_REDUCE_NONE = 0, WB_REDUCE_SUM = 1, WB_REDUCE_MEAN = 2 } wb_reduction;
 typedef enum wb_iou_mode { WB_IOU = 0, WB_GIOU = 1, WB_DIOU = 2, WB_CIOU = 3 } wb_iou_mode;
 
@@ -310,6 +330,52 @@ struct wb_host_api {
     /* ---- custom op with saved tensors (ABI 1.2; see "custom ops" above).
      *      op->struct_size must be at least this minor's sizeof(wb_custom_op). */
     wb_status (*record_custom_op)(wb_ctx *ctx, const wb_custom_op *op);
+
+    /* ---- region and index ops (ABI 1.3), with backward ----
+     * rois [K, 5]: batch index (integral), x1, y1, x2, y2 in input pixels;
+     * the RoIs of every image in one tensor, any number per image (K may
+     * be 0). Gradients flow to the features only, never to rois. */
+    /* torchvision.ops.roi_align: -> [K, C, out_h, out_w]. sampling_ratio 0
+     * = adaptive (ceil(roi size / out size) points per bin); aligned shifts
+     * by half a pixel (aligned = False is the legacy Mask R-CNN rule). */
+    wb_tensor *(*roi_align)(wb_ctx *ctx, wb_tensor *feat, wb_tensor *rois, int out_h, int out_w,
+                            float spatial_scale, int sampling_ratio, int aligned);
+    /* torchvision.ops.roi_pool (max per bin; an empty bin gives 0). */
+    wb_tensor *(*roi_pool)(wb_ctx *ctx, wb_tensor *feat, wb_tensor *rois, int out_h, int out_w,
+                           float spatial_scale);
+    /* Each RoI pooled from the level lv picks (see wb_roi_levels) ->
+     * [K, C, out_h, out_w] in the order of rois. feats [N, C, H_i, W_i]. */
+    wb_tensor *(*multiscale_roi_align)(wb_ctx *ctx, wb_tensor *const *feats, int n_levels,
+                                       const float *spatial_scales, wb_tensor *rois, int out_h,
+                                       int out_w, int sampling_ratio, int aligned,
+                                       const wb_roi_levels *lv);
+    /* torch.index_select: index 1-D, integral values stored as floats,
+     * repeats allowed; the gradient is scatter-added into x's. */
+    wb_tensor *(*index_select)(wb_ctx *ctx, wb_tensor *x, int axis, wb_tensor *index);
+    /* torch.nn.functional.group_norm on [N, C, ...]; gamma/beta [C] or NULL (1 / 0). */
+    wb_tensor *(*group_norm)(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tensor *beta,
+                             int groups, float eps);
+    /* relu6(x + 3) / 6; the gradient is 1/6 on the open interval (-3, 3), as torch. */
+    wb_tensor *(*hardsigmoid)(wb_ctx *ctx, wb_tensor *x);
+
+    /* ---- heads as sub-modules (ABI 1.3): a head may own other heads (a
+     *      two-stage head owns its RPN) and call them as the core calls a
+     *      model's head, on its own context and tape. Their outputs' specs,
+     *      as output_specs gave them (returns the count; copies up to max). */
+    int (*submodule_output_specs)(wb_submodule *m, wb_feature_spec *out, int max_out);
+    /* The child's loss() on the parent's context: its ops are recorded on the
+     * parent's tape, so its terms' gradients reach the child's predictions.
+     * The parent puts the terms into its own (see module.h). */
+    wb_status (*submodule_loss)(wb_ctx *ctx, wb_submodule *m, wb_tensor *const *preds, int n_preds,
+                                const wb_batch_truth *truth, wb_loss_term *terms, int *n_terms);
+    /* The child's predict(): dets (meta->batch entries) are zeroed first and
+     * then the child's until submodule_release_detections. May follow a
+     * training forward (proposals during training: wb_is_training reads 1).
+     * The parent chooses meta's geometry: scale 1 and no offset with
+     * ori = img size give boxes in input pixels. */
+    wb_status (*submodule_predict)(wb_ctx *ctx, wb_submodule *m, wb_tensor *const *preds, int n_preds,
+                                   const wb_batch_truth *meta, wb_detections *dets);
+    void (*submodule_release_detections)(wb_submodule *m, wb_detections *dets, int n);
 };
 
 #ifdef __cplusplus

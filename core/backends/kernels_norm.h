@@ -1,0 +1,27 @@
+/* Normalization kernels over groups of channels: group norm (torch's
+ * F.group_norm). x is [N, C, HW] contiguous (HW = 1 for [N, C] inputs);
+ * statistics are per (sample, group) of C / groups channels. */
+#ifndef WB_CORE_KERNELS_NORM_H
+#define WB_CORE_KERNELS_NORM_H
+
+#include <stdint.h>
+#include <workbench/types.h>
+
+typedef struct wb_gn_args {
+    int64_t n, c, hw;
+    int64_t groups;
+    float eps;
+} wb_gn_args;
+
+struct wb_norm_kernels {
+    /* gamma/beta NULL mean 1/0. mean/rstd [N * groups] keep the statistics
+     * (biased variance, rstd = 1/sqrt(var + eps)) for the backward. */
+    void (*group_norm_forward)(const float *x, const float *gamma, const float *beta,
+                               const wb_gn_args *a, float *y, float *mean, float *rstd);
+    /* dx, dgamma, dbeta: NULL when not needed. gamma NULL means 1. */
+    void (*group_norm_backward)(const float *dy, const float *x, const float *gamma,
+                                const float *mean, const float *rstd, const wb_gn_args *a,
+                                float *dx, float *dgamma, float *dbeta);
+};
+
+#endif

@@ -1,0 +1,89 @@
+/* group_norm front-end: torch.nn.functional.group_norm on [N, C, *] with
+ * optional per-channel gamma/beta. Statistics are always those of the
+ * batch (there are no running statistics), in training and eval alike. */
+#include <math.h>
+#include "ops.h"
+#include "../backends/kernels_norm.h"
+#include "../runtime/context.h"
+
+typedef struct gn_saved {
+    wb_gn_args args;
+    wb_tensor *x, *gamma, *beta; /* gamma/beta may be NULL */
+    float *mean, *rstd;          /* [N * groups] */
+} gn_saved;
+
+static wb_status gn_backward(wb_context *c, wb_tape_node *node) {
+    const gn_saved *s = node->saved;
+    wb_tensor *x = s->x, *gamma = s->gamma, *beta = s->beta;
+    const float *dy = wb_grad_of(c, node->out[0]);
+    if (!dy) return c->err;
+    bool want_x = x->requires_grad, want_g = gamma && gamma->requires_grad, want_b = beta && beta->requires_grad;
+    float *dx = want_x ? wb_grad_begin(c, x) : NULL;
+    float *dg = want_g ? wb_grad_begin(c, gamma) : NULL;
+    float *db = want_b ? wb_grad_begin(c, beta) : NULL;
+    if ((want_x && !dx) || (want_g && !dg) || (want_b && !db)) return c->err;
+    c->s->backend->norm->group_norm_backward(dy, x->data, gamma ? gamma->data : NULL, s->mean, s->rstd, &s->args,
+                                             dx, dg, db);
+    if (want_x) wb_grad_end(c, x, dx);
+    if (want_g) wb_grad_end(c, gamma, dg);
+    if (want_b) wb_grad_end(c, beta, db);
+    return WB_OK;
+}
+
+static bool check_channel_tensor(wb_context *c, const char *what, const wb_tensor *t, int64_t ch) {
+    if (!t || (t->ndim == 1 && t->shape[0] == ch)) return true;
+    char ts[96];
+    wb_ctx_fail(c, WB_ERR_INVALID, "group_norm: %s has shape %s but the input has %lld channels (expected [%lld])",
+                what, wb_shape_str(t, ts, sizeof ts), (long long)ch, (long long)ch);
+    return false;
+}
+
+static bool validate(wb_context *c, const wb_tensor *x, const wb_tensor *gamma, const wb_tensor *beta, int groups,
+                     float eps, wb_gn_args *a) {
+    char xs[96];
+    if (x->ndim < 2) {
+        wb_ctx_fail(c, WB_ERR_INVALID, "group_norm: input %s must be [N, C, ...]", wb_shape_str(x, xs, sizeof xs));
+        return false;
+    }
+    int64_t ch = x->shape[1];
+    if (groups < 1 || ch % groups != 0) {
+        wb_ctx_fail(c, WB_ERR_INVALID, "group_norm: %lld channels of input %s do not split into %d groups "
+                    "(groups must be >= 1 and divide the channels)", (long long)ch,
+                    wb_shape_str(x, xs, sizeof xs), groups);
+        return false;
+    }
+    if (!check_channel_tensor(c, "weight (gamma)", gamma, ch) || !check_channel_tensor(c, "bias (beta)", beta, ch))
+        return false;
+    if (!(eps >= 0.0f) || isinf(eps)) {
+        wb_ctx_fail(c, WB_ERR_INVALID, "group_norm: eps must be a finite value >= 0, got %g", (double)eps);
+        return false;
+    }
+    *a = (wb_gn_args){.n = x->shape[0], .c = ch, .hw = wb_shape_numel(x->ndim - 2, x->shape + 2),
+                      .groups = groups, .eps = eps};
+    return true;
+}
+
+wb_tensor *wb_op_group_norm(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tensor *beta, int groups, float eps) {
+    wb_context *c = wb_ctx_impl(ctx);
+    wb_gn_args a;
+    if (!wb_ctx_check_inputs(c, "group_norm", &x, 1) || !validate(c, x, gamma, beta, groups, eps, &a)) return NULL;
+    wb_tensor *y = wb_ctx_tensor_uninit(c, x->ndim, x->shape);
+    size_t stat_bytes = (size_t)(a.n * a.groups) * sizeof(float) + 1;
+    float *mean = y ? wb_ctx_scratch(c, stat_bytes) : NULL, *rstd = mean ? wb_ctx_scratch(c, stat_bytes) : NULL;
+    if (!rstd) return NULL;
+    c->s->backend->norm->group_norm_forward(x->data, gamma ? gamma->data : NULL, beta ? beta->data : NULL, &a,
+                                            y->data, mean, rstd);
+    /* Only the inputs that exist go on the tape; gn_saved remembers which is which. */
+    wb_tensor *in[3];
+    int n_in = 0;
+    in[n_in++] = x;
+    if (gamma) in[n_in++] = gamma;
+    if (beta) in[n_in++] = beta;
+    if (wb_tape_needed(c, in, n_in)) {
+        wb_tape_node *node = wb_tape_record(c, "group_norm", gn_backward, in, n_in, &y, 1, sizeof(gn_saved),
+                                            WB_KEEP_IN(0) | WB_KEEP_IN(1));
+        if (!node) return NULL;
+        *(gn_saved *)node->saved = (gn_saved){a, x, gamma, beta, mean, rstd};
+    }
+    return y;
+}

@@ -1,4 +1,4 @@
-/* relu, leaky relu, silu, sigmoid, hardswish: torch parity of values and
+/* relu, leaky relu, silu, sigmoid, hardswish, hardsigmoid: torch parity of values and
  * gradients (including torch's derivative at the kinks), finite
  * differences, and the OpenMP kernels against the reference. */
 #include <math.h>
@@ -26,9 +26,14 @@ static wb_tensor *run_hardswish(wb_ctx *ctx, wb_tensor *const *in, void *u) {
     return wb_op_hardswish(ctx, in[0]);
 }
 
+static wb_tensor *run_hardsigmoid(wb_ctx *ctx, wb_tensor *const *in, void *u) {
+    (void)u;
+    return wb_op_hardsigmoid(ctx, in[0]);
+}
+
 static const act_case ACTS[] = {
     {"relu", run_relu}, {"leaky_relu", run_leaky}, {"silu", run_silu},
-    {"sigmoid", run_sigmoid}, {"hardswish", run_hardswish},
+    {"sigmoid", run_sigmoid}, {"hardswish", run_hardswish}, {"hardsigmoid", run_hardsigmoid},
 };
 #define N_ACTS (int)(sizeof ACTS / sizeof ACTS[0])
 

@@ -12,7 +12,7 @@ def _hardsigmoid(save, name, n):
     y = F.hardsigmoid(x)
     dy = torch.randn(x.shape)
     (dx,) = torch.autograd.grad(y, [x], dy)
-    save(name, {"x": x, "y": y, "dy": dy, "dx": dx})
+    save(name, {"x": x, "y": y, "dy": dy, "dx": dx}, y_ndim=1)
 
 
 def generate(save):

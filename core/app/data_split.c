@@ -64,7 +64,8 @@ wb_pipeline *wb_data_split_pipeline(wb_experiment *e, const char *split, char *e
     const wb_params *steps[MAX_STEPS];
     char path[64], why[1024];
     int n_steps = pipeline_steps(e, split, steps, path, sizeof path, err, n);
-    wb_pipeline *pipeline = n_steps >= 0 ? wb_pipeline_create(steps, n_steps, why, sizeof why) : NULL;
+    wb_transform_plugins plugins = wb_registry_transform_plugins(e->reg);
+    wb_pipeline *pipeline = n_steps >= 0 ? wb_pipeline_create_with(steps, n_steps, &plugins, why, sizeof why) : NULL;
     if (!pipeline && n_steps >= 0) snprintf(err, n, "%s: %s", path, why);
     return pipeline;
 }
@@ -74,8 +75,10 @@ static wb_pipeline *closed_pipeline(wb_experiment *e, const char *split, int64_t
     const wb_params *steps[MAX_STEPS];
     char path[64], why[1024], what[256];
     int n_steps = pipeline_steps(e, split, steps, path, sizeof path, err, n);
-    wb_pipeline *p =
-        n_steps >= 0 ? wb_pipeline_create_closed(steps, n_steps, what, sizeof what, why, sizeof why) : NULL;
+    wb_transform_plugins plugins = wb_registry_transform_plugins(e->reg);
+    wb_pipeline *p = n_steps >= 0 ? wb_pipeline_create_closed(steps, n_steps, &plugins, what, sizeof what, why,
+                                                              sizeof why)
+                                  : NULL;
     if (!p && n_steps >= 0) snprintf(err, n, "%s (close_mosaic): %s", path, why);
     if (p && !what[0])
         wb_logf(WB_LOG_WARN, "data", "close_mosaic: %s has no mosaic or mixup step; nothing to switch off", path);

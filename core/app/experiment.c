@@ -16,18 +16,28 @@ static int list(void *user, wb_module_kind kind, const char **names, int max) {
     return wb_registry_list(user, kind, names, max);
 }
 
+/* Pipeline steps: the built-in transforms, then the transform plugins. */
 static const wb_param_schema *find_transform(void *user, const char *type) {
-    (void)user;
-    return wb_transform_schema(type);
+    static const wb_param_schema no_params[] = {WB_PARAM_END};
+    const wb_param_schema *builtin = wb_transform_schema(type);
+    const wb_module_desc *d = builtin ? NULL : wb_registry_find(user, WB_KIND_TRANSFORM, type);
+    return builtin ? builtin : d ? (d->params ? d->params : no_params) : NULL;
 }
 
 static int list_transforms(void *user, const char **names, int max) {
-    (void)user;
     const char *const *all = wb_transform_types();
     int n = 0;
     for (; all[n]; n++)
         if (n < max) names[n] = all[n];
-    return n;
+    return n + wb_registry_list(user, WB_KIND_TRANSFORM, names + (n < max ? n : max), max > n ? max - n : 0);
+}
+
+static const wb_module_desc *find_transform_plugin(void *user, const char *type) {
+    return wb_registry_find(user, WB_KIND_TRANSFORM, type);
+}
+
+wb_transform_plugins wb_registry_transform_plugins(wb_registry *reg) {
+    return (wb_transform_plugins){reg, find_transform_plugin};
 }
 
 static int why_unusable(void *user, wb_module_kind kind, const char *type, char *msg, size_t size) {

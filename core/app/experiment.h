@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include "../config/config.h"
+#include "../data/transforms.h"
 #include "../plugin/registry.h"
 #include "../plugin/search_path.h"
 #include "../runtime/session.h"
@@ -29,6 +30,8 @@ typedef struct wb_experiment {
 
 /* What config validation needs to know of the registry and the transforms. */
 wb_module_lookup wb_registry_module_lookup(wb_registry *reg);
+/* Where pipelines find the transform plugins of the registry. */
+wb_transform_plugins wb_registry_transform_plugins(wb_registry *reg);
 
 /* 0 when the experiment is valid; otherwise every problem has been printed
  * to `out` and the return value is the number of problems. */

@@ -10,7 +10,8 @@ const char wb_help_describe[] =
     "parameter table (name, type, default, allowed values, description): what\n"
     "an experiment may write in a `{ type = \"TYPE\"; ... }` section.\n\n"
     "Options:\n"
-    "  --kind KIND  only modules of KIND: backbone, neck, head, loss or dataset\n"
+    "  --kind KIND  only modules of KIND: backbone, neck, head, loss, dataset or\n"
+    "               transform\n"
     "               (needed only when several kinds share the type name)\n\n"
     "Examples:\n"
     "  workbench describe focal_loss\n"
@@ -30,7 +31,7 @@ static void describe_entry(const wb_registry *reg, const wb_module_entry *e) {
 
 /* "  backbone: a, b" lines of every known type, for an unknown-type message. */
 static void print_known_types(const wb_registry *reg) {
-    for (int kind = WB_KIND_BACKBONE; kind <= WB_KIND_DATASET; kind++) {
+    for (int kind = WB_KIND_BACKBONE; kind <= WB_KIND_TRANSFORM; kind++) {
         const char *names[256];
         int n = wb_registry_list(reg, (wb_module_kind)kind, names, 256);
         fprintf(stderr, "  %-9s", wb_registry_kind_name(kind));
@@ -41,7 +42,7 @@ static void print_known_types(const wb_registry *reg) {
 
 static int describe(const wb_registry *reg, int only_kind, const char *type) {
     int found = 0, ambiguous = 0;
-    for (int kind = WB_KIND_BACKBONE; kind <= WB_KIND_DATASET; kind++) {
+    for (int kind = WB_KIND_BACKBONE; kind <= WB_KIND_TRANSFORM; kind++) {
         if (only_kind && kind != only_kind) continue;
         const wb_module_entry *e = NULL;
         char msg[2048];
@@ -71,7 +72,7 @@ int wb_cmd_describe(const wb_cli *cli, int argc, char **argv) {
             if (i + 1 >= argc) return wb_cli_usage_error("describe", "--kind needs a value");
             kind = wb_registry_kind_from_name(argv[++i]);
             if (!kind)
-                return wb_cli_usage_error("describe", "unknown kind '%s' (backbone, neck, head, loss, dataset)",
+                return wb_cli_usage_error("describe", "unknown kind '%s' (backbone, neck, head, loss, dataset, transform)",
                                           argv[i]);
         } else if (argv[i][0] == '-') {
             return wb_cli_usage_error("describe", "unknown option '%s'", argv[i]);

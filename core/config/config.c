@@ -151,6 +151,7 @@ const char *wb_module_kind_name(int kind) {
     case WB_KIND_HEAD: return "head";
     case WB_KIND_LOSS: return "loss";
     case WB_KIND_DATASET: return "dataset";
+    case WB_KIND_TRANSFORM: return "transform";
     default: return "module";
     }
 }

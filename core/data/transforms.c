@@ -108,18 +108,26 @@ int wb_tf_below(uint64_t *rng, int n) { return (int)(wb_rng_next(rng) % (uint64_
 typedef struct step {
     const wb_transform_type *type;
     void *config;
+    const char *name; /* the type's, or the plugin transform's */
 } step;
 
 struct wb_pipeline {
     step *steps;
     int n;
+    wb_transform_plugins plugins; /* find NULL: built-in types only */
 };
+
+void wb_pipeline_use_plugins(wb_pipeline *p, const wb_transform_plugins *plugins) {
+    p->plugins = plugins ? *plugins : (wb_transform_plugins){0};
+}
 
 wb_pipeline *wb_pipeline_empty(void) { return calloc(1, sizeof(wb_pipeline)); }
 
 wb_status wb_pipeline_add(wb_pipeline *p, const char *type, const wb_params *params, char *err,
                           size_t err_size) {
     const wb_transform_type *t = find_type(type);
+    const wb_module_desc *plugin = !t && type && p->plugins.find ? p->plugins.find(p->plugins.user, type) : NULL;
+    if (plugin) t = &wb_transform_plugin;
     if (!t) {
         char known[256] = "";
         for (int i = 0; i < N_TYPES; i++)
@@ -157,22 +165,30 @@ wb_status wb_pipeline_add(wb_pipeline *p, const char *type, const wb_params *par
         return WB_ERR_INVALID;
     }
     char why[256] = "";
-    wb_status st = t->configure(config, params, why, sizeof why);
+    wb_status st = plugin ? wb_tf_plugin_configure(config, plugin, params, why, sizeof why)
+                          : t->configure(config, params, why, sizeof why);
     if (st != WB_OK) {
         snprintf(err, err_size, "pipeline step %d (%s): %s", p->n + 1, type, why);
+        if (t->release) t->release(config);
         free(config);
         return st;
     }
-    p->steps[p->n++] = (step){t, config};
+    p->steps[p->n++] = (step){t, config, plugin ? plugin->type_name : t->name};
     return WB_OK;
 }
 
 wb_pipeline *wb_pipeline_create(const wb_params *const *steps, int n_steps, char *err, size_t err_size) {
+    return wb_pipeline_create_with(steps, n_steps, NULL, err, err_size);
+}
+
+wb_pipeline *wb_pipeline_create_with(const wb_params *const *steps, int n_steps, const wb_transform_plugins *plugins,
+                                     char *err, size_t err_size) {
     wb_pipeline *p = wb_pipeline_empty();
     if (!p) {
         snprintf(err, err_size, "pipeline: out of memory");
         return NULL;
     }
+    wb_pipeline_use_plugins(p, plugins);
     for (int i = 0; i < n_steps; i++) {
         const char *type = steps[i] && wb_params_has(steps[i], "type") ? wb_params_string(steps[i], "type")
                                                                       : NULL;
@@ -243,7 +259,7 @@ wb_status wb_pipeline_apply(const wb_pipeline *p, int first, int last, wb_data_s
                            ? apply_multi(p, i, s, rng, more, why, sizeof why)
                            : p->steps[i].type->apply(p->steps[i].config, s, rng, why, sizeof why);
         if (st != WB_OK) {
-            snprintf(err, err_size, "transform %s: %s", p->steps[i].type->name, why);
+            snprintf(err, err_size, "transform %s: %s", p->steps[i].name, why);
             return st;
         }
     }
@@ -253,7 +269,10 @@ wb_status wb_pipeline_apply(const wb_pipeline *p, int first, int last, wb_data_s
 
 void wb_pipeline_destroy(wb_pipeline *p) {
     if (!p) return;
-    for (int i = 0; i < p->n; i++) free(p->steps[i].config);
+    for (int i = 0; i < p->n; i++) {
+        if (p->steps[i].type->release) p->steps[i].type->release(p->steps[i].config);
+        free(p->steps[i].config);
+    }
     free(p->steps);
     free(p);
 }

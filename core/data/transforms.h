@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <workbench/params.h>
+#include <workbench/plugin.h>
 #include "sample.h"
 
 typedef struct wb_pipeline wb_pipeline;
@@ -21,11 +21,24 @@ const wb_param_schema *wb_transform_schema(const char *type);
 /* Builds a pipeline from a list of groups, each with a `type` key. Keys a
  * group leaves out take the schema default. NULL + message in err on error. */
 wb_pipeline *wb_pipeline_create(const wb_params *const *steps, int n_steps, char *err, size_t err_size);
+
+/* Transform plugins (WB_KIND_TRANSFORM, workbench/transform.h): how a
+ * pipeline finds the descriptor of a step type that is not built in
+ * (user: the registry). Built-in names come first. */
+typedef struct wb_transform_plugins {
+    void *user;
+    const wb_module_desc *(*find)(void *user, const char *type);
+} wb_transform_plugins;
+/* wb_pipeline_create whose steps may name plugin transforms (plugins NULL: built-in only). */
+wb_pipeline *wb_pipeline_create_with(const wb_params *const *steps, int n_steps, const wb_transform_plugins *plugins,
+                                     char *err, size_t err_size);
+/* Later wb_pipeline_add calls may name the plugins' transforms. */
+void wb_pipeline_use_plugins(wb_pipeline *p, const wb_transform_plugins *plugins);
 /* The same list for close_mosaic's last epochs: mosaic (and mosaic9) become
  * a letterbox to their tile size, mixup goes; `what` gets a summary
  * ("mosaic -> letterbox, mixup dropped", "" when nothing changed). */
-wb_pipeline *wb_pipeline_create_closed(const wb_params *const *steps, int n_steps, char *what, size_t what_size,
-                                       char *err, size_t err_size);
+wb_pipeline *wb_pipeline_create_closed(const wb_params *const *steps, int n_steps, const wb_transform_plugins *plugins,
+                                       char *what, size_t what_size, char *err, size_t err_size);
 /* Appends one step (type + its parameters, NULL = all defaults). */
 wb_status wb_pipeline_add(wb_pipeline *p, const char *type, const wb_params *params, char *err,
                           size_t err_size);

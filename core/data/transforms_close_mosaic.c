@@ -35,13 +35,14 @@ static wb_status add_letterbox_for(wb_pipeline *p, const wb_params *mosaic, char
     return st;
 }
 
-wb_pipeline *wb_pipeline_create_closed(const wb_params *const *steps, int n_steps, char *what, size_t what_size,
-                                       char *err, size_t err_size) {
+wb_pipeline *wb_pipeline_create_closed(const wb_params *const *steps, int n_steps, const wb_transform_plugins *plugins,
+                                       char *what, size_t what_size, char *err, size_t err_size) {
     wb_pipeline *p = wb_pipeline_empty();
     if (!p) {
         snprintf(err, err_size, "pipeline: out of memory");
         return NULL;
     }
+    wb_pipeline_use_plugins(p, plugins);
     what[0] = '\0';
     for (int i = 0; i < n_steps; i++) {
         const char *type = type_of(steps[i]);

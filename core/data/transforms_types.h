@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <workbench/params.h>
+#include <workbench/plugin.h>
 #include "sample.h"
 
 typedef struct wb_transform_type {
@@ -36,12 +36,20 @@ typedef struct wb_transform_type {
     /* For memory estimates (lower bounds): the most pixels the step surely
      * can output for inputs of at most in_pixels; NULL: as many as it gets. */
     int64_t (*max_pixels)(const void *config, int64_t in_pixels);
+    /* Optional: frees what configure acquired besides config itself. */
+    void (*release)(void *config);
 } wb_transform_type;
 
 extern const wb_transform_type wb_transform_resize, wb_transform_letterbox, wb_transform_random_flip,
     wb_transform_pad, wb_transform_normalize, wb_transform_photometric, wb_transform_yolo_hsv,
     wb_transform_random_crop, wb_transform_random_affine, wb_transform_mosaic, wb_transform_mixup,
     wb_transform_random_resize, wb_transform_mosaic9;
+
+/* Steps of transform plugins (transforms_plugin.c): configured from the
+ * plugin's descriptor, which creates the plugin's instance. */
+extern const wb_transform_type wb_transform_plugin;
+wb_status wb_tf_plugin_configure(void *config, const wb_module_desc *desc, const wb_params *params, char *err,
+                                 size_t n);
 
 /* Parameter reads that fall back to the schema's default when the key is
  * absent (params NULL = all defaults). Lists copy at most max values and return

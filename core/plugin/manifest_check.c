@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../config/config.h"
+#include "../data/transforms.h"
 #include "registry.h"
 
 /* Sizes of the ABI 1.0 layouts: a struct_size below these lacks fields the
@@ -15,6 +16,9 @@
 #define DESC_V1_SIZE END_OF(wb_module_desc, dataset)
 #define MODULE_VT_V1_SIZE END_OF(wb_module_vtable, destroy)
 #define DATASET_VT_V1_SIZE END_OF(wb_dataset_vtable, close)
+/* Transforms came with ABI 1.3: their descriptors end with the transform vtable. */
+#define DESC_TRANSFORM_SIZE END_OF(wb_module_desc, transform)
+#define TRANSFORM_VT_SIZE END_OF(wb_transform_vtable, destroy)
 
 static bool fail(char *reason, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static bool fail(char *reason, size_t size, const char *fmt, ...) {
@@ -111,6 +115,27 @@ static bool check_dataset_vtable(const wb_module_desc *d, char *reason, size_t s
     return true;
 }
 
+static bool check_transform_vtable(const wb_module_desc *d, char *reason, size_t size) {
+    if (d->struct_size < DESC_TRANSFORM_SIZE)
+        return fail(reason, size, "transform '%s': descriptor struct_size %u is smaller than the %zu bytes of ABI 1.3, "
+                    "the first with transforms; rebuild the plugin against this SDK", d->type_name, d->struct_size,
+                    DESC_TRANSFORM_SIZE);
+    const wb_transform_vtable *v = d->transform;
+    if (!v) return fail(reason, size, "transform '%s' has a NULL transform vtable", d->type_name);
+    if (v->struct_size < TRANSFORM_VT_SIZE)
+        return fail(reason, size, "transform '%s': transform vtable struct_size %u is smaller than the %zu bytes of "
+                    "ABI 1.3", d->type_name, v->struct_size, TRANSFORM_VT_SIZE);
+    if (!v->apply) return fail(reason, size, "transform '%s': vtable function apply is NULL", d->type_name);
+    if (!v->create != !v->destroy)
+        return fail(reason, size, "transform '%s': create and destroy come together (one of them is NULL)",
+                    d->type_name);
+    /* A pipeline step's type names a built-in transform first: a plugin of the same name would never run. */
+    if (wb_transform_schema(d->type_name))
+        return fail(reason, size, "transform '%s' has the name of a built-in transform; give it another type name",
+                    d->type_name);
+    return true;
+}
+
 static bool check_desc(int i, const wb_module_desc *d, char *reason, size_t size) {
     if (!d) return fail(reason, size, "module descriptor %d is NULL", i);
     if (d->struct_size < DESC_V1_SIZE)
@@ -123,8 +148,9 @@ static bool check_desc(int i, const wb_module_desc *d, char *reason, size_t size
     if (!wb_registry_kind_name(d->kind))
         return fail(reason, size, "module '%s' has unknown kind %d", d->type_name, (int)d->kind);
     if (!d->summary) return fail(reason, size, "module '%s' has a NULL summary", d->type_name);
-    bool vt_ok = d->kind == WB_KIND_DATASET ? check_dataset_vtable(d, reason, size)
-                                            : check_module_vtable(d, reason, size);
+    bool vt_ok = d->kind == WB_KIND_DATASET     ? check_dataset_vtable(d, reason, size)
+                 : d->kind == WB_KIND_TRANSFORM ? check_transform_vtable(d, reason, size)
+                                                : check_module_vtable(d, reason, size);
     return vt_ok && check_schema(d->type_name, d->params, reason, size) && check_defaults(d, reason, size);
 }
 

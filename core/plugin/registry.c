@@ -56,14 +56,14 @@ void wb_registry_free(wb_registry *reg) {
     free(reg);
 }
 
-static const char *const g_kind_names[] = {NULL, "backbone", "neck", "head", "loss", "dataset"};
+static const char *const g_kind_names[] = {NULL, "backbone", "neck", "head", "loss", "dataset", "transform"};
 
 const char *wb_registry_kind_name(int kind) {
-    return kind >= WB_KIND_BACKBONE && kind <= WB_KIND_DATASET ? g_kind_names[kind] : NULL;
+    return kind >= WB_KIND_BACKBONE && kind <= WB_KIND_TRANSFORM ? g_kind_names[kind] : NULL;
 }
 
 int wb_registry_kind_from_name(const char *name) {
-    for (int k = WB_KIND_BACKBONE; name && k <= WB_KIND_DATASET; k++)
+    for (int k = WB_KIND_BACKBONE; name && k <= WB_KIND_TRANSFORM; k++)
         if (strcmp(g_kind_names[k], name) == 0) return k;
     return 0;
 }
@@ -233,7 +233,7 @@ wb_status wb_registry_prefer(wb_registry *reg, const char *type, const char *pat
     char resolved[PATH_MAX];
     const char *real = realpath(path, resolved);
     int matched = 0, defined = 0;
-    for (int k = WB_KIND_BACKBONE; k <= WB_KIND_DATASET; k++)
+    for (int k = WB_KIND_BACKBONE; k <= WB_KIND_TRANSFORM; k++)
         for (int i = first_of(reg, k, type); i >= 0; i = next_of(reg, i)) {
             defined++;
             if (same_file(&reg->plugins[reg->modules[i].plugin], path, real)) matched++;
@@ -244,7 +244,7 @@ wb_status wb_registry_prefer(wb_registry *reg, const char *type, const char *pat
         return set_error(reg, WB_ERR_INVALID,
                          "plugins.prefer: type '%s' is not defined by '%s' (see `workbench plugins` for the "
                          "files that define it)", type, path);
-    for (int k = WB_KIND_BACKBONE; k <= WB_KIND_DATASET; k++)
+    for (int k = WB_KIND_BACKBONE; k <= WB_KIND_TRANSFORM; k++)
         for (int i = first_of(reg, k, type); i >= 0; i = next_of(reg, i))
             reg->modules[i].preferred = same_file(&reg->plugins[reg->modules[i].plugin], path, real);
     return WB_OK;

@@ -102,7 +102,7 @@ const char *wb_registry_conflict(const wb_registry *reg, int i);
 /* Message of the last failed wb_registry_prefer / add_manifest / load_file. */
 const char *wb_registry_error(const wb_registry *reg);
 
-/* "backbone", "neck", "head", "loss", "dataset"; NULL for anything else. */
+/* "backbone", "neck", "head", "loss", "dataset", "transform"; NULL for anything else. */
 const char *wb_registry_kind_name(int kind);
 /* Inverse of wb_registry_kind_name; 0 when unknown. */
 int wb_registry_kind_from_name(const char *name);

@@ -26,7 +26,7 @@ static int have_dir;
 
 static const wb_param_schema no_params[] = { WB_PARAM_END };
 static const wb_module_desc any_module = { sizeof(wb_module_desc), WB_KIND_BACKBONE, "any", "any type", 0, NULL,
-                                           NULL, NULL };
+                                           NULL, NULL, NULL };
 
 static const wb_module_desc *find(void *user, wb_module_kind kind, const char *type) {
     (void)user, (void)kind, (void)type;

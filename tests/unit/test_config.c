@@ -66,7 +66,7 @@ static const wb_param_schema resize_params[] = {
 };
 static const wb_param_schema flip_params[] = { WB_P_FLOAT("prob", "0.5", 0, 1, "flip probability"), WB_PARAM_END };
 
-#define DESC(kind_, name_, params_) { sizeof(wb_module_desc), kind_, name_, "a test " name_, 0, params_, NULL, NULL }
+#define DESC(kind_, name_, params_) { sizeof(wb_module_desc), kind_, name_, "a test " name_, 0, params_, NULL, NULL, NULL }
 static const wb_module_desc fake_modules[] = {
     DESC(WB_KIND_BACKBONE, "resnet", resnet_params),   DESC(WB_KIND_BACKBONE, "tiny_cnn", tiny_params),
     DESC(WB_KIND_BACKBONE, "bad_schema", bad_params),  DESC(WB_KIND_NECK, "fpn", fpn_params),

@@ -29,7 +29,7 @@ static const wb_param_schema plain_head_params[] = { WB_P_INT("num_classes", "80
                                                      WB_PARAM_END };
 static const wb_param_schema no_params[] = { WB_PARAM_END };
 
-#define DESC(kind_, name_, params_) { sizeof(wb_module_desc), kind_, name_, "a test " name_, 0, params_, NULL, NULL }
+#define DESC(kind_, name_, params_) { sizeof(wb_module_desc), kind_, name_, "a test " name_, 0, params_, NULL, NULL, NULL }
 static const wb_module_desc fake_modules[] = {
     DESC(WB_KIND_BACKBONE, "tiny", no_params),
     DESC(WB_KIND_HEAD, "yolo_like", yolo_head_params),

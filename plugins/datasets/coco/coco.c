@@ -264,7 +264,7 @@ static const wb_dataset_vtable coco_vtable = {
 
 static const wb_module_desc coco_desc = {
     sizeof(wb_module_desc), WB_KIND_DATASET, "coco", "COCO instances JSON (streaming parser)", 0,
-    coco_params, NULL, &coco_vtable,
+    coco_params, NULL, &coco_vtable, NULL,
 };
 
 WB_PLUGIN_DEFINE("dataset_coco", "1.0.0", "MIT", &coco_desc)

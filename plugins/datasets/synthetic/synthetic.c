@@ -132,7 +132,7 @@ static const wb_dataset_vtable synthetic_vtable = {
 
 static const wb_module_desc synthetic_desc = {
     sizeof(wb_module_desc), WB_KIND_DATASET, "synthetic", "seeded shapes on textured backgrounds", 0,
-    synthetic_params, NULL, &synthetic_vtable,
+    synthetic_params, NULL, &synthetic_vtable, NULL,
 };
 
 WB_PLUGIN_DEFINE("dataset_synthetic", "1.0.0", "MIT", &synthetic_desc)

@@ -184,7 +184,7 @@ static const wb_dataset_vtable voc_vtable = {
 
 static const wb_module_desc voc_desc = {
     sizeof(wb_module_desc), WB_KIND_DATASET, "voc", "Pascal VOC XML annotations (expat)", 0,
-    voc_params, NULL, &voc_vtable,
+    voc_params, NULL, &voc_vtable, NULL,
 };
 
 WB_PLUGIN_DEFINE("dataset_voc", "1.0.0", "MIT", &voc_desc)

@@ -314,7 +314,7 @@ static const wb_dataset_vtable yolo_vtable = {
 
 static const wb_module_desc yolo_desc = {
     sizeof(wb_module_desc), WB_KIND_DATASET, "yolo", "YOLO txt labels (images/ -> labels/)", 0,
-    yolo_params, NULL, &yolo_vtable,
+    yolo_params, NULL, &yolo_vtable, NULL,
 };
 
 WB_PLUGIN_DEFINE("dataset_yolo", "1.0.0", "MIT", &yolo_desc)

@@ -26,7 +26,8 @@ typedef enum wb_module_kind {
     WB_KIND_NECK = 2,
     WB_KIND_HEAD = 3,
     WB_KIND_LOSS = 4,
-    WB_KIND_DATASET = 5
+    WB_KIND_DATASET = 5,
+    WB_KIND_TRANSFORM = 6 /* ABI 1.3: pipeline steps, see transform.h */
 } wb_module_kind;
 
 /* Capability bits in wb_module_desc.caps. */

@@ -3,6 +3,7 @@
 #define WORKBENCH_PLUGIN_H
 
 #include "dataset.h"
+#include "transform.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -23,6 +24,7 @@ typedef struct wb_module_desc {
     const wb_param_schema *params;      /* ends with WB_PARAM_END; NULL: no parameters */
     const wb_module_vtable *module;     /* backbones, necks, heads, losses */
     const wb_dataset_vtable *dataset;   /* datasets */
+    const wb_transform_vtable *transform; /* transforms (ABI 1.3) */
 } wb_module_desc;
 
 typedef struct wb_plugin_manifest {

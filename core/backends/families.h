@@ -19,5 +19,7 @@ const wb_dense_kernels *wb_cpu_dense_kernels(void);
 const wb_pointwise_kernels *wb_cpu_pointwise_kernels(void);
 const wb_loss_kernels *wb_cpu_loss_kernels(void);
 const wb_optim_kernels *wb_cpu_optim_kernels(void);
+const wb_gather_kernels *wb_cpu_gather_kernels(void);
+const wb_norm_kernels *wb_cpu_norm_kernels(void);
 
 #endif

@@ -29,8 +29,8 @@ static void build(void) {
         .pointwise = OR_REF(pointwise),
         .loss = OR_REF(loss),
         .optim = OR_REF(optim),
-        .gather = wb_ref_gather_kernels(),
-        .norm = wb_ref_norm_kernels(),
+        .gather = OR_REF(gather),
+        .norm = OR_REF(norm),
     };
 }
 

@@ -142,7 +142,17 @@ wb_session *wb_experiment_session(wb_experiment *e, int threads, FILE *out) {
     }
     if (strcmp(backend, "auto") == 0)
         wb_log_once("backend-auto", WB_LOG_INFO, NULL, "backend = \"auto\": no CUDA backend, using the CPU");
-    wb_session *s = wb_session_create(NULL, (uint64_t)wb_params_int(root, "seed"));
+    const wb_backend *be = NULL; /* the CPU backend (or WB_BACKEND's) */
+    if (strcmp(wb_params_string(root, "amp"), "bf16") == 0) {
+        char why[320];
+        if (!(be = wb_backend_cpu_bf16(why, sizeof why))) {
+            fprintf(out, "error: %s\n", why);
+            return NULL;
+        }
+        wb_log_once("amp-bf16", WB_LOG_INFO, NULL, "amp = \"bf16\": convolutions and matrix products in bfloat16 "
+                    "with fp32 accumulation; weights, batch norm, activations, losses and the optimizer in fp32");
+    }
+    wb_session *s = wb_session_create(be, (uint64_t)wb_params_int(root, "seed"));
     if (!s) {
         fprintf(out, "error: out of memory\n");
         return NULL;

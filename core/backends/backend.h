@@ -62,5 +62,9 @@ typedef struct wb_backend {
 const wb_backend *wb_backend_ref(void);
 /* oneDNN + OpenMP; entries it lacks fall back to the reference kernels. */
 const wb_backend *wb_backend_cpu(void);
+/* The CPU backend with amp = "bf16": convolutions and matrix products take
+ * bfloat16 inputs and accumulate in fp32, the rest as wb_backend_cpu. NULL,
+ * with the reason in why, on a CPU without bfloat16 instructions. */
+const wb_backend *wb_backend_cpu_bf16(char *why, size_t why_size);
 
 #endif

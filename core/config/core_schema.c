@@ -14,12 +14,16 @@ static const char *const ema_styles[] = { "mmdet", "yolov5", NULL };
 static const char *const metric_choices[] = { "bbox", "mAP", NULL };
 static const char *const bad_sample_choices[] = { "skip", "fail", NULL };
 static const char *const nonfinite_choices[] = { "refuse", "allow", NULL };
+static const char *const amp_choices[] = { "none", "bf16", NULL };
 
 static const wb_param_schema root_params[] = {
     WB_P_STRING("work_dir", "\"\"", "where logs, checkpoints and the effective config go; "
                                     "empty: work_dirs/NAME, NAME being the experiment file name without .conf"),
     WB_P_INT("seed", "0", 0, 2147483647, "seed of every random stream (init, data order, transforms)"),
     WB_P_CHOICE("backend", "\"cpu\"", backend_choices, "compute backend; auto: cuda when available, else cpu"),
+    WB_P_CHOICE("amp", "\"none\"", amp_choices, "mixed precision on the CPU: bf16 runs convolutions and matrix "
+                "products with bfloat16 inputs and fp32 accumulation (oneDNN; needs AVX512_BF16 or AMX), weights, "
+                "batch norm, activations, losses and the optimizer in fp32, as torch.autocast on the CPU"),
     WB_P_INT("threads", "0", 0, WB_MAX_THREADS, "CPU threads; 0: all cores (WB_THREADS and --threads override "
                                                 "it); oneDNN aborts with many more than 1024"),
     WB_P_STRING_LIST("plugin_dirs", "[]", "directories searched for plugins before the default places"),

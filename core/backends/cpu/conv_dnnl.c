@@ -3,7 +3,12 @@
  * layout the primitive runs in (none where it takes the plain layout
  * directly). Blocked copies and scratchpads are scratch from the tensor pool
  * for the length of the call, so a steady-state call creates nothing and
- * takes no memory from the system. */
+ * takes no memory from the system.
+ *
+ * The bf16 table (amp = "bf16") runs the same passes with the primitive's
+ * inputs in bfloat16: the reorders that feed it convert our fp32 buffers,
+ * its outputs (y, dx, dw, db) stay fp32 and oneDNN accumulates in fp32, as
+ * torch.autocast does on the CPU. Weights stay fp32 everywhere else. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include "../families.h"
@@ -16,6 +21,7 @@ typedef struct conv_key {
     wb_conv_shape shape;
     int64_t pass;
     int64_t with_bias;
+    int64_t bf16;  /* inputs of the primitive in bfloat16 */
 } conv_key;
 
 /* One tensor argument of the primitive (the bias is always plain and
@@ -97,7 +103,16 @@ static bool wants_winograd(const wb_conv_shape *s) {
     return shape_ok && (s->inference || transformed_weights <= 16.0 * 1048576.0);
 }
 
-static dnnl_status_t init_descs(const wb_conv_shape *s, int pass, conv_descs *d) {
+/* The primitive's inputs of a pass: the ones amp runs in bfloat16. */
+static bool is_input(int pass, char operand) {
+    switch (pass) {
+    case PASS_FORWARD: return operand == 'x' || operand == 'w';
+    case PASS_BACKWARD_DATA: return operand == 'y' || operand == 'w';
+    default: return operand == 'x' || operand == 'y';
+    }
+}
+
+static dnnl_status_t init_descs(const wb_conv_shape *s, int pass, bool bf16, conv_descs *d) {
     dnnl_dims_t x_dims = {s->n, s->c_in, s->h_in, s->w_in};
     dnnl_dims_t y_dims = {s->n, s->c_out, s->h_out, s->w_out};
     dnnl_dims_t b_dims = {s->c_out};
@@ -112,17 +127,20 @@ static dnnl_status_t init_descs(const wb_conv_shape *s, int pass, conv_descs *d)
     if (st == dnnl_success)
         st = dnnl_memory_desc_init_by_tag(&d->w_plain, w_nd, wd, dnnl_f32, grouped ? dnnl_goihw : dnnl_oihw);
     if (st == dnnl_success) st = dnnl_memory_desc_init_by_tag(&d->b_plain, 1, b_dims, dnnl_f32, dnnl_x);
-    dnnl_format_tag_t act = runs_plain(s, pass) ? dnnl_nchw : dnnl_format_tag_any;
-    if (st == dnnl_success) st = dnnl_memory_desc_init_by_tag(&d->x_run, 4, x_dims, dnnl_f32, act);
-    if (st == dnnl_success) st = dnnl_memory_desc_init_by_tag(&d->y_run, 4, y_dims, dnnl_f32, act);
-    if (st == dnnl_success)
-        st = dnnl_memory_desc_init_by_tag(&d->w_run, w_nd, wd, dnnl_f32, dnnl_format_tag_any);
+    /* bf16 needs a converting copy anyway, so it takes the blocked layout too. */
+    dnnl_format_tag_t act = runs_plain(s, pass) && !bf16 ? dnnl_nchw : dnnl_format_tag_any;
+    dnnl_data_type_t xt = bf16 && is_input(pass, 'x') ? dnnl_bf16 : dnnl_f32;
+    dnnl_data_type_t yt = bf16 && is_input(pass, 'y') ? dnnl_bf16 : dnnl_f32;
+    dnnl_data_type_t wt = bf16 && is_input(pass, 'w') ? dnnl_bf16 : dnnl_f32;
+    if (st == dnnl_success) st = dnnl_memory_desc_init_by_tag(&d->x_run, 4, x_dims, xt, act);
+    if (st == dnnl_success) st = dnnl_memory_desc_init_by_tag(&d->y_run, 4, y_dims, yt, act);
+    if (st == dnnl_success) st = dnnl_memory_desc_init_by_tag(&d->w_run, w_nd, wd, wt, dnnl_format_tag_any);
     /* oneDNN counts dilation from 0 (torch from 1); symmetric padding with
      * oneDNN's floor rule gives torch's output size. */
     d->strides[0] = s->stride_h, d->strides[1] = s->stride_w;
     d->dilates[0] = s->dil_h - 1, d->dilates[1] = s->dil_w - 1;
     d->padding[0] = s->pad_h, d->padding[1] = s->pad_w;
-    d->alg = wants_winograd(s) ? dnnl_convolution_winograd : dnnl_convolution_auto;
+    d->alg = wants_winograd(s) && !bf16 ? dnnl_convolution_winograd : dnnl_convolution_auto;
     return st;
 }
 
@@ -147,8 +165,15 @@ static dnnl_status_t forward_pd(const conv_descs *d, bool with_bias, dnnl_primit
 }
 
 static dnnl_status_t backward_pd(int pass, const conv_descs *d, bool with_bias, dnnl_primitive_desc_t *pd) {
+    /* The hint is the forward of the same layer: in bf16 that is bf16 x and
+     * w into fp32 y, whatever this pass's inputs are. */
+    conv_descs fwd = *d;
+    if (d->w_run.data_type == dnnl_bf16 || d->x_run.data_type == dnnl_bf16) {
+        fwd.x_run.data_type = fwd.w_run.data_type = dnnl_bf16;
+        fwd.y_run.data_type = dnnl_f32;
+    }
     dnnl_primitive_desc_t hint = NULL;
-    dnnl_status_t st = forward_pd(d, with_bias, &hint);
+    dnnl_status_t st = forward_pd(&fwd, with_bias, &hint);
     dnnl_convolution_desc_t cd;
     if (st == dnnl_success) {
         if (pass == PASS_BACKWARD_DATA)
@@ -193,7 +218,7 @@ static dnnl_status_t plan_create(const conv_key *key, conv_plan **out) {
         free(p);
         return dnnl_runtime_error;
     }
-    dnnl_status_t st = init_descs(&key->shape, (int)key->pass, &d);
+    dnnl_status_t st = init_descs(&key->shape, (int)key->pass, key->bf16 != 0, &d);
     if (st == dnnl_success) st = pass_pd(key, &d, &pd);
     if (st == dnnl_unimplemented && d.alg != dnnl_convolution_auto) { /* Winograd lacks this shape */
         d.alg = dnnl_convolution_auto;
@@ -321,9 +346,9 @@ static int64_t images_per_run(const conv_key *key, const conv_plan *whole_batch)
     return group > 0 ? group : 1;
 }
 
-static wb_status run_pass(int pass, const wb_conv_shape *s, const float *a, const float *b, float *out,
-                          float *bias) {
-    conv_key key = {.shape = *s, .pass = pass, .with_bias = bias != NULL};
+static wb_status run_pass(int pass, bool bf16, const wb_conv_shape *s, const float *a, const float *b,
+                          float *out, float *bias) {
+    conv_key key = {.shape = *s, .pass = pass, .with_bias = bias != NULL, .bf16 = bf16};
     wb_dnnl_lock();
     conv_plan *p = NULL;
     dnnl_status_t st = plan_get(&key, &p);
@@ -344,18 +369,33 @@ static wb_status run_pass(int pass, const wb_conv_shape *s, const float *a, cons
 
 static wb_status forward_dnnl(const wb_conv_shape *s, const float *x, const float *w, const float *b,
                               float *y) {
-    return run_pass(PASS_FORWARD, s, x, w, y, (float *)b);
+    return run_pass(PASS_FORWARD, false, s, x, w, y, (float *)b);
 }
 
 static wb_status backward_data_dnnl(const wb_conv_shape *s, const float *dy, const float *w, float *dx) {
-    return run_pass(PASS_BACKWARD_DATA, s, dy, w, dx, NULL);
+    return run_pass(PASS_BACKWARD_DATA, false, s, dy, w, dx, NULL);
 }
 
 static wb_status backward_weights_dnnl(const wb_conv_shape *s, const float *x, const float *dy, float *dw,
                                        float *db) {
-    return run_pass(PASS_BACKWARD_WEIGHTS, s, x, dy, dw, db);
+    return run_pass(PASS_BACKWARD_WEIGHTS, false, s, x, dy, dw, db);
+}
+
+static wb_status forward_bf16(const wb_conv_shape *s, const float *x, const float *w, const float *b, float *y) {
+    return run_pass(PASS_FORWARD, true, s, x, w, y, (float *)b);
+}
+
+static wb_status backward_data_bf16(const wb_conv_shape *s, const float *dy, const float *w, float *dx) {
+    return run_pass(PASS_BACKWARD_DATA, true, s, dy, w, dx, NULL);
+}
+
+static wb_status backward_weights_bf16(const wb_conv_shape *s, const float *x, const float *dy, float *dw,
+                                       float *db) {
+    return run_pass(PASS_BACKWARD_WEIGHTS, true, s, x, dy, dw, db);
 }
 
 static const wb_conv_kernels g_cpu_conv = {forward_dnnl, backward_data_dnnl, backward_weights_dnnl};
+static const wb_conv_kernels g_cpu_conv_bf16 = {forward_bf16, backward_data_bf16, backward_weights_bf16};
 
 const wb_conv_kernels *wb_cpu_conv_kernels(void) { return &g_cpu_conv; }
+const wb_conv_kernels *wb_cpu_conv_bf16_kernels(void) { return &g_cpu_conv_bf16; }

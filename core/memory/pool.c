@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #ifdef __SANITIZE_ADDRESS__
 #include <sanitizer/asan_interface.h>
@@ -15,7 +16,14 @@
 #endif
 
 #define POOL_ALIGN 64
-#define POOL_REGION ((size_t)1 << 30)
+/* A region is address space reserved without backing (MAP_NORESERVE): pages
+ * become resident only when first touched, and first fit keeps the touched
+ * part low. One region large enough for any iteration keeps every tensor in
+ * one address range: with 1 GiB regions, yolov5s training (a live peak of
+ * 1.26 GiB) split over two regions and touched 2 GiB of them. Where the
+ * system refuses the reservation (overcommit disabled) it is halved. */
+#define POOL_REGION ((size_t)64 << 30)
+#define POOL_REGION_MIN ((size_t)1 << 30)
 
 static size_t align_up(size_t n) { return (n + POOL_ALIGN - 1) & ~(size_t)(POOL_ALIGN - 1); }
 
@@ -88,14 +96,18 @@ static int add_region(wb_pool *p, size_t need) {
         p->region_top = top;
         p->region_cap = cap;
     }
+    unsigned char *mem = MAP_FAILED;
     size_t size = need > POOL_REGION ? need : POOL_REGION;
-    unsigned char *mem = aligned_alloc(POOL_ALIGN, size);
-    if (!mem) return -1;
+    for (;;) {
+        mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (mem != MAP_FAILED || size / 2 < need || size / 2 < POOL_REGION_MIN) break;
+        size /= 2;
+    }
+    if (mem == MAP_FAILED) return -1;
     int id = p->n_regions++;
     p->regions[id] = mem;
     p->region_size[id] = size;
     p->region_top[id] = 0;
-    p->reserved += size;
     p->system_allocs++;
     add_free(p, (wb_pool_range){mem, size, id});
     return id;
@@ -121,7 +133,10 @@ void *wb_pool_alloc(wb_pool *p, size_t bytes) {
     unsigned char *ptr = p->free[i].p;
     int r = p->free[i].region;
     size_t end = (size_t)(ptr - p->regions[r]) + need;
-    if (end > p->region_top[r]) p->region_top[r] = end;
+    if (end > p->region_top[r]) {
+        p->reserved += end - p->region_top[r];
+        p->region_top[r] = end;
+    }
     if (p->free[i].n == need) {
         remove_at(p, i);
     } else {
@@ -162,7 +177,7 @@ void wb_pool_reset(wb_pool *p) {
 void wb_pool_release(wb_pool *p) {
     for (int r = 0; r < p->n_regions; r++) {
         UNPOISON(p->regions[r], p->region_top[r]);
-        free(p->regions[r]);
+        munmap(p->regions[r], p->region_size[r]);
     }
     free(p->regions);
     free(p->region_size);

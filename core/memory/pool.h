@@ -1,7 +1,8 @@
 /* The tensor pool: storage for activations and their gradients that is
  * handed back as soon as nothing needs it any more, so an iteration's peak
  * is the largest set of tensors alive at one time rather than the sum of
- * every tensor it made. Regions come from the system once and are kept:
+ * every tensor it made. Regions (reserved address space, resident only
+ * where touched) come from the system once and are kept:
  * after the first iterations (same shapes, same order of requests, same
  * best-fit choices) nothing is taken from the system again. */
 #ifndef WB_CORE_POOL_H
@@ -24,7 +25,7 @@ typedef struct wb_pool {
     wb_pool_range *free;   /* sorted by address; neighbours in one region are merged */
     int n_free, free_cap;
     size_t in_use, peak;   /* bytes handed out now / at most since creation */
-    size_t reserved;       /* bytes of all regions */
+    size_t reserved;       /* bytes of the regions' touched parts: what can be resident */
     uint64_t system_allocs;
 } wb_pool;
 

@@ -23,7 +23,7 @@ static const wb_feature_spec k_image = {"image", 3, 1};
                  "expansion_out_indices = [4, 6]; expansion = \"tf_slim\"; last_channels = 480; " \
                  "padding = \"tf_same\"; hard_scale = 0.16662598; frozen_stages = -1; norm_eval = true;"
 #define NECK "channels = [64, 96, 128]; lateral_reduction = 4; lateral_kernel = 5; resize = \"tf_legacy\"; " \
-             "se_channels = 32;"
+             "se_channels = 32; norm_eval = true;"
 #define HEAD "num_classes = 80; branch = \"separable\"; head_conv = 64; box = \"ltrb\"; box_scale = 16.0; " \
              "prior_prob = 0.1; min_overlap = 0.7; loss_heatmap_weight = 1.0; loss_wh_weight = 0.1; " \
              "loss_offset_weight = 1.0; loss_giou_weight = 5.0; topk = 100; score_thr = 0.0;"

@@ -167,6 +167,28 @@ START_TEST(test_tf_slim_layout) {
 }
 END_TEST
 
+/* An empty out_indices gives the ends of strides 8, 16, 32 of either arch. */
+START_TEST(test_default_outputs) {
+    wb_session *s = wb_session_create(NULL, 1);
+    const char *archs[2] = {"large", "small"};
+    const int channels[2][3] = {{40, 112, 960}, {24, 48, 576}};
+    for (int a = 0; a < 2; a++) {
+        char params[512];
+        snprintf(params, sizeof params, DEFAULTS "arch = \"%s\"; out_indices = []; expansion_out_indices = [];",
+                 archs[a]);
+        wbt_module m;
+        wbt_module_build(&m, g_reg, s, WB_KIND_BACKBONE, "mobilenet_v3", archs[a], params, &k_image, 1);
+        ck_assert_int_eq(m.n_out, 3);
+        for (int k = 0; k < 3; k++) {
+            ck_assert_int_eq(m.out[k].stride, 8 << k);
+            ck_assert_int_eq(m.out[k].channels, channels[a][k]);
+        }
+        wbt_module_free(&m);
+    }
+    wb_session_destroy(s);
+}
+END_TEST
+
 START_TEST(test_bad_configs_are_explained) {
     wb_session *s = wb_session_create(NULL, 1);
     wbt_module m;
@@ -199,6 +221,7 @@ int main(void) {
     tcase_add_test(tc, test_small_features_match_torchvision);
     tcase_add_test(tc, test_small_training_matches_torch);
     tcase_add_test(tc, test_tf_slim_layout);
+    tcase_add_test(tc, test_default_outputs);
     tcase_add_test(tc, test_bad_configs_are_explained);
     suite_add_tcase(s, tc);
     int rc = wbt_run_suite(s);

@@ -10,10 +10,15 @@
 static wb_status read_outputs(wb_ctx *ctx, const wb_params *p, mobilenet_v3 *m) {
     const wb_host_api *h = WB_H(ctx);
     int n = h->param_list_len(p, "out_indices"), n_feat = m->n_blocks + 2;
-    if (n < 1 || n > n_feat)
-        return wb_error(ctx, WB_ERR_INVALID, "mobilenet_v3: out_indices needs 1..%d feature indices, got %d", n_feat,
-                        n);
-    for (int i = 0; i < n; i++) {
+    if (n == 0) { /* the ends of strides 8, 16, 32 */
+        const int large[3] = {6, 12, 16}, small[3] = {3, 8, 12};
+        for (int i = 0; i < 3; i++) m->out_indices[i] = m->large ? large[i] : small[i];
+        n = 3;
+    }
+    if (n > n_feat)
+        return wb_error(ctx, WB_ERR_INVALID, "mobilenet_v3: out_indices lists at most %d feature indices, got %d",
+                        n_feat, n);
+    for (int i = 0; i < h->param_list_len(p, "out_indices"); i++) {
         int f = (int)h->param_int_at(p, "out_indices", i);
         if (f < 0 || f >= n_feat || (i > 0 && f <= m->out_indices[i - 1]))
             return wb_error(ctx, WB_ERR_INVALID,
@@ -100,9 +105,9 @@ static const char *const k_paddings[] = {"torch", "tf_same", NULL};
 static const wb_param_schema params[] = {
     WB_P_CHOICE("arch", "\"large\"", k_archs, "torchvision's mobilenet_v3_large or mobilenet_v3_small"),
     WB_P_FLOAT("width_mult", "1.0", 0.1, 4.0, "channel multiplier (widths rounded to multiples of 8, as torchvision)"),
-    WB_P_INT_LIST("out_indices", "[6, 12, 16]", 0, 16,
+    WB_P_INT_LIST("out_indices", "[]", 0, 16,
                   "indices of torchvision's `features` to output: 0 the stem, then the blocks, the last conv "
-                  "(16 Large, 12 Small); Large 6/12/16 and Small 3/8/12 end strides 8/16/32"),
+                  "(16 Large, 12 Small); empty: the ends of strides 8/16/32 (Large 6/12/16, Small 3/8/12)"),
     WB_P_INT_LIST("expansion_out_indices", "[]", 1, 15,
                   "blocks of out_indices whose output is their 1x1 expansion's activation instead "
                   "(TensorFlow detectors' 'expansion_output' taps)"),

@@ -33,6 +33,7 @@ static wb_status create(wb_ctx *ctx, const wb_params *p, const wb_feature_spec *
     m->lateral_kernel = (int)h->param_int(p, "lateral_kernel");
     m->tf_resize = strcmp(h->param_string(p, "resize"), "tf_legacy") == 0;
     m->se_channels = (int)h->param_int(p, "se_channels");
+    m->norm_eval = h->param_bool(p, "norm_eval");
     for (int i = 0; i < n_in - 1; i++)
         if (m->in_channels[i] / m->reduction < 1) {
             wb_status st = wb_error(ctx, WB_ERR_INVALID,
@@ -130,6 +131,9 @@ static const wb_param_schema params[] = {
                 "tf_legacy: TensorFlow 1's resize_bilinear x2 (align_corners and half_pixel_centers false; "
                 "levels must be exactly twice the one above); bilinear: torch's (align_corners false)"),
     WB_P_INT("se_channels", "32", 0, 4096, "squeeze-excite gate on the output (sigmoid); 0: none"),
+    WB_P_BOOL("norm_eval", "false",
+              "BN layers use running statistics even while training (fine-tuning imported weights, whose BN "
+              "is folded: batch statistics would undo it)"),
     WB_PARAM_END,
 };
 

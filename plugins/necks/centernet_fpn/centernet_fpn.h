@@ -40,6 +40,7 @@ typedef struct centernet_fpn {
     int lateral_kernel;
     int tf_resize;                 /* TF1 resize_bilinear (half_pixel_centers false) */
     int se_channels;               /* 0: no gate */
+    int norm_eval;                 /* BN on running statistics in training too */
     cfpn_level level[CFPN_MAX_LEVELS];
     cfpn_conv_bn se_fc1;
     wb_tensor *se_fc2;

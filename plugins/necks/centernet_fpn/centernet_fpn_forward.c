@@ -6,12 +6,13 @@
 #define BN_EPS 1e-3f
 #define BN_MOMENTUM 0.01f
 
-static wb_tensor *conv_bn(wb_ctx *ctx, const cfpn_conv_bn *cb, wb_tensor *x) {
+static wb_tensor *conv_bn(const centernet_fpn *m, wb_ctx *ctx, const cfpn_conv_bn *cb, wb_tensor *x) {
     wb_conv2d_params p = wb_conv_p(1, cb->kernel / 2, 1, cb->groups);
     wb_tensor *y;
     if (wb_is_training(ctx)) {
         wb_tensor *conv = wb_conv2d(ctx, x, cb->weight, NULL, &p);
-        y = wb_batch_norm(ctx, conv, cb->gamma, cb->beta, cb->running_mean, cb->running_var, 1, BN_MOMENTUM, BN_EPS);
+        y = wb_batch_norm(ctx, conv, cb->gamma, cb->beta, cb->running_mean, cb->running_var, !m->norm_eval,
+                          BN_MOMENTUM, BN_EPS);
         wb_release(ctx, conv);
     } else {
         /* Running statistics: BN is a per-channel affine map, folded into the conv. */
@@ -38,11 +39,11 @@ static wb_tensor *conv_bn(wb_ctx *ctx, const cfpn_conv_bn *cb, wb_tensor *x) {
     return r;
 }
 
-static wb_tensor *separable(wb_ctx *ctx, const cfpn_separable *s, wb_tensor *x) {
+static wb_tensor *separable(const centernet_fpn *m, wb_ctx *ctx, const cfpn_separable *s, wb_tensor *x) {
     int64_t c = wb_info(ctx, x).shape[1];
     wb_conv2d_params p = wb_conv_p(1, s->kernel / 2, 1, (int)c);
     wb_tensor *dw = wb_conv2d(ctx, x, s->depthwise, NULL, &p);
-    wb_tensor *y = conv_bn(ctx, &s->pointwise, dw);
+    wb_tensor *y = conv_bn(m, ctx, &s->pointwise, dw);
     wb_release(ctx, dw);
     return y;
 }
@@ -97,14 +98,14 @@ static wb_tensor *upsample_to(const centernet_fpn *m, wb_ctx *ctx, wb_tensor *x,
 /* relu(concat(lateral(c_i), up(branch_x(above) + branch_y(above)))). */
 static wb_tensor *merge_level(const centernet_fpn *m, wb_ctx *ctx, const cfpn_level *l, wb_tensor *lower,
                               wb_tensor *above) {
-    wb_tensor *bx = separable(ctx, &l->branch_x, above), *by = separable(ctx, &l->branch_y, above);
+    wb_tensor *bx = separable(m, ctx, &l->branch_x, above), *by = separable(m, ctx, &l->branch_y, above);
     wb_tensor *sum = wb_add(ctx, bx, by);
     wb_release(ctx, bx), wb_release(ctx, by);
     wb_tensor_info li = wb_info(ctx, lower);
     wb_tensor *up = upsample_to(m, ctx, sum, li.shape[2], li.shape[3]);
     wb_release(ctx, sum);
-    wb_tensor *reduced = conv_bn(ctx, &l->reduce, lower);
-    wb_tensor *lateral = separable(ctx, &l->lateral, reduced);
+    wb_tensor *reduced = conv_bn(m, ctx, &l->reduce, lower);
+    wb_tensor *lateral = separable(m, ctx, &l->lateral, reduced);
     wb_release(ctx, reduced);
     wb_tensor *parts[2] = {lateral, up};
     wb_tensor *cat = wb_concat(ctx, parts, 2, 1);
@@ -118,7 +119,7 @@ static wb_tensor *merge_level(const centernet_fpn *m, wb_ctx *ctx, const cfpn_le
 static wb_tensor *se_gate(const centernet_fpn *m, wb_ctx *ctx, wb_tensor *x) {
     wb_conv2d_params p = wb_conv_p(1, 0, 1, 1);
     wb_tensor *pooled = wb_global_avg_pool(ctx, x);
-    wb_tensor *hidden = conv_bn(ctx, &m->se_fc1, pooled);
+    wb_tensor *hidden = conv_bn(m, ctx, &m->se_fc1, pooled);
     wb_release(ctx, pooled);
     wb_tensor *logits = wb_conv2d(ctx, hidden, m->se_fc2, NULL, &p);
     wb_release(ctx, hidden);

@@ -1,6 +1,6 @@
 /* centernet_head: the loss terms, from SDK ops so the tape differentiates them.
  *   loss_heatmap  CornerNet / CenterNet's penalty-reduced focal loss
- *                 -(sum_pos (1-p)^2 log p + sum_neg (1-y)^4 p^2 log(1-p)) / num_objects,
+ *                 -(sum_pos (1-p)^2 log p + sum_neg (1-y)^4 p^2 log(1-p)) / number of peaks,
  *                 p = clamp(sigmoid(x), 1e-4, 1 - 1e-4) as CenterNet's _sigmoid
  *   loss_wh, loss_offset (wh_offset)  L1 at object centers / (2 num_objects) (RegL1Loss)
  *   loss_giou (ltrb)  GIoU of the decoded box at object centers / num_objects */
@@ -72,16 +72,20 @@ wb_status cn_loss(centernet_head *h, wb_ctx *ctx, wb_tensor *const *preds, const
     wb_tensor *pos = wb_tensor_new(ctx, 4, hi.shape), *neg_w = wb_tensor_new(ctx, 4, hi.shape);
     float *pp = wb_map(ctx, pos), *nw = wb_map(ctx, neg_w);
     if (!pp || !nw) return wb_ok(ctx);
+    int64_t num_pos = 0;
     for (int64_t i = 0; i < (int64_t)wb_info(ctx, pos).numel; i++) {
         float y = t.heatmap[i], q = 1.0f - y;
         pp[i] = y == 1.0f;
         nw[i] = y == 1.0f ? 0.0f : q * q * q * q;
+        num_pos += y == 1.0f;
     }
     wb_unmap(ctx, pos), wb_unmap(ctx, neg_w), wb_unmap(ctx, heat_t), wb_unmap(ctx, box_t), wb_unmap(ctx, box_w);
     if (off_t) wb_unmap(ctx, off_t), wb_unmap(ctx, off_w);
-    float num = t.num_objects > 0 ? (float)t.num_objects : 1.0f;
+    /* The heatmap term is normalised by its peaks (objects sharing a class and a cell share one), the box
+     * terms by the objects. */
+    float num = t.num_objects > 0 ? (float)t.num_objects : 1.0f, peaks = num_pos > 0 ? (float)num_pos : 1.0f;
     wb_tensor *lh = focal_heatmap_loss(ctx, preds[0], pos, neg_w);
-    terms[0] = (wb_loss_term){"loss_heatmap", wb_scale(ctx, lh, h->w_heatmap / num)};
+    terms[0] = (wb_loss_term){"loss_heatmap", wb_scale(ctx, lh, h->w_heatmap / peaks)};
     if (h->ltrb) {
         wb_tensor *boxes = decode_ltrb(h, ctx, preds[1]);
         wb_tensor *lg = wb_iou_loss(ctx, boxes, box_t, box_w, WB_GIOU, 1e-6f, WB_REDUCE_SUM);

@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config git
   libconfig-dev libdnnl-dev libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libexpat1-dev libyaml-dev libcjson-dev
   libpango1.0-dev libcairo2-dev fonts-dejavu-core fonts-noto-cjk
-  libprotobuf-c-dev protobuf-c-compiler libisal-dev
+  libprotobuf-c-dev protobuf-c-compiler libisal-dev libssl-dev
   check
   clang libclang-rt-14-dev
   # multi-process training (mpirun -np N workbench run): the optional libwb_dist_mpi module

@@ -15,6 +15,8 @@ const wb_command wb_commands[] = {
      wb_help_analyze_logs},
     {"print-config", "Print the effective config with each value's origin (file:line, --set, default)",
      wb_cmd_print_config, wb_help_print_config},
+    {"publish", "Strip a checkpoint for release: no optimizer state, optional fp16, its hash in the name",
+     wb_cmd_publish, wb_help_publish},
     {"validate", "Check an experiment (config, plugins, shapes) without loading data", wb_cmd_validate,
      wb_help_validate},
     {"check", "Scan an experiment's datasets for defects (the dataset doctor)", wb_cmd_check, wb_help_check},

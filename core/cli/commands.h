@@ -80,5 +80,7 @@ int wb_cmd_analyze_logs(const wb_cli *cli, int argc, char **argv);
 extern const char wb_help_analyze_logs[];
 int wb_cmd_print_config(const wb_cli *cli, int argc, char **argv);
 extern const char wb_help_print_config[];
+int wb_cmd_publish(const wb_cli *cli, int argc, char **argv);
+extern const char wb_help_publish[];
 
 #endif

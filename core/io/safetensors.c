@@ -17,7 +17,7 @@ static wb_status fail(char *err, size_t n, wb_status st, const char *path, const
 struct wb_st_writer {
     cJSON *header;
     cJSON *meta;
-    const float **data;
+    const void **data;
     size_t *bytes;
     int count, cap;
     size_t offset;
@@ -37,9 +37,14 @@ wb_st_writer *wb_st_writer_new(void) {
 
 void wb_st_writer_add(wb_st_writer *w, const char *name, int ndim, const int64_t *shape,
                       const float *data) {
+    wb_st_writer_add_raw(w, name, "F32", sizeof *data, ndim, shape, data);
+}
+
+void wb_st_writer_add_raw(wb_st_writer *w, const char *name, const char *dtype, size_t elem_size, int ndim,
+                          const int64_t *shape, const void *data) {
     if (w->count == w->cap) {
         int cap = w->cap ? 2 * w->cap : 64;
-        const float **d = realloc(w->data, (size_t)cap * sizeof *d);
+        const void **d = realloc(w->data, (size_t)cap * sizeof *d);
         if (d) w->data = d;
         size_t *b = realloc(w->bytes, (size_t)cap * sizeof *b);
         if (b) w->bytes = b;
@@ -58,15 +63,15 @@ void wb_st_writer_add(wb_st_writer *w, const char *name, int ndim, const int64_t
     }
     cJSON *offs = cJSON_CreateArray();
     cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)w->offset));
-    cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)(w->offset + (size_t)n * 4)));
-    cJSON_AddStringToObject(t, "dtype", "F32");
+    cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)(w->offset + (size_t)n * elem_size)));
+    cJSON_AddStringToObject(t, "dtype", dtype);
     cJSON_AddItemToObject(t, "shape", sh);
     cJSON_AddItemToObject(t, "data_offsets", offs);
     cJSON_AddItemToObject(w->header, name, t);
     w->data[w->count] = data;
-    w->bytes[w->count] = (size_t)n * 4;
+    w->bytes[w->count] = (size_t)n * elem_size;
     w->count++;
-    w->offset += (size_t)n * 4;
+    w->offset += (size_t)n * elem_size;
 }
 
 void wb_st_writer_meta(wb_st_writer *w, const char *key, const char *value) {

@@ -2,7 +2,8 @@
  * {"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]},
  *  "__metadata__": {"key": "string"}} and the raw tensor bytes. Used for
  * checkpoints, converted weights and test fixtures. The writer writes F32
- * only (checkpoints, resume state included, stay float32); the reader also
+ * (checkpoints, resume state included, stay float32), and F16 for published
+ * weights (`workbench publish --fp16`); the reader also
  * takes F16 and BF16 tensors (torch's .half() and .bfloat16() exports) and
  * widens them to float32, exactly (every half value is a float value).
  *
@@ -59,6 +60,9 @@ typedef struct wb_st_writer wb_st_writer;
 wb_st_writer *wb_st_writer_new(void);
 void wb_st_writer_add(wb_st_writer *w, const char *name, int ndim, const int64_t *shape,
                       const float *data);
+/* A tensor already in dtype ("F32", "F16"), elem_size bytes an element, stored as given. */
+void wb_st_writer_add_raw(wb_st_writer *w, const char *name, const char *dtype, size_t elem_size, int ndim,
+                          const int64_t *shape, const void *data);
 void wb_st_writer_meta(wb_st_writer *w, const char *key, const char *value);
 /* Writes to path + ".tmp", fsyncs, renames over path: a crash at any moment
  * leaves either the old file or the new one. */

@@ -22,6 +22,7 @@
 #include "work_dir.h"
 #include "../io/safetensors.h"
 #include "../dist/dist.h"
+#include "../dist/sync_bn.h"
 #include "../model/model.h"
 #include "../runtime/log.h"
 #include "../train/trainer.h"
@@ -359,6 +360,9 @@ static int train_in_work_dir(wb_experiment *e, const wb_run_args *a, const char 
     }
     wb_trainer_opts o = {.work_dir = work_dir};
     trainer_opts_from(e->cfg, &o);
+    wb_sync_bn_enable(wb_params_bool(wb_config_params(e->cfg, "train"), "sync_bn"));
+    if (wb_sync_bn_enabled())
+        wb_logf(WB_LOG_INFO, "train", "sync_bn: batch norm statistics over %d ranks", wb_dist_world());
     const char *freeze_modules[WB_FREEZE_MAX_MODULES];
     if ((rc = wb_nominal_batch_opts(e->cfg, &o)) != 0 || (rc = wb_freeze_from_config(e->cfg, s)) != 0 ||
         (rc = wb_freeze_schedule_from_config(e->cfg, wb_dist_world(), freeze_modules, &o.freeze)) != 0) {

@@ -225,6 +225,12 @@ static const wb_param_schema freeze_params[] = {
     WB_PARAM_END,
 };
 
+static const wb_param_schema train_params[] = {
+    WB_P_BOOL("sync_bn", "false", "mpirun -np N: batch norm in training normalises with the statistics of the "
+              "whole batch over every rank (SyncBN; the seeds' --sync-bn); alone it changes nothing"),
+    WB_PARAM_END,
+};
+
 static const wb_config_section train_sections[] = {
     { "freeze", "freeze-then-unfreeze schedule (the Keras seed's Freeze_Epoch / UnFreeze_Epoch): the first "
       "epochs train with modules frozen, their own batch size and lr; logged at the switch, resumable in "
@@ -243,7 +249,7 @@ static const wb_config_section root_sections[] = {
     { "ema", "moving average of the weights", WB_SECTION_DEFAULTED, ema_params, NULL },
     { "auto_scale_lr", "learning rate scaled to the batch size", WB_SECTION_DEFAULTED, auto_scale_lr_params, NULL },
     { "plugins", "choices among the loaded plugins", WB_SECTION_DEFAULTED, plugins_params, NULL },
-    { "train", "training phases", WB_SECTION_DEFAULTED, no_params, train_sections },
+    { "train", "training phases and multi-process training", WB_SECTION_DEFAULTED, train_params, train_sections },
     { NULL, NULL, WB_SECTION_OPTIONAL, NULL, NULL },
 };
 

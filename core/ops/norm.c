@@ -12,6 +12,7 @@
 #include <workbench/ops.h>
 #include "ops.h"
 #include "../backends/kernels_dense.h"
+#include "../dist/sync_bn.h"
 #include "../runtime/context.h"
 
 typedef struct bn_saved {
@@ -137,6 +138,8 @@ wb_tensor *wb_op_batch_norm(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tens
     wb_bn_args a;
     if (!validate(c, x, gamma, beta, running_mean, running_var, training, eps, &a)) return NULL;
     a.momentum = momentum;
+    if (training && wb_sync_bn_enabled()) /* train.sync_bn: statistics over every rank */
+        return wb_sync_batch_norm(c, x, gamma, beta, running_mean, running_var, &a);
 
     wb_tensor *y = wb_ctx_tensor_uninit(c, x->ndim, x->shape);
     size_t cbytes = (size_t)a.c * sizeof(float);

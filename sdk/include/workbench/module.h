@@ -68,12 +68,17 @@ typedef struct wb_batch_truth {
  * SDK ops on the head's context, so backward reaches the head's predictions.
  * The trained total is the plain sum of the terms (each gets gradient 1), so
  * weights and normalisation (1 / number of positives) belong in the terms.
- * A term that is not one finite value stops training with the term's name. */
+ * A term that is not one finite value stops training with the term's name.
+ * ABI 1.3: a term whose name does not contain "loss" (mmdetection's
+ * parse_losses rule: "acc", "s0.acc") is a metric, logged beside the others
+ * but neither trained nor part of the total. */
 typedef struct wb_loss_term {
     char name[WB_NAME_MAX]; /* "loss_cls", "loss_bbox", ... */
     wb_tensor *value;
 } wb_loss_term;
-#define WB_MAX_LOSS_TERMS 8
+/* ABI 1.3: 16 (was 8; a plugin never runs on a core older than it, so a
+ * 1.2 plugin's 8 fit and a 1.3 plugin's 16 always have room). */
+#define WB_MAX_LOSS_TERMS 16
 
 /* Detections of one image in original-image pixels (original = (input -
  * offset) / scale, see wb_gt_image), owned by the plugin: the core zeroes

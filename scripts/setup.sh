@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake pkg-config git
-  libconfig-dev libdnnl-dev libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libexpat1-dev libyaml-dev libcjson-dev
+  libconfig-dev libdnnl-dev libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libtiff-dev libwebp-dev libstb-dev libexpat1-dev libyaml-dev libcjson-dev
   libpango1.0-dev libcairo2-dev fonts-dejavu-core fonts-noto-cjk
   libprotobuf-c-dev protobuf-c-compiler libisal-dev libssl-dev
   check

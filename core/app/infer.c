@@ -34,7 +34,10 @@ static bool add_path(path_list *l, const char *p) {
 
 static bool is_image_name(const char *name) {
     const char *dot = strrchr(name, '.');
-    return dot && (!strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg") || !strcasecmp(dot, ".png"));
+    static const char *const exts[] = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"};
+    for (size_t i = 0; dot && i < sizeof exts / sizeof exts[0]; i++)
+        if (!strcasecmp(dot, exts[i])) return true;
+    return false;
 }
 
 static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -289,7 +292,8 @@ int wb_infer_run(wb_experiment *e, wb_session *s, wb_model *m, const wb_infer_op
     }
     if (!collect(o, &files, log) || !open_names(e, s, o->checkpoint, &cn, &split, log)) goto done;
     if (files.n == 0) {
-        fprintf(log, "error: no image found (give .jpg, .jpeg or .png files or folders holding them)\n");
+        fprintf(log, "error: no image found (give .jpg, .jpeg, .png, .bmp, .tif, .tiff or .webp files or folders "
+                     "holding them)\n");
         goto done;
     }
     ids = malloc((size_t)files.n * sizeof *ids);

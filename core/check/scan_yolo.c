@@ -54,7 +54,7 @@ static bool has_suffix(const char *name, const char *const *suffixes) {
     return false;
 }
 
-static const char *const image_suffixes[] = {".jpg", ".jpeg", ".png", NULL};
+static const char *const image_suffixes[] = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", NULL};
 static const char *const label_suffixes[] = {".txt", NULL};
 
 /* Sorted paths of dir's files with one of the suffixes. false when out of memory. */
@@ -290,7 +290,7 @@ bool wb_scan_yolo(const wb_params *p, const char *fix_dir, wb_check_report *r, c
     bool ok = probe ? list_dir(images, image_suffixes, &list) : read_list(r, images, &list);
     if (probe) closedir(probe);
     if (ok && list.n == 0 && r->count[WB_DEFECT_BAD_ANNOTATION] == 0)
-        wb_check_add(r, WB_DEFECT_BAD_ANNOTATION, images, "no image (.jpg, .jpeg, .png) found");
+        wb_check_add(r, WB_DEFECT_BAD_ANNOTATION, images, "no image (.jpg, .jpeg, .png, .bmp, .tif, .tiff, .webp) found");
     if (n_classes == 0) wb_check_add(r, WB_DEFECT_BAD_ANNOTATION, NULL, "no class names: set `names` or `names_file`");
     check_duplicates(r, images, &list);
     r->images = list.n;

@@ -47,8 +47,13 @@ wb_status wb_image_decode_memory(const uint8_t *bytes, size_t n, const wb_decode
     if (st != WB_OK) return st;
     int64_t pixels = (int64_t)h.stored_width * h.stored_height;
     int min_side = pixels > o->shrink_above ? o->min_side : 0;
-    st = h.format == WB_IMG_JPEG ? wb_decode_jpeg(bytes, n, &h, min_side, out, err, err_size)
-                                 : wb_decode_png(bytes, n, min_side, out, err, err_size);
+    switch (h.format) {
+    case WB_IMG_JPEG: st = wb_decode_jpeg(bytes, n, &h, min_side, out, err, err_size); break;
+    case WB_IMG_PNG: st = wb_decode_png(bytes, n, min_side, out, err, err_size); break;
+    case WB_IMG_BMP: st = wb_decode_bmp(bytes, n, &h, out, err, err_size); break;
+    case WB_IMG_TIFF: st = wb_decode_tiff(bytes, n, &h, out, err, err_size); break;
+    default: st = wb_decode_webp(bytes, n, &h, out, err, err_size); break;
+    }
     if (st == WB_OK) st = wb_image_apply_orientation(out, h.orientation, err, err_size);
     if (st != WB_OK) {
         wb_image_free(out);

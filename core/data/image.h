@@ -1,5 +1,5 @@
-/* Image decoding for the data pipeline: JPEG (libjpeg-turbo) and PNG
- * (libpng) to 8-bit RGB, EXIF orientation applied, pixels matching PIL's
+/* Image decoding for the data pipeline: JPEG (libjpeg-turbo), PNG
+ * (libpng), BMP (stb_image), TIFF (libtiff) and WebP (libwebp) to 8-bit RGB, EXIF orientation applied, pixels matching PIL's
  * Image.open(p).convert('RGB') after ImageOps.exif_transpose.
  *
  * Corrupt data is an error, never a partial image: libjpeg-turbo warnings

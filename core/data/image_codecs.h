@@ -12,6 +12,15 @@ wb_status wb_decode_jpeg(const uint8_t *bytes, size_t n, const wb_image_header *
  * shorter side >= min_side while they stream in (not interlaced PNGs). */
 wb_status wb_decode_png(const uint8_t *bytes, size_t n, int min_side, wb_image *img, char *err, size_t err_size);
 
+/* BMP (stb_image), TIFF (libtiff) and WebP (libwebp) at stored size; h is
+ * the parsed header, whose size the bitstream must match. */
+wb_status wb_decode_bmp(const uint8_t *bytes, size_t n, const wb_image_header *h, wb_image *img, char *err,
+                        size_t err_size);
+wb_status wb_decode_tiff(const uint8_t *bytes, size_t n, const wb_image_header *h, wb_image *img, char *err,
+                         size_t err_size);
+wb_status wb_decode_webp(const uint8_t *bytes, size_t n, const wb_image_header *h, wb_image *img, char *err,
+                         size_t err_size);
+
 /* Rewrites img (w x h RGB) so it displays upright for EXIF orientation 2..8,
  * as PIL's ImageOps.exif_transpose. */
 wb_status wb_image_apply_orientation(wb_image *img, int orientation, char *err, size_t err_size);

@@ -124,11 +124,103 @@ static wb_header_result parse_png(const uint8_t *b, size_t n, wb_image_header *h
     return WB_HDR_OK;
 }
 
+static unsigned le16(const uint8_t *p) { return (unsigned)p[1] << 8 | p[0]; }
+static uint32_t le32(const uint8_t *p) { return tiff32(p, 1); }
+
+/* BMP: the file header, then the DIB header whose size names its version
+ * (12: OS/2 core with 16-bit sizes; 40..124: Windows, signed 32-bit sizes,
+ * a negative height meaning rows stored top-down). */
+static wb_header_result parse_bmp(const uint8_t *b, size_t n, wb_image_header *h, const char **why) {
+    if (n < 26) return WB_HDR_NEED_MORE;
+    uint32_t dib = le32(b + 14);
+    int64_t w, hh;
+    if (dib == 12) {
+        w = le16(b + 18), hh = le16(b + 20);
+    } else if (dib == 40 || dib == 52 || dib == 56 || dib == 64 || dib == 108 || dib == 124) {
+        w = (int32_t)le32(b + 18), hh = (int32_t)le32(b + 22);
+        if (hh < 0) hh = -hh;
+    } else {
+        *why = "BMP with an unknown DIB header size (corrupt header)";
+        return WB_HDR_BAD;
+    }
+    if (w <= 0 || hh <= 0 || w > 0x7fffffff || hh > 0x7fffffff) {
+        *why = "BMP header gives an invalid width or height";
+        return WB_HDR_BAD;
+    }
+    h->stored_width = (int)w, h->stored_height = (int)hh, h->orientation = 1;
+    return WB_HDR_OK;
+}
+
+/* TIFF: the first directory's ImageWidth (256), ImageLength (257) and
+ * Orientation (274) entries, each a SHORT or LONG held in the entry. */
+static wb_header_result parse_tiff(const uint8_t *b, size_t n, wb_image_header *h, const char **why) {
+    int little = b[0] == 'I';
+    uint32_t ifd = tiff32(b + 4, little);
+    if (ifd < 8) {
+        *why = "TIFF header points its first directory into the header (corrupt header)";
+        return WB_HDR_BAD;
+    }
+    if ((size_t)ifd + 2 > n) return WB_HDR_NEED_MORE;
+    unsigned count = tiff16(b + ifd, little);
+    if ((size_t)ifd + 2 + (size_t)count * 12 > n) return WB_HDR_NEED_MORE;
+    int64_t w = 0, hh = 0;
+    h->orientation = 1;
+    for (unsigned i = 0; i < count; i++) {
+        const uint8_t *e = b + ifd + 2 + (size_t)i * 12;
+        unsigned tag = tiff16(e, little), type = tiff16(e + 2, little);
+        if (type != 3 && type != 4) continue; /* SHORT, LONG */
+        uint32_t v = type == 3 ? tiff16(e + 8, little) : tiff32(e + 8, little);
+        if (tag == 256) w = v;
+        else if (tag == 257) hh = v;
+        else if (tag == 274 && v >= 1 && v <= 8) h->orientation = (int)v;
+    }
+    if (w <= 0 || hh <= 0 || w > 0x7fffffff || hh > 0x7fffffff) {
+        *why = "TIFF's first directory gives no valid width and height (corrupt header)";
+        return WB_HDR_BAD;
+    }
+    h->stored_width = (int)w, h->stored_height = (int)hh;
+    return WB_HDR_OK;
+}
+
+/* WebP: RIFF, then the first chunk: VP8 (lossy key frame), VP8L (lossless)
+ * or VP8X (extended: the canvas size). */
+static wb_header_result parse_webp(const uint8_t *b, size_t n, wb_image_header *h, const char **why) {
+    if (n < 30) return WB_HDR_NEED_MORE;
+    uint32_t w, hh;
+    if (memcmp(b + 12, "VP8 ", 4) == 0) {
+        if (b[23] != 0x9d || b[24] != 0x01 || b[25] != 0x2a) {
+            *why = "WebP VP8 chunk without a key frame start code (corrupt header)";
+            return WB_HDR_BAD;
+        }
+        w = le16(b + 26) & 0x3fff, hh = le16(b + 28) & 0x3fff;
+    } else if (memcmp(b + 12, "VP8L", 4) == 0) {
+        if (b[20] != 0x2f) {
+            *why = "WebP VP8L chunk without its signature byte (corrupt header)";
+            return WB_HDR_BAD;
+        }
+        uint32_t bits = le32(b + 21);
+        w = (bits & 0x3fff) + 1, hh = (bits >> 14 & 0x3fff) + 1;
+    } else if (memcmp(b + 12, "VP8X", 4) == 0) {
+        w = (b[24] | (uint32_t)b[25] << 8 | (uint32_t)b[26] << 16) + 1;
+        hh = (b[27] | (uint32_t)b[28] << 8 | (uint32_t)b[29] << 16) + 1;
+    } else {
+        *why = "WebP whose first chunk is not VP8, VP8L or VP8X (corrupt header)";
+        return WB_HDR_BAD;
+    }
+    if (w == 0 || hh == 0) {
+        *why = "WebP header gives a zero width or height";
+        return WB_HDR_BAD;
+    }
+    h->stored_width = (int)w, h->stored_height = (int)hh, h->orientation = 1;
+    return WB_HDR_OK;
+}
+
 /* What a file that is not a JPEG or PNG is, when it is a common mix-up. */
 #define MAGIC(text) text, sizeof(text) - 1
-#define CONVERT " image, not JPEG or PNG; convert it to JPEG or PNG"
+#define CONVERT " image, not JPEG, PNG, BMP, TIFF or WebP; convert it to JPEG or PNG"
 static const char *foreign_format(const uint8_t *b, size_t n) {
-    static const char heic[] = "a HEIC image, not JPEG or PNG; convert it, e.g. `heif-convert IMG.heic IMG.jpg`";
+    static const char heic[] = "a HEIC image, not JPEG, PNG, BMP, TIFF or WebP; convert it, e.g. `heif-convert IMG.heic "
+                               "IMG.jpg`";
     static const char html[] = "an HTML page, not an image (a failed download?)";
     static const struct {
         size_t at;
@@ -141,18 +233,16 @@ static const char *foreign_format(const uint8_t *b, size_t n) {
         {4, MAGIC("ftypheix"), heic},
         {4, MAGIC("ftypmif1"), heic},
         {4, MAGIC("ftypavif"), "an AVIF" CONVERT},
-        {8, MAGIC("WEBP"), "a WebP" CONVERT},
         {0, MAGIC("GIF8"), "a GIF" CONVERT},
-        {0, MAGIC("BM"), "a BMP" CONVERT},
-        {0, MAGIC("II*\0"), "a TIFF" CONVERT},
-        {0, MAGIC("MM\0*"), "a TIFF" CONVERT},
+        {0, MAGIC("II+\0"), "a BigTIFF" CONVERT},
+        {0, MAGIC("MM\0+"), "a BigTIFF" CONVERT},
         {0, MAGIC("<!DOCTYPE"), html},
         {0, MAGIC("<html"), html},
     };
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (known[i].at + known[i].len <= n && memcmp(b + known[i].at, known[i].magic, known[i].len) == 0)
             return known[i].why;
-    return "not a JPEG or PNG file (unknown signature)";
+    return "not a JPEG, PNG, BMP, TIFF or WebP file (unknown signature)";
 }
 
 wb_header_result wb_image_header_parse(const uint8_t *bytes, size_t n, wb_image_header *out,
@@ -167,8 +257,17 @@ wb_header_result wb_image_header_parse(const uint8_t *bytes, size_t n, wb_image_
     } else if (n >= 8 && memcmp(bytes, png_sig, 8) == 0) {
         out->format = WB_IMG_PNG;
         r = parse_png(bytes, n, out, why);
-    } else if (n < 8) {
+    } else if (n >= 2 && bytes[0] == 'B' && bytes[1] == 'M') {
+        out->format = WB_IMG_BMP;
+        r = parse_bmp(bytes, n, out, why);
+    } else if (n >= 8 && (memcmp(bytes, "II*\0", 4) == 0 || memcmp(bytes, "MM\0*", 4) == 0)) {
+        out->format = WB_IMG_TIFF;
+        r = parse_tiff(bytes, n, out, why);
+    } else if (n < 8 || (n < 16 && memcmp(bytes, "RIFF", 4) == 0)) {
         return WB_HDR_NEED_MORE;
+    } else if (memcmp(bytes, "RIFF", 4) == 0 && memcmp(bytes + 8, "WEBP", 4) == 0) {
+        out->format = WB_IMG_WEBP;
+        r = parse_webp(bytes, n, out, why);
     } else {
         *why = foreign_format(bytes, n);
         return WB_HDR_BAD;

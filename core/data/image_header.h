@@ -8,12 +8,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum wb_image_format { WB_IMG_UNKNOWN = 0, WB_IMG_JPEG, WB_IMG_PNG } wb_image_format;
+typedef enum wb_image_format {
+    WB_IMG_UNKNOWN = 0,
+    WB_IMG_JPEG,
+    WB_IMG_PNG,
+    WB_IMG_BMP,
+    WB_IMG_TIFF,
+    WB_IMG_WEBP
+} wb_image_format;
 
 typedef enum wb_header_result {
     WB_HDR_OK = 0,
     WB_HDR_NEED_MORE,  /* the bytes end before the size is known: read more */
-    WB_HDR_BAD         /* not a JPEG/PNG, or a malformed header; see message */
+    WB_HDR_BAD         /* not a JPEG/PNG/BMP/TIFF/WebP, or a malformed header; see message */
 } wb_header_result;
 
 typedef struct wb_image_header {

@@ -1,5 +1,6 @@
 /* Image decoding as the loader does it: header sniffing, EXIF orientation,
- * JPEG (libjpeg-turbo) and PNG (libpng), full size and shrunk on decode.
+ * JPEG (libjpeg-turbo) and PNG (libpng), full size and shrunk on decode,
+ * BMP (stb_image), TIFF (libtiff) and WebP (libwebp).
  * The first byte picks the options; the rest is the file, decoded from
  * memory or, through a memfd, from a path (the regular-file check and the
  * whole-file read). */

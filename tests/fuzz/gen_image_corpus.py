@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes the seed corpus of fuzz_image (tests/fuzz/corpus/image/): tiny JPEGs
 (EXIF orientations, progressive, grayscale, CMYK) and PNGs (RGB, RGBA,
-palette with transparency, 16-bit gray). Each file is one mode
+palette with transparency, 16-bit gray), BMPs, TIFFs and WebPs. Each file is one mode
 byte (see fuzz_image.c) followed by the image."""
 import io
 import os
@@ -36,3 +36,10 @@ save("png_rgb", base(), "PNG", mode=6)
 save("png_rgba", base().convert("RGBA"), "PNG", mode=1)
 save("png_palette_trns", base().convert("P", palette=Image.ADAPTIVE, colors=8), "PNG", mode=2, transparency=1)
 save("png_gray16", base().convert("L").convert("I").point(lambda v: v * 257).convert("I;16"), "PNG", mode=7)
+# BMP (stb_image), TIFF (libtiff), WebP (libwebp)
+save("bmp_rgb", base(), "BMP", mode=0)
+save("bmp_palette", base().convert("P", palette=Image.ADAPTIVE, colors=8), "BMP", mode=8)
+save("tiff_lzw", base(), "TIFF", mode=0, compression="tiff_lzw")
+save("tiff_gray_packbits", base().convert("L"), "TIFF", mode=8, compression="packbits")
+save("webp_lossy", base(16, 16), "WEBP", mode=0, quality=40)
+save("webp_lossless_alpha", base().convert("RGBA"), "WEBP", mode=8, lossless=True)

@@ -61,10 +61,11 @@ START_TEST(files_that_are_no_image_say_what_they_are) {
                    "a git-lfs pointer, not the image; fetch the images with `git lfs pull`");
     const uint8_t heic[] = {0, 0, 0, 0x18, 'f', 't', 'y', 'p', 'h', 'e', 'i', 'c', 0, 0, 0, 0, 'm', 'i', 'f', '1'};
     expect_refusal(write_file("photo.jpg", heic, sizeof heic),
-                   "a HEIC image, not JPEG or PNG; convert it, e.g. `heif-convert IMG.heic IMG.jpg`");
+                   "a HEIC image, not JPEG, PNG, BMP, TIFF or WebP; convert it, e.g. `heif-convert IMG.heic IMG.jpg`");
     expect_refusal(write_file("zero.jpg", "", 0), "image is empty (0 bytes)");
     const char text[] = "just some text, not an image";
-    expect_refusal(write_file("text.png", text, sizeof text - 1), "not a JPEG or PNG file (unknown signature)");
+    expect_refusal(write_file("text.png", text, sizeof text - 1),
+                   "not a JPEG, PNG, BMP, TIFF or WebP file (unknown signature)");
     /* a 2 GiB (sparse) file is refused before a byte of it is read into memory */
     const char *huge = write_file("huge.jpg", "", 0);
     ck_assert_int_eq(truncate(huge, (off_t)2 << 30), 0);

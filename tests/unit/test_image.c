@@ -194,7 +194,7 @@ START_TEST(test_empty_random_missing) {
     uint8_t noise[4096];
     uint64_t rng = 7;
     for (size_t i = 0; i < sizeof noise; i++) noise[i] = (uint8_t)(wb_rng_next(&rng) >> 24);
-    expect_load_error(write_fixture("random.jpg", noise, sizeof noise), "not a JPEG or PNG");
+    expect_load_error(write_fixture("random.jpg", noise, sizeof noise), "not a JPEG, PNG, BMP, TIFF or WebP");
     expect_load_error(TMP_DIR "/no such file.jpg", "No such file");
     expect_load_error(TMP_DIR, "is a directory; expected a regular file");
     /* JPEG signature followed by garbage. */

@@ -40,7 +40,11 @@ static const wb_param_schema yolo_params[] = {
 static int is_image_name(const char *name) {
     const char *dot = strrchr(name, '.');
     if (!dot) return 0;
-    return strcasecmp(dot, ".jpg") == 0 || strcasecmp(dot, ".jpeg") == 0 || strcasecmp(dot, ".png") == 0;
+    /* the formats the core decodes (YOLOv5's IMG_FORMATS less dng, mpo, pfm) */
+    static const char *const exts[] = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"};
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++)
+        if (strcasecmp(dot, exts[i]) == 0) return 1;
+    return 0;
 }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }

@@ -1,0 +1,227 @@
+/* fcos_head on resnet + fpn against torchvision 0.14's fcos_resnet50_fpn
+ * (tests/parity/gen_fcos.py; weights by tools/export_fcos.py, BN statistics
+ * randomised, eval mode): the per-level class logits, box regression and
+ * centerness; torchvision's compute_loss (classification, GIoU box,
+ * centerness) on the same batch, and the gradients of their sum in the head;
+ * and the final detections of postprocess_detections.
+ *
+ * Tolerances: references are float64, ours float32 through ResNet-50, the FPN
+ * and the GroupNorm towers. Outputs and gradients: max |ours - ref| / max
+ * |ref| <= 1e-4; loss values 1e-4 relative (the issue's bounds); detections:
+ * same count, labels and order up to equal scores, scores within 1e-5, boxes
+ * within 1e-3 px. */
+#define _POSIX_C_SOURCE 200809L /* mkstemp */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "app/experiment.h"
+#include "config/config.h"
+#include "plugin/registry.h"
+#include "model/model.h"
+#include "train/checkpoint.h"
+#include "wbtest.h"
+
+#define REL_TOL 1e-4
+#define BOX_TOL 1e-3
+#define LEVELS 5
+#define CLASSES 91
+
+static wb_registry *g_reg;
+
+static bool load_plugins(void) {
+    g_reg = wb_registry_new();
+    const char *files[] = {WB_PLUGIN_BUILD_DIR "/wb_head_fcos_head.so", WB_PLUGIN_BUILD_DIR "/wb_backbone_resnet.so",
+                           WB_PLUGIN_BUILD_DIR "/wb_neck_fpn.so"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        if (wb_registry_load_file(g_reg, files[i], "test") != WB_OK) {
+            fprintf(stderr, "cannot load %s: %s\n", files[i], wb_registry_error(g_reg));
+            return false;
+        }
+    }
+    return true;
+}
+
+static const char *k_model_paths[] = {"model.backbone", "model.neck", "model.head"};
+static const int k_model_kinds[] = {WB_KIND_BACKBONE, WB_KIND_NECK, WB_KIND_HEAD};
+
+/* The experiment text validated against the plugins' schemas (defaults
+ * filled exactly as for `workbench run`). */
+static wb_config *validated_config(const char *text) {
+    char path[] = "/tmp/wb_fcos_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert(fd >= 0);
+    ck_assert(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+    close(fd);
+    wb_config *cfg = wb_config_new();
+    wb_module_lookup lk = wb_registry_module_lookup(g_reg);
+    ck_assert(wb_config_load(cfg, path) == 0);
+    unlink(path);
+    for (int i = 0; i < 3; i++) wb_config_validate_module(cfg, k_model_paths[i], k_model_kinds[i], &lk);
+    if (wb_config_error_count(cfg) > 0) wb_config_print_errors(cfg, stderr);
+    ck_assert_int_eq(wb_config_error_count(cfg), 0);
+    return cfg;
+}
+
+static void assert_rel_close(const char *what, const float *a, const float *b, int64_t n) {
+    double max_diff = wbt_max_abs_diff(a, b, n), max_ref = 0;
+    for (int64_t i = 0; i < n; i++) max_ref = fmax(max_ref, fabs(b[i]));
+    double rel = max_diff / (max_ref > 0 ? max_ref : 1.0);
+    printf("  %-48s max abs diff %.3g, max |ref| %.3g, relative %.3g\n", what, max_diff, max_ref, rel);
+    ck_assert_msg(rel <= REL_TOL, "%s: max abs diff %.6g is %.3g of max |ref| %.6g (tolerance %g)", what, max_diff,
+                  rel, max_ref, REL_TOL);
+}
+
+/* Every detection equals one of torchvision's (label, score within 1e-5, box
+ * within BOX_TOL), in the same order except among scores within 1e-5. */
+static void assert_same_detections(int image, const wb_detections *d, const float *boxes, const float *scores,
+                                   const float *labels) {
+    static bool used[1024];
+    ck_assert(d->num <= 1024);
+    memset(used, 0, sizeof used);
+    double worst_box = 0, worst_score = 0;
+    for (int k = 0; k < d->num; k++) {
+        int match = -1;
+        for (int j = 0; j < d->num && match < 0; j++) {
+            if (used[j] || (int)labels[j] != d->labels[k] || fabs(scores[j] - d->scores[k]) > 1e-5) continue;
+            if (fabs(scores[j] - scores[k]) > 1e-5) continue; /* only reorders among equal scores */
+            bool same = true;
+            for (int c = 0; c < 4; c++) same = same && fabs(boxes[4 * j + c] - d->boxes[4 * k + c]) <= BOX_TOL;
+            if (same) match = j;
+        }
+        ck_assert_msg(match >= 0, "image %d detection %d (label %d, score %.9g, box %.2f %.2f %.2f %.2f) has no "
+                      "equal in torchvision's (there: label %d, score %.9g)", image, k, d->labels[k], d->scores[k],
+                      d->boxes[4 * k], d->boxes[4 * k + 1], d->boxes[4 * k + 2], d->boxes[4 * k + 3],
+                      (int)labels[k], scores[k]);
+        used[match] = true;
+        worst_score = fmax(worst_score, fabs(scores[match] - d->scores[k]));
+        for (int c = 0; c < 4; c++) worst_box = fmax(worst_box, fabs(boxes[4 * match + c] - d->boxes[4 * k + c]));
+    }
+    printf("  image %d: %d detections match, max score diff %.3g, max box diff %.3g px\n", image, d->num,
+           worst_score, worst_box);
+}
+
+/* Ground truth of the case's images (boxes<i>, labels<i>; none for an image without). */
+static wb_batch_truth case_truth(const wb_st_file *f, int n, int h, int w, wb_gt_image *imgs) {
+    static int labels[8][16];
+    static const uint8_t no_ignore[16] = {0};
+    for (int i = 0; i < n; i++) {
+        char bn[32], ln[32];
+        snprintf(bn, sizeof bn, "boxes%d", i);
+        snprintf(ln, sizeof ln, "labels%d", i);
+        const wb_st_tensor *b = wb_st_find(f, bn), *lab = wb_st_find(f, ln);
+        int count = b ? (int)b->shape[0] : 0;
+        ck_assert(count <= 16);
+        for (int k = 0; k < count; k++) labels[i][k] = (int)lab->data[k];
+        imgs[i] = (wb_gt_image){sizeof(wb_gt_image), count, b ? b->data : NULL, labels[i], no_ignore, h, w, h, w,
+                                1.0f, 1.0f, i, 0.0f, 0.0f};
+    }
+    return (wb_batch_truth){sizeof(wb_batch_truth), n, h, w, imgs};
+}
+
+START_TEST(test_fcos_r50_matches_torchvision) {
+    wb_st_file f;
+    if (!wbt_parity_open("fcos_r50", &f)) return;
+    wb_config *cfg = validated_config(
+        "model = {\n"
+        "  backbone = { type = \"resnet\"; depth = 50; out_indices = [1, 2, 3]; frozen_stages = -1; norm = \"bn\";\n"
+        "               norm_eval = true; };\n"
+        "  neck = { type = \"fpn\"; out_channels = 256; start_level = 0; num_outs = 5;\n"
+        "           add_extra_convs = \"on_output\"; relu_before_extra_convs = true; };\n"
+        "  head = { type = \"fcos_head\"; num_classes = 91; score_thr = 0.05; nms_pre = 1000;\n"
+        "           iou_threshold = 0.6; max_per_img = 100; }; };\n");
+    wb_session *s = wb_session_create(NULL, 0);
+    s->find_module = wb_registry_find_module;
+    s->find_user = g_reg;
+    wb_model *m = NULL;
+    char err[1024], path[512];
+    ck_assert_msg(wb_model_build(s, wb_config_params(cfg, "model"), &m, err, sizeof err) == WB_OK, "%s", err);
+    snprintf(path, sizeof path, "%s/fcos_r50_weights.safetensors", WB_PARITY_DIR);
+    wb_load_report r;
+    ck_assert_msg(wb_checkpoint_load(path, s, NULL, &r, err, sizeof err) == WB_OK, "%s", err);
+    int want = (int)wbt_parity_attr(&f, "num_weights");
+    ck_assert_msg(r.matched == want && r.missing == 0 && r.unexpected == 0 && r.shape_mismatched == 0,
+                  "matched %d of %d, missing %d (first %s), unexpected %d (first %s), mismatched %d (first %s)",
+                  r.matched, want, r.missing, r.first_missing, r.unexpected, r.first_unexpected, r.shape_mismatched,
+                  r.first_mismatch);
+
+    wb_module_slot *head = wb_model_head(m);
+    wbt_env e = {s, head->ctx, &head->ctx.pub};
+    const wb_st_tensor *xt = wb_st_find(&f, "x");
+    const int n = (int)xt->shape[0], h = (int)xt->shape[2], w = (int)xt->shape[3];
+    wb_tensor *x = wbt_from(&e, xt->ndim, xt->shape, xt->data);
+    /* Training forward (the loss needs the tape); norm_eval keeps BN on its running statistics. */
+    ck_assert_msg(wb_model_forward(m, x, true, err, sizeof err) == WB_OK, "%s", err);
+    printf("fcos_resnet50_fpn (eval BN, randomised statistics) vs torchvision, input %dx3x%dx%d:\n", n, h, w);
+    static const char *const kinds[3] = {"cls", "reg", "ctr"};
+    for (int k = 0; k < 3; k++)
+        for (int l = 0; l < LEVELS; l++) {
+            char name[16];
+            snprintf(name, sizeof name, "%s%d", kinds[k], l);
+            const wb_tensor *o = head->out[k * LEVELS + l];
+            assert_rel_close(name, o->data, wbt_parity_tensor(&f, name, o->numel), o->numel);
+        }
+
+    wb_gt_image imgs[8];
+    wb_batch_truth truth = case_truth(&f, n, h, w, imgs);
+    wb_loss_term terms[WB_MAX_LOSS_TERMS];
+    int n_terms = 0;
+    ck_assert_msg(wb_slot_loss(head, &truth, 0, terms, &n_terms, err, sizeof err) == WB_OK, "%s", err);
+    ck_assert_int_eq(n_terms, 3);
+    static const char *const ours[3] = {"loss_cls", "loss_bbox", "loss_centerness"};
+    static const char *const refs[3] = {"loss_cls", "loss_bbox", "loss_ctr"};
+    for (int i = 0; i < 3; i++) {
+        ck_assert_str_eq(terms[i].name, ours[i]);
+        float want_v = wbt_parity_tensor(&f, refs[i], 1)[0], got = terms[i].value->data[0];
+        printf("  %-48s ours %.7g, torchvision %.7g\n", ours[i], got, want_v);
+        wbt_assert_close(ours[i], &got, &want_v, 1, 0.0, REL_TOL);
+    }
+    ck_assert_msg(wb_slot_seed_loss_grads(head, terms, n_terms, err, sizeof err) == WB_OK, "%s", err);
+    ck_assert_msg(wb_slot_backward(head, err, sizeof err) == WB_OK, "%s", err);
+    int n_grads = 0;
+    for (int i = 0; i < f.count; i++) {
+        const wb_st_tensor *ref = &f.tensors[i];
+        if (strncmp(ref->name, "grad:", 5) != 0) continue;
+        wb_param_entry *p = wb_session_find(s, ref->name + 5);
+        ck_assert_msg(p && p->tensor->grad_valid, "no gradient for %s", ref->name + 5);
+        assert_rel_close(ref->name, p->tensor->grad, ref->data, ref->numel);
+        n_grads++;
+    }
+    ck_assert_int_eq(n_grads, (int)wbt_parity_attr(&f, "num_grads"));
+    wb_model_end_iteration(m);
+
+    ck_assert_msg(wb_model_forward(m, x, false, err, sizeof err) == WB_OK, "%s", err);
+    wb_detections dets[8];
+    ck_assert_msg(wb_model_predict(m, &truth, dets, err, sizeof err) == WB_OK, "%s", err);
+    for (int i = 0; i < n; i++) {
+        char nb[32], ns[32], nl[32];
+        snprintf(nb, sizeof nb, "num_dets%d", i);
+        int count = (int)wbt_parity_attr(&f, nb);
+        printf("  image %d: %d detections, torchvision %d\n", i, dets[i].num, count);
+        ck_assert_int_eq(dets[i].num, count);
+        snprintf(nb, sizeof nb, "det_boxes%d", i);
+        snprintf(ns, sizeof ns, "det_scores%d", i);
+        snprintf(nl, sizeof nl, "det_labels%d", i);
+        assert_same_detections(i, &dets[i], wbt_parity_tensor(&f, nb, 4 * count), wbt_parity_tensor(&f, ns, count),
+                               wbt_parity_tensor(&f, nl, count));
+    }
+    wb_model_release_detections(m, dets, n);
+    wb_model_destroy(m);
+    wb_session_destroy(s);
+    wb_config_free(cfg);
+    wb_st_free(&f);
+}
+END_TEST
+
+int main(void) {
+    if (!load_plugins()) return 1;
+    Suite *s = suite_create("fcos_parity");
+    TCase *tc = tcase_create("torchvision");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_fcos_r50_matches_torchvision);
+    suite_add_tcase(s, tc);
+    int rc = wbt_run_suite(s);
+    wb_registry_free(g_reg);
+    return rc;
+}

@@ -60,7 +60,7 @@ static bool eval_loss(void *user, double *value, char *err, size_t n) {
     int n_terms = 0;
     if (wb_slot_loss(e->head, e->truth, 0, terms, &n_terms, err, n) != WB_OK) return false;
     *value = 0.0;
-    for (int i = 0; i < n_terms; i++) *value += terms[i].value->data[0];
+    for (int i = 0; i < n_terms; i++) *value += wb_term_is_loss(terms[i].name) ? terms[i].value->data[0] : 0.0;
     return true;
 }
 

@@ -216,7 +216,7 @@ static void add_yolo_metrics(wb_metrics *m, const wb_eval_result *r) {
     for (int k = 0; k < r->n_loss && m->n < WB_MAX_METRICS; k++) {
         snprintf(m->names[m->n], sizeof m->names[0], "val/%.43s", r->loss_names[k]);
         m->values[m->n++] = r->loss[k];
-        total += r->loss[k];
+        total += wb_term_is_loss(r->loss_names[k]) ? r->loss[k] : 0.0;
     }
     if (r->n_loss > 0 && m->n < WB_MAX_METRICS) {
         snprintf(m->names[m->n], sizeof m->names[0], "val/loss");

@@ -308,10 +308,12 @@ wb_status wb_slot_backward(wb_module_slot *slot, char *err, size_t n) {
     return st == WB_OK ? WB_OK : module_error(slot, "backward", err, n);
 }
 
+bool wb_term_is_loss(const char *name) { return strstr(name, "loss") != NULL; }
+
 wb_status wb_slot_seed_loss_grads(wb_module_slot *head, wb_loss_term *terms, int n_terms, char *err, size_t n) {
     for (int i = 0; i < n_terms; i++) {
         wb_tensor *v = terms[i].value;
-        if (!v->requires_grad) continue;
+        if (!v->requires_grad || !wb_term_is_loss(terms[i].name)) continue;
         float one = 1.0f;
         float *g = wb_grad_begin(&head->ctx, v);
         if (!g) return module_error(head, "backward", err, n);

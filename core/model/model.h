@@ -32,6 +32,10 @@ wb_status wb_slot_forward(wb_module_slot *slot, wb_tensor *const *in, int n_in, 
 wb_status wb_slot_loss(wb_module_slot *head, const wb_batch_truth *truth, int64_t iteration, wb_loss_term *terms,
                        int *n_terms, char *err, size_t err_size);
 /* d(sum of the terms)/d(term) = 1 for every term, on the head's context. */
+/* mmdetection's parse_losses rule: a term whose name contains "loss" is
+ * trained and summed into the total; any other ("acc", "s0.acc") is a
+ * metric, logged beside them only. */
+bool wb_term_is_loss(const char *name);
 wb_status wb_slot_seed_loss_grads(wb_module_slot *head, wb_loss_term *terms, int n_terms, char *err,
                                   size_t err_size);
 /* Replays the slot's tape only (a custom backward is not called): for the

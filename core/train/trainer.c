@@ -368,7 +368,7 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
             wb_session_zero_grad(s);
         }
         double total = 0.0;
-        for (int i = 0; i < n_terms; i++) total += values[i];
+        for (int i = 0; i < n_terms; i++) total += wb_term_is_loss(terms[i].name) ? values[i] : 0.0;
         record(&iv, now_s() - t0, data_time, values, n_terms, total);
         st.iteration++;
 

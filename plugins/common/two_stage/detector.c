@@ -111,16 +111,19 @@ wb_status ts_detector_proposals(wb_ctx *ctx, const ts_detector *d, wb_tensor *co
 void ts_stage_cfg_read(wb_ctx *ctx, const wb_params *p, ts_roi_stage_cfg *cfg, ts_test_cfg *test) {
     const wb_host_api *host = WB_H(ctx);
     cfg->num_classes = (int)host->param_int(p, "num_classes");
-    cfg->assigner = (ts_assigner){(float)host->param_float(p, "pos_iou_thr"), (float)host->param_float(p, "neg_iou_thr"),
-                                  (float)host->param_float(p, "min_pos_iou"), host->param_bool(p, "match_low_quality"),
-                                  (float)host->param_float(p, "ignore_iof_thr")};
+    /* a cascade sets the thresholds per stage */
+    int has_thr = host->param_has(p, "pos_iou_thr");
+    cfg->assigner = (ts_assigner){has_thr ? (float)host->param_float(p, "pos_iou_thr") : 0.5f,
+                                  has_thr ? (float)host->param_float(p, "neg_iou_thr") : 0.5f,
+                                  has_thr ? (float)host->param_float(p, "min_pos_iou") : 0.5f,
+                                  host->param_bool(p, "match_low_quality"), (float)host->param_float(p, "ignore_iof_thr")};
     cfg->sampler_num = (int)host->param_int(p, "sampler_num");
     cfg->pos_fraction = (float)host->param_float(p, "pos_fraction");
     cfg->add_gt = host->param_bool(p, "add_gt_as_proposals");
     cfg->torchvision = strcmp(host->param_string(p, "box_coder"), "torchvision") == 0;
     for (int i = 0; i < 4; i++) {
         cfg->means[i] = (float)host->param_float_at(p, "target_means", i);
-        cfg->stds[i] = (float)host->param_float_at(p, "target_stds", i);
+        cfg->stds[i] = host->param_has(p, "target_stds") ? (float)host->param_float_at(p, "target_stds", i) : 1.0f;
     }
     *test = (ts_test_cfg){(float)host->param_float(p, "score_thr"), (float)host->param_float(p, "iou_threshold"),
                           (float)host->param_float(p, "min_bbox_size"), (int)host->param_int(p, "max_per_img")};

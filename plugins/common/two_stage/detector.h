@@ -51,10 +51,13 @@ extern const char *const ts_roi_level_rules[], *const ts_roi_pool_kinds[], *cons
     WB_P_CHOICE("roi_pool", "\"align\"", ts_roi_pool_kinds, "RoIAlign (bilinear) or RoIPool (max, the Keras "      \
                 "Faster R-CNN's)")
 
-#define TS_STAGE_PARAMS(pos_, neg_, num_, frac_)                                                                      \
+#define TS_ASSIGN_PARAMS(pos_, neg_)                                                                                  \
     WB_P_FLOAT("pos_iou_thr", pos_, 0.0, 1.0, "assigner: RoIs with IoU >= this are positive"),                      \
     WB_P_FLOAT("neg_iou_thr", neg_, 0.0, 1.0, "assigner: RoIs with max IoU < this are background"),                 \
-    WB_P_FLOAT("min_pos_iou", pos_, 0.0, 1.0, "assigner: a box's best RoIs need this IoU (with match_low_quality)"),\
+    WB_P_FLOAT("min_pos_iou", pos_, 0.0, 1.0, "assigner: a box's best RoIs need this IoU (with match_low_quality)")
+
+/* Sampling, coder, test and loss keys (TS_ASSIGN_PARAMS apart: a cascade has them per stage). */
+#define TS_STAGE_PARAMS(num_, frac_)                                                                                  \
     WB_P_BOOL("match_low_quality", "false", "assigner: every box gets its best-overlapping RoIs as positives"),      \
     WB_P_FLOAT("ignore_iof_thr", "0.5", -1.0, 1.0,                                                                   \
                "RoIs covered by an ignore box (crowd, difficult) above this fraction are ignored; <= 0: off"),      \

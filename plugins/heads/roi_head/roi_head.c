@@ -83,7 +83,8 @@ static const wb_param_schema params[] = {
     WB_P_INT("num_shared_fcs", "2", 0, TS_MAX_FCS, "shared fully connected layers (Shared2FCBBoxHead: 2)"),
     WB_P_BOOL("reg_class_agnostic", "false", "one set of deltas for all classes instead of one per class"),
     WB_P_FLOAT_LIST("target_stds", "[0.1, 0.1, 0.2, 0.2]", 1e-6, 1e3, "delta coder standard deviations"),
-    TS_STAGE_PARAMS("0.5", "0.5", "512", "0.25"),
+    TS_ASSIGN_PARAMS("0.5", "0.5"),
+    TS_STAGE_PARAMS("512", "0.25"),
     WB_PARAM_END,
 };
 

@@ -20,6 +20,8 @@ const wb_command wb_commands[] = {
     {"validate", "Check an experiment (config, plugins, shapes) without loading data", wb_cmd_validate,
      wb_help_validate},
     {"check", "Scan an experiment's datasets for defects (the dataset doctor)", wb_cmd_check, wb_help_check},
+    {"convert-dataset", "Convert annotations between COCO, Pascal VOC and YOLO (boxes, classes, image list kept)",
+     wb_cmd_convert_dataset, wb_help_convert_dataset},
     {"eval", "Evaluate a checkpoint on a split, or a COCO results file (COCO mAP as pycocotools, VOC mAP)", wb_cmd_eval,
      wb_help_eval},
     {"infer", "Run a trained model on images and draw its detections", wb_cmd_infer, wb_help_infer},

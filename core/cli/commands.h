@@ -69,6 +69,8 @@ extern const char wb_help_reference[];
 int wb_cmd_eval(const wb_cli *cli, int argc, char **argv);
 int wb_cmd_check(const wb_cli *cli, int argc, char **argv);
 extern const char wb_help_check[];
+int wb_cmd_convert_dataset(const wb_cli *cli, int argc, char **argv);
+extern const char wb_help_convert_dataset[];
 extern const char wb_help_eval[];
 extern const char wb_help_run[], wb_help_validate[], wb_help_gradcheck[];
 extern const char wb_help_plugins[], wb_help_describe[], wb_help_version[], wb_help_help[];

@@ -145,13 +145,14 @@ wb_status wb_data_split_open(wb_data_split *d, wb_experiment *e, wb_session *s, 
         .start_epoch = o->start_epoch,
         .max_epochs = o->training ? 0 : 1,
         .on_bad_sample = o->on_bad_sample,
-        .pipeline = d->pipeline,
+        .pipeline = o->no_pipeline ? NULL : d->pipeline,
         .late_pipeline = d->late_pipeline,
         .late_from_epoch = o->close_mosaic_from,
     };
     snprintf(path, sizeof path, "data.%s", split);
     const wb_params *sp = wb_config_params(e->cfg, path);
-    if (wb_params_bool(sp, "rect") && !wb_pipeline_letterbox(d->pipeline, &lo.rect_img_size, &lo.rect_stride)) {
+    if (wb_params_bool(sp, "rect") && !o->no_pipeline &&
+        !wb_pipeline_letterbox(d->pipeline, &lo.rect_img_size, &lo.rect_stride)) {
         snprintf(err, n, "data.%s.rect = true needs a letterbox step in data.%s.pipeline (its size and stride "
                  "give the batches' shapes)", split, split);
         return WB_ERR_INVALID;

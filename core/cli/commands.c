@@ -20,6 +20,8 @@ const wb_command wb_commands[] = {
     {"validate", "Check an experiment (config, plugins, shapes) without loading data", wb_cmd_validate,
      wb_help_validate},
     {"check", "Scan an experiment's datasets for defects (the dataset doctor)", wb_cmd_check, wb_help_check},
+    {"browse-dataset", "Pictures of a split's samples after the transform pipeline, with boxes and class names",
+     wb_cmd_browse_dataset, wb_help_browse_dataset},
     {"convert-dataset", "Convert annotations between COCO, Pascal VOC and YOLO (boxes, classes, image list kept)",
      wb_cmd_convert_dataset, wb_help_convert_dataset},
     {"eval", "Evaluate a checkpoint on a split, or a COCO results file (COCO mAP as pycocotools, VOC mAP)", wb_cmd_eval,

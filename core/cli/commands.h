@@ -69,6 +69,8 @@ extern const char wb_help_reference[];
 int wb_cmd_eval(const wb_cli *cli, int argc, char **argv);
 int wb_cmd_check(const wb_cli *cli, int argc, char **argv);
 extern const char wb_help_check[];
+int wb_cmd_browse_dataset(const wb_cli *cli, int argc, char **argv);
+extern const char wb_help_browse_dataset[];
 int wb_cmd_convert_dataset(const wb_cli *cli, int argc, char **argv);
 extern const char wb_help_convert_dataset[];
 extern const char wb_help_eval[];

@@ -1,6 +1,8 @@
 /* bench_ops: conv2d forward, backward-data and backward-weights of the CPU
- * backend on ResNet-50 and FPN shapes, next to PyTorch on the same shapes in
- * the same run (bench/ops/torch_conv.py), against this machine's fp32 peak.
+ * backend on ResNet-50, FPN and MobileNetV3 depthwise shapes, next to
+ * PyTorch on the same shapes in the same run (bench/ops/torch_conv.py),
+ * against this machine's fp32 peak; then the detection ops (RoIAlign,
+ * RoIPool, GroupNorm) next to torchvision / torch (det_ops.c).
  * Usage: bench_ops [--threads N] [--reps N] [--no-torch] [--only TEXT] */
 #include <math.h>
 #include <omp.h>
@@ -8,13 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdbool.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "backends/cpu/dnnl_common.h"
 #include "backends/families.h"
 #include "conv_shapes.h"
+#include "det_ops.h"
 #include "fp32_peak.h"
+#include "torch_peer.h"
 
 enum { FWD = 0, BWD_DATA = 1, BWD_WEIGHTS = 2, N_PASSES = 3 };
 static const char *const PASS_NAMES[N_PASSES] = {"fwd", "bwd_data", "bwd_weights"};
@@ -76,61 +78,14 @@ static double time_pass(const wb_conv_kernels *k, int pass, const wb_conv_shape 
     return t[0];
 }
 
-/* torch_conv.py runs beside us in lock-step: we send it one shape, it times
- * it while we wait, then we time ours, so both see the same machine load. */
-typedef struct torch_peer {
-    FILE *to, *from;
-    pid_t pid;
-} torch_peer;
-
-static bool torch_start(torch_peer *t, int threads, int reps) {
-    int down[2], up[2];
-    if (pipe(down) != 0 || pipe(up) != 0) return false;
-    t->pid = fork();
-    if (t->pid < 0) return false;
-    if (t->pid == 0) {
-        dup2(down[0], STDIN_FILENO);
-        dup2(up[1], STDOUT_FILENO);
-        close(down[1]), close(up[0]);
-        char script[1024], nthreads[16], nreps[16];
-        snprintf(script, sizeof script, "%s/bench/ops/torch_conv.py", WB_SOURCE_DIR);
-        snprintf(nthreads, sizeof nthreads, "%d", threads);
-        snprintf(nreps, sizeof nreps, "%d", reps);
-        execl("/usr/bin/python3", "python3", script, "--threads", nthreads, "--reps", nreps, (char *)NULL);
-        perror("bench_ops: cannot run /usr/bin/python3");
-        _exit(127);
-    }
-    close(down[0]), close(up[1]);
-    t->to = fdopen(down[1], "w");
-    t->from = fdopen(up[0], "r");
-    return t->to && t->from;
-}
-
-/* Fills ms[pass] from "TORCH <index> <pass> <ms>" lines; false when torch is gone. */
 static bool torch_time(torch_peer *t, int idx, const wb_conv_shape *s, double ms[N_PASSES]) {
-    fprintf(t->to, "%d %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld\n", idx,
-            (long long)s->n, (long long)s->c_in, (long long)s->h_in, (long long)s->w_in, (long long)s->c_out,
-            (long long)s->k_h, (long long)s->k_w, (long long)s->stride_h, (long long)s->stride_w,
-            (long long)s->pad_h, (long long)s->pad_w, (long long)s->dil_h, (long long)s->dil_w,
-            (long long)s->groups);
-    fflush(t->to);
     char line[256];
-    for (int got = 0; got < N_PASSES;) {
-        if (!fgets(line, sizeof line, t->from)) return false;
-        int i;
-        char pass[32];
-        double v;
-        if (sscanf(line, "TORCH %d %31s %lf", &i, pass, &v) != 3 || i != idx) continue;
-        for (int q = 0; q < N_PASSES; q++)
-            if (strcmp(pass, PASS_NAMES[q]) == 0) ms[q] = v, got++;
-    }
-    return true;
-}
-
-static void torch_stop(torch_peer *t) {
-    if (t->to) fclose(t->to);
-    if (t->from) fclose(t->from);
-    if (t->pid > 0) waitpid(t->pid, NULL, 0);
+    snprintf(line, sizeof line, "%d %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld", idx,
+             (long long)s->n, (long long)s->c_in, (long long)s->h_in, (long long)s->w_in, (long long)s->c_out,
+             (long long)s->k_h, (long long)s->k_w, (long long)s->stride_h, (long long)s->stride_w,
+             (long long)s->pad_h, (long long)s->pad_w, (long long)s->dil_h, (long long)s->dil_w,
+             (long long)s->groups);
+    return torch_peer_query(t, line, idx, PASS_NAMES, N_PASSES, ms);
 }
 
 int main(int argc, char **argv) {
@@ -158,7 +113,7 @@ int main(int argc, char **argv) {
     printf("fp32 peak with %d threads (%s FMA loop): %.1f GFLOP/s\n\n", threads, isa, peak);
 
     torch_peer torch = {0};
-    if (with_torch && !torch_start(&torch, threads, reps)) {
+    if (with_torch && !torch_peer_start(&torch, "torch_conv.py", threads, reps)) {
         fprintf(stderr, "bench_ops: cannot start torch_conv.py; torch columns stay empty\n");
         with_torch = 0;
     }
@@ -207,6 +162,7 @@ int main(int argc, char **argv) {
         printf("\n");
     }
     if (worst_ratio < INFINITY) printf("worst per-shape ratio torch/ours: %.2f\n", worst_ratio);
-    torch_stop(&torch);
+    torch_peer_stop(&torch);
+    bench_det_ops(threads, reps, with_torch, only);
     return 0;
 }

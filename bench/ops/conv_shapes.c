@@ -1,5 +1,5 @@
-/* ResNet-50 (torchvision, stride on the 3x3) and RetinaNet FPN conv shapes
- * for a batch of 2 images of 512x512. */
+/* ResNet-50 (torchvision, stride on the 3x3), RetinaNet FPN and
+ * MobileNetV3-Large depthwise conv shapes for a batch of 2 images of 512x512. */
 #include "conv_shapes.h"
 
 #define BATCH 2
@@ -12,6 +12,14 @@
       .w_out = OUT(hw, k, stride), .k_h = k, .k_w = k, .stride_h = stride, .stride_w = stride,        \
       .pad_h = (k) / 2, .pad_w = (k) / 2, .dil_h = 1, .dil_w = 1, .groups = 1},                       \
      count}
+
+/* Depthwise: groups = channels, one k x k filter per channel. */
+#define DWCONV(label, c, hw, k, stride)                                                              \
+    {label,                                                                                           \
+     {.n = BATCH, .c_in = c, .h_in = hw, .w_in = hw, .c_out = c, .h_out = OUT(hw, k, stride),         \
+      .w_out = OUT(hw, k, stride), .k_h = k, .k_w = k, .stride_h = stride, .stride_w = stride,        \
+      .pad_h = (k) / 2, .pad_w = (k) / 2, .dil_h = 1, .dil_w = 1, .groups = c},                       \
+     0}
 
 static const bench_conv g_shapes[] = {
     CONV("conv1 7x7/2 3-64 @512", 3, 512, 64, 7, 2, 1),
@@ -43,6 +51,15 @@ static const bench_conv g_shapes[] = {
     CONV("fpn 3x3 256-256 @64", 256, 64, 256, 3, 1, 0),
     CONV("fpn 3x3 256-256 @32", 256, 32, 256, 3, 1, 0),
     CONV("fpn 3x3 256-256 @16", 256, 16, 256, 3, 1, 0),
+    DWCONV("mbv3 dw 3x3 16 @256", 16, 256, 3, 1),
+    DWCONV("mbv3 dw 3x3/2 64 @256", 64, 256, 3, 2),
+    DWCONV("mbv3 dw 3x3 72 @128", 72, 128, 3, 1),
+    DWCONV("mbv3 dw 5x5/2 72 @128", 72, 128, 5, 2),
+    DWCONV("mbv3 dw 5x5 120 @64", 120, 64, 5, 1),
+    DWCONV("mbv3 dw 3x3/2 240 @64", 240, 64, 3, 2),
+    DWCONV("mbv3 dw 3x3 480 @32", 480, 32, 3, 1),
+    DWCONV("mbv3 dw 5x5/2 672 @32", 672, 32, 5, 2),
+    DWCONV("mbv3 dw 5x5 960 @16", 960, 16, 5, 1),
 };
 
 const bench_conv *bench_conv_shapes(int *count) {

@@ -1,5 +1,6 @@
 /* The convolutions the benchmark times: every distinct conv layer of a
- * torchvision ResNet-50 and of a RetinaNet FPN at batch 2, 512x512 input. */
+ * torchvision ResNet-50 and of a RetinaNet FPN, and MobileNetV3-Large's
+ * depthwise convs, at batch 2, 512x512 input. */
 #ifndef WB_BENCH_CONV_SHAPES_H
 #define WB_BENCH_CONV_SHAPES_H
 
@@ -8,7 +9,7 @@
 typedef struct bench_conv {
     const char *name;
     wb_conv_shape shape;
-    int resnet_count; /* how many ResNet-50 layers have this shape (0: FPN only) */
+    int resnet_count; /* how many ResNet-50 layers have this shape (0: FPN or MobileNetV3 only) */
 } bench_conv;
 
 /* The table and its length. */

@@ -23,7 +23,13 @@ const char wb_help_run[] =
     "The run holds a lock on its work dir (.workbench.lock): a second run there fails at once with the first\n"
     "one's pid. `/`, $HOME and a folder whose config.conf is the experiment itself are refused.\n"
     "Ctrl-C, SIGTERM and SIGHUP save interrupted.safetensors after the iteration in progress; then Ctrl-C\n"
-    "exits 0, SIGTERM and SIGHUP exit with 128 + the signal number (143, 129) as schedulers expect.\n\n"
+    "exits 0, SIGTERM and SIGHUP exit with 128 + the signal number (143, 129) as schedulers expect.\n"
+    "train.freeze = { modules = [\"backbone\"]; epochs = 50; batch_size = 8; lr = 1e-4; } trains the first epochs\n"
+    "with those modules frozen, at their own batch size and lr (the switch is logged; --resume works in both).\n"
+    "Under mpirun (mpirun -np 4 workbench run EXP.conf) the ranks train one model data-parallel: each reads its\n"
+    "shard of every epoch with data.batch_size images per iteration, gradients are averaged before each step\n"
+    "(train.sync_bn: batch norm statistics too), rank 0 alone writes the work dir, and a failing rank ends the\n"
+    "job; --resume takes a checkpoint of another number of ranks at an epoch's end.\n\n"
     "Options:\n"
     "  --hyp FILE        a YOLOv5 hyp YAML (lr0, momentum, box, hsv_h, degrees, mosaic, ...): each value goes to\n"
     "                    its key (optimizer.lr, the head's box, the train pipeline's yolo_hsv hgain, ...) and\n"
@@ -36,7 +42,8 @@ const char wb_help_run[] =
     "  workbench run configs/quickstart.conf\n"
     "  workbench run configs/quickstart.conf --set optimizer.lr=0.01 --set schedule.max_epochs=24\n"
     "  workbench run configs/quickstart.conf --resume\n"
-    "  workbench run my_yolov5.conf --hyp hyp.scratch-low.yaml\n";
+    "  workbench run my_yolov5.conf --hyp hyp.scratch-low.yaml\n"
+    "  mpirun -np 2 workbench run configs/quickstart.conf --set train.sync_bn=true\n";
 
 int wb_cmd_run(const wb_cli *cli, int argc, char **argv) {
     wb_cli_experiment x;

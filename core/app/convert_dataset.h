@@ -23,7 +23,8 @@ typedef struct cv_image {
     char *name;              /* file name as the format records it (relative to the images folder) */
     char *path;              /* the image file, as found (for links) */
     int width, height;
-    int64_t id;              /* COCO image id (1..N when the source has none) */
+    int64_t id;              /* COCO image id; without one, the position (0-based, as the voc and yolo
+                              * dataset plugins number images: `eval --out` results match the conversion) */
     cv_box *boxes;
     int n_boxes, cap;
 } cv_image;
@@ -39,6 +40,7 @@ typedef struct cv_dataset {
 typedef struct cv_options {
     const char *split;       /* voc: ImageSets/Main/<split>.txt; yolo: data.yaml entry; output split name */
     const char *images;      /* coco input: the folder file_name values are relative to */
+    const char *classes;     /* voc input: "a,b,c", the class order (as the experiment's `classes`) */
 } cv_options;
 
 /* Readers: SRC is a COCO instances JSON, a VOC root (Annotations/, JPEGImages/,

@@ -86,6 +86,17 @@ static bool read_classes(const char *root, cv_dataset *d) {
     return ok;
 }
 
+/* --classes "a,b,c": the order the experiment's `classes` gives. */
+static wb_status given_classes(const char *list, cv_dataset *d) {
+    char *copy = strdup(list);
+    wb_status st = copy ? WB_OK : WB_ERR_NOMEM;
+    for (char *save = NULL, *name = copy ? strtok_r(copy, ",", &save) : NULL; name && st == WB_OK;
+         name = strtok_r(NULL, ",", &save))
+        if (cv_class(d, name, 0) < 0) st = WB_ERR_NOMEM;
+    free(copy);
+    return st;
+}
+
 static wb_status read_one(const char *root, const char *id, cv_dataset *d, char *err, size_t n) {
     char xml[8192], img[8192], name[1024];
     snprintf(xml, sizeof xml, "%s/Annotations/%s.xml", root, id);
@@ -107,7 +118,7 @@ static wb_status read_one(const char *root, const char *id, cv_dataset *d, char 
         voc_doc_free(&doc);
         return WB_ERR_IO;
     }
-    cv_image *im = cv_add_image(d, name, img, w, h, d->n_images + 1);
+    cv_image *im = cv_add_image(d, name, img, w, h, d->n_images);
     wb_status st = im ? WB_OK : WB_ERR_NOMEM;
     for (int i = 0; st == WB_OK && i < doc.n_objects; i++) {
         const voc_doc_object *o = &doc.objects[i];
@@ -133,8 +144,13 @@ wb_status cv_read_voc(const char *src, const cv_options *o, cv_dataset *d, char 
     int n_ids = 0;
     char **ids = image_ids(src, o->split, &n_ids, err, n);
     if (!ids && n_ids == 0 && err[0]) return WB_ERR_IO;
-    wb_status st = read_classes(src, d) ? WB_OK : WB_ERR_NOMEM;
+    wb_status st = o->classes ? given_classes(o->classes, d) : read_classes(src, d) ? WB_OK : WB_ERR_NOMEM;
+    int fixed = o->classes ? d->n_classes : 0;
     for (int i = 0; st == WB_OK && i < n_ids; i++) st = read_one(src, ids[i], d, err, n);
+    if (st == WB_OK && fixed && d->n_classes > fixed) {
+        snprintf(err, n, "%s: objects of class '%s' are not in --classes", src, d->classes[fixed]);
+        st = WB_ERR_INVALID;
+    }
     for (int i = 0; i < n_ids; i++) free(ids[i]);
     free(ids);
     return st;

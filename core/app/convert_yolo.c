@@ -118,7 +118,7 @@ wb_status cv_read_yolo(const char *src, const cv_options *o, cv_dataset *d, char
         if (st == WB_OK && !labels) st = WB_ERR_NOMEM, snprintf(err, n, "out of memory");
         if (st == WB_OK && wb_image_probe_file(path, &w, &h, why, sizeof why) != WB_OK)
             st = WB_ERR_IO, snprintf(err, n, "%s", why);
-        if (st == WB_OK && !(im = cv_add_image(d, list[i]->d_name, path, w, h, d->n_images + 1)))
+        if (st == WB_OK && !(im = cv_add_image(d, list[i]->d_name, path, w, h, d->n_images)))
             st = WB_ERR_NOMEM, snprintf(err, n, "out of memory");
         if (st == WB_OK) st = read_labels(labels, im, d->n_classes, err, n);
         free(path), free(labels), free(list[i]);

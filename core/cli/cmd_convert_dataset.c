@@ -5,7 +5,8 @@
 #include "commands.h"
 
 const char wb_help_convert_dataset[] =
-    "Usage: workbench convert-dataset --from voc|yolo|coco --to coco|yolo|voc SRC DST [--split S] [--images DIR]\n\n"
+    "Usage: workbench convert-dataset --from voc|yolo|coco --to coco|yolo|voc SRC DST [--split S] [--images DIR]\n"
+    "                                 [--classes A,B,...]\n\n"
     "Converts detection annotations between formats without losing what both formats hold: the image list (file\n"
     "names, sizes), class names and order, every box in pixels (10 significant digits) and the crowd /\n"
     "difficult flag (COCO iscrowd <-> VOC difficult; YOLO has none: such boxes become plain boxes, with a\n"
@@ -16,7 +17,9 @@ const char wb_help_convert_dataset[] =
     "        (1..K from VOC and YOLO, in class order)\n"
     "  voc   a root with Annotations/, JPEGImages/ and ImageSets/Main/S.txt (S: --split, default trainval;\n"
     "        without the file every Annotations/*.xml); classes.txt, when present, fixes the class order\n"
-    "        (the output writes one), else names count in the order they first appear\n"
+    "        (the output writes one), else names count in the order they first appear; --classes A,B,...\n"
+    "        gives the order (an experiment's `classes`) and refuses objects of other classes. Image ids:\n"
+    "        positions in the split from 0, as the voc dataset numbers them (so `eval --out` results match)\n"
     "  yolo  a data.yaml (names; the images of its --split entry, default train; labels/ beside images/);\n"
     "        output: DST/data.yaml, DST/images/S/, DST/labels/S/*.txt\n\n"
     "Exit 0 when converted, 1 when a file cannot be read or written, 2 on usage errors.\n\n"
@@ -50,7 +53,8 @@ int wb_cmd_convert_dataset(const wb_cli *cli, int argc, char **argv) {
     int n_paths = 0;
     for (int i = 1; i < argc; i++) {
         const char **slot = !strcmp(argv[i], "--from") ? &from : !strcmp(argv[i], "--to") ? &to
-                          : !strcmp(argv[i], "--split") ? &o.split : !strcmp(argv[i], "--images") ? &o.images : NULL;
+                          : !strcmp(argv[i], "--split") ? &o.split : !strcmp(argv[i], "--images") ? &o.images
+                          : !strcmp(argv[i], "--classes") ? &o.classes : NULL;
         if (slot) {
             if (i + 1 >= argc) return wb_cli_usage_error("convert-dataset", "%s wants a value", argv[i]);
             *slot = argv[++i];

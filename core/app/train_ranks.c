@@ -44,7 +44,7 @@ int wb_ranks_share_work_dir(int rc, char *work_dir, size_t work_dir_size, char *
 }
 
 int wb_ranks_end(int rc) {
-    if (wb_dist_world() > 1 && rc != 0) {
+    if (wb_dist_world() > 1 && rc != 0 && rc < 128) { /* 128 + a signal: every rank stopped together */
         wb_logf(WB_LOG_ERROR, NULL, "rank %d of %d ends with exit code %d, and with it the job", wb_dist_rank(),
                 wb_dist_world(), rc);
         wb_dist_abort(rc);

@@ -406,11 +406,12 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
         if (rc != WB_OK) break;
         bool periodic = unit_end && o->ckpt_interval > 0 && units % o->ckpt_interval == 0;
         st.in_epoch = epoch_end ? 0 : in_epoch;
-        if (root && (periodic || st.iteration == max_iters)) {
+        if (periodic || st.iteration == max_iters) {
             char name[64];
             snprintf(name, sizeof name, "%s_%lld", wb_run_unit(o), (long long)units);
-            rc = wb_run_save(&run, name, err, n);
-            if (rc == WB_OK) wb_run_prune(o, units);
+            if (root) rc = wb_run_save(&run, name, err, n);
+            else snprintf(res->last_checkpoint, sizeof res->last_checkpoint, "%s/%s.safetensors", o->work_dir, name);
+            if (rc == WB_OK && root) wb_run_prune(o, units);
         }
         if (stop && rc == WB_OK) {
             const char *by = "a signal";

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A rank killed with SIGKILL mid-epoch ends the whole 2-rank job within 30 s
 # with a message naming the rank (no rank left waiting in an all-reduce);
-# the last checkpoint loads, and one process resumes from it to the end.
+# the last checkpoint loads, and one process resumes from it to the end. A
+# NaN loss stops both ranks at the same iteration, each naming itself and the
+# last good checkpoint (which loads; 1 rank refuses it, mid-epoch, saying so).
 set -euo pipefail
 wb=$1 src=$2 out=$3
 . "$(dirname "$0")/mpi_common.sh"
@@ -37,4 +39,22 @@ echo "last checkpoint: $(basename "$last")"
   --resume "$last" >"$out/resumed.txt" 2>&1 || { cat "$out/resumed.txt"; exit 1; }
 grep -q "the checkpoint is of 2 ranks, this run has 1" "$out/resumed.txt"
 test -f "$out/job/epoch_$((done_epochs + 1)).safetensors"
-echo "1 passed, 0 failed"
+
+echo "== a NaN loss (lr 10, momentum 1: at iteration 102) stops every rank, each naming itself, and ends the job"
+nan=(configs/tiny/center_tiny_synthetic.conf --threads 1 --set data.workers=1 --set data.batch_size=4
+     --set schedule.by_epoch=false --set schedule.max_iters=400 --set checkpoint.interval=50 --set evaluation.interval=0
+     --set optimizer.lr=10.0 --set optimizer.momentum=1.0 --set optimizer.grad_clip=0.0 --set schedule.policy=\"constant\"
+     --set schedule.warmup=\"none\")
+if mpi 2 "$wb" run "${nan[@]}" --work-dir "$out/nan" >"$out/nan.txt" 2>&1; then
+  cat "$out/nan.txt"; echo "a diverging job must fail"; exit 1
+fi
+for r in 0 1; do
+  grep -E "is (NaN|Inf) at iteration [0-9]+ \(on rank $r\); the last good checkpoint is .*/nan/iter_100.safetensors" \
+    "$out/nan.txt"
+done
+grep -q "rank [01] of 2 ends with exit code 1, and with it the job" "$out/nan.txt"
+# the checkpoint loads; mid-epoch (iteration 100, 32 per epoch), 1 rank cannot take it and says why
+if "$wb" run "${nan[@]}" --set schedule.max_iters=101 --work-dir "$out/nan" --resume "$out/nan/iter_100.safetensors" \
+     >"$out/nan_one.txt" 2>&1; then echo "a mid-epoch checkpoint of 2 ranks must be refused by 1"; exit 1; fi
+grep -q "cannot resume with 1 rank: the checkpoint was written by 2 in the middle of an epoch" "$out/nan_one.txt"
+echo "2 passed, 0 failed"

@@ -125,6 +125,7 @@ wb_status wb_data_split_open(wb_data_split *d, wb_experiment *e, wb_session *s, 
         snprintf(err, n, "%s: the dataset has no usable image", path);
         return WB_ERR_INVALID;
     }
+    if (o->dataset_only) return WB_OK;
     d->pipeline = wb_data_split_pipeline(e, split, err, n);
     if (!d->pipeline) return WB_ERR_INVALID;
     if (o->training && o->close_mosaic && !(d->late_pipeline = closed_pipeline(e, split, o->close_mosaic_from, err, n)))

@@ -27,6 +27,7 @@ typedef struct wb_split_opts {
     int batch_size;              /* images per batch (per rank); 0: data.batch_size */
     int rank, world;             /* data-parallel shard (sampler.h); 0 / 0 or 1 alone */
     bool no_pipeline;            /* images and boxes as the dataset gives them (browse-dataset) */
+    bool dataset_only;           /* open the dataset alone: no pipeline, no loader (dataset-stats) */
 } wb_split_opts;
 
 /* What the data section asks of the rest of the experiment, before anything

@@ -22,6 +22,8 @@ const wb_command wb_commands[] = {
     {"check", "Scan an experiment's datasets for defects (the dataset doctor)", wb_cmd_check, wb_help_check},
     {"browse-dataset", "Pictures of a split's samples after the transform pipeline, with boxes and class names",
      wb_cmd_browse_dataset, wb_help_browse_dataset},
+    {"dataset-stats", "Instances per class, box sizes and aspects, empty images of a split, and labels.jpg",
+     wb_cmd_dataset_stats, wb_help_dataset_stats},
     {"confusion-matrix", "YOLOv5's normalised confusion matrix (with background) of a checkpoint or a results file",
      wb_cmd_confusion_matrix, wb_help_confusion_matrix},
     {"convert-dataset", "Convert annotations between COCO, Pascal VOC and YOLO (boxes, classes, image list kept)",

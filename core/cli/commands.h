@@ -71,6 +71,8 @@ int wb_cmd_check(const wb_cli *cli, int argc, char **argv);
 extern const char wb_help_check[];
 int wb_cmd_browse_dataset(const wb_cli *cli, int argc, char **argv);
 extern const char wb_help_browse_dataset[];
+int wb_cmd_dataset_stats(const wb_cli *cli, int argc, char **argv);
+extern const char wb_help_dataset_stats[];
 int wb_cmd_confusion_matrix(const wb_cli *cli, int argc, char **argv);
 extern const char wb_help_confusion_matrix[];
 int wb_cmd_convert_dataset(const wb_cli *cli, int argc, char **argv);

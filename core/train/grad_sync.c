@@ -1,5 +1,6 @@
 #include "grad_sync.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,4 +73,34 @@ wb_status wb_grad_sync_average(wb_grad_sync *g, wb_session *s, char *err, size_t
 void wb_grad_sync_free(wb_grad_sync *g) {
     free(g->flat);
     memset(g, 0, sizeof *g);
+}
+
+/* FNV-1a over the bytes of every weight (not the buffers). */
+static uint64_t weights_hash(const wb_session *s) {
+    uint64_t h = 1469598103934665603ull;
+    for (int i = 0; i < s->n_params; i++) {
+        if (s->params[i].is_buffer) continue;
+        const unsigned char *b = (const unsigned char *)s->params[i].tensor->data;
+        for (size_t k = 0; k < (size_t)s->params[i].tensor->numel * sizeof(float); k++) h = (h ^ b[k]) * 1099511628211ull;
+    }
+    return h;
+}
+
+wb_status wb_grad_sync_align(wb_session *s, char *err, size_t n) {
+    if (wb_dist_world() == 1) return WB_OK;
+    s->backend->synchronize();
+    wb_status rc = WB_OK;
+    for (int i = 0; rc == WB_OK && i < s->n_params; i++) {
+        wb_tensor *t = s->params[i].tensor;
+        if (s->params[i].is_buffer) rc = wb_dist_broadcast(t->data, t->numel * (int64_t)sizeof(float), 0, err, n);
+    }
+    uint64_t mine = weights_hash(s), root = mine;
+    if (rc == WB_OK) rc = wb_dist_broadcast(&root, sizeof root, 0, err, n);
+    double differ[2] = {mine != root, mine != root ? wb_dist_rank() : 0};
+    if (rc == WB_OK) rc = wb_dist_sum_f64(differ, 2, err, n);
+    if (rc != WB_OK || differ[0] == 0) return rc;
+    snprintf(err, n, "%d rank%s (rank %d%s) hold%s other weights than rank 0: the ranks diverged, which is a bug of "
+             "the data-parallel training; please report it with the experiment", (int)differ[0],
+             differ[0] > 1 ? "s" : "", (int)differ[1], differ[0] > 1 ? " and more" : "", differ[0] > 1 ? "" : "s");
+    return WB_ERR_INTERNAL;
 }

@@ -21,4 +21,11 @@ typedef struct wb_grad_sync {
 wb_status wb_grad_sync_average(wb_grad_sync *g, wb_session *s, char *err, size_t err_size);
 void wb_grad_sync_free(wb_grad_sync *g);
 
+/* Before an evaluation: rank 0's buffers on every rank (BN running
+ * statistics follow each rank's own batches unless train.sync_bn; PyTorch's
+ * DDP broadcasts them too), and a check that every rank holds rank 0's
+ * weights, bit for bit (a hash of their bytes). An error on every rank when
+ * one differs. Alone, nothing happens. */
+wb_status wb_grad_sync_align(wb_session *s, char *err, size_t err_size);
+
 #endif

@@ -55,7 +55,9 @@ static int64_t val_interval_at(const wb_trainer_opts *o, int64_t units) {
 static wb_status validate(wb_run_ctx *r, wb_trainlog *log, int64_t units, char *err, size_t n) {
     wb_metrics metrics = {0};
     if (r->ema) wb_ema_swap(r->ema);
-    wb_status rc = r->o->validate(r->o->validate_user, units, &metrics, err, n);
+    /* Every rank evaluates its shard with rank 0's model. */
+    wb_status rc = wb_grad_sync_align(r->m->s, err, n);
+    if (rc == WB_OK) rc = r->o->validate(r->o->validate_user, units, &metrics, err, n);
     if (r->ema) wb_ema_swap(r->ema);
     if (rc != WB_OK) return rc;
     wb_trainlog_val(log, wb_run_unit(r->o), units, metrics.n, metrics.names, metrics.values);
@@ -409,8 +411,10 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
         if (periodic || st.iteration == max_iters) {
             char name[64];
             snprintf(name, sizeof name, "%s_%lld", wb_run_unit(o), (long long)units);
-            if (root) rc = wb_run_save(&run, name, err, n);
-            else snprintf(res->last_checkpoint, sizeof res->last_checkpoint, "%s/%s.safetensors", o->work_dir, name);
+            rc = wb_grad_sync_align(s, err, n); /* the file holds what every rank has */
+            if (rc == WB_OK && root) rc = wb_run_save(&run, name, err, n);
+            else if (rc == WB_OK)
+                snprintf(res->last_checkpoint, sizeof res->last_checkpoint, "%s/%s.safetensors", o->work_dir, name);
             if (rc == WB_OK && root) wb_run_prune(o, units);
         }
         if (stop && rc == WB_OK) {

@@ -161,7 +161,8 @@ END_TEST
 
 /* The OpenMP kernels against the reference on a RoI head's load: 2 images,
  * 64 channels, 300 overlapping RoIs (many share cells, so the backward's
- * scatter-adds would race if threads shared channels), some outside. */
+ * scatter-adds would race if threads shared channels), some outside, and
+ * two huge ones whose adaptive grid passes the forward's sample table. */
 static void roi_cpu_vs_ref(roi_cfg cfg) {
     wbt_env env[2];
     wb_tensor *x[2], *y[2];
@@ -176,6 +177,8 @@ static void roi_cpu_vs_ref(roi_cfg cfg) {
         rows[5 * k + 3] = x1 + 2.0f + wb_rng_uniform(&box_rng) * 60.0f;
         rows[5 * k + 4] = y1 + 2.0f + wb_rng_uniform(&box_rng) * 60.0f;
     }
+    const float huge[2][5] = {{0, -300.0f, -200.0f, 700.0f, 600.0f}, {1, 10.0f, 5.0f, 900.0f, 400.0f}};
+    memcpy(rows + 5 * 298, huge, sizeof huge);
     for (int k = 0; k < 2; k++) {
         wbt_env_init(&env[k], backend_at(k), 1);
         uint64_t rng = 42;

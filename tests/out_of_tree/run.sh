@@ -58,11 +58,12 @@ cmake -S "$examples/plugins" -B "$tmp/ex" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_
 grep -q -- "-Wall -Wextra.*tp_pafpn.c" "$tmp/ex.log" || { cat "$tmp/ex.log"; fail "wb_add_plugin did not compile with -Wall -Wextra"; }
 export WB_PLUGIN_PATH="$tmp/ex/plugins"
 out=$("$wb" plugins)
-for p in tp_pafpn tp_varifocal_loss tp_csv tp_fcos_lite; do
+for p in tp_pafpn tp_varifocal_loss tp_csv tp_fcos_lite tp_solarize; do
     echo "$out" | grep -q "ACCEPTED  $tmp/ex/plugins/$p.so  ($p 0.1.0" || { echo "$out"; fail "$p.so was not ACCEPTED"; }
     "$wb" describe $p >"$tmp/describe.txt" || { cat "$tmp/describe.txt"; fail "describe $p failed"; }
 done
 "$wb" describe tp_csv | grep -q "get(): safe on several threads" || fail "describe tp_csv does not show its thread-safe get"
+"$wb" describe tp_solarize | grep -q "^transform 'tp_solarize'" || fail "describe tp_solarize does not show a transform"
 
 # 3. Train with all four: on the synthetic dataset, and on CSV data through tp_csv and data.data_root.
 #    The loss must fall on the synthetic data; the CSV run must see the file's three classes.

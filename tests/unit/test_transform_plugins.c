@@ -3,7 +3,8 @@
  * Pillow's where it means the same, to 1 grey level (tests/parity/
  * gen_transform_plugins.py); boxes untouched; the same seed gives the same
  * pixels, on any thread; the loader's refusals (a step after the pixels
- * went float, descriptors that break the contract). */
+ * went float, descriptors that break the contract); the out-of-tree example
+ * tp_solarize loads and inverts what it should. */
 #include <libconfig.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -339,6 +340,34 @@ START_TEST(test_manifest_checks) {
 }
 END_TEST
 
+/* examples/plugins/transform/tp_solarize, built from its source as a fixture: a third party's transform. */
+START_TEST(test_example_solarize) {
+    load_plugins();
+    char path[1024];
+    snprintf(path, sizeof path, "%s/examples/tp_solarize.so", WB_FIXTURE_DIR);
+    ck_assert_msg(wb_registry_load_file(g_reg, path, "test") == WB_OK, "%s",
+                  wb_registry_plugin(g_reg, wb_registry_num_plugins(g_reg) - 1)->reason);
+    for (int p = 0; p <= 1; p++) {
+        char step[128];
+        snprintf(step, sizeof step, "{ type = \"tp_solarize\"; p = %d.0; threshold = 100; }", p);
+        wb_pipeline *pipe = must_pipeline(step);
+        wb_data_sample s = {0}, orig = {0};
+        synthetic_sample(&s);
+        synthetic_sample(&orig);
+        run(pipe, &s, 5);
+        for (size_t i = 0; i < 40 * 60 * 3; i++) {
+            int v = orig.img8[i], want = p && v >= 100 ? 255 - v : v;
+            ck_assert_msg(s.img8[i] == want, "p %d: value %zu is %d, want %d", p, i, s.img8[i], want);
+        }
+        assert_boxes_kept(&s);
+        wb_data_sample_free(&s);
+        wb_data_sample_free(&orig);
+        wb_pipeline_destroy(pipe);
+    }
+    free_plugins();
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("transform_plugins");
     TCase *tc = tcase_create("core");
@@ -348,6 +377,7 @@ int main(void) {
     tcase_add_test(tc, test_threads);
     tcase_add_test(tc, test_refusals);
     tcase_add_test(tc, test_manifest_checks);
+    tcase_add_test(tc, test_example_solarize);
     suite_add_tcase(s, tc);
     return wbt_run_suite(s);
 }

@@ -3,7 +3,10 @@
  * randomised, eval mode): the per-level class logits, box regression and
  * centerness; torchvision's compute_loss (classification, GIoU box,
  * centerness) on the same batch, and the gradients of their sum in the head;
- * and the final detections of postprocess_detections.
+ * and the final detections of postprocess_detections. Then the mmdetection
+ * variant's training targets and losses (fcos_mmdet: mmdetection 2.x's
+ * FCOSHead written out in the generator) with and without center sampling,
+ * and their gradients w.r.t. the head's outputs.
  *
  * Tolerances: references are float64, ours float32 through ResNet-50, the FPN
  * and the GroupNorm towers. Outputs and gradients: max |ours - ref| / max
@@ -214,12 +217,90 @@ START_TEST(test_fcos_r50_matches_torchvision) {
 }
 END_TEST
 
+/* The mmdetection options of the schema on the generator's outputs: loss
+ * values and d(sum)/d(outputs) for one center-sampling setting. */
+static void check_mmdet_losses(const wb_st_file *f, const char *setting, bool sampling) {
+    char text[1024], err[1024];
+    snprintf(text, sizeof text,
+             "head = { type = \"fcos_head\"; num_classes = 4; feat_channels = 32; stacked_convs = 1;\n"
+             "  strides = [8, 16, 32]; regress_ranges = [-1.0, 32.0, 64.0, 1e8]; assigner = \"mmdet\";\n"
+             "  center_offset = 0.5; center_sampling = %s; norm_on_bbox = false; scale_per_level = true;\n"
+             "  centerness_on_reg = false; conv_bias = false; bbox_loss_weight = \"centerness\"; };\n",
+             sampling ? "true" : "false");
+    static const char *const paths[] = {"head"};
+    static const int kinds[] = {WB_KIND_HEAD};
+    char path[] = "/tmp/wb_fcos_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert(fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+    close(fd);
+    wb_config *cfg = wb_config_new();
+    wb_module_lookup lk = wb_registry_module_lookup(g_reg);
+    ck_assert(wb_config_load(cfg, path) == 0);
+    unlink(path);
+    wb_config_validate_module(cfg, paths[0], kinds[0], &lk);
+    ck_assert_int_eq(wb_config_error_count(cfg), 0);
+    wb_session *s = wb_session_create(NULL, 0);
+    wb_feature_spec in[3] = {{"p3", 32, 8}, {"p4", 32, 16}, {"p5", 32, 32}};
+    wb_module_slot head;
+    ck_assert_msg(wb_slot_create(&head, s, wb_registry_find_module(g_reg, WB_KIND_HEAD, "fcos_head"), "head",
+                                 wb_config_params(cfg, "head"), in, 3, err, sizeof err) == WB_OK, "%s", err);
+    ck_assert_msg(wb_session_find(s, "head.scales.2.scale") != NULL, "scale_per_level: no head.scales.2.scale");
+    ck_assert_msg(wb_session_find(s, "head.classification_head.conv.0.bias") == NULL, "conv_bias = false: a bias");
+    wbt_env e = {s, head.ctx, &head.ctx.pub};
+    static const char *const kinds3[3] = {"cls", "reg", "ctr"};
+    wb_tensor *preds[9];
+    for (int k = 0; k < 3; k++)
+        for (int l = 0; l < 3; l++) {
+            char name[16];
+            snprintf(name, sizeof name, "%s%d", kinds3[k], l);
+            preds[3 * k + l] = wbt_parity_input(&e, f, name, true);
+        }
+    wb_gt_image imgs[8];
+    wb_batch_truth truth = case_truth(f, 2, 64, 96, imgs);
+    wb_loss_term terms[WB_MAX_LOSS_TERMS];
+    int n_terms = 0;
+    head.ctx.grad_enabled = true;
+    ck_assert_msg(head.desc->module->loss(head.instance, &head.ctx.pub, preds, 9, &truth, terms, &n_terms) == WB_OK,
+                  "loss: %s", head.ctx.msg);
+    printf("fcos_head, mmdetection options (center_sampling = %s) vs mmdetection's FCOSHead.loss:\n",
+           sampling ? "true" : "false");
+    static const char *const refs[3] = {"loss_cls", "loss_bbox", "loss_ctr"};
+    for (int i = 0; i < 3; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "%s_%s", refs[i], setting);
+        float want = wbt_parity_tensor(f, name, 1)[0], got = terms[i].value->data[0];
+        printf("  %-48s ours %.7g, mmdetection %.7g\n", terms[i].name, got, want);
+        wbt_assert_close(name, &got, &want, 1, 0.0, REL_TOL);
+    }
+    ck_assert_msg(wb_slot_seed_loss_grads(&head, terms, n_terms, err, sizeof err) == WB_OK, "%s", err);
+    ck_assert_msg(wb_slot_replay(&head, err, sizeof err) == WB_OK, "%s", err);
+    for (int i = 0; i < 9; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "d%s%d_%s", kinds3[i / 3], i % 3, setting);
+        ck_assert_msg(preds[i]->grad_valid, "no gradient reached %s", name);
+        assert_rel_close(name, preds[i]->grad, wbt_parity_tensor(f, name, preds[i]->numel), preds[i]->numel);
+    }
+    wb_slot_destroy(&head);
+    wb_session_destroy(s);
+    wb_config_free(cfg);
+}
+
+START_TEST(test_fcos_mmdet_losses) {
+    wb_st_file f;
+    if (!wbt_parity_open("fcos_mmdet", &f)) return;
+    check_mmdet_losses(&f, "plain", false);
+    check_mmdet_losses(&f, "sampling", true);
+    wb_st_free(&f);
+}
+END_TEST
+
 int main(void) {
     if (!load_plugins()) return 1;
     Suite *s = suite_create("fcos_parity");
     TCase *tc = tcase_create("torchvision");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_fcos_r50_matches_torchvision);
+    tcase_add_test(tc, test_fcos_mmdet_losses);
     suite_add_tcase(s, tc);
     int rc = wbt_run_suite(s);
     wb_registry_free(g_reg);

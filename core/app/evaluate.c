@@ -1,16 +1,16 @@
 #include "evaluate.h"
-#include "../dist/dist.h"
-#include "dist_eval.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "../config/params.h"
+#include "../dist/dist.h"
 #include "../eval/coco_json.h"
 #include "../eval/eval_table.h"
 #include "../eval/voc_eval.h"
 #include "../plugin/plugin_guard.h"
 #include "data_split.h"
+#include "dist_eval.h"
 #include "val_loss.h"
 #include "val_stats.h"
 

@@ -9,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "../backends/kernels_optim.h"
-#include "../runtime/log.h"
 #include "../dist/dist.h"
+#include "../runtime/log.h"
 #include "accumulation.h"
 #include "freeze.h"
 #include "grad_sync.h"

@@ -101,4 +101,11 @@ grep -q "the checkpoint is of 2 ranks, this run has 1" "$out/down.txt"
 # 2 x 2 and 1 x 4 see the same batches: resumed either way, the weights are the uninterrupted run's
 same_weights "$out/one/epoch_2.safetensors" "$out/up/epoch_2.safetensors"
 same_weights "$out/one/epoch_2.safetensors" "$out/down/epoch_2.safetensors"
-echo "5 passed, 0 failed"
+
+echo "== what ranks cannot share yet is refused before training"
+if mpi 2 "$wb" run "${tiny[@]}" --set data.image_weights=true --work-dir "$out/weights" >"$out/weights.txt" 2>&1; then
+  echo "image_weights with 2 ranks must be refused"; exit 1
+fi
+grep -q "data.image_weights is not supported with 2 ranks yet" "$out/weights.txt"
+test ! -e "$out/weights/epoch_1.safetensors"
+echo "6 passed, 0 failed"

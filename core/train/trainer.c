@@ -84,12 +84,11 @@ static wb_status check_resumed_state(const wb_train_state *st, const char *path,
     }
     int64_t epoch = wb_phases_epochs_done(ph, st->iteration);
     if (st->epoch != epoch) {
-        snprintf(err, n, "%s: cannot resume: the checkpoint says epoch %lld at iteration %lld, but with this "
-                 "experiment's iterations per epoch (%lld%s) iteration %lld is in epoch %lld; was it written with "
-                 "another dataset, data.batch_size, train.freeze or number of ranks? resume with the same data, or "
-                 "start with load_from", path, (long long)st->epoch, (long long)st->iteration,
-                 (long long)ph->p[ph->n - 1].per_epoch, ph->n > 1 ? " after the frozen phase" : "",
-                 (long long)st->iteration, (long long)epoch);
+        snprintf(err, n, "%s: cannot resume: the checkpoint says epoch %lld at iteration %lld, but with %lld "
+                 "iterations per epoch%s iteration %lld is in epoch %lld; was it written with another dataset, "
+                 "data.batch_size or train.freeze? resume with the same data, or start with load_from", path,
+                 (long long)st->epoch, (long long)st->iteration, (long long)ph->p[ph->n - 1].per_epoch,
+                 ph->n > 1 ? " (after train.freeze's epochs)" : "", (long long)st->iteration, (long long)epoch);
         return WB_ERR_INVALID;
     }
     return WB_OK;

@@ -3,6 +3,8 @@ process tree, 2 threads; prints time and memory ratios (ours / torch: below 1.0 
 smaller):
 
 - RetinaNet (ResNet-18 and ResNet-50 + FPN, 91 classes) at 512x512, batch 2, against torchvision's;
+- FCOS (ResNet-18 and ResNet-50 + FPN, GroupNorm head, 91 classes) at 512x512, batch 2, against torchvision's
+  (--models fcos_r18,fcos_r50);
 - yolov5s (80 classes) at 640x640, batch 4, against YOLOv5 7.0's own Model and ComputeLoss (the
   `yolov5` package of scripts/setup.sh's virtual environment, on Debian's torch).
 
@@ -25,6 +27,10 @@ MODELS = {
             ["torch_retinanet.py", "--depth", "18"], (0.75, 0.6, 0.6)),
     "r50": (512, 2, [RETINANET, "--set", "model.backbone.depth=50", "--set", "model.head.num_classes=91"],
             ["torch_retinanet.py", "--depth", "50"], (0.75, 0.6, 0.6)),
+    # FCOS (issue 13) against torchvision's, every stage trainable with plain BatchNorm on both sides
+    "fcos_r18": (512, 2, [os.path.join(HERE, "fcos.conf"), "--set", "model.backbone.depth=18"],
+                 ["torch_fcos.py", "--depth", "18"], (0.7, 0.6, 0.6)),
+    "fcos_r50": (512, 2, [os.path.join(HERE, "fcos.conf")], ["torch_fcos.py", "--depth", "50"], (0.7, 0.6, 0.6)),
     "yolov5s": (640, 4, [os.path.join(HERE, "yolov5s.conf")], ["torch_yolov5.py", "--cfg", "yolov5s.yaml"],
                 (0.6, 0.5, 0.6)),
     # MobileNetV3-Large features (torchvision's) under a tiny head, inference only (issue 13; no goal given)

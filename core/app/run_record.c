@@ -20,9 +20,10 @@ static const char *const k_records[] = {"log.json", "run.log", WB_TB_DIR, NULL};
 
 static FILE *g_run_log;
 
-static int exists(const char *path) {
-    struct stat st;
-    return lstat(path, &st) == 0;
+/* A record of a run: a regular file or a real folder. A symlink planted in its place stays where it is, and the
+ * writers (O_NOFOLLOW, tb_run.c's lstat) refuse it with a warning. */
+static int is_record(const char *path, struct stat *st) {
+    return lstat(path, st) == 0 && (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode));
 }
 
 /* history/<stamp>[_k]/: the first name not taken. */
@@ -54,7 +55,7 @@ static int move_previous(const char *work_dir, char *err, size_t n) {
     time_t when = 0;
     for (int i = 0; k_records[i]; i++) {
         snprintf(path, sizeof path, "%s/%s", work_dir, k_records[i]);
-        if (lstat(path, &st) != 0) continue;
+        if (!is_record(path, &st)) continue;
         any = 1;
         if (st.st_mtime > when) when = st.st_mtime;
     }
@@ -63,7 +64,7 @@ static int move_previous(const char *work_dir, char *err, size_t n) {
     for (int i = 0; k_records[i]; i++) {
         snprintf(path, sizeof path, "%s/%s", work_dir, k_records[i]);
         snprintf(to, sizeof to, "%s/%s", dir, k_records[i]);
-        if (exists(path) && rename(path, to) != 0) {
+        if (is_record(path, &st) && rename(path, to) != 0) {
             snprintf(err, n, "cannot move the previous run's %s to %s: %s", path, to, strerror(errno));
             return -1;
         }

@@ -124,7 +124,7 @@ static int overwrites_input(const char *work_dir, const wb_config *cfg, char *er
 
 /* tmpl with {date} and {time} filled in, and {n} replaced by number k (1: empty). */
 static int expand(const char *tmpl, const struct tm *tm, int k, char *out, size_t size, char *err, size_t n) {
-    size_t at = 0;
+    size_t at = 0, len_all = 0;
     int n_count = 0;
     for (const char *p = tmpl; *p;) {
         char piece[64];
@@ -145,14 +145,19 @@ static int expand(const char *tmpl, const struct tm *tm, int k, char *out, size_
             return 2;
         }
         size_t len = strlen(piece);
-        if (at + len >= size) {
-            snprintf(err, n, "work_dir \"%s\" is too long once its placeholders are filled in", tmpl);
-            return 2;
-        }
+        len_all += len, p += used;
+        if (at + len >= size) continue; /* measured on: the message gives the whole length */
         memcpy(out + at, piece, len);
-        at += len, p += used;
+        at += len;
     }
     out[at] = '\0';
+    if (len_all >= size) {
+        /* check_length's words and limit (wb_work_dir_open): a buffer of WB_WORK_DIR_MAX holds what it accepts */
+        snprintf(err, n, "work_dir is %zu characters long%s; with the file names under it that passes the system's "
+                 "limit of %d (PATH_MAX); choose a shorter work_dir", len_all,
+                 strchr(tmpl, '{') ? " once its placeholders are filled in" : "", PATH_MAX);
+        return 2;
+    }
     if (n_count > 1) {
         snprintf(err, n, "work_dir \"%s\" holds {n} %d times; one run number is enough", tmpl, n_count);
         return 2;

@@ -72,7 +72,7 @@ static uint8_t *draw_image(const wb_plot_batch *pb, int i, const char *const *na
 
 void wb_tb_pictures(wb_event_file *tb, const wb_plot_batch *pred, const char *const *names, int num_names,
                     int64_t step) {
-    if (!tb || !pred || !pred->rgb || !pred->predictions) return;
+    if (!tb || !pred || !pred->rgb) return;
     for (int i = 0; i < pred->n && i < WB_TB_PICTURES; i++) {
         uint8_t *rgb = draw_image(pred, i, names, num_names);
         png_buffer png = {0};

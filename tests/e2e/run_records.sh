@@ -8,7 +8,8 @@
 #  - a new run in a used work dir starts new files: the previous log.json,
 #    run.log and tensorboard/ move, unchanged, to history/<stamp>/;
 #  - run.log: the environment header, then exactly the log lines the run
-#    printed on stderr. About 8 s.
+#    printed on stderr;
+#  - symlinks planted at run.log and tensorboard/ lead no write elsewhere. About 9 s.
 #   run_records.sh WORKBENCH SOURCE_DIR SCRATCH_DIR
 set -euo pipefail
 wb=$1 src=$2 out=$3
@@ -95,6 +96,14 @@ check_run_log(parts[0], os.path.join(out, "b.txt"), "new")
 check_run_log("# resumed " + parts[1], os.path.join(out, "c.txt"), "resumed")
 print(f"run.log: the environment header and every log line of the run ({n} in run a)")
 PY
+# symlinks planted at run.log and tensorboard/ are neither followed nor moved: warned, the victims untouched
+mkdir -p "$out/planted" "$out/victim_dir" && echo precious >"$out/victim_log"
+ln -s "$out/victim_log" "$out/planted/run.log" && ln -s "$out/victim_dir" "$out/planted/tensorboard"
+train "$out/f.txt" --work-dir "$out/planted" --set schedule.max_epochs=1
+grep -q "cannot write $out/planted/run.log" "$out/f.txt" || { cat "$out/f.txt"; exit 1; }
+grep -q "$out/planted/tensorboard is not a folder (a symlink?); no TensorBoard log for this run" "$out/f.txt"
+test "$(cat "$out/victim_log")" = precious && test -z "$(ls -A "$out/victim_dir")" && test ! -e "$out/planted/history"
+echo "planted run.log and tensorboard symlinks: warned, not followed"
 . "$src/tests/e2e/expect_fail.sh"
 expect_fail 2 'work_dir "'"$out"'/x_{nn}": unknown placeholder {nn}; work_dir may hold {date}, {time} and one {n}' \
   "$out/bad.txt" -- "$wb" run configs/tiny/center_tiny_synthetic.conf --work-dir "$out/x_{nn}"

@@ -77,9 +77,13 @@ START_TEST(test_refusals_name_the_problem) {
     ck_assert_str_eq(err, "work_dir \"runs/{n\": unknown placeholder {n; work_dir may hold {date}, {time} and one {n}");
     ck_assert_int_eq(wb_work_dir_name("{n}/exp{n}", 0, got, sizeof got, err, sizeof err), 2);
     ck_assert_str_eq(err, "work_dir \"{n}/exp{n}\" holds {n} 2 times; one run number is enough");
-    char small[8];
-    ck_assert_int_eq(wb_work_dir_name("{date}", 0, small, sizeof small, err, sizeof err), 2);
-    ck_assert_str_eq(err, "work_dir \"{date}\" is too long once its placeholders are filled in");
+    /* 4000 characters and a date: past what a work dir may be (PATH_MAX less room for the file names) */
+    char tmpl[4100];
+    memset(tmpl, 'a', 4000);
+    snprintf(tmpl + 4000, sizeof tmpl - 4000, "{date}");
+    ck_assert_int_eq(wb_work_dir_name(tmpl, 0, got, sizeof got, err, sizeof err), 2);
+    ck_assert_str_eq(err, "work_dir is 4008 characters long once its placeholders are filled in; with the file names "
+                          "under it that passes the system's limit of 4096 (PATH_MAX); choose a shorter work_dir");
 }
 END_TEST
 

@@ -3,8 +3,9 @@
 # trained from scratch) overfits 8 real BCCD images at 320x240: VOC mAP@0.5 on those images reaches 0.9 within
 # 200 iterations of batch 4 (SGD 0.01, step at 175). No augmentation, so the only question is whether the model,
 # the losses (focal, GIoU, centerness) and the optimiser learn. Trial (EVAL_EVERY=40): mAP@0.5 0.14 at 40
-# iterations, 0.67 at 80, 0.84 at 120, 0.93 at 160, 1.00 at 200; 0.75 s of CPU an iteration (about 75 s on 2 idle
-# cores). MAX_ITERS and EVAL_EVERY override the budget and the validation interval.
+# iterations, 0.67 at 80, 0.84 at 120, 0.93 at 160, 1.00 at 200, at 0.75 s of CPU an iteration (measured on the busy
+# machine; about 75 s on 2 idle cores if both threads stay busy). MAX_ITERS and EVAL_EVERY override the budget
+# and the validation interval.
 # Usage: overfit_fcos_bccd.sh WORKBENCH SOURCE_DIR SCRATCH_DIR. Exit 77 (skipped) without ../shared.
 set -euo pipefail
 wb=$1 src=$2 out=$3

@@ -33,8 +33,13 @@ static int make_history_dir(const char *work_dir, time_t when, char *dir, size_t
     localtime_r(&when, &tm);
     strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", &tm);
     snprintf(base, sizeof base, "%s/" WB_RUN_HISTORY_DIR, work_dir);
+    struct stat st;
     if (mkdir(base, 0755) != 0 && errno != EEXIST) {
         snprintf(err, n, "cannot create %s: %s", base, strerror(errno));
+        return -1;
+    }
+    if (lstat(base, &st) != 0 || !S_ISDIR(st.st_mode)) { /* a planted symlink would move the records elsewhere */
+        snprintf(err, n, "%s is not a folder (a symlink?); the previous run's records stay where they are", base);
         return -1;
     }
     for (int k = 1; k < 1000; k++) {

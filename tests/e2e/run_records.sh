@@ -108,3 +108,9 @@ echo "planted run.log and tensorboard symlinks: warned, not followed"
 expect_fail 2 'work_dir "'"$out"'/x_{nn}": unknown placeholder {nn}; work_dir may hold {date}, {time} and one {n}' \
   "$out/bad.txt" -- "$wb" run configs/tiny/center_tiny_synthetic.conf --work-dir "$out/x_{nn}"
 test ! -e "$out/x_{nn}" || { echo "the refused work_dir was created"; exit 1; }
+# a history/ symlink would move the previous records out of the work dir: the run refuses to start
+mkdir -p "$out/hist_link" "$out/victim_hist" && echo '{"mode": "val", "epoch": 1}' >"$out/hist_link/log.json"
+ln -s "$out/victim_hist" "$out/hist_link/history"
+expect_fail 1 "$out/hist_link/history is not a folder (a symlink?); the previous run's records stay where they are; move or remove it, or choose another --work-dir" \
+  "$out/hist.txt" -- "$wb" run configs/tiny/center_tiny_synthetic.conf --work-dir "$out/hist_link"
+test -z "$(ls -A "$out/victim_hist")" && test -f "$out/hist_link/log.json"

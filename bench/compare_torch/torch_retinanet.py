@@ -1,8 +1,11 @@
 """torchvision's RetinaNet timed like `workbench bench`: training iterations
 (forward, losses, backward, SGD step) and inference (forward + postprocess)
-at a fixed square size, random images, one centred box per image. Prints
-machine-readable lines: TORCH <name> <value>."""
+at a fixed square size, random images, one centred box per image. --amp bf16
+runs the forward under torch.autocast("cpu", torch.bfloat16) (the backward
+follows autocast's casts, as PyTorch recommends). Prints machine-readable
+lines: TORCH <name> <value>."""
 import argparse
+import contextlib
 import resource
 import statistics
 import time
@@ -33,7 +36,9 @@ def main():
     ap.add_argument("--iters", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--mode", choices=["train", "infer"], default="train")
+    ap.add_argument("--amp", choices=["none", "bf16"], default="none")
     a = ap.parse_args()
+    autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if a.amp == "bf16" else contextlib.nullcontext
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     model = build(a.depth, 91, a.size)
@@ -47,14 +52,15 @@ def main():
         t0 = time.perf_counter()
         if a.mode == "train":
             model.train()
-            losses = model(images, targets)
-            loss = sum(losses.values())
+            with autocast():
+                losses = model(images, targets)
+                loss = sum(losses.values())
             opt.zero_grad()
             loss.backward()
             opt.step()
         else:
             model.eval()
-            with torch.no_grad():
+            with torch.no_grad(), autocast():
                 model(images)
         if it > 0:
             times.append(time.perf_counter() - t0)

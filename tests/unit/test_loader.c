@@ -352,6 +352,9 @@ static int run_cli(const char *args, char *out, size_t size) {
     ck_assert_ptr_nonnull(p);
     size_t n = fread(out, 1, size - 1, p);
     out[n] = '\0';
+    /* read to the end: closing the pipe early would stop a long listing with SIGPIPE (exit 141) */
+    char rest[4096];
+    while (fread(rest, 1, sizeof rest, p) > 0) continue;
     int status = pclose(p);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
@@ -360,7 +363,7 @@ START_TEST(cli_plugins_describe_version) {
     char bin[1024];
     snprintf(bin, sizeof(bin), "%s/bin/workbench", WB_BINARY_DIR);
     ck_assert_msg(access(bin, X_OK) == 0, "%s is missing: build the workbench target", bin);
-    static char out[65536];
+    static char out[1 << 20]; /* every loaded plugin listed: tens of KiB and growing */
     char args[2048];
 
     snprintf(args, sizeof(args), "plugins --plugin-dir %s/no_entry -v", WB_FIXTURE_DIR);
@@ -407,7 +410,7 @@ END_TEST
 /* A config whose neck type two plugin files define: validate says which files and how to choose. */
 START_TEST(validate_names_duplicate_type) {
     char dir[] = "/tmp/wb_prefer_XXXXXX", conf[256], args[1024], in_tree[512];
-    static char out[65536];
+    static char out[1 << 20]; /* every loaded plugin listed: tens of KiB and growing */
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(conf, sizeof conf, "%s/exp.conf", dir);
     FILE *f = fopen(conf, "w");

@@ -104,7 +104,7 @@ static void check_case(const char *case_name, const char *params, int first_inpu
         ck_assert_msg(ref != NULL, "parity file has no %s", m.out[i].name);
         for (int d = 0; d < 4; d++) ck_assert_int_eq(out[i]->shape[d], ref->shape[d]);
         assert_rel_close(m.out[i].name, out[i]->data, ref->data, ref->numel);
-        char r_name[8];
+        char r_name[16];
         snprintf(r_name, sizeof r_name, "r%d", i);
         float *g = wb_grad_begin(&m.ctx, out[i]);
         memcpy(g, wbt_parity_tensor(&f, r_name, out[i]->numel), (size_t)out[i]->numel * sizeof(float));

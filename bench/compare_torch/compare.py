@@ -5,14 +5,13 @@ smaller):
 - RetinaNet (ResNet-18 and ResNet-50 + FPN, 91 classes) at 512x512, batch 2, against torchvision's;
 - FCOS (ResNet-18 and ResNet-50 + FPN, GroupNorm head, 91 classes) at 512x512, batch 2, against torchvision's
   (--models fcos_r18,fcos_r50);
+- Faster R-CNN (ResNet-18 and ResNet-50 + FPN, 90 classes + background) at 512x512, batch 2, against
+  torchvision's (--models frcnn_r18,frcnn_r50);
 - yolov5s (80 classes) at 640x640, batch 4, against YOLOv5 7.0's own Model and ComputeLoss (the
   `yolov5` package of scripts/setup.sh's virtual environment, on Debian's torch).
 
     /usr/bin/python3 bench/compare_torch/compare.py [--workbench build/bin/workbench] [--iters 5]
-        [--models r18,r50,yolov5s] [--amp bf16]
-
---amp bf16 adds, per row, our amp = "bf16" against torch.autocast("cpu", torch.bfloat16) (RetinaNet only):
-bf16 / fp32 of ours, and ours / torch in bf16.
+        [--models r18,r50,yolov5s]
 """
 import argparse
 import os
@@ -23,6 +22,9 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 RETINANET = os.path.join(ROOT, "configs/retinanet/retinanet_r50_fpn_1x_coco.conf")
+FRCNN = os.path.join(ROOT, "configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.conf")
+FRCNN_TRAINABLE = ["--set", "model.head.num_classes=90", "--set", 'model.backbone.norm="bn"',
+                   "--set", "model.backbone.frozen_stages=-1", "--set", "model.backbone.norm_eval=false"]
 # name -> (size, batch, our config and --set arguments, torch script and its arguments, the issue's goals:
 # training time, inference time, peak memory ratios)
 MODELS = {
@@ -34,6 +36,11 @@ MODELS = {
     "fcos_r18": (512, 2, [os.path.join(HERE, "fcos.conf"), "--set", "model.backbone.depth=18"],
                  ["torch_fcos.py", "--depth", "18"], (0.7, 0.6, 0.6)),
     "fcos_r50": (512, 2, [os.path.join(HERE, "fcos.conf")], ["torch_fcos.py", "--depth", "50"], (0.7, 0.6, 0.6)),
+    # Faster R-CNN (issue 12) against torchvision's: every stage trainable with plain BatchNorm on both sides,
+    # 90 classes + background (torchvision's 91)
+    "frcnn_r18": (512, 2, [FRCNN, *FRCNN_TRAINABLE, "--set", "model.backbone.depth=18"],
+                  ["torch_faster_rcnn.py", "--depth", "18"], (0.7, 0.6, 0.6)),
+    "frcnn_r50": (512, 2, [FRCNN, *FRCNN_TRAINABLE], ["torch_faster_rcnn.py", "--depth", "50"], (0.7, 0.6, 0.6)),
     "yolov5s": (640, 4, [os.path.join(HERE, "yolov5s.conf")], ["torch_yolov5.py", "--cfg", "yolov5s.yaml"],
                 (0.6, 0.5, 0.6)),
     # MobileNetV3-Large features (torchvision's) under a tiny head, inference only (issue 13; no goal given)
@@ -81,7 +88,6 @@ def main():
         a.env["OMP_WAIT_POLICY"] = a.wait_policy.upper()
     names = a.models.split(",")
     for name in names:
-    ap.add_argument("--amp", choices=["bf16"], help="also time mixed precision: our amp against torch.autocast")
         if name not in MODELS:
             ap.error(f"--models: unknown model '{name}' (known: {', '.join(MODELS)})")
     print(f"{a.threads} threads, OMP_WAIT_POLICY {a.env.get('OMP_WAIT_POLICY', 'unset')}, median of {a.iters} timed iterations after one warm-up; RetinaNet-FPN with 91 "
@@ -109,9 +115,3 @@ def main():
 
 if __name__ == "__main__":
     main()
-            if a.amp and script[0] == "torch_retinanet.py":
-                ob_ms, ob_rss, _ = ours(a.workbench, config + ["--set", f'amp="{a.amp}"'], size, batch, mode, a)
-                tb_ms, tb_rss, _ = torch(script + ["--amp", a.amp], size, batch, mode, a)
-                print(f"  amp {a.amp}: ours {ob_ms:.1f} ms ({ob_ms / o_ms:.2f}x our fp32, {ob_rss:.0f} MiB), torch "
-                      f"autocast {tb_ms:.1f} ms ({tb_ms / t_ms:.2f}x torch fp32, {tb_rss:.0f} MiB); ours / torch "
-                      f"in {a.amp}: {ob_ms / tb_ms:.2f} (goal: inference in {a.amp} <= 0.6x our fp32)", flush=True)

@@ -11,7 +11,10 @@ smaller):
   `yolov5` package of scripts/setup.sh's virtual environment, on Debian's torch).
 
     /usr/bin/python3 bench/compare_torch/compare.py [--workbench build/bin/workbench] [--iters 5]
-        [--models r18,r50,yolov5s]
+        [--models r18,r50,yolov5s] [--amp bf16]
+
+--amp bf16 adds, per row, our amp = "bf16" against torch.autocast("cpu", torch.bfloat16) (RetinaNet only):
+bf16 / fp32 of ours, and ours / torch in bf16.
 """
 import argparse
 import os
@@ -88,6 +91,7 @@ def main():
         a.env["OMP_WAIT_POLICY"] = a.wait_policy.upper()
     names = a.models.split(",")
     for name in names:
+    ap.add_argument("--amp", choices=["bf16"], help="also time mixed precision: our amp against torch.autocast")
         if name not in MODELS:
             ap.error(f"--models: unknown model '{name}' (known: {', '.join(MODELS)})")
     print(f"{a.threads} threads, OMP_WAIT_POLICY {a.env.get('OMP_WAIT_POLICY', 'unset')}, median of {a.iters} timed iterations after one warm-up; RetinaNet-FPN with 91 "
@@ -115,3 +119,9 @@ def main():
 
 if __name__ == "__main__":
     main()
+            if a.amp and script[0] == "torch_retinanet.py":
+                ob_ms, ob_rss, _ = ours(a.workbench, config + ["--set", f'amp="{a.amp}"'], size, batch, mode, a)
+                tb_ms, tb_rss, _ = torch(script + ["--amp", a.amp], size, batch, mode, a)
+                print(f"  amp {a.amp}: ours {ob_ms:.1f} ms ({ob_ms / o_ms:.2f}x our fp32, {ob_rss:.0f} MiB), torch "
+                      f"autocast {tb_ms:.1f} ms ({tb_ms / t_ms:.2f}x torch fp32, {tb_rss:.0f} MiB); ours / torch "
+                      f"in {a.amp}: {ob_ms / tb_ms:.2f} (goal: inference in {a.amp} <= 0.6x our fp32)", flush=True)

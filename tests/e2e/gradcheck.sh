@@ -45,6 +45,15 @@ expect 0 gradcheck retina_head --quick --set loss_bbox.type=giou --set reg_decod
 expect 2 gradcheck retina_head --quick --set feat_channels=wide
 has "feat_channels"
 grep -q "/tmp/wb-gradcheck" "$log" && { echo "FAILED: a message names a temporary file"; cat "$log"; fail=1; }
+# FCOS in quick mode (GroupNorm groups must divide the 8 quick channels): each tower's conv and GroupNorm and the
+# three output convs, weight and bias each; then mmdetection's options, whose per-level Scale gets a gradient.
+expect 0 gradcheck fcos_head --quick --set num_groups=4
+count '^PASS d/d head\.' 14
+count '^PASS d loss/d pred (cls_score|bbox_pred|centerness)_[0-4] ' 15
+expect 0 gradcheck fcos_head --quick --set num_groups=4 --set assigner=mmdet --set center_offset=0.5 \
+  --set norm_on_bbox=false --set scale_per_level=true --set centerness_on_reg=false --set conv_bias=false \
+  --set bbox_loss_weight=centerness --set score=product
+count '^PASS d/d head\.scales\.[0-4]\.scale ' 5
 
 # Every in-tree loss with each reduction.
 for loss in focal_loss cross_entropy l1 smooth_l1 iou giou diou ciou; do
@@ -62,6 +71,9 @@ count '^PASS d/d input pred ' 1
 expect 0 gradcheck fpn --quick
 has "quick: out_channels 256 -> 8"
 count '^PASS d/d neck\.' 12
+# PAFPN: 3 lateral, 3 fpn, 2 downsample and 2 pafpn convs, weight and bias each.
+expect 0 gradcheck pafpn --quick
+count '^PASS d/d neck\.' 20
 
 # Hand-written backwards, right and wrong, found through --plugin-dir and WB_PLUGIN_PATH.
 expect 0 --plugin-dir "$fixtures" gradcheck custom_relu --set factor=1.0

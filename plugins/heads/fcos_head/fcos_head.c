@@ -45,7 +45,8 @@ static wb_status read_norm(wb_ctx *ctx, fcos_head *h, const wb_params *p) {
     h->num_groups = strcmp(host->param_string(p, "norm"), "gn") == 0 ? (int)host->param_int(p, "num_groups") : 0;
     if (h->num_groups > 0 && h->feat_channels % h->num_groups != 0)
         return wb_error(ctx, WB_ERR_INVALID, "fcos_head: feat_channels %d is not a multiple of num_groups %d (the "
-                        "towers' GroupNorm)", h->feat_channels, h->num_groups);
+                        "towers' GroupNorm); set num_groups to a divisor of feat_channels", h->feat_channels,
+                        h->num_groups);
     if (h->num_groups == 0 && !h->conv_bias)
         return wb_error(ctx, WB_ERR_INVALID, "fcos_head: norm = \"none\" with conv_bias = false leaves the tower "
                         "convs without any offset; set conv_bias = true");

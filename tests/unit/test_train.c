@@ -284,7 +284,8 @@ START_TEST(test_checkpoint_round_trip_with_ema_and_best) {
     wb_optimizer_step(opt, 0.1f);
     wb_ema_update(e);
     wb_ema_update(e);
-    wb_train_state st = {7, 1, 1, 0.123456789012345, "best_bbox_mAP_epoch_1.safetensors"};
+    wb_train_state st = {.iteration = 7, .epoch = 1, .in_epoch = 0, .world = 1, .has_best = 1,
+                         .best_score = 0.123456789012345, .best_name = "best_bbox_mAP_epoch_1.safetensors"};
     char err[1024];
     ck_assert_msg(wb_checkpoint_save(path, s, opt, e, &st, NULL, err, sizeof err) == WB_OK, "%s", err);
     float saved_avg[4];

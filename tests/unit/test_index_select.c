@@ -72,7 +72,8 @@ START_TEST(index_select_gradients) {
         };
         sel_cfg cfg = {axis};
         for (int be = 0; be < 2; be++)
-            opcheck_gradients("index_select", sel_fn, &cfg, in, 2, (opcheck_opts){.backend = backend_at(be), .seed = 2});
+            opcheck_gradients("index_select", sel_fn, &cfg, in, 2,
+                              (opcheck_opts){.backend = backend_at(be), .seed = 2});
     }
 }
 END_TEST
@@ -87,7 +88,9 @@ START_TEST(index_select_cpu_matches_ref) {
         int64_t n_index = 1500;
         float *idx = malloc((size_t)n_index * sizeof *idx);
         uint64_t pick = 5;
-        for (int64_t j = 0; j < n_index; j++) idx[j] = (float)(int64_t)(wb_rng_uniform(&pick) * (float)shapes[s][0] * 0.5f);
+        /* Rows from the first half only: many picked several times. */
+        for (int64_t j = 0; j < n_index; j++)
+            idx[j] = (float)(int64_t)(wb_rng_uniform(&pick) * (float)shapes[s][0] * 0.5f);
         for (int k = 0; k < 2; k++) {
             wbt_env_init(&env[k], backend_at(k), 1);
             uint64_t rng = 42;
@@ -109,22 +112,26 @@ START_TEST(index_select_cpu_matches_ref) {
 }
 END_TEST
 
+/* x [4, 3] picked along axis with the given index values. */
+static wb_tensor *select_from(wbt_env *e, int axis, int64_t n, const float *index) {
+    uint64_t rng = 1;
+    int64_t xs[2] = {4, 3};
+    return wb_op_index_select(e->ctx, wbt_random(e, 2, xs, -1, 1, &rng), axis, wbt_from(e, 1, &n, index));
+}
+
 START_TEST(index_select_refuses_bad_indices) {
     wbt_env e;
     wbt_env_init(&e, wb_backend_ref(), 1);
-    uint64_t rng = 1;
-    int64_t xs[2] = {4, 3}, n3 = 3, two[2] = {1, 2};
     const float out_of_range[3] = {0, 4, 1}, negative[3] = {0, -1, 1}, fraction[3] = {0, 1.5f, 1};
-    wbt_expect_error(&e, wb_op_index_select(e.ctx, wbt_random(&e, 2, xs, -1, 1, &rng), 0, wbt_from(&e, 1, &n3, out_of_range)),
+    wbt_expect_error(&e, select_from(&e, 0, 3, out_of_range),
                      "index_select: index[1] = 4 is not a row of axis 0 of [4, 3]: indices must be integers in [0, 4)");
-    wbt_expect_error(&e, wb_op_index_select(e.ctx, wbt_random(&e, 2, xs, -1, 1, &rng), 1, wbt_from(&e, 1, &n3, out_of_range)),
+    wbt_expect_error(&e, select_from(&e, 1, 3, out_of_range),
                      "index_select: index[1] = 4 is not a row of axis 1 of [4, 3]: indices must be integers in [0, 3)");
-    wbt_expect_error(&e, wb_op_index_select(e.ctx, wbt_random(&e, 2, xs, -1, 1, &rng), 0, wbt_from(&e, 1, &n3, negative)),
-                     "index[1] = -1 is not a row");
-    wbt_expect_error(&e, wb_op_index_select(e.ctx, wbt_random(&e, 2, xs, -1, 1, &rng), 0, wbt_from(&e, 1, &n3, fraction)),
-                     "index[1] = 1.5 is not a row");
-    wbt_expect_error(&e, wb_op_index_select(e.ctx, wbt_random(&e, 2, xs, -1, 1, &rng), 2, wbt_from(&e, 1, &n3, fraction)),
-                     "index_select: axis 2 is out of range for a 2-D tensor [4, 3]");
+    wbt_expect_error(&e, select_from(&e, 0, 3, negative), "index[1] = -1 is not a row");
+    wbt_expect_error(&e, select_from(&e, 0, 3, fraction), "index[1] = 1.5 is not a row");
+    wbt_expect_error(&e, select_from(&e, 2, 3, fraction), "index_select: axis 2 is out of range for a 2-D tensor [4, 3]");
+    uint64_t rng = 1;
+    int64_t xs[2] = {4, 3}, two[2] = {1, 2};
     wbt_expect_error(&e, wb_op_index_select(e.ctx, wbt_random(&e, 2, xs, -1, 1, &rng), 0, wbt_random(&e, 2, two, 0, 1, &rng)),
                      "index_select: index [1, 2] must be 1-D");
     wbt_env_free(&e);

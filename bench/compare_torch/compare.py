@@ -81,6 +81,7 @@ def main():
     ap.add_argument("--iters", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--models", default="r18,r50,yolov5s", help="comma-separated: " + ", ".join(MODELS))
+    ap.add_argument("--amp", choices=["bf16"], help="also time mixed precision: our amp against torch.autocast")
     ap.add_argument("--wait-policy", choices=["passive", "active", "inherit"], default="passive",
                     help="OMP_WAIT_POLICY of both sides (both use libgomp): on a loaded machine, threads that spin "
                          "at a barrier keep the core from the thread everyone waits for (passive made both sides "
@@ -91,7 +92,6 @@ def main():
         a.env["OMP_WAIT_POLICY"] = a.wait_policy.upper()
     names = a.models.split(",")
     for name in names:
-    ap.add_argument("--amp", choices=["bf16"], help="also time mixed precision: our amp against torch.autocast")
         if name not in MODELS:
             ap.error(f"--models: unknown model '{name}' (known: {', '.join(MODELS)})")
     print(f"{a.threads} threads, OMP_WAIT_POLICY {a.env.get('OMP_WAIT_POLICY', 'unset')}, median of {a.iters} timed iterations after one warm-up; RetinaNet-FPN with 91 "
@@ -111,6 +111,12 @@ def main():
             if "import_rss_mib" in t_vals:
                 print(f"  torch's peak includes {float(t_vals['import_rss_mib']):.0f} MiB resident after importing "
                       f"yolov5 alone")
+            if a.amp and script[0] == "torch_retinanet.py":
+                ob_ms, ob_rss, _ = ours(a.workbench, config + ["--set", f'amp="{a.amp}"'], size, batch, mode, a)
+                tb_ms, tb_rss, _ = torch(script + ["--amp", a.amp], size, batch, mode, a)
+                print(f"  amp {a.amp}: ours {ob_ms:.1f} ms ({ob_ms / o_ms:.2f}x our fp32, {ob_rss:.0f} MiB), torch "
+                      f"autocast {tb_ms:.1f} ms ({tb_ms / t_ms:.2f}x torch fp32, {tb_rss:.0f} MiB); ours / torch "
+                      f"in {a.amp}: {ob_ms / tb_ms:.2f} (goal: inference in {a.amp} <= 0.6x our fp32)", flush=True)
             if mode == "train":
                 print("  where our time goes:\n" + "\n".join("    " + l for l in detail.splitlines()[2:9]))
     print("\nGoals (time ratio train/infer, memory ratio): RetinaNet (issue 4) <= 0.75/0.6, 0.6; YOLOv5 (issue 11) "
@@ -119,9 +125,3 @@ def main():
 
 if __name__ == "__main__":
     main()
-            if a.amp and script[0] == "torch_retinanet.py":
-                ob_ms, ob_rss, _ = ours(a.workbench, config + ["--set", f'amp="{a.amp}"'], size, batch, mode, a)
-                tb_ms, tb_rss, _ = torch(script + ["--amp", a.amp], size, batch, mode, a)
-                print(f"  amp {a.amp}: ours {ob_ms:.1f} ms ({ob_ms / o_ms:.2f}x our fp32, {ob_rss:.0f} MiB), torch "
-                      f"autocast {tb_ms:.1f} ms ({tb_ms / t_ms:.2f}x torch fp32, {tb_rss:.0f} MiB); ours / torch "
-                      f"in {a.amp}: {ob_ms / tb_ms:.2f} (goal: inference in {a.amp} <= 0.6x our fp32)", flush=True)

@@ -349,7 +349,7 @@ START_TEST(unknown_key_without_close_match_lists_known_keys) {
     wb_config_override(cfg, "log.colour=true");
     wb_config_validate(cfg, &fake_lookup);
     assert_error(cfg, "<command line>:1: error: --set log.colour=true: unknown key 'colour' in log; "
-                      "known keys: interval");
+                      "known keys: interval, tensorboard");
     ck_assert_int_eq(wb_config_error_count(cfg), 1);
     wb_config_free(cfg);
 }

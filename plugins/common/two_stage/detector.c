@@ -138,6 +138,25 @@ static int reduces_by_mean(wb_ctx *ctx, const wb_params *p, const char *key, con
     return strcmp(r, "mean") == 0;
 }
 
+ts_bbox_head ts_detector_bbox_head_cfg(wb_ctx *ctx, const ts_detector *d, const wb_params *p,
+                                        int num_classes) {
+    const wb_host_api *host = WB_H(ctx);
+    const ts_roi_extractor *ex = &d->extractor;
+    return (ts_bbox_head){.in_features = d->roi_specs[0].channels * ex->roi_size * ex->roi_size,
+                          .fc_channels = (int)host->param_int(p, "fc_channels"),
+                          .num_fcs = (int)host->param_int(p, "num_shared_fcs"),
+                          .num_classes = num_classes,
+                          .class_agnostic = host->param_bool(p, "reg_class_agnostic")};
+}
+
+wb_status ts_detector_check_pooled_channels(wb_ctx *ctx, const ts_detector *d, const char *owner) {
+    for (int l = 1; l < d->n_roi; l++)
+        if (d->roi_specs[l].channels != d->roi_specs[0].channels)
+            wb_error(ctx, WB_ERR_INVALID, "%s: pooled inputs need equal channels; level %d has %d, level 0 %d", owner,
+                     l, d->roi_specs[l].channels, d->roi_specs[0].channels);
+    return wb_ok(ctx);
+}
+
 wb_status ts_losses_create(wb_ctx *ctx, const wb_params *p, ts_roi_losses *l, const char *owner) {
     const wb_host_api *host = WB_H(ctx);
     l->cls_mean = reduces_by_mean(ctx, p, "loss_cls", owner);

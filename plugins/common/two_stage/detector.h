@@ -32,6 +32,12 @@ wb_status ts_detector_proposals(wb_ctx *ctx, const ts_detector *d, wb_tensor *co
 
 /* The keys every stage shares: assigner, sampler, coder and test settings. */
 void ts_stage_cfg_read(wb_ctx *ctx, const wb_params *p, ts_roi_stage_cfg *cfg, ts_test_cfg *test);
+/* The box head's shape from fc_channels, num_shared_fcs and
+ * reg_class_agnostic, on RoIs pooled from d's inputs. */
+ts_bbox_head ts_detector_bbox_head_cfg(wb_ctx *ctx, const ts_detector *d, const wb_params *p, int num_classes);
+/* One box head serves every pooled level, so their channels must agree;
+ * the error names owner. */
+wb_status ts_detector_check_pooled_channels(wb_ctx *ctx, const ts_detector *d, const char *owner);
 /* loss_cls / loss_bbox sub-modules (a "mean" reduction is undone, "none" refused). */
 wb_status ts_losses_create(wb_ctx *ctx, const wb_params *p, ts_roi_losses *l, const char *owner);
 

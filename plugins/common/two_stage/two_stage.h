@@ -71,4 +71,9 @@ void ts_decode(const wb_host_api *host, const float *anchor, const float *delta,
  * lists (boxes[i]: counts[i] rows of 4), images in order, no padding. */
 wb_tensor *ts_rois(wb_ctx *ctx, const float *const *boxes, const int64_t *counts, int n_images);
 
+/* ---- detections ---- */
+/* The release_detections of every two-stage head: their predict fills
+ * boxes, scores and labels with malloc'd arrays (detections.c). */
+void ts_release_detections(void *inst, wb_detections *d);
+
 #endif

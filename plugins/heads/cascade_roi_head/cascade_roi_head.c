@@ -17,18 +17,13 @@ static wb_status read_stages(wb_ctx *ctx, cascade_roi_head *h, const wb_params *
     h->n_stages = n;
     ts_roi_stage_cfg base;
     ts_stage_cfg_read(ctx, p, &base, &h->test);
-    const ts_roi_extractor *ex = &h->det.extractor;
     for (int s = 0; s < n; s++) {
         h->stage[s] = base;
         float thr = (float)host->param_float_at(p, "stage_iou_thrs", s);
         h->stage[s].assigner.pos_iou_thr = h->stage[s].assigner.neg_iou_thr = h->stage[s].assigner.min_pos_iou = thr;
         for (int i = 0; i < 4; i++) h->stage[s].stds[i] = (float)host->param_float_at(p, "stage_target_stds", 4 * s + i);
         h->loss_weight[s] = (float)host->param_float_at(p, "stage_loss_weights", s);
-        h->bbox[s] = (ts_bbox_head){.in_features = h->det.roi_specs[0].channels * ex->roi_size * ex->roi_size,
-                                    .fc_channels = (int)host->param_int(p, "fc_channels"),
-                                    .num_fcs = (int)host->param_int(p, "num_shared_fcs"),
-                                    .num_classes = base.num_classes,
-                                    .class_agnostic = host->param_bool(p, "reg_class_agnostic")};
+        h->bbox[s] = ts_detector_bbox_head_cfg(ctx, &h->det, p, base.num_classes);
     }
     return wb_ok(ctx);
 }
@@ -40,10 +35,7 @@ static wb_status create(wb_ctx *ctx, const wb_params *p, const wb_feature_spec *
         wb_error(ctx, WB_ERR_INVALID, "cascade_roi_head: target_means needs 4 values (dx, dy, dw, dh)");
     if (wb_ok(ctx) == WB_OK && ts_detector_create(ctx, &h->det, p, in, n_in) == WB_OK &&
         read_stages(ctx, h, p) == WB_OK) {
-        for (int l = 1; l < h->det.n_roi; l++)
-            if (h->det.roi_specs[l].channels != h->det.roi_specs[0].channels)
-                wb_error(ctx, WB_ERR_INVALID, "cascade_roi_head: pooled inputs need equal channels; level %d has %d, "
-                         "level 0 %d", l, h->det.roi_specs[l].channels, h->det.roi_specs[0].channels);
+        ts_detector_check_pooled_channels(ctx, &h->det, "cascade_roi_head");
         if (wb_ok(ctx) == WB_OK) ts_losses_create(ctx, p, &h->losses, "cascade_roi_head");
     }
     if (wb_ok(ctx) != WB_OK) {
@@ -84,12 +76,6 @@ static wb_status predict(void *inst, wb_ctx *ctx, wb_tensor *const *preds, int n
     return cascade_predict(inst, ctx, preds, n_preds, meta, dets);
 }
 
-static void release_detections(void *inst, wb_detections *d) {
-    (void)inst;
-    free(d->boxes), free(d->scores), free(d->labels);
-    memset(d, 0, sizeof *d);
-}
-
 static wb_status describe(void *inst, char *buf, size_t size) {
     cascade_roi_head *h = inst;
     snprintf(buf, size, "Cascade R-CNN RoI head: %d classes, %d stages, %d pooled levels, %s", h->stage[0].num_classes,
@@ -123,7 +109,7 @@ static const wb_module_vtable vtable = {
     .forward = forward,
     .loss = loss,
     .predict = predict,
-    .release_detections = release_detections,
+    .release_detections = ts_release_detections,
     .describe = describe,
     .destroy = destroy,
 };

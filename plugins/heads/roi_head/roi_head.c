@@ -13,16 +13,8 @@ static wb_status create(wb_ctx *ctx, const wb_params *p, const wb_feature_spec *
         wb_error(ctx, WB_ERR_INVALID, "roi_head: target_means and target_stds need 4 values (dx, dy, dw, dh)");
     if (wb_ok(ctx) == WB_OK && ts_detector_create(ctx, &h->det, p, in, n_in) == WB_OK) {
         ts_stage_cfg_read(ctx, p, &h->stage, &h->test);
-        const ts_roi_extractor *ex = &h->det.extractor;
-        h->bbox = (ts_bbox_head){.in_features = h->det.roi_specs[0].channels * ex->roi_size * ex->roi_size,
-                                 .fc_channels = (int)host->param_int(p, "fc_channels"),
-                                 .num_fcs = (int)host->param_int(p, "num_shared_fcs"),
-                                 .num_classes = h->stage.num_classes,
-                                 .class_agnostic = host->param_bool(p, "reg_class_agnostic")};
-        for (int l = 1; l < h->det.n_roi; l++)
-            if (h->det.roi_specs[l].channels != h->det.roi_specs[0].channels)
-                wb_error(ctx, WB_ERR_INVALID, "roi_head: pooled inputs need equal channels; level %d has %d, level 0 %d",
-                         l, h->det.roi_specs[l].channels, h->det.roi_specs[0].channels);
+        h->bbox = ts_detector_bbox_head_cfg(ctx, &h->det, p, h->stage.num_classes);
+        ts_detector_check_pooled_channels(ctx, &h->det, "roi_head");
         if (wb_ok(ctx) == WB_OK) ts_losses_create(ctx, p, &h->losses, "roi_head");
     }
     if (wb_ok(ctx) != WB_OK) {
@@ -58,12 +50,6 @@ static wb_status predict(void *inst, wb_ctx *ctx, wb_tensor *const *preds, int n
     return roi_head_predict(inst, ctx, preds, n_preds, meta, dets);
 }
 
-static void release_detections(void *inst, wb_detections *d) {
-    (void)inst;
-    free(d->boxes), free(d->scores), free(d->labels);
-    memset(d, 0, sizeof *d);
-}
-
 static wb_status describe(void *inst, char *buf, size_t size) {
     roi_head *h = inst;
     snprintf(buf, size, "Faster R-CNN RoI head: %d classes, %d pooled levels, %dx%d %s, %d x %d fcs, %s deltas",
@@ -96,7 +82,7 @@ static const wb_module_vtable vtable = {
     .forward = forward,
     .loss = loss,
     .predict = predict,
-    .release_detections = release_detections,
+    .release_detections = ts_release_detections,
     .describe = describe,
     .destroy = destroy,
 };

@@ -147,12 +147,6 @@ static wb_status predict(void *inst, wb_ctx *ctx, wb_tensor *const *preds, int n
     return rpn_predict(inst, ctx, preds, n_preds, meta, dets);
 }
 
-static void release_detections(void *inst, wb_detections *d) {
-    (void)inst;
-    free(d->boxes), free(d->scores), free(d->labels);
-    memset(d, 0, sizeof *d);
-}
-
 static wb_status describe(void *inst, char *buf, size_t size) {
     rpn_head *h = inst;
     snprintf(buf, size, "RPN head: %d levels, %d anchors per cell, %d-channel conv", h->n_levels, h->anchors.n_base,
@@ -205,7 +199,7 @@ static const wb_module_vtable vtable = {
     .forward = forward,
     .loss = loss,
     .predict = predict,
-    .release_detections = release_detections,
+    .release_detections = ts_release_detections,
     .describe = describe,
     .destroy = destroy,
 };

@@ -7,85 +7,38 @@
 
 static const char *const k_extra_modes[] = {"none", "on_input", "on_output", NULL};
 
-int fpn_out_level(const fpn *m, int i) {
-    int last_used = m->in_levels[m->n_in - 1];
-    return i < m->n_used ? m->in_levels[m->start_level + i] : last_used + (i - m->n_used + 1);
-}
-
-static int log2_exact(int v) {
-    int l = 0;
-    while (v > 1 && v % 2 == 0) {
-        v /= 2;
-        l++;
-    }
-    return v == 1 ? l : -1;
-}
-
-static wb_status read_inputs(wb_ctx *ctx, fpn *m, const wb_feature_spec *in, int n_in) {
-    if (n_in < 1 || n_in > FPN_MAX_LEVELS)
-        return wb_error(ctx, WB_ERR_INVALID, "fpn: takes 1..%d input feature maps, got %d", FPN_MAX_LEVELS, n_in);
-    m->n_in = n_in;
-    for (int i = 0; i < n_in; i++) {
-        m->in_channels[i] = in[i].channels;
-        m->in_levels[i] = log2_exact(in[i].stride);
-        if (m->in_levels[i] < 0 || (i > 0 && m->in_levels[i] != m->in_levels[i - 1] + 1))
-            return wb_error(ctx, WB_ERR_INVALID,
-                            "fpn: input '%s' has stride %d; inputs must have power-of-two strides doubling "
-                            "from one to the next (as the backbone's c2..c5)", in[i].name, in[i].stride);
-    }
-    return WB_OK;
-}
-
-static wb_status configure(wb_ctx *ctx, fpn *m, const wb_params *p) {
+static void configure(wb_ctx *ctx, fpn *m, const wb_params *p) {
     const wb_host_api *h = WB_H(ctx);
-    m->out_channels = (int)h->param_int(p, "out_channels");
-    m->start_level = (int)h->param_int(p, "start_level");
-    m->num_outs = (int)h->param_int(p, "num_outs");
     const char *mode = h->param_string(p, "add_extra_convs");
     m->extra = strcmp(mode, "on_input") == 0    ? FPN_EXTRA_ON_INPUT
                : strcmp(mode, "on_output") == 0 ? FPN_EXTRA_ON_OUTPUT
                                                 : FPN_EXTRA_NONE;
     m->relu_before_extra = h->param_bool(p, "relu_before_extra_convs");
-    if (m->start_level >= m->n_in)
-        return wb_error(ctx, WB_ERR_INVALID, "fpn: start_level %d leaves no input (the backbone gives %d)",
-                        m->start_level, m->n_in);
-    m->n_used = m->n_in - m->start_level;
-    if (m->num_outs < m->n_used || m->num_outs > FPN_MAX_LEVELS)
-        return wb_error(ctx, WB_ERR_INVALID,
-                        "fpn: num_outs %d must be between the %d used inputs (from start_level %d) and %d",
-                        m->num_outs, m->n_used, m->start_level, FPN_MAX_LEVELS);
-    return WB_OK;
 }
 
 static wb_status create(wb_ctx *ctx, const wb_params *p, const wb_feature_spec *in, int n_in, void **out) {
     fpn *m = calloc(1, sizeof *m);
     if (!m) return wb_error(ctx, WB_ERR_NOMEM, "fpn: out of memory");
-    wb_status st = read_inputs(ctx, m, in, n_in);
-    if (st == WB_OK) st = configure(ctx, m, p);
+    wb_status st = fp_pyramid_read(ctx, &m->geo, p, in, n_in, "fpn");
     if (st != WB_OK) {
         free(m);
         return st;
     }
+    configure(ctx, m, p);
     *out = m;
     return WB_OK;
 }
 
 static int output_specs(void *inst, wb_feature_spec *out, int max_out) {
     fpn *m = inst;
-    for (int i = 0; i < m->num_outs && i < max_out; i++) {
-        int level = fpn_out_level(m, i);
-        snprintf(out[i].name, sizeof out[i].name, "p%d", level);
-        out[i].channels = m->out_channels;
-        out[i].stride = 1 << level;
-    }
-    return m->num_outs;
+    return fp_output_specs(&m->geo, out, max_out);
 }
 
 static wb_status describe(void *inst, char *buf, size_t size) {
     fpn *m = inst;
     static const char *const modes[] = {"max-pool", "convs on the input", "convs on the output"};
-    snprintf(buf, size, "FPN: p%d..p%d with %d channels, extra levels by %s", fpn_out_level(m, 0),
-             fpn_out_level(m, m->num_outs - 1), m->out_channels, modes[m->extra]);
+    snprintf(buf, size, "FPN: p%d..p%d with %d channels, extra levels by %s", fp_out_level(&m->geo, 0),
+             fp_out_level(&m->geo, m->geo.num_outs - 1), m->geo.out_channels, modes[m->extra]);
     return WB_OK;
 }
 

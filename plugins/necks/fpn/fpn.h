@@ -13,7 +13,9 @@
 
 #include <workbench/workbench.h>
 
-#define FPN_MAX_LEVELS 8
+#include "../../common/fpn_parts/pyramid.h"
+
+#define FPN_MAX_LEVELS FP_MAX_LEVELS
 
 typedef enum fpn_extra { FPN_EXTRA_NONE = 0, FPN_EXTRA_ON_INPUT, FPN_EXTRA_ON_OUTPUT } fpn_extra;
 
@@ -22,22 +24,13 @@ typedef struct fpn_conv {
 } fpn_conv;
 
 typedef struct fpn {
-    int n_in;
-    int in_channels[FPN_MAX_LEVELS];
-    int in_levels[FPN_MAX_LEVELS]; /* log2 of each input's stride */
-    int out_channels;
-    int start_level;
-    int n_used;                    /* inputs start_level..n_in-1 */
-    int num_outs;
+    fp_pyramid geo;
     fpn_extra extra;
     int relu_before_extra;
     fpn_conv lateral[FPN_MAX_LEVELS];
     fpn_conv output[FPN_MAX_LEVELS];
     fpn_conv extra_conv[FPN_MAX_LEVELS]; /* outputs n_used..num_outs-1 when extra != NONE */
 } fpn;
-
-/* Output level (log2 stride) of output i. */
-int fpn_out_level(const fpn *m, int i);
 
 wb_status fpn_init_params(void *inst, wb_ctx *ctx);
 wb_status fpn_forward(void *inst, wb_ctx *ctx, wb_tensor *const *in, int n_in, wb_tensor **out, int n_out);

@@ -15,18 +15,18 @@ static void make_conv(wb_ctx *ctx, fpn_conv *c, const char *prefix, int cin, int
 wb_status fpn_init_params(void *inst, wb_ctx *ctx) {
     fpn *m = inst;
     char prefix[48];
-    for (int j = 0; j < m->n_used; j++) {
+    for (int j = 0; j < m->geo.n_used; j++) {
         snprintf(prefix, sizeof prefix, "inner_blocks.%d.0", j);
-        make_conv(ctx, &m->lateral[j], prefix, m->in_channels[m->start_level + j], m->out_channels, 1);
+        make_conv(ctx, &m->lateral[j], prefix, m->geo.in_channels[m->geo.start_level + j], m->geo.out_channels, 1);
         snprintf(prefix, sizeof prefix, "layer_blocks.%d.0", j);
-        make_conv(ctx, &m->output[j], prefix, m->out_channels, m->out_channels, 3);
+        make_conv(ctx, &m->output[j], prefix, m->geo.out_channels, m->geo.out_channels, 3);
     }
     if (m->extra == FPN_EXTRA_NONE) return wb_ok(ctx);
-    for (int i = m->n_used; i < m->num_outs; i++) {
-        int first = i == m->n_used;
-        int cin = first && m->extra == FPN_EXTRA_ON_INPUT ? m->in_channels[m->n_in - 1] : m->out_channels;
-        snprintf(prefix, sizeof prefix, "extra_blocks.p%d", fpn_out_level(m, i));
-        make_conv(ctx, &m->extra_conv[i], prefix, cin, m->out_channels, 3);
+    for (int i = m->geo.n_used; i < m->geo.num_outs; i++) {
+        int first = i == m->geo.n_used;
+        int cin = first && m->extra == FPN_EXTRA_ON_INPUT ? m->geo.in_channels[m->geo.n_in - 1] : m->geo.out_channels;
+        snprintf(prefix, sizeof prefix, "extra_blocks.p%d", fp_out_level(&m->geo, i));
+        make_conv(ctx, &m->extra_conv[i], prefix, cin, m->geo.out_channels, 3);
     }
     return wb_ok(ctx);
 }

@@ -15,7 +15,9 @@
 
 #include <workbench/workbench.h>
 
-#define PAFPN_MAX_LEVELS 8
+#include "../../common/fpn_parts/pyramid.h"
+
+#define PAFPN_MAX_LEVELS FP_MAX_LEVELS
 
 typedef enum pafpn_extra {
     PAFPN_EXTRA_NONE = 0,
@@ -29,13 +31,7 @@ typedef struct pafpn_conv {
 } pafpn_conv;
 
 typedef struct pafpn {
-    int n_in;
-    int in_channels[PAFPN_MAX_LEVELS];
-    int in_levels[PAFPN_MAX_LEVELS]; /* log2 of each input's stride */
-    int out_channels;
-    int start_level;
-    int n_used;                      /* inputs start_level..n_in-1 */
-    int num_outs;
+    fp_pyramid geo;
     pafpn_extra extra;
     int relu_before_extra;
     pafpn_conv lateral[PAFPN_MAX_LEVELS];
@@ -43,9 +39,6 @@ typedef struct pafpn {
     pafpn_conv down[PAFPN_MAX_LEVELS];   /* n_used - 1 */
     pafpn_conv pafpn[PAFPN_MAX_LEVELS];  /* n_used - 1 */
 } pafpn;
-
-/* Level (log2 stride) of output i. */
-int pafpn_out_level(const pafpn *m, int i);
 
 wb_status pafpn_init_params(void *inst, wb_ctx *ctx);
 wb_status pafpn_forward(void *inst, wb_ctx *ctx, wb_tensor *const *in, int n_in, wb_tensor **out, int n_out);

@@ -15,18 +15,18 @@ static void make_conv(wb_ctx *ctx, pafpn_conv *c, const char *group, int index, 
 
 wb_status pafpn_init_params(void *inst, wb_ctx *ctx) {
     pafpn *m = inst;
-    const int c = m->out_channels;
-    for (int j = 0; j < m->n_used; j++) {
-        make_conv(ctx, &m->lateral[j], "lateral_convs", j, m->in_channels[m->start_level + j], c, 1);
+    const int c = m->geo.out_channels;
+    for (int j = 0; j < m->geo.n_used; j++) {
+        make_conv(ctx, &m->lateral[j], "lateral_convs", j, m->geo.in_channels[m->geo.start_level + j], c, 1);
         make_conv(ctx, &m->fpn[j], "fpn_convs", j, c, c, 3);
     }
-    for (int j = 0; j + 1 < m->n_used; j++) {
+    for (int j = 0; j + 1 < m->geo.n_used; j++) {
         make_conv(ctx, &m->down[j], "downsample_convs", j, c, c, 3);
         make_conv(ctx, &m->pafpn[j], "pafpn_convs", j, c, c, 3);
     }
     if (m->extra == PAFPN_EXTRA_NONE) return wb_ok(ctx);
-    for (int i = m->n_used; i < m->num_outs; i++) {
-        int cin = i == m->n_used && m->extra == PAFPN_EXTRA_ON_INPUT ? m->in_channels[m->n_in - 1] : c;
+    for (int i = m->geo.n_used; i < m->geo.num_outs; i++) {
+        int cin = i == m->geo.n_used && m->extra == PAFPN_EXTRA_ON_INPUT ? m->geo.in_channels[m->geo.n_in - 1] : c;
         make_conv(ctx, &m->fpn[i], "fpn_convs", i, cin, c, 3);
     }
     return wb_ok(ctx);

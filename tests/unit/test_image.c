@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "data/image.h"
+#include "wbt_image.h"
 #include "wbtest.h"
 
 #define SHARED_DIR WB_SOURCE_DIR "/../shared/datasets"
@@ -122,49 +123,14 @@ END_TEST
 
 /* ---- corrupt inputs, generated here ---- */
 
-static uint8_t *read_all(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    *n = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc(*n);
-    ck_assert_uint_eq(fread(b, 1, *n, f), *n);
-    fclose(f);
-    return b;
-}
-
-static const char *write_fixture(const char *name, const uint8_t *bytes, size_t n) {
-    static char path[512];
-    mkdir(TMP_DIR, 0755);
-    snprintf(path, sizeof path, "%s/%s", TMP_DIR, name);
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    if (n) ck_assert_uint_eq(fwrite(bytes, 1, n, f), n);
-    fclose(f);
-    return path;
-}
-
-/* Loads path, expects failure with `expect` in the message (and the path). */
-static void expect_load_error(const char *path, const char *expect) {
-    wb_image img;
-    char err[512] = "";
-    wb_status st = wb_image_load_file(path, 0, &img, err, sizeof err);
-    printf("corrupt %-28s -> %s\n", strrchr(path, '/') + 1, err);
-    ck_assert_msg(st != WB_OK, "%s decoded although corrupt", path);
-    ck_assert_ptr_null(img.rgb);
-    ck_assert_msg(strstr(err, expect) != NULL, "%s: message '%s' lacks '%s'", path, err, expect);
-    ck_assert_msg(strstr(err, path) != NULL, "message '%s' does not name the file", err);
-}
-
 static const char *bccd_image(void) { return SHARED_DIR "/bccd/JPEGImages/BloodImage_00000.jpg"; }
 
 START_TEST(test_truncated_jpeg) {
     require_shared();
     size_t n;
-    uint8_t *b = read_all(bccd_image(), &n);
-    expect_load_error(write_fixture("truncated_half.jpg", b, n / 2), "Premature end of JPEG file");
-    expect_load_error(write_fixture("truncated_header.jpg", b, 30), "truncated");
+    uint8_t *b = wbt_read_all(bccd_image(), &n);
+    wbt_expect_load_error(wbt_write_fixture(TMP_DIR, "truncated_half.jpg", b, n / 2), "Premature end of JPEG file");
+    wbt_expect_load_error(wbt_write_fixture(TMP_DIR, "truncated_header.jpg", b, 30), "truncated");
     /* The header alone is intact: probing works, decoding does not. */
     int w, h;
     char err[256];
@@ -180,26 +146,26 @@ END_TEST
 START_TEST(test_corrupt_jpeg_data) {
     require_shared();
     size_t n;
-    uint8_t *b = read_all(bccd_image(), &n);
+    uint8_t *b = wbt_read_all(bccd_image(), &n);
     /* Overwrite the middle of the entropy-coded data with a bogus marker. */
     memset(b + n / 2, 0xFF, 64);
     b[n / 2 + 64] = 0xC0;
-    expect_load_error(write_fixture("corrupt_scan.jpg", b, n), "JPEG");
+    wbt_expect_load_error(wbt_write_fixture(TMP_DIR, "corrupt_scan.jpg", b, n), "JPEG");
     free(b);
 }
 END_TEST
 
 START_TEST(test_empty_random_missing) {
-    expect_load_error(write_fixture("empty.jpg", NULL, 0), "empty (0 bytes)");
+    wbt_expect_load_error(wbt_write_fixture(TMP_DIR, "empty.jpg", NULL, 0), "empty (0 bytes)");
     uint8_t noise[4096];
     uint64_t rng = 7;
     for (size_t i = 0; i < sizeof noise; i++) noise[i] = (uint8_t)(wb_rng_next(&rng) >> 24);
-    expect_load_error(write_fixture("random.jpg", noise, sizeof noise), "not a JPEG, PNG, BMP, TIFF or WebP");
-    expect_load_error(TMP_DIR "/no such file.jpg", "No such file");
-    expect_load_error(TMP_DIR, "is a directory; expected a regular file");
+    wbt_expect_load_error(wbt_write_fixture(TMP_DIR, "random.jpg", noise, sizeof noise), "not a JPEG, PNG, BMP, TIFF or WebP");
+    wbt_expect_load_error(TMP_DIR "/no such file.jpg", "No such file");
+    wbt_expect_load_error(TMP_DIR, "is a directory; expected a regular file");
     /* JPEG signature followed by garbage. */
     noise[0] = 0xFF, noise[1] = 0xD8, noise[2] = 0xFF, noise[3] = 0x00;
-    expect_load_error(write_fixture("bad_marker.jpg", noise, sizeof noise), "corrupt header");
+    wbt_expect_load_error(wbt_write_fixture(TMP_DIR, "bad_marker.jpg", noise, sizeof noise), "corrupt header");
     int w, h;
     char err[256];
     ck_assert_int_ne(wb_image_probe_file(TMP_DIR "/empty.jpg", &w, &h, err, sizeof err), WB_OK);
@@ -222,22 +188,22 @@ START_TEST(test_corrupt_png) {
     char src[512];
     snprintf(src, sizeof src, "%s/image_fixtures/png_rgb.png", WB_PARITY_DIR);
     size_t n;
-    uint8_t *b = read_all(src, &n);
+    uint8_t *b = wbt_read_all(src, &n);
     size_t idat = png_chunk(b, n, "IDAT");
     ck_assert_uint_gt(idat, 0);
     uint8_t *bad = malloc(n);
     memcpy(bad, b, n);
     size_t idat_len = (size_t)b[idat - 8] << 24 | (size_t)b[idat - 7] << 16 | (size_t)b[idat - 6] << 8 | b[idat - 5];
     bad[idat + idat_len] ^= 0x55; /* the IDAT CRC itself */
-    expect_load_error(write_fixture("bad_crc_idat.png", bad, n), "CRC error");
+    wbt_expect_load_error(wbt_write_fixture(TMP_DIR, "bad_crc_idat.png", bad, n), "CRC error");
     memcpy(bad, b, n);
     bad[idat + 10] ^= 0x55; /* compressed data changed: zlib notices before the CRC */
-    expect_load_error(write_fixture("bad_data_idat.png", bad, n), "corrupt PNG");
+    wbt_expect_load_error(wbt_write_fixture(TMP_DIR, "bad_data_idat.png", bad, n), "corrupt PNG");
     memcpy(bad, b, n);
     bad[16 + 3] ^= 0x01; /* IHDR width changed, CRC not */
-    expect_load_error(write_fixture("bad_crc_ihdr.png", bad, n), "CRC error");
-    expect_load_error(write_fixture("truncated.png", b, idat + 40), "truncated");
-    expect_load_error(write_fixture("truncated_header.png", b, 20), "truncated");
+    wbt_expect_load_error(wbt_write_fixture(TMP_DIR, "bad_crc_ihdr.png", bad, n), "CRC error");
+    wbt_expect_load_error(wbt_write_fixture(TMP_DIR, "truncated.png", b, idat + 40), "truncated");
+    wbt_expect_load_error(wbt_write_fixture(TMP_DIR, "truncated_header.png", b, 20), "truncated");
     free(bad);
     free(b);
 }
@@ -247,7 +213,7 @@ END_TEST
 START_TEST(test_memory_equals_file) {
     require_shared();
     size_t n;
-    uint8_t *b = read_all(bccd_image(), &n);
+    uint8_t *b = wbt_read_all(bccd_image(), &n);
     wb_image a, m;
     char err[256];
     ck_assert_int_eq(wb_image_load_file(bccd_image(), 200, &a, err, sizeof err), WB_OK);

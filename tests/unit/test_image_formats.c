@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include "data/image.h"
 #include "data/image_header.h"
+#include "wbt_image.h"
 #include "wbtest.h"
 
 #define TMP_DIR WB_BINARY_DIR "/test_image_formats_tmp"
@@ -49,40 +50,6 @@ START_TEST(test_matches_pil) {
 }
 END_TEST
 
-static uint8_t *read_all(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    *n = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc(*n);
-    ck_assert_uint_eq(fread(b, 1, *n, f), *n);
-    fclose(f);
-    return b;
-}
-
-static const char *write_fixture(const char *name, const uint8_t *bytes, size_t n) {
-    static char path[512];
-    mkdir(TMP_DIR, 0755);
-    snprintf(path, sizeof path, "%s/%s", TMP_DIR, name);
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    if (n) ck_assert_uint_eq(fwrite(bytes, 1, n, f), n);
-    fclose(f);
-    return path;
-}
-
-static void expect_load_error(const char *path, const char *expect) {
-    wb_image img;
-    char err[512] = "";
-    wb_status st = wb_image_load_file(path, 0, &img, err, sizeof err);
-    printf("corrupt %-28s -> %s\n", strrchr(path, '/') + 1, err);
-    ck_assert_msg(st != WB_OK, "%s decoded although corrupt", path);
-    ck_assert_ptr_null(img.rgb);
-    ck_assert_msg(strstr(err, expect) != NULL, "%s: message '%s' lacks '%s'", path, err, expect);
-    ck_assert_msg(strstr(err, path) != NULL, "message '%s' does not name the file", err);
-}
-
 static void put_le32(uint8_t *p, uint32_t v) {
     for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
@@ -93,7 +60,7 @@ static uint8_t *fixture_bytes(const char *name, size_t *n) {
     snprintf(case_name, sizeof case_name, "image_format_%s", name);
     wb_st_file f;
     if (!wbt_parity_open(case_name, &f)) return NULL;
-    uint8_t *b = read_all(wb_st_meta(&f, "path"), n);
+    uint8_t *b = wbt_read_all(wb_st_meta(&f, "path"), n);
     wb_st_free(&f);
     return b;
 }
@@ -105,14 +72,14 @@ static void check_common(const char *name, const char *ext, const char *truncate
     if (!b) return;
     char file[64];
     snprintf(file, sizeof file, "half_%s.%s", name, ext);
-    expect_load_error(write_fixture(file, b, n / 2), truncated_text);
+    wbt_expect_load_error(wbt_write_fixture(TMP_DIR, file, b, n / 2), truncated_text);
     snprintf(file, sizeof file, "head_%s.%s", name, ext);
-    expect_load_error(write_fixture(file, b, 12), "truncated");
+    wbt_expect_load_error(wbt_write_fixture(TMP_DIR, file, b, 12), "truncated");
     snprintf(file, sizeof file, "empty.%s", ext);
-    expect_load_error(write_fixture(file, b, 0), "empty");
+    wbt_expect_load_error(wbt_write_fixture(TMP_DIR, file, b, 0), "empty");
     b[1] ^= 0x20; /* BM -> Bm, II -> Ii, RIFF -> RiFF */
     snprintf(file, sizeof file, "magic_%s.%s", name, ext);
-    expect_load_error(write_fixture(file, b, n), "not a JPEG, PNG, BMP, TIFF or WebP file");
+    wbt_expect_load_error(wbt_write_fixture(TMP_DIR, file, b, n), "not a JPEG, PNG, BMP, TIFF or WebP file");
     free(b);
 }
 
@@ -122,11 +89,11 @@ START_TEST(test_corrupt_bmp) {
     uint8_t *b = fixture_bytes("bmp_rgb", &n);
     if (!b) return;
     put_le32(b + 18, 100000), put_le32(b + 22, 100000);
-    expect_load_error(write_fixture("huge.bmp", b, n), "pixel limit");
+    wbt_expect_load_error(wbt_write_fixture(TMP_DIR, "huge.bmp", b, n), "pixel limit");
     put_le32(b + 18, 0);
-    expect_load_error(write_fixture("zero_width.bmp", b, n), "invalid width or height");
+    wbt_expect_load_error(wbt_write_fixture(TMP_DIR, "zero_width.bmp", b, n), "invalid width or height");
     put_le32(b + 18, 53), put_le32(b + 22, 37), put_le32(b + 14, 77);
-    expect_load_error(write_fixture("dib_size.bmp", b, n), "unknown DIB header size");
+    wbt_expect_load_error(wbt_write_fixture(TMP_DIR, "dib_size.bmp", b, n), "unknown DIB header size");
     free(b);
 }
 END_TEST
@@ -154,12 +121,12 @@ START_TEST(test_corrupt_tiff) {
     /* sizes as LONG values */
     b[we + 2] = 4, b[we + 3] = 0, b[he + 2] = 4, b[he + 3] = 0;
     put_le32(b + we + 8, 100000), put_le32(b + he + 8, 100000);
-    expect_load_error(write_fixture("huge.tif", b, n), "pixel limit");
+    wbt_expect_load_error(wbt_write_fixture(TMP_DIR, "huge.tif", b, n), "pixel limit");
     put_le32(b + we + 8, 0);
-    expect_load_error(write_fixture("zero_width.tif", b, n), "no valid width and height");
+    wbt_expect_load_error(wbt_write_fixture(TMP_DIR, "zero_width.tif", b, n), "no valid width and height");
     put_le32(b + we + 8, 53), put_le32(b + he + 8, 37);
     put_le32(b + 4, 3);
-    expect_load_error(write_fixture("ifd_in_header.tif", b, n), "corrupt header");
+    wbt_expect_load_error(wbt_write_fixture(TMP_DIR, "ifd_in_header.tif", b, n), "corrupt header");
     free(b);
 }
 END_TEST
@@ -174,14 +141,14 @@ START_TEST(test_corrupt_webp) {
     uint8_t *zero = malloc(n);
     memcpy(zero, b, n);
     zero[26] = zero[27] = 0;
-    expect_load_error(write_fixture("zero_width.webp", zero, n), "zero width or height");
+    wbt_expect_load_error(wbt_write_fixture(TMP_DIR, "zero_width.webp", zero, n), "zero width or height");
     /* 14-bit sizes cap a VP8 frame at 16383 x 16383: a VP8X canvas of 100000 x 100000 is huge */
     uint8_t vp8x[64] = "RIFF\x38\0\0\0WEBPVP8X\x0a\0\0\0";
     uint32_t side = 100000 - 1;
     for (int i = 0; i < 3; i++) vp8x[24 + i] = (uint8_t)(side >> (8 * i)), vp8x[27 + i] = (uint8_t)(side >> (8 * i));
-    expect_load_error(write_fixture("huge.webp", vp8x, sizeof vp8x), "pixel limit");
+    wbt_expect_load_error(wbt_write_fixture(TMP_DIR, "huge.webp", vp8x, sizeof vp8x), "pixel limit");
     memcpy(b + 23, "\0\0\0", 3);
-    expect_load_error(write_fixture("start_code.webp", b, n), "key frame start code");
+    wbt_expect_load_error(wbt_write_fixture(TMP_DIR, "start_code.webp", b, n), "key frame start code");
     free(zero);
     free(b);
 }

@@ -1,5 +1,7 @@
 #include "tape.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include "../runtime/context.h"
 #include "../runtime/tensor_refs.h"
@@ -82,8 +84,52 @@ bool wb_tape_hold(wb_context *c, wb_tape_node *node, wb_tensor *const *t, int n)
     return true;
 }
 
-wb_status wb_tape_backward(wb_context *c) {
+/* A trainable parameter and the forward index of the first node that reads it. */
+typedef struct first_read {
+    wb_tensor *param;
+    int node;
+} first_read;
+
+static int by_param_then_node(const void *a, const void *b) {
+    const first_read *x = a, *y = b;
+    if (x->param != y->param) return (uintptr_t)x->param < (uintptr_t)y->param ? -1 : 1;
+    return (x->node > y->node) - (x->node < y->node);
+}
+
+static int by_node_descending(const void *a, const void *b) {
+    const first_read *x = a, *y = b;
+    return (x->node < y->node) - (x->node > y->node);
+}
+
+/* The parameters the tape reads, each with its first reader, in the order the
+ * replay finishes them (the last node first). -1 when out of memory. */
+static int first_readers(wb_context *c, first_read **out) {
+    int reads = 0;
+    for (wb_tape_node *n = c->tape.last; n; n = n->prev) reads += n->n_in;
+    first_read *r = wb_arena_alloc(&c->s->compute, (size_t)(reads ? reads : 1) * sizeof *r);
+    if (!r) return -1;
+    int k = 0, node = c->tape.count;
     for (wb_tape_node *n = c->tape.last; n; n = n->prev) {
+        node--;
+        for (int i = 0; i < n->n_in; i++)
+            if (n->in[i] && n->in[i]->persistent && n->in[i]->trainable) r[k++] = (first_read){n->in[i], node};
+    }
+    qsort(r, (size_t)k, sizeof *r, by_param_then_node);
+    int kept = 0;
+    for (int i = 0; i < k; i++)
+        if (i == 0 || r[i].param != r[i - 1].param) r[kept++] = r[i];
+    qsort(r, (size_t)kept, sizeof *r, by_node_descending);
+    *out = r;
+    return kept;
+}
+
+wb_status wb_tape_backward(wb_context *c) {
+    first_read *finals = NULL;
+    int n_finals = 0, next_final = 0, node = c->tape.count;
+    if (c->tape.on_final && (n_finals = first_readers(c, &finals)) < 0)
+        return wb_ctx_fail(c, WB_ERR_NOMEM, "out of memory planning the gradient buckets' hooks");
+    for (wb_tape_node *n = c->tape.last; n; n = n->prev) {
+        node--;
         bool any = false;
         for (int i = 0; i < n->n_out; i++) any |= n->out[i]->grad_valid;
         wb_status st = any ? n->backward(c, n) : WB_OK;
@@ -92,6 +138,8 @@ wb_status wb_tape_backward(wb_context *c) {
             return c->err;
         }
         retire(c, n);
+        for (; next_final < n_finals && finals[next_final].node == node; next_final++)
+            c->tape.on_final(c->tape.on_final_user, finals[next_final].param);
     }
     return c->err;
 }

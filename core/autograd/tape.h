@@ -38,9 +38,18 @@ struct wb_tape_node {
     int n_held;
 };
 
+/* Told during wb_tape_backward that a trainable parameter's gradient is
+ * final for this backward: the replay has passed the first node (in forward
+ * order) that reads it, so no later node adds to it. What PyTorch's DDP
+ * hooks on to start a bucket's all-reduce while backward goes on. It assumes
+ * each parameter is read by one module's tape (a module's own weights). */
+typedef void (*wb_grad_final_fn)(void *user, wb_tensor *param);
+
 typedef struct wb_tape {
     wb_tape_node *last;
     int count;
+    wb_grad_final_fn on_final; /* NULL: nobody listens; wb_tape_clear keeps it */
+    void *on_final_user;
 } wb_tape;
 
 /* True when an op with these inputs must be recorded (grad mode on and some

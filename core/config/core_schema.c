@@ -228,6 +228,9 @@ static const wb_param_schema freeze_params[] = {
 static const wb_param_schema train_params[] = {
     WB_P_BOOL("sync_bn", "false", "mpirun -np N: batch norm in training normalises with the statistics of the "
               "whole batch over every rank (SyncBN; the seeds' --sync-bn); alone it changes nothing"),
+    WB_P_FLOAT("bucket_mb", "25.0", 0.0, 1024.0, "mpirun -np N: gradients are summed over the ranks in buckets "
+               "of about this many MB, each started as soon as backward has finished its gradients (PyTorch DDP's "
+               "bucket_cap_mb); 0: one sum after the whole backward. The same weights either way"),
     WB_PARAM_END,
 };
 

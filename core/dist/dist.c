@@ -48,9 +48,20 @@ wb_status wb_dist_init(char *err, size_t n) {
         snprintf(err, n, "%s has no %s: not a workbench distributed module", path, WB_DIST_MODULE_ENTRY);
         return WB_ERR_IO;
     }
-    g_mod = open_fn(err, n);
-    return g_mod ? WB_OK : WB_ERR_IO;
+    const wb_dist_module *m = open_fn(err, n);
+    if (!m) return WB_ERR_IO;
+    if (m->struct_size < sizeof *m || m->version < WB_DIST_MODULE_VERSION) {
+        snprintf(err, n, "%s is a distributed module of version %u, this workbench needs %d (non-blocking sums for "
+                 "the gradient buckets): rebuild the module with this workbench", path,
+                 m->struct_size < sizeof *m ? 1u : m->version, WB_DIST_MODULE_VERSION);
+        m->finalize();
+        return WB_ERR_IO;
+    }
+    g_mod = m;
+    return WB_OK;
 }
+
+void wb_dist_use_module(const wb_dist_module *m) { g_mod = m; }
 
 void wb_dist_finalize(void) {
     if (g_mod) g_mod->finalize();
@@ -85,6 +96,20 @@ wb_status wb_dist_gather(const void *mine, int64_t n_mine, void **all, int64_t *
     }
     if (n_mine > 0) memcpy(*all, mine, (size_t)n_mine);
     return WB_OK;
+}
+
+wb_status wb_dist_isum_f32(float *buf, int64_t n, wb_dist_request *request, char *err, size_t size) {
+    *request = NULL;
+    return g_mod && g_mod->world > 1 ? status_of(g_mod->isum_f32(buf, n, request, err, size)) : WB_OK;
+}
+
+bool wb_dist_test(wb_dist_request request) { return !request || g_mod->test(request); }
+
+wb_status wb_dist_wait(wb_dist_request *request, char *err, size_t size) {
+    if (!*request) return WB_OK;
+    wb_status rc = status_of(g_mod->wait(*request, err, size));
+    *request = NULL;
+    return rc;
 }
 
 void wb_dist_abort(int code) {

@@ -32,6 +32,20 @@ wb_status wb_dist_broadcast(void *buf, int64_t n, int root, char *err, size_t er
 /* Every rank's bytes to rank 0 in rank order (*all malloc'd there, NULL on
  * the others); counts[wb_dist_world()] gets each rank's byte count. */
 wb_status wb_dist_gather(const void *mine, int64_t n_mine, void **all, int64_t *counts, char *err, size_t err_size);
+/* A non-blocking in-place sum (the gradient buckets, started during the
+ * backward): *request for wb_dist_test / wb_dist_wait, NULL when there is
+ * nothing to wait for (alone). The buckets' sums are ordered among
+ * themselves only: they use a communicator of their own. */
+typedef void *wb_dist_request;
+wb_status wb_dist_isum_f32(float *buf, int64_t n, wb_dist_request *request, char *err, size_t err_size);
+/* Lets MPI move the sums in flight on; true when this one is done. */
+bool wb_dist_test(wb_dist_request request);
+/* Waits for the sum to land in its buffer; the request is NULL after. */
+wb_status wb_dist_wait(wb_dist_request *request, char *err, size_t err_size);
+/* Tests only: collectives from a table of the test's own (a fake world);
+ * NULL goes back to a single process. */
+struct wb_dist_module;
+void wb_dist_use_module(const struct wb_dist_module *m);
 /* Ends the whole job with `code` (alone: exit). */
 void wb_dist_abort(int code);
 

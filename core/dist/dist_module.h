@@ -9,6 +9,9 @@
 #include <stdint.h>
 
 #define WB_DIST_MODULE_ENTRY "wb_dist_module_open"
+/* The table's version: a module older than the core (a smaller struct_size
+ * or version) is refused with the reason. 2 added the non-blocking sums. */
+#define WB_DIST_MODULE_VERSION 2
 
 typedef struct wb_dist_module {
     uint32_t struct_size;
@@ -26,6 +29,18 @@ typedef struct wb_dist_module {
      * would wait in a collective for ever). */
     void (*abort)(int code);
     void (*finalize)(void);
+    /* Version 2: non-blocking in-place sums for the gradient buckets, on a
+     * communicator of their own, so that their order against the blocking
+     * collectives above (sync_bn's, the trainer's) does not matter, only
+     * their order among themselves. *request: the handle for test / wait.
+     * n at most INT_MAX. */
+    uint32_t version;
+    int (*isum_f32)(float *buf, int64_t n, void **request, char *err, size_t err_size);
+    /* Moves the sums in flight on (MPI progresses non-blocking collectives
+     * only inside MPI calls); 1 when this one is done, else 0. */
+    int (*test)(void *request);
+    /* Waits for it and frees the handle; 0, or -1 with the message in err. */
+    int (*wait)(void *request, char *err, size_t err_size);
 } wb_dist_module;
 
 typedef const wb_dist_module *(*wb_dist_module_open_fn)(char *err, size_t err_size);

@@ -334,7 +334,9 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
     if (root && !wb_trainlog_open(&log, o->work_dir, o->resume_from, st.iteration))
         wb_logf(WB_LOG_WARN, "train", "cannot write %s/log.json: %s", o->work_dir, strerror(errno));
     log.by_epoch = o->max_epochs > 0;
-    wb_grad_sync sync = {0};
+    wb_grad_sync sync = {.bucket_mb = o->bucket_mb};
+    wb_tape *tapes[sizeof m->stage / sizeof m->stage[0]];
+    for (int i = 0; i < m->n_stages; i++) tapes[i] = &m->stage[i].ctx.tape;
 
     interval iv = {0};
     double run_start = now_s(), gnorm = 0.0;
@@ -351,15 +353,24 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
         double data_time = 0;
         m->iteration = st.iteration + 1;
         double values[WB_MAX_LOSS_TERMS];
+        bool boundary = group_boundary(o, vi + 1, per_epoch, ps.sched.max_iters);
+        /* Only the last micro-batch of an accumulation communicates: its
+         * backward starts the gradient buckets (a copy of the state asks). */
+        wb_accumulation ask = ps.acc;
+        float unused;
+        if (wb_accumulation_step_now(&ask, vi, boundary, &unused) &&
+            (rc = wb_grad_sync_begin(&sync, s, tapes, m->n_stages, err, n)) != WB_OK)
+            break;
         rc = forward_backward(m, ps.data, epoch, terms, &n_terms, &data_time, err, n);
+        char why[256];
+        wb_status sent = wb_grad_sync_launch_rest(&sync, why, sizeof why); /* even after a failure */
+        if (rc == WB_OK && sent != WB_OK) rc = sent, snprintf(err, n, "%s", why);
         rc = agree(rc, terms, n_terms, values, &stop, err, n);
         if (rc != WB_OK) break;
         wb_step_params sp = wb_schedule_step(&ps.sched, vi, o->optim.momentum);
         float lr = sp.lr;
-        bool boundary = group_boundary(o, vi + 1, per_epoch, ps.sched.max_iters);
         if (wb_accumulation_step_now(&ps.acc, vi, boundary, &sp.grad_scale)) {
-            /* Only the last micro-batch of an accumulation communicates. */
-            if ((rc = wb_grad_sync_average(&sync, s, err, n)) != WB_OK) break;
+            if ((rc = wb_grad_sync_finish(&sync, err, n)) != WB_OK) break;
             gnorm = wb_optimizer_step_with(opt, &sp);
             if (!isfinite(gnorm)) {
                 rc = nonfinite_gradient(s, gnorm, st.iteration + 1, err, n);
@@ -434,10 +445,16 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
                  : "(none yet)");
     }
     res->iterations = st.iteration;
-    if (sync.calls && root)
-        wb_logf(WB_LOG_INFO, "train", "gradient all-reduce over %d ranks: %.1f%% of the training time (%lld "
-                "all-reduces, %.2f ms each)", wb_dist_world(), 100.0 * sync.seconds / (now_s() - run_start),
-                (long long)sync.calls, 1e3 * sync.seconds / (double)sync.calls);
+    if (sync.rounds && root) {
+        double run_time = now_s() - run_start;
+        wb_logf(WB_LOG_INFO, "train", "gradient all-reduce over %d ranks at %lld optimizer steps, %d bucket%s "
+                "(bucket_mb %g): %lld of %lld started during backward; waiting for the sums after backward %.1f%% of "
+                "the training time (%.2f ms per step), staging gradients %.1f%%", wb_dist_world(),
+                (long long)sync.rounds, sync.n_buckets, sync.n_buckets == 1 ? "" : "s",
+                o->bucket_mb, (long long)sync.started_early, (long long)sync.started,
+                100.0 * sync.wait_seconds / run_time, 1e3 * sync.wait_seconds / (double)sync.rounds,
+                100.0 * sync.pack_seconds / run_time);
+    }
     wb_grad_sync_free(&sync);
     for (int i = 0; i < N_STOP_SIGNALS; i++) sigaction(g_stop_signals[i], &old_sa[i], NULL);
     wb_trainlog_close(&log);

@@ -81,6 +81,7 @@ typedef struct wb_trainer_opts {
     bool allow_nonfinite;      /* resume from a checkpoint holding NaN / Inf values */
     const wb_checkpoint_labels *labels; /* class names and test settings every checkpoint stores; NULL: none */
     wb_freeze_schedule freeze;    /* by-epoch runs only */
+    double bucket_mb;             /* mpirun: gradient buckets' size (grad_sync.h); 0: one sum after backward */
 } wb_trainer_opts;
 
 typedef struct wb_train_result {

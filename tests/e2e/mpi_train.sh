@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # mpirun -np 2 workbench run on localhost: 2 ranks x batch 2 train to the
-# weights of 1 process x batch 4 (1e-5 relative); rank 0 alone writes the
+# weights of 1 process x batch 4 (1e-5 relative); gradient buckets started
+# during backward give the fused all-reduce's weights bit for bit, and with
+# accumulation only the steps communicate; rank 0 alone writes the
 # work dir; the log header shows the total batch; `mpirun -np 2 workbench
 # eval` gives the 12 COCO numbers a single process gives; with sync_bn and BN
 # training the same weights and BN statistics too; resume from 1 rank to 2
@@ -12,10 +14,10 @@ rm -rf "$out" && mkdir -p "$out"
 cd "$src"
 small=(--set data.train.dataset.num_images=16 --set evaluation.interval=0 --set checkpoint.interval=1)
 
-# Asserts two checkpoints of 8 iterations hold the same weights and buffers (BN statistics) to 1e-5 of each
-# tensor's scale.
+# Asserts two checkpoints, of $4 and $3 iterations (8 unless given), hold the same weights and buffers (BN
+# statistics) to 1e-5 of each tensor's scale.
 same_weights() {
-  /usr/bin/python3 - "$1" "$2" <<'PY'
+  /usr/bin/python3 - "$1" "$2" "${3:-8}" "${4:-8}" <<'PY'
 import json, struct, sys
 import numpy as np
 def load(path):
@@ -25,7 +27,7 @@ def load(path):
     meta = header.pop("__metadata__")
     return meta, {k: np.frombuffer(data[v["data_offsets"][0]:v["data_offsets"][1]], np.float32) for k, v in header.items()}
 (m1, one), (m2, two) = load(sys.argv[1]), load(sys.argv[2])
-assert m1["iteration"] == m2["iteration"] == "8", (m1, m2)
+assert m1["iteration"] == sys.argv[4] and m2["iteration"] == sys.argv[3], (m1, m2)
 assert one.keys() == two.keys()
 def worst(keys):
     w, name = 0.0, ""
@@ -52,6 +54,28 @@ grep -q "4 iterations per epoch, total batch 4 (2 x 2 ranks)" "$out/two.txt"
 test "$(grep -c 'Epoch \[2\]\[4/4\]' "$out/two.txt")" = 1 # one rank logs
 same_weights "$out/one/epoch_2.safetensors" "$out/two/epoch_2.safetensors"
 grep -q '"world_size":"2"' "$out/two/epoch_2.safetensors" && grep -q '"world_size":"1"' "$out/one/epoch_2.safetensors"
+
+echo "== gradient buckets of 1 KB (11 buckets, started during backward) give the fused all-reduce's weights bit for bit"
+mpi 2 "$wb" run "${tiny[@]}" "${small[@]}" --set data.batch_size=2 --set schedule.max_epochs=2 --set train.bucket_mb=0 \
+  --work-dir "$out/fused" >"$out/fused.txt" 2>&1 || { cat "$out/fused.txt"; exit 1; }
+mpi 2 "$wb" run "${tiny[@]}" "${small[@]}" --set data.batch_size=2 --set schedule.max_epochs=2 \
+  --set train.bucket_mb=0.001 --work-dir "$out/buckets" >"$out/buckets.txt" 2>&1 || { cat "$out/buckets.txt"; exit 1; }
+grep "gradient all-reduce" "$out/fused.txt" "$out/buckets.txt"
+grep -q "at 8 optimizer steps, 1 bucket (bucket_mb 0): 0 of 8 started during backward" "$out/fused.txt"
+grep -Eq "at 8 optimizer steps, [0-9]+ buckets \(bucket_mb 0.001\): [1-9][0-9]* of [0-9]+ started during" \
+  "$out/buckets.txt"
+cmp "$out/fused/epoch_2.safetensors" "$out/buckets/epoch_2.safetensors"
+cmp "$out/fused/epoch_2.safetensors" "$out/two/epoch_2.safetensors" # the default 25 MB: one bucket here
+
+echo "== accumulate = 2: 2 ranks x batch 1 communicate at the 8 steps of 16 iterations, the weights of 1 x batch 2"
+acc=("${tiny[@]}" "${small[@]}" --set schedule.max_epochs=2 --set train.bucket_mb=0.001 --set optimizer.accumulate=2)
+"$wb" run "${acc[@]}" --set data.batch_size=2 --work-dir "$out/acc_one" >"$out/acc_one.txt" 2>&1 \
+  || { cat "$out/acc_one.txt"; exit 1; }
+mpi 2 "$wb" run "${acc[@]}" --set data.batch_size=1 --work-dir "$out/acc_two" \
+  >"$out/acc_two.txt" 2>&1 || { cat "$out/acc_two.txt"; exit 1; }
+grep -q "Epoch \[2\]\[8/8\]" "$out/acc_two.txt"
+grep -q "gradient all-reduce over 2 ranks at 8 optimizer steps" "$out/acc_two.txt"
+same_weights "$out/acc_one/epoch_2.safetensors" "$out/acc_two/epoch_2.safetensors" 16 16
 
 echo "== train.sync_bn = true with BN training: the same weights and BN statistics as 1 process x batch 4"
 bn=("${tiny[@]}" "${small[@]}" --set model.backbone.frozen_bn=false --set schedule.max_epochs=2)
@@ -108,4 +132,4 @@ if mpi 2 "$wb" run "${tiny[@]}" --set data.image_weights=true --work-dir "$out/w
 fi
 grep -q "data.image_weights is not supported with 2 ranks yet" "$out/weights.txt"
 test ! -e "$out/weights/epoch_1.safetensors"
-echo "6 passed, 0 failed"
+echo "8 passed, 0 failed"

@@ -11,6 +11,7 @@
 
 static wb_dist_module g_mod;
 static char g_name[MPI_MAX_LIBRARY_VERSION_STRING + 8];
+static MPI_Comm g_buckets = MPI_COMM_NULL; /* the gradient buckets' own communicator (dist_module.h) */
 
 /* MPI counts are int: long buffers go in pieces. */
 static int sum_chunked(void *buf, int64_t n, MPI_Datatype type, size_t elem, char *err, size_t size) {
@@ -75,12 +76,46 @@ static int gather(const void *mine, int64_t n_mine, void **all, int64_t *counts,
     return 0;
 }
 
+static int isum_f32(float *buf, int64_t n, void **request, char *err, size_t size) {
+    MPI_Request *r = malloc(sizeof *r);
+    *request = r;
+    if (!r || n > INT_MAX) {
+        snprintf(err, size, "rank %d: %s for a non-blocking sum of %lld floats", g_mod.rank,
+                 r ? "more than MPI's int count" : "out of memory", (long long)n);
+        free(r);
+        *request = NULL;
+        return -1;
+    }
+    int rc = MPI_Iallreduce(MPI_IN_PLACE, buf, (int)n, MPI_FLOAT, MPI_SUM, g_buckets, r);
+    if (rc == MPI_SUCCESS) return 0;
+    snprintf(err, size, "MPI_Iallreduce failed (error %d) on rank %d", rc, g_mod.rank);
+    free(r);
+    *request = NULL;
+    return -1;
+}
+
+static int test(void *request) {
+    int done = 0;
+    MPI_Test(request, &done, MPI_STATUS_IGNORE); /* a completed request becomes MPI_REQUEST_NULL: wait returns at once */
+    return done;
+}
+
+static int wait_request(void *request, char *err, size_t size) {
+    int rc = MPI_Wait(request, MPI_STATUS_IGNORE);
+    free(request);
+    if (rc == MPI_SUCCESS) return 0;
+    snprintf(err, size, "MPI_Wait on a gradient bucket's sum failed (error %d) on rank %d", rc, g_mod.rank);
+    return -1;
+}
+
 static void abort_job(int code) { MPI_Abort(MPI_COMM_WORLD, code); }
 
 static void finalize(void) {
     int done = 0;
     MPI_Finalized(&done);
-    if (!done) MPI_Finalize();
+    if (done) return;
+    if (g_buckets != MPI_COMM_NULL) MPI_Comm_free(&g_buckets);
+    MPI_Finalize();
 }
 
 const wb_dist_module *wb_dist_module_open(char *err, size_t size) {
@@ -91,12 +126,15 @@ const wb_dist_module *wb_dist_module_open(char *err, size_t size) {
     }
     MPI_Comm node;
     g_mod = (wb_dist_module){.struct_size = sizeof g_mod, .sum_f32 = sum_f32, .sum_f64 = sum_f64,
-                             .broadcast = broadcast, .gather = gather, .abort = abort_job, .finalize = finalize};
+                             .broadcast = broadcast, .gather = gather, .abort = abort_job, .finalize = finalize,
+                             .version = WB_DIST_MODULE_VERSION, .isum_f32 = isum_f32, .test = test,
+                             .wait = wait_request};
     MPI_Comm_rank(MPI_COMM_WORLD, &g_mod.rank);
     MPI_Comm_size(MPI_COMM_WORLD, &g_mod.world);
     MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, g_mod.rank, MPI_INFO_NULL, &node);
     MPI_Comm_rank(node, &g_mod.local_rank);
     MPI_Comm_free(&node);
+    MPI_Comm_dup(MPI_COMM_WORLD, &g_buckets);
     char version[MPI_MAX_LIBRARY_VERSION_STRING];
     int len = 0;
     MPI_Get_library_version(version, &len);

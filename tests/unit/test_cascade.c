@@ -147,16 +147,18 @@ START_TEST(test_stage0_equals_faster_rcnn_head) {
                      (size_t)n * sizeof(float)) == 0);
     wb_loss_term tf[WB_MAX_LOSS_TERMS], tc[WB_MAX_LOSS_TERMS];
     int nf = losses(&f, tf), nc = losses(&c, tc);
-    ck_assert_int_eq(nf, 4);
+    ck_assert_int_eq(nf, 5);
     ck_assert_int_eq(nc, 11);
-    const char *pairs[4][2] = {{"loss_rpn_cls", "loss_rpn_cls"}, {"loss_rpn_bbox", "loss_rpn_bbox"},
-                               {"loss_cls", "s0.loss_cls"}, {"loss_bbox", "s0.loss_bbox"}};
-    for (int i = 0; i < 4; i++) {
+    const char *pairs[5][2] = {{"loss_rpn_cls", "loss_rpn_cls"}, {"loss_rpn_bbox", "loss_rpn_bbox"},
+                               {"loss_cls", "s0.loss_cls"}, {"acc", "s0.acc"}, {"loss_bbox", "s0.loss_bbox"}};
+    for (int i = 0; i < 5; i++) {
         float a = term(tf, nf, pairs[i][0]), b = term(tc, nc, pairs[i][1]);
         printf("  roi_head %-14s %.8g, cascade %-14s %.8g\n", pairs[i][0], a, pairs[i][1], b);
         ck_assert_msg(a == b, "%s %.9g differs from %s %.9g", pairs[i][0], a, pairs[i][1], b);
     }
     ck_assert_msg(term(tf, nf, "loss_bbox") > 0.0f, "no positive RoI: the case tests nothing");
+    ck_assert_str_eq(tf[3].name, "acc"); /* mmdetection's order: loss_cls, acc, loss_bbox */
+    ck_assert(term(tf, nf, "acc") >= 0.0f && term(tf, nf, "acc") <= 100.0f);
     head_free(&f);
     head_free(&c);
 }
@@ -234,6 +236,23 @@ START_TEST(test_test_scores_are_averaged_over_stages) {
 }
 END_TEST
 
+/* mmdetection's accuracy(cls_score, labels) on 5 hand-built RoIs of 3
+ * classes + background (last): the argmax is the label in rows 0, 2 and 4
+ * (row 4 a background RoI), not in row 1; row 3 ties classes 0 and 1 and
+ * torch.topk's first index (0) is not its label 1: 3 of 5 right = 60%. */
+START_TEST(test_accuracy_as_mmdet) {
+    const float logits[5][4] = {{2.0f, 1.0f, 0.0f, -1.0f},
+                                {0.5f, 0.1f, 0.2f, 0.3f},
+                                {-3.0f, -2.0f, -1.0f, -4.0f},
+                                {1.0f, 1.0f, 0.0f, 0.0f},
+                                {0.0f, 0.1f, 0.2f, 0.9f}};
+    const int labels[5] = {0, 3, 2, 1, 3};
+    ck_assert_float_eq(ts_accuracy(&logits[0][0], labels, 5, 4), 60.0f);
+    ck_assert_float_eq(ts_accuracy(&logits[0][0], labels, 3, 4), 2.0f * (float)(100.0 / 3.0));
+    ck_assert_float_eq(ts_accuracy(&logits[0][0], labels, 0, 4), 0.0f);
+}
+END_TEST
+
 /* Stage 1 (IoU 0.5) and stage 2 (0.6) on hand-built boxes: P0 has IoU
  * 0.55 with the gt box, P1 0.45. Stage 1: P0 positive, P1 background.
  * Stage 1's deltas leave P0 where it is and move P1 onto the box; the
@@ -292,6 +311,7 @@ int main(void) {
     tcase_add_test(tc, test_stage_loss_weights);
     tcase_add_test(tc, test_test_scores_are_averaged_over_stages);
     tcase_add_test(tc, test_reassignment_on_refined_boxes);
+    tcase_add_test(tc, test_accuracy_as_mmdet);
     suite_add_tcase(s, tc);
     int rc = wbt_run_suite(s);
     wb_registry_free(g_reg);

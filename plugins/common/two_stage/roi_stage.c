@@ -124,7 +124,7 @@ static wb_tensor *run_loss(wb_ctx *ctx, wb_submodule *m, int64_t mean_count, wb_
     return mean_count > 0 ? wb_scale(ctx, out, (float)mean_count) : out;
 }
 
-static float accuracy(const float *logits, const int *labels, int64_t k, int c) {
+float ts_accuracy(const float *logits, const int *labels, int64_t k, int c) {
     int64_t right = 0;
     for (int64_t i = 0; i < k; i++) {
         int best = 0;
@@ -132,7 +132,7 @@ static float accuracy(const float *logits, const int *labels, int64_t k, int c) 
             if (logits[i * c + j] > logits[i * c + best]) best = j;
         right += best == labels[i];
     }
-    return k > 0 ? 100.0f * (float)right / (float)k : 0.0f;
+    return k > 0 ? (float)right * (float)(100.0 / (double)k) : 0.0f; /* mmdetection's mul_(100.0 / k) */
 }
 
 wb_status ts_roi_loss(wb_ctx *ctx, const ts_roi_stage_cfg *cfg, const ts_bbox_head *head, const ts_roi_losses *losses,
@@ -156,7 +156,7 @@ wb_status ts_roi_loss(wb_ctx *ctx, const ts_roi_stage_cfg *cfg, const ts_bbox_he
                               t + i * W + col);
         for (int j = 0; j < 4; j++) rw[i * W + col + j] = norm;
     }
-    *acc = accuracy(logits, batch->labels, K, C + 1);
+    *acc = ts_accuracy(logits, batch->labels, K, C + 1);
     wb_unmap(ctx, labels), wb_unmap(ctx, cls_w), wb_unmap(ctx, target), wb_unmap(ctx, reg_w);
     *loss_cls = run_loss(ctx, losses->cls, losses->cls_mean ? K : 0, cls, labels, cls_w);
     *loss_bbox = run_loss(ctx, losses->bbox, losses->bbox_mean ? K * W : 0, reg, target, reg_w);

@@ -66,6 +66,12 @@ wb_status ts_roi_loss(wb_ctx *ctx, const ts_roi_stage_cfg *cfg, const ts_bbox_he
                       wb_tensor *cls, wb_tensor *reg, const ts_roi_batch *batch, wb_tensor **loss_cls,
                       wb_tensor **loss_bbox, float *acc);
 
+/* mmdetection's accuracy(cls_score, labels) (top-1, no threshold): the
+ * percentage of the k rows of logits [k, c] whose largest entry (the first
+ * of equal ones) is at the row's label; every sampled RoI counts, background
+ * ones too. 0 for k = 0. */
+float ts_accuracy(const float *logits, const int *labels, int64_t k, int c);
+
 /* Boxes decoded from reg (the deltas of class `labels[i]`, or the agnostic
  * ones) on boxes, clipped to each image: out has k x 4 floats. */
 void ts_refine(const wb_host_api *host, const ts_roi_stage_cfg *cfg, const ts_bbox_head *head, const float *boxes,

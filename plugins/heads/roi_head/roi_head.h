@@ -7,7 +7,8 @@
  * from, passed through unchanged, so that loss() and predict() (which get
  * the outputs) can pool from them and the box head's gradient reaches the
  * neck through the head's own tape. Loss terms: loss_rpn_cls,
- * loss_rpn_bbox (the RPN's), loss_cls, loss_bbox. Parameters: rpn.* and
+ * loss_rpn_bbox (the RPN's), loss_cls, acc (a metric: logged, not trained),
+ * loss_bbox. Parameters: rpn.* and
  * bbox_head.* (mmdetection's names). */
 #ifndef ROI_HEAD_H
 #define ROI_HEAD_H

@@ -5,19 +5,21 @@
 #include <string.h>
 #include "roi_head.h"
 
-/* A zero loss value (no RoI in the batch: nothing to learn from). */
-static wb_tensor *zero(wb_ctx *ctx) {
+static wb_tensor *scalar(wb_ctx *ctx, float v) {
     int64_t one[1] = {1};
-    return wb_tensor_new(ctx, 1, one);
+    return wb_tensor_from_host(ctx, 1, one, &v);
 }
 
+/* The box head's terms in mmdetection's order: loss_cls, acc (the
+ * classifier's accuracy on the sampled RoIs in percent: a metric, logged and
+ * not trained), loss_bbox. */
 static wb_status stage_loss(roi_head *h, wb_ctx *ctx, wb_tensor *const *feats, const ts_roi_batch *batch,
                             wb_loss_term *terms) {
     terms[0] = (wb_loss_term){"loss_cls", NULL};
-    terms[1] = (wb_loss_term){"loss_bbox", NULL};
-    if (batch->k == 0) {
-        terms[0].value = zero(ctx);
-        terms[1].value = zero(ctx);
+    terms[1] = (wb_loss_term){"acc", NULL};
+    terms[2] = (wb_loss_term){"loss_bbox", NULL};
+    if (batch->k == 0) { /* no RoI in the batch: nothing to learn from */
+        for (int i = 0; i < 3; i++) terms[i].value = scalar(ctx, 0.0f);
         return wb_ok(ctx);
     }
     wb_tensor *rois = ts_rois_of(ctx, batch->boxes, batch->counts, batch->n_images);
@@ -26,7 +28,10 @@ static wb_status stage_loss(roi_head *h, wb_ctx *ctx, wb_tensor *const *feats, c
     if (ts_bbox_head_forward(ctx, &h->bbox, pooled, &cls, &reg) != WB_OK) return wb_ok(ctx);
     wb_release(ctx, pooled);
     float acc = 0.0f;
-    return ts_roi_loss(ctx, &h->stage, &h->bbox, &h->losses, cls, reg, batch, &terms[0].value, &terms[1].value, &acc);
+    if (ts_roi_loss(ctx, &h->stage, &h->bbox, &h->losses, cls, reg, batch, &terms[0].value, &terms[2].value, &acc) ==
+        WB_OK)
+        terms[1].value = scalar(ctx, acc);
+    return wb_ok(ctx);
 }
 
 wb_status roi_head_loss(roi_head *h, wb_ctx *ctx, wb_tensor *const *preds, int n_preds, const wb_batch_truth *truth,
@@ -37,8 +42,8 @@ wb_status roi_head_loss(roi_head *h, wb_ctx *ctx, wb_tensor *const *preds, int n
                         ts_detector_n_out(d));
     int n_rpn = 0;
     if (WB_H(ctx)->submodule_loss(ctx, d->rpn, preds, d->n_rpn_out, truth, terms, &n_rpn) != WB_OK) return wb_ok(ctx);
-    if (n_rpn + 2 > WB_MAX_LOSS_TERMS)
-        return wb_error(ctx, WB_ERR_INVALID, "roi_head: the rpn gives %d loss terms; with the RoI head's 2 that is "
+    if (n_rpn + 3 > WB_MAX_LOSS_TERMS)
+        return wb_error(ctx, WB_ERR_INVALID, "roi_head: the rpn gives %d loss terms; with the RoI head's 3 that is "
                         "more than %d", n_rpn, WB_MAX_LOSS_TERMS);
     ts_boxes props = {0};
     ts_roi_batch batch = {0};
@@ -47,7 +52,7 @@ wb_status roi_head_loss(roi_head *h, wb_ctx *ctx, wb_tensor *const *preds, int n
         stage_loss(h, ctx, preds + d->n_rpn_out, &batch, terms + n_rpn);
     ts_boxes_free(&props);
     ts_roi_batch_free(&batch);
-    *n_terms = n_rpn + 2;
+    *n_terms = n_rpn + 3;
     return wb_ok(ctx);
 }
 

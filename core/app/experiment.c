@@ -1,6 +1,7 @@
 #include "experiment.h"
 
 #include <string.h>
+#include "../backends/backend_loader.h"
 #include "../config/config_internal.h"
 #include "../config/hyp_apply.h"
 #include "../config/params.h"
@@ -132,18 +133,44 @@ void wb_experiment_close(wb_experiment *e) {
     memset(e, 0, sizeof *e);
 }
 
+/* backend = "cuda[:N]" or "auto": the CUDA backend, or NULL for the CPU
+ * (auto without a device, said in one log line). -1 when an explicit cuda
+ * cannot be had: the machine lacks it, a runtime failure (exit 1). */
+static int open_cuda(const char *backend, const wb_backend **gpu, FILE *out) {
+    *gpu = NULL;
+    if (strcmp(backend, "cpu") == 0) return 0;
+    int device = 0;
+    bool is_auto = !wb_backend_parse_cuda(backend, &device);
+    char why[768];
+    if ((*gpu = wb_backend_cuda_open(device, why, sizeof why))) {
+        wb_log_once("backend-cuda", WB_LOG_INFO, NULL, "backend = \"%s\": %s", backend, (*gpu)->name);
+        return 0;
+    }
+    if (is_auto) {
+        wb_log_once("backend-auto", WB_LOG_INFO, NULL, "backend = \"auto\": %s; running on the CPU", why);
+        return 0;
+    }
+    fprintf(out, "error: backend = \"%s\": %s; set backend = \"cpu\" or \"auto\" to run on the CPU\n", backend,
+            why);
+    return -1;
+}
+
 wb_session *wb_experiment_session(wb_experiment *e, int threads, FILE *out) {
     const wb_params *root = wb_config_params(e->cfg, "");
     const char *backend = wb_params_string(root, "backend");
-    if (strcmp(backend, "cuda") == 0) {
-        fprintf(out, "error: backend = \"cuda\": this build has no CUDA backend (no GPU on this machine);"
-                     " use backend = \"cpu\" or \"auto\"\n");
+    const wb_backend *gpu;
+    e->session_exit = 2; /* the experiment asks for what cannot be */
+    if (open_cuda(backend, &gpu, out) != 0) {
+        e->session_exit = 1; /* this machine lacks what it asks for */
         return NULL;
     }
-    if (strcmp(backend, "auto") == 0)
-        wb_log_once("backend-auto", WB_LOG_INFO, NULL, "backend = \"auto\": no CUDA backend, using the CPU");
-    const wb_backend *be = NULL; /* the CPU backend (or WB_BACKEND's) */
-    if (strcmp(wb_params_string(root, "amp"), "bf16") == 0) {
+    if (gpu && strcmp(wb_params_string(root, "amp"), "none") != 0) {
+        fprintf(out, "error: amp = \"%s\" is not implemented on the CUDA backend yet; set amp = \"none\"\n",
+                wb_params_string(root, "amp"));
+        return NULL;
+    }
+    const wb_backend *be = gpu; /* NULL: the CPU backend (or WB_BACKEND's) */
+    if (!gpu && strcmp(wb_params_string(root, "amp"), "bf16") == 0) {
         char why[320];
         if (!(be = wb_backend_cpu_bf16(why, sizeof why))) {
             fprintf(out, "error: %s\n", why);

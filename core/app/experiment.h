@@ -26,6 +26,7 @@ typedef struct wb_experiment {
     wb_registry *reg;
     wb_search_path sp;
     wb_module_lookup lookup;
+    int session_exit; /* after a NULL wb_experiment_session: 1 (no such device here) or 2 (a config mistake) */
 } wb_experiment;
 
 /* What config validation needs to know of the registry and the transforms. */
@@ -40,7 +41,9 @@ void wb_experiment_close(wb_experiment *e);
 
 /* A session as the experiment asks for it (backend, seed, threads; threads > 0
  * from the command line wins), finding modules in the experiment's registry.
- * NULL with a message on out when the backend cannot be had. */
+ * NULL with a message on out when the backend cannot be had (the exit code
+ * it means in e->session_exit). backend = "cuda", "cuda:N" or "auto" opens
+ * the CUDA module (core/backends/backend_loader.h). */
 wb_session *wb_experiment_session(wb_experiment *e, int threads, FILE *out);
 
 #endif

@@ -344,7 +344,7 @@ static int train_in_work_dir(wb_experiment *e, const wb_run_args *a, const char 
     const wb_params *root = wb_config_params(e->cfg, "");
     char err[2048];
     wb_session *s = wb_experiment_session(e, a->threads, stderr);
-    if (!s) return 2;
+    if (!s) return e->session_exit;
     wb_model *model = NULL;
     int rc = 1;
     if (wb_model_build(s, wb_config_params(e->cfg, "model"), &model, err, sizeof err) != WB_OK) {

@@ -98,7 +98,7 @@ static void print_model(wb_experiment *e, wb_session *s, const wb_model *m, int 
 int wb_validate_run(wb_experiment *e, int size, FILE *out) {
     if (check_load_from(e, out) != 0 || check_pipelines(e, out) != 0) return 2;
     wb_session *s = wb_experiment_session(e, 0, out);
-    if (!s) return 2;
+    if (!s) return e->session_exit;
     /* Each module runs on a blank image as soon as it is built, so one that
      * breaks its declared specs is named before the next one is created
      * from them; the memory check comes first, for the modules built so far. */

@@ -3,6 +3,7 @@
 #include <omp.h>
 #include <stdio.h>
 #include "backends/backend.h"
+#include "backends/backend_loader.h"
 #include "commands.h"
 #include "plugin/build_info.h"
 
@@ -10,7 +11,8 @@ const char wb_help_version[] =
     "Usage: workbench version\n\n"
     "Prints the workbench version, the plugin ABI this host implements (plugins\n"
     "must match the major and need a minor no newer than it), the compute\n"
-    "backend with its oneDNN version and thread count, and the directory\n"
+    "backend with its oneDNN version and thread count, whether the CUDA backend\n"
+    "module is there and a CUDA device answers, and the directory\n"
     "`cmake --install` puts plugins in.\n";
 
 static const char *dnnl_runtime_name(unsigned runtime) {
@@ -32,6 +34,13 @@ int wb_cmd_version(const wb_cli *cli, int argc, char **argv) {
            v->patch, dnnl_runtime_name(v->cpu_runtime), v->hash ? v->hash : "unknown");
     printf("threads: %d%s\n", cli->threads ? cli->threads : omp_get_max_threads(),
            cli->threads ? "" : " (every core; --threads N or WB_THREADS to change)");
+    char path[4200], why[768];
+    if (!wb_backend_cuda_module_path(path, sizeof path)) {
+        printf("cuda: no module in this build (%s not found)\n", path);
+    } else {
+        const wb_backend *gpu = wb_backend_cuda_open(0, why, sizeof why);
+        printf("cuda: module %s; %s%s\n", path, gpu ? "device " : "", gpu ? gpu->name : why);
+    }
     printf("plugin install dir: %s\n", wb_build_plugin_install_dir());
     return WB_EXIT_OK;
 }

@@ -6,7 +6,10 @@
 
 #define BIG 1e9 /* "no practical upper bound" for counts of epochs / iterations */
 
-static const char *const backend_choices[] = { "cpu", "cuda", "auto", NULL };
+/* cuda is cuda:0; a node has at most 16 GPUs (DGX-2, HGX-2). */
+static const char *const backend_choices[] = { "cpu", "cuda", "auto", "cuda:0", "cuda:1", "cuda:2", "cuda:3",
+                                               "cuda:4", "cuda:5", "cuda:6", "cuda:7", "cuda:8", "cuda:9", "cuda:10",
+                                               "cuda:11", "cuda:12", "cuda:13", "cuda:14", "cuda:15", NULL };
 static const char *const optimizer_choices[] = { "sgd", "adamw", NULL };
 static const char *const policy_choices[] = { "step", "cosine", "poly", "linear", "onecycle", "constant", NULL };
 static const char *const warmup_choices[] = { "none", "linear", "constant", "exp", NULL };
@@ -20,7 +23,9 @@ static const wb_param_schema root_params[] = {
     WB_P_STRING("work_dir", "\"\"", "where logs, checkpoints and the effective config go; "
                                     "empty: work_dirs/NAME, NAME being the experiment file name without .conf"),
     WB_P_INT("seed", "0", 0, 2147483647, "seed of every random stream (init, data order, transforms)"),
-    WB_P_CHOICE("backend", "\"cpu\"", backend_choices, "compute backend; auto: cuda when available, else cpu"),
+    WB_P_CHOICE("backend", "\"cpu\"", backend_choices, "compute backend: cpu; cuda (= cuda:0) or cuda:N, the "
+                "GPU of that number (the CUDA module libwb_backend_cuda.so, exit 1 without a device); auto: cuda:0 "
+                "when a device answers, else cpu (the log says why)"),
     WB_P_CHOICE("amp", "\"none\"", amp_choices, "mixed precision on the CPU: bf16 runs convolutions and matrix "
                 "products with bfloat16 inputs and fp32 accumulation (oneDNN; needs AVX512_BF16 or AMX), weights, "
                 "batch norm, activations, losses and the optimizer in fp32, as torch.autocast on the CPU"),

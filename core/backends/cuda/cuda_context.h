@@ -28,6 +28,12 @@ void wb_cuda_fail(const char *what, const char *detail, const char *file, int li
             wb_cuda_fail(#call, cudaGetErrorString(wb_cuda_err_), __FILE__, __LINE__);         \
     } while (0)
 
+/* TF32 tensor-core math for fp32 convolutions and matrix products: off by
+ * default, so fp32 results match the CPU's to fp32 rounding; the conv and
+ * matmul files ask before choosing their math mode. */
+int wb_cuda_tf32(void);
+void wb_cuda_set_tf32(int on);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,64 @@
+#include "backend_loader.h"
+
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+bool wb_backend_parse_cuda(const char *spec, int *device) {
+    if (strcmp(spec, "cuda") == 0) {
+        *device = 0;
+        return true;
+    }
+    if (strncmp(spec, "cuda:", 5) != 0 || spec[5] < '0' || spec[5] > '9') return false;
+    char *end;
+    long n = strtol(spec + 5, &end, 10);
+    if (*end || n > 1023) return false;
+    *device = (int)n;
+    return true;
+}
+
+bool wb_backend_cuda_module_path(char *path, size_t size) {
+    const char *env = getenv("WB_CUDA_MODULE");
+    if (env && env[0]) {
+        snprintf(path, size, "%s", env);
+        return access(path, R_OK) == 0;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash) *slash = '\0';
+    snprintf(path, size, "%s/../lib/workbench/libwb_backend_cuda.so", exe);
+    if (access(path, R_OK) == 0) return true;
+    snprintf(path, size, "%s/libwb_backend_cuda.so", WB_DIST_MODULE_INSTALL_DIR);
+    return access(path, R_OK) == 0;
+}
+
+const wb_backend *wb_backend_cuda_open(int device, char *why, size_t why_size) {
+    static wb_backend_cuda_open_fn open_fn;
+    if (!open_fn) {
+        char path[PATH_MAX + 64];
+        if (!wb_backend_cuda_module_path(path, sizeof path)) {
+            snprintf(why, why_size, "this build has no CUDA backend module (%s not found; build with nvcc, cuBLAS "
+                     "and cuDNN installed and cmake -DWB_CUDA=ON, or point WB_CUDA_MODULE at it)", path);
+            return NULL;
+        }
+        /* Kept open for the process: the CUDA runtime inside cannot be unloaded safely. */
+        void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        if (!h) {
+            snprintf(why, why_size, "the CUDA backend module cannot be loaded: %s (install the CUDA libraries it "
+                     "needs: cuBLAS, cuDNN)", dlerror());
+            return NULL;
+        }
+        if (!(open_fn = (wb_backend_cuda_open_fn)dlsym(h, WB_BACKEND_CUDA_ENTRY))) {
+            snprintf(why, why_size, "%s has no %s: not a CUDA backend module of this workbench version", path,
+                     WB_BACKEND_CUDA_ENTRY);
+            dlclose(h);
+            return NULL;
+        }
+    }
+    return open_fn(device, why, why_size);
+}

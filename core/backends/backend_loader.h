@@ -1,0 +1,34 @@
+/* The backends that live in modules of their own: the CUDA backend is
+ * libwb_backend_cuda.so, opened with dlopen only when an experiment asks for
+ * it, so the workbench binary links no CUDA library and starts on machines
+ * that have none. */
+#ifndef WB_CORE_BACKEND_LOADER_H
+#define WB_CORE_BACKEND_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "backend.h"
+
+/* The CUDA module's one exported symbol (core/backends/cuda/cuda_module.c):
+ * the backend on device `device`, or NULL with the reason in why. The _v1
+ * is the contract's version: a core and a module that disagree on
+ * wb_backend's layout find no symbol rather than the wrong table. */
+#define WB_BACKEND_CUDA_ENTRY "wb_backend_cuda_open_v1"
+typedef const wb_backend *(*wb_backend_cuda_open_fn)(int device, char *why, size_t why_size);
+const wb_backend *wb_backend_cuda_open_v1(int device, char *why, size_t why_size);
+
+/* "cuda" is cuda:0; "cuda:N" is device N. False for anything else. */
+bool wb_backend_parse_cuda(const char *spec, int *device);
+
+/* Where the CUDA module is looked for: WB_CUDA_MODULE, else
+ * lib/workbench/ beside the binary's bin/ (a build tree, an install), else
+ * the install's library directory. True when that file exists. */
+bool wb_backend_cuda_module_path(char *path, size_t size);
+
+/* The CUDA backend on device `device`, or NULL with the reason in why: the
+ * module is missing or cannot be loaded (dlopen's message: a CUDA library it
+ * needs is absent), no driver, no such device. Opening again returns the
+ * same backend. */
+const wb_backend *wb_backend_cuda_open(int device, char *why, size_t why_size);
+
+#endif

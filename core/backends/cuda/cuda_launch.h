@@ -17,7 +17,7 @@
 /* Blocks for n elements: 0 when n <= 0 (the caller skips the launch). */
 static inline unsigned wb_cuda_blocks(int64_t n) {
     if (n <= 0) return 0;
-    int64_t b = (n + WB_CUDA_BLOCK - 1) / WB_CUDA_BLOCK;
+    int64_t b = n / WB_CUDA_BLOCK + (n % WB_CUDA_BLOCK != 0); /* n + BLOCK - 1 would overflow near INT64_MAX */
     return b > WB_CUDA_MAX_BLOCKS ? WB_CUDA_MAX_BLOCKS : (unsigned)b;
 }
 

@@ -7,6 +7,7 @@
 #include "../dist/dist.h"
 #include "../eval/coco_json.h"
 #include "../eval/eval_table.h"
+#include "../eval/proposal_recall.h"
 #include "../eval/voc_eval.h"
 #include "../plugin/plugin_guard.h"
 #include "data_split.h"
@@ -207,6 +208,20 @@ static wb_status voc_metric(const wb_coco_gt *gt, const wb_coco_detection_list *
     return st;
 }
 
+/* A proposal network's boxes (evaluation.metric = "proposal"): mmdetection's
+ * AR@100/300/1000 over IoU 0.5:0.95, classes not looked at. */
+static wb_status proposal_metric(const wb_coco_gt *gt, const wb_coco_detection_list *dl, FILE *out,
+                                 wb_eval_result *res, char *err, size_t n) {
+    wb_proposal_recall r;
+    wb_status st = wb_proposal_recall_eval(gt, dl->d, dl->n, wb_recall_default_nums, 3, &r, err, n);
+    if (st != WB_OK) return st;
+    wb_proposal_recall_print(out, &r);
+    memcpy(res->ar, r.ar, sizeof res->ar);
+    snprintf(res->metric_name, sizeof res->metric_name, "AR@1000");
+    res->metric = r.ar[2];
+    return WB_OK;
+}
+
 /* YOLOv5's P, R, mAP@0.5 and mAP@0.5:0.95 and its per-class table; the
  * curves, the confusion matrix and the class names go to rec when given. */
 static wb_status yolo_metrics(const wb_coco_gt *gt, const wb_coco_detection_list *dl, FILE *out, wb_eval_result *res,
@@ -310,7 +325,10 @@ wb_status wb_evaluate_split_recorded(wb_experiment *e, wb_session *s, wb_model *
     }
     if (st == WB_OK && results_path) st = save_results(results_path, &dl, &gt, err, n);
     const char *metric = wb_params_string(wb_config_params(e->cfg, "evaluation"), "metric");
-    if (st == WB_OK && metric && strcmp(metric, "mAP") == 0) {
+    bool proposals = metric && strcmp(metric, "proposal") == 0;
+    if (st == WB_OK && proposals) {
+        st = proposal_metric(&gt, &dl, out, res, err, n);
+    } else if (st == WB_OK && metric && strcmp(metric, "mAP") == 0) {
         st = voc_metric(&gt, &dl, out, res, err, n);
     } else if (st == WB_OK) {
         wb_coco_summary sum;
@@ -325,7 +343,7 @@ wb_status wb_evaluate_split_recorded(wb_experiment *e, wb_session *s, wb_model *
             wb_coco_summary_free(&sum);
         }
     }
-    if (st == WB_OK) st = yolo_metrics(&gt, &dl, out, res, rec, err, n);
+    if (st == WB_OK && !proposals) st = yolo_metrics(&gt, &dl, out, res, rec, err, n); /* per class: not proposals */
     if (st == WB_OK && gt.n_annotations > 0) report_loss(&vl, out, res);
     res->eval_seconds = seconds_now() - started;
     wb_coco_gt_free(&gt);

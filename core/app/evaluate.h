@@ -14,11 +14,12 @@
 #include "experiment.h"
 
 typedef struct wb_eval_result {
-    char metric_name[32];    /* "bbox_mAP" (COCO AP@[.5:.95]) or "mAP" (VOC) */
+    char metric_name[32];    /* "bbox_mAP" (COCO AP@[.5:.95]), "mAP" (VOC) or "AR@1000" (proposals) */
     double metric;           /* the headline number */
     double map50;            /* AP at IoU 0.5 (COCO AP50, or VOC mAP) */
     double coco[12];         /* the 12 COCO numbers (bbox metric only) */
-    /* YOLOv5's numbers (ap_per_class), whatever the metric: */
+    double ar[3];            /* AR@100, AR@300, AR@1000 (proposal metric only; metric_name "AR@1000") */
+    /* YOLOv5's numbers (ap_per_class), whatever the metric but proposal: */
     double precision, recall, yolo_map50, yolo_map;
     int64_t images, detections;
     /* YOLOv5's val losses (val_loss.h): the head's loss terms, each the mean

@@ -235,6 +235,14 @@ static wb_status validate(void *user, int64_t epoch, wb_metrics *metrics, char *
     if (st != WB_OK) return st;
     wb_run_record_val_pictures(&rec, (const char *const *)rec.names, rec.num_classes, epoch);
     metrics->n = 0;
+    if (strcmp(r.metric_name, "AR@1000") == 0) { /* a proposal network: its recall alone */
+        static const char *const ar_names[] = {"AR@100", "AR@300", "AR@1000"};
+        for (int i = 0; i < 3; i++) {
+            snprintf(metrics->names[metrics->n], sizeof metrics->names[0], "%s", ar_names[i]);
+            metrics->values[metrics->n++] = r.ar[i];
+        }
+        return WB_OK;
+    }
     if (strcmp(r.metric_name, "mAP") == 0) {
         snprintf(metrics->names[metrics->n], sizeof metrics->names[0], "mAP");
         metrics->values[metrics->n++] = r.metric;

@@ -14,7 +14,7 @@ static const char *const optimizer_choices[] = { "sgd", "adamw", NULL };
 static const char *const policy_choices[] = { "step", "cosine", "poly", "linear", "onecycle", "constant", NULL };
 static const char *const warmup_choices[] = { "none", "linear", "constant", "exp", NULL };
 static const char *const ema_styles[] = { "mmdet", "yolov5", NULL };
-static const char *const metric_choices[] = { "bbox", "mAP", NULL };
+static const char *const metric_choices[] = { "bbox", "mAP", "proposal", NULL };
 static const char *const bad_sample_choices[] = { "skip", "fail", NULL };
 static const char *const nonfinite_choices[] = { "refuse", "allow", NULL };
 static const char *const amp_choices[] = { "none", "bf16", NULL };
@@ -185,7 +185,9 @@ static const wb_param_schema evaluation_params[] = {
     WB_P_INT("interval", "-1", -1, BIG,
              "evaluate data.val every N epochs (iterations when by_epoch = false); 0: never; "
              "-1: every epoch, or every max_iters / 10 iterations"),
-    WB_P_CHOICE("metric", "\"bbox\"", metric_choices, "bbox: COCO mAP@[.5:.95]; mAP: VOC mAP@0.5"),
+    WB_P_CHOICE("metric", "\"bbox\"", metric_choices, "bbox: COCO mAP@[.5:.95]; mAP: VOC mAP@0.5; proposal: "
+                "the recall of a proposal network's boxes (a head such as rpn_head alone), AR@100/300/1000 over "
+                "IoU 0.5:0.95 as mmdetection's proposal_fast"),
     WB_P_INT_LIST("dynamic_intervals", "[]", 1, BIG, "pairs [start, interval, ...]: from epoch (iteration) start "
                   "on, evaluate every interval (mmdet's dynamic_intervals)"),
     WB_PARAM_END,

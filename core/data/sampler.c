@@ -141,9 +141,14 @@ static wb_status single_plan(const wb_sampler_opts *o, int64_t epoch, wb_epoch_p
             batch_len[b] = rest < o->batch_size ? rest : o->batch_size;
         }
     }
-    /* Then the batches themselves go in random order, so groups interleave. */
+    /* Then the batches themselves go in random order, so groups interleave.
+     * One group: a partial last batch stays last (PyTorch's order), so that
+     * batch k holds positions [k x batch, (k + 1) x batch) of the order, as
+     * the ranks' batches k do together (shard_plan), and a run resumed
+     * mid-epoch with other ranks goes on where the writer stopped. */
+    int64_t moved = !o->groups && nb > 0 && batch_len[nb - 1] < o->batch_size ? nb - 1 : nb;
     for (int64_t k = 0; k < nb; k++) perm[k] = k;
-    if (o->shuffle) wb_sampler_shuffle(perm, nb, &rng);
+    if (o->shuffle) wb_sampler_shuffle(perm, moved, &rng);
     int64_t pos = 0;
     for (int64_t k = 0; k < nb; k++) {
         starts[k] = pos;

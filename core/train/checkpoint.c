@@ -61,6 +61,8 @@ wb_status wb_checkpoint_save(const char *path, wb_session *s, wb_optimizer *o, c
         wb_st_writer_meta(w, "epoch_iteration", num);
         snprintf(num, sizeof num, "%" PRId64, st->world > 0 ? st->world : 1);
         wb_st_writer_meta(w, "world_size", num);
+        snprintf(num, sizeof num, "%" PRId64, st->total_batch);
+        if (st->total_batch > 0) wb_st_writer_meta(w, "total_batch", num);
         if (st->has_best) {
             snprintf(num, sizeof num, "%.17g", st->best_score);
             wb_st_writer_meta(w, "best_score", num);
@@ -152,6 +154,7 @@ static wb_status parse_state(const wb_st_file *f, const char *path, wb_train_sta
     if (rc == WB_OK) rc = meta_count(f, path, "ema_steps", false, &ema_steps, err, n);
     if (rc == WB_OK) rc = meta_count(f, path, "epoch_iteration", false, &st->in_epoch, err, n);
     if (rc == WB_OK) rc = meta_count(f, path, "world_size", false, &st->world, err, n);
+    if (rc == WB_OK) rc = meta_count(f, path, "total_batch", false, &st->total_batch, err, n);
     if (rc != WB_OK) return rc;
     if (st->world <= 0) st->world = 1; /* absent: a single process wrote it */
     char what[200];

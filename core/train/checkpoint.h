@@ -15,6 +15,7 @@ typedef struct wb_train_state {
     int64_t epoch;      /* epochs done */
     int64_t in_epoch;   /* iterations done in the unfinished epoch (0 at an epoch's end); -1: not recorded */
     int64_t world;      /* ranks of the run (multi-process training); 1 in files from before it */
+    int64_t total_batch; /* images per iteration over every rank, which fixes an epoch's order; 0: not recorded */
     int has_best;       /* best_score / best_name hold the best validation so far */
     double best_score;
     char best_name[256];  /* file name of the best checkpoint in the work dir */

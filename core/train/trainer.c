@@ -94,19 +94,40 @@ static wb_status check_resumed_state(const wb_train_state *st, const char *path,
     return WB_OK;
 }
 
-/* A checkpoint another number of ranks wrote: its epochs had another
- * length, so the run goes on from the start of the next epoch, which the
- * sampler deals out over this run's ranks; weights, optimizer and EMA state
- * and the epoch count carry over as they are. Mid-epoch it cannot. */
-static wb_status reshard(wb_train_state *st, const char *path, const wb_phases *ph, char *err, size_t n) {
+/* A checkpoint another number of ranks wrote. Mid-epoch with the same
+ * total batch (ranks x batch): an epoch's order depends only on the seed,
+ * the epoch and the total batch (sampler.h), so the epoch's order is the
+ * writer's, the samples consumed globally are the first in_epoch x
+ * total_batch of it, and the remainder is dealt out over this run's ranks
+ * (padded to a multiple of them): the run goes on at the same iteration.
+ * At an epoch's end the epochs may differ in length: the run goes on from
+ * the start of the next epoch. Weights, optimizer and EMA state and the
+ * epoch count carry over as they are. */
+static wb_status reshard(wb_train_state *st, const char *path, const wb_phases *ph, const wb_trainer_opts *o,
+                         char *err, size_t n) {
     int world = wb_dist_world();
+    int64_t writer_batch = st->total_batch;
+    st->total_batch = o->total_batch; /* what this run's checkpoints record */
     if (st->world == world) return WB_OK;
-    if (st->in_epoch != 0) {
+    if (st->in_epoch != 0 && (writer_batch != o->total_batch || o->total_batch <= 0 || ph->n > 1)) {
+        char total[96] = "an unrecorded number of";
+        if (writer_batch > 0) snprintf(total, sizeof total, "%lld", (long long)writer_batch);
         snprintf(err, n, "%s: cannot resume with %d rank%s: the checkpoint was written by %lld in the middle of an "
-                 "epoch (%lld iterations into it), whose batches were dealt out over those ranks; resume with %lld "
-                 "ranks, or with %d from an epoch checkpoint (epoch_N.safetensors)", path, world, world > 1 ? "s" : "",
-                 (long long)st->world, (long long)st->in_epoch, (long long)st->world, world);
+                 "epoch (%lld iterations into it) with %s images per iteration in total, and this run takes %lld%s; "
+                 "an epoch's order depends on that total: resume with data.batch_size x ranks = %s, with %lld ranks, "
+                 "or with %d from an epoch checkpoint (epoch_N.safetensors)", path, world, world > 1 ? "s" : "",
+                 (long long)st->world, (long long)st->in_epoch, total, (long long)o->total_batch,
+                 ph->n > 1 ? " (and train.freeze's phases keep their ranks)" : "", total, (long long)st->world, world);
         return WB_ERR_INVALID;
+    }
+    if (st->in_epoch != 0) {
+        wb_logf(WB_LOG_INFO, "train", "the checkpoint is of %lld rank%s, this run has %d: epoch %lld goes on in the "
+                "writer's order (seed, epoch, total batch %lld) after the %lld images it consumed (%lld iterations), "
+                "the rest dealt out over %d rank%s", (long long)st->world, st->world > 1 ? "s" : "", world,
+                (long long)st->epoch + 1, (long long)writer_batch, (long long)(st->in_epoch * writer_batch),
+                (long long)st->in_epoch, world, world > 1 ? "s" : "");
+        st->world = world;
+        return WB_OK;
     }
     int64_t iteration = wb_phases_first_iter_of_epoch(ph, st->epoch);
     wb_logf(WB_LOG_INFO, "train", "the checkpoint is of %lld rank%s, this run has %d: epoch %lld ends at iteration %lld "
@@ -123,7 +144,7 @@ static wb_status resume(wb_run_ctx *r, const wb_phases *ph, int64_t max_iters, c
     wb_load_report rep;
     wb_load_opts lo = {r->opt, r->ema, r->st, r->o->allow_nonfinite};
     wb_status rc = wb_checkpoint_load(r->o->resume_from, r->m->s, &lo, &rep, err, n);
-    if (rc == WB_OK) rc = reshard(r->st, r->o->resume_from, ph, err, n);
+    if (rc == WB_OK) rc = reshard(r->st, r->o->resume_from, ph, r->o, err, n);
     return rc == WB_OK ? check_resumed_state(r->st, r->o->resume_from, ph, max_iters, err, n) : rc;
 }
 
@@ -295,7 +316,7 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
     wb_status rc = plan_phases(data, o, sources, &ph, err, n);
     if (rc != WB_OK) return rc;
     int64_t max_iters = o->max_epochs > 0 ? wb_phases_iters(&ph) : o->max_iters;
-    wb_train_state st = {.world = wb_dist_world()};
+    wb_train_state st = {.world = wb_dist_world(), .total_batch = o->total_batch};
     phase_state ps = {0};
     bool root = wb_dist_is_root();
     wb_optimizer *opt = wb_optimizer_create(s, &o->optim);

@@ -81,6 +81,7 @@ typedef struct wb_trainer_opts {
     bool allow_nonfinite;      /* resume from a checkpoint holding NaN / Inf values */
     const wb_checkpoint_labels *labels; /* class names and test settings every checkpoint stores; NULL: none */
     wb_freeze_schedule freeze;    /* by-epoch runs only */
+    int64_t total_batch;          /* images per iteration over every rank (data.batch_size x ranks); 0: unknown */
     double bucket_mb;             /* mpirun: gradient buckets' size (grad_sync.h); 0: one sum after backward */
 } wb_trainer_opts;
 

@@ -3,7 +3,8 @@
 # with a message naming the rank (no rank left waiting in an all-reduce);
 # the last checkpoint loads, and one process resumes from it to the end. A
 # NaN loss on a rank stops both ranks at that iteration, naming the rank; a
-# mid-epoch checkpoint of 2 ranks is refused by 1, saying why.
+# mid-epoch checkpoint of 2 ranks is refused by 1 with another total batch,
+# saying why.
 set -euo pipefail
 wb=$1 src=$2 out=$3
 . "$(dirname "$0")/mpi_common.sh"
@@ -56,13 +57,13 @@ test "$(grep -cE "$own|$other" "$out/nan.txt")" = 2 || { cat "$out/nan.txt"; exi
 test "$(grep -oE "at iteration [0-9]+ \(on rank" "$out/nan.txt" | sort -u | wc -l)" = 1 # one iteration
 grep -q "rank [01] of 2 ends with exit code 1, and with it the job" "$out/nan.txt"
 
-echo "== a mid-epoch checkpoint of 2 ranks: 1 rank cannot continue it and says why"
+echo "== a mid-epoch checkpoint of 2 ranks x 2: 1 rank x 2 (another total batch) cannot continue it and says why"
 mpi 2 "$wb" run "${run[@]}" --set checkpoint.interval=1000 --set schedule.by_epoch=false --set schedule.max_iters=20 \
   --work-dir "$out/mid" >"$out/mid.txt" 2>&1 || { cat "$out/mid.txt"; exit 1; }
 if "$wb" run "${run[@]}" --set schedule.by_epoch=false --set schedule.max_iters=30 --work-dir "$out/mid" \
      --resume "$out/mid/iter_20.safetensors" >"$out/mid_one.txt" 2>&1; then
   echo "a mid-epoch checkpoint of 2 ranks must be refused by 1"; exit 1
 fi
-grep -q "cannot resume with 1 rank: the checkpoint was written by 2 in the middle of an epoch (4 iterations" \
-  "$out/mid_one.txt" || { cat "$out/mid_one.txt"; exit 1; }
+grep -q "cannot resume with 1 rank: the checkpoint was written by 2 in the middle of an epoch (4 iterations into it) \
+with 4 images per iteration in total, and this run takes 2" "$out/mid_one.txt" || { cat "$out/mid_one.txt"; exit 1; }
 echo "3 passed, 0 failed"

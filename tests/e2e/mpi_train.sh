@@ -6,7 +6,7 @@
 # work dir; the log header shows the total batch; `mpirun -np 2 workbench
 # eval` gives the 12 COCO numbers a single process gives; with sync_bn and BN
 # training the same weights and BN statistics too; resume from 1 rank to 2
-# and from 2 ranks to 1.
+# and from 2 ranks to 1, at an epoch's end and from a SIGTERM mid-epoch.
 set -euo pipefail
 wb=$1 src=$2 out=$3
 . "$(dirname "$0")/mpi_common.sh"
@@ -126,10 +126,61 @@ grep -q "the checkpoint is of 2 ranks, this run has 1" "$out/down.txt"
 same_weights "$out/one/epoch_2.safetensors" "$out/up/epoch_2.safetensors"
 same_weights "$out/one/epoch_2.safetensors" "$out/down/epoch_2.safetensors"
 
+echo "== mid-epoch, 2 ranks x 2 -> 1 x 4 and 1 x 4 -> 2 x 2 (total batch 4): the uninterrupted weights"
+# iteration-based, so that the checkpoint is mid-epoch for sure: iteration 6 of 8 is the 2nd of epoch 2's 4
+iters=("${tiny[@]}" "${small[@]}" --set schedule.by_epoch=false --set checkpoint.interval=1000)
+"$wb" run "${iters[@]}" --set data.batch_size=4 --set schedule.max_iters=8 --work-dir "$out/it_ref" \
+  >"$out/it_ref.txt" 2>&1 || { cat "$out/it_ref.txt"; exit 1; }
+for way in "2 2 1 4" "1 4 2 2"; do
+  read -r from_np from_b to_np to_b <<<"$way"
+  dir=$out/it_${from_np}_to_$to_np
+  mpi "$from_np" "$wb" run "${iters[@]}" --set data.batch_size="$from_b" --set schedule.max_iters=6 --work-dir "$dir" \
+    >"$dir.txt" 2>&1 || { cat "$dir.txt"; exit 1; }
+  mpi "$to_np" "$wb" run "${iters[@]}" --set data.batch_size="$to_b" --set schedule.max_iters=8 --work-dir "$dir" \
+    --resume "$dir/iter_6.safetensors" >"$dir.resumed.txt" 2>&1 || { cat "$dir.resumed.txt"; exit 1; }
+  grep "epoch 2 goes on in the writer's order (seed, epoch, total batch 4) after the 8 images it consumed (2 iterations)" \
+    "$dir.resumed.txt"
+  same_weights "$out/it_ref/iter_8.safetensors" "$dir/iter_8.safetensors"
+done
+# another total batch: another epoch order, refused with the total to use
+if "$wb" run "${iters[@]}" --set data.batch_size=2 --set schedule.max_iters=8 --work-dir "$out/it_2_to_1" \
+     --resume "$out/it_2_to_1/iter_6.safetensors" >"$out/it_other.txt" 2>&1; then
+  echo "a mid-epoch checkpoint of total batch 4 must be refused with total batch 2"; exit 1
+fi
+grep -q "with 4 images per iteration in total, and this run takes 2; an epoch's order depends on that total: resume \
+with data.batch_size x ranks = 4" "$out/it_other.txt" || { cat "$out/it_other.txt"; exit 1; }
+
+echo "== SIGTERM mid-epoch: interrupted.safetensors of 2 ranks resumed by 1, of 1 by 2, to the end"
+mid=("${tiny[@]}" --set data.train.dataset.num_images=64 --set evaluation.interval=0 --set checkpoint.interval=1
+     --set schedule.max_epochs=3)
+# Interrupts a run of $1 ranks x batch $2 after its first epoch, resumes it with $3 ranks x batch $4.
+interrupt_and_resume() {
+  local dir=$out/mid_$1_to_$3 victim="" rc=0
+  mpi "$1" "$wb" run "${mid[@]}" --set data.batch_size="$2" --work-dir "$dir" >"$dir.txt" 2>&1 &
+  local job=$!
+  for _ in $(seq 600); do [ -e "$dir/epoch_1.safetensors" ] && break; sleep 0.1; done
+  for p in $(pgrep -f "$wb run .*$dir"); do # rank 0; the trainer tells the other ranks
+    if tr '\0' '\n' </proc/"$p"/environ 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=0"; then victim=$p; fi
+  done
+  test -n "$victim" || { cat "$dir.txt"; echo "rank 0 not found"; exit 1; }
+  kill -TERM "$victim"
+  wait "$job" || rc=$?
+  test "$rc" = 143 || { cat "$dir.txt"; echo "a run stopped by SIGTERM exits 143 (128 + 15), not $rc"; exit 1; }
+  test -f "$dir/interrupted.safetensors" || { cat "$dir.txt"; exit 1; }
+  mpi "$3" "$wb" run "${mid[@]}" --set data.batch_size="$4" --work-dir "$dir" \
+    --resume "$dir/interrupted.safetensors" >"$dir.resumed.txt" 2>&1 || { cat "$dir.resumed.txt"; exit 1; }
+  # mid-epoch (almost always: the signal lands in epoch 2 or 3 of 16 iterations) or at an epoch's end
+  grep -E "the checkpoint is of $1 ranks?, this run has $3: (epoch [23] goes on in the writer's order|epoch [12] ends)" \
+    "$dir.resumed.txt"
+  grep -q "Epoch \[3\]\[16/16\]" "$dir.resumed.txt" && test -f "$dir/epoch_3.safetensors"
+}
+interrupt_and_resume 2 2 1 4
+interrupt_and_resume 1 4 2 2
+
 echo "== what ranks cannot share yet is refused before training"
 if mpi 2 "$wb" run "${tiny[@]}" --set data.image_weights=true --work-dir "$out/weights" >"$out/weights.txt" 2>&1; then
   echo "image_weights with 2 ranks must be refused"; exit 1
 fi
 grep -q "data.image_weights is not supported with 2 ranks yet" "$out/weights.txt"
 test ! -e "$out/weights/epoch_1.safetensors"
-echo "8 passed, 0 failed"
+echo "10 passed, 0 failed"

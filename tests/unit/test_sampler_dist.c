@@ -120,6 +120,49 @@ START_TEST(test_uneven_shards_hold_every_item_exactly_once) {
 }
 END_TEST
 
+/* Counts the items of batches [from, to) of every rank's plan of `epoch` (world ranks x batch b) into seen. */
+static void count_batches(int64_t n, int world, int b, int64_t epoch, int64_t from, int64_t to, int *seen) {
+    for (int r = 0; r < world; r++) {
+        wb_sampler_opts o = {.n_items = n, .batch_size = b, .shuffle = true, .seed = 11, .rank = r, .world = world};
+        wb_epoch_plan p;
+        ck_assert_int_eq(wb_sampler_plan(&o, epoch, &p), WB_OK);
+        int64_t end = to < p.n_batches ? to : p.n_batches;
+        for (int64_t k = from < end ? p.starts[from] : 0; from < end && k < p.starts[end]; k++) seen[p.order[k]]++;
+        wb_epoch_plan_free(&p);
+    }
+}
+
+/* The trainer's mid-epoch resume with another number of ranks and the same
+ * total batch (trainer.c, reshard): the writer's first k batches and the
+ * new run's batches from k on see every item of the epoch, and repeat
+ * nothing but padding (at most world - 1 repeats, at the epoch's end). */
+START_TEST(test_resume_mid_epoch_with_other_ranks_sees_every_item_once) {
+    const struct { int from_world, from_batch, to_world, to_batch; } cases[] = {
+        {2, 2, 1, 4}, {1, 4, 2, 2}, {2, 3, 3, 2}, {4, 1, 2, 2}};
+    const int64_t sizes[] = {13, 16, 7};
+    for (int c = 0; c < 4; c++)
+        for (int i = 0; i < 3; i++) {
+            int64_t n = sizes[i], total = cases[c].from_world * cases[c].from_batch;
+            int64_t per_epoch = (n + total - 1) / total;
+            for (int64_t k = 1; k < per_epoch; k++) {
+                int seen[MAX_ITEMS] = {0};
+                count_batches(n, cases[c].from_world, cases[c].from_batch, 4, 0, k, seen);
+                count_batches(n, cases[c].to_world, cases[c].to_batch, 4, k, per_epoch, seen);
+                int64_t repeats = 0;
+                for (int64_t item = 0; item < n; item++) {
+                    ck_assert_msg(seen[item] >= 1, "case %d, n %lld, resumed after %lld: item %lld never seen", c,
+                                  (long long)n, (long long)k, (long long)item);
+                    repeats += seen[item] - 1;
+                }
+                /* the new run's padding to a multiple of its ranks, and only that */
+                int64_t w = cases[c].to_world;
+                ck_assert_msg(repeats == (n + w - 1) / w * w - n, "case %d, n %lld, resumed after %lld: %lld repeats",
+                              c, (long long)n, (long long)k, (long long)repeats);
+            }
+        }
+}
+END_TEST
+
 START_TEST(test_grouped_weighted_and_rect_plans_are_not_sharded) {
     double weights[4] = {1, 1, 1, 1};
     wb_sampler_opts o = {.n_items = 4, .batch_size = 2, .weights = weights, .rank = 0, .world = 2};
@@ -135,6 +178,7 @@ int main(void) {
     tcase_add_test(tc, test_ranks_batches_together_are_the_total_batch);
     tcase_add_test(tc, test_order_depends_on_seed_and_epoch_only);
     tcase_add_test(tc, test_uneven_shards_hold_every_item_exactly_once);
+    tcase_add_test(tc, test_resume_mid_epoch_with_other_ranks_sees_every_item_once);
     tcase_add_test(tc, test_grouped_weighted_and_rect_plans_are_not_sharded);
     suite_add_tcase(s, tc);
     return wbt_run_suite(s);

@@ -1,10 +1,11 @@
 /* The input window of one pooling output, with torch's rules: the window is
  * first clipped to input + padding (that size is the count_include_pad
- * divisor), then to the input itself. Shared by the ref and CPU kernels so
- * both agree on the semantics. */
+ * divisor), then to the input itself. Shared by the ref, CPU and CUDA kernels
+ * (WB_HD) so all agree on the semantics. */
 #ifndef WB_CORE_POOL_WINDOW_H
 #define WB_CORE_POOL_WINDOW_H
 
+#include "hd.h"
 #include "kernels_dense.h"
 
 typedef struct wb_pool_window {
@@ -12,7 +13,7 @@ typedef struct wb_pool_window {
     int64_t divisor;        /* average pool divisor */
 } wb_pool_window;
 
-static inline wb_pool_window wb_pool_window_at(const wb_pool_args *a, int64_t oy, int64_t ox) {
+WB_HD static inline wb_pool_window wb_pool_window_at(const wb_pool_args *a, int64_t oy, int64_t ox) {
     int64_t y0 = oy * a->sh - a->ph, x0 = ox * a->sw - a->pw;
     int64_t y1 = y0 + a->kh, x1 = x0 + a->kw;
     if (y1 > a->ih + a->ph) y1 = a->ih + a->ph;

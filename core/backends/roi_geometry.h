@@ -1,11 +1,13 @@
 /* Where RoIAlign samples and which cells a RoIPool bin covers, exactly as
  * torchvision 0.14's CPU kernels compute them (same float expressions, so
- * results agree to rounding). Shared by every backend so they cannot drift. */
+ * results agree to rounding). Shared by every backend, the CUDA kernels
+ * included (WB_HD), so they cannot drift. */
 #ifndef WB_CORE_ROI_GEOMETRY_H
 #define WB_CORE_ROI_GEOMETRY_H
 
 #include <math.h>
 #include <stdbool.h>
+#include "hd.h"
 #include "kernels_gather.h"
 
 /* One RoI of RoIAlign in feature-map coordinates. */
@@ -17,7 +19,7 @@ typedef struct wb_roi_box {
     float count;            /* points averaged per bin, >= 1 */
 } wb_roi_box;
 
-static inline wb_roi_box wb_roi_align_box(const float *roi, const wb_roi_args *a) {
+WB_HD static inline wb_roi_box wb_roi_align_box(const float *roi, const wb_roi_args *a) {
     float offset = a->aligned ? 0.5f : 0.0f, s = a->spatial_scale;
     wb_roi_box b;
     b.batch = (int64_t)roi[0];
@@ -39,7 +41,7 @@ static inline wb_roi_box wb_roi_align_box(const float *roi, const wb_roi_args *a
 }
 
 /* Coordinate of sampling point i of bin p along one axis. */
-static inline float wb_roi_sample_at(float start, float bin, int grid, int p, int i) {
+WB_HD static inline float wb_roi_sample_at(float start, float bin, int grid, int p, int i) {
     return start + (float)p * bin + ((float)i + 0.5f) * bin / (float)grid;
 }
 
@@ -52,7 +54,7 @@ typedef struct wb_roi_lerp {
     bool valid;
 } wb_roi_lerp;
 
-static inline wb_roi_lerp wb_roi_lerp_at(float v, int64_t size) {
+WB_HD static inline wb_roi_lerp wb_roi_lerp_at(float v, int64_t size) {
     wb_roi_lerp l = {0, 0, 0.0f, 0.0f, false};
     if (v < -1.0f || v > (float)size) return l;
     if (v <= 0.0f) v = 0.0f;
@@ -74,9 +76,9 @@ typedef struct wb_roi_pool_bin {
     int64_t batch, h0, h1, w0, w1;
 } wb_roi_pool_bin;
 
-static inline int64_t wb_roi_clip(int64_t v, int64_t size) { return v < 0 ? 0 : (v > size ? size : v); }
+WB_HD static inline int64_t wb_roi_clip(int64_t v, int64_t size) { return v < 0 ? 0 : (v > size ? size : v); }
 
-static inline wb_roi_pool_bin wb_roi_pool_bin_at(const float *roi, const wb_roi_args *a, int ph, int pw) {
+WB_HD static inline wb_roi_pool_bin wb_roi_pool_bin_at(const float *roi, const wb_roi_args *a, int ph, int pw) {
     float s = a->spatial_scale;
     int64_t start_w = (int64_t)roundf(roi[1] * s), start_h = (int64_t)roundf(roi[2] * s);
     int64_t end_w = (int64_t)roundf(roi[3] * s), end_h = (int64_t)roundf(roi[4] * s);

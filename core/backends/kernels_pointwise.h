@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <workbench/types.h>
+#include "hd.h"
 
 typedef enum wb_act_kind {
     WB_ACT_RELU = 0,
@@ -123,7 +124,7 @@ struct wb_pointwise_kernels {
 
 /* torch 'nearest' (upsample_nearest2d): copies when the size is unchanged,
  * halves at exactly 2x, else floor(dst * (in / out)) in float, clamped. */
-static inline int64_t wb_nearest_src(int64_t dst, int64_t in, int64_t out) {
+static inline WB_HD int64_t wb_nearest_src(int64_t dst, int64_t in, int64_t out) {
     if (out == in) return dst;
     if (out == 2 * in) return dst >> 1;
     float scale = (float)in / (float)out;
@@ -138,7 +139,7 @@ typedef struct wb_lerp {
     float w0, w1;
 } wb_lerp;
 
-static inline wb_lerp wb_bilinear_src(int64_t dst, int64_t in, int64_t out, int align_corners) {
+static inline WB_HD wb_lerp wb_bilinear_src(int64_t dst, int64_t in, int64_t out, int align_corners) {
     float src;
     if (align_corners) {
         float scale = out > 1 ? (float)(in - 1) / (float)(out - 1) : 0.0f;

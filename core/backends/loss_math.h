@@ -1,5 +1,6 @@
-/* Per-element loss math shared by the reference and CPU loss kernels, so the
- * two differ only in how they loop (the CPU ones thread and vectorize).
+/* Per-element loss math shared by the reference, CPU and CUDA loss kernels,
+ * so they differ only in how they loop (the CPU ones thread and vectorize;
+ * WB_HD makes each function device code too).
  * Classification terms are float (they run over every anchor and class);
  * box terms are double (one row per positive, and IoU subtracts areas). */
 #ifndef WB_CORE_LOSS_MATH_H
@@ -7,14 +8,18 @@
 
 #include <math.h>
 #include <stdint.h>
+#include "hd.h"
 #include "kernels_loss.h"
 
-static inline float wb_loss_upstream(wb_loss_grad gy, int64_t i) {
+static inline WB_HD float wb_loss_upstream(wb_loss_grad gy, int64_t i) {
     return gy.g[i * gy.stride] * gy.scale;
 }
 
+/* The optional per-element weight. */
+static inline WB_HD float wb_loss_weight(const float *w, int64_t i) { return w ? w[i] : 1.0f; }
+
 /* sigmoid(x) and sigmoid(-x), each without cancellation for large |x|. */
-static inline void wb_sigmoid_pair(float x, float *p, float *pm) {
+static inline WB_HD void wb_sigmoid_pair(float x, float *p, float *pm) {
     float e = expf(-fabsf(x));
     float big = 1.0f / (1.0f + e);
     float small = e * big;
@@ -23,24 +28,24 @@ static inline void wb_sigmoid_pair(float x, float *p, float *pm) {
 }
 
 /* log(1 + e^x) - x t, stable for any x. */
-static inline float wb_bce_elem(float x, float t) {
+static inline WB_HD float wb_bce_elem(float x, float t) {
     return fmaxf(x, 0.0f) - x * t + log1pf(expf(-fabsf(x)));
 }
 
-static inline float wb_bce_grad(float x, float t) {
+static inline WB_HD float wb_bce_grad(float x, float t) {
     float p, pm;
     wb_sigmoid_pair(x, &p, &pm);
     return p - t;
 }
 
-static inline float wb_focal_alpha_t(float t, float alpha) {
+static inline WB_HD float wb_focal_alpha_t(float t, float alpha) {
     return alpha >= 0.0f ? alpha * t + (1.0f - alpha) * (1.0f - t) : 1.0f;
 }
 
 /* torchvision: bce * (1 - p_t)^gamma * alpha_t with p_t = p t + (1-p)(1-t).
  * 1 - p_t is formed from sigmoid(x) and sigmoid(-x) so it stays exact for
  * confident predictions, where the loss actually lives. */
-static inline float wb_focal_elem(float x, float t, float gamma, float alpha) {
+static inline WB_HD float wb_focal_elem(float x, float t, float gamma, float alpha) {
     float p, pm;
     wb_sigmoid_pair(x, &p, &pm);
     float q = p * (1.0f - t) + pm * t;
@@ -49,7 +54,7 @@ static inline float wb_focal_elem(float x, float t, float gamma, float alpha) {
 
 /* d/dx [bce q^gamma] = (p - t) q^gamma + bce gamma q^(gamma-1) dq/dx,
  * dq/dx = p (1 - p) (1 - 2t). The second term is 0 at q = 0 (gamma > 0). */
-static inline float wb_focal_grad(float x, float t, float gamma, float alpha) {
+static inline WB_HD float wb_focal_grad(float x, float t, float gamma, float alpha) {
     float p, pm;
     wb_sigmoid_pair(x, &p, &pm);
     float q = p * (1.0f - t) + pm * t;
@@ -60,24 +65,24 @@ static inline float wb_focal_grad(float x, float t, float gamma, float alpha) {
 }
 
 /* torch.nn.functional.smooth_l1_loss; beta == 0 is exactly the L1 loss. */
-static inline float wb_smooth_l1_elem(float d, float beta) {
+static inline WB_HD float wb_smooth_l1_elem(float d, float beta) {
     float ad = fabsf(d);
     return (beta > 0.0f && ad < beta) ? 0.5f * d * d / beta : ad - 0.5f * beta;
 }
 
 /* torch's gradient: d / beta inside the quadratic zone, sign(d) outside (0 at 0). */
-static inline float wb_smooth_l1_grad(float d, float beta) {
+static inline WB_HD float wb_smooth_l1_grad(float d, float beta) {
     if (beta > 0.0f && fabsf(d) < beta) return d / beta;
     return (float)((d > 0.0f) - (d < 0.0f));
 }
 
 /* A class label stored as float: -1 (ignored) or an integer in [0, c). */
-static inline int wb_label_valid(float label, int64_t c) {
+static inline WB_HD int wb_label_valid(float label, int64_t c) {
     return label == -1.0f || (label >= 0.0f && label < (float)c && label == floorf(label));
 }
 
 /* logsumexp(row) - row[label] over one row of c logits. */
-static inline float wb_softmax_ce_row(const float *row, int64_t c, int64_t label) {
+static inline WB_HD float wb_softmax_ce_row(const float *row, int64_t c, int64_t label) {
     float m = row[0];
     for (int64_t j = 1; j < c; j++) m = fmaxf(m, row[j]);
     double s = 0.0;
@@ -86,8 +91,8 @@ static inline float wb_softmax_ce_row(const float *row, int64_t c, int64_t label
 }
 
 /* g * (softmax(row) - onehot(label)) into grow. */
-static inline void wb_softmax_ce_row_grad(const float *row, int64_t c, int64_t label, float g,
-                                          float *grow) {
+static inline WB_HD void wb_softmax_ce_row_grad(const float *row, int64_t c, int64_t label, float g,
+                                                float *grow) {
     float m = row[0];
     for (int64_t j = 1; j < c; j++) m = fmaxf(m, row[j]);
     double s = 0.0;
@@ -97,7 +102,7 @@ static inline void wb_softmax_ce_row_grad(const float *row, int64_t c, int64_t l
 }
 
 /* Gradient of max(a, b) as torch routes it: to the larger input, half each on a tie. */
-static inline void wb_route_max(double g, double a, double b, double *ga, double *gb) {
+static inline WB_HD void wb_route_max(double g, double a, double b, double *ga, double *gb) {
     if (a > b) *ga += g;
     else if (b > a) *gb += g;
     else {
@@ -106,7 +111,7 @@ static inline void wb_route_max(double g, double a, double b, double *ga, double
     }
 }
 
-static inline void wb_route_min(double g, double a, double b, double *ga, double *gb) {
+static inline WB_HD void wb_route_min(double g, double a, double b, double *ga, double *gb) {
     wb_route_max(g, -a, -b, ga, gb);
 }
 
@@ -117,8 +122,8 @@ static inline void wb_route_min(double g, double a, double b, double *ga, double
  *   CIoU DIoU + alpha v, v = 4/pi^2 (atan(wg/hg) - atan(wp/hp))^2 and
  *        alpha = v / (1 - iou + v + eps) held constant in the gradient, as torchvision does.
  * With gp and gt non-NULL, adds g * d loss / d box into them (reverse mode). */
-static inline double wb_iou_loss_row(const float *p, const float *t, wb_iou_mode mode, double eps,
-                                     double g, double gp[4], double gt[4]) {
+static inline WB_HD double wb_iou_loss_row(const float *p, const float *t, wb_iou_mode mode,
+                                           double eps, double g, double gp[4], double gt[4]) {
     double x1 = p[0], y1 = p[1], x2 = p[2], y2 = p[3];
     double a1 = t[0], b1 = t[1], a2 = t[2], b2 = t[3];
     double iw = fmin(x2, a2) - fmax(x1, a1), ih = fmin(y2, b2) - fmax(y1, b1);

@@ -22,20 +22,21 @@ int wb_ranks_begin(void) {
     return 0;
 }
 
-int wb_ranks_check_data(wb_config *cfg, bool training) {
+/* Training deals image weights' draws and rect's whole batches out over the
+ * ranks (sampler.h); evaluation's shards interleave images, which rect's
+ * batches of fixed images cannot. */
+int wb_ranks_check_data(wb_config *cfg) {
     if (wb_dist_world() == 1) return 0;
-    bool weights = training && wb_params_bool(wb_config_params(cfg, "data"), "image_weights");
-    const char *what = weights ? "data.image_weights" : NULL;
-    static const char *const splits[] = {"data.train", "data.val", "data.test"};
-    for (int i = 0; i < 3 && !what; i++) {
+    static const char *const splits[] = {"data.val", "data.test"};
+    for (int i = 0; i < 2; i++) {
         const wb_params *sp = wb_config_params(cfg, splits[i]);
-        if (sp && wb_params_bool(sp, "rect")) what = splits[i];
+        if (!sp || !wb_params_bool(sp, "rect")) continue;
+        wb_logf(WB_LOG_ERROR, "data", "%s.rect is not supported with %d ranks yet: evaluation deals images out over "
+                "the ranks, and rect batches are fixed groups of images; turn it off, or evaluate in one process",
+                splits[i], wb_dist_world());
+        return 2;
     }
-    if (!what) return 0;
-    wb_logf(WB_LOG_ERROR, "data", "%s%s is not supported with %d ranks yet: its batches are not dealt out over ranks "
-            "(the sampler shards plain shuffled or ordered epochs); turn it off, or run one process", what,
-            strcmp(what, "data.image_weights") == 0 ? "" : ".rect", wb_dist_world());
-    return 2;
+    return 0;
 }
 
 int wb_ranks_share_work_dir(int rc, char *work_dir, size_t work_dir_size, char *path, size_t path_size) {

@@ -11,10 +11,9 @@
 /* Joins the job when a launcher started the process (dist.h); ranks other
  * than 0 log warnings and errors only. 0, or 1 with a logged message. */
 int wb_ranks_begin(void);
-/* What the data section asks that ranks cannot share yet (training's image
- * weights, rect batches: the sampler shards plain orders only). 0 alone or
- * when none; 2 with a logged message. */
-int wb_ranks_check_data(wb_config *cfg, bool training);
+/* What the data section asks that ranks cannot share yet (rect batches in
+ * evaluation). 0 alone or when none; 2 with a logged message. */
+int wb_ranks_check_data(wb_config *cfg);
 /* Rank 0: hands its setup's outcome rc, its work dir and the effective
  * config's path to the other ranks; they receive them into work_dir and
  * path. Returns rc (rank 0's, on every rank). Alone: rc. */

@@ -490,7 +490,7 @@ static int train_as_other_rank(wb_experiment *e, const wb_run_args *a) {
 
 int wb_train_run(wb_experiment *e, const wb_run_args *a) {
     if (wb_ranks_begin() != 0) return 1;
-    if (wb_ranks_check_data(e->cfg, true) != 0) return wb_ranks_end(2);
+    if (wb_ranks_check_data(e->cfg) != 0) return wb_ranks_end(2);
     if (!wb_dist_is_root()) return wb_ranks_end(train_as_other_rank(e, a));
     const char *work_dir = a->work_dir ? a->work_dir : wb_params_string(wb_config_params(e->cfg, ""), "work_dir");
     char path[PATH_MAX], err[PATH_MAX + 512], named[WB_WORK_DIR_MAX] = "";

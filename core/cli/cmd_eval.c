@@ -128,7 +128,7 @@ static int eval_experiment(const wb_cli *cli, int argc, char **argv) {
     if (wb_ranks_begin() != 0) return WB_EXIT_FAILURE; /* mpirun -np N: each rank its shard, rank 0 reports */
     rc = wb_cli_open_trained(cli, &x, x.positional[1], &t);
     if (rc == WB_EXIT_OK && !wb_data_split_exists(&t.e, split)) rc = missing_split(&t.e, split);
-    if (rc == WB_EXIT_OK && wb_ranks_check_data(t.e.cfg, false) != 0) rc = WB_EXIT_USAGE;
+    if (rc == WB_EXIT_OK && wb_ranks_check_data(t.e.cfg) != 0) rc = WB_EXIT_USAGE;
     if (rc == WB_EXIT_OK) {
         char err[2048];
         wb_eval_result res;

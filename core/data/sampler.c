@@ -29,6 +29,10 @@ static int64_t shard_items(const wb_sampler_opts *o) {
 }
 
 int64_t wb_sampler_batches(const wb_sampler_opts *o) {
+    if (world_of(o) > 1 && o->rect) { /* whole batches of the rect plan per rank */
+        int64_t all = batches_of(o, o->n_items), w = world_of(o);
+        return o->drop_last ? all / w : (all + w - 1) / w;
+    }
     if (world_of(o) > 1) return batches_of(o, shard_items(o));
     if (o->weights || o->rect) return batches_of(o, o->n_items);
     return batches_of(o, group_size(o, 0)) + batches_of(o, group_size(o, 1));
@@ -103,11 +107,52 @@ static wb_status shard_plan(const wb_sampler_opts *o, int64_t epoch, wb_epoch_pl
     return WB_OK;
 }
 
+/* rect: the rank's whole batches of the single rect plan (batch_size each),
+ * batches rank, rank + world, ...; padded with the plan's first batches to
+ * the same count on every rank (drop_last: cut), so each batch keeps its
+ * letterbox shape. Together the ranks' batch k are the plan's batches
+ * k x world .. k x world + world - 1: not a single process's batch of
+ * batch_size x world, whose shapes would be other ones. */
+static wb_status rect_shard_plan(const wb_sampler_opts *o, int64_t epoch, wb_epoch_plan *out) {
+    wb_sampler_opts whole = *o;
+    whole.world = 1;
+    whole.rank = 0;
+    wb_epoch_plan all;
+    wb_status st = wb_rect_plan(&whole, epoch, &all);
+    if (st != WB_OK) return st;
+    int64_t nb = wb_sampler_batches(o), items = 0;
+    for (int64_t k = 0; k < nb; k++) {
+        int64_t b = (o->rank + k * o->world) % all.n_batches;
+        items += all.starts[b + 1] - all.starts[b];
+    }
+    int64_t *order = malloc((size_t)(items > 0 ? items : 1) * sizeof *order);
+    int64_t *starts = malloc((size_t)(nb + 1) * sizeof *starts);
+    int32_t *shapes = malloc((size_t)(2 * nb + 1) * sizeof *shapes);
+    if (!order || !starts || !shapes) {
+        free(order), free(starts), free(shapes), wb_epoch_plan_free(&all);
+        return WB_ERR_NOMEM;
+    }
+    int64_t pos = 0;
+    for (int64_t k = 0; k < nb; k++) {
+        int64_t b = (o->rank + k * o->world) % all.n_batches, len = all.starts[b + 1] - all.starts[b];
+        starts[k] = pos;
+        memcpy(order + pos, all.order + all.starts[b], (size_t)len * sizeof *order);
+        pos += len;
+        shapes[2 * k] = all.shapes[2 * b], shapes[2 * k + 1] = all.shapes[2 * b + 1];
+    }
+    starts[nb] = pos;
+    wb_epoch_plan_free(&all);
+    *out = (wb_epoch_plan){epoch, order, starts, nb, shapes};
+    return WB_OK;
+}
+
 wb_status wb_sampler_plan(const wb_sampler_opts *o, int64_t epoch, wb_epoch_plan *out) {
     memset(out, 0, sizeof *out);
     if (world_of(o) > 1) {
-        if (o->groups || o->weights || o->rect) return WB_ERR_UNSUPPORTED;
-        return shard_plan(o, epoch, out);
+        /* aspect groups have batches of two kinds; evaluation's uneven shards interleave images, not batches */
+        if (o->groups || (o->rect && o->uneven)) return WB_ERR_UNSUPPORTED;
+        if (o->rect) return rect_shard_plan(o, epoch, out);
+        return shard_plan(o, epoch, out); /* image weights: the draws are the order, the same on every rank */
     }
     return single_plan(o, epoch, out);
 }

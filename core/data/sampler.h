@@ -43,8 +43,10 @@ typedef struct wb_sampler_opts {
      * world (cut to one with drop_last) and dealt out round-robin, so the
      * ranks' batch k together hold that process's batch k. With uneven (for
      * evaluation) nothing is padded: the shards differ by at most one item
-     * and together hold every item once. Plain shuffled or ordered plans
-     * only (no groups, weights or rect). */
+     * and together hold every item once. Image weights: the n_items draws
+     * (the same on every rank) are the order that is dealt out. rect: whole
+     * batches of the rect plan are dealt out instead (rect_shard_plan), so
+     * each keeps its shape. Not sharded: groups, and rect with uneven. */
     int rank, world;
     bool uneven;
 } wb_sampler_opts;

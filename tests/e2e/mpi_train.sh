@@ -177,10 +177,14 @@ interrupt_and_resume() {
 interrupt_and_resume 2 2 1 4
 interrupt_and_resume 1 4 2 2
 
-echo "== what ranks cannot share yet is refused before training"
-if mpi 2 "$wb" run "${tiny[@]}" --set data.image_weights=true --work-dir "$out/weights" >"$out/weights.txt" 2>&1; then
-  echo "image_weights with 2 ranks must be refused"; exit 1
+echo "== data.image_weights under 2 ranks: the same draws dealt out; rect in evaluation is refused before training"
+mpi 2 "$wb" run "${tiny[@]}" "${small[@]}" --set data.batch_size=2 --set schedule.max_epochs=1 \
+  --set data.image_weights=true --work-dir "$out/weights" >"$out/weights.txt" 2>&1 || { cat "$out/weights.txt"; exit 1; }
+grep -q "image_weights: .* weigh the draws" "$out/weights.txt" && grep -q "Epoch \[1\]\[4/4\]" "$out/weights.txt"
+if mpi 2 "$wb" run "${tiny[@]}" --set data.val.rect=true --work-dir "$out/rect" >"$out/rect.txt" 2>&1; then
+  echo "data.val.rect with 2 ranks must be refused"; exit 1
 fi
-grep -q "data.image_weights is not supported with 2 ranks yet" "$out/weights.txt"
-test ! -e "$out/weights/epoch_1.safetensors"
-echo "10 passed, 0 failed"
+grep -q "data.val.rect is not supported with 2 ranks yet: evaluation deals images out" "$out/rect.txt" \
+  || { cat "$out/rect.txt"; exit 1; }
+test ! -e "$out/rect/epoch_1.safetensors"
+echo "11 passed, 0 failed"

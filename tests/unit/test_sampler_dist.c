@@ -3,7 +3,8 @@
  * ranks with the padding counted, the ranks' batch k together the batch k of
  * one process with the total batch, the order a function of seed and epoch
  * only; drop_last cuts instead of padding; evaluation's uneven shards hold
- * every item exactly once. */
+ * every item exactly once; a mid-epoch resume with other ranks; rect's whole
+ * batches and image weights' draws dealt out. */
 #include <stdlib.h>
 #include <string.h>
 #include "data/sampler.h"
@@ -163,11 +164,84 @@ START_TEST(test_resume_mid_epoch_with_other_ranks_sees_every_item_once) {
 }
 END_TEST
 
-START_TEST(test_grouped_weighted_and_rect_plans_are_not_sharded) {
-    double weights[4] = {1, 1, 1, 1};
-    wb_sampler_opts o = {.n_items = 4, .batch_size = 2, .weights = weights, .rank = 0, .world = 2};
+/* rect under ranks: every rank's batch is a whole batch of the single rect
+ * plan (its images and its letterbox shape), rank r has batches r, r + world,
+ * ... of it, every rank as many (padded from the plan's first batches), and
+ * the plan is the same on every rank (seed and epoch only). */
+START_TEST(test_rect_ranks_get_whole_batches_with_their_shapes) {
+    int32_t sizes[2 * 23];
+    for (int i = 0; i < 23; i++) sizes[2 * i] = 100 + 37 * i % 300, sizes[2 * i + 1] = 80 + 53 * i % 290;
+    wb_rect_opts rect = {.sizes = sizes, .img_size = 320, .stride = 32};
+    for (int world = 2; world <= 3; world++)
+        for (int drop = 0; drop < 2; drop++) {
+            wb_sampler_opts one = {.n_items = 23, .batch_size = 4, .shuffle = true, .drop_last = drop, .seed = 5,
+                                   .rect = &rect};
+            wb_epoch_plan all;
+            ck_assert_int_eq(wb_sampler_plan(&one, 2, &all), WB_OK);
+            int64_t per_rank = drop ? all.n_batches / world : (all.n_batches + world - 1) / world;
+            int used[8] = {0};
+            for (int r = 0; r < world; r++) {
+                wb_sampler_opts o = one;
+                o.rank = r, o.world = world;
+                wb_epoch_plan p;
+                ck_assert_int_eq(wb_sampler_plan(&o, 2, &p), WB_OK);
+                ck_assert_int_eq(p.n_batches, per_rank);
+                ck_assert_int_eq(wb_sampler_batches(&o), per_rank);
+                for (int64_t k = 0; k < p.n_batches; k++) {
+                    int64_t b = (r + k * world) % all.n_batches, len = all.starts[b + 1] - all.starts[b];
+                    ck_assert_int_eq(p.starts[k + 1] - p.starts[k], len);
+                    for (int64_t j = 0; j < len; j++)
+                        ck_assert_int_eq(p.order[p.starts[k] + j], all.order[all.starts[b] + j]);
+                    ck_assert_int_eq(p.shapes[2 * k], all.shapes[2 * b]);
+                    ck_assert_int_eq(p.shapes[2 * k + 1], all.shapes[2 * b + 1]);
+                    used[b]++;
+                }
+                wb_epoch_plan_free(&p);
+            }
+            /* every batch once; padding repeats the first ones, drop_last leaves the last out */
+            int64_t dealt = per_rank * world;
+            for (int64_t b = 0; b < all.n_batches; b++)
+                ck_assert_int_eq(used[b], b < dealt - all.n_batches ? 2 : b < dealt ? 1 : 0);
+            wb_epoch_plan_free(&all);
+        }
+}
+END_TEST
+
+/* image_weights under ranks: the same weighted draws on every rank, dealt
+ * out so that the ranks' batch k together is the batch k of one process
+ * with the total batch. */
+START_TEST(test_weighted_draws_are_dealt_out_as_the_total_batch) {
+    double weights[10] = {1, 5, 0, 2, 2, 9, 1, 0.5, 3, 1};
+    wb_sampler_opts one = {.n_items = 10, .batch_size = 4, .weights = weights, .seed = 9};
+    wb_epoch_plan whole, part[2];
+    ck_assert_int_eq(wb_sampler_plan(&one, 3, &whole), WB_OK);
+    for (int r = 0; r < 2; r++) {
+        wb_sampler_opts o = {.n_items = 10, .batch_size = 2, .weights = weights, .seed = 9, .rank = r, .world = 2};
+        ck_assert_int_eq(wb_sampler_plan(&o, 3, &part[r]), WB_OK);
+        ck_assert_int_eq(part[r].n_batches, whole.n_batches);
+    }
+    for (int64_t b = 0; b < whole.n_batches; b++)
+        for (int64_t j = 0; whole.starts[b] + j < whole.starts[b + 1]; j++) {
+            const wb_epoch_plan *p = &part[j % 2];
+            ck_assert_int_eq(p->order[p->starts[b] + j / 2], whole.order[whole.starts[b] + j]);
+            ck_assert_int_ne(weights[p->order[p->starts[b] + j / 2]], 0.0); /* never a weight-0 image */
+        }
+    for (int r = 0; r < 2; r++) wb_epoch_plan_free(&part[r]);
+    wb_epoch_plan_free(&whole);
+}
+END_TEST
+
+/* Aspect groups have batches of two kinds, and evaluation's uneven shards
+ * interleave images, which rect's fixed batches cannot: both refused. */
+START_TEST(test_grouped_and_uneven_rect_plans_are_not_sharded) {
+    uint8_t groups[4] = {0, 1, 0, 1};
+    wb_sampler_opts o = {.n_items = 4, .batch_size = 2, .groups = groups, .rank = 0, .world = 2};
     wb_epoch_plan p;
     ck_assert_int_eq(wb_sampler_plan(&o, 0, &p), WB_ERR_UNSUPPORTED);
+    int32_t sizes[8] = {10, 20, 20, 10, 10, 10, 30, 10};
+    wb_rect_opts rect = {.sizes = sizes, .img_size = 64, .stride = 32};
+    wb_sampler_opts r = {.n_items = 4, .batch_size = 2, .rect = &rect, .rank = 1, .world = 2, .uneven = true};
+    ck_assert_int_eq(wb_sampler_plan(&r, 0, &p), WB_ERR_UNSUPPORTED);
 }
 END_TEST
 
@@ -179,7 +253,9 @@ int main(void) {
     tcase_add_test(tc, test_order_depends_on_seed_and_epoch_only);
     tcase_add_test(tc, test_uneven_shards_hold_every_item_exactly_once);
     tcase_add_test(tc, test_resume_mid_epoch_with_other_ranks_sees_every_item_once);
-    tcase_add_test(tc, test_grouped_weighted_and_rect_plans_are_not_sharded);
+    tcase_add_test(tc, test_rect_ranks_get_whole_batches_with_their_shapes);
+    tcase_add_test(tc, test_weighted_draws_are_dealt_out_as_the_total_batch);
+    tcase_add_test(tc, test_grouped_and_uneven_rect_plans_are_not_sharded);
     suite_add_tcase(s, tc);
     return wbt_run_suite(s);
 }

@@ -54,7 +54,8 @@ static void create_handle(void) {
     g_cache.destroy = plan_destroy;
 }
 
-/* The handle, on the compute stream (rebinding is a field store in cuDNN). */
+/* The handle, bound to the current compute stream on every call (cheap next
+ * to a convolution, and right even if the runtime made a new stream). */
 static cudnnHandle_t handle(void) {
     pthread_once(&g_once, create_handle);
     CUDNN_CHECK(cudnnSetStream(g_handle, wb_cuda_compute_stream()));

@@ -5,6 +5,7 @@
 #include <time.h>
 #include "../config/params.h"
 #include "../model/model.h"
+#include "../runtime/host_copy.h"
 #include "../train/optimizer.h"
 
 static double now_ms(void) {
@@ -131,7 +132,10 @@ int wb_bench_run(wb_experiment *e, const wb_bench_opts *o, FILE *out) {
         int64_t shape[4] = {o->batch, 3, h, w};
         wb_tensor *x = wb_ctx_tensor_uninit(&c, 4, shape);
         if (!x) break;
-        for (int64_t k = 0; k < x->numel; k++) x->data[k] = 2.0f * wb_rng_uniform(&rng) - 1.0f;
+        float *host = wb_host_write(s->backend, x->data, x->numel);
+        if (!host) break;
+        for (int64_t k = 0; k < x->numel; k++) host[k] = 2.0f * wb_rng_uniform(&rng) - 1.0f;
+        wb_host_write_end(s->backend, x->data, host, x->numel);
         timing one = {0};
         bool ok = o->inference ? inference(m, x, &truth, &one.total, err, sizeof err)
                                : iteration(m, opt, x, &truth, &one, err, sizeof err);
@@ -160,7 +164,7 @@ int wb_bench_run(wb_experiment *e, const wb_bench_opts *o, FILE *out) {
                 "%.0f MiB, weights arena %.0f MiB\n", done, o->batch, w, h, s->threads, it_ms,
                 median_ms(iter_ms, done), it_ms / o->batch,
                 ru.ru_maxrss / 1024.0, s->tensors.peak / 1048576.0, s->compute.peak / 1048576.0,
-                s->weights.used / 1048576.0);
+                s->weight_data->used / 1048576.0);
         rc = 0;
     } else if (done > 0) {
         double it_ms = t.total / done;
@@ -185,7 +189,7 @@ int wb_bench_run(wb_experiment *e, const wb_bench_opts *o, FILE *out) {
         /* Reserved above the peak is fragmentation: regions the pool keeps. */
         fprintf(out, "\npeak memory: %.0f MiB resident; tensors peak %.0f MiB (pool regions %.0f MiB), compute "
                 "arena peak %.0f MiB, weights arena %.0f MiB\n", ru.ru_maxrss / 1024.0, s->tensors.peak / 1048576.0,
-                s->tensors.reserved / 1048576.0, s->compute.peak / 1048576.0, s->weights.used / 1048576.0);
+                s->tensors.reserved / 1048576.0, s->compute.peak / 1048576.0, s->weight_data->used / 1048576.0);
         rc = 0;
     }
     free(iter_ms);

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include "../runtime/host_copy.h"
 #include "../runtime/log.h"
 
 static void turn_off(wb_val_loss *v, const char *why) {
@@ -32,7 +33,7 @@ void wb_val_loss_add(wb_val_loss *v, wb_model *m, const wb_batch_truth *truth) {
             return;
         }
         snprintf(v->names[k], sizeof v->names[k], "%.*s", WB_NAME_MAX - 1, terms[k].name);
-        v->sums[k] += terms[k].value->data[0];
+        v->sums[k] += wb_host_read_value(wb_model_head(m)->ctx.s->backend, terms[k].value->data);
     }
     v->n_terms = n;
     v->batches++;

@@ -5,6 +5,7 @@
 
 #include <string.h>
 #include "../runtime/context.h"
+#include "../runtime/host_maps.h"
 #include "tape.h"
 
 typedef struct custom_node {
@@ -24,6 +25,9 @@ static wb_status call_backward(wb_context *c, wb_tape_node *node, wb_tensor **do
 }
 
 static wb_status add_gradients(wb_context *c, wb_tape_node *node, wb_tensor *const *dins) {
+    /* A gradient the backward wrote through tensor_map without unmapping it
+     * reaches the device first, as the CPU backend's in-place map would. */
+    if (c->s->n_maps) wb_host_maps_flush(c->s, dins, node->n_in);
     for (int i = 0; i < node->n_in; i++) {
         wb_tensor *in = node->in[i];
         if (!dins[i] || !in->requires_grad) continue;

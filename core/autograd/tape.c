@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../backends/kernels_pointwise.h"
 #include "../runtime/context.h"
 #include "../runtime/tensor_refs.h"
 
@@ -170,8 +171,14 @@ void wb_grad_end(wb_context *c, wb_tensor *t, float *buf) {
         const float *src = buf;
         float *dst = t->grad;
         int64_t n = t->numel;
+        if (wb_session_host_memory(c->s)) {
 #pragma omp parallel for schedule(static) if (n > 65536)
-        for (int64_t i = 0; i < n; i++) dst[i] += src[i];
+            for (int64_t i = 0; i < n; i++) dst[i] += src[i];
+        } else if (n > 0) {
+            /* Device memory: the same sums (dst + src) by the backend's add, in place. */
+            wb_bcast g = {.ndim = 1, .shape = {n}, .a_stride = {1}, .b_stride = {1}};
+            c->s->backend->pointwise->binary_forward(WB_BINARY_ADD, &g, dst, src, dst);
+        }
         wb_pool_free(&c->s->tensors, buf, (size_t)n * sizeof(float));
     }
     t->grad_valid = true;

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "../backends/backend.h"
 
 #define ARENA_ALIGN 64
 
@@ -20,10 +21,25 @@ void wb_arena_init(wb_arena *a, const char *name, size_t default_block) {
     a->default_block = default_block ? default_block : ((size_t)16 << 20);
 }
 
+void wb_arena_init_on(wb_arena *a, const char *name, size_t default_block, const wb_backend *backend, int usage) {
+    wb_arena_init(a, name, default_block);
+    a->backend = backend;
+    a->usage = usage;
+}
+
+static void *block_memory(const wb_arena *a, size_t size) {
+    return a->backend ? a->backend->alloc(size, (wb_buffer_usage)a->usage) : aligned_alloc(ARENA_ALIGN, size);
+}
+
+static void block_memory_free(const wb_arena *a, void *p) {
+    if (a->backend) a->backend->free(p, (wb_buffer_usage)a->usage);
+    else free(p);
+}
+
 static wb_arena_block *block_new(wb_arena *a, size_t size) {
     wb_arena_block *b = malloc(sizeof *b);
     if (!b) return NULL;
-    b->data = aligned_alloc(ARENA_ALIGN, align_up(size));
+    b->data = block_memory(a, align_up(size));
     if (!b->data) {
         free(b);
         return NULL;
@@ -55,7 +71,8 @@ void *wb_arena_alloc(wb_arena *a, size_t bytes) {
 
 void *wb_arena_calloc(wb_arena *a, size_t bytes) {
     void *p = wb_arena_alloc(a, bytes);
-    if (p) memset(p, 0, bytes);
+    if (p && a->backend) a->backend->zero(p, bytes);
+    else if (p) memset(p, 0, bytes);
     return p;
 }
 
@@ -63,7 +80,7 @@ static void free_blocks(wb_arena *a) {
     wb_arena_block *b = a->blocks;
     while (b) {
         wb_arena_block *next = b->next;
-        free(b->data);
+        block_memory_free(a, b->data);
         free(b);
         b = next;
     }

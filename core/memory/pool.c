@@ -3,13 +3,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include "../backends/backend.h"
 
 #ifdef __SANITIZE_ADDRESS__
 #include <sanitizer/asan_interface.h>
 /* Freed storage is poisoned so that a kernel reading a tensor the tape did
- * not keep fails loudly under ASan instead of reading stale numbers. */
-#define POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
-#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+ * not keep fails loudly under ASan instead of reading stale numbers. Device
+ * memory has no shadow to poison. */
+#define POISON(ptr, n) (p->backend ? (void)0 : ASAN_POISON_MEMORY_REGION(ptr, n))
+#define UNPOISON(ptr, n) (p->backend ? (void)0 : ASAN_UNPOISON_MEMORY_REGION(ptr, n))
 #else
 #define POISON(p, n) ((void)(p), (void)(n))
 #define UNPOISON(p, n) ((void)(p), (void)(n))
@@ -24,10 +26,37 @@
  * system refuses the reservation (overcommit disabled) it is halved. */
 #define POOL_REGION ((size_t)64 << 30)
 #define POOL_REGION_MIN ((size_t)1 << 30)
+/* Device memory is committed when allocated, so device regions are smaller
+ * and taken as needed (halved down to the request when refused). */
+#define POOL_DEVICE_REGION ((size_t)1 << 30)
 
 static size_t align_up(size_t n) { return (n + POOL_ALIGN - 1) & ~(size_t)(POOL_ALIGN - 1); }
 
 void wb_pool_init(wb_pool *p) { memset(p, 0, sizeof *p); }
+
+void wb_pool_init_on(wb_pool *p, const wb_backend *backend) {
+    wb_pool_init(p);
+    p->backend = backend;
+}
+
+static unsigned char *region_memory(const wb_pool *p, size_t need, size_t *size) {
+    size_t want = p->backend ? POOL_DEVICE_REGION : POOL_REGION;
+    size_t floor = p->backend ? need : POOL_REGION_MIN;
+    *size = need > want ? need : want;
+    for (;;) {
+        void *mem = p->backend ? p->backend->alloc(*size, WB_BUF_COMPUTE)
+                               : mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                                      -1, 0);
+        if (mem == MAP_FAILED) mem = NULL;
+        if (mem || *size / 2 < need || *size / 2 < floor) return mem;
+        *size /= 2;
+    }
+}
+
+static void region_memory_free(const wb_pool *p, unsigned char *mem, size_t size) {
+    if (p->backend) p->backend->free(mem, WB_BUF_COMPUTE);
+    else munmap(mem, size);
+}
 
 static int insert_at(wb_pool *p, int at, wb_pool_range r) {
     if (p->n_free == p->free_cap) {
@@ -96,14 +125,9 @@ static int add_region(wb_pool *p, size_t need) {
         p->region_top = top;
         p->region_cap = cap;
     }
-    unsigned char *mem = MAP_FAILED;
-    size_t size = need > POOL_REGION ? need : POOL_REGION;
-    for (;;) {
-        mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (mem != MAP_FAILED || size / 2 < need || size / 2 < POOL_REGION_MIN) break;
-        size /= 2;
-    }
-    if (mem == MAP_FAILED) return -1;
+    size_t size;
+    unsigned char *mem = region_memory(p, need, &size);
+    if (!mem) return -1;
     int id = p->n_regions++;
     p->regions[id] = mem;
     p->region_size[id] = size;
@@ -177,11 +201,11 @@ void wb_pool_reset(wb_pool *p) {
 void wb_pool_release(wb_pool *p) {
     for (int r = 0; r < p->n_regions; r++) {
         UNPOISON(p->regions[r], p->region_top[r]);
-        munmap(p->regions[r], p->region_size[r]);
+        region_memory_free(p, p->regions[r], p->region_size[r]);
     }
     free(p->regions);
     free(p->region_size);
     free(p->region_top);
     free(p->free);
-    wb_pool_init(p);
+    wb_pool_init_on(p, p->backend);
 }

@@ -4,12 +4,16 @@
  * every tensor it made. Regions (reserved address space, resident only
  * where touched) come from the system once and are kept:
  * after the first iterations (same shapes, same order of requests, same
- * best-fit choices) nothing is taken from the system again. */
+ * best-fit choices) nothing is taken from the system again. On a device
+ * backend the regions are backend memory (wb_pool_init_on): the bookkeeping
+ * only does arithmetic on their addresses, so it never touches them. */
 #ifndef WB_CORE_POOL_H
 #define WB_CORE_POOL_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+struct wb_backend;
 
 typedef struct wb_pool_range {
     unsigned char *p;
@@ -27,9 +31,11 @@ typedef struct wb_pool {
     size_t in_use, peak;   /* bytes handed out now / at most since creation */
     size_t reserved;       /* bytes of the regions' touched parts: what can be resident */
     uint64_t system_allocs;
+    const struct wb_backend *backend; /* NULL: regions of host address space; else WB_BUF_COMPUTE memory */
 } wb_pool;
 
 void wb_pool_init(wb_pool *p);
+void wb_pool_init_on(wb_pool *p, const struct wb_backend *backend);
 /* 64-byte aligned, uninitialised; NULL when the system is out of memory. */
 void *wb_pool_alloc(wb_pool *p, size_t bytes);
 /* Gives back what wb_pool_alloc(p, bytes) returned (bytes as asked for). */

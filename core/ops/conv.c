@@ -44,7 +44,7 @@ static wb_status conv_backward(wb_context *c, wb_tape_node *node) {
     bool want_w = w->requires_grad, want_b = b && b->requires_grad;
     if (want_w || want_b) {
         /* The weights kernel computes both; a frozen weight still needs a buffer to write to. */
-        float *dw = want_w ? wb_grad_begin(c, w) : wb_ctx_scratch(c, (size_t)w->numel * sizeof(float));
+        float *dw = want_w ? wb_grad_begin(c, w) : wb_ctx_kernel_scratch(c, (size_t)w->numel * sizeof(float));
         float *db = want_b ? wb_grad_begin(c, b) : NULL;
         if (!dw || (want_b && !db)) return c->err;
         wb_status st = k->backward_weights(s, x->data, dy, dw, db);

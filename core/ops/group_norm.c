@@ -69,7 +69,7 @@ wb_tensor *wb_op_group_norm(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tens
     if (!wb_ctx_check_inputs(c, "group_norm", &x, 1) || !validate(c, x, gamma, beta, groups, eps, &a)) return NULL;
     wb_tensor *y = wb_ctx_tensor_uninit(c, x->ndim, x->shape);
     size_t stat_bytes = (size_t)(a.n * a.groups) * sizeof(float) + 1;
-    float *mean = y ? wb_ctx_scratch(c, stat_bytes) : NULL, *rstd = mean ? wb_ctx_scratch(c, stat_bytes) : NULL;
+    float *mean = y ? wb_ctx_kernel_scratch(c, stat_bytes) : NULL, *rstd = mean ? wb_ctx_kernel_scratch(c, stat_bytes) : NULL;
     if (!rstd) return NULL;
     c->s->backend->norm->group_norm_forward(x->data, gamma ? gamma->data : NULL, beta ? beta->data : NULL, &a,
                                             y->data, mean, rstd);

@@ -43,7 +43,7 @@ static int64_t *read_index(wb_context *c, const wb_tensor *index, int64_t len, i
                     "%s: index[%lld] = %g is not a row of axis %d of %s: indices must be integers in [0, %lld)",
                     op, (long long)j, (double)host[j], axis, wb_shape_str(x, xs, sizeof xs), (long long)len);
     }
-    if (ok) dev = wb_ctx_scratch(c, (size_t)n * sizeof *rows + 1);
+    if (ok) dev = wb_ctx_kernel_scratch(c, (size_t)n * sizeof *rows + 1);
     if (dev) c->s->backend->upload(dev, rows, (size_t)n * sizeof *rows);
     free(host);
     free(rows);

@@ -14,6 +14,7 @@
 #include "../backends/kernels_dense.h"
 #include "../dist/sync_bn.h"
 #include "../runtime/context.h"
+#include "../runtime/host_copy.h"
 
 typedef struct bn_saved {
     wb_bn_args args;
@@ -29,31 +30,51 @@ typedef struct bn_saved {
 #define FROM_OUTPUT_MAX_SHIFT 16.0f
 #define FROM_OUTPUT_MIN_GAMMA 1e-12f
 
-/* Whether y determines xhat in every channel (read on the host: CPU backends). */
+/* Whether y determines xhat in every channel. gamma and beta are read on the
+ * host on every backend (a download of 2C floats on a device), so every
+ * backend keeps the same tensor and computes the same gradients. */
 static bool invertible(const wb_context *c, const wb_tensor *gamma, const wb_tensor *beta, int64_t ch) {
-    if (c->s->backend->device != WB_DEVICE_CPU) return false;
-    for (int64_t i = 0; i < ch; i++) {
-        float g = gamma ? fabsf(gamma->data[i]) : 1.0f, b = beta ? fabsf(beta->data[i]) : 0.0f;
-        if (!(g >= FROM_OUTPUT_MIN_GAMMA) || isinf(g) || !(b <= FROM_OUTPUT_MAX_SHIFT * g)) return false;
+    const wb_backend *be = c->s->backend;
+    const float *gh = gamma ? wb_host_read(be, gamma->data, ch) : NULL;
+    const float *bh = beta ? wb_host_read(be, beta->data, ch) : NULL;
+    bool ok = (!gamma || gh) && (!beta || bh);
+    for (int64_t i = 0; ok && i < ch; i++) {
+        float g = gh ? fabsf(gh[i]) : 1.0f, b = bh ? fabsf(bh[i]) : 0.0f;
+        ok = g >= FROM_OUTPUT_MIN_GAMMA && !isinf(g) && b <= FROM_OUTPUT_MAX_SHIFT * g;
     }
-    return true;
+    if (gamma) wb_host_read_end(be, gamma->data, gh);
+    if (beta) wb_host_read_end(be, beta->data, bh);
+    return ok;
 }
 
 /* The kernel computes xhat = (x - mean) * invstd and scales dx by gamma *
  * invstd. Given y for x, mean' = beta and invstd' = 1 / gamma give xhat, and
  * gamma' = gamma^2 * invstd keeps gamma' * invstd' = gamma * invstd: the same
- * gradients from the same kernel, on every backend. */
+ * gradients from the same kernel, on every backend. Computed on the host. */
 static bool output_params(wb_context *c, const bn_saved *s, float **g, float **mean, float **invstd) {
-    size_t cbytes = (size_t)s->args.c * sizeof(float);
-    *g = wb_ctx_scratch(c, cbytes), *mean = wb_ctx_scratch(c, cbytes), *invstd = wb_ctx_scratch(c, cbytes);
+    const wb_backend *be = c->s->backend;
+    const int64_t ch = s->args.c;
+    size_t cbytes = (size_t)ch * sizeof(float);
+    *g = wb_ctx_kernel_scratch(c, cbytes), *mean = wb_ctx_kernel_scratch(c, cbytes);
+    *invstd = wb_ctx_kernel_scratch(c, cbytes);
     if (!*g || !*mean || !*invstd) return false;
-    for (int64_t i = 0; i < s->args.c; i++) {
-        float gamma = s->gamma ? s->gamma->data[i] : 1.0f;
-        (*mean)[i] = s->beta ? s->beta->data[i] : 0.0f;
-        (*invstd)[i] = 1.0f / gamma;
-        (*g)[i] = gamma * gamma * s->invstd[i];
+    const float *gh = s->gamma ? wb_host_read(be, s->gamma->data, ch) : NULL;
+    const float *bh = s->beta ? wb_host_read(be, s->beta->data, ch) : NULL;
+    const float *sh = wb_host_read(be, s->invstd, ch);
+    float *go = wb_host_write(be, *g, ch), *mo = wb_host_write(be, *mean, ch), *io = wb_host_write(be, *invstd, ch);
+    bool ok = (!s->gamma || gh) && (!s->beta || bh) && sh && go && mo && io;
+    for (int64_t i = 0; ok && i < ch; i++) {
+        float gamma = gh ? gh[i] : 1.0f;
+        mo[i] = bh ? bh[i] : 0.0f;
+        io[i] = 1.0f / gamma;
+        go[i] = gamma * gamma * sh[i];
     }
-    return true;
+    wb_host_write_end(be, *g, go, ch), wb_host_write_end(be, *mean, mo, ch), wb_host_write_end(be, *invstd, io, ch);
+    if (s->gamma) wb_host_read_end(be, s->gamma->data, gh);
+    if (s->beta) wb_host_read_end(be, s->beta->data, bh);
+    wb_host_read_end(be, s->invstd, sh);
+    if (!ok) wb_ctx_fail(c, WB_ERR_NOMEM, "batch_norm: out of memory for host copies of %lld channels", (long long)ch);
+    return ok;
 }
 
 static wb_status bn_backward(wb_context *c, wb_tape_node *node) {
@@ -66,8 +87,8 @@ static wb_status bn_backward(wb_context *c, wb_tape_node *node) {
     /* The kernel always produces both channel sums (dx needs them in training). */
     size_t cbytes = (size_t)s->args.c * sizeof(float);
     float *dx = want_x ? wb_grad_begin(c, x) : NULL;
-    float *dg = want_g ? wb_grad_begin(c, gamma) : wb_ctx_scratch(c, cbytes);
-    float *db = want_b ? wb_grad_begin(c, beta) : wb_ctx_scratch(c, cbytes);
+    float *dg = want_g ? wb_grad_begin(c, gamma) : wb_ctx_kernel_scratch(c, cbytes);
+    float *db = want_b ? wb_grad_begin(c, beta) : wb_ctx_kernel_scratch(c, cbytes);
     if ((want_x && !dx) || !dg || !db) return c->err;
     const float *in = x->data, *g = gamma ? gamma->data : NULL;
     float *mean = s->mean, *invstd = s->invstd;
@@ -143,7 +164,7 @@ wb_tensor *wb_op_batch_norm(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tens
 
     wb_tensor *y = wb_ctx_tensor_uninit(c, x->ndim, x->shape);
     size_t cbytes = (size_t)a.c * sizeof(float);
-    float *mean = wb_ctx_scratch(c, cbytes), *invstd = wb_ctx_scratch(c, cbytes);
+    float *mean = wb_ctx_kernel_scratch(c, cbytes), *invstd = wb_ctx_kernel_scratch(c, cbytes);
     if (!y || !mean || !invstd) return NULL;
     const wb_dense_kernels *k = c->s->backend->dense;
     const float *g = gamma ? gamma->data : NULL, *b = beta ? beta->data : NULL;

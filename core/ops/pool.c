@@ -108,7 +108,7 @@ wb_tensor *wb_op_max_pool2d(wb_ctx *ctx, wb_tensor *x, const wb_pool2d_params *p
     if (!wb_ctx_check_inputs(c, "max_pool2d", &x, 1) || !validate(c, "max_pool2d", x, p, &a)) return NULL;
     pool_saved *saved;
     wb_tensor *y = pool_output(c, "max_pool2d", x, &a, max_pool_backward, &saved);
-    int32_t *argmax = y ? wb_ctx_scratch(c, (size_t)y->numel * sizeof(int32_t)) : NULL;
+    int32_t *argmax = y ? wb_ctx_kernel_scratch(c, (size_t)y->numel * sizeof(int32_t)) : NULL;
     if (!argmax) return NULL;
     c->s->backend->dense->max_pool_forward(x->data, &a, y->data, argmax);
     if (saved) saved->argmax = argmax;

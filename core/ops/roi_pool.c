@@ -35,7 +35,7 @@ wb_tensor *wb_op_roi_pool(wb_ctx *ctx, wb_tensor *feat, wb_tensor *rois, int out
 
     int64_t shape[4] = {a.k, a.c, out_h, out_w};
     wb_tensor *y = wb_ctx_tensor_uninit(c, 4, shape);
-    int32_t *argmax = y ? wb_ctx_scratch(c, (size_t)y->numel * sizeof(int32_t) + 1) : NULL;
+    int32_t *argmax = y ? wb_ctx_kernel_scratch(c, (size_t)y->numel * sizeof(int32_t) + 1) : NULL;
     if (!argmax) return NULL;
     c->s->backend->gather->roi_pool_forward(feat->data, rois->data, &a, y->data, argmax);
     if (wb_tape_needed(c, &feat, 1)) {

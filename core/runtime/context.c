@@ -1,4 +1,5 @@
 #include "context.h"
+#include "host_maps.h"
 #include "tensor_refs.h"
 
 #include <math.h>
@@ -61,6 +62,7 @@ wb_tensor *wb_ctx_tensor_header(wb_context *c, int ndim, const int64_t *shape) {
     t->ndim = ndim;
     if (ndim > 0) memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
     t->numel = wb_shape_numel(ndim, shape);
+    t->device = c->s->backend->device;
     t->maker = c;
     if (c->tracking) {
         t->next_created = c->created;
@@ -126,6 +128,12 @@ void *wb_ctx_scratch(wb_context *c, size_t bytes) {
     return p;
 }
 
+void *wb_ctx_kernel_scratch(wb_context *c, size_t bytes) {
+    void *p = wb_arena_alloc(c->s->kernel_scratch, bytes);
+    if (!p) wb_ctx_fail(c, WB_ERR_NOMEM, "out of memory for %zu bytes of kernel scratch", bytes);
+    return p;
+}
+
 bool wb_ctx_check_inputs(wb_context *c, const char *op, wb_tensor *const *in, int n) {
     if (c->err != WB_OK) return false;
     for (int i = 0; i < n; i++) {
@@ -134,6 +142,7 @@ bool wb_ctx_check_inputs(wb_context *c, const char *op, wb_tensor *const *in, in
             return false;
         }
     }
+    if (c->s->n_maps) wb_host_maps_flush(c->s, in, n);
     return true;
 }
 

@@ -53,12 +53,15 @@ void wb_ctx_track_created(wb_context *c);
 void wb_ctx_release_created(wb_context *c, wb_tensor *const *keep, int n_keep);
 /* Ends the list without releasing anything (they die with the iteration). */
 void wb_ctx_stop_tracking(wb_context *c);
-/* Scratch memory in the compute arena (dies at the end of the iteration). */
+/* Host scratch memory in the compute arena (dies at the end of the iteration). */
 void *wb_ctx_scratch(wb_context *c, size_t bytes);
+/* The same in backend memory, for kernels' own buffers (statistics, argmax). */
+void *wb_ctx_kernel_scratch(wb_context *c, size_t bytes);
 
 /* Op front-end helper: fails with "<op>: input <i> is NULL" style messages
  * and returns false when the context already holds an error or any of the
- * required inputs is NULL. */
+ * required inputs is NULL. Ends the inputs' tensor_map mappings (uploads
+ * what a plugin wrote) on a device backend. */
 bool wb_ctx_check_inputs(wb_context *c, const char *op, wb_tensor *const *in, int n);
 
 /* splitmix64 stream of the module. */

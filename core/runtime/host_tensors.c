@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "context.h"
+#include "host_copy.h"
+#include "host_maps.h"
 #include "init.h"
 #include "log.h"
 #include "tensor_refs.h"
@@ -44,22 +46,24 @@ wb_tensor *wb_host_tensor_from_host(wb_ctx *ctx, int ndim, const int64_t *shape,
         return NULL;
     }
     wb_tensor *t = wb_ctx_tensor_uninit(c, ndim, shape);
-    if (t) c->s->backend->upload(t->data, data, (size_t)t->numel * sizeof(float));
+    if (t && t->numel > 0) c->s->backend->upload(t->data, data, (size_t)t->numel * sizeof(float));
     return t;
 }
 
 float *wb_host_tensor_map(wb_ctx *ctx, wb_tensor *t) {
     wb_context *c = wb_ctx_impl(ctx);
     if (c->err != WB_OK || !t) return NULL;
-    if (c->s->backend->device == WB_DEVICE_CPU) return t->data;
-    wb_ctx_fail(c, WB_ERR_UNSUPPORTED, "tensor_map on a %s tensor is not implemented",
-                c->s->backend->name);
-    return NULL;
+    if (wb_session_host_memory(c->s)) return t->data;
+    float *host = wb_host_maps_map(c->s, t);
+    if (!host) wb_ctx_fail(c, WB_ERR_NOMEM, "tensor_map: out of memory for a host copy of %lld floats",
+                           (long long)t->numel);
+    return host;
 }
 
 wb_status wb_host_tensor_unmap(wb_ctx *ctx, wb_tensor *t) {
-    (void)t;
-    return wb_ctx_impl(ctx)->err;
+    wb_context *c = wb_ctx_impl(ctx);
+    if (t && !wb_session_host_memory(c->s)) wb_host_maps_unmap(c->s, t);
+    return c->err;
 }
 
 float wb_host_tensor_item(wb_ctx *ctx, wb_tensor *t) {
@@ -71,9 +75,8 @@ float wb_host_tensor_item(wb_ctx *ctx, wb_tensor *t) {
                     wb_shape_str(t, shape, sizeof shape));
         return 0.0f;
     }
-    float v = 0.0f;
-    c->s->backend->download(&v, t->data, sizeof v);
-    return v;
+    wb_host_maps_flush(c->s, &t, 1);
+    return wb_host_read_value(c->s->backend, t->data);
 }
 
 static wb_tensor *create_persistent(wb_context *c, const char *what, const char *name, int ndim,
@@ -96,7 +99,7 @@ static wb_tensor *create_persistent(wb_context *c, const char *what, const char 
     wb_tensor *t = wb_arena_calloc(&s->weights, sizeof *t);
     char *nm = strdup(full);
     float *host = malloc((size_t)(n ? n : 1) * sizeof(float));
-    if (t) t->data = wb_arena_alloc(&s->weights, (size_t)n * sizeof(float));
+    if (t) t->data = wb_arena_alloc(s->weight_data, (size_t)n * sizeof(float));
     if (s->n_params == s->cap_params) {
         int cap = s->cap_params ? 2 * s->cap_params : 64;
         wb_param_entry *grown = realloc(s->params, (size_t)cap * sizeof *grown);
@@ -123,6 +126,7 @@ static wb_tensor *create_persistent(wb_context *c, const char *what, const char 
     t->ndim = ndim;
     if (ndim > 0) memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
     t->numel = n;
+    t->device = s->backend->device;
     t->persistent = true;
     t->trainable = trainable;
     t->requires_grad = trainable;

@@ -1,4 +1,5 @@
 #include "session.h"
+#include "host_maps.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,17 @@ wb_session *wb_session_create(const wb_backend *backend, uint64_t seed) {
     s->seed = seed;
     wb_arena_init(&s->weights, "weights", (size_t)64 << 20);
     wb_arena_init(&s->compute, "compute", (size_t)64 << 20);
-    wb_pool_init(&s->tensors);
+    s->weight_data = &s->weights;
+    s->kernel_scratch = &s->compute;
+    if (wb_session_host_memory(s)) {
+        wb_pool_init(&s->tensors);
+    } else {
+        wb_arena_init_on(&s->device_weights, "device weights", (size_t)64 << 20, backend, WB_BUF_WEIGHTS);
+        wb_arena_init_on(&s->device_scratch, "device scratch", (size_t)16 << 20, backend, WB_BUF_COMPUTE);
+        s->weight_data = &s->device_weights;
+        s->kernel_scratch = &s->device_scratch;
+        wb_pool_init_on(&s->tensors, backend);
+    }
     if (backend->attach_scratch) backend->attach_scratch(&s->tensors);
     wb_set_threads(s, 0);
     return s;
@@ -29,8 +40,12 @@ void wb_session_destroy(wb_session *s) {
     for (wb_cleanup *c = s->cleanups; c; c = c->next) c->fn(c->arg);
     for (int i = 0; i < s->n_params; i++) free(s->params[i].name);
     free(s->params);
+    wb_host_maps_end(s);
+    free(s->maps);
     wb_arena_release(&s->weights);
     wb_arena_release(&s->compute);
+    wb_arena_release(&s->device_weights);
+    wb_arena_release(&s->device_scratch);
     if (s->backend->detach_scratch) s->backend->detach_scratch(&s->tensors);
     wb_pool_release(&s->tensors);
     free(s);
@@ -46,8 +61,10 @@ bool wb_session_on_destroy(wb_session *s, void (*fn)(void *arg), void *arg) {
 }
 
 void wb_session_reset_compute(wb_session *s) {
+    wb_host_maps_end(s);
     wb_pool_reset(&s->tensors);
     wb_arena_reset(&s->compute);
+    wb_arena_reset(&s->device_scratch);
 }
 
 wb_param_entry *wb_session_find(wb_session *s, const char *name) {

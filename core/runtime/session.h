@@ -27,11 +27,27 @@ typedef struct wb_cleanup {
     struct wb_cleanup *next;
 } wb_cleanup;
 
+/* A host copy handed out by tensor_map on a device backend (host_maps.c). */
+typedef struct wb_host_map {
+    wb_tensor *t;
+    float *dev;               /* t->data when mapped */
+    float *host;
+} wb_host_map;
+
+/* Memory: tensor headers, tape and names are host memory; tensor data and
+ * gradients are backend memory. On a host backend (device CPU) both are the
+ * same arenas; on a device backend the data arenas take their blocks from
+ * backend->alloc and only kernels, upload/download/copy/zero touch them. */
 typedef struct wb_session {
     const wb_backend *backend;
-    wb_arena weights;
-    wb_arena compute;         /* headers, tape, scratch: one iteration */
-    wb_pool tensors;          /* activations and their gradients, freed when dead */
+    wb_arena weights;         /* host: persistent headers, names, cleanups */
+    wb_arena *weight_data;    /* parameters, gradients, optimizer state, EMA: &weights or &device_weights */
+    wb_arena compute;         /* host: headers, tape, scratch of one iteration */
+    wb_arena *kernel_scratch; /* kernels' per-iteration buffers (BN statistics, argmax): &compute or &device_scratch */
+    wb_arena device_weights, device_scratch; /* used by device backends only */
+    wb_pool tensors;          /* activations and their gradients, freed when dead (backend memory) */
+    wb_host_map *maps;        /* live tensor_map copies (device backends) */
+    int n_maps, cap_maps;
     wb_param_entry *params;
     int n_params, cap_params;
     uint64_t seed;
@@ -50,6 +66,9 @@ bool wb_session_on_destroy(wb_session *s, void (*fn)(void *arg), void *arg);
 /* Ends an iteration: every compute tensor and tape dies. */
 void wb_session_reset_compute(wb_session *s);
 wb_param_entry *wb_session_find(wb_session *s, const char *name);
+/* Whether the backend's memory is host memory (the CPU backends): then host
+ * code may read tensor data in place; elsewhere only through host_copy.h. */
+static inline bool wb_session_host_memory(const wb_session *s) { return s->backend->device == WB_DEVICE_CPU; }
 /* Sets every trainable parameter's gradient to "nothing written yet". */
 void wb_session_zero_grad(wb_session *s);
 

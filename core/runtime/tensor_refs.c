@@ -1,4 +1,5 @@
 #include "tensor_refs.h"
+#include "host_maps.h"
 
 void wb_storage_retain(wb_tensor *t) {
     if (t && t->storage) t->storage->refs++;
@@ -8,6 +9,7 @@ void wb_storage_drop(wb_session *s, wb_tensor *t) {
     wb_storage *st = t ? t->storage : NULL;
     if (!st || st->refs <= 0) return;
     if (--st->refs == 0) {
+        if (s->n_maps) wb_host_maps_forget(s, st->data, st->bytes);
         wb_pool_free(&s->tensors, st->data, st->bytes);
         st->data = NULL;
     }
@@ -23,11 +25,12 @@ float *wb_grad_alloc(wb_session *s, const wb_tensor *t) {
     size_t bytes = (size_t)t->numel * sizeof(float);
     /* A parameter's gradient is made on its first backward and kept for the
      * run (inference never pays for it); an activation's lives in the pool. */
-    return t->persistent ? wb_arena_alloc(&s->weights, bytes) : wb_pool_alloc(&s->tensors, bytes);
+    return t->persistent ? wb_arena_alloc(s->weight_data, bytes) : wb_pool_alloc(&s->tensors, bytes);
 }
 
 void wb_grad_free(wb_session *s, wb_tensor *t) {
     if (!t || t->persistent || !t->grad) return;
+    if (s->n_maps) wb_host_maps_forget(s, t->grad, (size_t)t->numel * sizeof(float));
     wb_pool_free(&s->tensors, t->grad, (size_t)t->numel * sizeof(float));
     t->grad = NULL;
     t->grad_valid = false;

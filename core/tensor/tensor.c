@@ -31,7 +31,7 @@ void wb_tensor_fill_info(const wb_tensor *t, wb_tensor_info *info) {
     memset(&full, 0, sizeof full);
     full.struct_size = sizeof full;
     full.dtype = WB_F32;
-    full.device = WB_DEVICE_CPU;
+    full.device = t->device;
     full.ndim = t->ndim;
     full.numel = t->numel;
     full.requires_grad = t->requires_grad;

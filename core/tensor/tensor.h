@@ -21,8 +21,9 @@ struct wb_tensor {
     int ndim;
     int64_t shape[WB_MAX_DIMS];
     int64_t numel;
-    float *data;          /* backend memory (host memory on the CPU backend) */
-    float *grad;          /* same shape; meaningful only when grad_valid */
+    float *data;          /* backend memory: host code reads it only through runtime/host_copy.h */
+    float *grad;          /* same shape, backend memory; meaningful only when grad_valid */
+    wb_device device;     /* where data and grad live (the session's backend) */
     bool grad_valid;      /* false: the gradient is zero (nothing written yet) */
     bool requires_grad;
     bool persistent;      /* lives in the weights arena (parameter or buffer) */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../io/safetensors.h"
+#include "../runtime/host_copy.h"
 
 /* The index of the first NaN or Inf among x[0..n), or -1. */
 static int64_t first_nonfinite(const float *x, int64_t n) {
@@ -18,38 +19,70 @@ static int64_t first_nonfinite(const float *x, int64_t n) {
 
 /* A checkpoint is what a later run resumes from: one with NaN weights would
  * only pass the damage on. */
-static wb_status refuse_nonfinite_session(const char *path, const wb_session *s, char *err, size_t n) {
+static wb_status refuse_nonfinite_session(const char *path, const wb_session *s, const float *const *data,
+                                          char *err, size_t n) {
     for (int i = 0; i < s->n_params; i++) {
         const wb_tensor *t = s->params[i].tensor;
-        int64_t at = first_nonfinite(t->data, t->numel);
+        int64_t at = first_nonfinite(data[i], t->numel);
         if (at < 0) continue;
         snprintf(err, n, "%s not saved: parameter '%s' holds %s (element %lld of %lld), the weights are broken", path,
-                 s->params[i].name, isnan(t->data[at]) ? "NaN" : "Inf", (long long)at, (long long)t->numel);
+                 s->params[i].name, isnan(data[i][at]) ? "NaN" : "Inf", (long long)at, (long long)t->numel);
         return WB_ERR_NUMERIC;
     }
     return WB_OK;
 }
 
+/* What the writer is given: host views of backend memory, kept until the write. */
+typedef struct save_sink {
+    wb_st_writer *w;
+    wb_host_copies *copies;
+} save_sink;
+
 static void add_state(void *user, const char *name, const wb_tensor *param, float *state) {
-    wb_st_writer_add(user, name, param->ndim, param->shape, state);
+    save_sink *sink = user;
+    const float *host = wb_host_copies_read(sink->copies, state, param->numel);
+    if (host) wb_st_writer_add(sink->w, name, param->ndim, param->shape, host);
+}
+
+/* Host views of every parameter's data; false when out of memory. */
+static bool read_params(const wb_session *s, wb_host_copies *copies, const float **data) {
+    for (int i = 0; i < s->n_params; i++)
+        if (!(data[i] = wb_host_copies_read(copies, s->params[i].tensor->data, s->params[i].tensor->numel)))
+            return false;
+    return true;
 }
 
 wb_status wb_checkpoint_save(const char *path, wb_session *s, wb_optimizer *o, const wb_ema *ema,
                              const wb_train_state *st, const wb_checkpoint_labels *labels, char *err, size_t n) {
     s->backend->synchronize();
-    wb_status rc = refuse_nonfinite_session(path, s, err, n);
-    if (rc != WB_OK) return rc;
-    wb_st_writer *w = wb_st_writer_new();
+    wb_host_copies copies;
+    wb_host_copies_init(&copies, s->backend);
+    const float **data = calloc((size_t)(s->n_params ? s->n_params : 1), sizeof *data);
+    wb_st_writer *w = data && read_params(s, &copies, data) ? wb_st_writer_new() : NULL;
     if (!w) {
+        free(data);
+        wb_host_copies_free(&copies);
         snprintf(err, n, "%s: out of memory", path);
         return WB_ERR_NOMEM;
     }
-    for (int i = 0; i < s->n_params; i++) {
+    wb_status rc = refuse_nonfinite_session(path, s, data, err, n);
+    for (int i = 0; rc == WB_OK && i < s->n_params; i++) {
         const wb_tensor *t = s->params[i].tensor;
-        wb_st_writer_add(w, s->params[i].name, t->ndim, t->shape, t->data);
+        wb_st_writer_add(w, s->params[i].name, t->ndim, t->shape, data[i]);
     }
-    if (o) wb_optimizer_visit_state(o, add_state, w);
-    if (ema) wb_ema_save(ema, w);
+    free(data);
+    save_sink sink = {w, &copies};
+    if (rc == WB_OK && o) wb_optimizer_visit_state(o, add_state, &sink);
+    if (rc == WB_OK && ema) wb_ema_save(ema, w, &copies);
+    if (rc == WB_OK && copies.failed) {
+        snprintf(err, n, "%s: out of memory for host copies of the state", path);
+        rc = WB_ERR_NOMEM;
+    }
+    if (rc != WB_OK) {
+        wb_st_writer_free(w);
+        wb_host_copies_free(&copies);
+        return rc;
+    }
     char num[32];
     wb_st_writer_meta(w, "format", "workbench-checkpoint-1");
     if (st) {
@@ -69,6 +102,7 @@ wb_status wb_checkpoint_save(const char *path, wb_session *s, wb_optimizer *o, c
             wb_st_writer_meta(w, "best_checkpoint", st->best_name);
         }
     }
+    if (st) wb_loss_scale_write_meta(&st->amp, w);
     if (o) {
         snprintf(num, sizeof num, "%" PRId64, wb_optimizer_steps(o));
         wb_st_writer_meta(w, "optimizer_steps", num);
@@ -76,6 +110,7 @@ wb_status wb_checkpoint_save(const char *path, wb_session *s, wb_optimizer *o, c
     if (labels) wb_checkpoint_labels_write(labels, w);
     rc = wb_st_writer_save(w, path, err, n);
     wb_st_writer_free(w);
+    wb_host_copies_free(&copies);
     return rc;
 }
 
@@ -166,7 +201,8 @@ static wb_status parse_state(const wb_st_file *f, const char *path, wb_train_sta
                  wb_st_meta(f, key), (long long)st->iteration);
         return inconsistent(path, err, n, what);
     }
-    return parse_best(f, path, st, err, n);
+    rc = parse_best(f, path, st, err, n);
+    return rc == WB_OK ? wb_loss_scale_read_meta(&st->amp, f, path, err, n) : rc;
 }
 
 bool wb_checkpoint_best_name_ok(const char *name) {
@@ -210,6 +246,7 @@ typedef struct restore {
     int missing;
     char first_missing[256];
     const wb_st_tensor *nonfinite;  /* the first state tensor with a NaN or Inf */
+    const wb_backend *be;           /* where the state lives */
 } restore;
 
 static void load_state(void *user, const char *name, const wb_tensor *param, float *state) {
@@ -220,7 +257,7 @@ static void load_state(void *user, const char *name, const wb_tensor *param, flo
         return;
     }
     if (r->dry && !r->allow_nonfinite && !r->nonfinite && first_nonfinite(t->data, t->numel) >= 0) r->nonfinite = t;
-    if (!r->dry) memcpy(state, t->data, (size_t)t->numel * sizeof(float));
+    if (!r->dry && t->numel > 0) r->be->upload(state, t->data, (size_t)t->numel * sizeof(float));
 }
 
 /* "[2, 3]" */
@@ -317,7 +354,7 @@ static wb_status check_resume(const wb_st_file *f, const char *path, wb_session 
                  "same model?", path, rep->matched, s->n_params, what);
         return WB_ERR_INVALID;
     }
-    restore dry = {f, true, opts->allow_nonfinite, 0, "", NULL};
+    restore dry = {f, true, opts->allow_nonfinite, 0, "", NULL, s->backend};
     wb_optimizer_visit_state(opts->optimizer, load_state, &dry);
     if (dry.missing) {
         snprintf(err, n, "%s: cannot resume: the file has no optimizer state for %s (a weights-only file? use "
@@ -357,11 +394,11 @@ wb_status wb_checkpoint_load(const char *path, wb_session *s, const wb_load_opts
     }
     for (int i = 0; i < s->n_params; i++) {
         const wb_st_tensor *t = wb_st_find(&f, s->params[i].name);
-        if (t && same_shape(t, s->params[i].tensor))
+        if (t && same_shape(t, s->params[i].tensor) && t->numel > 0)
             s->backend->upload(s->params[i].tensor->data, t->data, (size_t)t->numel * sizeof(float));
     }
     if (resume) {
-        restore r = {&f, false, true, 0, "", NULL};
+        restore r = {&f, false, true, 0, "", NULL, s->backend};
         wb_optimizer_visit_state(opts->optimizer, load_state, &r);
         wb_optimizer_set_steps(opts->optimizer, steps);
         *opts->state = st;

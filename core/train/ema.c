@@ -27,7 +27,7 @@ wb_ema *wb_ema_create(wb_session *s, const wb_ema_config *cfg) {
     for (int i = 0; i < s->n_params; i++) {
         const wb_tensor *t = s->params[i].tensor;
         size_t bytes = (size_t)t->numel * sizeof(float);
-        e->avg[i] = wb_arena_alloc(&s->weights, bytes);
+        e->avg[i] = wb_arena_alloc(s->weight_data, bytes);
         if (!e->avg[i]) {
             wb_ema_destroy(e);
             return NULL;
@@ -76,12 +76,13 @@ const float *wb_ema_average(const wb_ema *e, const char *name) {
     return NULL;
 }
 
-void wb_ema_save(const wb_ema *e, wb_st_writer *w) {
+void wb_ema_save(const wb_ema *e, wb_st_writer *w, wb_host_copies *copies) {
     char name[1024], num[32];
     for (int i = 0; i < e->s->n_params; i++) {
         const wb_tensor *t = e->s->params[i].tensor;
         snprintf(name, sizeof name, "ema.%s", e->s->params[i].name);
-        wb_st_writer_add(w, name, t->ndim, t->shape, e->avg[i]);
+        const float *avg = wb_host_copies_read(copies, e->avg[i], t->numel);
+        if (avg) wb_st_writer_add(w, name, t->ndim, t->shape, avg);
     }
     snprintf(num, sizeof num, "%" PRId64, e->steps);
     wb_st_writer_meta(w, "ema_steps", num);
@@ -106,7 +107,7 @@ bool wb_ema_load(wb_ema *e, const wb_st_file *f, char *err, size_t n) {
     for (int i = 0; i < e->s->n_params; i++) {
         snprintf(name, sizeof name, "ema.%s", e->s->params[i].name);
         const wb_st_tensor *t = wb_st_find(f, name);
-        e->s->backend->upload(e->avg[i], t->data, (size_t)t->numel * sizeof(float));
+        if (t->numel > 0) e->s->backend->upload(e->avg[i], t->data, (size_t)t->numel * sizeof(float));
     }
     e->steps = strtoll(steps, NULL, 10);
     return true;

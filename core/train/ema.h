@@ -16,6 +16,7 @@
 #define WB_CORE_EMA_H
 
 #include "../io/safetensors.h"
+#include "../runtime/host_copy.h"
 #include "../runtime/session.h"
 
 typedef enum wb_ema_style { WB_EMA_MMDET = 0, WB_EMA_YOLOV5 } wb_ema_style;
@@ -36,9 +37,12 @@ double wb_ema_momentum_at(float momentum, float gamma, int64_t steps);
 /* Exchanges the session's weights with the averages (O(1), pointer swap):
  * call once to evaluate the EMA model, once more to get the weights back. */
 void wb_ema_swap(wb_ema *e);
+/* The average of a parameter, in backend memory. */
 const float *wb_ema_average(const wb_ema *e, const char *name);
 
-void wb_ema_save(const wb_ema *e, wb_st_writer *w);
+/* Adds the averages to w; on a device backend their host copies are kept in
+ * `copies` until the caller has written w. */
+void wb_ema_save(const wb_ema *e, wb_st_writer *w, wb_host_copies *copies);
 /* Restores averages and the update count from a checkpoint; false with a
  * message when the file has no EMA state for some parameter. */
 bool wb_ema_load(wb_ema *e, const wb_st_file *f, char *err, size_t err_size);

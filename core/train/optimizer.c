@@ -39,7 +39,7 @@ wb_optimizer *wb_optimizer_create(wb_session *s, const wb_optim_config *cfg) {
         sl->param = p;
         sl->group = wb_param_group_of(s, p, cfg);
         for (int k = 0; k < n_state; k++) {
-            sl->state[k] = wb_arena_alloc(&s->weights, (size_t)p->numel * sizeof(float));
+            sl->state[k] = wb_arena_alloc(s->weight_data, (size_t)p->numel * sizeof(float));
             if (!sl->state[k]) {
                 wb_optimizer_destroy(o);
                 return NULL;

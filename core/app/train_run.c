@@ -370,6 +370,7 @@ static int train_in_work_dir(wb_experiment *e, const wb_run_args *a, const char 
     trainer_opts_from(e->cfg, &o);
     wb_sync_bn_enable(wb_params_bool(wb_config_params(e->cfg, "train"), "sync_bn"));
     o.bucket_mb = wb_params_float(wb_config_params(e->cfg, "train"), "bucket_mb");
+    o.total_batch = wb_params_int(wb_config_params(e->cfg, "data"), "batch_size") * wb_dist_world();
     if (wb_sync_bn_enabled())
         wb_logf(WB_LOG_INFO, "train", "sync_bn: batch norm statistics over %d ranks", wb_dist_world());
     const char *freeze_modules[WB_FREEZE_MAX_MODULES];

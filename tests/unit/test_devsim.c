@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <workbench/ops.h>
 #include "app/val_loss.h"
 #include "config/params.h"
 #include "devsim_backend.h"
@@ -82,6 +83,51 @@ START_TEST(test_tensor_map_crosses_explicitly) {
     ck_assert(c.err == WB_OK);
     wb_session_destroy(s);
     ck_assert_int_eq(wbt_devsim_live_bytes(), 0);
+}
+END_TEST
+
+/* A custom op computed on the host through tensor_map: y = 2x forward; its
+ * backward writes grad_in through a map it never unmaps, as retina_head's
+ * decode does, and the core uploads it before adding it to x's gradient. */
+static wb_status twice_backward(wb_ctx *ctx, void *state, wb_tensor *const *in, int n_in, wb_tensor *const *saved,
+                                int n_saved, wb_tensor *const *dout, int n_out, wb_tensor **din) {
+    (void)state, (void)in, (void)n_in, (void)saved, (void)n_saved, (void)n_out;
+    wb_tensor_info info = wb_info(ctx, dout[0]);
+    din[0] = wb_tensor_new(ctx, info.ndim, info.shape);
+    const float *g = wb_map(ctx, dout[0]);
+    float *d = wb_map(ctx, din[0]);
+    for (int64_t k = 0; d && g && k < info.numel; k++) d[k] = 2.0f * g[k];
+    return wb_ok(ctx);
+}
+
+START_TEST(test_custom_op_gradient_written_through_a_map) {
+    const wb_backend *be = wbt_devsim_backend();
+    wb_session *s = wb_session_create(be, 1);
+    wb_context c;
+    wb_context_init(&c, s, "m", true);
+    int64_t shape[1] = {3};
+    const float xs[3] = {1, -2, 3}, ones[3] = {1, 1, 1};
+    wb_tensor *x = wb_host_tensor_from_host(&c.pub, 1, shape, xs), *y = wb_tensor_new(&c.pub, 1, shape);
+    ck_assert_ptr_nonnull(y);
+    x->requires_grad = true;
+    const float *hx = wb_map(&c.pub, x);
+    float *hy = wb_map(&c.pub, y);
+    for (int k = 0; k < 3; k++) hy[k] = 2.0f * hx[k];
+    ck_assert_int_eq(wb_unmap(&c.pub, y), WB_OK);
+    wb_custom_op op = {.struct_size = sizeof op, .name = "test.twice", .inputs = &x, .n_in = 1, .outputs = &y,
+                       .n_out = 1, .backward = twice_backward};
+    ck_assert_int_eq(wb_record_custom_op(&c.pub, &op), WB_OK);
+    float *g = wb_grad_begin(&c, y);
+    be->upload(g, ones, sizeof ones);
+    wb_grad_end(&c, y, g);
+    ck_assert_msg(wb_tape_backward(&c) == WB_OK, "%s", c.msg);
+    float dx[3], got[3];
+    be->download(dx, x->grad, sizeof dx);
+    be->download(got, y->data, sizeof got);
+    ck_assert(dx[0] == 2.0f && dx[1] == 2.0f && dx[2] == 2.0f);
+    ck_assert(got[0] == 2.0f && got[1] == -4.0f && got[2] == 6.0f);
+    wb_session_reset_compute(s);
+    wb_session_destroy(s);
 }
 END_TEST
 
@@ -266,6 +312,7 @@ static Suite *devsim_suite(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_devsim_memory_is_not_host_memory);
     tcase_add_test(tc, test_tensor_map_crosses_explicitly);
+    tcase_add_test(tc, test_custom_op_gradient_written_through_a_map);
     tcase_add_test(tc, test_training_on_devsim_matches_reference_bit_for_bit);
     suite_add_tcase(s, tc);
     return s;

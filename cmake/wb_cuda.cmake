@@ -5,16 +5,12 @@
 # CUDA: it dlopens the module when an experiment asks for it.
 # Sets WB_CUDA_ENABLED and, when it is ON, WB_CUDNN_INCLUDE_DIR / WB_CUDNN_LIBRARY.
 set(WB_CUDA_ENABLED OFF)
-set(WB_CUDA_DIR "${PROJECT_SOURCE_DIR}/core/backends/cuda")
-# The family getters' files (cuda_families.h): the module links only once all of them exist.
-set(WB_CUDA_FAMILY_FILES conv_cudnn.c dense_cuda.cu matmul_cublas.c pointwise_cuda.cu loss_cuda.cu optim_cuda.cu
-    gather_cuda.cu norm_cuda.cu)
 
 function(wb_cuda_missing_reason out)
   include(CheckLanguage)
   check_language(CUDA)
-  if(NOT CMAKE_CUDA_COMPILER)
-    set(${out} "no nvcc found (put it on PATH or set CMAKE_CUDA_COMPILER)" PARENT_SCOPE)
+  if(NOT CMAKE_CUDA_COMPILER OR (IS_ABSOLUTE "${CMAKE_CUDA_COMPILER}" AND NOT EXISTS "${CMAKE_CUDA_COMPILER}"))
+    set(${out} "no nvcc found at '${CMAKE_CUDA_COMPILER}' (put it on PATH or set CMAKE_CUDA_COMPILER)" PARENT_SCOPE)
     return()
   endif()
   find_package(CUDAToolkit QUIET)
@@ -33,12 +29,6 @@ function(wb_cuda_missing_reason out)
     set(${out} "cuDNN (cudnn.h, libcudnn.so) was not found (set CUDNN_ROOT)" PARENT_SCOPE)
     return()
   endif()
-  foreach(f ${WB_CUDA_FAMILY_FILES})
-    if(NOT EXISTS "${WB_CUDA_DIR}/${f}")
-      set(${out} "its kernel file core/backends/cuda/${f} is not written yet" PARENT_SCOPE)
-      return()
-    endif()
-  endforeach()
   set(${out} "" PARENT_SCOPE)
 endfunction()
 

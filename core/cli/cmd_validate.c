@@ -10,7 +10,8 @@ const char wb_help_validate[] =
     "a readable file, then builds the model (shape negotiation between backbone, neck and head) and runs one\n"
     "forward on a blank 256x256 image, module by module, checking each module's outputs against its declared\n"
     "specs before the next module reads them (an error names the module that broke them). Prints every module\n"
-    "with its plugin file, parameters, sub-modules (a head's losses) and outputs. Exit 0 when valid, 2 otherwise.\n\n"
+    "with its plugin file, parameters, sub-modules (a head's losses) and outputs. Exit 0 when valid, 1 when this\n"
+    "machine lacks what it asks for (backend = \"cuda\" without a CUDA device), 2 otherwise.\n\n"
     "Example:\n"
     "  workbench validate configs/quickstart.conf --set model.head.num_classes=5\n";
 

@@ -7,6 +7,11 @@
 set(WB_CUDA_ENABLED OFF)
 
 function(wb_cuda_missing_reason out)
+  if(WB_FUZZ)
+    # The harnesses' instrumentation (clang, -fsanitize=fuzzer) means nothing to nvcc, and fuzzing runs no GPU.
+    set(${out} "WB_FUZZ builds the fuzz harnesses only" PARENT_SCOPE)
+    return()
+  endif()
   include(CheckLanguage)
   check_language(CUDA)
   if(NOT CMAKE_CUDA_COMPILER OR (IS_ABSOLUTE "${CMAKE_CUDA_COMPILER}" AND NOT EXISTS "${CMAKE_CUDA_COMPILER}"))

@@ -4,10 +4,11 @@
 # the core (nor libcudart, which is linked in); backend = "auto" runs on the
 # CPU with one log line saying why; backend = "cuda" exits 1 naming the
 # missing driver or device; a module that cannot be loaded is named with
-# dlopen's message; backend = "cuda:x" is a config error (exit 2). Exit 77
-# where a CUDA device answers: the no-device paths cannot be seen there.
+# dlopen's message, the toolkit's stub libcuda as such; backend = "cuda:x" is
+# a config error (exit 2). Exit 77 where a CUDA device answers: the no-device
+# paths cannot be seen there.
 set -euo pipefail
-wb=$1 src=$2 out=$3 module=$4 core_lib=$5
+wb=$1 src=$2 out=$3 module=$4 core_lib=$5 stub=${6:-}
 rm -rf "$out" && mkdir -p "$out"
 cd "$src"
 source tests/e2e/expect_fail.sh
@@ -35,6 +36,12 @@ if [ -n "$module" ]; then
     env WB_CUDA_MODULE="$out/broken.so" "$wb" validate "$exp" --set backend=cuda
   grep -qE 'invalid ELF header|file too short' "$out/broken.txt" || { cat "$out/broken.txt"; exit 1; }
   reason='no CUDA (device|driver)'
+  if [ -n "$stub" ]; then
+    echo "== the toolkit's stub libcuda in the loader's path: named as such"
+    mkdir -p "$out/stub" && ln -sf "$stub" "$out/stub/libcuda.so.1"
+    expect_fail 1 "the libcuda.so.1 found is the CUDA toolkit's stub" "$out/stub.txt" -- \
+      env LD_LIBRARY_PATH="$out/stub${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$wb" validate "$exp" --set backend=cuda
+  fi
 else
   grep -q '^cuda: no module in this build' "$out/version.txt" || { cat "$out/version.txt"; exit 1; }
   reason='this build has no CUDA backend module'

@@ -26,6 +26,8 @@ Names are torchvision's exactly ("layer1.0.conv1.weight", "backbone.body.conv1.w
   detection models:       backbone.body.<name>    -> backbone.<name>
                           backbone.fpn.<name>     -> neck.<name>
                           head.<name>             -> head.<name> (unchanged)
+  --res5-head (a C4 Faster R-CNN: backbone out_indices ending at layer3, roi_head bbox_head = "res5"):
+                          layer4.<name>           -> head.res5.<name>
 A torchvision-trained RetinaNet gives torchvision's detections with its own
 anchors: set the head's anchor_sizes = "rounded" (and the neck's
 add_extra_convs = "on_output", relu_before_extra_convs = true), then
@@ -113,10 +115,13 @@ def randomize_batch_norm(model, generator):
                 module.running_var.copy_(torch.rand(c, generator=generator) + 0.5)
 
 
-def workbench_names(state_dict, detection):
+def workbench_names(state_dict, detection, res5_head=False):
     """torchvision names -> workbench module paths (see the module docstring)."""
     renamed = {}
     for key, value in state_dict.items():
+        if res5_head and key.startswith("layer4."):
+            renamed["head.res5." + key[len("layer4."):]] = value
+            continue
         if detection:
             if key.startswith("backbone.body."):
                 key = "backbone." + key[len("backbone.body."):]
@@ -170,6 +175,8 @@ def main(argv):
     ap.add_argument("--randomize-bn", action="store_true",
                     help="random BN statistics and affine parameters (for parity tests)")
     ap.add_argument("--workbench-names", action="store_true", help="rename to workbench module paths")
+    ap.add_argument("--res5-head", action="store_true",
+                    help="with --workbench-names: layer4.* -> head.res5.* (roi_head's bbox_head = \"res5\" of a C4 model)")
     ap.add_argument("--drop-num-batches-tracked", action="store_true", help="leave out BN step counters")
     ap.add_argument("--dtype", choices=list(DTYPES), default="F32",
                     help="stored dtype (default F32); workbench's load_from widens F16 and BF16 to float32")
@@ -185,7 +192,7 @@ def main(argv):
     if args.drop_num_batches_tracked:
         state = {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}
     if args.workbench_names:
-        state = workbench_names(state, is_detection(args.model))
+        state = workbench_names(state, is_detection(args.model), args.res5_head)
     write_safetensors(args.out, state, {"source": f"torchvision {torchvision.__version__} {args.model}",
                                         "seed": args.random_seed if not args.weights else "none"}, args.dtype)
     print(f"{args.out}: {len(state)} tensors from torchvision's {args.model}")

@@ -8,6 +8,7 @@
 # respect to them see the proposals move and the gradient by design does not, so those lines, and the
 # earlier stages' deltas (whose refined boxes the checked stage samples, detached), are the only
 # disagreements allowed.
+# Last, roi_head's bbox_head = "res5" with trainable BN (the parity test, test_res5_head, has frozen BN).
 # Usage: gradcheck_two_stage.sh WORKBENCH
 set -uo pipefail
 wb=$1
@@ -31,4 +32,15 @@ check() {  # check NAME PARAM_PREFIX gradcheck-args...
 }
 check "cascade stage 0" "bbox_head\.0" cascade_roi_head "${common[@]}" --set "stage_loss_weights=[1.0, 0.0, 0.0]"
 check "cascade stage 2" "bbox_head\.2" cascade_roi_head "${common[@]}" --set "stage_loss_weights=[0.0, 0.0, 1.0]"
-echo "2 passed, 0 failed"
+# roi_head's res5 box head (2 Bottlenecks with trainable BN, batch statistics of the sampled RoIs) on a C4 input.
+out=$("$wb" gradcheck roi_head --quick --inputs c4:8:16 --size 64 --points 4 --set "roi_strides=[16]" \
+      --set "rpn.strides=[16]" --set bbox_head=res5 --set res5_blocks=2 --set res5_norm=bn --set roi_size=4 \
+      --set sampler_num=100000 --set rpn.sampler_num=100000 2>&1)
+res5=$(grep -c "^PASS d loss/d head\.res5\." <<<"$out" || true)
+if [ "$res5" -ne 21 ] || ! grep -q "^gradcheck passed: roi_head" <<<"$out"; then
+  echo "$out"
+  echo "FAILED: roi_head res5: $res5 of 21 res5 tensors pass"
+  exit 1
+fi
+echo "ok: roi_head res5: its 21 tensors agree with finite differences"
+echo "3 passed, 0 failed"

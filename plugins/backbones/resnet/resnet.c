@@ -57,8 +57,8 @@ static wb_status create(wb_ctx *ctx, const wb_params *p, const wb_feature_spec *
     m->bottleneck = layout->bottleneck;
     memcpy(m->n_blocks, layout->blocks, sizeof m->n_blocks);
     m->frozen_stages = (int)h->param_int(p, "frozen_stages");
-    m->frozen_bn = strcmp(h->param_string(p, "norm"), "frozen_bn") == 0;
-    m->norm_eval = h->param_bool(p, "norm_eval");
+    m->norm.frozen_bn = strcmp(h->param_string(p, "norm"), "frozen_bn") == 0;
+    m->norm.norm_eval = h->param_bool(p, "norm_eval");
     m->zero_init_residual = h->param_bool(p, "zero_init_residual");
     m->in_channels = in[0].channels;
     wb_status st = read_out_indices(ctx, p, m);
@@ -84,8 +84,8 @@ static int output_specs(void *inst, wb_feature_spec *out, int max_out) {
 static wb_status describe(void *inst, char *buf, size_t size) {
     resnet *m = inst;
     snprintf(buf, size, "ResNet-%d (%s), norm %s%s, frozen_stages=%d, outputs c%d..c%d", m->depth,
-             m->bottleneck ? "Bottleneck" : "BasicBlock", m->frozen_bn ? "frozen_bn" : "bn",
-             m->norm_eval && !m->frozen_bn ? " (eval)" : "", m->frozen_stages, m->out_indices[0] + 2,
+             m->bottleneck ? "Bottleneck" : "BasicBlock", m->norm.frozen_bn ? "frozen_bn" : "bn",
+             m->norm.norm_eval && !m->norm.frozen_bn ? " (eval)" : "", m->frozen_stages, m->out_indices[0] + 2,
              m->out_indices[m->n_out - 1] + 2);
     return WB_OK;
 }

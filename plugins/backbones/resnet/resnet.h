@@ -6,25 +6,10 @@
 #define WB_PLUGIN_RESNET_H
 
 #include <workbench/workbench.h>
+#include "../../common/res_blocks/res_blocks.h"
 
 #define RESNET_STAGES 4
 #define RESNET_MAX_BLOCKS 36 /* layer3 of ResNet-152 */
-
-/* A bias-free conv followed by BatchNorm, as every conv of torchvision's ResNet. */
-typedef struct conv_bn {
-    wb_tensor *weight;
-    wb_tensor *gamma, *beta, *running_mean, *running_var;
-    int stride, pad;
-    int frozen; /* in a frozen stage: fixed parameters, running statistics */
-} conv_bn;
-
-/* BasicBlock uses conv[0..1], Bottleneck conv[0..2]; downsample when the
- * shape changes. */
-typedef struct res_block {
-    conv_bn conv[3];
-    conv_bn downsample;
-    int has_downsample;
-} res_block;
 
 typedef struct resnet {
     int depth;
@@ -33,8 +18,7 @@ typedef struct resnet {
     int out_indices[RESNET_STAGES];
     int n_out;
     int frozen_stages;        /* -1 none, 0 stem, k stem + layer1..k */
-    int frozen_bn;            /* norm = "frozen_bn" */
-    int norm_eval;
+    rb_norm norm;             /* norm = "frozen_bn", norm_eval */
     int zero_init_residual;
     int in_channels;
     conv_bn stem;

@@ -5,6 +5,14 @@
 #include <string.h>
 #include "roi_head.h"
 
+wb_status roi_head_box_forward(roi_head *h, wb_ctx *ctx, wb_tensor *pooled, wb_tensor **cls, wb_tensor **reg) {
+    if (!h->use_res5) return ts_bbox_head_forward(ctx, &h->bbox, pooled, cls, reg);
+    wb_tensor *x = res5_forward(ctx, &h->res5, pooled);
+    ts_bbox_head_forward(ctx, &h->bbox, x, cls, reg);
+    wb_release(ctx, x);
+    return wb_ok(ctx);
+}
+
 static wb_tensor *scalar(wb_ctx *ctx, float v) {
     int64_t one[1] = {1};
     return wb_tensor_from_host(ctx, 1, one, &v);
@@ -25,7 +33,7 @@ static wb_status stage_loss(roi_head *h, wb_ctx *ctx, wb_tensor *const *feats, c
     wb_tensor *rois = ts_rois_of(ctx, batch->boxes, batch->counts, batch->n_images);
     wb_tensor *pooled = ts_roi_pool(ctx, &h->det.extractor, feats, rois), *cls = NULL, *reg = NULL;
     wb_release(ctx, rois);
-    if (ts_bbox_head_forward(ctx, &h->bbox, pooled, &cls, &reg) != WB_OK) return wb_ok(ctx);
+    if (roi_head_box_forward(h, ctx, pooled, &cls, &reg) != WB_OK) return wb_ok(ctx);
     wb_release(ctx, pooled);
     float acc = 0.0f;
     if (ts_roi_loss(ctx, &h->stage, &h->bbox, &h->losses, cls, reg, batch, &terms[0].value, &terms[2].value, &acc) ==
@@ -70,7 +78,7 @@ static wb_status classify(roi_head *h, wb_ctx *ctx, wb_tensor *const *feats, con
     wb_tensor *rois = ts_rois_of(ctx, boxes, counts, n_images);
     wb_tensor *pooled = ts_roi_pool(ctx, &h->det.extractor, feats, rois), *cls = NULL, *reg = NULL;
     wb_release(ctx, rois);
-    if (ts_bbox_head_forward(ctx, &h->bbox, pooled, &cls, &reg) != WB_OK) return wb_ok(ctx);
+    if (roi_head_box_forward(h, ctx, pooled, &cls, &reg) != WB_OK) return wb_ok(ctx);
     wb_release(ctx, pooled);
     const float *c = wb_map(ctx, cls), *r = wb_map(ctx, reg);
     if (wb_ok(ctx) != WB_OK) return wb_ok(ctx);

@@ -93,6 +93,35 @@ static wb_tensor *group_norm(wb_ctx *c, wb_tensor *const *in) {
     return wb_op_group_norm(c, in[0], in[1], in[2], 3, 1e-5f);
 }
 
+static wb_tensor *bn_eval(wb_ctx *c, wb_tensor *const *in) {
+    return wb_op_batch_norm(c, in[0], in[1], in[2], in[3], in[3], 0, 0.1f, 1e-3f); /* var = mean: both positive */
+}
+static wb_tensor *matmul_t(wb_ctx *c, wb_tensor *const *in) { return wb_op_matmul(c, in[0], in[1], 1, 1); }
+static wb_tensor *gap_leaky(wb_ctx *c, wb_tensor *const *in) {
+    return wb_op_global_avg_pool(c, wb_op_leaky_relu(c, wb_op_hardsigmoid(c, in[0]), 0.1f));
+}
+static wb_tensor *unary_mix(wb_ctx *c, wb_tensor *const *in) {
+    wb_tensor *pos = wb_op_add_scalar(c, wb_op_abs(c, in[0]), 0.5f);
+    wb_tensor *a = wb_op_mul(c, wb_op_log(c, pos), wb_op_pow(c, pos, 1.5f));
+    return wb_op_clamp(c, wb_op_sub(c, a, wb_op_exp(c, wb_op_scale(c, in[0], 0.3f))), -2.0f, 1.5f);
+}
+static wb_tensor *select_mix(wb_ctx *c, wb_tensor *const *in) {
+    wb_tensor *lo = wb_op_minimum(c, in[0], in[1]), *hi = wb_op_maximum(c, in[0], in[1]);
+    wb_tensor *m = wb_op_where(c, wb_op_gt(c, in[0], in[1]), lo, hi);
+    return wb_op_sum(c, m, 1, 1);
+}
+static wb_tensor *resize_sized(wb_ctx *c, wb_tensor *const *in) {
+    return wb_op_add(c, wb_op_upsample_nearest(c, in[0], 0, 11, 7), wb_op_resize_bilinear(c, in[0], 11, 7, 1));
+}
+static wb_tensor *bce(wb_ctx *c, wb_tensor *const *in) {
+    return wb_op_bce_with_logits(c, in[0], in[1], in[2], WB_REDUCE_MEAN);
+}
+static wb_tensor *l1(wb_ctx *c, wb_tensor *const *in) { return wb_op_l1_loss(c, in[0], in[1], NULL, WB_REDUCE_NONE); }
+static wb_tensor *roi_pool(wb_ctx *c, wb_tensor *const *in) { return wb_op_roi_pool(c, in[0], in[1], 2, 3, 0.5f); }
+static wb_tensor *index_select_cols(wb_ctx *c, wb_tensor *const *in) {
+    return wb_op_index_select(c, in[0], 1, in[1]);
+}
+
 static const float ROIS[] = {0, 1.5f, 2.0f, 9.0f, 7.5f, 1, 0.0f, 0.0f, 13.0f, 11.0f, 1, 4.2f, 3.3f, 5.1f, 8.9f};
 static const float LABELS[] = {0, 4, 2, -1, 3, 1, 4};
 static const float INDEX[] = {3, 0, 3, 5, 1};
@@ -121,6 +150,18 @@ static const conf_case CASES[] = {
     {"roi_align aligned", roi_align, 2, {IN(4, 2, 3, 8, 7), {2, {3, 5}, 0, 0, ROIS, 0}}, 1e-5, 1e-4},
     {"index_select rows (repeated)", index_select, 2, {IN(2, 6, 5), {1, {5}, 0, 0, INDEX, 0}}, 1e-6, 1e-6},
     {"group_norm", group_norm, 3, {IN(4, 2, 6, 5, 3), IN(1, 6), IN(1, 6)}, 1e-4, 1e-3},
+    {"batch_norm (running statistics)", bn_eval, 4,
+     {IN(4, 2, 4, 3, 5), IN(1, 4), IN(1, 4), {1, {4}, 0.5f, 2.0f, NULL, 0}}, 1e-5, 1e-4},
+    {"matmul, both transposed", matmul_t, 2, {IN(2, 19, 6), IN(2, 9, 19)}, 1e-4, 1e-3},
+    {"global_avg_pool(leaky_relu(hardsigmoid))", gap_leaky, 1, {{4, {2, 5, 7, 9}, -4.0f, 4.0f, NULL, 1}}, 1e-5, 1e-4},
+    {"abs, log, pow, exp, clamp", unary_mix, 1, {IN(3, 3, 7, 5)}, 1e-5, 1e-4},
+    {"gt, where, minimum, maximum, sum", select_mix, 2, {IN(3, 4, 6, 5), IN(3, 4, 6, 5)}, 1e-5, 1e-4},
+    {"upsample_nearest to size + resize_bilinear align_corners", resize_sized, 1, {IN(4, 2, 3, 5, 4)}, 1e-5, 1e-4},
+    {"bce_with_logits weighted mean", bce, 3,
+     {IN(2, 8, 3), {2, {8, 3}, 0.0f, 1.0f, NULL, 0}, {2, {8, 3}, 0.0f, 2.0f, NULL, 0}}, 1e-5, 1e-4},
+    {"l1_loss", l1, 2, {IN(2, 5, 4), IN(2, 5, 4)}, 1e-5, 1e-4},
+    {"roi_pool", roi_pool, 2, {IN(4, 2, 3, 8, 7), {2, {3, 5}, 0, 0, ROIS, 0}}, 1e-6, 1e-6},
+    {"index_select columns", index_select_cols, 2, {IN(2, 3, 6), {1, {5}, 0, 0, INDEX, 0}}, 1e-6, 1e-6},
 };
 
 typedef struct results {

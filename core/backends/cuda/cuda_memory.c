@@ -66,7 +66,7 @@ void wb_cuda_free(void *ptr, wb_buffer_usage usage) {
         WB_CUDA_CHECK(cudaFreeHost(ptr));
         return;
     }
-    if (!wb_cuda_allocator_free(g_alloc, ptr))
+    if (!g_alloc || !wb_cuda_allocator_free(g_alloc, ptr))
         wb_cuda_fail("freeing a tensor", "the pointer is not a block of the device allocator", __FILE__, __LINE__);
 }
 

@@ -8,13 +8,8 @@
 # Usage: overfit_centernet_bccd.sh WORKBENCH SOURCE_DIR SCRATCH_DIR. Exit 77 (skipped) without ../shared.
 set -euo pipefail
 wb=$1 src=$2 out=$3
-shared="$src/../shared/datasets/bccd"
-[ -d "$shared" ] || { echo "SKIPPED: no shared BCCD at $shared (../shared must be beside the checkout)"; exit 77; }
-rm -rf "$out" && mkdir -p "$out"
-head -8 "$shared/ImageSets/Main/train.txt" > "$out/eight.txt"
-pipeline='( { type = "resize"; scale = [320, 240]; keep_ratio = true; },
-    { type = "normalize"; mean = [123.675, 116.28, 103.53]; std = [58.395, 57.12, 57.375]; to_rgb = true; },
-    { type = "pad"; size_divisor = 32; } )'
+. "$(dirname "$0")/overfit_common.sh"
+overfit_prepare 77
 cat > "$out/overfit.conf" <<EOF2
 @include "$src/configs/_base_/datasets/bccd.conf"
 @include "$src/configs/_base_/default_runtime.conf"
@@ -25,11 +20,7 @@ model = {
   neck = { type = "centernet_fpn"; channels = [32, 48, 64]; se_channels = 16; norm_eval = true; };
   head = { type = "centernet_head"; num_classes = 3; head_conv = 32; box = "wh_offset"; };
 };
-data = {
-  data_root = "$shared";
-  train = { dataset = { split = "$out/eight.txt"; }; pipeline = $pipeline; };
-  val = { dataset = { split = "$out/eight.txt"; }; pipeline = $pipeline; };
-};
+$(overfit_data "$bccd_pipeline")
 optimizer = { type = "adamw"; lr = 0.002; weight_decay = 0.0001; grad_clip = 35.0; };
 schedule = { by_epoch = false; max_iters = 300; policy = "step"; milestones = [250]; gamma = 0.1;
              warmup = "linear"; warmup_iters = 30; warmup_ratio = 0.1; };
@@ -37,13 +28,5 @@ log = { interval = 50; };
 checkpoint = { interval = 0; };
 evaluation = { interval = 300; metric = "mAP"; };
 EOF2
-"$wb" run "$out/overfit.conf" >"$out/run.txt" 2>&1 || { cat "$out/run.txt"; exit 1; }
-/usr/bin/python3 - "$out/work/log.json" <<'PY'
-import json, sys
-vals = [json.loads(l) for l in open(sys.argv[1]) if '"val"' in l]
-assert vals, "no validation ran"
-m = vals[-1]["mAP"]
-print(f"VOC mAP@0.5 on the 8 training images after 300 iterations: {m:.4f}")
-assert m >= 0.9, "CenterNet did not overfit 8 BCCD images to mAP@0.5 >= 0.9 within 300 iterations"
-PY
-echo "1 passed, 0 failed"
+overfit_train
+overfit_check "CenterNet" 300 mAP

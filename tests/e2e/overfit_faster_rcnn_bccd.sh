@@ -5,14 +5,9 @@
 # without ../shared.
 set -euo pipefail
 wb=$1 src=$2 out=$3
+. "$(dirname "$0")/overfit_common.sh"
 iters=${WB_OVERFIT_ITERS:-80}
-shared="$src/../shared/datasets/bccd"
-[ -d "$shared" ] || { echo "SKIPPED: $shared is missing (../shared must be beside the checkout)"; exit 77; }
-rm -rf "$out" && mkdir -p "$out"
-head -8 "$shared/ImageSets/Main/train.txt" > "$out/eight.txt"
-pipeline='( { type = "resize"; scale = [320, 240]; keep_ratio = true; },
-    { type = "normalize"; mean = [123.675, 116.28, 103.53]; std = [58.395, 57.12, 57.375]; to_rgb = true; },
-    { type = "pad"; size_divisor = 32; } )'
+overfit_prepare 77
 cat > "$out/overfit.conf" <<EOF2
 @include "$src/configs/_base_/models/faster_rcnn_r50_fpn.conf"
 @include "$src/configs/_base_/datasets/bccd.conf"
@@ -25,11 +20,7 @@ model = {
            rpn = { feat_channels = 64; anchor_scales = [4.0]; train_nms_pre = 500; train_max_per_img = 300; nms_pre = 500;
                    max_per_img = 300; }; };
 };
-data = {
-  data_root = "$shared";
-  train = { dataset = { split = "$out/eight.txt"; }; pipeline = $pipeline; };
-  val = { dataset = { split = "$out/eight.txt"; }; pipeline = $pipeline; };
-};
+$(overfit_data "$bccd_pipeline")
 optimizer = { type = "adamw"; lr = 0.001; weight_decay = 0.0001; grad_clip = 10.0; };
 schedule = { by_epoch = false; max_iters = $iters; policy = "step"; milestones = [$((iters * 7 / 8))]; gamma = 0.1;
              warmup = "linear"; warmup_iters = 20; warmup_ratio = 0.1; };
@@ -37,13 +28,5 @@ log = { interval = 25; };
 checkpoint = { interval = 0; };
 evaluation = { interval = $iters; metric = "mAP"; };
 EOF2
-"$wb" run "$out/overfit.conf" >"$out/run.txt" 2>&1 || { cat "$out/run.txt"; exit 1; }
-/usr/bin/python3 - "$out/work/log.json" "$iters" <<'PY'
-import json, sys
-vals = [json.loads(l) for l in open(sys.argv[1]) if '"val"' in l]
-assert vals, "no validation ran"
-m = vals[-1]["mAP"]
-print(f"VOC mAP@0.5 on the 8 training images after {sys.argv[2]} iterations: {m:.4f}")
-assert m >= 0.9, f"Faster R-CNN did not overfit 8 BCCD images to mAP@0.5 >= 0.9 within {sys.argv[2]} iterations"
-PY
-echo "1 passed, 0 failed"
+overfit_train
+overfit_check "Faster R-CNN" "$iters" mAP

@@ -9,15 +9,10 @@
 # Usage: overfit_fcos_bccd.sh WORKBENCH SOURCE_DIR SCRATCH_DIR. Exit 77 (skipped) without ../shared.
 set -euo pipefail
 wb=$1 src=$2 out=$3
-shared="$src/../shared/datasets/bccd"
-[ -d "$shared" ] || { echo "SKIPPED: no shared BCCD at $shared (../shared must be beside the checkout)"; exit 77; }
+. "$(dirname "$0")/overfit_common.sh"
 max_iters=${MAX_ITERS:-200}
 eval_every=${EVAL_EVERY:-$max_iters}
-rm -rf "$out" && mkdir -p "$out"
-head -8 "$shared/ImageSets/Main/train.txt" > "$out/eight.txt"
-pipeline='( { type = "resize"; scale = [320, 240]; keep_ratio = true; },
-    { type = "normalize"; mean = [123.675, 116.28, 103.53]; std = [58.395, 57.12, 57.375]; to_rgb = true; },
-    { type = "pad"; size_divisor = 32; } )'
+overfit_prepare 77
 cat > "$out/overfit.conf" <<EOF2
 @include "$src/configs/_base_/models/fcos_r50_fpn.conf"
 @include "$src/configs/_base_/datasets/bccd.conf"
@@ -28,12 +23,7 @@ model = {
   neck = { out_channels = 64; };
   head = { num_classes = 3; feat_channels = 64; stacked_convs = 2; };
 };
-data = {
-  data_root = "$shared";
-  batch_size = 4;
-  train = { dataset = { split = "$out/eight.txt"; }; pipeline = $pipeline; };
-  val = { dataset = { split = "$out/eight.txt"; }; pipeline = $pipeline; };
-};
+$(overfit_data "$bccd_pipeline" 4)
 optimizer = { type = "sgd"; lr = 0.01; momentum = 0.9; weight_decay = 0.0001; grad_clip = 10.0; };
 schedule = { by_epoch = false; max_iters = $max_iters; policy = "step"; milestones = [$((max_iters * 7 / 8))];
              gamma = 0.1; warmup = "linear"; warmup_iters = 20; warmup_ratio = 0.1; };
@@ -41,14 +31,5 @@ log = { interval = 20; };
 checkpoint = { interval = 0; };
 evaluation = { interval = $eval_every; metric = "mAP"; };
 EOF2
-"$wb" --threads 2 run "$out/overfit.conf" >"$out/run.txt" 2>&1 || { cat "$out/run.txt"; exit 1; }
-/usr/bin/python3 - "$out/work/log.json" "$max_iters" <<'PY'
-import json, sys
-vals = [json.loads(l) for l in open(sys.argv[1]) if '"val"' in l]
-assert vals, "no validation ran"
-for v in vals:
-    print(f"iteration {v.get('iter')}: VOC mAP@0.5 {v['mAP']:.4f}")
-m = vals[-1]["mAP"]
-assert m >= 0.9, f"FCOS did not overfit 8 BCCD images to mAP@0.5 >= 0.9 within {sys.argv[2]} iterations"
-PY
-echo "1 passed, 0 failed"
+overfit_train --threads 2
+overfit_check "FCOS" "$max_iters" mAP

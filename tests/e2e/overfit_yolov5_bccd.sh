@@ -10,11 +10,9 @@
 # Usage: overfit_yolov5_bccd.sh WORKBENCH SOURCE_DIR SCRATCH_DIR. Exit 77 (skipped) without ../shared.
 set -euo pipefail
 wb=$1 src=$2 out=$3
-shared="$src/../shared/datasets/bccd"
-[ -d "$shared" ] || { echo "SKIPPED: no shared BCCD at $shared (../shared must be beside the checkout)"; exit 77; }
+. "$(dirname "$0")/overfit_common.sh"
 max_iters=300
-rm -rf "$out" && mkdir -p "$out"
-head -8 "$shared/ImageSets/Main/train.txt" > "$out/eight.txt"
+overfit_prepare 77
 pipeline='( { type = "letterbox"; size = [320, 320]; },
     { type = "normalize"; mean = [0.0, 0.0, 0.0]; std = [255.0, 255.0, 255.0]; to_rgb = true; } )'
 cat > "$out/overfit.conf" <<EOF2
@@ -23,12 +21,7 @@ cat > "$out/overfit.conf" <<EOF2
 @include "$src/configs/_base_/default_runtime.conf"
 work_dir = "$out/work";
 model = { head = { num_classes = 3; img_size = 320; }; };
-data = {
-  data_root = "$shared";
-  batch_size = 8;
-  train = { dataset = { split = "$out/eight.txt"; }; pipeline = $pipeline; };
-  val = { dataset = { split = "$out/eight.txt"; }; pipeline = $pipeline; };
-};
+$(overfit_data "$pipeline" 8)
 optimizer = { type = "adamw"; lr = 0.001; weight_decay = 0.0005; grad_clip = 10.0; };
 schedule = { by_epoch = false; max_iters = $max_iters; policy = "linear"; lrf = 0.01;
              warmup = "linear"; warmup_ratio = 0.0; warmup_iters = 20; warmup_bias_lr = 0.1; };
@@ -36,14 +29,5 @@ log = { interval = 20; };
 checkpoint = { interval = 0; };
 evaluation = { interval = $max_iters; metric = "bbox"; };
 EOF2
-"$wb" --threads 2 run "$out/overfit.conf" >"$out/run.txt" 2>&1 || { cat "$out/run.txt"; exit 1; }
-/usr/bin/python3 - "$out/work/log.json" "$max_iters" <<'PY'
-import json, sys
-vals = [json.loads(l) for l in open(sys.argv[1]) if '"val"' in l]
-assert vals, "no validation ran"
-for v in vals:
-    print(f"iteration {v.get('iter')}: mAP_0.5 {v['mAP_0.5']:.4f}, COCO AP50 {v['bbox_mAP_50']:.4f}, COCO mAP {v['bbox_mAP']:.4f}")
-m = vals[-1]["mAP_0.5"]
-assert m >= 0.9, f"YOLOv5n did not overfit 8 BCCD images to mAP_0.5 >= 0.9 within {sys.argv[2]} iterations"
-PY
-echo "1 passed, 0 failed"
+overfit_train --threads 2
+overfit_check "YOLOv5n" "$max_iters" mAP_0.5 bbox_mAP_50 bbox_mAP

@@ -169,6 +169,13 @@ wb_session *wb_experiment_session(wb_experiment *e, int threads, FILE *out) {
                 wb_params_string(root, "amp"));
         return NULL;
     }
+    /* fp16 compute is the GPU's mixed precision: oneDNN trains on the CPU in bf16, not fp16. */
+    if (!gpu && strcmp(wb_params_string(root, "amp"), "fp16") == 0) {
+        fprintf(out, "error: amp = \"fp16\" needs backend = \"cuda\" (half-precision compute with loss scaling on a "
+                     "GPU); backend = \"%s\" runs on the CPU here, whose mixed precision is bf16: set amp = \"bf16\" "
+                     "(a CPU with AVX512_BF16 or AMX) or amp = \"none\"\n", backend);
+        return NULL;
+    }
     const wb_backend *be = gpu; /* NULL: the CPU backend (or WB_BACKEND's) */
     if (!gpu && strcmp(wb_params_string(root, "amp"), "bf16") == 0) {
         char why[320];

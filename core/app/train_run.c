@@ -164,6 +164,10 @@ static void trainer_opts_from(wb_config *cfg, wb_trainer_opts *o) {
         o->dyn_start[o->n_dynamic] = wb_params_int_at(ev, "dynamic_intervals", i);
         o->dyn_interval[o->n_dynamic] = wb_params_int_at(ev, "dynamic_intervals", i + 1);
     }
+    if (strcmp(wb_params_string(wb_config_params(cfg, ""), "amp"), "fp16") == 0) {
+        double fixed = wb_params_float(wb_config_params(cfg, "train"), "loss_scale");
+        o->loss_scale = fixed > 0 ? wb_loss_scale_fixed(fixed) : wb_loss_scale_dynamic();
+    }
     o->ema = wb_params_bool(ema, "enable");
     o->ema_cfg = (wb_ema_config){
         .style = strcmp(wb_params_string(ema, "style"), "yolov5") == 0 ? WB_EMA_YOLOV5 : WB_EMA_MMDET,

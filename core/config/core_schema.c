@@ -17,7 +17,7 @@ static const char *const ema_styles[] = { "mmdet", "yolov5", NULL };
 static const char *const metric_choices[] = { "bbox", "mAP", "proposal", NULL };
 static const char *const bad_sample_choices[] = { "skip", "fail", NULL };
 static const char *const nonfinite_choices[] = { "refuse", "allow", NULL };
-static const char *const amp_choices[] = { "none", "bf16", NULL };
+static const char *const amp_choices[] = { "none", "bf16", "fp16", NULL };
 
 static const wb_param_schema root_params[] = {
     WB_P_STRING("work_dir", "\"\"", "where logs, checkpoints and the effective config go; "
@@ -26,9 +26,11 @@ static const wb_param_schema root_params[] = {
     WB_P_CHOICE("backend", "\"cpu\"", backend_choices, "compute backend: cpu; cuda (= cuda:0) or cuda:N, the "
                 "GPU of that number (the CUDA module libwb_backend_cuda.so, exit 1 without a device); auto: cuda:0 "
                 "when a device answers, else cpu (the log says why)"),
-    WB_P_CHOICE("amp", "\"none\"", amp_choices, "mixed precision on the CPU: bf16 runs convolutions and matrix "
+    WB_P_CHOICE("amp", "\"none\"", amp_choices, "mixed precision: bf16 runs convolutions and matrix "
                 "products with bfloat16 inputs and fp32 accumulation (oneDNN; needs AVX512_BF16 or AMX), weights, "
-                "batch norm, activations, losses and the optimizer in fp32, as torch.autocast on the CPU"),
+                "batch norm, activations, losses and the optimizer in fp32, as torch.autocast on the CPU; fp16 "
+                "(backend = \"cuda\" only) computes in half precision with fp32 master weights and loss scaling "
+                "(train.loss_scale), as torch.cuda.amp"),
     WB_P_INT("threads", "0", 0, WB_MAX_THREADS, "CPU threads; 0: all cores (WB_THREADS and --threads override "
                                                 "it); oneDNN aborts with many more than 1024"),
     WB_P_STRING_LIST("plugin_dirs", "[]", "directories searched for plugins before the default places"),
@@ -235,6 +237,10 @@ static const wb_param_schema freeze_params[] = {
 static const wb_param_schema train_params[] = {
     WB_P_BOOL("sync_bn", "false", "mpirun -np N: batch norm in training normalises with the statistics of the "
               "whole batch over every rank (SyncBN; the seeds' --sync-bn); alone it changes nothing"),
+    WB_P_FLOAT("loss_scale", "0.0", 0.0, 16777216.0, "amp = \"fp16\": the loss is multiplied by this before "
+               "backward and the gradients divided by it; a step with a NaN or Inf gradient is skipped (and "
+               "logged). 0: dynamic (torch's GradScaler, mmengine's loss_scale = \"dynamic\": 2^16, halved on "
+               "NaN / Inf, doubled after 2000 finite steps); a number: that fixed scale"),
     WB_P_FLOAT("bucket_mb", "25.0", 0.0, 1024.0, "mpirun -np N: gradients are summed over the ranks in buckets "
                "of about this many MB, each started as soon as backward has finished its gradients (PyTorch DDP's "
                "bucket_cap_mb); 0: one sum after the whole backward. The same weights either way"),

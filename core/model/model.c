@@ -314,17 +314,22 @@ wb_status wb_slot_backward(wb_module_slot *slot, char *err, size_t n) {
 
 bool wb_term_is_loss(const char *name) { return strstr(name, "loss") != NULL; }
 
-wb_status wb_slot_seed_loss_grads(wb_module_slot *head, wb_loss_term *terms, int n_terms, char *err, size_t n) {
+/* d(seed * sum of the terms)/d(term) = seed for every trained term. */
+static wb_status seed_loss_grads(wb_module_slot *head, wb_loss_term *terms, int n_terms, float seed, char *err,
+                                 size_t n) {
     for (int i = 0; i < n_terms; i++) {
         wb_tensor *v = terms[i].value;
         if (!v->requires_grad || !wb_term_is_loss(terms[i].name)) continue;
-        float one = 1.0f;
         float *g = wb_grad_begin(&head->ctx, v);
         if (!g) return module_error(head, "backward", err, n);
-        head->ctx.s->backend->upload(g, &one, sizeof one);
+        head->ctx.s->backend->upload(g, &seed, sizeof seed);
         wb_grad_end(&head->ctx, v, g);
     }
     return WB_OK;
+}
+
+wb_status wb_slot_seed_loss_grads(wb_module_slot *head, wb_loss_term *terms, int n_terms, char *err, size_t n) {
+    return seed_loss_grads(head, terms, n_terms, 1.0f, err, n);
 }
 
 wb_status wb_slot_replay(wb_module_slot *slot, char *err, size_t n) {
@@ -333,11 +338,15 @@ wb_status wb_slot_replay(wb_module_slot *slot, char *err, size_t n) {
     return st == WB_OK ? WB_OK : module_error(slot, "backward", err, n);
 }
 
-wb_status wb_model_backward(wb_model *m, wb_loss_term *terms, int n_terms, char *err, size_t n) {
-    /* d(total)/d(term) = 1 for every term. */
-    wb_status st = wb_slot_seed_loss_grads(wb_model_head(m), terms, n_terms, err, n);
+wb_status wb_model_backward_scaled(wb_model *m, wb_loss_term *terms, int n_terms, float loss_scale, char *err,
+                                   size_t n) {
+    wb_status st = seed_loss_grads(wb_model_head(m), terms, n_terms, loss_scale, err, n);
     for (int i = m->n_stages - 1; i >= 0 && st == WB_OK; i--) st = wb_slot_backward(&m->stage[i], err, n);
     return st;
+}
+
+wb_status wb_model_backward(wb_model *m, wb_loss_term *terms, int n_terms, char *err, size_t n) {
+    return wb_model_backward_scaled(m, terms, n_terms, 1.0f, err, n);
 }
 
 wb_status wb_model_predict(wb_model *m, const wb_batch_truth *meta, wb_detections *dets, char *err,

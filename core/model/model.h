@@ -75,6 +75,9 @@ wb_status wb_model_loss(wb_model *m, const wb_batch_truth *truth, wb_loss_term *
                         char *err, size_t err_size);
 /* Gradients of the sum of the loss terms into every trainable parameter. */
 wb_status wb_model_backward(wb_model *m, wb_loss_term *terms, int n_terms, char *err, size_t err_size);
+/* The same for loss_scale times the sum (fp16's loss scaling, train/loss_scaler.h). */
+wb_status wb_model_backward_scaled(wb_model *m, wb_loss_term *terms, int n_terms, float loss_scale, char *err,
+                                   size_t err_size);
 /* Detections of the last forward, one per image (release with wb_model_release_detections). */
 wb_status wb_model_predict(wb_model *m, const wb_batch_truth *meta, wb_detections *dets,
                            char *err, size_t err_size);

@@ -102,6 +102,7 @@ wb_status wb_checkpoint_save(const char *path, wb_session *s, wb_optimizer *o, c
             wb_st_writer_meta(w, "best_checkpoint", st->best_name);
         }
     }
+    if (st) wb_loss_scale_write_meta(&st->amp, w);
     if (o) {
         snprintf(num, sizeof num, "%" PRId64, wb_optimizer_steps(o));
         wb_st_writer_meta(w, "optimizer_steps", num);
@@ -200,7 +201,8 @@ static wb_status parse_state(const wb_st_file *f, const char *path, wb_train_sta
                  wb_st_meta(f, key), (long long)st->iteration);
         return inconsistent(path, err, n, what);
     }
-    return parse_best(f, path, st, err, n);
+    rc = parse_best(f, path, st, err, n);
+    return rc == WB_OK ? wb_loss_scale_read_meta(&st->amp, f, path, err, n) : rc;
 }
 
 bool wb_checkpoint_best_name_ok(const char *name) {

@@ -8,6 +8,7 @@
 
 #include "checkpoint_labels.h"
 #include "ema.h"
+#include "loss_scaler.h"
 #include "optimizer.h"
 
 typedef struct wb_train_state {
@@ -19,6 +20,7 @@ typedef struct wb_train_state {
     int has_best;       /* best_score / best_name hold the best validation so far */
     double best_score;
     char best_name[256];  /* file name of the best checkpoint in the work dir */
+    wb_loss_scale_state amp;  /* amp = "fp16"'s loss scale (loss_scaler.h); scale 0: none */
 } wb_train_state;
 
 /* Counts, and the first WB_LOAD_REPORT_SHOWN names of each kind with their

@@ -150,8 +150,8 @@ static wb_status resume(wb_run_ctx *r, const wb_phases *ph, int64_t max_iters, c
 }
 
 /* One iteration's batch through forward, loss and backward. */
-static wb_status forward_backward(wb_model *m, wb_batch_source *data, int64_t epoch, wb_loss_term *terms, int *n_terms,
-                                  double *data_time, char *err, size_t n) {
+static wb_status forward_backward(wb_model *m, wb_batch_source *data, int64_t epoch, float loss_scale,
+                                  wb_loss_term *terms, int *n_terms, double *data_time, char *err, size_t n) {
     wb_session *s = m->s;
     wb_batch_view b;
     wb_status rc = data->next(data->user, epoch, &b, err, n);
@@ -166,7 +166,7 @@ static wb_status forward_backward(wb_model *m, wb_batch_source *data, int64_t ep
         s->backend->upload(images->data, b.images, (size_t)images->numel * sizeof(float));
         rc = wb_model_forward(m, images, true, err, n);
         if (rc == WB_OK) rc = wb_model_loss(m, b.truth, terms, n_terms, err, n);
-        if (rc == WB_OK) rc = wb_model_backward(m, terms, *n_terms, err, n);
+        if (rc == WB_OK) rc = wb_model_backward_scaled(m, terms, *n_terms, loss_scale, err, n);
     }
     data->release(data->user);
     return rc;
@@ -273,6 +273,29 @@ static wb_status nonfinite_gradient(wb_session *s, double gnorm, int64_t iterati
     return WB_ERR_NUMERIC;
 }
 
+/* After an optimizer step with gradient norm `norm`: a NaN or Inf gradient
+ * stops the run, unless amp = "fp16"'s loss scaling skips the step (the
+ * weights stay, the scale backs off) and has not skipped too many in a row.
+ * *stepped: the weights moved. */
+static wb_status check_step(wb_session *s, const wb_loss_scale_cfg *ls, wb_loss_scale_state *amp, double norm,
+                            int64_t iteration, bool *stepped, char *err, size_t n) {
+    double scale = amp->scale;
+    *stepped = wb_loss_scale_update(ls, amp, isfinite(norm));
+    if (*stepped) return WB_OK;
+    if (ls->enabled && amp->skipped_in_a_row < WB_LOSS_SCALE_MAX_SKIPS_IN_A_ROW) {
+        wb_logf(WB_LOG_INFO, "train", "amp = \"fp16\": %s gradient at iteration %lld with loss scale %g: step "
+                "skipped (%lld so far), loss scale now %g", isnan(norm) ? "NaN" : "Inf", (long long)iteration, scale,
+                (long long)amp->skipped, amp->scale);
+        return WB_OK;
+    }
+    wb_status rc = nonfinite_gradient(s, norm, iteration, err, n);
+    size_t len = strlen(err);
+    if (ls->enabled)
+        snprintf(err + len, n - len, "; amp = \"fp16\" skipped the last %d steps for NaN / Inf gradients, down to "
+                 "loss scale %g: they are not an fp16 overflow", WB_LOSS_SCALE_MAX_SKIPS_IN_A_ROW, amp->scale);
+    return rc;
+}
+
 typedef struct interval {
     int n;
     double time, data_time, terms[WB_MAX_LOSS_TERMS], total;
@@ -335,6 +358,7 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
         wb_logf(WB_LOG_INFO, "train", "resumed from %s at iteration %lld (epoch %lld)", o->resume_from,
                 (long long)st.iteration, (long long)st.epoch);
     }
+    wb_loss_scale_begin(&o->loss_scale, &st.amp, o->resume_from != NULL);
     rc = enter_phase(s, o, sources, &ph, wb_phase_at(&ph, st.iteration), st.iteration, &ps, err, n);
     if (rc != WB_OK) goto done;
     /* Stopped mid-epoch: the loader restarts that epoch, so pass over the
@@ -383,7 +407,8 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
         if (wb_accumulation_step_now(&ask, vi, boundary, &unused) &&
             (rc = wb_grad_sync_begin(&sync, s, tapes, m->n_stages, err, n)) != WB_OK)
             break;
-        rc = forward_backward(m, ps.data, epoch, terms, &n_terms, &data_time, err, n);
+        rc = forward_backward(m, ps.data, epoch, wb_loss_scale_factor(&o->loss_scale, &st.amp), terms, &n_terms,
+                              &data_time, err, n);
         char why[256];
         wb_status sent = wb_grad_sync_launch_rest(&sync, why, sizeof why); /* even after a failure */
         if (rc == WB_OK && sent != WB_OK) rc = sent, snprintf(err, n, "%s", why);
@@ -393,12 +418,13 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
         float lr = sp.lr;
         if (wb_accumulation_step_now(&ps.acc, vi, boundary, &sp.grad_scale)) {
             if ((rc = wb_grad_sync_finish(&sync, err, n)) != WB_OK) break;
-            gnorm = wb_optimizer_step_with(opt, &sp);
-            if (!isfinite(gnorm)) {
-                rc = nonfinite_gradient(s, gnorm, st.iteration + 1, err, n);
+            sp.grad_scale *= wb_loss_scale_unscale(&o->loss_scale, &st.amp); /* unscaled before the check */
+            double norm = wb_optimizer_step_with(opt, &sp);
+            bool stepped;
+            if ((rc = check_step(s, &o->loss_scale, &st.amp, norm, st.iteration + 1, &stepped, err, n)) != WB_OK)
                 break;
-            }
-            if (ema) wb_ema_update(ema);
+            if (stepped) gnorm = norm;
+            if (stepped && ema) wb_ema_update(ema);
             wb_session_zero_grad(s);
         }
         double total = 0.0;
@@ -467,6 +493,9 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
                  : "(none yet)");
     }
     res->iterations = st.iteration;
+    if (o->loss_scale.enabled && root)
+        wb_logf(WB_LOG_INFO, "train", "amp = \"fp16\": %lld optimizer step%s skipped for NaN / Inf gradients, loss "
+                "scale %g", (long long)st.amp.skipped, st.amp.skipped == 1 ? "" : "s", st.amp.scale);
     if (sync.rounds && root) {
         double run_time = now_s() - run_start;
         wb_logf(WB_LOG_INFO, "train", "gradient all-reduce over %d ranks at %lld optimizer steps, %d bucket%s "

@@ -82,6 +82,7 @@ typedef struct wb_trainer_opts {
     const wb_checkpoint_labels *labels; /* class names and test settings every checkpoint stores; NULL: none */
     wb_freeze_schedule freeze;    /* by-epoch runs only */
     int64_t total_batch;          /* images per iteration over every rank (data.batch_size x ranks); 0: unknown */
+    wb_loss_scale_cfg loss_scale; /* amp = "fp16" (loss_scaler.h); zeroed: off */
     double bucket_mb;             /* mpirun: gradient buckets' size (grad_sync.h); 0: one sum after backward */
 } wb_trainer_opts;
 

@@ -11,21 +11,24 @@
 #include "new_plugin_templates.h"
 
 const char wb_help_new_plugin[] =
-    "Usage: workbench new-plugin --kind backbone|neck|head|loss|dataset NAME [DIR]\n\n"
+    "Usage: workbench new-plugin --kind backbone|neck|head|loss|dataset|transform NAME [DIR]\n\n"
     "Writes a plugin skeleton into DIR (default: ./NAME), which must not exist or be empty:\n"
     "  NAME.c          one module of the kind, type name NAME: schema, vtable, a working forward\n"
-    "                  (datasets: open/get/release_sample), the contract in its comments\n"
+    "                  (datasets: open/get/release_sample; transforms: apply on a sample's\n"
+    "                  pixels), the contract in its comments\n"
     "  CMakeLists.txt  find_package(workbench) + wb_add_plugin(NAME NAME.c)\n"
     "  README.md       building with CMake or pkg-config, loading, checking\n"
     "  test.sh         builds it against the workbench on PATH ($WORKBENCH), then checks that\n"
-    "                  `workbench plugins` ACCEPTS it, `describe` and `gradcheck`\n"
+    "                  `workbench plugins` ACCEPTS it, `describe` and `gradcheck` (a transform:\n"
+    "                  `browse-dataset` runs it on samples of the synthetic dataset)\n"
     "It builds and loads as it is; replace the skeleton's computation with yours. NAME is the\n"
     "module's type name: a C identifier (letters, digits, '_', not starting with a digit) of\n"
     "at most 63 characters.\n\n"
     "Examples:\n"
     "  workbench new-plugin --kind neck my_pafpn\n"
     "  cd my_pafpn && sh test.sh\n"
-    "  workbench new-plugin --kind loss quality_focal_loss plugins/qfl\n";
+    "  workbench new-plugin --kind loss quality_focal_loss plugins/qfl\n"
+    "  workbench new-plugin --kind transform my_gamma\n";
 
 static bool is_c_identifier(const char *s) {
     if (!(isalpha((unsigned char)s[0]) || s[0] == '_')) return false;
@@ -104,10 +107,11 @@ int wb_cmd_new_plugin(const wb_cli *cli, int argc, char **argv) {
             return wb_cli_usage_error("new-plugin", "unexpected argument '%s'", argv[i]);
         }
     }
-    if (!kind) return wb_cli_usage_error("new-plugin", "--kind is required (backbone, neck, head, loss or dataset)");
+    if (!kind)
+        return wb_cli_usage_error("new-plugin", "--kind is required (backbone, neck, head, loss, dataset or transform)");
     if (!wb_template_source(kind))
-        return wb_cli_usage_error("new-plugin", "unknown kind '%s'; choose backbone, neck, head, loss or dataset",
-                                  kind);
+        return wb_cli_usage_error("new-plugin", "unknown kind '%s'; choose backbone, neck, head, loss, dataset or "
+                                  "transform", kind);
     if (!name) return wb_cli_usage_error("new-plugin", "NAME is required (the module's type name)");
     if (!is_c_identifier(name))
         return wb_cli_usage_error("new-plugin", "NAME '%s' is not a C identifier (letters, digits and '_', not "

@@ -6,7 +6,8 @@
 # them, `describe` and `gradcheck` each, and trains a few iterations with all
 # four on the synthetic dataset and on a generated CSV dataset. Then
 # `workbench new-plugin` writes a skeleton of every kind, each builds with
-# -Werror and its own test.sh finds it ACCEPTED, described and gradchecked;
+# -Werror and its own test.sh finds it ACCEPTED, described and gradchecked
+# (the transform: run by browse-dataset on synthetic samples, which it inverts);
 # a NAME that is no C identifier and a non-empty DIR are refused.
 # Usage: run.sh BUILD_DIR SOURCE_DIR
 set -eu
@@ -101,7 +102,7 @@ grep -q "PASS loss() returns 2 finite term(s)" "$tmp/gc.txt" || { cat "$tmp/gc.t
 # 5. Skeletons from `workbench new-plugin`: built by their own test.sh against this installation.
 unset WB_PLUGIN_PATH
 mkdir "$tmp/new"
-for kind in backbone neck head loss dataset; do
+for kind in backbone neck head loss dataset transform; do
     (cd "$tmp/new" && "$wb" new-plugin --kind $kind my_$kind >/dev/null) || fail "new-plugin --kind $kind failed"
     CFLAGS=-Werror WORKBENCH="$wb" sh "$tmp/new/my_$kind/test.sh" >"$tmp/new/$kind.log" 2>&1 \
         || { cat "$tmp/new/$kind.log"; fail "the $kind skeleton's test.sh failed"; }
@@ -110,6 +111,22 @@ for kind in backbone neck head loss dataset; do
     grep -q "^$kind 'my_$kind': " "$tmp/new/$kind.log" || { cat "$tmp/new/$kind.log"; fail "describe my_$kind failed"; }
 done
 grep -q "gradcheck passed: my_head" "$tmp/new/head.log" || fail "the head skeleton was not gradchecked"
+grep -q "4 pictures of data.train in build/pictures" "$tmp/new/transform.log" \
+    || { cat "$tmp/new/transform.log"; fail "the transform skeleton did not run in a pipeline"; }
+(cd "$tmp/new/my_transform" && "$wb" browse-dataset build/pipeline.conf --num 1 --out plain --not-show-pipeline \
+    >/dev/null) || fail "browse-dataset --not-show-pipeline failed"
+/usr/bin/python3 - "$tmp/new/my_transform" <<'PY' || fail "the transform skeleton did not invert the pictures"
+import sys
+import numpy as np
+from PIL import Image
+d = sys.argv[1]
+plain = np.asarray(Image.open(f"{d}/plain/train_000000.jpg").convert("RGB"), dtype=np.float64)
+piped = np.asarray(Image.open(f"{d}/build/pictures/train_000000.jpg").convert("RGB"), dtype=np.float64)
+# JPEG and the drawn boxes aside, the pipeline's picture is 255 minus the plain one
+err = np.median(np.abs(piped - (255 - plain)))
+print(f"out_of_tree: transform skeleton, median |inverted - expected| = {err:.1f} grey levels")
+assert err <= 4, err
+PY
 refused() { # EXPECTED_MESSAGE ARGS...: exit status 2 and the message on stderr
     expected=$1; shift
     if (cd "$tmp/new" && "$wb" new-plugin "$@") >"$tmp/new/out.txt" 2>"$tmp/new/err.txt"; then
@@ -123,6 +140,6 @@ refused() { # EXPECTED_MESSAGE ARGS...: exit status 2 and the message on stderr
 refused "NAME '2fast' is not a C identifier" --kind neck 2fast
 refused "NAME 'my-neck' is not a C identifier" --kind neck my-neck
 refused "my_neck exists and is not empty; nothing was written" --kind neck other my_neck
-refused "unknown kind 'transform'; choose backbone, neck, head, loss or dataset" --kind transform t
+refused "unknown kind 'augment'; choose backbone, neck, head, loss, dataset or transform" --kind augment t
 [ ! -e "$tmp/new/2fast" ] && [ ! -e "$tmp/new/my-neck" ] || fail "a refused new-plugin left a folder behind"
 echo "out_of_tree: OK"

@@ -133,17 +133,23 @@ void wb_experiment_close(wb_experiment *e) {
     memset(e, 0, sizeof *e);
 }
 
-/* backend = "cuda[:N]" or "auto": the CUDA backend, or NULL for the CPU
- * (auto without a device, said in one log line). -1 when an explicit cuda
- * cannot be had: the machine lacks it, a runtime failure (exit 1). */
-static int open_cuda(const char *backend, const wb_backend **gpu, FILE *out) {
+/* backend = "cuda[:N]" or "auto": the CUDA backend, with the experiment's
+ * amp and tf32, or NULL for the CPU (auto without a device, said in one log
+ * line). -1 when an explicit cuda cannot be had: the machine lacks it, a
+ * runtime failure (exit 1). */
+static int open_cuda(const char *backend, const wb_params *root, const wb_backend **gpu, FILE *out) {
+    const char *amp = wb_params_string(root, "amp");
     *gpu = NULL;
     if (strcmp(backend, "cpu") == 0) return 0;
     int device = 0;
     bool is_auto = !wb_backend_parse_cuda(backend, &device);
     char why[768];
-    if ((*gpu = wb_backend_cuda_open(device, why, sizeof why))) {
+    if ((*gpu = wb_backend_cuda_open_amp(device, amp, wb_params_bool(root, "tf32"), why, sizeof why))) {
         wb_log_once("backend-cuda", WB_LOG_INFO, NULL, "backend = \"%s\": %s", backend, (*gpu)->name);
+        if (strcmp(amp, "none") != 0)
+            wb_log_once("amp-cuda", WB_LOG_INFO, NULL, "amp = \"%s\": convolutions and matrix products with %s "
+                        "inputs and fp32 accumulation; weights, norms, activations, losses and the optimizer in "
+                        "fp32", amp, strcmp(amp, "bf16") == 0 ? "bfloat16" : "float16");
         return 0;
     }
     if (is_auto) {
@@ -160,13 +166,8 @@ wb_session *wb_experiment_session(wb_experiment *e, int threads, FILE *out) {
     const char *backend = wb_params_string(root, "backend");
     const wb_backend *gpu;
     e->session_exit = 2; /* the experiment asks for what cannot be */
-    if (open_cuda(backend, &gpu, out) != 0) {
+    if (open_cuda(backend, root, &gpu, out) != 0) {
         e->session_exit = 1; /* this machine lacks what it asks for */
-        return NULL;
-    }
-    if (gpu && strcmp(wb_params_string(root, "amp"), "none") != 0) {
-        fprintf(out, "error: amp = \"%s\" is not implemented on the CUDA backend yet; set amp = \"none\"\n",
-                wb_params_string(root, "amp"));
         return NULL;
     }
     /* fp16 compute is the GPU's mixed precision: oneDNN trains on the CPU in bf16, not fp16. */

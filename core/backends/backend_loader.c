@@ -6,10 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "../dist/local_rank.h"
 
 bool wb_backend_parse_cuda(const char *spec, int *device) {
     if (strcmp(spec, "cuda") == 0) {
-        *device = 0;
+        *device = wb_launcher_cuda_device(getenv); /* one GPU per rank under mpirun */
         return true;
     }
     if (strncmp(spec, "cuda:", 5) != 0 || spec[5] < '0' || spec[5] > '9') return false;
@@ -38,7 +39,12 @@ bool wb_backend_cuda_module_path(char *path, size_t size) {
 }
 
 const wb_backend *wb_backend_cuda_open(int device, char *why, size_t why_size) {
+    return wb_backend_cuda_open_amp(device, "none", false, why, why_size);
+}
+
+const wb_backend *wb_backend_cuda_open_amp(int device, const char *amp, bool tf32, char *why, size_t why_size) {
     static wb_backend_cuda_open_fn open_fn;
+    static wb_backend_cuda_open_v2_fn open_v2_fn;
     if (!open_fn) {
         char path[PATH_MAX + 64];
         if (!wb_backend_cuda_module_path(path, sizeof path)) {
@@ -59,6 +65,13 @@ const wb_backend *wb_backend_cuda_open(int device, char *why, size_t why_size) {
             dlclose(h);
             return NULL;
         }
+        open_v2_fn = (wb_backend_cuda_open_v2_fn)dlsym(h, WB_BACKEND_CUDA_ENTRY_V2);
+    }
+    if (open_v2_fn) return open_v2_fn(device, amp, tf32 ? 1 : 0, why, why_size);
+    if (strcmp(amp, "none") != 0 || tf32) {
+        snprintf(why, why_size, "the CUDA backend module predates amp and TF32 (it has no %s): rebuild it with this "
+                 "workbench, or set amp = \"none\" and cuda.tf32 = false", WB_BACKEND_CUDA_ENTRY_V2);
+        return NULL;
     }
     return open_fn(device, why, why_size);
 }

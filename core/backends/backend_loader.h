@@ -9,15 +9,22 @@
 #include <stddef.h>
 #include "backend.h"
 
-/* The CUDA module's one exported symbol (core/backends/cuda/cuda_module.c):
- * the backend on device `device`, or NULL with the reason in why. The _v1
+/* The CUDA module's exported entries (core/backends/cuda/cuda_module.c):
+ * the backend on device `device`, or NULL with the reason in why. The _vN
  * is the contract's version: a core and a module that disagree on
- * wb_backend's layout find no symbol rather than the wrong table. */
+ * wb_backend's layout find no symbol rather than the wrong table. v2 adds
+ * amp ("none", "bf16", "fp16") and TF32 for the fp32 convolutions and
+ * matrix products; v1 is v2 with "none" and no TF32. */
 #define WB_BACKEND_CUDA_ENTRY "wb_backend_cuda_open_v1"
+#define WB_BACKEND_CUDA_ENTRY_V2 "wb_backend_cuda_open_v2"
 typedef const wb_backend *(*wb_backend_cuda_open_fn)(int device, char *why, size_t why_size);
+typedef const wb_backend *(*wb_backend_cuda_open_v2_fn)(int device, const char *amp, int tf32, char *why,
+                                                        size_t why_size);
 const wb_backend *wb_backend_cuda_open_v1(int device, char *why, size_t why_size);
+const wb_backend *wb_backend_cuda_open_v2(int device, const char *amp, int tf32, char *why, size_t why_size);
 
-/* "cuda" is cuda:0; "cuda:N" is device N. False for anything else. */
+/* "cuda" is cuda:0, or under a launcher the GPU of the rank's local rank
+ * (dist/local_rank.h); "cuda:N" is device N. False for anything else. */
 bool wb_backend_parse_cuda(const char *spec, int *device);
 
 /* Where the CUDA module is looked for: WB_CUDA_MODULE, else
@@ -30,5 +37,10 @@ bool wb_backend_cuda_module_path(char *path, size_t size);
  * needs is absent), no driver, no such device. Opening again returns the
  * same backend. */
 const wb_backend *wb_backend_cuda_open(int device, char *why, size_t why_size);
+
+/* The same with mixed precision (amp = "none", "bf16" or "fp16") and TF32
+ * switched on or off; a module with only the v1 entry runs amp = "none"
+ * without TF32 and refuses the rest. */
+const wb_backend *wb_backend_cuda_open_amp(int device, const char *amp, bool tf32, char *why, size_t why_size);
 
 #endif

@@ -31,6 +31,9 @@ static const wb_param_schema root_params[] = {
                 "batch norm, activations, losses and the optimizer in fp32, as torch.autocast on the CPU; fp16 "
                 "(backend = \"cuda\" only) computes in half precision with fp32 master weights and loss scaling "
                 "(train.loss_scale), as torch.cuda.amp"),
+    WB_P_BOOL("tf32", "false", "backend = cuda: TF32 tensor cores for the fp32 convolutions and matrix products "
+              "(inputs rounded to 10-bit significands, fp32 accumulation: ~1e-3 relative error, several times the "
+              "speed from Ampere on), amp's fp32 ones included; false: fp32 within rounding of the CPU's"),
     WB_P_INT("threads", "0", 0, WB_MAX_THREADS, "CPU threads; 0: all cores (WB_THREADS and --threads override "
                                                 "it); oneDNN aborts with many more than 1024"),
     WB_P_STRING_LIST("plugin_dirs", "[]", "directories searched for plugins before the default places"),

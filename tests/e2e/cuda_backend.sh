@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The CUDA backend module on a machine without a GPU: when the build has it,
-# libwb_backend_cuda.so exports only its entry point and needs no symbol of
+# libwb_backend_cuda.so exports only its entry points (v1, v2 with amp and
+# TF32) and needs no symbol of
 # the core (nor libcudart, which is linked in); backend = "auto" runs on the
 # CPU with one log line saying why; backend = "cuda" exits 1 naming the
 # missing driver or device; a module that cannot be loaded is named with
 # dlopen's message, the toolkit's stub libcuda as such; backend = "cuda:x" is
-# a config error (exit 2). Exit 77 where a CUDA device answers: the no-device
+# a config error (exit 2); amp = bf16 / fp16 and tf32 on cuda get as far as
+# the missing device (exit 1), not a refusal of the precision. Exit 77 where a CUDA device answers: the no-device
 # paths cannot be seen there.
 set -euo pipefail
 wb=$1 src=$2 out=$3 module=$4 core_lib=$5 stub=${6:-}
@@ -20,10 +22,10 @@ if grep -q '^cuda: module .*; device ' "$out/version.txt"; then
 fi
 
 if [ -n "$module" ]; then
-  echo "== the module: one exported symbol, nothing of the core, cudart inside"
+  echo "== the module: its entry points only, nothing of the core, cudart inside"
   [ -f "$module" ] || { echo "$module was not built"; exit 1; }
   exports=$(nm -D --defined-only "$module" | awk '$2 ~ /^[TDB]$/ {print $3}')
-  [ "$exports" = "wb_backend_cuda_open_v1" ] || { echo "exports: $exports"; exit 1; }
+  [ "$(echo $exports)" = "wb_backend_cuda_open_v1 wb_backend_cuda_open_v2" ] || { echo "exports: $exports"; exit 1; }
   nm -D --undefined-only "$module" | awk '{print $NF}' | sed 's/@.*//' | sort -u >"$out/undefined.txt"
   nm --defined-only "$core_lib" 2>/dev/null | awk '$2 ~ /^[TDBR]$/ {print $3}' | sort -u >"$out/core.txt"
   [ "$(wc -l <"$out/core.txt")" -gt 300 ] || { echo "no symbols read from $core_lib"; exit 1; }
@@ -57,6 +59,12 @@ echo "== backend = cuda, cuda:1: exit 1 with the reason"
 for b in cuda cuda:1; do
   expect_fail 1 "error: backend = \"$b\": " "$out/$b.txt" -- "$wb" validate "$exp" --set "backend=$b"
   grep -qE "$reason" "$out/$b.txt" || { cat "$out/$b.txt"; exit 1; }
+done
+
+echo "== amp = bf16 / fp16, tf32 on cuda: as far as the device (exit 1), no refusal of the precision"
+for set in amp=bf16 amp=fp16 tf32=true; do
+  expect_fail 1 'error: backend = "cuda": ' "$out/$set.txt" -- "$wb" validate "$exp" --set backend=cuda --set "$set"
+  grep -qE "$reason" "$out/$set.txt" || { cat "$out/$set.txt"; exit 1; }
 done
 
 echo "== backend = cuda:x: a config error"

@@ -70,7 +70,7 @@ const wb_backend *wb_backend_cuda_open_amp(int device, const char *amp, bool tf3
     if (open_v2_fn) return open_v2_fn(device, amp, tf32 ? 1 : 0, why, why_size);
     if (strcmp(amp, "none") != 0 || tf32) {
         snprintf(why, why_size, "the CUDA backend module predates amp and TF32 (it has no %s): rebuild it with this "
-                 "workbench, or set amp = \"none\" and cuda.tf32 = false", WB_BACKEND_CUDA_ENTRY_V2);
+                 "workbench, or set amp = \"none\" and tf32 = false", WB_BACKEND_CUDA_ENTRY_V2);
         return NULL;
     }
     return open_fn(device, why, why_size);

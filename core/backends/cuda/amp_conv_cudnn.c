@@ -13,6 +13,7 @@
 #include "amp_cuda.h"
 #include "conv_plan_cache.h"
 #include "cuda_context.h"
+#include "cuda_families.h"
 
 #define WORKSPACE_LIMIT ((size_t)1 << 30) /* as conv_cudnn.c's */
 
@@ -239,21 +240,26 @@ static wb_status amp_pass(wb_cuda_amp format, int64_t pass, const amp_call *c) {
     static wb_status forward_##suffix(const wb_conv_shape *s, const float *x, const float *w, const float *b, \
                                       float *y) {                                                            \
         amp_call c = {.s = s, .x = x, .w = w, .b = b, .y = y};                                               \
-        return amp_pass(format, WB_CONV_PASS_FORWARD, &c);                                                   \
+        wb_status st = amp_pass(format, WB_CONV_PASS_FORWARD, &c);                                           \
+        return st == WB_ERR_UNSUPPORTED ? wb_cuda_conv_kernels()->forward(s, x, w, b, y) : st;                \
     }                                                                                                        \
     static wb_status backward_data_##suffix(const wb_conv_shape *s, const float *dy, const float *w,          \
                                             float *dx) {                                                     \
         amp_call c = {.s = s, .w = w, .dy = dy, .dx = dx};                                                   \
-        return amp_pass(format, WB_CONV_PASS_BACKWARD_DATA, &c);                                             \
+        wb_status st = amp_pass(format, WB_CONV_PASS_BACKWARD_DATA, &c);                                     \
+        return st == WB_ERR_UNSUPPORTED ? wb_cuda_conv_kernels()->backward_data(s, dy, w, dx) : st;           \
     }                                                                                                        \
     static wb_status backward_weights_##suffix(const wb_conv_shape *s, const float *x, const float *dy,      \
                                                float *dw, float *db) {                                       \
         amp_call c = {.s = s, .x = x, .dy = dy, .dw = dw, .db = db};                                         \
-        return amp_pass(format, WB_CONV_PASS_BACKWARD_WEIGHTS, &c);                                          \
+        wb_status st = amp_pass(format, WB_CONV_PASS_BACKWARD_WEIGHTS, &c);                                  \
+        return st == WB_ERR_UNSUPPORTED ? wb_cuda_conv_kernels()->backward_weights(s, x, dy, dw, db) : st;    \
     }                                                                                                        \
     static const wb_conv_kernels g_conv_##suffix = {forward_##suffix, backward_data_##suffix,                \
                                                     backward_weights_##suffix};
 
+/* A shape no 16-bit algorithm takes (the heuristics offer none within the
+ * workspace limit) runs the fp32 kernel: slower, never wrong. */
 AMP_CONV_TABLE(bf16, WB_CUDA_AMP_BF16)
 AMP_CONV_TABLE(f16, WB_CUDA_AMP_F16)
 

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include "centernet_head.h"
+#include "detections.h"
 
 typedef struct peak {
     float score;
@@ -83,12 +84,8 @@ wb_status cn_decode(const centernet_head *h, const float *heat, const float *box
     }
     free(prob);
     qsort(heap, (size_t)n, sizeof *heap, compare_rank);
-    det->boxes = malloc((size_t)(n ? n : 1) * 4 * sizeof(float));
-    det->scores = malloc((size_t)(n ? n : 1) * sizeof(float));
-    det->labels = malloc((size_t)(n ? n : 1) * sizeof(int));
-    if (!det->boxes || !det->scores || !det->labels) {
-        free(heap), free(det->boxes), free(det->scores), free(det->labels);
-        det->boxes = NULL, det->scores = NULL, det->labels = NULL;
+    if (!det_alloc(det, n)) {
+        free(heap);
         return WB_ERR_NOMEM;
     }
     int kept = 0;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "detections.h"
 #include "centernet_head.h"
 
 static wb_status create(wb_ctx *ctx, const wb_params *p, const wb_feature_spec *in, int n_in, void **out) {
@@ -126,12 +127,6 @@ static wb_status predict(void *inst, wb_ctx *ctx, wb_tensor *const *preds, int n
     return WB_OK;
 }
 
-static void release_detections(void *inst, wb_detections *d) {
-    (void)inst;
-    free(d->boxes), free(d->scores), free(d->labels);
-    memset(d, 0, sizeof *d);
-}
-
 static wb_status describe(void *inst, char *buf, size_t size) {
     centernet_head *h = inst;
     snprintf(buf, size, "CenterNet, %d classes at stride %d, %s branches, %s boxes, top %d", h->num_classes, h->stride,
@@ -172,7 +167,7 @@ static const wb_module_vtable vtable = {
     .forward = forward,
     .loss = loss,
     .predict = predict,
-    .release_detections = release_detections,
+    .release_detections = det_release,
     .describe = describe,
     .destroy = destroy,
 };

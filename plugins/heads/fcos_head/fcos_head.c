@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "detections.h"
 #include "fcos_head.h"
 
 static const char *const k_variants[] = {"torchvision", "mmdet", NULL};
@@ -117,12 +118,6 @@ static wb_status predict(void *inst, wb_ctx *ctx, wb_tensor *const *preds, int n
     return fcos_predict(inst, ctx, preds, n_preds, meta, dets);
 }
 
-static void release_detections(void *inst, wb_detections *d) {
-    (void)inst;
-    free(d->boxes), free(d->scores), free(d->labels);
-    memset(d, 0, sizeof *d);
-}
-
 static wb_status describe(void *inst, char *buf, size_t size) {
     fcos_head *h = inst;
     snprintf(buf, size, "FCOS head: %d classes, %d levels, %d x %d-channel convs%s, %s targets", h->num_classes,
@@ -190,7 +185,7 @@ static const wb_module_vtable vtable = {
     .forward = fcos_forward,
     .loss = loss,
     .predict = predict,
-    .release_detections = release_detections,
+    .release_detections = det_release,
     .describe = describe,
     .destroy = destroy,
 };

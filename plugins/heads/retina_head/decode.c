@@ -7,43 +7,13 @@
  * suppress alike. */
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
+#include "detections.h"
 #include "retina_head.h"
-
-typedef struct candidate {
-    float score;
-    int64_t anchor; /* row in the head's anchors */
-    int label;
-} candidate;
-
-static int by_score_desc(const void *a, const void *b) {
-    const candidate *x = a, *y = b;
-    if (x->score != y->score) return x->score < y->score ? 1 : -1;
-    if (x->anchor != y->anchor) return x->anchor < y->anchor ? -1 : 1;
-    return x->label - y->label;
-}
 
 static float clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
-typedef struct candidates {
-    candidate *v;
-    int64_t n, cap;
-} candidates;
-
-static int push(candidates *c, candidate x) {
-    if (c->n == c->cap) {
-        int64_t cap = c->cap ? 2 * c->cap : 4096;
-        candidate *grown = realloc(c->v, (size_t)cap * sizeof *grown);
-        if (!grown) return 0;
-        c->v = grown;
-        c->cap = cap;
-    }
-    c->v[c->n++] = x;
-    return 1;
-}
-
 /* Appends the best candidates of one level of one image; 0 when out of memory. */
-static int level_candidates(const retina_head *h, const float *cls, int l, int fh, int fw, candidates *out) {
+static int level_candidates(const retina_head *h, const float *cls, int l, int fh, int fw, det_candidates *out) {
     const int K = h->num_classes, A = h->n_base;
     const size_t plane = (size_t)fh * fw;
     /* sigmoid(x) > thr only when x is near or above logit(thr): skip the exp elsewhere. */
@@ -56,12 +26,11 @@ static int level_candidates(const retina_head *h, const float *cls, int l, int f
                 if (map[c] <= logit_thr) continue;
                 float s = 1.0f / (1.0f + expf(-map[c]));
                 if (s <= h->score_thr) continue;
-                if (!push(out, (candidate){s, h->level_start[l] + (int64_t)c * A + a, k})) return 0;
+                if (!det_push(out, (det_candidate){s, s, h->level_start[l] + (int64_t)c * A + a, k})) return 0;
             }
         }
     }
-    qsort(out->v + first, (size_t)(out->n - first), sizeof *out->v, by_score_desc);
-    if (out->n - first > h->nms_pre) out->n = first + h->nms_pre;
+    det_keep_best(out, first, h->nms_pre);
     return 1;
 }
 
@@ -81,31 +50,17 @@ static void decode_torchvision(const retina_head *h, const float *p, const float
     out[3] = clampf(cy + half_h, 0.0f, (float)img_h);
 }
 
-/* torchvision's batched_nms: up to 1000 boxes (4000 coordinates, its CPU
- * switch) it shifts each label's boxes by label * (max coordinate + 1) and
- * runs one class-blind NMS, whose float32 IoUs of the shifted boxes decide
- * borderline pairs; above that, NMS per label. shifted has room for n boxes. */
-static int batched_nms(const retina_head *h, const wb_host_api *host, const float *boxes, const float *scores,
-                       const int *labels, int n, float *shifted, int *keep) {
-    if (!h->torchvision || n > 1000) return host->nms(boxes, scores, labels, n, h->iou_threshold, keep);
-    float max_coordinate = -INFINITY;
-    for (int i = 0; i < 4 * n; i++) max_coordinate = fmaxf(max_coordinate, boxes[i]);
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < 4; j++) shifted[4 * i + j] = boxes[4 * i + j] + (float)labels[i] * (max_coordinate + 1.0f);
-    return host->nms(shifted, scores, NULL, n, h->iou_threshold, keep);
-}
-
 static wb_status decode_image(const retina_head *h, const wb_host_api *host, const float *const *cls,
                               const float *const *reg, const int (*hw)[2], const wb_gt_image *meta,
                               wb_detections *det) {
-    candidates all = {0};
+    det_candidates all = {0};
     for (int l = 0; l < h->n_levels; l++) {
         if (!level_candidates(h, cls[l], l, hw[l][0], hw[l][1], &all)) {
             free(all.v);
             return WB_ERR_NOMEM;
         }
     }
-    const candidate *cand = all.v;
+    const det_candidate *cand = all.v;
     const int64_t n = all.n;
     size_t m = (size_t)(n ? n : 1);
     float *boxes = malloc(m * 4 * sizeof(float)), *shifted = malloc(m * 4 * sizeof(float));
@@ -114,13 +69,13 @@ static wb_status decode_image(const retina_head *h, const wb_host_api *host, con
     wb_status st = boxes && shifted && scores && labels && keep ? WB_OK : WB_ERR_NOMEM;
     for (int64_t i = 0; st == WB_OK && i < n; i++) {
         int l = 0;
-        while (cand[i].anchor >= h->level_start[l + 1]) l++;
+        while (cand[i].index >= h->level_start[l + 1]) l++;
         /* Level maps are [A*4, H, W]: delta j of anchor a at cell c is channel a*4 + j. */
-        int64_t r = cand[i].anchor - h->level_start[l], c = r / h->n_base, a = r % h->n_base;
+        int64_t r = cand[i].index - h->level_start[l], c = r / h->n_base, a = r % h->n_base;
         size_t plane = (size_t)hw[l][0] * hw[l][1];
         float d[4];
         for (int j = 0; j < 4; j++) d[j] = reg[l][(size_t)(a * 4 + j) * plane + (size_t)c];
-        const float *anchor = h->anchors + 4 * cand[i].anchor;
+        const float *anchor = h->anchors + 4 * cand[i].index;
         if (h->torchvision)
             decode_torchvision(h, anchor, d, meta->img_h, meta->img_w, boxes + 4 * i);
         else
@@ -129,24 +84,12 @@ static wb_status decode_image(const retina_head *h, const wb_host_api *host, con
         labels[i] = cand[i].label;
     }
     free(all.v);
-    int kept = st == WB_OK ? batched_nms(h, host, boxes, scores, labels, (int)n, shifted, keep) : 0;
-    if (kept > h->max_per_img) kept = h->max_per_img;
-    size_t k = (size_t)(kept ? kept : 1);
-    det->num = kept;
-    det->boxes = malloc(k * 4 * sizeof(float));
-    det->scores = malloc(k * sizeof(float));
-    det->labels = malloc(k * sizeof(int));
-    if (!det->boxes || !det->scores || !det->labels) st = WB_ERR_NOMEM;
-    /* original = (input - offset) / scale */
-    float sx = meta->scale_x > 0 ? meta->scale_x : 1.0f, sy = meta->scale_y > 0 ? meta->scale_y : 1.0f;
-    for (int i = 0; st == WB_OK && i < kept; i++) {
-        const float *b = boxes + 4 * keep[i];
-        det->boxes[4 * i + 0] = clampf((b[0] - meta->offset_x) / sx, 0, (float)meta->ori_w);
-        det->boxes[4 * i + 1] = clampf((b[1] - meta->offset_y) / sy, 0, (float)meta->ori_h);
-        det->boxes[4 * i + 2] = clampf((b[2] - meta->offset_x) / sx, 0, (float)meta->ori_w);
-        det->boxes[4 * i + 3] = clampf((b[3] - meta->offset_y) / sy, 0, (float)meta->ori_h);
-        det->scores[i] = scores[keep[i]];
-        det->labels[i] = labels[keep[i]];
+    if (st == WB_OK) {
+        int kept = h->torchvision
+                       ? det_torchvision_nms(host, boxes, scores, labels, (int)n, h->iou_threshold, shifted, keep)
+                       : host->nms(boxes, scores, labels, (int)n, h->iou_threshold, keep);
+        if (kept > h->max_per_img) kept = h->max_per_img;
+        st = det_write_kept(boxes, scores, labels, keep, kept, meta, det);
     }
     free(boxes), free(shifted), free(scores), free(labels), free(keep);
     return st;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "detections.h"
 #include "retina_head.h"
 
 static const char *const normalizations[] = {"batch", "image", NULL};
@@ -225,12 +226,6 @@ static wb_status predict(void *inst, wb_ctx *ctx, wb_tensor *const *preds, int n
     return retina_predict(inst, ctx, preds, n_preds, meta, dets);
 }
 
-static void release_detections(void *inst, wb_detections *d) {
-    (void)inst;
-    free(d->boxes), free(d->scores), free(d->labels);
-    memset(d, 0, sizeof *d);
-}
-
 static wb_status describe(void *inst, char *buf, size_t size) {
     retina_head *h = inst;
     snprintf(buf, size, "RetinaNet head: %d classes, %d levels, %d anchors per cell, %d x %d-channel convs",
@@ -291,7 +286,7 @@ static const wb_module_vtable vtable = {
     .forward = forward,
     .loss = loss,
     .predict = predict,
-    .release_detections = release_detections,
+    .release_detections = det_release,
     .describe = describe,
     .destroy = destroy,
 };

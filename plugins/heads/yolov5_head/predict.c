@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "detections.h"
 #include "yolov5_head.h"
 
 typedef struct candidates {
@@ -80,8 +81,6 @@ static int by_score_desc(const void *pa, const void *pb, void *user) {
     return (a > b) - (a < b);
 }
 
-static float clipf(float v, float hi) { return v < 0.0f ? 0.0f : v > hi ? hi : v; }
-
 /* The first max_per_img boxes greedy NMS keeps from candidates sorted by
  * score. Whether a box is kept depends only on the boxes scored above it, so
  * NMS of a prefix keeps the same boxes as NMS of all, and prefixes growing
@@ -118,28 +117,9 @@ static wb_status select_detections(const yolov5_head *h, wb_ctx *ctx, const cand
         labels[i] = c->labels[order[i]];
     }
     int kept = greedy_nms(h, WB_H(ctx), boxes, scores, labels, n, keep);
-    d->num = kept;
-    d->boxes = malloc((size_t)(kept > 0 ? kept : 1) * 4 * sizeof(float));
-    d->scores = malloc((size_t)(kept > 0 ? kept : 1) * sizeof(float));
-    d->labels = malloc((size_t)(kept > 0 ? kept : 1) * sizeof(int));
-    if (d->boxes && d->scores && d->labels) {
-        for (int i = 0; i < kept; i++) {
-            const float *bx = boxes + 4 * keep[i];
-            float *out = d->boxes + 4 * i;
-            out[0] = clipf((bx[0] - img->offset_x) / img->scale_x, (float)img->ori_w);
-            out[1] = clipf((bx[1] - img->offset_y) / img->scale_y, (float)img->ori_h);
-            out[2] = clipf((bx[2] - img->offset_x) / img->scale_x, (float)img->ori_w);
-            out[3] = clipf((bx[3] - img->offset_y) / img->scale_y, (float)img->ori_h);
-            d->scores[i] = scores[keep[i]];
-            d->labels[i] = labels[keep[i]];
-        }
-    }
+    wb_status st = det_write_kept(boxes, scores, labels, keep, kept, img, d);
     free(order), free(boxes), free(scores), free(labels), free(keep);
-    if (!d->boxes || !d->scores || !d->labels) {
-        free(d->boxes), free(d->scores), free(d->labels);
-        memset(d, 0, sizeof *d);
-        return wb_error(ctx, WB_ERR_NOMEM, "yolov5_head: out of memory for %d detections", kept);
-    }
+    if (st != WB_OK) return wb_error(ctx, st, "yolov5_head: out of memory for %d detections", kept);
     return WB_OK;
 }
 
@@ -164,9 +144,6 @@ wb_status yolov5_predict(yolov5_head *h, wb_ctx *ctx, wb_tensor *const *preds, i
     }
     free(c.boxes), free(c.scores), free(c.labels);
     if (st != WB_OK) /* a failed predict frees what it made */
-        for (int i = 0; i < b; i++) {
-            free(dets[i].boxes), free(dets[i].scores), free(dets[i].labels);
-            memset(&dets[i], 0, sizeof dets[i]);
-        }
+        for (int i = 0; i < b; i++) det_release(NULL, &dets[i]);
     return st;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "detections.h"
 #include "yolov5_head.h"
 
 static wb_status read_levels(wb_ctx *ctx, yolov5_head *h, const wb_params *p, const wb_feature_spec *in, int n_in) {
@@ -202,12 +203,6 @@ static wb_status predict(void *inst, wb_ctx *ctx, wb_tensor *const *preds, int n
     return yolov5_predict(inst, ctx, preds, n_preds, meta, dets);
 }
 
-static void release_detections(void *inst, wb_detections *d) {
-    (void)inst;
-    free(d->boxes), free(d->scores), free(d->labels);
-    memset(d, 0, sizeof *d);
-}
-
 static wb_status describe(void *inst, char *buf, size_t size) {
     yolov5_head *h = inst;
     snprintf(buf, size, "YOLOv5 head: %d classes, %d levels, %d anchors per cell", h->num_classes, h->n_levels,
@@ -262,7 +257,7 @@ static const wb_module_vtable vtable = {
     .forward = forward,
     .loss = loss,
     .predict = predict,
-    .release_detections = release_detections,
+    .release_detections = det_release,
     .describe = describe,
     .destroy = destroy,
 };

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "wbt_module.h"
+#include "wbt_parity.h"
 #include "wbtest.h"
 
 static wb_registry *g_reg;
@@ -223,15 +224,10 @@ START_TEST(test_bad_configs_are_explained) {
 END_TEST
 
 int main(void) {
-    g_reg = wb_registry_new();
-    const char *files[] = {WB_PLUGIN_BUILD_DIR "/wb_backbone_cspdarknet.so",
+    static const char *const files[] = {WB_PLUGIN_BUILD_DIR "/wb_backbone_cspdarknet.so",
                            WB_PLUGIN_BUILD_DIR "/wb_neck_yolov5_pafpn.so"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        if (wb_registry_load_file(g_reg, files[i], "test") != WB_OK) {
-            fprintf(stderr, "cannot load %s: %s\n", files[i], wb_registry_error(g_reg));
-            return 1;
-        }
-    }
+    g_reg = wbt_registry_load(files, (int)(sizeof files / sizeof files[0]));
+    if (!g_reg) return 1;
     Suite *s = suite_create("cspdarknet");
     TCase *tc = tcase_create("cspdarknet");
     tcase_set_timeout(tc, 120);

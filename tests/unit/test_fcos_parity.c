@@ -24,6 +24,8 @@
 #include "plugin/registry.h"
 #include "model/model.h"
 #include "train/checkpoint.h"
+#include "wbt_module.h"
+#include "wbt_parity.h"
 #include "wbtest.h"
 
 #define REL_TOL 1e-4
@@ -32,77 +34,14 @@
 #define CLASSES 91
 
 static wb_registry *g_reg;
+/* Scores within 1e-5, boxes within BOX_TOL px, in torchvision's order. */
+static const wbt_dets_match k_torchvision = {"torchvision's", 1e-5, BOX_TOL, true};
 
 static bool load_plugins(void) {
-    g_reg = wb_registry_new();
-    const char *files[] = {WB_PLUGIN_BUILD_DIR "/wb_head_fcos_head.so", WB_PLUGIN_BUILD_DIR "/wb_backbone_resnet.so",
+    static const char *const files[] = {WB_PLUGIN_BUILD_DIR "/wb_head_fcos_head.so", WB_PLUGIN_BUILD_DIR "/wb_backbone_resnet.so",
                            WB_PLUGIN_BUILD_DIR "/wb_neck_fpn.so"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        if (wb_registry_load_file(g_reg, files[i], "test") != WB_OK) {
-            fprintf(stderr, "cannot load %s: %s\n", files[i], wb_registry_error(g_reg));
-            return false;
-        }
-    }
-    return true;
-}
-
-static const char *k_model_paths[] = {"model.backbone", "model.neck", "model.head"};
-static const int k_model_kinds[] = {WB_KIND_BACKBONE, WB_KIND_NECK, WB_KIND_HEAD};
-
-/* The experiment text validated against the plugins' schemas (defaults
- * filled exactly as for `workbench run`). */
-static wb_config *validated_config(const char *text) {
-    char path[] = "/tmp/wb_fcos_XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert(fd >= 0);
-    ck_assert(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
-    close(fd);
-    wb_config *cfg = wb_config_new();
-    wb_module_lookup lk = wb_registry_module_lookup(g_reg);
-    ck_assert(wb_config_load(cfg, path) == 0);
-    unlink(path);
-    for (int i = 0; i < 3; i++) wb_config_validate_module(cfg, k_model_paths[i], k_model_kinds[i], &lk);
-    if (wb_config_error_count(cfg) > 0) wb_config_print_errors(cfg, stderr);
-    ck_assert_int_eq(wb_config_error_count(cfg), 0);
-    return cfg;
-}
-
-static void assert_rel_close(const char *what, const float *a, const float *b, int64_t n) {
-    double max_diff = wbt_max_abs_diff(a, b, n), max_ref = 0;
-    for (int64_t i = 0; i < n; i++) max_ref = fmax(max_ref, fabs(b[i]));
-    double rel = max_diff / (max_ref > 0 ? max_ref : 1.0);
-    printf("  %-48s max abs diff %.3g, max |ref| %.3g, relative %.3g\n", what, max_diff, max_ref, rel);
-    ck_assert_msg(rel <= REL_TOL, "%s: max abs diff %.6g is %.3g of max |ref| %.6g (tolerance %g)", what, max_diff,
-                  rel, max_ref, REL_TOL);
-}
-
-/* Every detection equals one of torchvision's (label, score within 1e-5, box
- * within BOX_TOL), in the same order except among scores within 1e-5. */
-static void assert_same_detections(int image, const wb_detections *d, const float *boxes, const float *scores,
-                                   const float *labels) {
-    static bool used[1024];
-    ck_assert(d->num <= 1024);
-    memset(used, 0, sizeof used);
-    double worst_box = 0, worst_score = 0;
-    for (int k = 0; k < d->num; k++) {
-        int match = -1;
-        for (int j = 0; j < d->num && match < 0; j++) {
-            if (used[j] || (int)labels[j] != d->labels[k] || fabs(scores[j] - d->scores[k]) > 1e-5) continue;
-            if (fabs(scores[j] - scores[k]) > 1e-5) continue; /* only reorders among equal scores */
-            bool same = true;
-            for (int c = 0; c < 4; c++) same = same && fabs(boxes[4 * j + c] - d->boxes[4 * k + c]) <= BOX_TOL;
-            if (same) match = j;
-        }
-        ck_assert_msg(match >= 0, "image %d detection %d (label %d, score %.9g, box %.2f %.2f %.2f %.2f) has no "
-                      "equal in torchvision's (there: label %d, score %.9g)", image, k, d->labels[k], d->scores[k],
-                      d->boxes[4 * k], d->boxes[4 * k + 1], d->boxes[4 * k + 2], d->boxes[4 * k + 3],
-                      (int)labels[k], scores[k]);
-        used[match] = true;
-        worst_score = fmax(worst_score, fabs(scores[match] - d->scores[k]));
-        for (int c = 0; c < 4; c++) worst_box = fmax(worst_box, fabs(boxes[4 * match + c] - d->boxes[4 * k + c]));
-    }
-    printf("  image %d: %d detections match, max score diff %.3g, max box diff %.3g px\n", image, d->num,
-           worst_score, worst_box);
+    g_reg = wbt_registry_load(files, (int)(sizeof files / sizeof files[0]));
+    return g_reg != NULL;
 }
 
 /* Ground truth of the case's images (boxes<i>, labels<i>; none for an image without). */
@@ -126,7 +65,7 @@ static wb_batch_truth case_truth(const wb_st_file *f, int n, int h, int w, wb_gt
 START_TEST(test_fcos_r50_matches_torchvision) {
     wb_st_file f;
     if (!wbt_parity_open("fcos_r50", &f)) return;
-    wb_config *cfg = validated_config(
+    wb_config *cfg = wbt_model_config(g_reg,
         "model = {\n"
         "  backbone = { type = \"resnet\"; depth = 50; out_indices = [1, 2, 3]; frozen_stages = -1; norm = \"bn\";\n"
         "               norm_eval = true; };\n"
@@ -163,7 +102,7 @@ START_TEST(test_fcos_r50_matches_torchvision) {
             char name[16];
             snprintf(name, sizeof name, "%s%d", kinds[k], l);
             const wb_tensor *o = head->out[k * LEVELS + l];
-            assert_rel_close(name, o->data, wbt_parity_tensor(&f, name, o->numel), o->numel);
+            wbt_assert_rel_close(name, o->data, wbt_parity_tensor(&f, name, o->numel), o->numel, REL_TOL);
         }
 
     wb_gt_image imgs[8];
@@ -188,7 +127,7 @@ START_TEST(test_fcos_r50_matches_torchvision) {
         if (strncmp(ref->name, "grad:", 5) != 0) continue;
         wb_param_entry *p = wb_session_find(s, ref->name + 5);
         ck_assert_msg(p && p->tensor->grad_valid, "no gradient for %s", ref->name + 5);
-        assert_rel_close(ref->name, p->tensor->grad, ref->data, ref->numel);
+        wbt_assert_rel_close(ref->name, p->tensor->grad, ref->data, ref->numel, REL_TOL);
         n_grads++;
     }
     ck_assert_int_eq(n_grads, (int)wbt_parity_attr(&f, "num_grads"));
@@ -206,8 +145,8 @@ START_TEST(test_fcos_r50_matches_torchvision) {
         snprintf(nb, sizeof nb, "det_boxes%d", i);
         snprintf(ns, sizeof ns, "det_scores%d", i);
         snprintf(nl, sizeof nl, "det_labels%d", i);
-        assert_same_detections(i, &dets[i], wbt_parity_tensor(&f, nb, 4 * count), wbt_parity_tensor(&f, ns, count),
-                               wbt_parity_tensor(&f, nl, count));
+        wbt_assert_same_detections(&k_torchvision, i, &dets[i], wbt_parity_tensor(&f, nb, 4 * count),
+                                   wbt_parity_tensor(&f, ns, count), wbt_parity_tensor(&f, nl, count));
     }
     wb_model_release_detections(m, dets, n);
     wb_model_destroy(m);
@@ -278,7 +217,7 @@ static void check_mmdet_losses(const wb_st_file *f, const char *setting, bool sa
         char name[32];
         snprintf(name, sizeof name, "d%s%d_%s", kinds3[i / 3], i % 3, setting);
         ck_assert_msg(preds[i]->grad_valid, "no gradient reached %s", name);
-        assert_rel_close(name, preds[i]->grad, wbt_parity_tensor(f, name, preds[i]->numel), preds[i]->numel);
+        wbt_assert_rel_close(name, preds[i]->grad, wbt_parity_tensor(f, name, preds[i]->numel), preds[i]->numel, REL_TOL);
     }
     wb_slot_destroy(&head);
     wb_session_destroy(s);

@@ -16,6 +16,8 @@
 #include "config/params.h"
 #include "plugin/registry.h"
 #include "train/checkpoint.h"
+#include "wbt_module.h"
+#include "wbt_parity.h"
 #include "wbtest.h"
 
 #define REL_TOL 1e-4
@@ -24,15 +26,9 @@ static wb_registry *g_reg;
 
 /* Runs before the suite, where ck_assert cannot report: false after printing why. */
 static bool load_plugins(void) {
-    g_reg = wb_registry_new();
-    const char *files[] = {WB_PLUGIN_BUILD_DIR "/wb_backbone_resnet.so", WB_PLUGIN_BUILD_DIR "/wb_neck_fpn.so"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        if (wb_registry_load_file(g_reg, files[i], "test") != WB_OK) {
-            fprintf(stderr, "cannot load %s: %s\n", files[i], wb_registry_error(g_reg));
-            return false;
-        }
-    }
-    return true;
+    static const char *const files[] = {WB_PLUGIN_BUILD_DIR "/wb_backbone_resnet.so", WB_PLUGIN_BUILD_DIR "/wb_neck_fpn.so"};
+    g_reg = wbt_registry_load(files, (int)(sizeof files / sizeof files[0]));
+    return g_reg != NULL;
 }
 
 /* One module instance driven directly, the way the model runtime does. */
@@ -98,16 +94,6 @@ static void load_weights(wb_session *s, const char *case_name, int matched, int 
                   r.first_mismatch);
 }
 
-/* max |a - b| relative to max |b|, printed so the log states the numbers. */
-static void assert_rel_close(const char *what, const float *a, const float *b, int64_t n, double tol) {
-    double max_diff = wbt_max_abs_diff(a, b, n), max_ref = 0;
-    for (int64_t i = 0; i < n; i++) max_ref = fmax(max_ref, fabs(b[i]));
-    double rel = max_diff / (max_ref > 0 ? max_ref : 1.0);
-    printf("  %-44s max abs diff %.3g, max |ref| %.3g, relative %.3g\n", what, max_diff, max_ref, rel);
-    ck_assert_msg(rel <= tol, "%s: max abs diff %.6g is %.3g of max |ref| %.6g (tolerance %g)", what, max_diff, rel,
-                  max_ref, tol);
-}
-
 static void assert_output(const wb_st_file *f, const char *name, const wb_tensor *t) {
     const wb_st_tensor *ref = wb_st_find(f, name);
     ck_assert_msg(ref != NULL, "parity file has no %s", name);
@@ -115,7 +101,7 @@ static void assert_output(const wb_st_file *f, const char *name, const wb_tensor
     for (int d = 0; d < t->ndim; d++)
         ck_assert_msg(ref->shape[d] == t->shape[d], "%s: dim %d is %lld, torch %lld", name, d,
                       (long long)t->shape[d], (long long)ref->shape[d]);
-    assert_rel_close(name, t->data, ref->data, t->numel, REL_TOL);
+    wbt_assert_rel_close(name, t->data, ref->data, t->numel, REL_TOL);
 }
 
 
@@ -199,7 +185,7 @@ static void assert_grads_and_stats(const wb_st_file *f, wb_session *s) {
         ck_assert_msg(p != NULL, "no parameter %s", ref->name + 5);
         ck_assert_int_eq(p->tensor->numel, ref->numel);
         if (is_grad) ck_assert_msg(p->tensor->grad_valid, "no gradient reached %s", p->name);
-        assert_rel_close(ref->name, is_grad ? p->tensor->grad : p->tensor->data, ref->data, ref->numel, REL_TOL);
+        wbt_assert_rel_close(ref->name, is_grad ? p->tensor->grad : p->tensor->data, ref->data, ref->numel, REL_TOL);
     }
 }
 

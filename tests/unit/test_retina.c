@@ -28,6 +28,8 @@
 #include "train/checkpoint.h"
 #include "train/optimizer.h"
 #include "opcheck.h"
+#include "wbt_module.h"
+#include "wbt_parity.h"
 #include "wbtest.h"
 /* white box: the anchors the head built, against torchvision's */
 #include "../../plugins/heads/retina_head/retina_head.h"
@@ -37,36 +39,16 @@
 #define BOX_TOL 1e-3 /* px: the bound for detections reproduced from torchvision's */
 
 static wb_registry *g_reg;
+/* Scores within 1e-5 (the issue's bound), boxes within BOX_TOL px, in torchvision's order except among
+ * equal scores. Measured: from torchvision's own head outputs 1.2e-7 and 6e-5 px; whole models (our convs'
+ * float32 rounding, deltas up to ~2) 4e-6 and 4.6e-4 px. */
+static const wbt_dets_match k_torchvision = {"torchvision's", 1e-5, BOX_TOL, true};
 
 static bool load_plugins(void) {
-    g_reg = wb_registry_new();
-    const char *files[] = {WB_PLUGIN_BUILD_DIR "/wb_head_retina_head.so", WB_PLUGIN_BUILD_DIR "/wb_loss_basic.so",
+    static const char *const files[] = {WB_PLUGIN_BUILD_DIR "/wb_head_retina_head.so", WB_PLUGIN_BUILD_DIR "/wb_loss_basic.so",
                            WB_PLUGIN_BUILD_DIR "/wb_backbone_resnet.so", WB_PLUGIN_BUILD_DIR "/wb_neck_fpn.so"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        if (wb_registry_load_file(g_reg, files[i], "test") != WB_OK) {
-            fprintf(stderr, "cannot load %s: %s\n", files[i], wb_registry_error(g_reg));
-            return false;
-        }
-    }
-    return true;
-}
-
-/* A config from text, with the given module groups validated against their
- * plugins' schemas (so defaults are filled exactly as for `workbench run`). */
-static wb_config *validated_config(const char *text, const char *const *paths, const int *kinds, int n) {
-    char path[] = "/tmp/wb_retina_XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert(fd >= 0);
-    ck_assert(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
-    close(fd);
-    wb_config *cfg = wb_config_new();
-    wb_module_lookup lk = wb_registry_module_lookup(g_reg);
-    ck_assert(wb_config_load(cfg, path) == 0);
-    unlink(path);
-    for (int i = 0; i < n; i++) wb_config_validate_module(cfg, paths[i], kinds[i], &lk);
-    if (wb_config_error_count(cfg) > 0) wb_config_print_errors(cfg, stderr);
-    ck_assert_int_eq(wb_config_error_count(cfg), 0);
-    return cfg;
+    g_reg = wbt_registry_load(files, (int)(sizeof files / sizeof files[0]));
+    return g_reg != NULL;
 }
 
 static wb_session *new_session(void) {
@@ -85,15 +67,6 @@ static void load_weights(wb_session *s, const char *case_name, int matched) {
                   "%s: matched %d (want %d), missing %d (first %s), unexpected %d (first %s), mismatched %d (first %s)",
                   case_name, r.matched, matched, r.missing, r.first_missing, r.unexpected, r.first_unexpected,
                   r.shape_mismatched, r.first_mismatch);
-}
-
-static void assert_rel_close(const char *what, const float *a, const float *b, int64_t n, double tol) {
-    double max_diff = wbt_max_abs_diff(a, b, n), max_ref = 0;
-    for (int64_t i = 0; i < n; i++) max_ref = fmax(max_ref, fabs(b[i]));
-    double rel = max_diff / (max_ref > 0 ? max_ref : 1.0);
-    printf("  %-52s max abs diff %.3g, max |ref| %.3g, relative %.3g\n", what, max_diff, max_ref, rel);
-    ck_assert_msg(rel <= tol, "%s: max abs diff %.6g is %.3g of max |ref| %.6g (tolerance %g)", what, max_diff, rel,
-                  max_ref, tol);
 }
 
 /* Per-level maps [N, A*C, H, W] (their values, or their gradients) in
@@ -122,7 +95,7 @@ static void compare_flattened(const char *what, wb_tensor *const *out, int L, in
                               int64_t T) {
     static float flat[2 * 20000 * 91];
     ck_assert_int_eq(flatten_levels(out, L, A, C, false, flat, sizeof flat / sizeof flat[0]), T);
-    assert_rel_close(what, flat, ref, out[0]->shape[0] * T * C, REL_TOL);
+    wbt_assert_rel_close(what, flat, ref, out[0]->shape[0] * T * C, REL_TOL);
 }
 
 static const char *k_head_paths[] = {"head"};
@@ -132,7 +105,7 @@ static const int k_head_kinds[] = {WB_KIND_HEAD};
 START_TEST(test_head_matches_torchvision) {
     wb_st_file f;
     if (!wbt_parity_open("retina_head", &f)) return;
-    wb_config *cfg = validated_config(
+    wb_config *cfg = wbt_validated_config(g_reg,
         "head = { type = \"retina_head\"; num_classes = 5; feat_channels = 64; normalize = \"image\";\n"
         "  loss_cls = { type = \"focal_loss\"; reduction = \"sum\"; };\n"
         "  loss_bbox = { type = \"l1\"; reduction = \"mean\"; }; };\n", k_head_paths, k_head_kinds, 1);
@@ -197,7 +170,7 @@ START_TEST(test_head_matches_torchvision) {
         if (strncmp(ref->name, "grad:", 5) != 0) continue;
         wb_param_entry *p = wb_session_find(s, ref->name + 5);
         ck_assert_msg(p && p->tensor->grad_valid, "no gradient for %s", ref->name + 5);
-        assert_rel_close(ref->name, p->tensor->grad, ref->data, ref->numel, REL_TOL);
+        wbt_assert_rel_close(ref->name, p->tensor->grad, ref->data, ref->numel, REL_TOL);
     }
     wb_optim_config oc = {.type = WB_OPTIM_SGD, .lr = 0.01f, .momentum = 0.9f, .weight_decay = 1e-4f,
                           .norm_decay_mult = 1.0f, .bias_decay_mult = 1.0f};
@@ -222,53 +195,17 @@ START_TEST(test_head_matches_torchvision) {
 }
 END_TEST
 
-/* Every detection equals one of torchvision's, in the same order except
- * among scores equal to 1e-5 (float32 rounding may rank them differently).
- * Scores: 1e-5 absolute (the issue's bound); boxes: box_tol px. Measured:
- * from torchvision's own head outputs 1.2e-7 and 6e-5 px; whole models
- * (our convs' float32 rounding, deltas up to ~2) 4e-6 and 4.6e-4 px. */
-static void assert_same_detections(int image, const wb_detections *d, const float *boxes, const float *scores,
-                                   const float *labels, double box_tol) {
-    static bool used[1024];
-    ck_assert(d->num <= 1024);
-    memset(used, 0, sizeof used);
-    double worst_box = 0, worst_score = 0;
-    for (int k = 0; k < d->num; k++) {
-        int match = -1;
-        for (int j = 0; j < d->num && match < 0; j++) {
-            if (used[j] || (int)labels[j] != d->labels[k] || fabs(scores[j] - d->scores[k]) > 1e-5) continue;
-            if (fabs(scores[j] - scores[k]) > 1e-5) continue; /* only reorders among equal scores */
-            bool same = true;
-            for (int c = 0; c < 4; c++) same = same && fabs(boxes[4 * j + c] - d->boxes[4 * k + c]) <= box_tol;
-            if (same) match = j;
-        }
-        ck_assert_msg(match >= 0, "image %d detection %d (label %d, score %.9g, box %.2f %.2f %.2f %.2f) has no "
-                      "equal in torchvision's (there: label %d, score %.9g)", image, k, d->labels[k], d->scores[k],
-                      d->boxes[4 * k], d->boxes[4 * k + 1], d->boxes[4 * k + 2], d->boxes[4 * k + 3],
-                      (int)labels[k], scores[k]);
-        used[match] = true;
-        worst_score = fmax(worst_score, fabs(scores[match] - d->scores[k]));
-        for (int c = 0; c < 4; c++) worst_box = fmax(worst_box, fabs(boxes[4 * match + c] - d->boxes[4 * k + c]));
-    }
-    printf("  image %d: %d detections match, max score diff %.3g, max box diff %.3g px\n", image, d->num,
-           worst_score, worst_box);
-}
-
-static const char *k_model_paths[] = {"model.backbone", "model.neck", "model.head"};
-static const int k_model_kinds[] = {WB_KIND_BACKBONE, WB_KIND_NECK, WB_KIND_HEAD};
-
 /* retinanet_resnet50_fpn in eval mode: per-level outputs and final detections. */
 START_TEST(test_retinanet_r50_matches_torchvision) {
     wb_st_file f;
     if (!wbt_parity_open("retinanet_r50", &f)) return;
-    wb_config *cfg = validated_config(
+    wb_config *cfg = wbt_model_config(g_reg,
         "model = {\n"
         "  backbone = { type = \"resnet\"; depth = 50; out_indices = [1, 2, 3]; frozen_stages = -1; norm = \"bn\"; };\n"
         "  neck = { type = \"fpn\"; out_channels = 256; start_level = 0; num_outs = 5;\n"
         "           add_extra_convs = \"on_output\"; relu_before_extra_convs = true; };\n"
         "  head = { type = \"retina_head\"; num_classes = 91; score_thr = 0.05; nms_pre = 1000;\n"
-        "           iou_threshold = 0.5; max_per_img = 300; anchor_sizes = \"rounded\"; }; };\n", k_model_paths,
-        k_model_kinds, 3);
+        "           iou_threshold = 0.5; max_per_img = 300; anchor_sizes = \"rounded\"; }; };\n");
     wb_session *s = new_session();
     wb_model *m = NULL;
     char err[1024];
@@ -301,8 +238,8 @@ START_TEST(test_retinanet_r50_matches_torchvision) {
         int want = (int)wbt_parity_attr(&f, i ? "num_dets1" : "num_dets0");
         printf("  image %d: %d detections, torchvision %d\n", i, dets[i].num, want);
         ck_assert_int_eq(dets[i].num, want);
-        assert_same_detections(i, &dets[i], wbt_parity_tensor(&f, nb, 4 * want), wbt_parity_tensor(&f, ns, want),
-                               wbt_parity_tensor(&f, nl, want), BOX_TOL);
+        wbt_assert_same_detections(&k_torchvision, i, &dets[i], wbt_parity_tensor(&f, nb, 4 * want),
+                                   wbt_parity_tensor(&f, ns, want), wbt_parity_tensor(&f, nl, want));
     }
     wb_model_release_detections(m, dets, 2);
     wb_model_destroy(m);
@@ -345,8 +282,8 @@ static void compare_r18_detections(const wb_st_file *f, const char *set, const w
         snprintf(nb, sizeof nb, "%s_boxes%d", set, i);
         snprintf(ns, sizeof ns, "%s_scores%d", set, i);
         snprintf(nl, sizeof nl, "%s_labels%d", set, i);
-        assert_same_detections(i, &dets[i], wbt_parity_tensor(f, nb, 4 * want), wbt_parity_tensor(f, ns, want),
-                               wbt_parity_tensor(f, nl, want), BOX_TOL);
+        wbt_assert_same_detections(&k_torchvision, i, &dets[i], wbt_parity_tensor(f, nb, 4 * want),
+                                   wbt_parity_tensor(f, ns, want), wbt_parity_tensor(f, nl, want));
     }
 }
 
@@ -412,7 +349,7 @@ START_TEST(test_retinanet_r18_640x480_matches_torchvision) {
              "  neck = { type = \"fpn\"; out_channels = 256; start_level = 0; num_outs = 5;\n"
              "           add_extra_convs = \"on_output\"; relu_before_extra_convs = true; };\n"
              "  head = { type = \"retina_head\"; %s score_thr = 0.05; }; };\n", R18_HEAD);
-    wb_config *cfg = validated_config(text, k_model_paths, k_model_kinds, 3);
+    wb_config *cfg = wbt_model_config(g_reg, text);
     wb_session *s = new_session();
     wb_model *m = NULL;
     char err[1024];
@@ -427,7 +364,7 @@ START_TEST(test_retinanet_r18_640x480_matches_torchvision) {
     for (int l = 0; l < 2 * R18_LEVELS; l++) {
         char key[16];
         snprintf(key, sizeof key, "%s%d", l < R18_LEVELS ? "cls" : "reg", l % R18_LEVELS);
-        assert_rel_close(key, head->out[l]->data, wbt_parity_tensor(&f, key, head->out[l]->numel),
+        wbt_assert_rel_close(key, head->out[l]->data, wbt_parity_tensor(&f, key, head->out[l]->numel),
                          head->out[l]->numel, REL_TOL);
     }
     wb_gt_image imgs[2];
@@ -483,7 +420,7 @@ static wb_config *create_head(wb_session *s, const char *body, const int *stride
                               wb_module_slot *head, char *err, size_t err_size, wb_status *st) {
     char text[2048];
     snprintf(text, sizeof text, "head = { type = \"retina_head\"; %s };\n", body);
-    wb_config *cfg = validated_config(text, k_head_paths, k_head_kinds, 1);
+    wb_config *cfg = wbt_validated_config(g_reg, text, k_head_paths, k_head_kinds, 1);
     wb_feature_spec in[RETINA_TEST_MAX_LEVELS];
     for (int l = 0; l < n_levels; l++) {
         in[l] = (wb_feature_spec){"", channels, strides[l]};
@@ -596,7 +533,7 @@ START_TEST(test_targets_match_mmdetection) {
         char key[24];
         snprintf(key, sizeof key, "grad_%s%d", l < TGT_LEVELS ? "cls" : "reg", l % TGT_LEVELS);
         ck_assert(preds[l]->grad_valid);
-        assert_rel_close(key, preds[l]->grad, wbt_parity_tensor(&f, key, preds[l]->numel), preds[l]->numel,
+        wbt_assert_rel_close(key, preds[l]->grad, wbt_parity_tensor(&f, key, preds[l]->numel), preds[l]->numel,
                          TARGET_TOL);
     }
     wb_slot_destroy(&head);

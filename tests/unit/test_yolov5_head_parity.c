@@ -23,6 +23,7 @@
 #include "model/model.h"
 #include "train/checkpoint.h"
 #include "wbt_module.h"
+#include "wbt_parity.h"
 #include "wbtest.h"
 
 #define REL_TOL 1e-4
@@ -41,27 +42,14 @@ static const model_case k_n = {"yolov5n", 0.33, 0.25, 3}, k_s = {"yolov5s", 0.33
 
 /* The model section validated against the plugins' schemas, as `run` does. */
 static wb_config *model_config(const model_case *mc, const char *head_extra) {
-    char text[2048], path[] = "/tmp/wb_yolov5_head_XXXXXX";
+    char text[2048];
     snprintf(text, sizeof text,
              "model = {\n"
              "  backbone = { type = \"cspdarknet\"; deepen_factor = %g; widen_factor = %g; };\n"
              "  neck = { type = \"yolov5_pafpn\"; deepen_factor = %g; };\n"
              "  head = { type = \"yolov5_head\"; num_classes = %d; %s };\n"
              "};\n", mc->deepen, mc->widen, mc->deepen, mc->num_classes, head_extra);
-    int fd = mkstemp(path);
-    ck_assert(fd >= 0);
-    ck_assert(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
-    close(fd);
-    wb_config *cfg = wb_config_new();
-    wb_module_lookup lk = wb_registry_module_lookup(g_reg);
-    ck_assert(wb_config_load(cfg, path) == 0);
-    unlink(path);
-    static const char *const paths[] = {"model.backbone", "model.neck", "model.head"};
-    static const int kinds[] = {WB_KIND_BACKBONE, WB_KIND_NECK, WB_KIND_HEAD};
-    for (int i = 0; i < 3; i++) wb_config_validate_module(cfg, paths[i], kinds[i], &lk);
-    if (wb_config_error_count(cfg) > 0) wb_config_print_errors(cfg, stderr);
-    ck_assert_int_eq(wb_config_error_count(cfg), 0);
-    return cfg;
+    return wbt_model_config(g_reg, text);
 }
 
 typedef struct built {
@@ -213,30 +201,7 @@ END_TEST
 
 /* Each of our detections has one equal in YOLOv5's (same label, score within
  * SCORE_TOL, box within BOX_TOL px); counts equal. */
-static void assert_same_detections(int image, const wb_detections *d, const float *boxes, const float *scores,
-                                   const float *labels) {
-    static bool used[1024];
-    ck_assert(d->num <= 1024);
-    memset(used, 0, sizeof used);
-    double worst_box = 0, worst_score = 0;
-    for (int k = 0; k < d->num; k++) {
-        int match = -1;
-        for (int j = 0; j < d->num && match < 0; j++) {
-            if (used[j] || (int)labels[j] != d->labels[k] || fabs(scores[j] - d->scores[k]) > SCORE_TOL) continue;
-            bool same = true;
-            for (int c = 0; c < 4; c++) same = same && fabs(boxes[4 * j + c] - d->boxes[4 * k + c]) <= BOX_TOL;
-            if (same) match = j;
-        }
-        ck_assert_msg(match >= 0, "image %d detection %d (label %d, score %.9g, box %.3f %.3f %.3f %.3f) has no "
-                      "equal in YOLOv5's", image, k, d->labels[k], d->scores[k], d->boxes[4 * k], d->boxes[4 * k + 1],
-                      d->boxes[4 * k + 2], d->boxes[4 * k + 3]);
-        used[match] = true;
-        worst_score = fmax(worst_score, fabs(scores[match] - d->scores[k]));
-        for (int c = 0; c < 4; c++) worst_box = fmax(worst_box, fabs(boxes[4 * match + c] - d->boxes[4 * k + c]));
-    }
-    printf("  image %d: %d detections match, max score diff %.3g, max box diff %.3g px\n", image, d->num,
-           worst_score, worst_box);
-}
+static const wbt_dets_match k_yolov5 = {"YOLOv5's", SCORE_TOL, BOX_TOL, false};
 
 START_TEST(test_yolov5n_detections_match) {
     wb_st_file f;
@@ -277,8 +242,8 @@ START_TEST(test_yolov5n_detections_match) {
         snprintf(nn, sizeof nn, "num_dets%d", i);
         int want = (int)wbt_parity_attr(&f, nn);
         ck_assert_msg(dets[i].num == want, "image %d: %d detections, YOLOv5 %d", i, dets[i].num, want);
-        assert_same_detections(i, &dets[i], wbt_parity_tensor(&f, nb, 4 * want), wbt_parity_tensor(&f, ns, want),
-                               wbt_parity_tensor(&f, nl, want));
+        wbt_assert_same_detections(&k_yolov5, i, &dets[i], wbt_parity_tensor(&f, nb, 4 * want),
+                                   wbt_parity_tensor(&f, ns, want), wbt_parity_tensor(&f, nl, want));
     }
     wb_model_release_detections(b.m, dets, 2);
     unbuild(&b);
@@ -292,15 +257,10 @@ int main(void) {
         printf("SKIPPED: YOLOv5 parity of yolov5_head not run: %s\n", why);
         return SKIP_EXIT_CODE;
     }
-    g_reg = wb_registry_new();
-    const char *files[] = {WB_PLUGIN_BUILD_DIR "/wb_backbone_cspdarknet.so", WB_PLUGIN_BUILD_DIR "/wb_neck_yolov5_pafpn.so",
+    static const char *const files[] = {WB_PLUGIN_BUILD_DIR "/wb_backbone_cspdarknet.so", WB_PLUGIN_BUILD_DIR "/wb_neck_yolov5_pafpn.so",
                            WB_PLUGIN_BUILD_DIR "/wb_head_yolov5_head.so"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        if (wb_registry_load_file(g_reg, files[i], "test") != WB_OK) {
-            fprintf(stderr, "cannot load %s: %s\n", files[i], wb_registry_error(g_reg));
-            return 1;
-        }
-    }
+    g_reg = wbt_registry_load(files, (int)(sizeof files / sizeof files[0]));
+    if (!g_reg) return 1;
     Suite *s = suite_create("yolov5_head_parity");
     TCase *tc = tcase_create("yolov5_head_parity");
     tcase_set_timeout(tc, 300);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "wbt_module.h"
+#include "wbt_parity.h"
 #include "wbtest.h"
 
 #define REL_TOL 1e-4
@@ -220,15 +221,10 @@ int main(void) {
         printf("SKIPPED: YOLOv5 parity of cspdarknet + yolov5_pafpn not run: %s\n", why);
         return SKIP_EXIT_CODE;
     }
-    g_reg = wb_registry_new();
-    const char *files[] = {WB_PLUGIN_BUILD_DIR "/wb_backbone_cspdarknet.so",
+    static const char *const files[] = {WB_PLUGIN_BUILD_DIR "/wb_backbone_cspdarknet.so",
                            WB_PLUGIN_BUILD_DIR "/wb_neck_yolov5_pafpn.so"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        if (wb_registry_load_file(g_reg, files[i], "test") != WB_OK) {
-            fprintf(stderr, "cannot load %s: %s\n", files[i], wb_registry_error(g_reg));
-            return 1;
-        }
-    }
+    g_reg = wbt_registry_load(files, (int)(sizeof files / sizeof files[0]));
+    if (!g_reg) return 1;
     Suite *s = suite_create("yolov5_parity");
     TCase *tc = tcase_create("yolov5_parity");
     tcase_set_timeout(tc, 300);

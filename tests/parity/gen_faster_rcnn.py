@@ -75,7 +75,10 @@ def gen_eval(save, model, x, sizes, feats):
         proposals, _ = model.rpn(images, feats)
         pooled = model.roi_heads.box_roi_pool(feats, proposals, sizes)
         logits, box_deltas = model.roi_heads.box_predictor(model.roi_heads.box_head(pooled))
-        dets, _ = model.roi_heads(feats, proposals, sizes)
+        # RoIHeads.forward's eval branch on the box head's outputs above: calling it would run the 12544 x
+        # 1024 fc6 on the 2 x 1000 proposals a second time (50 GFLOP, about 40% of this generator's work)
+        boxes, scores, labels = model.roi_heads.postprocess_detections(logits, box_deltas, proposals, sizes)
+        dets = [{"boxes": b, "scores": s, "labels": l} for b, s, l in zip(boxes, scores, labels)]
     tensors = {"x": x}
     for l, (o, d) in enumerate(zip(objectness, deltas)):
         tensors.update({f"rpn_cls{l}": o, f"rpn_reg{l}": d})

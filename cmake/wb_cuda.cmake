@@ -3,8 +3,10 @@
 # the CUDA toolkit's cuBLAS and cuDNN are found and says in one status line
 # why not otherwise; ON fails the configure instead. The core never links
 # CUDA: it dlopens the module when an experiment asks for it.
-# Sets WB_CUDA_ENABLED and, when it is ON, WB_CUDNN_INCLUDE_DIR / WB_CUDNN_LIBRARY.
+# Sets WB_CUDA_ENABLED and, when it is ON, WB_CUDNN_INCLUDE_DIR / WB_CUDNN_LIBRARY, and WB_NCCL_ENABLED with
+# WB_NCCL_INCLUDE_DIR / WB_NCCL_LIBRARY when NCCL is found too.
 set(WB_CUDA_ENABLED OFF)
+set(WB_NCCL_ENABLED OFF)
 
 function(wb_cuda_missing_reason out)
   if(WB_FUZZ)
@@ -60,5 +62,13 @@ if(NOT WB_CUDA STREQUAL "OFF")
     set(WB_CUDA_ENABLED ON)
     message(STATUS "CUDA backend module: nvcc ${CMAKE_CUDA_COMPILER_VERSION}, sm ${CMAKE_CUDA_ARCHITECTURES}, "
                    "cuDNN ${WB_CUDNN_LIBRARY}")
+    # NCCL (with the toolkit, or apart under NCCL_ROOT) for multi-GPU training's module, core/dist/nccl/.
+    find_path(WB_NCCL_INCLUDE_DIR nccl.h HINTS ENV NCCL_ROOT ${CUDAToolkit_INCLUDE_DIRS} PATH_SUFFIXES include)
+    find_library(WB_NCCL_LIBRARY nccl HINTS ENV NCCL_ROOT ${CUDAToolkit_LIBRARY_DIR} PATH_SUFFIXES lib lib64)
+    if(WB_NCCL_INCLUDE_DIR AND WB_NCCL_LIBRARY)
+      set(WB_NCCL_ENABLED ON)
+    else()
+      message(STATUS "NCCL module (libwb_dist_nccl.so) not built: nccl.h or libnccl.so not found (set NCCL_ROOT)")
+    endif()
   endif()
 endif()

@@ -6,10 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "../dist/local_rank.h"
 
 bool wb_backend_parse_cuda(const char *spec, int *device) {
     if (strcmp(spec, "cuda") == 0) {
-        *device = 0;
+        *device = wb_launcher_cuda_device(getenv); /* one GPU per rank under mpirun */
         return true;
     }
     if (strncmp(spec, "cuda:", 5) != 0 || spec[5] < '0' || spec[5] > '9') return false;

@@ -23,7 +23,8 @@ typedef const wb_backend *(*wb_backend_cuda_open_v2_fn)(int device, const char *
 const wb_backend *wb_backend_cuda_open_v1(int device, char *why, size_t why_size);
 const wb_backend *wb_backend_cuda_open_v2(int device, const char *amp, int tf32, char *why, size_t why_size);
 
-/* "cuda" is cuda:0; "cuda:N" is device N. False for anything else. */
+/* "cuda" is cuda:0, or under a launcher the GPU of the rank's local rank
+ * (dist/local_rank.h); "cuda:N" is device N. False for anything else. */
 bool wb_backend_parse_cuda(const char *spec, int *device);
 
 /* Where the CUDA module is looked for: WB_CUDA_MODULE, else

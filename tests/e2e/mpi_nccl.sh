@@ -2,10 +2,12 @@
 # Multi-GPU training's pieces on a machine without a GPU. When the build has
 # libwb_dist_nccl.so: it exports only its entry point and needs no symbol of
 # the core, no MPI (the NCCL id travels by the MPI module's broadcast) and no
-# libcudart.so (linked in). Under mpirun, backend = "cuda" ends the 2-rank job
-# with exit 1 within 30 s, the reason (no driver, no device, no module) and the
-# failing rank named, no rank left waiting. Exit 77 where a CUDA device
-# answers (the no-device path cannot be seen there) or without mpirun.
+# libcudart.so (linked in); opened as rank 1 it refuses naming the rank and
+# cudaSetDevice before any collective. Under mpirun, backend = "cuda" ends the
+# 2-rank job with exit 1 within 30 s, the reason (no driver, no device, no
+# module) and the failing rank named, no rank left waiting. Exit 77 where a
+# CUDA device answers (the no-device path cannot be seen there) or without
+# mpirun.
 set -euo pipefail
 wb=$1 src=$2 out=$3 module=$4 core_lib=$5
 rm -rf "$out" && mkdir -p "$out"
@@ -28,6 +30,10 @@ if [ -n "$module" ]; then
   if comm -12 "$out/undefined.txt" "$out/core.txt" | grep .; then echo "the module needs the core's symbols above"; exit 1; fi
   if grep '^P\?MPI_' "$out/undefined.txt"; then echo "the module calls MPI itself"; exit 1; fi
   if readelf -d "$module" | grep -E 'NEEDED.*(libcudart|libmpi)'; then echo "the module links the above"; exit 1; fi
+  echo "== opened as rank 1 without a GPU: refused naming the rank, before any collective"
+  cc -std=gnu11 -Wall -Werror -I core -I sdk/include tests/e2e/mpi_nccl/open_without_gpu.c -o "$out/open_without_gpu" -ldl
+  "$out/open_without_gpu" "$module" >"$out/open.txt" 2>&1 || { cat "$out/open.txt"; exit 1; }
+  cat "$out/open.txt"
 fi
 
 . "$(dirname "$0")/mpi_common.sh"

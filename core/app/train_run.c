@@ -233,7 +233,10 @@ static wb_status validate(void *user, int64_t epoch, wb_metrics *metrics, char *
     wb_eval_result r;
     wb_logf(WB_LOG_INFO, "val", "evaluating data.val");
     wb_val_record rec;
-    wb_status st = wb_evaluate_split_recorded(v->e, v->model->s, v->model, "val", NULL, stderr, &r, &rec, err, n);
+    FILE *tables = wb_log_open_stream(); /* the console and run.log */
+    wb_status st = wb_evaluate_split_recorded(v->e, v->model->s, v->model, "val", NULL, tables ? tables : stderr, &r,
+                                              &rec, err, n);
+    if (tables) fclose(tables);
     wb_val_record_free(&v->last);
     v->last = rec;
     if (st != WB_OK) return st;

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* fopencookie */
 #include "log.h"
 
 #include <pthread.h>
@@ -26,6 +27,24 @@ void wb_log_tee(FILE *f) {
     pthread_mutex_lock(&g_lock);
     g_tee = f;
     pthread_mutex_unlock(&g_lock);
+}
+
+static ssize_t write_block(void *cookie, const char *buf, size_t size) {
+    (void)cookie;
+    pthread_mutex_lock(&g_lock);
+    fwrite(buf, 1, size, stderr);
+    if (g_tee) {
+        fwrite(buf, 1, size, g_tee);
+        fflush(g_tee);
+    }
+    pthread_mutex_unlock(&g_lock);
+    return (ssize_t)size;
+}
+
+FILE *wb_log_open_stream(void) {
+    FILE *f = fopencookie(NULL, "w", (cookie_io_functions_t){.write = write_block});
+    if (f) setvbuf(f, NULL, _IOLBF, 0); /* whole lines, between the log lines around them */
+    return f;
 }
 
 static void write_line(FILE *out, const char *stamp, wb_log_level level, const char *who, const char *fmt,

@@ -316,7 +316,8 @@ START_TEST(every_schema_error_is_reported_with_file_and_line) {
     EXPECT(4, "unknown key 'sed' in the experiment; did you mean 'seed'?");
     EXPECT(5, "threads = -1 is out of range [0, 1024] (CPU threads; 0: all cores (WB_THREADS and --threads override "
               "it); oneDNN aborts with many more than 1024)");
-    EXPECT(6, "backend = \"gpu\" is not one of: cpu, cuda, auto; did you mean 'cpu'?");
+    EXPECT(6, "backend = \"gpu\" is not one of: cpu, cuda, auto, cuda:0, cuda:1, cuda:2, cuda:3, cuda:4, cuda:5, "
+              "cuda:6, cuda:7, cuda:8, cuda:9, cuda:10, cuda:11, cuda:12, cuda:13, cuda:14, cuda:15; did you mean 'cpu'?");
     EXPECT(7, "optimizer.lr: expected a float, got a string (\"fast\")");
     EXPECT(7, "unknown key 'mometum' in optimizer; did you mean 'momentum'?");
     EXPECT(9, "unknown backbone type 'resnt'; known backbone types: resnet, tiny_cnn, bad_schema; "
@@ -552,8 +553,7 @@ START_TEST(reference_doc_lists_core_and_module_schemas) {
         "# Configuration reference\n",
         "### `optimizer` (defaults if left out)\n",
         "| `lr` | float | `0.01` | [0, 10] | base learning rate |\n",
-        "| `backend` | choice | `\"cpu\"` | `cpu`, `cuda`, `auto` | compute backend; auto: cuda when available, "
-        "else cpu |\n",
+        "| `backend` | choice | `\"cpu\"` | `cpu`, `cuda`, `auto`, `cuda:0`, `cuda:1`, ",
         "### `data.train` (required)\n",
         "| `dataset` | dataset module | **required** | ",
         "| `neck` | neck module | (optional) | ",

@@ -113,7 +113,7 @@ done
 grep -q "gradcheck passed: my_head" "$tmp/new/head.log" || fail "the head skeleton was not gradchecked"
 grep -q "4 pictures of data.train in build/pictures" "$tmp/new/transform.log" \
     || { cat "$tmp/new/transform.log"; fail "the transform skeleton did not run in a pipeline"; }
-(cd "$tmp/new/my_transform" && "$wb" browse-dataset build/pipeline.conf --num 1 --out plain --not-show-pipeline \
+(cd "$tmp/new/my_transform" && WB_PLUGIN_PATH="$PWD/build/plugins" "$wb" browse-dataset build/pipeline.conf --num 1 --out plain --not-show-pipeline \
     >/dev/null) || fail "browse-dataset --not-show-pipeline failed"
 /usr/bin/python3 - "$tmp/new/my_transform" <<'PY' || fail "the transform skeleton did not invert the pictures"
 import sys

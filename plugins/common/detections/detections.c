@@ -25,7 +25,8 @@ static int by_rank_desc(const void *a, const void *b) {
 }
 
 void det_keep_best(det_candidates *c, int64_t first, int64_t k) {
-    qsort(c->v + first, (size_t)(c->n - first), sizeof *c->v, by_rank_desc);
+    /* Fewer than two: nothing to order, and c->v may still be NULL. */
+    if (c->n - first > 1) qsort(c->v + first, (size_t)(c->n - first), sizeof *c->v, by_rank_desc);
     if (c->n - first > k) c->n = first + k;
 }
 

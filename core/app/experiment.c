@@ -1,5 +1,6 @@
 #include "experiment.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include "../backends/backend_loader.h"
 #include "../config/config_internal.h"
@@ -7,6 +8,8 @@
 #include "../config/params.h"
 #include "../data/data_root.h"
 #include "../data/transforms.h"
+#include "../dist/dist.h"
+#include "../dist/local_rank.h"
 #include "../runtime/log.h"
 
 static const wb_module_desc *find(void *user, wb_module_kind kind, const char *type) {
@@ -133,15 +136,35 @@ void wb_experiment_close(wb_experiment *e) {
     memset(e, 0, sizeof *e);
 }
 
+/* Under mpirun the CUDA backend's gradients are summed by NCCL on the GPUs
+ * (dist.h); the rest of the job's collectives stay on MPI. */
+static int open_nccl(const wb_backend *gpu, int device, FILE *out) {
+    if (!wb_dist_wants_device_sums(gpu->device, wb_dist_world())) return 0;
+    char why[768];
+    void *stream = wb_backend_cuda_compute_stream();
+    if (!stream) {
+        fprintf(out, "error: the CUDA backend module predates NCCL training (it has no %s): rebuild it with this "
+                "workbench, or run one process\n", WB_BACKEND_CUDA_STREAM_ENTRY);
+        return -1;
+    }
+    if (wb_dist_open_device(device, stream, why, sizeof why) != WB_OK) {
+        fprintf(out, "error: %s\n", why);
+        return -1;
+    }
+    wb_log_once("dist-nccl", WB_LOG_INFO, NULL, "gradient sums on the GPUs with NCCL");
+    return 0;
+}
+
 /* backend = "cuda[:N]" or "auto": the CUDA backend, with the experiment's
  * amp and tf32, or NULL for the CPU (auto without a device, said in one log
- * line). -1 when an explicit cuda cannot be had: the machine lacks it, a
- * runtime failure (exit 1). */
+ * line). "auto" under mpirun is the local rank's GPU, as "cuda". -1 when an
+ * explicit cuda cannot be had, or NCCL for several ranks: the machine lacks
+ * it, a runtime failure (exit 1). */
 static int open_cuda(const char *backend, const wb_params *root, const wb_backend **gpu, FILE *out) {
     const char *amp = wb_params_string(root, "amp");
     *gpu = NULL;
     if (strcmp(backend, "cpu") == 0) return 0;
-    int device = 0;
+    int device = wb_launcher_cuda_device(getenv);
     bool is_auto = !wb_backend_parse_cuda(backend, &device);
     char why[768];
     if ((*gpu = wb_backend_cuda_open_amp(device, amp, wb_params_bool(root, "tf32"), why, sizeof why))) {
@@ -150,7 +173,7 @@ static int open_cuda(const char *backend, const wb_params *root, const wb_backen
             wb_log_once("amp-cuda", WB_LOG_INFO, NULL, "amp = \"%s\": convolutions and matrix products with %s "
                         "inputs and fp32 accumulation; weights, norms, activations, losses and the optimizer in "
                         "fp32", amp, strcmp(amp, "bf16") == 0 ? "bfloat16" : "float16");
-        return 0;
+        return open_nccl(*gpu, device, out);
     }
     if (is_auto) {
         wb_log_once("backend-auto", WB_LOG_INFO, NULL, "backend = \"auto\": %s; running on the CPU", why);

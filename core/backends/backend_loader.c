@@ -42,6 +42,10 @@ const wb_backend *wb_backend_cuda_open(int device, char *why, size_t why_size) {
     return wb_backend_cuda_open_amp(device, "none", false, why, why_size);
 }
 
+static wb_backend_cuda_stream_fn g_stream_fn;
+
+void *wb_backend_cuda_compute_stream(void) { return g_stream_fn ? g_stream_fn() : NULL; }
+
 const wb_backend *wb_backend_cuda_open_amp(int device, const char *amp, bool tf32, char *why, size_t why_size) {
     static wb_backend_cuda_open_fn open_fn;
     static wb_backend_cuda_open_v2_fn open_v2_fn;
@@ -66,6 +70,7 @@ const wb_backend *wb_backend_cuda_open_amp(int device, const char *amp, bool tf3
             return NULL;
         }
         open_v2_fn = (wb_backend_cuda_open_v2_fn)dlsym(h, WB_BACKEND_CUDA_ENTRY_V2);
+        g_stream_fn = (wb_backend_cuda_stream_fn)dlsym(h, WB_BACKEND_CUDA_STREAM_ENTRY);
     }
     if (open_v2_fn) return open_v2_fn(device, amp, tf32 ? 1 : 0, why, why_size);
     if (strcmp(amp, "none") != 0 || tf32) {

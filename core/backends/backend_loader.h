@@ -22,6 +22,11 @@ typedef const wb_backend *(*wb_backend_cuda_open_v2_fn)(int device, const char *
                                                         size_t why_size);
 const wb_backend *wb_backend_cuda_open_v1(int device, char *why, size_t why_size);
 const wb_backend *wb_backend_cuda_open_v2(int device, const char *amp, int tf32, char *why, size_t why_size);
+/* The opened backend's compute stream (a cudaStream_t; NULL before it is
+ * opened): what the NCCL module orders the gradient sums after and before. */
+#define WB_BACKEND_CUDA_STREAM_ENTRY "wb_backend_cuda_compute_stream_v1"
+typedef void *(*wb_backend_cuda_stream_fn)(void);
+void *wb_backend_cuda_compute_stream_v1(void);
 
 /* "cuda" is cuda:0, or under a launcher the GPU of the rank's local rank
  * (dist/local_rank.h); "cuda:N" is device N. False for anything else. */
@@ -42,5 +47,9 @@ const wb_backend *wb_backend_cuda_open(int device, char *why, size_t why_size);
  * switched on or off; a module with only the v1 entry runs amp = "none"
  * without TF32 and refuses the rest. */
 const wb_backend *wb_backend_cuda_open_amp(int device, const char *amp, bool tf32, char *why, size_t why_size);
+
+/* The opened CUDA backend's compute stream, or NULL (not opened, or a module
+ * that predates the export). */
+void *wb_backend_cuda_compute_stream(void);
 
 #endif

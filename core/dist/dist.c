@@ -1,4 +1,5 @@
 #include "dist.h"
+#include "dist_device.h"
 #include "dist_module.h"
 
 #include <dlfcn.h>
@@ -9,16 +10,17 @@
 #include <unistd.h>
 
 static const wb_dist_module *g_mod; /* NULL: a single process */
+static const wb_dist_module *g_dev; /* the NCCL table for the gradient buckets, or NULL */
 
 /* Whether an MPI launcher (Open MPI's mpirun, a PMI or PMIx one such as srun) started this process. */
 static bool launched_by_mpi(void) {
     return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK");
 }
 
-/* WB_DIST_MODULE, else lib/workbench/ next to the binary's bin/ (the build tree, an install with lib/), else
- * the install's library directory. */
-static void module_path(char *path, size_t size) {
-    const char *env = getenv("WB_DIST_MODULE");
+/* $env_name, else lib/workbench/ next to the binary's bin/ (the build tree, an install with lib/), else the
+ * install's library directory. */
+static void module_path(const char *env_name, const char *file, char *path, size_t size) {
+    const char *env = getenv(env_name);
     if (env && env[0]) {
         snprintf(path, size, "%s", env);
         return;
@@ -28,14 +30,14 @@ static void module_path(char *path, size_t size) {
     exe[n > 0 ? n : 0] = '\0';
     char *slash = strrchr(exe, '/');
     if (slash) *slash = '\0';
-    snprintf(path, size, "%s/../lib/workbench/libwb_dist_mpi.so", exe);
-    if (access(path, R_OK) != 0) snprintf(path, size, "%s/libwb_dist_mpi.so", WB_DIST_MODULE_INSTALL_DIR);
+    snprintf(path, size, "%s/../lib/workbench/%s", exe, file);
+    if (access(path, R_OK) != 0) snprintf(path, size, "%s/%s", WB_DIST_MODULE_INSTALL_DIR, file);
 }
 
 wb_status wb_dist_init(char *err, size_t n) {
     if (g_mod || !launched_by_mpi()) return WB_OK;
     char path[PATH_MAX + 64];
-    module_path(path, sizeof path);
+    module_path("WB_DIST_MODULE", "libwb_dist_mpi.so", path, sizeof path);
     /* RTLD_GLOBAL: Open MPI's own components, opened by libmpi, resolve libmpi's symbols through it. */
     void *h = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
     if (!h) {
@@ -64,8 +66,9 @@ wb_status wb_dist_init(char *err, size_t n) {
 void wb_dist_use_module(const wb_dist_module *m) { g_mod = m; }
 
 void wb_dist_finalize(void) {
+    if (g_dev) g_dev->finalize(); /* the communicator before the MPI it was set up over */
     if (g_mod) g_mod->finalize();
-    g_mod = NULL;
+    g_dev = g_mod = NULL;
 }
 
 int wb_dist_rank(void) { return g_mod ? g_mod->rank : 0; }
@@ -113,6 +116,47 @@ wb_status wb_dist_wait(wb_dist_request *request, char *err, size_t size) {
 }
 
 void wb_dist_abort(int code) {
+    if (g_dev) g_dev->abort(code); /* NCCL's communicator first, then the job */
     if (g_mod) g_mod->abort(code);
     exit(code);
+}
+
+bool wb_dist_wants_device_sums(wb_device device, int world) { return device == WB_DEVICE_CUDA && world > 1; }
+
+wb_status wb_dist_open_device(int gpu, void *compute_stream, char *err, size_t n) {
+    if (g_dev || !g_mod) return WB_OK;
+    char path[PATH_MAX + 64];
+    module_path("WB_DIST_NCCL_MODULE", "libwb_dist_nccl.so", path, sizeof path);
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        snprintf(err, n, "rank %d: the CUDA backend under mpirun sums gradients with NCCL, but the NCCL module cannot "
+                 "be opened: %s (build it with NCCL installed, or point WB_DIST_NCCL_MODULE at libwb_dist_nccl.so)",
+                 g_mod->rank, dlerror());
+        return WB_ERR_IO;
+    }
+    wb_dist_nccl_open_fn open_fn = (wb_dist_nccl_open_fn)dlsym(h, WB_DIST_NCCL_ENTRY);
+    if (!open_fn) {
+        snprintf(err, n, "%s has no %s: not a workbench NCCL module", path, WB_DIST_NCCL_ENTRY);
+        return WB_ERR_IO;
+    }
+    g_dev = open_fn(g_mod, gpu, compute_stream, err, n);
+    return g_dev ? WB_OK : WB_ERR_IO;
+}
+
+bool wb_dist_device_sums(void) { return g_dev != NULL; }
+
+void wb_dist_use_device_module(const wb_dist_module *m) { g_dev = m; }
+
+wb_status wb_dist_isum_device_f32(float *buf, int64_t n, wb_dist_request *request, char *err, size_t size) {
+    *request = NULL;
+    return status_of(g_dev->isum_f32(buf, n, request, err, size));
+}
+
+bool wb_dist_test_device(wb_dist_request request) { return !request || g_dev->test(request); }
+
+wb_status wb_dist_wait_device(wb_dist_request *request, char *err, size_t size) {
+    if (!*request) return WB_OK;
+    wb_status rc = status_of(g_dev->wait(*request, err, size));
+    *request = NULL;
+    return rc;
 }

@@ -49,4 +49,23 @@ void wb_dist_use_module(const struct wb_dist_module *m);
 /* Ends the whole job with `code` (alone: exit). */
 void wb_dist_abort(int code);
 
+/* Gradient sums on device buffers: with the CUDA backend and several ranks
+ * the NCCL module (dist_device.h) is opened on top of the MPI module, and
+ * the gradient buckets go to it without host staging. Everything else
+ * (SyncBN, the trainer's checks, evaluation) stays on the MPI table's host
+ * buffers. True when a backend on `device` in a job of `world` ranks takes
+ * the NCCL table. */
+bool wb_dist_wants_device_sums(wb_device device, int world);
+/* Opens libwb_dist_nccl.so (WB_DIST_NCCL_MODULE, else beside the MPI module)
+ * for GPU `gpu`, ordered on the CUDA backend's `compute_stream`. */
+wb_status wb_dist_open_device(int gpu, void *compute_stream, char *err, size_t err_size);
+/* Whether the gradient sums run on device buffers (the NCCL table is open). */
+bool wb_dist_device_sums(void);
+/* wb_dist_isum_f32 / _test / _wait on the NCCL table: buf is device memory. */
+wb_status wb_dist_isum_device_f32(float *buf, int64_t n, wb_dist_request *request, char *err, size_t err_size);
+bool wb_dist_test_device(wb_dist_request request);
+wb_status wb_dist_wait_device(wb_dist_request *request, char *err, size_t err_size);
+/* Tests only: a device table of the test's own (NULL: none). */
+void wb_dist_use_device_module(const struct wb_dist_module *m);
+
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "../backends/kernels_optim.h"
 #include "../runtime/tensor_refs.h"
 
 static double now_s(void) {
@@ -18,11 +19,15 @@ static bool syncs(const wb_session *s, int i) {
 }
 
 static void drop_plan(wb_grad_sync *g) {
-    for (int b = 0; b < g->n_buckets; b++) free(g->buckets[b].host);
+    for (int b = 0; b < g->n_buckets; b++) {
+        free(g->buckets[b].host);
+        if (g->buckets[b].device) g->device_backend->free(g->buckets[b].device, WB_BUF_WEIGHTS);
+    }
     free(g->buckets), free(g->order), free(g->bucket_of), free(g->by_tensor), free(g->by_tensor_index), free(g->final);
     g->buckets = NULL, g->order = NULL, g->bucket_of = NULL, g->by_tensor = NULL, g->by_tensor_index = NULL;
     g->final = NULL;
     g->n_buckets = g->n_order = 0;
+    g->device_backend = NULL;
 }
 
 /* Whether the plan still matches the trainable set (train.freeze changes it). */
@@ -69,8 +74,15 @@ static wb_status make_plan(wb_grad_sync *g, wb_session *s, char *err, size_t n) 
         b->numel += 1 + numel;
         filled += numel;
     }
-    for (int b = 0; b < g->n_buckets; b++)
-        if (!(g->buckets[b].host = malloc((size_t)g->buckets[b].numel * sizeof(float)))) goto nomem;
+    if (wb_dist_device_sums()) g->device_backend = s->backend;
+    for (int b = 0; b < g->n_buckets; b++) {
+        wb_grad_bucket *k = &g->buckets[b];
+        int64_t flags = k->end - k->first;
+        if (!(k->host = malloc((size_t)(g->device_backend ? flags : k->numel) * sizeof(float)))) goto nomem;
+        if (g->device_backend &&
+            !(k->device = g->device_backend->alloc((size_t)(k->numel - flags) * sizeof(float), WB_BUF_WEIGHTS)))
+            goto nomem;
+    }
     memcpy(g->by_tensor_index, g->order, (size_t)g->n_order * sizeof *g->order);
     g_sort_session = s;
     qsort(g->by_tensor_index, (size_t)g->n_order, sizeof *g->by_tensor_index, by_address);
@@ -94,8 +106,31 @@ static int index_of(const wb_grad_sync *g, const wb_tensor *t) {
     return -1;
 }
 
+/* The NCCL table's start: the gradients into the bucket's device buffer on the
+ * GPU (asynchronous copies on the compute stream, which the sum is ordered
+ * after), the flags into its host buffer; both sums start. */
+static wb_status start_on_device(wb_grad_sync *g, wb_grad_bucket *b, char *err, size_t n) {
+    double t0 = now_s();
+    const wb_session *s = g->s;
+    float *flags = b->host, *at = b->device;
+    for (int k = b->first; k < b->end; k++) {
+        const wb_tensor *p = s->params[g->order[k]].tensor;
+        size_t bytes = (size_t)p->numel * sizeof *at;
+        flags[k - b->first] = p->grad_valid ? 1.0f : 0.0f;
+        if (p->grad_valid) s->backend->copy(at, p->grad, bytes);
+        else s->backend->zero(at, bytes);
+        at += p->numel;
+    }
+    g->pack_seconds += now_s() - t0;
+    g->started++;
+    int64_t n_flags = b->end - b->first;
+    wb_status rc = wb_dist_isum_f32(flags, n_flags, &b->request, err, n);
+    return rc == WB_OK ? wb_dist_isum_device_f32(b->device, b->numel - n_flags, &b->device_request, err, n) : rc;
+}
+
 /* Flags and gradients into the bucket's host buffer, then its sum starts. */
 static wb_status start(wb_grad_sync *g, wb_grad_bucket *b, char *err, size_t n) {
+    if (g->device_backend) return start_on_device(g, b, err, n);
     double t0 = now_s();
     const wb_session *s = g->s;
     float *flags = b->host, *at = b->host + (b->end - b->first);
@@ -120,7 +155,10 @@ static void start_ready(wb_grad_sync *g) {
         g->started_early++;
         g->next++;
     }
-    for (int b = 0; b < g->next; b++) wb_dist_test(g->buckets[b].request);
+    for (int b = 0; b < g->next; b++) {
+        wb_dist_test(g->buckets[b].request);
+        if (g->device_backend) wb_dist_test_device(g->buckets[b].device_request);
+    }
 }
 
 void wb_grad_sync_on_final(void *user, wb_tensor *param) {
@@ -177,12 +215,15 @@ wb_status wb_grad_sync_launch_rest(wb_grad_sync *g, char *err, size_t n) {
     return rc;
 }
 
-/* The sum of bucket b landed: its averaged gradients back to the parameters. */
+/* The sum of bucket b landed: its averaged gradients back to the parameters
+ * (on the NCCL table: scaled and copied on the GPU, the flags from the host). */
 static wb_status unpack(wb_grad_sync *g, wb_grad_bucket *b, char *err, size_t n) {
     wb_session *s = g->s;
     const float scale = 1.0f / (float)wb_dist_world();
     const float *flags = b->host;
-    float *at = b->host + (b->end - b->first);
+    int64_t n_flags = b->end - b->first;
+    float *at = g->device_backend ? b->device : b->host + n_flags;
+    if (g->device_backend) s->backend->optim->scale(at, b->numel - n_flags, scale);
     for (int k = b->first; k < b->end; k++) {
         const wb_param_entry *e = &s->params[g->order[k]];
         wb_tensor *p = e->tensor;
@@ -191,8 +232,12 @@ static wb_status unpack(wb_grad_sync *g, wb_grad_bucket *b, char *err, size_t n)
                 snprintf(err, n, "out of memory for the gradient of %s", e->name);
                 return WB_ERR_NOMEM;
             }
-            for (int64_t j = 0; j < p->numel; j++) at[j] *= scale;
-            s->backend->upload(p->grad, at, (size_t)p->numel * sizeof *at);
+            if (g->device_backend) {
+                s->backend->copy(p->grad, at, (size_t)p->numel * sizeof *at);
+            } else {
+                for (int64_t j = 0; j < p->numel; j++) at[j] *= scale;
+                s->backend->upload(p->grad, at, (size_t)p->numel * sizeof *at);
+            }
             p->grad_valid = true;
         }
         at += p->numel;
@@ -206,6 +251,8 @@ wb_status wb_grad_sync_finish(wb_grad_sync *g, char *err, size_t n) {
     for (int b = 0; b < g->n_buckets; b++) {
         double t0 = now_s();
         wb_status st = wb_dist_wait(&g->buckets[b].request, err, n);
+        if (rc == WB_OK) rc = st;
+        st = wb_dist_wait_device(&g->buckets[b].device_request, err, n);
         g->wait_seconds += now_s() - t0;
         if (rc == WB_OK) rc = st;
         t0 = now_s();
@@ -219,7 +266,10 @@ wb_status wb_grad_sync_finish(wb_grad_sync *g, char *err, size_t n) {
 
 void wb_grad_sync_free(wb_grad_sync *g) {
     char err[256];
-    for (int b = 0; b < g->n_buckets; b++) wb_dist_wait(&g->buckets[b].request, err, sizeof err);
+    for (int b = 0; b < g->n_buckets; b++) {
+        wb_dist_wait(&g->buckets[b].request, err, sizeof err);
+        wb_dist_wait_device(&g->buckets[b].device_request, err, sizeof err);
+    }
     drop_plan(g);
     memset(g, 0, sizeof *g);
 }

@@ -9,8 +9,11 @@
  * rank's backward reached it: a parameter some rank reached gets a gradient
  * on all (zero from the ranks that did not), so the weights stay identical.
  * Only the last micro-batch of an accumulation communicates. Gradients are
- * backend memory: they go to the sum through host buffers (download /
- * upload), which a device-side library (NCCL) would not need. */
+ * backend memory: on the MPI table they go to the sum through host buffers
+ * (download / upload); on the NCCL table (the CUDA backend under mpirun,
+ * wb_dist_device_sums) a bucket is a device buffer the gradients are copied
+ * into on the GPU, as DDP's buckets, and only its flags go through the host
+ * (summed by MPI beside it). */
 #ifndef WB_CORE_GRAD_SYNC_H
 #define WB_CORE_GRAD_SYNC_H
 
@@ -20,10 +23,12 @@
 
 typedef struct wb_grad_bucket {
     int first, end;           /* its parameters: order[first .. end) */
-    float *host;              /* [flags per parameter][gradients], summed in place */
-    int64_t numel;
+    float *host;              /* [flags per parameter][gradients], summed in place; on the NCCL table the flags only */
+    float *device;            /* on the NCCL table: [gradients] in backend memory, else NULL */
+    int64_t numel;            /* flags and gradients */
     int waiting;              /* its parameters not final yet this round */
-    wb_dist_request request;  /* its sum in flight, or NULL */
+    wb_dist_request request;  /* its sum in flight (of host, or of the flags beside device), or NULL */
+    wb_dist_request device_request; /* device's sum in flight, or NULL */
 } wb_grad_bucket;
 
 typedef struct wb_grad_sync {
@@ -36,6 +41,7 @@ typedef struct wb_grad_sync {
     int *by_tensor_index;     /* ... with their session index: the hook's look-up */
     wb_grad_bucket *buckets;
     int n_buckets;
+    const wb_backend *device_backend; /* the buckets' device buffers are this backend's; NULL on the MPI table */
     /* this round */
     wb_session *s;
     wb_tape *tapes[4];        /* listened to until launch_rest */

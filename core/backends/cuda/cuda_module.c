@@ -80,6 +80,11 @@ __attribute__((visibility("default"))) const wb_backend *wb_backend_cuda_open_v2
     return &g_backend;
 }
 
+/* For the NCCL module (core/dist/dist_device.h): the stream the kernels run on. */
+__attribute__((visibility("default"))) void *wb_backend_cuda_compute_stream_v1(void) {
+    return g_device >= 0 ? (void *)wb_cuda_compute_stream() : NULL;
+}
+
 /* The first contract (fp32, no TF32), kept for cores that predate amp. */
 __attribute__((visibility("default"))) const wb_backend *wb_backend_cuda_open_v1(int device, char *why,
                                                                                  size_t why_size) {

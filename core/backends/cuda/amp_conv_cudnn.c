@@ -12,10 +12,10 @@
 #include <cudnn.h>
 #include "amp_cuda.h"
 #include "conv_plan_cache.h"
+#include "cudnn_algo.h"
 #include "cuda_context.h"
 #include "cuda_families.h"
 
-#define WORKSPACE_LIMIT ((size_t)1 << 30) /* as conv_cudnn.c's */
 
 typedef struct amp_plan {
     cudnnTensorDescriptor_t x, y;     /* 16-bit */
@@ -78,37 +78,6 @@ static void describe(amp_plan *p, const wb_cudnn_dims *d, wb_cuda_amp format) {
     CUDNN_CHECK(cudnnSetConvolutionMathType(p->conv, CUDNN_TENSOR_OP_MATH));
 }
 
-#define PICK(perf, n, p)                                                                               \
-    do {                                                                                               \
-        for (int i_ = 0; i_ < (n); i_++)                                                               \
-            if ((perf)[i_].status == CUDNN_STATUS_SUCCESS && (perf)[i_].memory <= WORKSPACE_LIMIT) {   \
-                (p)->algo = (int)(perf)[i_].algo;                                                      \
-                (p)->workspace = (perf)[i_].memory;                                                    \
-                return true;                                                                           \
-            }                                                                                          \
-        return false;                                                                                  \
-    } while (0)
-
-static bool choose_algo(cudnnHandle_t h, amp_plan *p, int64_t pass) {
-    int n = 0;
-    if (pass == WB_CONV_PASS_FORWARD) {
-        cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-        CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, p->x, p->w, p->conv, p->y,
-                                                           CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf));
-        PICK(perf, n, p);
-    } else if (pass == WB_CONV_PASS_BACKWARD_DATA) {
-        cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-        CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p->w, p->y, p->conv, p->x,
-                                                                CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n, perf));
-        PICK(perf, n, p);
-    } else {
-        cudnnConvolutionBwdFilterAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-        CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, p->x, p->y, p->conv, p->w,
-                                                                  CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &n, perf));
-        PICK(perf, n, p);
-    }
-}
-
 static wb_status plan_for(cudnnHandle_t h, wb_cuda_amp format, const wb_conv_shape *s, int64_t pass,
                           const amp_plan **out) {
     wb_conv_plan_key key = {*s, pass, 0};
@@ -122,7 +91,7 @@ static wb_status plan_for(cudnnHandle_t h, wb_cuda_amp format, const wb_conv_sha
             st = WB_ERR_NOMEM;
         } else {
             describe(p, &d, format);
-            if (choose_algo(h, p, pass)) {
+            if (wb_cudnn_choose_algo(h, p->x, p->w, p->conv, p->y, pass, &p->algo, &p->workspace)) {
                 wb_conv_plan_insert(&g_cache[format], &key, p);
             } else {
                 plan_destroy(p);

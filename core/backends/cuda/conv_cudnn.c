@@ -1,7 +1,7 @@
 /* conv2d on cuDNN's legacy convolution API (docs/architecture.md says why
  * not the graph API), NCHW fp32. Each (shape, pass) gets a cached plan: the
  * descriptors and the algorithm cuDNN's heuristics rank first among those
- * whose workspace fits WORKSPACE_LIMIT. Workspaces are scratch from the
+ * whose workspace fits WB_CUDNN_WORKSPACE_LIMIT. Workspaces are scratch from the
  * caching allocator for the length of one call. Math is CUDNN_FMA_MATH,
  * plain fp32, unless wb_cuda_tf32() allows TF32 (CUDNN_DEFAULT_MATH, which
  * lets cuDNN use TF32 tensor cores on Ampere and later). One handle per
@@ -10,14 +10,10 @@
 #include <stdlib.h>
 #include <cudnn.h>
 #include "conv_plan_cache.h"
+#include "cudnn_algo.h"
 #include "cuda_context.h"
 #include "cuda_families.h"
 
-/* Above this an algorithm is passed over for the next best; 1 GiB covers
- * the fastest algorithms of detection-sized convs (torch caps nothing and
- * falls back when the allocation fails, which a caching allocator makes
- * expensive to detect). */
-#define WORKSPACE_LIMIT ((size_t)1 << 30)
 
 typedef struct conv_plan {
     cudnnTensorDescriptor_t x, y, bias;
@@ -82,39 +78,6 @@ static void describe(conv_plan *p, const wb_cudnn_dims *d, bool tf32) {
     CUDNN_CHECK(cudnnSetConvolutionMathType(p->conv, tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
 }
 
-/* The heuristics' ranking, best first; the first that runs within the
- * workspace limit wins. False when none does. */
-#define PICK(perf, n, p)                                                                               \
-    do {                                                                                               \
-        for (int i_ = 0; i_ < (n); i_++)                                                               \
-            if ((perf)[i_].status == CUDNN_STATUS_SUCCESS && (perf)[i_].memory <= WORKSPACE_LIMIT) {   \
-                (p)->algo = (int)(perf)[i_].algo;                                                      \
-                (p)->workspace = (perf)[i_].memory;                                                    \
-                return true;                                                                           \
-            }                                                                                          \
-        return false;                                                                                  \
-    } while (0)
-
-static bool choose_algo(cudnnHandle_t h, conv_plan *p, int64_t pass) {
-    int n = 0;
-    if (pass == WB_CONV_PASS_FORWARD) {
-        cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-        CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, p->x, p->w, p->conv, p->y,
-                                                           CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf));
-        PICK(perf, n, p);
-    } else if (pass == WB_CONV_PASS_BACKWARD_DATA) {
-        cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-        CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p->w, p->y, p->conv, p->x,
-                                                                CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n, perf));
-        PICK(perf, n, p);
-    } else {
-        cudnnConvolutionBwdFilterAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-        CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, p->x, p->y, p->conv, p->w,
-                                                                  CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &n, perf));
-        PICK(perf, n, p);
-    }
-}
-
 /* The cached plan of (shape, pass), made on first use. The caller holds
  * g_lock. */
 static wb_status plan_for(cudnnHandle_t h, const wb_conv_shape *s, int64_t pass, const conv_plan **out) {
@@ -129,7 +92,7 @@ static wb_status plan_for(cudnnHandle_t h, const wb_conv_shape *s, int64_t pass,
             st = WB_ERR_NOMEM;
         } else {
             describe(p, &d, key.tf32);
-            if (choose_algo(h, p, pass)) {
+            if (wb_cudnn_choose_algo(h, p->x, p->w, p->conv, p->y, pass, &p->algo, &p->workspace)) {
                 wb_conv_plan_insert(&g_cache, &key, p);
             } else {
                 plan_destroy(p);

@@ -22,6 +22,7 @@
 #include "runtime/host_copy.h"
 #include "runtime/host_tensors.h"
 #include "train/trainer.h"
+#include "wbt_two_images.h"
 #include "wbtest.h"
 
 START_TEST(test_devsim_memory_is_not_host_memory) {
@@ -133,20 +134,6 @@ END_TEST
 
 /* ---- tiny_cnn + center_head on two fixed images ---- */
 
-static const float k_boxes[3][4] = {{4, 6, 30, 40}, {34, 30, 60, 58}, {10, 10, 40, 30}};
-static const int k_labels[3] = {0, 1, 1};
-static wb_gt_image g_gt[2];
-static wb_batch_truth g_truth;
-static float g_images[2 * 3 * 64 * 64];
-
-static int64_t one_batch(void *user) { (void)user; return 1; }
-static wb_status next_batch(void *user, int64_t epoch, wb_batch_view *out, char *err, size_t n) {
-    (void)user, (void)epoch, (void)err, (void)n;
-    *out = (wb_batch_view){g_images, {2, 3, 64, 64}, &g_truth, 0.0};
-    return WB_OK;
-}
-static void release_batch(void *user) { (void)user; }
-
 typedef struct tiny {
     wb_registry *reg;
     config_t cfg;
@@ -171,12 +158,6 @@ static void tiny_build(tiny *t, const wb_backend *be) {
     char err[1024];
     ck_assert_msg(wb_model_build(t->s, wb_params_of(config_lookup(&t->cfg, "model")), &t->m, err, sizeof err) == WB_OK,
                   "%s", err);
-    for (int i = 0; i < 2; i++)
-        g_gt[i] = (wb_gt_image){sizeof(wb_gt_image), i == 0 ? 2 : 1, &k_boxes[i == 0 ? 0 : 2][0],
-                                &k_labels[i == 0 ? 0 : 2], NULL, 64, 64, 64, 64, 1.0f, 1.0f, i, 0.0f, 0.0f};
-    g_truth = (wb_batch_truth){sizeof g_truth, 2, 64, 64, g_gt};
-    uint64_t rng = 3;
-    for (size_t i = 0; i < sizeof g_images / sizeof g_images[0]; i++) g_images[i] = wb_rng_uniform(&rng) * 2 - 1;
 }
 
 static void tiny_free(tiny *t) {
@@ -200,7 +181,7 @@ static float *state_of(wb_session *s, int64_t *n) {
 }
 
 static void train(tiny *t, const char *dir, int64_t iters, const char *resume, wb_train_result *res) {
-    wb_batch_source src = {NULL, one_batch, next_batch, release_batch};
+    wb_batch_source src = wbt_two_images_source();
     wb_trainer_opts o = {.work_dir = dir, .max_iters = iters, .log_interval = 1, .ckpt_interval = 1, .ema = 1,
                          .ema_cfg = {WB_EMA_MMDET, 0.5f, 2000.0f, false}, .resume_from = resume};
     o.optim = (wb_optim_config){.type = WB_OPTIM_SGD, .lr = 0.01f, .momentum = 0.9f, .weight_decay = 1e-4f};
@@ -217,13 +198,13 @@ static float *predict(tiny *t, int64_t *n) {
     wb_context *c = &wb_model_head(t->m)->ctx;
     wb_tensor *x = wb_ctx_tensor_uninit(c, 4, (int64_t[]){2, 3, 64, 64});
     ck_assert_ptr_nonnull(x);
-    t->s->backend->upload(x->data, g_images, sizeof g_images);
+    t->s->backend->upload(x->data, wbt_two_images(), WBT_TWO_IMAGES_NUMEL * sizeof(float));
     ck_assert_msg(wb_model_forward(t->m, x, false, err, sizeof err) == WB_OK, "%s", err);
     wb_val_loss vl = {0};
-    wb_val_loss_add(&vl, t->m, &g_truth);
+    wb_val_loss_add(&vl, t->m, wbt_two_images_truth());
     ck_assert(wb_val_loss_ready(&vl) && vl.n_terms == 2);
     wb_detections d[2] = {{sizeof d[0], 0, NULL, NULL, NULL}, {sizeof d[1], 0, NULL, NULL, NULL}};
-    ck_assert_msg(wb_model_predict(t->m, &g_truth, d, err, sizeof err) == WB_OK, "%s", err);
+    ck_assert_msg(wb_model_predict(t->m, wbt_two_images_truth(), d, err, sizeof err) == WB_OK, "%s", err);
     float *out = malloc((4 + 6 * (size_t)(d[0].num + d[1].num)) * sizeof *out), *at = out;
     for (int k = 0; k < 2; k++) *at++ = (float)wb_val_loss_mean(&vl, k);
     for (int i = 0; i < 2; i++) {

@@ -19,6 +19,7 @@
 #include "train/loss_scaler.h"
 #include "train/optimizer.h"
 #include "train/trainer.h"
+#include "wbt_two_images.h"
 #include "wbtest.h"
 
 START_TEST(test_dynamic_defaults_are_torchs) {
@@ -188,19 +189,6 @@ END_TEST
 
 static wb_registry *g_reg;
 static config_t g_cfg;
-static const float k_boxes[3][4] = {{4, 6, 30, 40}, {34, 30, 60, 58}, {10, 10, 40, 30}};
-static const int k_labels[3] = {0, 1, 1};
-static wb_gt_image g_gt[2];
-static wb_batch_truth g_truth;
-static float g_images[2 * 3 * 64 * 64];
-
-static int64_t one_batch(void *user) { (void)user; return 1; }
-static wb_status next_batch(void *user, int64_t epoch, wb_batch_view *out, char *err, size_t n) {
-    (void)user, (void)epoch, (void)err, (void)n;
-    *out = (wb_batch_view){g_images, {2, 3, 64, 64}, &g_truth, 0.0};
-    return WB_OK;
-}
-static void release_batch(void *user) { (void)user; }
 
 /* neck: "" for none, or "nan_gradient" (tests/fixtures: an identity whose backward gives NaN, as a gradient
  * that overflowed fp16 would). */
@@ -224,12 +212,6 @@ static wb_model *tiny_model(const char *neck, wb_session **s) {
     char err[1024];
     ck_assert_msg(wb_model_build(*s, wb_params_of(config_lookup(&g_cfg, "model")), &m, err, sizeof err) == WB_OK,
                   "%s", err);
-    for (int i = 0; i < 2; i++)
-        g_gt[i] = (wb_gt_image){sizeof(wb_gt_image), i == 0 ? 2 : 1, &k_boxes[i == 0 ? 0 : 2][0],
-                                &k_labels[i == 0 ? 0 : 2], NULL, 64, 64, 64, 64, 1.0f, 1.0f, i, 0.0f, 0.0f};
-    g_truth = (wb_batch_truth){sizeof g_truth, 2, 64, 64, g_gt};
-    uint64_t rng = 3;
-    for (size_t i = 0; i < sizeof g_images / sizeof g_images[0]; i++) g_images[i] = wb_rng_uniform(&rng) * 2 - 1;
     return m;
 }
 
@@ -256,7 +238,7 @@ static float *weights_of(wb_session *s, int64_t *n) {
 
 static wb_status train_iters(wb_model *m, const char *work_dir, int64_t iters, int ckpt_interval,
                              const wb_loss_scale_cfg *ls, const char *resume, char *err, size_t n) {
-    wb_batch_source src = {NULL, one_batch, next_batch, release_batch};
+    wb_batch_source src = wbt_two_images_source();
     wb_trainer_opts o = {.work_dir = work_dir, .max_iters = iters, .log_interval = 1, .ckpt_interval = ckpt_interval,
                          .ema = 1, .ema_cfg = {WB_EMA_MMDET, 0.5f, 2000.0f, false}, .loss_scale = *ls,
                          .resume_from = resume};

@@ -90,7 +90,7 @@ wb_status ts_roi_detect(const wb_host_api *host, const ts_roi_stage_cfg *cfg, co
                         const ts_test_cfg *test, const float *boxes, int64_t k, const float *probs, const float *reg,
                         const wb_gt_image *img, wb_detections *det);
 
-/* Softmax of each row of logits [k, c] on the host. */
+/* Softmax of each row of logits [k, c] on the host; probs may be logits. */
 void ts_softmax_rows(const float *logits, int64_t k, int c, float *probs);
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cascade_roi_head.h"
+#include "roi_classify.h"
 
 static wb_tensor *scalar(wb_ctx *ctx, float v) {
     int64_t one[1] = {1};
@@ -94,21 +95,8 @@ wb_status cascade_loss(cascade_roi_head *h, wb_ctx *ctx, wb_tensor *const *preds
     return wb_ok(ctx);
 }
 
-/* Logits and deltas of stage s for every box, on the host. */
-static wb_status classify(cascade_roi_head *h, wb_ctx *ctx, int s, wb_tensor *const *feats, const float *boxes,
-                          const int64_t *counts, int n_images, int64_t k, float *logits, float *deltas) {
-    wb_tensor *rois = ts_rois_of(ctx, boxes, counts, n_images);
-    wb_tensor *pooled = ts_roi_pool(ctx, &h->det.extractor, feats, rois), *cls = NULL, *reg = NULL;
-    wb_release(ctx, rois);
-    if (ts_bbox_head_forward(ctx, &h->bbox[s], pooled, &cls, &reg) != WB_OK) return wb_ok(ctx);
-    wb_release(ctx, pooled);
-    const float *c = wb_map(ctx, cls), *r = wb_map(ctx, reg);
-    if (wb_ok(ctx) != WB_OK) return wb_ok(ctx);
-    memcpy(logits, c, (size_t)k * (size_t)(h->stage[s].num_classes + 1) * sizeof(float));
-    memcpy(deltas, r, (size_t)k * (size_t)ts_bbox_reg_width(&h->bbox[s]) * sizeof(float));
-    wb_release(ctx, cls);
-    wb_release(ctx, reg);
-    return WB_OK;
+static wb_status box_forward(void *bbox, wb_ctx *ctx, wb_tensor *pooled, wb_tensor **cls, wb_tensor **reg) {
+    return ts_bbox_head_forward(ctx, bbox, pooled, cls, reg);
 }
 
 /* Each box's most likely class, background excluded (mmdetection's
@@ -146,7 +134,8 @@ wb_status cascade_predict(cascade_roi_head *h, wb_ctx *ctx, wb_tensor *const *pr
     for (int n = 0, off = 0; n < meta->batch && wb_ok(ctx) == WB_OK; off += (int)props.counts[n], n++)
         memcpy(boxes + 4 * (size_t)off, props.boxes[n], (size_t)props.counts[n] * 4 * sizeof(float));
     for (int s = 0; s <= last && k > 0 && wb_ok(ctx) == WB_OK; s++) {
-        if (classify(h, ctx, s, preds + d->n_rpn_out, boxes, props.counts, meta->batch, k, logits, deltas) != WB_OK)
+        if (ts_roi_classify(ctx, &d->extractor, preds + d->n_rpn_out, boxes, props.counts, meta->batch, box_forward,
+                            &h->bbox[s], C1, ts_bbox_reg_width(&h->bbox[s]), logits, deltas) != WB_OK)
             break;
         for (size_t i = 0; i < (size_t)k * (size_t)C1; i++) mean[i] += logits[i] / (float)h->n_stages;
         if (s == last) break;

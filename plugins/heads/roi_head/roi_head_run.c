@@ -3,6 +3,7 @@
  * classified; at test, every proposal pooled, classified and decoded. */
 #include <stdlib.h>
 #include <string.h>
+#include "roi_classify.h"
 #include "roi_head.h"
 
 wb_status roi_head_box_forward(roi_head *h, wb_ctx *ctx, wb_tensor *pooled, wb_tensor **cls, wb_tensor **reg) {
@@ -72,21 +73,8 @@ static void free_dets(wb_detections *dets, int n) {
     }
 }
 
-/* Class probabilities and deltas of every proposal, on the host. */
-static wb_status classify(roi_head *h, wb_ctx *ctx, wb_tensor *const *feats, const float *boxes,
-                          const int64_t *counts, int n_images, int64_t k, float *probs, float *deltas) {
-    wb_tensor *rois = ts_rois_of(ctx, boxes, counts, n_images);
-    wb_tensor *pooled = ts_roi_pool(ctx, &h->det.extractor, feats, rois), *cls = NULL, *reg = NULL;
-    wb_release(ctx, rois);
-    if (roi_head_box_forward(h, ctx, pooled, &cls, &reg) != WB_OK) return wb_ok(ctx);
-    wb_release(ctx, pooled);
-    const float *c = wb_map(ctx, cls), *r = wb_map(ctx, reg);
-    if (wb_ok(ctx) != WB_OK) return wb_ok(ctx);
-    ts_softmax_rows(c, k, h->stage.num_classes + 1, probs);
-    memcpy(deltas, r, (size_t)k * (size_t)ts_bbox_reg_width(&h->bbox) * sizeof(float));
-    wb_release(ctx, cls);
-    wb_release(ctx, reg);
-    return WB_OK;
+static wb_status box_forward(void *h, wb_ctx *ctx, wb_tensor *pooled, wb_tensor **cls, wb_tensor **reg) {
+    return roi_head_box_forward(h, ctx, pooled, cls, reg);
 }
 
 wb_status roi_head_predict(roi_head *h, wb_ctx *ctx, wb_tensor *const *preds, int n_preds, const wb_batch_truth *meta,
@@ -108,9 +96,12 @@ wb_status roi_head_predict(roi_head *h, wb_ctx *ctx, wb_tensor *const *preds, in
     if (!boxes || !probs || !deltas) wb_error(ctx, WB_ERR_NOMEM, "roi_head: out of memory for %lld RoIs", (long long)k);
     for (int n = 0, off = 0; n < meta->batch && wb_ok(ctx) == WB_OK; off += (int)props.counts[n], n++)
         memcpy(boxes + 4 * (size_t)off, props.boxes[n], (size_t)props.counts[n] * 4 * sizeof(float));
-    if (wb_ok(ctx) == WB_OK && k > 0)
-        classify(h, ctx, preds + d->n_rpn_out, boxes, props.counts, meta->batch, k, probs, deltas);
     const int W = ts_bbox_reg_width(&h->bbox), C1 = h->stage.num_classes + 1;
+    /* the logits land in probs and become probabilities in place */
+    if (wb_ok(ctx) == WB_OK && k > 0 &&
+        ts_roi_classify(ctx, &d->extractor, preds + d->n_rpn_out, boxes, props.counts, meta->batch, box_forward, h,
+                        C1, W, probs, deltas) == WB_OK)
+        ts_softmax_rows(probs, k, C1, probs);
     for (int n = 0, off = 0; n < meta->batch && wb_ok(ctx) == WB_OK; off += (int)props.counts[n], n++)
         if (ts_roi_detect(WB_H(ctx), &h->stage, &h->bbox, &h->test, boxes + 4 * (size_t)off, props.counts[n],
                           probs + (size_t)off * C1, deltas + (size_t)off * W, &meta->images[n], &dets[n]) != WB_OK)

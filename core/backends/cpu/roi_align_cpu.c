@@ -6,8 +6,11 @@
  * weights, so the channel loop is loads and multiply-adds only. It runs
  * RoIs in parallel; the backward gives each thread its own channels of
  * every image, so the scatter-adds of overlapping RoIs never race and each
- * gradient element sums its terms in the reference's order. */
+ * gradient element sums its terms in the reference's order, and goes over
+ * the RoIs once per block of channels that fits the cache, from the same
+ * per-RoI table. */
 #include <omp.h>
+#include <stdlib.h>
 #include <string.h>
 #include "../roi_geometry.h"
 #include "gather_cpu.h"
@@ -81,6 +84,20 @@ static float tabled_value(const float *plane, const roi_sample *p, int n) {
     return sum;
 }
 
+/* tabled_value of CHANNEL_GROUP neighbouring channels at once: each sum keeps
+ * its own order (bit-identical), but the independent chains overlap their
+ * load and add latencies, which bound the one-channel loop. */
+#define CHANNEL_GROUP 4
+
+static void tabled_values(const float *plane0, int64_t plane, const roi_sample *p, int n, float *sum) {
+    for (int j = 0; j < CHANNEL_GROUP; j++) sum[j] = 0.0f;
+    for (int i = 0; i < n; i++, p++)
+        for (int j = 0; j < CHANNEL_GROUP; j++) {
+            const float *c = plane0 + j * plane;
+            sum[j] += p->w[0] * c[p->at[0]] + p->w[1] * c[p->at[1]] + p->w[2] * c[p->at[2]] + p->w[3] * c[p->at[3]];
+        }
+}
+
 static float bin_value(const float *plane, int64_t w, const lerp_axis *ys, const lerp_axis *xs, int ph, int pw) {
     float sum = 0.0f;
     for (int iy = 0; iy < ys->grid; iy++) {
@@ -110,7 +127,17 @@ void wb_cpu_roi_align_forward(const float *feat, const float *rois, const wb_roi
             lerp_axis ys = axis_of(ytab, b.start_h, b.bin_h, b.grid_h, a->out_h, a->h);
             lerp_axis xs = axis_of(xtab, b.start_w, b.bin_w, b.grid_w, a->out_w, a->w);
             bool tabled = sample_table(&ys, &xs, a, samples, first);
-            for (int64_t ch = 0; ch < a->c; ch++) {
+            int64_t ch = 0;
+            for (; tabled && ch + CHANNEL_GROUP <= a->c; ch += CHANNEL_GROUP) {
+                const float *src = feat + (b.batch * a->c + ch) * plane;
+                float *out = y + (k * a->c + ch) * bins;
+                for (int bin = 0; bin < bins; bin++) {
+                    float sum[CHANNEL_GROUP];
+                    tabled_values(src, plane, samples + first[bin], first[bin + 1] - first[bin], sum);
+                    for (int j = 0; j < CHANNEL_GROUP; j++) out[j * bins + bin] = sum[j] / b.count;
+                }
+            }
+            for (; ch < a->c; ch++) {
                 const float *src = feat + (b.batch * a->c + ch) * plane;
                 float *out = y + (k * a->c + ch) * bins;
                 for (int ph = 0; ph < a->out_h; ph++) {
@@ -143,8 +170,38 @@ static void scatter_bin(float *plane, int64_t w, const lerp_axis *ys, const lerp
     }
 }
 
+/* The backward's per-RoI table: the forward's samples flat by tap (4 per
+ * sample, in the reference's order), and one channel's scaled gradients. */
+typedef struct tap_table {
+    int32_t at[4 * SAMPLE_TABLE_MAX];
+    float w[4 * SAMPLE_TABLE_MAX], val[4 * SAMPLE_TABLE_MAX];
+} tap_table;
+
+static void flatten_taps(const roi_sample *samples, int n, tap_table *t) {
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < 4; j++) t->at[4 * i + j] = samples[i].at[j], t->w[4 * i + j] = samples[i].w[j];
+}
+
+/* One channel's scatter-adds: the reference's g * w / count of every tap
+ * first, a bin at a time (vectorised: the division per tap was the costly
+ * part), then the adds in the reference's order. */
+static void scatter_tabled(float *dst, const float *g, const int *first, int bins, float count, tap_table *t) {
+    for (int bin = 0; bin < bins; bin++) {
+        float gb = g[bin];
+        for (int i = 4 * first[bin]; i < 4 * first[bin + 1]; i++) t->val[i] = gb * t->w[i] / count;
+    }
+    for (int i = 0, n = 4 * first[bins]; i < n; i++) dst[t->at[i]] += t->val[i];
+}
+
+/* Channels a thread scatters into per pass over the RoIs: their planes stay
+ * in its L2 cache while every RoI adds to them (RoI-major order missed the
+ * cache on each RoI's region of each channel). */
+#define BLOCK_BYTES ((int64_t)1 << 20)
+
 void wb_cpu_roi_align_backward(const float *dy, const float *rois, const wb_roi_args *a, float *dfeat) {
     int64_t plane = a->h * a->w, bins = (int64_t)a->out_h * a->out_w;
+    int64_t block = BLOCK_BYTES / (plane * (int64_t)sizeof(float));
+    block = block > 0 ? block : 1;
 #pragma omp parallel if (a->k * a->c * bins > 4096)
     {
         int t = omp_get_thread_num(), nt = omp_get_num_threads();
@@ -152,17 +209,32 @@ void wb_cpu_roi_align_backward(const float *dy, const float *rois, const wb_roi_
         for (int64_t n = 0; n < a->n; n++)
             memset(dfeat + (n * a->c + c0) * plane, 0, (size_t)((c1 - c0) * plane) * sizeof(float));
         wb_roi_lerp ytab[LERP_TABLE_MAX], xtab[LERP_TABLE_MAX];
-        for (int64_t k = 0; k < a->k && c1 > c0; k++) {
-            wb_roi_box b = wb_roi_align_box(rois + 5 * k, a);
-            lerp_axis ys = axis_of(ytab, b.start_h, b.bin_h, b.grid_h, a->out_h, a->h);
-            lerp_axis xs = axis_of(xtab, b.start_w, b.bin_w, b.grid_w, a->out_w, a->w);
-            for (int64_t ch = c0; ch < c1; ch++) {
-                float *dst = dfeat + (b.batch * a->c + ch) * plane;
-                const float *g = dy + (k * a->c + ch) * bins;
-                for (int ph = 0; ph < a->out_h; ph++)
-                    for (int pw = 0; pw < a->out_w; pw++)
-                        scatter_bin(dst, a->w, &ys, &xs, ph, pw, g[ph * a->out_w + pw], b.count);
+        /* off the stack (several hundred KiB); without them every RoI takes the untabled path */
+        roi_sample *samples = malloc(SAMPLE_TABLE_MAX * sizeof *samples);
+        tap_table *taps = malloc(sizeof *taps);
+        int first[BINS_MAX + 1];
+        for (int64_t cb = c0; cb < c1; cb += block) {
+            int64_t ce = cb + block < c1 ? cb + block : c1;
+            for (int64_t k = 0; k < a->k; k++) {
+                wb_roi_box b = wb_roi_align_box(rois + 5 * k, a);
+                lerp_axis ys = axis_of(ytab, b.start_h, b.bin_h, b.grid_h, a->out_h, a->h);
+                lerp_axis xs = axis_of(xtab, b.start_w, b.bin_w, b.grid_w, a->out_w, a->w);
+                bool tabled = samples && taps && sample_table(&ys, &xs, a, samples, first);
+                if (tabled) flatten_taps(samples, first[bins], taps);
+                for (int64_t ch = cb; ch < ce; ch++) {
+                    float *dst = dfeat + (b.batch * a->c + ch) * plane;
+                    const float *g = dy + (k * a->c + ch) * bins;
+                    if (tabled) {
+                        scatter_tabled(dst, g, first, (int)bins, b.count, taps);
+                        continue;
+                    }
+                    for (int ph = 0; ph < a->out_h; ph++)
+                        for (int pw = 0; pw < a->out_w; pw++)
+                            scatter_bin(dst, a->w, &ys, &xs, ph, pw, g[ph * a->out_w + pw], b.count);
+                }
             }
         }
+        free(samples);
+        free(taps);
     }
 }

@@ -1,6 +1,7 @@
 #include "bench_run.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 #include "../config/params.h"
@@ -17,7 +18,23 @@ static double now_ms(void) {
 typedef struct timing {
     double fwd[3], bwd[3], loss, step, total;
     double fwd_flops[3], bwd_flops[3];
+    /* tensor pool bytes: live after each stage's forward and after the loss, and the highest while each stage's
+     * backward ran: where the iteration's tensor peak is */
+    size_t live_fwd[3], live_loss, peak_fwd[3], peak_loss, peak_bwd[3];
 } timing;
+
+/* The pool's peak while fn's part ran; the pool's overall peak is kept. */
+static size_t part_peak_begin(wb_pool *p) {
+    size_t before = p->peak;
+    p->peak = p->in_use;
+    return before;
+}
+
+static size_t part_peak_end(wb_pool *p, size_t before) {
+    size_t part = p->peak;
+    if (before > p->peak) p->peak = before;
+    return part;
+}
 
 /* One training iteration, timed per part; false with err on failure. */
 static bool iteration(wb_model *m, wb_optimizer *opt, wb_tensor *images, const wb_batch_truth *truth, timing *t,
@@ -28,18 +45,24 @@ static bool iteration(wb_model *m, wb_optimizer *opt, wb_tensor *images, const w
     for (int i = 0; i < m->n_stages; i++) {
         double a = now_ms();
         uint64_t f0 = m->s->flops;
+        size_t before = part_peak_begin(&m->s->tensors);
         if (wb_slot_forward(&m->stage[i], in, n_in, images->shape[2], images->shape[3], true, err, n) != WB_OK)
             return false;
         t->fwd[i] += now_ms() - a;
         t->fwd_flops[i] += (double)(m->s->flops - f0);
+        t->peak_fwd[i] = part_peak_end(&m->s->tensors, before);
+        t->live_fwd[i] = m->s->tensors.in_use;
         in = m->stage[i].out;
         n_in = m->stage[i].n_out;
     }
     double a = now_ms();
     wb_loss_term terms[WB_MAX_LOSS_TERMS];
     int n_terms = 0;
+    size_t before = part_peak_begin(&m->s->tensors);
     if (wb_model_loss(m, truth, terms, &n_terms, err, n) != WB_OK) return false;
+    t->peak_loss = part_peak_end(&m->s->tensors, before);
     t->loss += now_ms() - a;
+    t->live_loss = m->s->tensors.in_use;
     /* wb_model_backward seeds the loss gradients and replays every stage;
      * time the stages one by one the same way. */
     for (int i = 0; i < n_terms; i++) {
@@ -52,7 +75,9 @@ static bool iteration(wb_model *m, wb_optimizer *opt, wb_tensor *images, const w
     for (int i = m->n_stages - 1; i >= 0; i--) {
         a = now_ms();
         uint64_t f0 = m->s->flops;
+        before = part_peak_begin(&m->s->tensors);
         if (wb_slot_backward(&m->stage[i], err, n) != WB_OK) return false;
+        t->peak_bwd[i] = part_peak_end(&m->s->tensors, before);
         t->bwd[i] += now_ms() - a;
         t->bwd_flops[i] += (double)(m->s->flops - f0);
     }
@@ -149,6 +174,11 @@ int wb_bench_run(wb_experiment *e, const wb_bench_opts *o, FILE *out) {
                 t.fwd_flops[i] += one.fwd_flops[i], t.bwd_flops[i] += one.bwd_flops[i];
             }
             t.loss += one.loss, t.step += one.step, t.total += one.total;
+            /* the same every iteration: the last one's */
+            memcpy(t.live_fwd, one.live_fwd, sizeof t.live_fwd);
+            memcpy(t.peak_fwd, one.peak_fwd, sizeof t.peak_fwd);
+            memcpy(t.peak_bwd, one.peak_bwd, sizeof t.peak_bwd);
+            t.live_loss = one.live_loss, t.peak_loss = one.peak_loss;
             iter_ms[done++] = one.total;
         }
         wb_session_zero_grad(s);
@@ -190,6 +220,13 @@ int wb_bench_run(wb_experiment *e, const wb_bench_opts *o, FILE *out) {
         fprintf(out, "\npeak memory: %.0f MiB resident; tensors peak %.0f MiB (pool regions %.0f MiB), compute "
                 "arena peak %.0f MiB, weights arena %.0f MiB\n", ru.ru_maxrss / 1024.0, s->tensors.peak / 1048576.0,
                 s->tensors.reserved / 1048576.0, s->compute.peak / 1048576.0, s->weight_data->used / 1048576.0);
+        fprintf(out, "tensor pool MiB, peak during / live after each part:");
+        for (int i = 0; i < m->n_stages; i++)
+            fprintf(out, " %s forward %.0f / %.0f,", m->stage[i].ctx.path, t.peak_fwd[i] / 1048576.0,
+                    t.live_fwd[i] / 1048576.0);
+        fprintf(out, " loss %.0f / %.0f; backward", t.peak_loss / 1048576.0, t.live_loss / 1048576.0);
+        for (int i = m->n_stages - 1; i >= 0; i--)
+            fprintf(out, " %s %.0f%s", m->stage[i].ctx.path, t.peak_bwd[i] / 1048576.0, i ? "," : "\n");
         rc = 0;
     }
     free(iter_ms);

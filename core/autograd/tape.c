@@ -5,6 +5,7 @@
 #include <string.h>
 #include "../backends/kernels_pointwise.h"
 #include "../runtime/context.h"
+#include "../runtime/host_maps.h"
 #include "../runtime/tensor_refs.h"
 
 bool wb_tape_needed(wb_context *c, wb_tensor *const *in, int n_in) {
@@ -22,9 +23,12 @@ static bool keeps_out(const wb_tape_node *n, int j) {
     return n->keep == WB_KEEP_ALL || (j < 8 && (n->keep & WB_KEEP_OUT(j)));
 }
 
+/* What a node holds to keep input t readable: a ReLU output's input, from which it is recomputed. */
+static wb_tensor *held_for(wb_tensor *t) { return t && t->relu_of ? t->relu_of : t; }
+
 static void for_each_kept(wb_tape_node *n, void (*fn)(wb_tensor *)) {
     for (int i = 0; i < n->n_in; i++)
-        if (keeps_in(n, i)) fn(n->in[i]);
+        if (keeps_in(n, i)) fn(held_for(n->in[i]));
     for (int j = 0; j < n->n_out; j++)
         if (keeps_out(n, j)) fn(n->out[j]);
 }
@@ -33,7 +37,7 @@ static void for_each_kept(wb_tape_node *n, void (*fn)(wb_tensor *)) {
  * gradients or the data it held any more. */
 static void retire(wb_context *c, wb_tape_node *n) {
     for (int i = 0; i < n->n_in; i++)
-        if (keeps_in(n, i)) wb_storage_drop(c->s, n->in[i]);
+        if (keeps_in(n, i)) wb_storage_drop(c->s, held_for(n->in[i]));
     for (int i = 0; i < n->n_held; i++) wb_storage_drop(c->s, n->held[i]);
     for (int j = 0; j < n->n_out; j++) {
         if (keeps_out(n, j)) wb_storage_drop(c->s, n->out[j]);
@@ -124,6 +128,37 @@ static int first_readers(wb_context *c, first_read **out) {
     return kept;
 }
 
+/* Gives the kept ReLU outputs whose memory is gone by now their data again, from the inputs the node held
+ * (relu_of): pool memory for the length of the node's backward. false when out of memory. */
+static bool recompute_inputs(wb_context *c, wb_tape_node *n) {
+    for (int i = 0; i < n->n_in; i++) {
+        wb_tensor *t = n->in[i];
+        if (!keeps_in(n, i) || !t || !t->relu_of || !t->storage || t->storage->data) continue;
+        float *data = wb_pool_alloc(&c->s->tensors, t->storage->bytes);
+        if (!data) {
+            wb_ctx_fail(c, WB_ERR_NOMEM, "%s: out of memory recomputing a ReLU output of %lld floats for backward",
+                        n->op, (long long)t->numel);
+            return false;
+        }
+        c->s->backend->pointwise->act_forward(WB_ACT_RELU, 0.0f, t->relu_of->data, data, t->numel);
+        t->storage->data = t->data = data;
+    }
+    return true;
+}
+
+static void drop_recomputed(wb_context *c, wb_tape_node *n) {
+    for (int i = 0; i < n->n_in; i++) {
+        wb_tensor *t = n->in[i];
+        /* refs == 0 with data: recomputed above (a live tensor's storage has references) */
+        if (!keeps_in(n, i) || !t || !t->relu_of || !t->storage || !t->storage->data || t->storage->refs > 0)
+            continue;
+        wb_storage *st = t->storage;
+        if (c->s->n_maps) wb_host_maps_forget(c->s, st->data, st->bytes);
+        wb_pool_free(&c->s->tensors, st->data, st->bytes);
+        st->data = NULL;
+    }
+}
+
 wb_status wb_tape_backward(wb_context *c) {
     first_read *finals = NULL;
     int n_finals = 0, next_final = 0, node = c->tape.count;
@@ -133,7 +168,11 @@ wb_status wb_tape_backward(wb_context *c) {
         node--;
         bool any = false;
         for (int i = 0; i < n->n_out; i++) any |= n->out[i]->grad_valid;
-        wb_status st = any ? n->backward(c, n) : WB_OK;
+        wb_status st = WB_OK;
+        if (any) {
+            st = recompute_inputs(c, n) ? n->backward(c, n) : c->err;
+            drop_recomputed(c, n);
+        }
         if (st != WB_OK) {
             if (c->err == WB_OK) wb_ctx_fail(c, st, "backward of %s failed", n->op);
             return c->err;

@@ -22,6 +22,12 @@ struct wb_norm_kernels {
     void (*group_norm_backward)(const float *dy, const float *x, const float *gamma,
                                 const float *mean, const float *rstd, const wb_gn_args *a,
                                 float *dx, float *dgamma, float *dbeta);
+    /* The same gradients from the forward's output y instead of x: xhat = (y - beta) / gamma per channel
+     * (gamma/beta NULL mean 1/0; every |gamma| > 0), rstd as the forward gave it. Optional (NULL: the op
+     * keeps x): it lets the tape free x, the convolution output before a group norm. */
+    void (*group_norm_backward_from_output)(const float *dy, const float *y, const float *gamma,
+                                            const float *beta, const float *rstd, const wb_gn_args *a,
+                                            float *dx, float *dgamma, float *dbeta);
 };
 
 #endif

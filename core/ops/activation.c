@@ -17,13 +17,17 @@ static wb_status act_backward(wb_context *c, wb_tape_node *node) {
     const float *dy = wb_grad_of(c, y);
     float *dx = dy ? wb_grad_begin(c, x) : NULL;
     if (!dx) return c->err;
-    c->s->backend->pointwise->act_backward(sv->kind, sv->alpha, x->data, y->data, dy, dx, x->numel);
+    /* relu keeps x (see activation()): its mask y > 0 is x > 0, so x stands in for y */
+    const float *yd = sv->kind == WB_ACT_RELU ? x->data : y->data;
+    c->s->backend->pointwise->act_backward(sv->kind, sv->alpha, x->data, yd, dy, dx, x->numel);
     wb_grad_end(c, x, dx);
     return WB_OK;
 }
 
-/* Like torch: relu and sigmoid differentiate from their output, the others from their input. */
-static bool act_reads_output(wb_act_kind kind) { return kind == WB_ACT_RELU || kind == WB_ACT_SIGMOID; }
+/* Like torch: sigmoid differentiates from its output, the others from their input. relu too, unlike torch:
+ * its input is what a norm before it keeps anyway, and its output is then recomputable from it
+ * (wb_tensor.relu_of), so nodes that read the output need not keep a second activation alive. */
+static bool act_reads_output(wb_act_kind kind) { return kind == WB_ACT_SIGMOID; }
 
 static wb_tensor *activation(wb_ctx *ctx, const char *op, wb_act_kind kind, float alpha, wb_tensor *x) {
     wb_context *c = wb_ctx_impl(ctx);
@@ -36,6 +40,7 @@ static wb_tensor *activation(wb_ctx *ctx, const char *op, wb_act_kind kind, floa
                                             act_reads_output(kind) ? WB_KEEP_OUT(0) : WB_KEEP_IN(0));
         if (!node) return NULL;
         *(act_saved *)node->saved = (act_saved){kind, alpha};
+        if (kind == WB_ACT_RELU) y->relu_of = x->relu_of ? x->relu_of : x; /* relu(relu(v)) = relu(v) */
     }
     return y;
 }

@@ -5,12 +5,37 @@
 #include "ops.h"
 #include "../backends/kernels_norm.h"
 #include "../runtime/context.h"
+#include "../runtime/host_copy.h"
 
 typedef struct gn_saved {
     wb_gn_args args;
     wb_tensor *x, *gamma, *beta; /* gamma/beta may be NULL */
     float *mean, *rstd;          /* [N * groups] */
+    wb_tensor *y;                /* non-NULL: backward works from the output (x's data is gone) */
 } gn_saved;
+
+/* As batch norm (norm.c): xhat = (y - beta) / gamma carries at most ~16 float32 ulps more error than from x
+ * while |beta| <= 16 |gamma|. */
+#define FROM_OUTPUT_MAX_SHIFT 16.0f
+#define FROM_OUTPUT_MIN_GAMMA 1e-12f
+
+/* Whether the backend can work from y and y determines xhat in every channel. gamma and beta are read on the
+ * host on every backend (a download of 2C floats on a device), so the choice does not depend on the backend
+ * beyond its having the kernel. */
+static bool from_output(const wb_context *c, const wb_tensor *gamma, const wb_tensor *beta, int64_t ch) {
+    const wb_backend *be = c->s->backend;
+    if (!be->norm->group_norm_backward_from_output) return false;
+    const float *gh = gamma ? wb_host_read(be, gamma->data, ch) : NULL;
+    const float *bh = beta ? wb_host_read(be, beta->data, ch) : NULL;
+    bool ok = (!gamma || gh) && (!beta || bh);
+    for (int64_t i = 0; ok && i < ch; i++) {
+        float g = gh ? fabsf(gh[i]) : 1.0f, b = bh ? fabsf(bh[i]) : 0.0f;
+        ok = g >= FROM_OUTPUT_MIN_GAMMA && !isinf(g) && b <= FROM_OUTPUT_MAX_SHIFT * g;
+    }
+    if (gamma) wb_host_read_end(be, gamma->data, gh);
+    if (beta) wb_host_read_end(be, beta->data, bh);
+    return ok;
+}
 
 static wb_status gn_backward(wb_context *c, wb_tape_node *node) {
     const gn_saved *s = node->saved;
@@ -22,8 +47,12 @@ static wb_status gn_backward(wb_context *c, wb_tape_node *node) {
     float *dg = want_g ? wb_grad_begin(c, gamma) : NULL;
     float *db = want_b ? wb_grad_begin(c, beta) : NULL;
     if ((want_x && !dx) || (want_g && !dg) || (want_b && !db)) return c->err;
-    c->s->backend->norm->group_norm_backward(dy, x->data, gamma ? gamma->data : NULL, s->mean, s->rstd, &s->args,
-                                             dx, dg, db);
+    const wb_norm_kernels *k = c->s->backend->norm;
+    if (s->y)
+        k->group_norm_backward_from_output(dy, s->y->data, gamma ? gamma->data : NULL, beta ? beta->data : NULL,
+                                           s->rstd, &s->args, dx, dg, db);
+    else
+        k->group_norm_backward(dy, x->data, gamma ? gamma->data : NULL, s->mean, s->rstd, &s->args, dx, dg, db);
     if (want_x) wb_grad_end(c, x, dx);
     if (want_g) wb_grad_end(c, gamma, dg);
     if (want_b) wb_grad_end(c, beta, db);
@@ -80,10 +109,13 @@ wb_tensor *wb_op_group_norm(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tens
     if (gamma) in[n_in++] = gamma;
     if (beta) in[n_in++] = beta;
     if (wb_tape_needed(c, in, n_in)) {
-        wb_tape_node *node = wb_tape_record(c, "group_norm", gn_backward, in, n_in, &y, 1, sizeof(gn_saved),
-                                            WB_KEEP_IN(0) | WB_KEEP_IN(1));
+        /* From the output, the tape keeps y (which the ReLU after it keeps anyway) and frees the convolution
+         * output x: one activation fewer per conv + GroupNorm + ReLU (FCOS's towers). gamma and beta: in[1..]. */
+        bool use_y = from_output(c, gamma, beta, a.c);
+        unsigned keep = (use_y ? WB_KEEP_OUT(0) | WB_KEEP_IN(1) | WB_KEEP_IN(2) : WB_KEEP_IN(0) | WB_KEEP_IN(1));
+        wb_tape_node *node = wb_tape_record(c, "group_norm", gn_backward, in, n_in, &y, 1, sizeof(gn_saved), keep);
         if (!node) return NULL;
-        *(gn_saved *)node->saved = (gn_saved){a, x, gamma, beta, mean, rstd};
+        *(gn_saved *)node->saved = (gn_saved){a, x, gamma, beta, mean, rstd, use_y ? y : NULL};
     }
     return y;
 }

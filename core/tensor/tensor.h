@@ -33,6 +33,11 @@ struct wb_tensor {
     bool owner_released;  /* the owner's reference on storage was dropped */
     wb_tensor *next_created; /* the creating context's list, while it tracks */
     const void *maker;    /* the wb_context that made it (plugins release only their own) */
+    /* Non-NULL: this is relu(relu_of), recorded for backward. A tape node that keeps it holds relu_of instead
+     * and recomputes it for its backward if its own data is gone by then (autograd/tape.c): the tensor
+     * before a ReLU is kept anyway (by the norm before it and by relu itself), so conv + norm + ReLU blocks
+     * keep one activation instead of two. */
+    struct wb_tensor *relu_of;
 };
 
 int64_t wb_shape_numel(int ndim, const int64_t *shape);

@@ -220,6 +220,10 @@ KV(norm, group_norm_backward,
    (const float *dy, const float *x, const float *g, const float *m, const float *r, const wb_gn_args *a, float *dx,
     float *dg, float *db),
    (dy, x, g, m, r, a, dx, dg, db))
+KV(norm, group_norm_backward_from_output,
+   (const float *dy, const float *y, const float *g, const float *b, const float *r, const wb_gn_args *a, float *dx,
+    float *dg, float *db),
+   (dy, y, g, b, r, a, dx, dg, db))
 
 static const wb_conv_kernels g_conv = {conv_forward, conv_backward_data, conv_backward_weights};
 static const wb_dense_kernels g_dense = {dense_bn_train_forward, dense_bn_eval_forward, dense_bn_backward,
@@ -239,7 +243,8 @@ static const wb_optim_kernels g_optim = {optim_sgd, optim_adamw, optim_sum_squar
 static const wb_gather_kernels g_gather = {gather_roi_align_forward, gather_roi_align_backward,
                                            gather_roi_pool_forward,  gather_roi_pool_backward,
                                            gather_index_select_forward, gather_index_select_backward};
-static const wb_norm_kernels g_norm = {norm_group_norm_forward, norm_group_norm_backward};
+static const wb_norm_kernels g_norm = {norm_group_norm_forward, norm_group_norm_backward,
+                                       norm_group_norm_backward_from_output};
 
 static const wb_backend g_devsim = {
     .name = "devsim",

@@ -106,7 +106,8 @@ void gn_backward(const float *dy, const float *x, const float *gamma, const floa
     wb_cuda_scratch_free(partials, pbytes);
 }
 
-const wb_norm_kernels g_cuda_norm = {gn_forward, gn_backward};
+// No backward from the output yet: group_norm keeps its input on this backend.
+const wb_norm_kernels g_cuda_norm = {gn_forward, gn_backward, nullptr};
 
 }  // namespace
 

@@ -8,6 +8,7 @@
  *   kernels_optim.h      optimizer steps (so optimizer state never leaves the device)
  *   kernels_gather.h     RoIAlign, RoIPool, index_select (scatter-add backwards)
  *   kernels_norm.h       group norm
+ *   kernels_boxes.h      box IoU, delta coding, anchors, NMS (no gradient)
  * Kernel conventions: pointers are device pointers of this backend; shapes are
  * logical NCHW contiguous; backward kernels OVERWRITE their outputs (the tape
  * accumulates). A family table entry may be NULL when the backend falls back
@@ -25,6 +26,7 @@ typedef struct wb_loss_kernels wb_loss_kernels;
 typedef struct wb_optim_kernels wb_optim_kernels;
 typedef struct wb_gather_kernels wb_gather_kernels;
 typedef struct wb_norm_kernels wb_norm_kernels;
+typedef struct wb_box_kernels wb_box_kernels;
 struct wb_pool;
 
 typedef enum wb_buffer_usage {
@@ -56,6 +58,7 @@ typedef struct wb_backend {
     const wb_optim_kernels *optim;
     const wb_gather_kernels *gather;
     const wb_norm_kernels *norm;
+    const wb_box_kernels *boxes;
 } wb_backend;
 
 /* Plain-C reference kernels: the ground truth optimized kernels are tested against. */

@@ -13,6 +13,7 @@ const wb_loss_kernels *wb_ref_loss_kernels(void);
 const wb_optim_kernels *wb_ref_optim_kernels(void);
 const wb_gather_kernels *wb_ref_gather_kernels(void);
 const wb_norm_kernels *wb_ref_norm_kernels(void);
+const wb_box_kernels *wb_ref_box_kernels(void);
 
 const wb_conv_kernels *wb_cpu_conv_kernels(void);
 const wb_dense_kernels *wb_cpu_dense_kernels(void);
@@ -21,5 +22,6 @@ const wb_loss_kernels *wb_cpu_loss_kernels(void);
 const wb_optim_kernels *wb_cpu_optim_kernels(void);
 const wb_gather_kernels *wb_cpu_gather_kernels(void);
 const wb_norm_kernels *wb_cpu_norm_kernels(void);
+/* The CPU runs the reference box kernels (a few thousand boxes per image). */
 
 #endif

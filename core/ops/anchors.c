@@ -1,6 +1,7 @@
 /* Anchor generation with mmdetection AnchorGenerator semantics. */
 #include <math.h>
 #include "ops.h"
+#include "../backends/boxes_math.h"
 
 /* gen_single_level_base_anchors with scale_major=True: for each ratio r
  * (h/w), for each scale s: w = base * s / sqrt(r), h = base * s * sqrt(r),
@@ -22,18 +23,13 @@ void wb_base_anchors(float base_size, const float *scales, int n_scales, const f
     }
 }
 
-/* single_level_grid_priors: every base anchor shifted to (x, y) * stride. */
+/* single_level_grid_priors: every base anchor shifted to (x, y) * stride
+ * (boxes_math.h, as the device kernels). */
 void wb_grid_anchors(const float *base, int n_base, int feat_h, int feat_w, int stride, float *out) {
     for (int y = 0; y < feat_h; y++) {
         for (int x = 0; x < feat_w; x++) {
-            float sx = (float)(x * stride), sy = (float)(y * stride);
             float *row = out + 4 * (size_t)n_base * ((size_t)y * (size_t)feat_w + (size_t)x);
-            for (int a = 0; a < n_base; a++) {
-                row[4 * a + 0] = base[4 * a + 0] + sx;
-                row[4 * a + 1] = base[4 * a + 1] + sy;
-                row[4 * a + 2] = base[4 * a + 2] + sx;
-                row[4 * a + 3] = base[4 * a + 3] + sy;
-            }
+            for (int a = 0; a < n_base; a++) wb_grid_anchor(base + 4 * a, x, y, stride, row + 4 * a);
         }
     }
 }

@@ -100,4 +100,15 @@ void wb_base_anchors(float base_size, const float *scales, int n_scales,
                      const float *ratios, int n_ratios, float center_offset, float *out);
 void wb_grid_anchors(const float *base, int n_base, int feat_h, int feat_w, int stride, float *out);
 
+/* box utilities on tensors (ABI 1.4), the backend's box kernels: boxes_tensor.c */
+wb_tensor *wb_op_box_iou_tensor(wb_ctx *ctx, wb_tensor *a, wb_tensor *b);
+wb_tensor *wb_op_box_encode_tensor(wb_ctx *ctx, wb_tensor *anchors, wb_tensor *gt, const float means[4],
+                                   const float stds[4]);
+wb_tensor *wb_op_box_decode_tensor(wb_ctx *ctx, wb_tensor *anchors, wb_tensor *deltas, const float means[4],
+                                   const float stds[4], float max_ratio, int clip_h, int clip_w);
+wb_tensor *wb_op_grid_anchors_tensor(wb_ctx *ctx, const float *base, int n_base, int feat_h, int feat_w,
+                                     int stride);
+wb_tensor *wb_op_nms_tensor(wb_ctx *ctx, wb_tensor *boxes, wb_tensor *scores, wb_tensor *labels,
+                            float iou_threshold);
+
 #endif

@@ -105,6 +105,11 @@ static const wb_host_api g_host = {
     .submodule_loss = wb_submodule_loss,
     .submodule_predict = wb_submodule_predict,
     .submodule_release_detections = wb_submodule_release_detections,
+    .box_iou_tensor = wb_op_box_iou_tensor,
+    .box_encode_tensor = wb_op_box_encode_tensor,
+    .box_decode_tensor = wb_op_box_decode_tensor,
+    .grid_anchors_tensor = wb_op_grid_anchors_tensor,
+    .nms_tensor = wb_op_nms_tensor,
 };
 
 const wb_host_api *wb_host_api_table(void) { return &g_host; }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include "backends/kernels_boxes.h"
 #include "backends/kernels_conv.h"
 #include "backends/kernels_dense.h"
 #include "backends/kernels_gather.h"
@@ -225,6 +226,13 @@ KV(norm, group_norm_backward_from_output,
     float *dg, float *db),
    (dy, y, g, b, r, a, dx, dg, db))
 
+KV(boxes, iou, (const float *a, int64_t na, const float *b, int64_t nb, float *out), (a, na, b, nb, out))
+KV(boxes, encode, (const float *a, const float *g, int64_t n, const wb_box_coder *c, float *d), (a, g, n, c, d))
+KV(boxes, decode, (const float *a, const float *d, int64_t n, const wb_box_coder *c, float *b), (a, d, n, c, b))
+KV(boxes, grid_anchors, (const float *b, int nb, int64_t h, int64_t w, int s, float *out), (b, nb, h, w, s, out))
+KR(int64_t, boxes, nms, (const float *b, const float *s, const float *l, int64_t n, float t, float *k),
+   (b, s, l, n, t, k))
+
 static const wb_conv_kernels g_conv = {conv_forward, conv_backward_data, conv_backward_weights};
 static const wb_dense_kernels g_dense = {dense_bn_train_forward, dense_bn_eval_forward, dense_bn_backward,
                                          dense_max_pool_forward, dense_max_pool_backward, dense_avg_pool_forward,
@@ -245,6 +253,7 @@ static const wb_gather_kernels g_gather = {gather_roi_align_forward, gather_roi_
                                            gather_index_select_forward, gather_index_select_backward};
 static const wb_norm_kernels g_norm = {norm_group_norm_forward, norm_group_norm_backward,
                                        norm_group_norm_backward_from_output};
+static const wb_box_kernels g_boxes = {boxes_iou, boxes_encode, boxes_decode, boxes_grid_anchors, boxes_nms};
 
 static const wb_backend g_devsim = {
     .name = "devsim",
@@ -263,6 +272,7 @@ static const wb_backend g_devsim = {
     .optim = &g_optim,
     .gather = &g_gather,
     .norm = &g_norm,
+    .boxes = &g_boxes,
 };
 
 const wb_backend *wbt_devsim_backend(void) { return &g_devsim; }

@@ -31,6 +31,7 @@ static void build(void) {
         .optim = OR_REF(optim),
         .gather = OR_REF(gather),
         .norm = OR_REF(norm),
+        .boxes = wb_ref_box_kernels(),
     };
 }
 

@@ -18,6 +18,7 @@ const wb_loss_kernels *wb_cuda_loss_kernels(void);           /* loss_cuda.cu */
 const wb_optim_kernels *wb_cuda_optim_kernels(void);         /* optim_cuda.cu */
 const wb_gather_kernels *wb_cuda_gather_kernels(void);       /* gather_cuda.cu */
 const wb_norm_kernels *wb_cuda_norm_kernels(void);           /* norm_cuda.cu */
+const wb_box_kernels *wb_cuda_box_kernels(void);             /* boxes_cuda.cu */
 
 #ifdef __cplusplus
 }

@@ -73,6 +73,7 @@ __attribute__((visibility("default"))) const wb_backend *wb_backend_cuda_open_v2
         .optim = wb_cuda_optim_kernels(),
         .gather = wb_cuda_gather_kernels(),
         .norm = wb_cuda_norm_kernels(),
+        .boxes = wb_cuda_box_kernels(),
     };
     if (bf16 || f16) use_amp(bf16 ? WB_CUDA_AMP_BF16 : WB_CUDA_AMP_F16);
     snprintf(g_amp, sizeof g_amp, "%s", amp);

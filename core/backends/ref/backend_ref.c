@@ -25,6 +25,7 @@ static void build(void) {
         .optim = wb_ref_optim_kernels(),
         .gather = wb_ref_gather_kernels(),
         .norm = wb_ref_norm_kernels(),
+        .boxes = wb_ref_box_kernels(),
     };
 }
 

@@ -376,6 +376,33 @@ struct wb_host_api {
     wb_status (*submodule_predict)(wb_ctx *ctx, wb_submodule *m, wb_tensor *const *preds, int n_preds,
                                    const wb_batch_truth *meta, wb_detections *dets);
     void (*submodule_release_detections)(wb_submodule *m, wb_detections *dets, int n);
+
+    /* ---- box utilities on tensors (ABI 1.4): the host-array utilities
+     *      above, same formulas, run by the backend's kernels, so on a GPU a
+     *      head decodes, suppresses and picks (index_select of the kept
+     *      rows) without its candidates leaving the device. Boxes are
+     *      [N, 4] x1, y1, x2, y2; no gradient flows through any of them. */
+    /* [Na, Nb] IoU as box_iou. */
+    wb_tensor *(*box_iou_tensor)(wb_ctx *ctx, wb_tensor *a, wb_tensor *b);
+    /* [N, 4] deltas of gt [N, 4] from anchors [N, 4], as box_encode. */
+    wb_tensor *(*box_encode_tensor)(wb_ctx *ctx, wb_tensor *anchors, wb_tensor *gt, const float means[4],
+                                    const float stds[4]);
+    /* [N, 4] boxes, as box_decode (max_ratio 0 = log(1000/16); clip_h and
+     * clip_w > 0 clip to the image). */
+    wb_tensor *(*box_decode_tensor)(wb_ctx *ctx, wb_tensor *anchors, wb_tensor *deltas, const float means[4],
+                                    const float stds[4], float max_ratio, int clip_h, int clip_w);
+    /* [feat_h * feat_w * n_base, 4] anchors of one level from host base
+     * anchors (base_anchors' output), rows as grid_anchors. */
+    wb_tensor *(*grid_anchors_tensor)(wb_ctx *ctx, const float *base, int n_base, int feat_h, int feat_w,
+                                      int stride);
+    /* The kept indices as a 1-D tensor of integral floats (index_select's
+     * index), by descending score (ties: lower index first; NaN scores
+     * last), exactly nms's list. scores [N]; labels [N] of integral floats,
+     * or NULL: boxes of different labels never suppress each other. At most
+     * 2^24 - 1 boxes. Its length is the kept count, so this call waits for
+     * the device. */
+    wb_tensor *(*nms_tensor)(wb_ctx *ctx, wb_tensor *boxes, wb_tensor *scores, wb_tensor *labels,
+                             float iou_threshold);
 };
 
 #ifdef __cplusplus

@@ -126,6 +126,13 @@ static inline wb_roi_levels wb_roi_levels_torchvision(void) { wb_roi_levels l = 
 /* mmdetection's SingleRoIExtractor rule (finest_scale 56). */
 static inline wb_roi_levels wb_roi_levels_mmdet(void) { wb_roi_levels l = {sizeof l, WB_ROI_LEVELS_MMDET, 224.0f, 4, 56.0f, 0}; return l; }
 
+/* Box utilities on tensors (ABI 1.4; host.h has the semantics). */
+static inline wb_tensor *wb_box_iou_tensor(wb_ctx *c, wb_tensor *a, wb_tensor *b) { return WB_H(c)->box_iou_tensor(c, a, b); }
+static inline wb_tensor *wb_box_encode_tensor(wb_ctx *c, wb_tensor *anchors, wb_tensor *gt, const float means[4], const float stds[4]) { return WB_H(c)->box_encode_tensor(c, anchors, gt, means, stds); }
+static inline wb_tensor *wb_box_decode_tensor(wb_ctx *c, wb_tensor *anchors, wb_tensor *deltas, const float means[4], const float stds[4], float max_ratio, int clip_h, int clip_w) { return WB_H(c)->box_decode_tensor(c, anchors, deltas, means, stds, max_ratio, clip_h, clip_w); }
+static inline wb_tensor *wb_grid_anchors_tensor(wb_ctx *c, const float *base, int n_base, int feat_h, int feat_w, int stride) { return WB_H(c)->grid_anchors_tensor(c, base, n_base, feat_h, feat_w, stride); }
+static inline wb_tensor *wb_nms_tensor(wb_ctx *c, wb_tensor *boxes, wb_tensor *scores, wb_tensor *labels, float iou_threshold) { return WB_H(c)->nms_tensor(c, boxes, scores, labels, iou_threshold); }
+
 #ifdef __cplusplus
 }
 #endif

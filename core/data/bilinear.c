@@ -10,12 +10,24 @@
 #define HALF2 (1 << (2 * FRAC_BITS - 1))
 #define SHIFT2 (2 * FRAC_BITS)
 
-/* Source position of output index i for a ratio src/dst, half-pixel
- * centres, clamped at 0 on the left/top (the right/bottom clamp is the
- * caller's neighbour test). */
-static float source_coord(int i, float ratio) { return fmaxf(((float)i + 0.5f) * ratio - 0.5f, 0.0f); }
+/* Source position of output index i for a ratio src/dst (bilinear.h),
+ * clamped at 0 on the left/top (the right/bottom clamp is the caller's
+ * neighbour test). */
+static float source_coord(int i, float ratio, wb_resize_sampling sampling) {
+    if (sampling == WB_RESIZE_TF_LEGACY) return (float)i * ratio;
+    return fmaxf(((float)i + 0.5f) * ratio - 0.5f, 0.0f);
+}
 
 bool wb_resize_bilinear_f32(const float *src, int sh, int sw, float *dst, int dh, int dw) {
+    return wb_resize_bilinear_f32_sampled(src, sh, sw, dst, dh, dw, WB_RESIZE_HALF_PIXEL);
+}
+
+bool wb_resize_bilinear_u8(const uint8_t *src, int sh, int sw, uint8_t *dst, int dh, int dw) {
+    return wb_resize_bilinear_u8_sampled(src, sh, sw, dst, dh, dw, WB_RESIZE_HALF_PIXEL);
+}
+
+bool wb_resize_bilinear_f32_sampled(const float *src, int sh, int sw, float *dst, int dh, int dw,
+                                    wb_resize_sampling sampling) {
     int *x0 = malloc((size_t)dw * sizeof *x0);
     float *fx = malloc((size_t)dw * sizeof *fx);
     if (!x0 || !fx) {
@@ -25,12 +37,12 @@ bool wb_resize_bilinear_f32(const float *src, int sh, int sw, float *dst, int dh
     }
     float rx = (float)sw / (float)dw, ry = (float)sh / (float)dh;
     for (int x = 0; x < dw; x++) {
-        float sx = source_coord(x, rx);
+        float sx = source_coord(x, rx, sampling);
         x0[x] = (int)sx;
         fx[x] = sx - (float)x0[x];
     }
     for (int y = 0; y < dh; y++) {
-        float sy = source_coord(y, ry);
+        float sy = source_coord(y, ry, sampling);
         int y0 = (int)sy;
         int y1 = y0 + (y0 < sh - 1);
         float fy = sy - (float)y0;
@@ -119,19 +131,20 @@ static void row_pair_blend(const row_pair *p, int32_t wy, uint8_t *out) {
 
 /* Separable: each source row is interpolated horizontally once, then pairs
  * of rows vertically. */
-bool wb_resize_bilinear_u8(const uint8_t *src, int sh, int sw, uint8_t *dst, int dh, int dw) {
+bool wb_resize_bilinear_u8_sampled(const uint8_t *src, int sh, int sw, uint8_t *dst, int dh, int dw,
+                                   wb_resize_sampling sampling) {
     row_pair p;
     if (!row_pair_init(&p, dw)) return false;
     float rx = (float)sw / (float)dw, ry = (float)sh / (float)dh;
     for (int x = 0; x < dw; x++) {
-        float sx = source_coord(x, rx);
+        float sx = source_coord(x, rx, sampling);
         int x0 = (int)sx;
         p.xa[x] = 3 * x0;
         p.xb[x] = 3 * (x0 + (x0 < sw - 1));
         p.wx[x] = (int)lroundf((sx - (float)x0) * ONE);
     }
     for (int y = 0; y < dh; y++) {
-        float sy = source_coord(y, ry);
+        float sy = source_coord(y, ry, sampling);
         int y0 = (int)sy, y1 = y0 + (y0 < sh - 1);
         row_pair_load(&p, src, (size_t)sw * 3, y0, y1);
         row_pair_blend(&p, (int32_t)lroundf((sy - (float)y0) * ONE), dst + (size_t)y * dw * 3);

@@ -6,11 +6,12 @@
 #include "bilinear.h"
 #include "transforms_types.h"
 
-wb_status wb_tf_resize_to(wb_data_sample *s, int nh, int nw, char *err, size_t n) {
+static wb_status resize_sampled(wb_data_sample *s, int nh, int nw, wb_resize_sampling sampling, char *err,
+                                size_t n) {
     if (nh == s->h && nw == s->w) return WB_OK;
     void *dst = wb_data_sample_target(s, nh, nw);
-    bool ok = dst && (s->is_float ? wb_resize_bilinear_f32(s->img, s->h, s->w, dst, nh, nw)
-                                  : wb_resize_bilinear_u8(s->img8, s->h, s->w, dst, nh, nw));
+    bool ok = dst && (s->is_float ? wb_resize_bilinear_f32_sampled(s->img, s->h, s->w, dst, nh, nw, sampling)
+                                  : wb_resize_bilinear_u8_sampled(s->img8, s->h, s->w, dst, nh, nw, sampling));
     if (!ok) {
         snprintf(err, n, "out of memory resizing to %dx%d", nw, nh);
         return WB_ERR_NOMEM;
@@ -26,6 +27,10 @@ wb_status wb_tf_resize_to(wb_data_sample *s, int nh, int nw, char *err, size_t n
     s->valid_h = s->valid_h == s->h ? nh : (int)lroundf((float)s->valid_h * ry);
     wb_data_sample_swap(s, nh, nw);
     return WB_OK;
+}
+
+wb_status wb_tf_resize_to(wb_data_sample *s, int nh, int nw, char *err, size_t n) {
+    return resize_sampled(s, nh, nw, WB_RESIZE_HALF_PIXEL, err, n);
 }
 
 /* Grows the canvas by the given margins filled with `value`; boxes move with
@@ -65,12 +70,21 @@ static wb_status pad_sample(wb_data_sample *s, int top, int bottom, int left, in
 typedef struct resize_config {
     int scale[2];
     bool keep_ratio;
+    wb_resize_sampling sampling;
 } resize_config;
+
+static const char *const resize_samplings[] = {"half_pixel", "tf_legacy", NULL};
 
 static const wb_param_schema resize_schema[] = {
     WB_P_INT_LIST("scale", "[1333, 800]", 1, 65536,
                   "keep_ratio: [long, short] edge limits (mmdet); otherwise the exact [width, height]"),
     WB_P_BOOL("keep_ratio", "true", "keep the aspect ratio, fitting inside both edge limits"),
+    WB_P_CHOICE("sampling", "\"half_pixel\"", resize_samplings,
+                "where output pixel i samples the input (r = input / output size): half_pixel at (i + 0.5) * r - "
+                "0.5 (cv2 INTER_LINEAR, PIL without antialiasing, torch interpolate align_corners=False, mmcv); "
+                "tf_legacy at i * r (TensorFlow 1 / TF.js resize_bilinear, align_corners and half_pixel_centers "
+                "false), for models trained with it; on 8-bit pixels put normalize first to resize in float as "
+                "TensorFlow does"),
     WB_PARAM_END,
 };
 
@@ -83,6 +97,13 @@ static wb_status resize_configure(void *config, const wb_params *p, char *err, s
     }
     c->scale[0] = (int)v[0], c->scale[1] = (int)v[1];
     c->keep_ratio = wb_tf_bool(p, resize_schema, "keep_ratio");
+    char sampling[32];
+    wb_tf_string(p, resize_schema, "sampling", sampling, sizeof sampling);
+    if (strcmp(sampling, "half_pixel") != 0 && strcmp(sampling, "tf_legacy") != 0) {
+        snprintf(err, n, "sampling must be \"half_pixel\" or \"tf_legacy\" (got \"%s\")", sampling);
+        return WB_ERR_INVALID;
+    }
+    c->sampling = strcmp(sampling, "tf_legacy") == 0 ? WB_RESIZE_TF_LEGACY : WB_RESIZE_HALF_PIXEL;
     return WB_OK;
 }
 
@@ -91,7 +112,7 @@ static wb_status resize_apply(const void *config, wb_data_sample *s, uint64_t *r
     const resize_config *c = config;
     int nw = c->scale[0], nh = c->scale[1];
     if (c->keep_ratio) wb_tf_keep_ratio_size(s->w, s->h, c->scale, &nw, &nh);
-    return wb_tf_resize_to(s, nh, nw, err, n);
+    return resize_sampled(s, nh, nw, c->sampling, err, n);
 }
 
 void wb_tf_keep_ratio_size(int w, int h, const int scale[2], int *nw, int *nh) {

@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,9 +47,20 @@ static wb_backend_cuda_stream_fn g_stream_fn;
 
 void *wb_backend_cuda_compute_stream(void) { return g_stream_fn ? g_stream_fn() : NULL; }
 
+/* A module older than the box family (no v3) hands out a table that ends
+ * before `boxes`: the session runs on a copy of that part with no box
+ * kernels, which the box ops refuse naming the fix. */
+static const wb_backend *without_boxes(const wb_backend *be) {
+    static wb_backend prefix;
+    if (!be) return NULL;
+    memcpy(&prefix, be, offsetof(wb_backend, boxes));
+    prefix.boxes = NULL;
+    return &prefix;
+}
+
 const wb_backend *wb_backend_cuda_open_amp(int device, const char *amp, bool tf32, char *why, size_t why_size) {
     static wb_backend_cuda_open_fn open_fn;
-    static wb_backend_cuda_open_v2_fn open_v2_fn;
+    static wb_backend_cuda_open_v2_fn open_v2_fn, open_v3_fn;
     if (!open_fn) {
         char path[PATH_MAX + 64];
         if (!wb_backend_cuda_module_path(path, sizeof path)) {
@@ -70,13 +82,15 @@ const wb_backend *wb_backend_cuda_open_amp(int device, const char *amp, bool tf3
             return NULL;
         }
         open_v2_fn = (wb_backend_cuda_open_v2_fn)dlsym(h, WB_BACKEND_CUDA_ENTRY_V2);
+        open_v3_fn = (wb_backend_cuda_open_v2_fn)dlsym(h, WB_BACKEND_CUDA_ENTRY_V3);
         g_stream_fn = (wb_backend_cuda_stream_fn)dlsym(h, WB_BACKEND_CUDA_STREAM_ENTRY);
     }
-    if (open_v2_fn) return open_v2_fn(device, amp, tf32 ? 1 : 0, why, why_size);
+    if (open_v3_fn) return open_v3_fn(device, amp, tf32 ? 1 : 0, why, why_size);
+    if (open_v2_fn) return without_boxes(open_v2_fn(device, amp, tf32 ? 1 : 0, why, why_size));
     if (strcmp(amp, "none") != 0 || tf32) {
         snprintf(why, why_size, "the CUDA backend module predates amp and TF32 (it has no %s): rebuild it with this "
                  "workbench, or set amp = \"none\" and tf32 = false", WB_BACKEND_CUDA_ENTRY_V2);
         return NULL;
     }
-    return open_fn(device, why, why_size);
+    return without_boxes(open_fn(device, why, why_size));
 }

@@ -14,14 +14,18 @@
  * is the contract's version: a core and a module that disagree on
  * wb_backend's layout find no symbol rather than the wrong table. v2 adds
  * amp ("none", "bf16", "fp16") and TF32 for the fp32 convolutions and
- * matrix products; v1 is v2 with "none" and no TF32. */
+ * matrix products; v1 is v2 with "none" and no TF32. v3 is v2's call whose
+ * table goes on to the box family (wb_backend.boxes); v1 and v2 tables end
+ * before it. */
 #define WB_BACKEND_CUDA_ENTRY "wb_backend_cuda_open_v1"
 #define WB_BACKEND_CUDA_ENTRY_V2 "wb_backend_cuda_open_v2"
+#define WB_BACKEND_CUDA_ENTRY_V3 "wb_backend_cuda_open_v3"
 typedef const wb_backend *(*wb_backend_cuda_open_fn)(int device, char *why, size_t why_size);
 typedef const wb_backend *(*wb_backend_cuda_open_v2_fn)(int device, const char *amp, int tf32, char *why,
                                                         size_t why_size);
 const wb_backend *wb_backend_cuda_open_v1(int device, char *why, size_t why_size);
 const wb_backend *wb_backend_cuda_open_v2(int device, const char *amp, int tf32, char *why, size_t why_size);
+const wb_backend *wb_backend_cuda_open_v3(int device, const char *amp, int tf32, char *why, size_t why_size);
 /* The opened backend's compute stream (a cudaStream_t; NULL before it is
  * opened): what the NCCL module orders the gradient sums after and before. */
 #define WB_BACKEND_CUDA_STREAM_ENTRY "wb_backend_cuda_compute_stream_v1"

@@ -12,6 +12,15 @@
 /* Indices travel as floats (what index_select takes), exact below 2^24. */
 #define MAX_NMS_BOXES ((int64_t)1 << 24)
 
+/* A CUDA module built before the box family opens without it. */
+static bool has_box_kernels(wb_context *c, const char *op) {
+    if (c->s->backend->boxes) return true;
+    wb_ctx_fail(c, WB_ERR_UNSUPPORTED, "%s: the %s backend has no box kernels (a CUDA module older than this "
+                "workbench): rebuild the module with it, or use the host-array box utilities", op,
+                c->s->backend->name);
+    return false;
+}
+
 static bool is_boxes(wb_context *c, const char *op, const char *what, const wb_tensor *t) {
     if (t->ndim == 2 && t->shape[1] == 4) return true;
     char ts[96];
@@ -38,7 +47,9 @@ wb_tensor *wb_op_box_iou_tensor(wb_ctx *ctx, wb_tensor *a, wb_tensor *b) {
     static const char op[] = "box_iou_tensor";
     wb_context *c = wb_ctx_impl(ctx);
     wb_tensor *in[2] = {a, b};
-    if (!wb_ctx_check_inputs(c, op, in, 2) || !is_boxes(c, op, "a", a) || !is_boxes(c, op, "b", b)) return NULL;
+    if (!wb_ctx_check_inputs(c, op, in, 2) || !has_box_kernels(c, op) || !is_boxes(c, op, "a", a) ||
+        !is_boxes(c, op, "b", b))
+        return NULL;
     int64_t shape[2] = {a->shape[0], b->shape[0]};
     wb_tensor *y = wb_ctx_tensor_uninit(c, 2, shape);
     if (y) c->s->backend->boxes->iou(a->data, a->shape[0], b->data, b->shape[0], y->data);
@@ -50,7 +61,7 @@ wb_tensor *wb_op_box_encode_tensor(wb_ctx *ctx, wb_tensor *anchors, wb_tensor *g
     static const char op[] = "box_encode_tensor";
     wb_context *c = wb_ctx_impl(ctx);
     wb_tensor *in[2] = {anchors, gt};
-    if (!wb_ctx_check_inputs(c, op, in, 2) || !is_boxes(c, op, "anchors", anchors) ||
+    if (!wb_ctx_check_inputs(c, op, in, 2) || !has_box_kernels(c, op) || !is_boxes(c, op, "anchors", anchors) ||
         !is_boxes(c, op, "gt", gt) || !same_rows(c, op, anchors, "gt", gt))
         return NULL;
     wb_box_coder k = coder_of(means, stds, 0.0f, 0, 0);
@@ -64,7 +75,7 @@ wb_tensor *wb_op_box_decode_tensor(wb_ctx *ctx, wb_tensor *anchors, wb_tensor *d
     static const char op[] = "box_decode_tensor";
     wb_context *c = wb_ctx_impl(ctx);
     wb_tensor *in[2] = {anchors, deltas};
-    if (!wb_ctx_check_inputs(c, op, in, 2) || !is_boxes(c, op, "anchors", anchors) ||
+    if (!wb_ctx_check_inputs(c, op, in, 2) || !has_box_kernels(c, op) || !is_boxes(c, op, "anchors", anchors) ||
         !is_boxes(c, op, "deltas", deltas) || !same_rows(c, op, anchors, "deltas", deltas))
         return NULL;
     wb_box_coder k = coder_of(means, stds, max_ratio, clip_h, clip_w);
@@ -77,7 +88,7 @@ wb_tensor *wb_op_grid_anchors_tensor(wb_ctx *ctx, const float *base, int n_base,
                                      int stride) {
     static const char op[] = "grid_anchors_tensor";
     wb_context *c = wb_ctx_impl(ctx);
-    if (c->err != WB_OK) return NULL;
+    if (c->err != WB_OK || !has_box_kernels(c, op)) return NULL;
     if (!base || n_base < 1 || feat_h < 0 || feat_w < 0) {
         wb_ctx_fail(c, WB_ERR_INVALID,
                     "%s: needs base anchors (%d given, base %s) and a feature size >= 0 (%dx%d given)", op, n_base,
@@ -99,7 +110,9 @@ wb_tensor *wb_op_nms_tensor(wb_ctx *ctx, wb_tensor *boxes, wb_tensor *scores, wb
     static const char op[] = "nms_tensor";
     wb_context *c = wb_ctx_impl(ctx);
     wb_tensor *in[3] = {boxes, scores, labels};
-    if (!wb_ctx_check_inputs(c, op, in, labels ? 3 : 2) || !is_boxes(c, op, "boxes", boxes)) return NULL;
+    if (!wb_ctx_check_inputs(c, op, in, labels ? 3 : 2) || !has_box_kernels(c, op) ||
+        !is_boxes(c, op, "boxes", boxes))
+        return NULL;
     char ss[96];
     for (int i = 1; i < (labels ? 3 : 2); i++) {
         if (in[i]->ndim == 1 && in[i]->shape[0] == boxes->shape[0]) continue;

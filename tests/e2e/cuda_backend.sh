@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The CUDA backend module on a machine without a GPU: when the build has it,
 # libwb_backend_cuda.so exports only its entry points (v1, v2 with amp and
-# TF32, and its compute stream for the NCCL module) and needs no symbol of
+# TF32, v3 with the box family, and its compute stream for the NCCL module) and needs no symbol of
 # the core (nor libcudart, which is linked in); backend = "auto" runs on the
 # CPU with one log line saying why; backend = "cuda" exits 1 naming the
 # missing driver or device; a module that cannot be loaded is named with
@@ -25,7 +25,7 @@ if [ -n "$module" ]; then
   echo "== the module: its entry points only, nothing of the core, cudart inside"
   [ -f "$module" ] || { echo "$module was not built"; exit 1; }
   exports=$(nm -D --defined-only "$module" | awk '$2 ~ /^[TDB]$/ {print $3}')
-  [ "$(echo $exports)" = "wb_backend_cuda_compute_stream_v1 wb_backend_cuda_open_v1 wb_backend_cuda_open_v2" ] \
+  [ "$(echo $exports)" = "wb_backend_cuda_compute_stream_v1 wb_backend_cuda_open_v1 wb_backend_cuda_open_v2 wb_backend_cuda_open_v3" ] \
     || { echo "exports: $exports"; exit 1; }
   nm -D --undefined-only "$module" | awk '{print $NF}' | sed 's/@.*//' | sort -u >"$out/undefined.txt"
   nm --defined-only "$core_lib" 2>/dev/null | awk '$2 ~ /^[TDBR]$/ {print $3}' | sort -u >"$out/core.txt"

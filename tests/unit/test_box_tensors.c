@@ -4,7 +4,8 @@
  * except by map): each result is bit for bit the host-array utility's on
  * the same numbers, NMS keep lists identical (with and without labels,
  * empty, past a 64-box word), decode -> nms -> index_select keeps the host
- * pipeline's rows, and malformed shapes are refused with what was wrong. */
+ * pipeline's rows, and malformed shapes and a backend without box kernels
+ * are refused with what was wrong. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,12 +157,30 @@ START_TEST(malformed_box_tensors_are_refused) {
 }
 END_TEST
 
+/* A backend without the box family (a CUDA module older than ABI 1.4). */
+START_TEST(backend_without_box_kernels_is_refused) {
+    wb_backend old = *wb_backend_ref();
+    old.boxes = NULL;
+    wbt_env e;
+    wbt_env_init(&e, &old, 1);
+    int64_t s4[2] = {3, 4}, n3 = 3;
+    wb_tensor *keep = wb_nms_tensor(e.ctx, wb_tensor_new(e.ctx, 2, s4), wb_tensor_new(e.ctx, 1, &n3), NULL, 0.5f);
+    ck_assert_ptr_null(keep);
+    ck_assert_int_eq(e.c.err, WB_ERR_UNSUPPORTED);
+    ck_assert_msg(strstr(e.c.msg, "nms_tensor: the ref backend has no box kernels (a CUDA module older than this "
+                                  "workbench): rebuild the module"),
+                  "%s", e.c.msg);
+    wbt_env_free(&e);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("box_tensors");
     TCase *t = tcase_create("box_tensors");
     tcase_add_loop_test(t, tensor_boxes_are_the_host_utilities, 0, 3);
     tcase_add_loop_test(t, nms_tensor_keeps_the_host_list, 0, 3);
     tcase_add_test(t, malformed_box_tensors_are_refused);
+    tcase_add_test(t, backend_without_box_kernels_is_refused);
     suite_add_tcase(s, t);
     return wbt_run_suite(s);
 }

@@ -32,7 +32,7 @@ static void use_amp(wb_cuda_amp format) {
 
 /* amp: "none", "bf16" or "fp16"; tf32: TF32 tensor cores for the fp32
  * convolutions and matrix products (those amp leaves in fp32 included). */
-__attribute__((visibility("default"))) const wb_backend *wb_backend_cuda_open_v2(int device, const char *amp,
+__attribute__((visibility("default"))) const wb_backend *wb_backend_cuda_open_v3(int device, const char *amp,
                                                                                  int tf32, char *why,
                                                                                  size_t why_size) {
     bool bf16 = strcmp(amp, "bf16") == 0, f16 = strcmp(amp, "fp16") == 0;
@@ -86,8 +86,16 @@ __attribute__((visibility("default"))) void *wb_backend_cuda_compute_stream_v1(v
     return g_device >= 0 ? (void *)wb_cuda_compute_stream() : NULL;
 }
 
+/* v3 for cores that predate the box family: they read the table up to
+ * `norm`, which is where it ended then. */
+__attribute__((visibility("default"))) const wb_backend *wb_backend_cuda_open_v2(int device, const char *amp,
+                                                                                 int tf32, char *why,
+                                                                                 size_t why_size) {
+    return wb_backend_cuda_open_v3(device, amp, tf32, why, why_size);
+}
+
 /* The first contract (fp32, no TF32), kept for cores that predate amp. */
 __attribute__((visibility("default"))) const wb_backend *wb_backend_cuda_open_v1(int device, char *why,
                                                                                  size_t why_size) {
-    return wb_backend_cuda_open_v2(device, "none", 0, why, why_size);
+    return wb_backend_cuda_open_v3(device, "none", 0, why, why_size);
 }

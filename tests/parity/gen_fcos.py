@@ -19,6 +19,8 @@ Saved:
   grad:head.<name>                 gradients of their sum w.r.t. some head parameters
   det_{boxes,scores,labels}<i>     postprocess_detections (score 0.05, top 1000 per level,
                                    NMS 0.6, 100 per image)
+  few_det_{boxes,scores,labels}<i> the same with score 0.01 and the top 20 per level (FEW_*): some
+                                   10^4 pairs per level pass the score for 20 kept, as with random weights
 
 Case fcos_mmdet: mmdetection 2.x's FCOSHead.get_targets and loss, written out
 here (mmdetection is not installed), on random head outputs of a batch of 2 at
@@ -84,6 +86,9 @@ def per_level(flat, shapes, channels):
     return out
 
 
+FEW_CANDIDATES, FEW_SCORE = 20, 0.01
+
+
 def generate(save):
     gen_mmdet(save)
     model = make_model()
@@ -110,6 +115,8 @@ def generate(save):
         split = {k: list(v.split(per_level_counts, dim=1)) for k, v in out.items()}
         split_anchors = [list(a.split(per_level_counts)) for a in anchors]
         dets = model.postprocess_detections(split, split_anchors, [SIZE] * n)
+        model.topk_candidates, model.score_thresh = FEW_CANDIDATES, FEW_SCORE
+        dets_few = model.postprocess_detections(split, split_anchors, [SIZE] * n)
     tensors = {"x": x}
     for key, name, c in (("cls_logits", "cls", 91), ("bbox_regression", "reg", 4), ("bbox_ctrness", "ctr", 1)):
         for level, t in enumerate(per_level(out[key].detach(), shapes, c)):
@@ -127,6 +134,11 @@ def generate(save):
         tensors[f"det_boxes{i}"] = d["boxes"]
         tensors[f"det_scores{i}"] = d["scores"]
         tensors[f"det_labels{i}"] = d["labels"].float()
+    attrs.update({f"num_few_dets{i}": len(d["scores"]) for i, d in enumerate(dets_few)})
+    for i, d in enumerate(dets_few):
+        tensors[f"few_det_boxes{i}"] = d["boxes"]
+        tensors[f"few_det_scores{i}"] = d["scores"]
+        tensors[f"few_det_labels{i}"] = d["labels"].float()
     save("fcos_r50", tensors, num_weights=len(state), num_images=n, num_grads=len(GRAD_PARAMS), **attrs)
 
 

@@ -3,7 +3,8 @@
  * randomised, eval mode): the per-level class logits, box regression and
  * centerness; torchvision's compute_loss (classification, GIoU box,
  * centerness) on the same batch, and the gradients of their sum in the head;
- * and the final detections of postprocess_detections. Then the mmdetection
+ * and the final detections of postprocess_detections, also at score 0.01 with
+ * 20 candidates per level (the head alone on the saved outputs). Then the mmdetection
  * variant's training targets and losses (fcos_mmdet: mmdetection 2.x's
  * FCOSHead written out in the generator) with and without center sampling,
  * and their gradients w.r.t. the head's outputs.
@@ -156,6 +157,68 @@ START_TEST(test_fcos_r50_matches_torchvision) {
 }
 END_TEST
 
+/* The head alone with nms_pre = 20 on the case's saved head outputs: with score 0.01 far more (point, class)
+ * pairs pass than are kept per level, so the decoder's running selection (keep the best, raise the floor)
+ * decides which survive; the detections must be torchvision's with topk_candidates = 20. */
+START_TEST(test_fcos_few_candidates_match_torchvision) {
+    wb_st_file f;
+    if (!wbt_parity_open("fcos_r50", &f)) return;
+    wb_config *cfg = wbt_model_config(g_reg,
+        "model = {\n"
+        "  backbone = { type = \"resnet\"; depth = 50; out_indices = [1, 2, 3]; };\n"
+        "  neck = { type = \"fpn\"; out_channels = 256; start_level = 0; num_outs = 5; };\n"
+        "  head = { type = \"fcos_head\"; num_classes = 91; score_thr = 0.01; nms_pre = 20;\n"
+        "           iou_threshold = 0.6; max_per_img = 100; }; };\n");
+    wb_session *s = wb_session_create(NULL, 0);
+    wb_module_slot head;
+    wb_feature_spec in[LEVELS];
+    for (int l = 0; l < LEVELS; l++) {
+        in[l] = (wb_feature_spec){"", 256, 8 << l};
+        snprintf(in[l].name, sizeof in[l].name, "p%d", l + 3);
+    }
+    char err[1024];
+    ck_assert_msg(wb_slot_create(&head, s, wb_registry_find_module(g_reg, WB_KIND_HEAD, "fcos_head"), "head",
+                                 wb_config_params(cfg, "model.head"), in, LEVELS, err, sizeof err) == WB_OK, "%s", err);
+    wbt_env e = {s, head.ctx, &head.ctx.pub};
+    wb_tensor *preds[3 * LEVELS];
+    static const char *const kinds[3] = {"cls", "reg", "ctr"};
+    for (int k = 0; k < 3; k++)
+        for (int l = 0; l < LEVELS; l++) {
+            char name[16];
+            snprintf(name, sizeof name, "%s%d", kinds[k], l);
+            const wb_st_tensor *t = wb_st_find(&f, name);
+            ck_assert_msg(t, "%s missing from the case", name);
+            preds[k * LEVELS + l] = wbt_from(&e, t->ndim, t->shape, t->data);
+        }
+    const wb_st_tensor *xt = wb_st_find(&f, "x");
+    const int n = (int)xt->shape[0], h = (int)xt->shape[2], w = (int)xt->shape[3];
+    wb_gt_image imgs[8];
+    wb_batch_truth truth = case_truth(&f, n, h, w, imgs);
+    wb_detections dets[8];
+    memset(dets, 0, sizeof dets);
+    for (int i = 0; i < n; i++) dets[i].struct_size = sizeof dets[i];
+    ck_assert_msg(head.desc->module->predict(head.instance, &head.ctx.pub, preds, 3 * LEVELS, &truth, dets) == WB_OK,
+                  "%s", head.ctx.msg);
+    for (int i = 0; i < n; i++) {
+        char nb[32], ns[32], nl[32];
+        snprintf(nb, sizeof nb, "num_few_dets%d", i);
+        int count = (int)wbt_parity_attr(&f, nb);
+        printf("  score 0.01, nms_pre 20, image %d: %d detections, torchvision %d\n", i, dets[i].num, count);
+        ck_assert_int_eq(dets[i].num, count);
+        snprintf(nb, sizeof nb, "few_det_boxes%d", i);
+        snprintf(ns, sizeof ns, "few_det_scores%d", i);
+        snprintf(nl, sizeof nl, "few_det_labels%d", i);
+        wbt_assert_same_detections(&k_torchvision, i, &dets[i], wbt_parity_tensor(&f, nb, 4 * count),
+                                   wbt_parity_tensor(&f, ns, count), wbt_parity_tensor(&f, nl, count));
+        head.desc->module->release_detections(head.instance, &dets[i]);
+    }
+    wb_slot_destroy(&head);
+    wb_session_destroy(s);
+    wb_config_free(cfg);
+    wb_st_free(&f);
+}
+END_TEST
+
 /* The mmdetection options of the schema on the generator's outputs: loss
  * values and d(sum)/d(outputs) for one center-sampling setting. */
 static void check_mmdet_losses(const wb_st_file *f, const char *setting, bool sampling) {
@@ -239,6 +302,7 @@ int main(void) {
     TCase *tc = tcase_create("torchvision");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_fcos_r50_matches_torchvision);
+    tcase_add_test(tc, test_fcos_few_candidates_match_torchvision);
     tcase_add_test(tc, test_fcos_mmdet_losses);
     suite_add_tcase(s, tc);
     int rc = wbt_run_suite(s);

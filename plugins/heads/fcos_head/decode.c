@@ -13,21 +13,42 @@
 static float sigmoidf(float v) { return 1.0f / (1.0f + expf(-v)); }
 static float clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
-/* Appends the best candidates of level l of one image; 0 when out of memory. */
+/* The logit below which sigmoid(z) cannot exceed probability t, less a margin (1e-3) well above the float
+ * rounding of sigmoidf, the product and logf while t < 0.99: a cheap test that skips most (point, class)
+ * pairs; survivors, and every pair when t is near 1 or not a number, get the exact test. */
+static float logit_floor(float t) {
+    if (!(t > 0.0f && t < 0.99f)) return -INFINITY;
+    return logf(t / (1.0f - t)) - 1e-3f;
+}
+
+/* Appends the best nms_pre candidates of level l of one image; 0 when out of memory. Once the list holds
+ * 4 nms_pre the best nms_pre are kept, and the rank of the last of them becomes a floor: later pairs (larger
+ * index, or the same point's later classes) at or below it cannot enter, so the list and the sort stay small
+ * and most pairs are dropped on their logit alone (random weights put nearly every pair above score_thr). */
 static int level_candidates(const fcos_head *h, const float *cls, const float *ctr, int l, size_t plane,
                             det_candidates *out) {
-    int64_t first = out->n;
+    const int64_t first = out->n, k_best = h->nms_pre;
+    float floor_rank = h->score_thr;
     for (size_t c = 0; c < plane; c++) {
         const float centerness = sigmoidf(ctr[c]);
+        /* rank > floor needs p > floor^2 / centerness (score sqrt) or p > floor (product) */
+        float z_min = logit_floor(h->score_sqrt ? floor_rank * floor_rank / centerness : floor_rank);
         for (int k = 0; k < h->num_classes; k++) {
-            const float p = sigmoidf(cls[(size_t)k * plane + c]);
+            const float z = cls[(size_t)k * plane + c];
+            if (z < z_min) continue;
+            const float p = sigmoidf(z);
             const float score = h->score_sqrt ? sqrtf(p * centerness) : p * centerness;
             const float rank = h->score_sqrt ? score : p;
-            if (rank <= h->score_thr) continue;
+            if (rank <= floor_rank) continue;
             if (!det_push(out, (det_candidate){score, rank, h->level_start[l] + (int64_t)c, k})) return 0;
+            if (out->n - first >= 4 * k_best) {
+                det_keep_best(out, first, k_best);
+                floor_rank = out->v[out->n - 1].rank;
+                z_min = logit_floor(h->score_sqrt ? floor_rank * floor_rank / centerness : floor_rank);
+            }
         }
     }
-    det_keep_best(out, first, h->nms_pre);
+    det_keep_best(out, first, k_best);
     return 1;
 }
 

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include <workbench/types.h>
+#include "kernels_pointwise.h"
 
 /* All fields int64_t so the struct has no padding and can be a cache key. */
 typedef struct wb_conv_shape {
@@ -28,6 +29,11 @@ struct wb_conv_kernels {
     /* dw (and db unless NULL) = gradients with respect to w and b, given x and dy. */
     wb_status (*backward_weights)(const wb_conv_shape *s, const float *x, const float *dy, float *dw,
                                   float *db);
+    /* Optional (NULL: the core runs forward and then the activation): y =
+     * act(conv(x, w) + b) in one pass, for forwards no backward follows.
+     * WB_ERR_UNSUPPORTED for an act the backend does not fuse. */
+    wb_status (*forward_act)(const wb_conv_shape *s, const float *x, const float *w, const float *b,
+                             wb_act_kind act, float *y);
 };
 
 #endif

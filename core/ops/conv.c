@@ -2,7 +2,9 @@
  * tape node whose backward produces dx, dw and db. */
 #include "ops.h"
 #include "../backends/kernels_conv.h"
+#include "../backends/kernels_pointwise.h"
 #include "../runtime/context.h"
+#include "../runtime/host_tensors.h"
 
 typedef struct conv_saved {
     wb_conv_shape shape;
@@ -112,10 +114,11 @@ static bool validate(wb_context *c, const wb_tensor *x, const wb_tensor *w, cons
     return true;
 }
 
-wb_tensor *wb_op_conv2d(wb_ctx *ctx, wb_tensor *x, wb_tensor *w, wb_tensor *b, const wb_conv2d_params *p) {
-    wb_context *c = wb_ctx_impl(ctx);
+/* act: the activation applied to the output, or -1 for none; only where no
+ * backward follows (the backward would need the conv output). */
+static wb_tensor *conv2d(wb_context *c, wb_tensor *x, wb_tensor *w, wb_tensor *b, const wb_conv2d_params *p,
+                         int act) {
     wb_tensor *in[3] = {x, w, b};
-    if (!wb_ctx_check_inputs(c, "conv2d", in, 2)) return NULL;
     wb_conv_shape s;
     if (!validate(c, x, w, b, p, &s)) return NULL;
     int n_in = b ? 3 : 2;
@@ -125,7 +128,13 @@ wb_tensor *wb_op_conv2d(wb_ctx *ctx, wb_tensor *x, wb_tensor *w, wb_tensor *b, c
     int64_t out_shape[4] = {s.n, s.c_out, s.h_out, s.w_out};
     wb_tensor *y = wb_ctx_tensor_uninit(c, 4, out_shape);
     if (!y) return NULL;
-    wb_status st = c->s->backend->conv->forward(&s, x->data, w->data, b ? b->data : NULL, y->data);
+    const wb_conv_kernels *k = c->s->backend->conv;
+    const float *bias = b ? b->data : NULL;
+    wb_status st = act < 0 ? WB_ERR_UNSUPPORTED : k->forward_act(&s, x->data, w->data, bias, (wb_act_kind)act, y->data);
+    if (st == WB_ERR_UNSUPPORTED) { /* not asked for, or not fused for this shape: the two passes */
+        st = k->forward(&s, x->data, w->data, bias, y->data);
+        if (st == WB_OK && act >= 0) c->s->backend->pointwise->act_forward((wb_act_kind)act, 0.0f, y->data, y->data, y->numel);
+    }
     if (st != WB_OK) {
         kernel_failed(c, st, "forward", &s);
         return NULL;
@@ -139,4 +148,33 @@ wb_tensor *wb_op_conv2d(wb_ctx *ctx, wb_tensor *x, wb_tensor *w, wb_tensor *b, c
         ((conv_saved *)node->saved)->shape = s;
     }
     return y;
+}
+
+wb_tensor *wb_op_conv2d(wb_ctx *ctx, wb_tensor *x, wb_tensor *w, wb_tensor *b, const wb_conv2d_params *p) {
+    wb_context *c = wb_ctx_impl(ctx);
+    wb_tensor *in[3] = {x, w, b};
+    if (!wb_ctx_check_inputs(c, "conv2d", in, 2)) return NULL;
+    return conv2d(c, x, w, b, p, -1);
+}
+
+wb_tensor *wb_op_conv2d_act(wb_ctx *ctx, wb_tensor *x, wb_tensor *w, wb_tensor *b, const wb_conv2d_params *p,
+                            int act) {
+    wb_context *c = wb_ctx_impl(ctx);
+    wb_tensor *in[3] = {x, w, b};
+    if (!wb_ctx_check_inputs(c, "conv2d_act", in, 2)) return NULL;
+    if (act != WB_ACTIVATION_NONE && act != WB_ACTIVATION_RELU && act != WB_ACTIVATION_SILU) {
+        wb_ctx_fail(c, WB_ERR_INVALID,
+                    "conv2d_act: unknown activation %d (WB_ACTIVATION_NONE, _RELU or _SILU from workbench/host.h)",
+                    act);
+        return NULL;
+    }
+    if (act == WB_ACTIVATION_NONE) return conv2d(c, x, w, b, p, -1);
+    wb_act_kind kind = act == WB_ACTIVATION_RELU ? WB_ACT_RELU : WB_ACT_SILU;
+    /* The fused kernel writes only the activation: a backward would need the conv output too. */
+    if (c->s->backend->conv->forward_act && !wb_tape_needed(c, in, b ? 3 : 2)) return conv2d(c, x, w, b, p, kind);
+    wb_tensor *y = conv2d(c, x, w, b, p, -1);
+    if (!y) return NULL;
+    wb_tensor *a = kind == WB_ACT_RELU ? wb_op_relu(ctx, y) : wb_op_silu(ctx, y);
+    wb_host_tensor_release(ctx, y);
+    return a;
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include "../families.h"
 #include "../kernels_conv.h"
+#include "../kernels_pointwise.h"
 #include "dnnl_common.h"
 
 enum { PASS_FORWARD = 0, PASS_BACKWARD_DATA = 1, PASS_BACKWARD_WEIGHTS = 2 };
@@ -22,6 +23,7 @@ typedef struct conv_key {
     int64_t pass;
     int64_t with_bias;
     int64_t bf16;  /* inputs of the primitive in bfloat16 */
+    int64_t act;   /* forward: 1 + the wb_act_kind applied to y inside the primitive, 0 for none */
 } conv_key;
 
 /* One tensor argument of the primitive (the bias is always plain and
@@ -74,16 +76,17 @@ typedef struct conv_descs {
     dnnl_alg_kind_t alg;
 } conv_descs;
 
-/* Forward and backward-data of a 1x1, stride-1, unpadded, ungrouped conv
- * are one GEMM per image in NCHW; oneDNN's gemm implementation runs them
- * there without im2col, which beats reordering the activations to a blocked
- * layout and back (measured with bench/ops). Everything else, including the
- * 1x1 weight gradient (a reduction over images that oneDNN's blocked 1x1
- * kernel does better), runs faster in the blocked layout oneDNN picks
+/* A 1x1, stride-1, unpadded, ungrouped conv is a GEMM per image in NCHW in
+ * all three passes (the weight gradient sums dy_n x_n^T over the images);
+ * oneDNN's gemm implementation runs them there without im2col, which beats
+ * reordering the activations to a blocked layout and back (forward and
+ * backward-data: bench/ops; the weight gradient: yolov5s training at 640,
+ * batch 4, ~4% less CPU time and 50 MiB less peak, RetinaNet R-50 the
+ * same). Everything else runs faster in the blocked layout oneDNN picks
  * (format "any") despite the reorders. */
-static bool runs_plain(const wb_conv_shape *s, int pass) {
-    return pass != PASS_BACKWARD_WEIGHTS && s->k_h == 1 && s->k_w == 1 && s->stride_h == 1 &&
-           s->stride_w == 1 && s->pad_h == 0 && s->pad_w == 0 && s->groups == 1;
+static bool runs_plain(const wb_conv_shape *s) {
+    return s->k_h == 1 && s->k_w == 1 && s->stride_h == 1 && s->stride_w == 1 && s->pad_h == 0 && s->pad_w == 0 &&
+           s->groups == 1;
 }
 
 /* Winograd F(4x4, 3x3) does 2.25x fewer multiplies on 3x3 stride-1 convs
@@ -128,7 +131,7 @@ static dnnl_status_t init_descs(const wb_conv_shape *s, int pass, bool bf16, con
         st = dnnl_memory_desc_init_by_tag(&d->w_plain, w_nd, wd, dnnl_f32, grouped ? dnnl_goihw : dnnl_oihw);
     if (st == dnnl_success) st = dnnl_memory_desc_init_by_tag(&d->b_plain, 1, b_dims, dnnl_f32, dnnl_x);
     /* bf16 needs a converting copy anyway, so it takes the blocked layout too. */
-    dnnl_format_tag_t act = runs_plain(s, pass) && !bf16 ? dnnl_nchw : dnnl_format_tag_any;
+    dnnl_format_tag_t act = runs_plain(s) && !bf16 ? dnnl_nchw : dnnl_format_tag_any;
     dnnl_data_type_t xt = bf16 && is_input(pass, 'x') ? dnnl_bf16 : dnnl_f32;
     dnnl_data_type_t yt = bf16 && is_input(pass, 'y') ? dnnl_bf16 : dnnl_f32;
     dnnl_data_type_t wt = bf16 && is_input(pass, 'w') ? dnnl_bf16 : dnnl_f32;
@@ -144,24 +147,46 @@ static dnnl_status_t init_descs(const wb_conv_shape *s, int pass, bool bf16, con
     return st;
 }
 
+/* An activation the forward applies to y as an eltwise post-op, while the
+ * output is still in cache (dnnl_alg_kind_undef: none). */
+static dnnl_alg_kind_t post_op_alg(int64_t act) {
+    switch (act) {
+    case 1 + WB_ACT_RELU: return dnnl_eltwise_relu;
+    case 1 + WB_ACT_SILU: return dnnl_eltwise_swish; /* x * sigmoid(alpha x), alpha 1 */
+    default: return dnnl_alg_kind_undef;
+    }
+}
+
+static dnnl_status_t attr_add_post_op(dnnl_primitive_attr_t attr, dnnl_alg_kind_t alg) {
+    dnnl_post_ops_t po = NULL;
+    float alpha = alg == dnnl_eltwise_swish ? 1.0f : 0.0f; /* relu: negative slope 0 */
+    dnnl_status_t st = dnnl_post_ops_create(&po);
+    if (st == dnnl_success) st = dnnl_post_ops_append_eltwise(po, 1.0f, alg, alpha, 0.0f);
+    if (st == dnnl_success) st = dnnl_primitive_attr_set_post_ops(attr, po);
+    if (po) dnnl_post_ops_destroy(po);
+    return st;
+}
+
 /* Primitives get their scratchpad from us, per call, instead of each
  * holding its own for the life of the plan. */
 static dnnl_status_t create_pd(dnnl_primitive_desc_t *pd, const dnnl_convolution_desc_t *cd,
-                               const_dnnl_primitive_desc_t hint) {
+                               const_dnnl_primitive_desc_t hint, dnnl_alg_kind_t post_op) {
     dnnl_primitive_attr_t attr = NULL;
     dnnl_status_t st = dnnl_primitive_attr_create(&attr);
     if (st == dnnl_success) st = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    if (st == dnnl_success && post_op != dnnl_alg_kind_undef) st = attr_add_post_op(attr, post_op);
     if (st == dnnl_success) st = dnnl_primitive_desc_create(pd, cd, attr, wb_dnnl_engine(), hint);
     if (attr) dnnl_primitive_attr_destroy(attr);
     return st;
 }
 
-static dnnl_status_t forward_pd(const conv_descs *d, bool with_bias, dnnl_primitive_desc_t *pd) {
+static dnnl_status_t forward_pd(const conv_descs *d, bool with_bias, dnnl_alg_kind_t post_op,
+                                dnnl_primitive_desc_t *pd) {
     dnnl_convolution_desc_t cd;
     dnnl_status_t st = dnnl_dilated_convolution_forward_desc_init(
         &cd, dnnl_forward_training, d->alg, &d->x_run, &d->w_run,
         with_bias ? &d->b_plain : NULL, &d->y_run, d->strides, d->dilates, d->padding, d->padding);
-    return st == dnnl_success ? create_pd(pd, &cd, NULL) : st;
+    return st == dnnl_success ? create_pd(pd, &cd, NULL, post_op) : st;
 }
 
 static dnnl_status_t backward_pd(int pass, const conv_descs *d, bool with_bias, dnnl_primitive_desc_t *pd) {
@@ -173,7 +198,7 @@ static dnnl_status_t backward_pd(int pass, const conv_descs *d, bool with_bias, 
         fwd.y_run.data_type = dnnl_f32;
     }
     dnnl_primitive_desc_t hint = NULL;
-    dnnl_status_t st = forward_pd(&fwd, with_bias, &hint);
+    dnnl_status_t st = forward_pd(&fwd, with_bias, dnnl_alg_kind_undef, &hint);
     dnnl_convolution_desc_t cd;
     if (st == dnnl_success) {
         if (pass == PASS_BACKWARD_DATA)
@@ -185,14 +210,14 @@ static dnnl_status_t backward_pd(int pass, const conv_descs *d, bool with_bias, 
                 &cd, d->alg, &d->x_run, &d->w_run, with_bias ? &d->b_plain : NULL, &d->y_run,
                 d->strides, d->dilates, d->padding, d->padding);
     }
-    if (st == dnnl_success) st = create_pd(pd, &cd, hint);
+    if (st == dnnl_success) st = create_pd(pd, &cd, hint, dnnl_alg_kind_undef);
     if (hint) dnnl_primitive_desc_destroy(hint);
     return st;
 }
 
 static dnnl_status_t pass_pd(const conv_key *key, const conv_descs *d, dnnl_primitive_desc_t *pd) {
     bool with_bias = key->with_bias != 0;
-    return key->pass == PASS_FORWARD ? forward_pd(d, with_bias, pd)
+    return key->pass == PASS_FORWARD ? forward_pd(d, with_bias, post_op_alg(key->act), pd)
                                      : backward_pd((int)key->pass, d, with_bias, pd);
 }
 
@@ -346,9 +371,10 @@ static int64_t images_per_run(const conv_key *key, const conv_plan *whole_batch)
     return group > 0 ? group : 1;
 }
 
-static wb_status run_pass(int pass, bool bf16, const wb_conv_shape *s, const float *a, const float *b,
+/* act: 1 + the wb_act_kind the forward applies, 0 for none. */
+static wb_status run_pass(int pass, bool bf16, int64_t act, const wb_conv_shape *s, const float *a, const float *b,
                           float *out, float *bias) {
-    conv_key key = {.shape = *s, .pass = pass, .with_bias = bias != NULL, .bf16 = bf16};
+    conv_key key = {.shape = *s, .pass = pass, .with_bias = bias != NULL, .bf16 = bf16, .act = act};
     wb_dnnl_lock();
     conv_plan *p = NULL;
     dnnl_status_t st = plan_get(&key, &p);
@@ -369,33 +395,57 @@ static wb_status run_pass(int pass, bool bf16, const wb_conv_shape *s, const flo
 
 static wb_status forward_dnnl(const wb_conv_shape *s, const float *x, const float *w, const float *b,
                               float *y) {
-    return run_pass(PASS_FORWARD, false, s, x, w, y, (float *)b);
+    return run_pass(PASS_FORWARD, false, 0, s, x, w, y, (float *)b);
 }
 
 static wb_status backward_data_dnnl(const wb_conv_shape *s, const float *dy, const float *w, float *dx) {
-    return run_pass(PASS_BACKWARD_DATA, false, s, dy, w, dx, NULL);
+    return run_pass(PASS_BACKWARD_DATA, false, 0, s, dy, w, dx, NULL);
 }
 
 static wb_status backward_weights_dnnl(const wb_conv_shape *s, const float *x, const float *dy, float *dw,
                                        float *db) {
-    return run_pass(PASS_BACKWARD_WEIGHTS, false, s, x, dy, dw, db);
+    return run_pass(PASS_BACKWARD_WEIGHTS, false, 0, s, x, dy, dw, db);
 }
 
 static wb_status forward_bf16(const wb_conv_shape *s, const float *x, const float *w, const float *b, float *y) {
-    return run_pass(PASS_FORWARD, true, s, x, w, y, (float *)b);
+    return run_pass(PASS_FORWARD, true, 0, s, x, w, y, (float *)b);
 }
 
 static wb_status backward_data_bf16(const wb_conv_shape *s, const float *dy, const float *w, float *dx) {
-    return run_pass(PASS_BACKWARD_DATA, true, s, dy, w, dx, NULL);
+    return run_pass(PASS_BACKWARD_DATA, true, 0, s, dy, w, dx, NULL);
 }
 
 static wb_status backward_weights_bf16(const wb_conv_shape *s, const float *x, const float *dy, float *dw,
                                        float *db) {
-    return run_pass(PASS_BACKWARD_WEIGHTS, true, s, x, dy, dw, db);
+    return run_pass(PASS_BACKWARD_WEIGHTS, true, 0, s, x, dy, dw, db);
 }
 
-static const wb_conv_kernels g_cpu_conv = {forward_dnnl, backward_data_dnnl, backward_weights_dnnl};
-static const wb_conv_kernels g_cpu_conv_bf16 = {forward_bf16, backward_data_bf16, backward_weights_bf16};
+/* ReLU and SiLU run inside the direct JIT convolutions. Not inside
+ * Winograd, which takes no post-ops (the direct kernel it would fall back
+ * to costs more than the pass saved), nor the plain 1x1 GEMM ones, whose
+ * post-ops oneDNN applies element by element (yolov5s: 3x slower than the
+ * separate vectorised pass). 0: declined, the core runs the two passes. */
+static int64_t fused_act(const wb_conv_shape *s, wb_act_kind act, bool bf16) {
+    bool direct_jit = bf16 || (!runs_plain(s) && !wants_winograd(s));
+    return direct_jit && (act == WB_ACT_RELU || act == WB_ACT_SILU) ? 1 + (int64_t)act : 0;
+}
+
+static wb_status forward_act_dnnl(const wb_conv_shape *s, const float *x, const float *w, const float *b,
+                                  wb_act_kind act, float *y) {
+    int64_t fused = fused_act(s, act, false);
+    return fused ? run_pass(PASS_FORWARD, false, fused, s, x, w, y, (float *)b) : WB_ERR_UNSUPPORTED;
+}
+
+static wb_status forward_act_bf16(const wb_conv_shape *s, const float *x, const float *w, const float *b,
+                                  wb_act_kind act, float *y) {
+    int64_t fused = fused_act(s, act, true);
+    return fused ? run_pass(PASS_FORWARD, true, fused, s, x, w, y, (float *)b) : WB_ERR_UNSUPPORTED;
+}
+
+static const wb_conv_kernels g_cpu_conv = {forward_dnnl, backward_data_dnnl, backward_weights_dnnl,
+                                           forward_act_dnnl};
+static const wb_conv_kernels g_cpu_conv_bf16 = {forward_bf16, backward_data_bf16, backward_weights_bf16,
+                                                forward_act_bf16};
 
 const wb_conv_kernels *wb_cpu_conv_kernels(void) { return &g_cpu_conv; }
 const wb_conv_kernels *wb_cpu_conv_bf16_kernels(void) { return &g_cpu_conv_bf16; }

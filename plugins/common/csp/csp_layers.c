@@ -67,8 +67,9 @@ void csp_sppf_init(wb_ctx *ctx, csp_sppf *s, const char *prefix, int cin, int co
 
 /* At inference BN with running statistics is a per-channel affine map
  * y = s x + t (s = gamma / sqrt(var + eps), t = beta - s mean), so it folds
- * into the conv before it: one pass over the activations instead of two. */
-static wb_tensor *conv_folded_bn(wb_ctx *ctx, const csp_conv *c, wb_tensor *x, const wb_conv2d_params *p) {
+ * into the conv before it, and the backend may apply the SiLU inside the
+ * conv too: one pass over the activations instead of three. */
+static wb_tensor *conv_folded_bn_silu(wb_ctx *ctx, const csp_conv *c, wb_tensor *x, const wb_conv2d_params *p) {
     int64_t cout = wb_info(ctx, c->weight).shape[0];
     const float *g = wb_map(ctx, c->gamma), *b = wb_map(ctx, c->beta);
     const float *mean = wb_map(ctx, c->running_mean), *var = wb_map(ctx, c->running_var);
@@ -83,7 +84,7 @@ static wb_tensor *conv_folded_bn(wb_ctx *ctx, const csp_conv *c, wb_tensor *x, c
     wb_tensor *s = wb_tensor_from_host(ctx, 4, scale_shape, scale);
     wb_tensor *t = wb_tensor_from_host(ctx, 1, &cout, shift);
     wb_tensor *w = wb_mul(ctx, c->weight, s);
-    wb_tensor *y = wb_conv2d(ctx, x, w, t, p);
+    wb_tensor *y = wb_conv2d_act(ctx, x, w, t, p, WB_ACTIVATION_SILU);
     wb_release(ctx, s), wb_release(ctx, t), wb_release(ctx, w);
     return y;
 }
@@ -92,16 +93,12 @@ static wb_tensor *conv_folded_bn(wb_ctx *ctx, const csp_conv *c, wb_tensor *x, c
  * memory is reused at once, in training the tape keeps what backward needs. */
 wb_tensor *csp_conv_forward(wb_ctx *ctx, const csp_mode *mode, const csp_conv *c, wb_tensor *x) {
     wb_conv2d_params p = wb_conv_p(c->stride, c->pad, 1, 1);
-    wb_tensor *norm;
-    if (!wb_is_training(ctx)) {
-        norm = conv_folded_bn(ctx, c, x, &p);
-    } else {
-        wb_tensor *conv = wb_conv2d(ctx, x, c->weight, NULL, &p);
-        int batch_stats = !mode->norm_eval && !c->frozen;
-        norm = wb_batch_norm(ctx, conv, c->gamma, c->beta, c->running_mean, c->running_var, batch_stats,
-                             CSP_BN_MOMENTUM, CSP_BN_EPS);
-        wb_release(ctx, conv);
-    }
+    if (!wb_is_training(ctx)) return conv_folded_bn_silu(ctx, c, x, &p);
+    wb_tensor *conv = wb_conv2d(ctx, x, c->weight, NULL, &p);
+    int batch_stats = !mode->norm_eval && !c->frozen;
+    wb_tensor *norm = wb_batch_norm(ctx, conv, c->gamma, c->beta, c->running_mean, c->running_var, batch_stats,
+                                    CSP_BN_MOMENTUM, CSP_BN_EPS);
+    wb_release(ctx, conv);
     wb_tensor *act = wb_silu(ctx, norm);
     wb_release(ctx, norm);
     return act;

@@ -28,6 +28,11 @@ typedef struct wb_pool2d_params {
     int count_include_pad;  /* avg pool only */
 } wb_pool2d_params;
 
+/* The activation a fused op applies (ABI 1.4). */
+#define WB_ACTIVATION_NONE 0
+#define WB_ACTIVATION_RELU 1
+#define WB_ACTIVATION_SILU 2
+
 /* How wb_multiscale_roi_align picks each RoI's level (ABI 1.3). Level i of
  * the feats array is the i-th finest. TORCHVISION (MultiScaleRoIAlign's
  * LevelMapper): lvl = floor(canonical_level + log2(sqrt(area) /
@@ -403,6 +408,14 @@ struct wb_host_api {
      * the device. */
     wb_tensor *(*nms_tensor)(wb_ctx *ctx, wb_tensor *boxes, wb_tensor *scores, wb_tensor *labels,
                              float iou_threshold);
+
+    /* ---- fused ops (ABI 1.4) ---- */
+    /* act(conv2d(x, w, b)) with act a WB_ACTIVATION_*: the values and
+     * gradients of conv2d followed by the activation op. Where no backward
+     * follows (inference) a backend may apply act inside the convolution
+     * (the CPU does, for ReLU and SiLU), saving a pass over the output. */
+    wb_tensor *(*conv2d_act)(wb_ctx *ctx, wb_tensor *x, wb_tensor *w, wb_tensor *b,
+                             const wb_conv2d_params *p, int act);
 };
 
 #ifdef __cplusplus

@@ -3,10 +3,16 @@ training iterations (forward, RPN and RoI losses, backward, SGD step) and
 inference (forward + postprocess) at a fixed square size, random images, one
 centred box per image; every backbone stage trainable with plain BatchNorm
 (torchvision's builder without pretrained weights), as the workbench side is
-configured in compare.py. Prints machine-readable lines: TORCH <name> <value>."""
+configured in compare.py. Prints machine-readable lines: TORCH <name> <value>.
+
+torch's Linear layers call the system BLAS (libblas.so.3): Debian's default is
+the reference netlib one, on which the box head's 12544 x 1024 fc6 alone takes
+some 20 s per training iteration, so the script refuses to time on it."""
 import argparse
+import os
 import resource
 import statistics
+import sys
 import time
 
 import torch
@@ -20,6 +26,16 @@ def build(depth, num_classes, size):
     return FasterRCNN(backbone, num_classes=num_classes, min_size=size, max_size=size)
 
 
+def loaded_blas():
+    """The path of the libblas.so.3 this process mapped (torch links it), or None."""
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            path = line.split()[-1]
+            if os.path.basename(path).startswith("libblas.so"):
+                return os.path.realpath(path)
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--depth", type=int, default=50)
@@ -29,6 +45,14 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--mode", choices=["train", "infer"], default="train")
     a = ap.parse_args()
+    blas = loaded_blas()
+    if blas and "openblas" not in blas and "mkl" not in blas and "blis" not in blas:
+        print(f"torch_faster_rcnn.py: torch's BLAS is {blas} (the reference implementation): its Linear layers "
+              f"would be 10-20x slower than with an optimized BLAS and flatter the comparison. Install "
+              f"libopenblas0-pthread, or extract it (apt-get download; dpkg -x) and run with LD_LIBRARY_PATH=<its "
+              f"usr/lib/x86_64-linux-gnu/openblas-pthread> OPENBLAS_NUM_THREADS=<threads> (bench/README.md)",
+              file=sys.stderr)
+        sys.exit(2)
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     model = build(a.depth, 91, a.size)

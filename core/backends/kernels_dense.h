@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <workbench/types.h>
+#include "kernels_pointwise.h"
 
 typedef struct wb_bn_args {
     int64_t n, c, hw;
@@ -58,6 +59,18 @@ struct wb_dense_kernels {
     /* y[r, j] += bias[j] over rows x cols; its backward db[j] = sum_r dy[r, j]. */
     void (*add_row_bias)(float *y, const float *bias, int64_t rows, int64_t cols);
     void (*sum_rows)(const float *dy, int64_t rows, int64_t cols, float *db);
+
+    /* Optional pair (NULL: the core runs batch norm and the activation
+     * apart): y = act(bn_train_forward's output), act WB_ACT_RELU or
+     * WB_ACT_SILU, in one pass after the statistics; and its backward from
+     * x (its normalised value is recomputed, nothing else is kept):
+     * dgamma, dbeta (always written) and dx (NULL = not needed) given dy. */
+    void (*bn_act_train_forward)(const float *x, const float *gamma, const float *beta, float *running_mean,
+                                 float *running_var, const wb_bn_args *a, wb_act_kind act, float *y,
+                                 float *save_mean, float *save_invstd);
+    void (*bn_act_backward)(const float *dy, const float *x, const float *gamma, const float *beta,
+                            const float *save_mean, const float *save_invstd, const wb_bn_args *a, wb_act_kind act,
+                            float *dx, float *dgamma, float *dbeta);
 };
 
 #endif

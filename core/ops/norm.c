@@ -15,6 +15,7 @@
 #include "../dist/sync_bn.h"
 #include "../runtime/context.h"
 #include "../runtime/host_copy.h"
+#include "../runtime/host_tensors.h"
 
 typedef struct bn_saved {
     wb_bn_args args;
@@ -189,5 +190,84 @@ wb_tensor *wb_op_batch_norm(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tens
         *(bn_saved *)node->saved =
             (bn_saved){a, training != 0, x, gamma, beta, mean, invstd, from_output ? y : NULL};
     }
+    return y;
+}
+
+/* ---- batch norm + activation ---- */
+
+typedef struct bn_act_saved {
+    wb_bn_args args;
+    wb_act_kind act;
+    wb_tensor *x, *gamma, *beta;
+    float *mean, *invstd;
+} bn_act_saved;
+
+static wb_status bn_act_backward(wb_context *c, wb_tape_node *node) {
+    bn_act_saved *s = node->saved;
+    wb_tensor *x = s->x, *gamma = s->gamma, *beta = s->beta;
+    const float *dy = wb_grad_of(c, node->out[0]);
+    if (!dy) return c->err;
+    bool want_x = x->requires_grad;
+    bool want_g = gamma && gamma->requires_grad, want_b = beta && beta->requires_grad;
+    size_t cbytes = (size_t)s->args.c * sizeof(float);
+    float *dx = want_x ? wb_grad_begin(c, x) : NULL;
+    float *dg = want_g ? wb_grad_begin(c, gamma) : wb_ctx_kernel_scratch(c, cbytes);
+    float *db = want_b ? wb_grad_begin(c, beta) : wb_ctx_kernel_scratch(c, cbytes);
+    if ((want_x && !dx) || !dg || !db) return c->err;
+    c->s->backend->dense->bn_act_backward(dy, x->data, gamma ? gamma->data : NULL, beta ? beta->data : NULL, s->mean,
+                                          s->invstd, &s->args, s->act, dx, dg, db);
+    if (want_x) wb_grad_end(c, x, dx);
+    if (want_g) wb_grad_end(c, gamma, dg);
+    if (want_b) wb_grad_end(c, beta, db);
+    return WB_OK;
+}
+
+/* act(batch_norm(x)). Training with batch statistics on a backend with the
+ * fused pair runs one kernel each way and keeps x alone, where the two ops
+ * would keep batch norm's output (x's data is freed instead: the same
+ * memory). Everything else is the two ops. */
+wb_tensor *wb_op_batch_norm_act(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tensor *beta,
+                                wb_tensor *running_mean, wb_tensor *running_var, int training, float momentum,
+                                float eps, int act) {
+    wb_context *c = wb_ctx_impl(ctx);
+    if (!wb_ctx_check_inputs(c, "batch_norm_act", &x, 1)) return NULL;
+    if (act != WB_ACTIVATION_NONE && act != WB_ACTIVATION_RELU && act != WB_ACTIVATION_SILU) {
+        wb_ctx_fail(c, WB_ERR_INVALID,
+                    "batch_norm_act: unknown activation %d (WB_ACTIVATION_NONE, _RELU or _SILU from "
+                    "workbench/host.h)",
+                    act);
+        return NULL;
+    }
+    wb_tensor *in[3];
+    int n_in = 0;
+    in[n_in++] = x;
+    if (gamma) in[n_in++] = gamma;
+    if (beta) in[n_in++] = beta;
+    const wb_dense_kernels *k = c->s->backend->dense;
+    bool fused = act != WB_ACTIVATION_NONE && training && !wb_sync_bn_enabled() && k->bn_act_train_forward &&
+                 k->bn_act_backward && wb_tape_needed(c, in, n_in);
+    if (!fused) {
+        wb_tensor *y = wb_op_batch_norm(ctx, x, gamma, beta, running_mean, running_var, training, momentum, eps);
+        if (!y || act == WB_ACTIVATION_NONE) return y;
+        wb_tensor *a = act == WB_ACTIVATION_RELU ? wb_op_relu(ctx, y) : wb_op_silu(ctx, y);
+        wb_host_tensor_release(ctx, y);
+        return a;
+    }
+    wb_bn_args a;
+    if (!validate(c, x, gamma, beta, running_mean, running_var, training, eps, &a)) return NULL;
+    a.momentum = momentum;
+    wb_act_kind kind = act == WB_ACTIVATION_RELU ? WB_ACT_RELU : WB_ACT_SILU;
+    wb_tensor *y = wb_ctx_tensor_uninit(c, x->ndim, x->shape);
+    size_t cbytes = (size_t)a.c * sizeof(float);
+    float *mean = wb_ctx_kernel_scratch(c, cbytes), *invstd = wb_ctx_kernel_scratch(c, cbytes);
+    if (!y || !mean || !invstd) return NULL;
+    k->bn_act_train_forward(x->data, gamma ? gamma->data : NULL, beta ? beta->data : NULL,
+                            running_mean ? running_mean->data : NULL, running_var ? running_var->data : NULL, &a,
+                            kind, y->data, mean, invstd);
+    /* gamma and beta (inputs 1 and 2 where present) are parameters: kept anyway */
+    wb_tape_node *node = wb_tape_record(c, "batch_norm_act", bn_act_backward, in, n_in, &y, 1, sizeof(bn_act_saved),
+                                        WB_KEEP_IN(0) | WB_KEEP_IN(1) | WB_KEEP_IN(2));
+    if (!node) return NULL;
+    *(bn_act_saved *)node->saved = (bn_act_saved){a, kind, x, gamma, beta, mean, invstd};
     return y;
 }

@@ -15,6 +15,10 @@ wb_tensor *wb_op_conv2d_act(wb_ctx *ctx, wb_tensor *x, wb_tensor *w, wb_tensor *
 wb_tensor *wb_op_batch_norm(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tensor *beta,
                             wb_tensor *running_mean, wb_tensor *running_var,
                             int training, float momentum, float eps);
+/* act(batch_norm(...)), act a WB_ACTIVATION_*: norm.c */
+wb_tensor *wb_op_batch_norm_act(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tensor *beta,
+                                wb_tensor *running_mean, wb_tensor *running_var, int training, float momentum,
+                                float eps, int act);
 wb_tensor *wb_op_max_pool2d(wb_ctx *ctx, wb_tensor *x, const wb_pool2d_params *p);
 wb_tensor *wb_op_avg_pool2d(wb_ctx *ctx, wb_tensor *x, const wb_pool2d_params *p);
 wb_tensor *wb_op_global_avg_pool(wb_ctx *ctx, wb_tensor *x);

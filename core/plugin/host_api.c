@@ -111,6 +111,7 @@ static const wb_host_api g_host = {
     .grid_anchors_tensor = wb_op_grid_anchors_tensor,
     .nms_tensor = wb_op_nms_tensor,
     .conv2d_act = wb_op_conv2d_act,
+    .batch_norm_act = wb_op_batch_norm_act,
 };
 
 const wb_host_api *wb_host_api_table(void) { return &g_host; }

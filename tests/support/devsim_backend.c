@@ -236,7 +236,8 @@ KR(int64_t, boxes, nms, (const float *b, const float *s, const float *l, int64_t
 static const wb_conv_kernels g_conv = {conv_forward, conv_backward_data, conv_backward_weights, NULL};
 static const wb_dense_kernels g_dense = {dense_bn_train_forward, dense_bn_eval_forward, dense_bn_backward,
                                          dense_max_pool_forward, dense_max_pool_backward, dense_avg_pool_forward,
-                                         dense_avg_pool_backward, dense_gemm, dense_add_row_bias, dense_sum_rows};
+                                         dense_avg_pool_backward, dense_gemm, dense_add_row_bias, dense_sum_rows,
+                                         NULL, NULL};
 static const wb_pointwise_kernels g_pointwise = {
     pointwise_act_forward,     pointwise_act_backward,    pointwise_binary_forward,  pointwise_binary_backward,
     pointwise_scale,           pointwise_unary_forward,   pointwise_unary_backward,  pointwise_where_forward,

@@ -3,6 +3,7 @@
  * detection feature map holds ~1e5 values); the elementwise passes apply a
  * per-channel scale and shift over (n, channel) rows. */
 #include <math.h>
+#include <stdint.h>
 #include "dense_cpu.h"
 
 static int parallel(const wb_bn_args *a) { return a->n * a->c * a->hw > WB_DENSE_PAR_MIN; }
@@ -45,9 +46,10 @@ static void affine(const float *x, const float *gamma, const float *beta, const 
     }
 }
 
-void wb_cpu_bn_train_forward(const float *x, const float *gamma, const float *beta,
-                             float *running_mean, float *running_var, const wb_bn_args *a,
-                             float *y, float *save_mean, float *save_invstd) {
+/* The batch mean and 1/sqrt(biased var + eps) per channel, and the running
+ * statistics' update. */
+static void batch_stats(const float *x, float *running_mean, float *running_var, const wb_bn_args *a,
+                        float *save_mean, float *save_invstd) {
     int64_t m = a->n * a->hw;
 #pragma omp parallel for schedule(static) if (parallel(a))
     for (int64_t ch = 0; ch < a->c; ch++) {
@@ -61,6 +63,12 @@ void wb_cpu_bn_train_forward(const float *x, const float *gamma, const float *be
             running_var[ch] = (1.0f - a->momentum) * running_var[ch] +
                               a->momentum * (float)(sq / (double)(m - 1));
     }
+}
+
+void wb_cpu_bn_train_forward(const float *x, const float *gamma, const float *beta,
+                             float *running_mean, float *running_var, const wb_bn_args *a,
+                             float *y, float *save_mean, float *save_invstd) {
+    batch_stats(x, running_mean, running_var, a, save_mean, save_invstd);
     affine(x, gamma, beta, a, save_mean, save_invstd, y);
 }
 
@@ -111,5 +119,134 @@ void wb_cpu_bn_backward(const float *dy, const float *x, const float *gamma,
         float *dxr = dx + r * a->hw;
 #pragma omp simd
         for (int64_t p = 0; p < a->hw; p++) dxr[p] = dyr[p] * k + xr[p] * kx + k0;
+    }
+}
+
+/* ---- batch norm + activation ---- */
+
+/* e^x, Cephes' expf polynomial (about 1 ulp on [-87, 88], where the input
+ * is clamped: the SiLU below needs no more range) in plain arithmetic, so
+ * the loops around it vectorise; libm's expf is a call per element. */
+static inline float exp_clamped(float x) {
+    x = x > -87.0f ? x : -87.0f; /* NaN lands here too; z keeps it (z * sigmoid) */
+    x = x < 88.0f ? x : 88.0f;
+    /* n = x / ln 2 rounded to nearest by adding and taking away 1.5 * 2^23
+     * (floorf is a libm call that stops vectorisation without -ffast-math) */
+    float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    float r = x - n * 0.693359375f + n * 2.12194440e-4f; /* ln 2 in two parts (Cody-Waite) */
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    union { int32_t i; float f; } two_n = {.i = ((int32_t)n + 127) << 23};
+    return p * two_n.f;
+}
+
+/* act(z) and its derivative at z. */
+static inline float act_at(wb_act_kind act, float z) {
+    return act == WB_ACT_SILU ? z / (1.0f + exp_clamped(-z)) : (z > 0.0f ? z : 0.0f);
+}
+
+static inline float act_slope(wb_act_kind act, float z) {
+    if (act != WB_ACT_SILU) return z > 0.0f ? 1.0f : 0.0f;
+    float sg = 1.0f / (1.0f + exp_clamped(-z));
+    return sg * (1.0f + z * (1.0f - sg));
+}
+
+static inline float channel_scale(const float *gamma, const float *invstd, int64_t ch) {
+    return (gamma ? gamma[ch] : 1.0f) * invstd[ch];
+}
+
+static inline float channel_shift(const float *beta, const float *mean, float scale, int64_t ch) {
+    return (beta ? beta[ch] : 0.0f) - mean[ch] * scale;
+}
+
+/* The loops below take act as a constant (always_inline with a literal
+ * kind), so each kind gets its own vectorised loop. */
+#define WB_ACT_LOOP static inline __attribute__((always_inline))
+
+WB_ACT_LOOP void act_row(wb_act_kind act, const float *xr, float scale, float shift, int64_t hw, float *yr) {
+#pragma omp simd
+    for (int64_t p = 0; p < hw; p++) yr[p] = act_at(act, xr[p] * scale + shift);
+}
+
+/* Adds sum(g) and sum(g * (x - mean)) of one row, g = dy * act'(x * scale
+ * + shift), and stores g in gr unless NULL. */
+WB_ACT_LOOP void act_grad_sums(wb_act_kind act, const float *dyr, const float *xr, float scale, float shift,
+                               float mean, int64_t hw, float *gr, double *sg_out, double *sg_xc_out) {
+    double sg = 0.0, sg_xc = 0.0;
+    if (gr) {
+#pragma omp simd reduction(+ : sg, sg_xc)
+        for (int64_t p = 0; p < hw; p++) {
+            float g = dyr[p] * act_slope(act, xr[p] * scale + shift);
+            gr[p] = g;
+            sg += (double)g;
+            sg_xc += (double)g * (double)(xr[p] - mean);
+        }
+    } else {
+#pragma omp simd reduction(+ : sg, sg_xc)
+        for (int64_t p = 0; p < hw; p++) {
+            float g = dyr[p] * act_slope(act, xr[p] * scale + shift);
+            sg += (double)g;
+            sg_xc += (double)g * (double)(xr[p] - mean);
+        }
+    }
+    *sg_out += sg, *sg_xc_out += sg_xc;
+}
+
+void wb_cpu_bn_act_train_forward(const float *x, const float *gamma, const float *beta, float *running_mean,
+                                 float *running_var, const wb_bn_args *a, wb_act_kind act, float *y,
+                                 float *save_mean, float *save_invstd) {
+    batch_stats(x, running_mean, running_var, a, save_mean, save_invstd);
+#pragma omp parallel for schedule(static) if (parallel(a))
+    for (int64_t r = 0; r < a->n * a->c; r++) {
+        int64_t ch = r % a->c;
+        float scale = channel_scale(gamma, save_invstd, ch), shift = channel_shift(beta, save_mean, scale, ch);
+        const float *xr = x + r * a->hw;
+        float *yr = y + r * a->hw;
+        if (act == WB_ACT_SILU) act_row(WB_ACT_SILU, xr, scale, shift, a->hw, yr);
+        else act_row(WB_ACT_RELU, xr, scale, shift, a->hw, yr);
+    }
+}
+
+/* The batch norm backward of g = dy * act'(z), z = x * scale + shift
+ * recomputed from x: the channel sums of g and g * (x - mean), with g
+ * parked in dx, then dx from g in place. */
+void wb_cpu_bn_act_backward(const float *dy, const float *x, const float *gamma, const float *beta,
+                            const float *save_mean, const float *save_invstd, const wb_bn_args *a, wb_act_kind act,
+                            float *dx, float *dgamma, float *dbeta) {
+#pragma omp parallel for schedule(static) if (parallel(a))
+    for (int64_t ch = 0; ch < a->c; ch++) {
+        float mean = save_mean[ch];
+        float scale = channel_scale(gamma, save_invstd, ch), shift = channel_shift(beta, save_mean, scale, ch);
+        double sg = 0.0, sg_xc = 0.0;
+        for (int64_t n = 0; n < a->n; n++) {
+            int64_t row = (n * a->c + ch) * a->hw;
+            float *gr = dx ? dx + row : NULL;
+            if (act == WB_ACT_SILU)
+                act_grad_sums(WB_ACT_SILU, dy + row, x + row, scale, shift, mean, a->hw, gr, &sg, &sg_xc);
+            else
+                act_grad_sums(WB_ACT_RELU, dy + row, x + row, scale, shift, mean, a->hw, gr, &sg, &sg_xc);
+        }
+        dbeta[ch] = (float)sg;
+        dgamma[ch] = (float)(sg_xc * save_invstd[ch]);
+    }
+    if (!dx) return;
+    double m = (double)(a->n * a->hw);
+    /* dx = g*k + x*kx + k0 per channel, as wb_cpu_bn_backward's training branch with g for dy. */
+#pragma omp parallel for schedule(static) if (parallel(a))
+    for (int64_t r = 0; r < a->n * a->c; r++) {
+        int64_t ch = r % a->c;
+        float invstd = save_invstd[ch];
+        float k = channel_scale(gamma, save_invstd, ch);
+        float kx = -k * invstd * (float)(dgamma[ch] / m);
+        float k0 = -k * (float)(dbeta[ch] / m) - kx * save_mean[ch];
+        const float *xr = x + r * a->hw;
+        float *gr = dx + r * a->hw;
+#pragma omp simd
+        for (int64_t p = 0; p < a->hw; p++) gr[p] = gr[p] * k + xr[p] * kx + k0;
     }
 }

@@ -13,6 +13,8 @@ static const wb_dense_kernels g_cpu_dense = {
     .gemm = wb_cpu_gemm,
     .add_row_bias = wb_cpu_add_row_bias,
     .sum_rows = wb_cpu_sum_rows,
+    .bn_act_train_forward = wb_cpu_bn_act_train_forward,
+    .bn_act_backward = wb_cpu_bn_act_backward,
 };
 
 const wb_dense_kernels *wb_cpu_dense_kernels(void) { return &g_cpu_dense; }

@@ -16,6 +16,12 @@ void wb_cpu_bn_eval_forward(const float *x, const float *gamma, const float *bet
 void wb_cpu_bn_backward(const float *dy, const float *x, const float *gamma,
                         const float *save_mean, const float *save_invstd, const wb_bn_args *a,
                         int training, float *dx, float *dgamma, float *dbeta);
+void wb_cpu_bn_act_train_forward(const float *x, const float *gamma, const float *beta, float *running_mean,
+                                 float *running_var, const wb_bn_args *a, wb_act_kind act, float *y,
+                                 float *save_mean, float *save_invstd);
+void wb_cpu_bn_act_backward(const float *dy, const float *x, const float *gamma, const float *beta,
+                            const float *save_mean, const float *save_invstd, const wb_bn_args *a, wb_act_kind act,
+                            float *dx, float *dgamma, float *dbeta);
 
 void wb_cpu_max_pool_forward(const float *x, const wb_pool_args *a, float *y, int32_t *argmax);
 void wb_cpu_max_pool_backward(const float *dy, const int32_t *argmax, const wb_pool_args *a,

@@ -178,7 +178,7 @@ void sum_rows(const float *dy, int64_t rows, int64_t cols, float *db) {
 
 const wb_dense_kernels g_cuda_dense = {
     bn_train_forward, bn_eval_forward, bn_backward, max_pool_forward, max_pool_backward,
-    avg_pool_forward, avg_pool_backward, wb_cuda_gemm, add_row_bias, sum_rows,
+    avg_pool_forward, avg_pool_backward, wb_cuda_gemm, add_row_bias, sum_rows, nullptr, nullptr,
 };
 
 }  // namespace

@@ -96,11 +96,9 @@ wb_tensor *csp_conv_forward(wb_ctx *ctx, const csp_mode *mode, const csp_conv *c
     if (!wb_is_training(ctx)) return conv_folded_bn_silu(ctx, c, x, &p);
     wb_tensor *conv = wb_conv2d(ctx, x, c->weight, NULL, &p);
     int batch_stats = !mode->norm_eval && !c->frozen;
-    wb_tensor *norm = wb_batch_norm(ctx, conv, c->gamma, c->beta, c->running_mean, c->running_var, batch_stats,
-                                    CSP_BN_MOMENTUM, CSP_BN_EPS);
+    wb_tensor *act = wb_batch_norm_act(ctx, conv, c->gamma, c->beta, c->running_mean, c->running_var, batch_stats,
+                                       CSP_BN_MOMENTUM, CSP_BN_EPS, WB_ACTIVATION_SILU);
     wb_release(ctx, conv);
-    wb_tensor *act = wb_silu(ctx, norm);
-    wb_release(ctx, norm);
     return act;
 }
 

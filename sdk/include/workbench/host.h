@@ -416,6 +416,12 @@ struct wb_host_api {
      * (the CPU does, for ReLU and SiLU), saving a pass over the output. */
     wb_tensor *(*conv2d_act)(wb_ctx *ctx, wb_tensor *x, wb_tensor *w, wb_tensor *b,
                              const wb_conv2d_params *p, int act);
+    /* act(batch_norm(...)): the values and gradients of batch_norm followed
+     * by the activation op. In training with batch statistics a backend may
+     * run both in one pass each way (the CPU does, for ReLU and SiLU). */
+    wb_tensor *(*batch_norm_act)(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tensor *beta,
+                                 wb_tensor *running_mean, wb_tensor *running_var, int training, float momentum,
+                                 float eps, int act);
 };
 
 #ifdef __cplusplus

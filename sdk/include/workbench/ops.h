@@ -58,6 +58,7 @@ static inline wb_pool2d_params wb_pool_p(int kernel, int stride, int pad) {
 
 static inline wb_tensor *wb_conv2d(wb_ctx *c, wb_tensor *x, wb_tensor *w, wb_tensor *b, const wb_conv2d_params *p) { return WB_H(c)->conv2d(c, x, w, b, p); }
 static inline wb_tensor *wb_conv2d_act(wb_ctx *c, wb_tensor *x, wb_tensor *w, wb_tensor *b, const wb_conv2d_params *p, int act) { return WB_H(c)->conv2d_act(c, x, w, b, p, act); }
+static inline wb_tensor *wb_batch_norm_act(wb_ctx *c, wb_tensor *x, wb_tensor *g, wb_tensor *b, wb_tensor *rm, wb_tensor *rv, int training, float momentum, float eps, int act) { return WB_H(c)->batch_norm_act(c, x, g, b, rm, rv, training, momentum, eps, act); }
 static inline wb_tensor *wb_batch_norm(wb_ctx *c, wb_tensor *x, wb_tensor *g, wb_tensor *b, wb_tensor *rm, wb_tensor *rv, int training, float momentum, float eps) { return WB_H(c)->batch_norm(c, x, g, b, rm, rv, training, momentum, eps); }
 static inline wb_tensor *wb_relu(wb_ctx *c, wb_tensor *x) { return WB_H(c)->relu(c, x); }
 static inline wb_tensor *wb_leaky_relu(wb_ctx *c, wb_tensor *x, float s) { return WB_H(c)->leaky_relu(c, x, s); }

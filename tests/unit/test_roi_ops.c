@@ -206,7 +206,8 @@ START_TEST(roi_cpu_matches_ref) {
     roi_cpu_vs_ref((roi_cfg){0, 7, 7, 2, 0, 0.25f}, 64, 25, 38);
     roi_cpu_vs_ref((roi_cfg){1, 7, 7, 0, 0, 0.25f}, 64, 25, 38);
     /* planes of 117 KiB: the RoIAlign backward scatters into 8 channels per
-     * pass over the RoIs; 62 channels: the forward's groups of 4 leave 2 */
+     * pass over the RoIs; 62 channels: the forward's channels-last rows are
+     * not a whole number of vectors */
     roi_cpu_vs_ref((roi_cfg){0, 7, 7, 0, 1, 0.25f}, 62, 150, 200);
 }
 END_TEST

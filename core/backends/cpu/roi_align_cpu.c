@@ -3,7 +3,8 @@
  * (tables of out * grid entries) and reused by every channel, instead of
  * per channel and sample as in the reference. The forward goes one step
  * further, as torchvision's: every valid sample's four cell offsets and
- * weights, so the channel loop is loads and multiply-adds only. It runs
+ * weights, so the channel loop is loads and multiply-adds only, and it reads
+ * a channels-last copy of the features, so that loop runs on vectors. It runs
  * RoIs in parallel; the backward gives each thread its own channels of
  * every image, so the scatter-adds of overlapping RoIs never race and each
  * gradient element sums its terms in the reference's order, and goes over
@@ -84,18 +85,32 @@ static float tabled_value(const float *plane, const roi_sample *p, int n) {
     return sum;
 }
 
-/* tabled_value of CHANNEL_GROUP neighbouring channels at once: each sum keeps
- * its own order (bit-identical), but the independent chains overlap their
- * load and add latencies, which bound the one-channel loop. */
-#define CHANNEL_GROUP 4
+/* Every channel of one bin from channels-last features (the RoI's image,
+ * cells x c): each tap is a contiguous row of channels, so the sums run as
+ * vectors across channels, each lane in tabled_value's order. */
+static void tabled_row(const float *image, int64_t c, const roi_sample *p, int n, float *sum) {
+    for (int64_t ch = 0; ch < c; ch++) sum[ch] = 0.0f;
+    for (int i = 0; i < n; i++, p++) {
+        const float *c0 = image + p->at[0] * c, *c1 = image + p->at[1] * c, *c2 = image + p->at[2] * c,
+                    *c3 = image + p->at[3] * c;
+#pragma omp simd
+        for (int64_t ch = 0; ch < c; ch++)
+            sum[ch] += p->w[0] * c0[ch] + p->w[1] * c1[ch] + p->w[2] * c2[ch] + p->w[3] * c3[ch];
+    }
+}
 
-static void tabled_values(const float *plane0, int64_t plane, const roi_sample *p, int n, float *sum) {
-    for (int j = 0; j < CHANNEL_GROUP; j++) sum[j] = 0.0f;
-    for (int i = 0; i < n; i++, p++)
-        for (int j = 0; j < CHANNEL_GROUP; j++) {
-            const float *c = plane0 + j * plane;
-            sum[j] += p->w[0] * c[p->at[0]] + p->w[1] * c[p->at[1]] + p->w[2] * c[p->at[2]] + p->w[3] * c[p->at[3]];
+/* The features channels-last ([N, H * W, C]), or NULL without memory. */
+static float *channels_last(const float *feat, int64_t n, int64_t c, int64_t plane) {
+    float *t = malloc((size_t)(n * c * plane) * sizeof(float));
+    if (!t) return NULL;
+#pragma omp parallel for collapse(2) schedule(static) if (n * c * plane > 65536)
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t p0 = 0; p0 < plane; p0 += 64) {
+            int64_t p1 = p0 + 64 < plane ? p0 + 64 : plane;
+            for (int64_t ch = 0; ch < c; ch++)
+                for (int64_t q = p0; q < p1; q++) t[(i * plane + q) * c + ch] = feat[(i * c + ch) * plane + q];
         }
+    return t;
 }
 
 static float bin_value(const float *plane, int64_t w, const lerp_axis *ys, const lerp_axis *xs, int ph, int pw) {
@@ -116,41 +131,45 @@ static float bin_value(const float *plane, int64_t w, const lerp_axis *ys, const
 
 void wb_cpu_roi_align_forward(const float *feat, const float *rois, const wb_roi_args *a, float *y) {
     int64_t plane = a->h * a->w, bins = (int64_t)a->out_h * a->out_w;
+    /* a copy of the features costs less than the strided loads it saves once
+     * the RoIs sample more cells than the maps hold */
+    float *last = a->k * bins * 4 > plane ? channels_last(feat, a->n, a->c, plane) : NULL;
 #pragma omp parallel if (a->k * a->c * bins > 4096)
     {
         wb_roi_lerp ytab[LERP_TABLE_MAX], xtab[LERP_TABLE_MAX];
         roi_sample samples[SAMPLE_TABLE_MAX];
         int first[BINS_MAX + 1];
+        float *sum = last ? malloc((size_t)a->c * sizeof(float)) : NULL;
 #pragma omp for schedule(dynamic, 1)
         for (int64_t k = 0; k < a->k; k++) {
             wb_roi_box b = wb_roi_align_box(rois + 5 * k, a);
             lerp_axis ys = axis_of(ytab, b.start_h, b.bin_h, b.grid_h, a->out_h, a->h);
             lerp_axis xs = axis_of(xtab, b.start_w, b.bin_w, b.grid_w, a->out_w, a->w);
             bool tabled = sample_table(&ys, &xs, a, samples, first);
-            int64_t ch = 0;
-            for (; tabled && ch + CHANNEL_GROUP <= a->c; ch += CHANNEL_GROUP) {
-                const float *src = feat + (b.batch * a->c + ch) * plane;
-                float *out = y + (k * a->c + ch) * bins;
+            if (tabled && sum) {
                 for (int bin = 0; bin < bins; bin++) {
-                    float sum[CHANNEL_GROUP];
-                    tabled_values(src, plane, samples + first[bin], first[bin + 1] - first[bin], sum);
-                    for (int j = 0; j < CHANNEL_GROUP; j++) out[j * bins + bin] = sum[j] / b.count;
+                    tabled_row(last + b.batch * plane * a->c, a->c, samples + first[bin], first[bin + 1] - first[bin],
+                               sum);
+                    for (int64_t ch = 0; ch < a->c; ch++) y[(k * a->c + ch) * bins + bin] = sum[ch] / b.count;
                 }
+                continue;
             }
-            for (; ch < a->c; ch++) {
+            for (int64_t ch = 0; ch < a->c; ch++) {
                 const float *src = feat + (b.batch * a->c + ch) * plane;
                 float *out = y + (k * a->c + ch) * bins;
                 for (int ph = 0; ph < a->out_h; ph++) {
                     for (int pw = 0; pw < a->out_w; pw++) {
                         int bin = ph * a->out_w + pw;
-                        float sum = tabled ? tabled_value(src, samples + first[bin], first[bin + 1] - first[bin])
-                                           : bin_value(src, a->w, &ys, &xs, ph, pw);
-                        out[bin] = sum / b.count;
+                        float s = tabled ? tabled_value(src, samples + first[bin], first[bin + 1] - first[bin])
+                                         : bin_value(src, a->w, &ys, &xs, ph, pw);
+                        out[bin] = s / b.count;
                     }
                 }
             }
         }
+        free(sum);
     }
+    free(last);
 }
 
 static void scatter_bin(float *plane, int64_t w, const lerp_axis *ys, const lerp_axis *xs, int ph, int pw, float g,

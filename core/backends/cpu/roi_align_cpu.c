@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../roi_geometry.h"
+#include "dnnl_common.h"
 #include "gather_cpu.h"
 
 /* Table entries on the stack per axis; RoIs needing more (an adaptive grid
@@ -99,9 +100,11 @@ static void tabled_row(const float *image, int64_t c, const roi_sample *p, int n
     }
 }
 
-/* The features channels-last ([N, H * W, C]), or NULL without memory. */
+/* The features channels-last ([N, H * W, C]) in pool scratch (with the
+ * scratch lock held), or NULL without memory. Scratch reuses what freed
+ * activations left: a malloc'd copy would sit on top of the pool's peak. */
 static float *channels_last(const float *feat, int64_t n, int64_t c, int64_t plane) {
-    float *t = malloc((size_t)(n * c * plane) * sizeof(float));
+    float *t = wb_dnnl_scratch_alloc((size_t)(n * c * plane) * sizeof(float));
     if (!t) return NULL;
 #pragma omp parallel for collapse(2) schedule(static) if (n * c * plane > 65536)
     for (int64_t i = 0; i < n; i++)
@@ -133,7 +136,9 @@ void wb_cpu_roi_align_forward(const float *feat, const float *rois, const wb_roi
     int64_t plane = a->h * a->w, bins = (int64_t)a->out_h * a->out_w;
     /* a copy of the features costs less than the strided loads it saves once
      * the RoIs sample more cells than the maps hold */
-    float *last = a->k * bins * 4 > plane ? channels_last(feat, a->n, a->c, plane) : NULL;
+    bool copy = a->k * bins * 4 > plane;
+    if (copy) wb_dnnl_lock();
+    float *last = copy ? channels_last(feat, a->n, a->c, plane) : NULL;
 #pragma omp parallel if (a->k * a->c * bins > 4096)
     {
         wb_roi_lerp ytab[LERP_TABLE_MAX], xtab[LERP_TABLE_MAX];
@@ -169,7 +174,10 @@ void wb_cpu_roi_align_forward(const float *feat, const float *rois, const wb_roi
         }
         free(sum);
     }
-    free(last);
+    if (copy) {
+        wb_dnnl_scratch_free(last, (size_t)(a->n * a->c * plane) * sizeof(float));
+        wb_dnnl_unlock();
+    }
 }
 
 static void scatter_bin(float *plane, int64_t w, const lerp_axis *ys, const lerp_axis *xs, int ph, int pw, float g,

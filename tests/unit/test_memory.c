@@ -69,13 +69,13 @@ START_TEST(test_the_tape_keeps_only_what_backward_reads) {
     wb_tensor *x = wbt_random(&e, 2, shape, -1.0f, 1.0f, &rng);
     x->requires_grad = true;
     size_t base = in_use(&e);
-    /* add reads nothing in backward, relu its output, sigmoid its output */
+    /* add reads nothing in backward, relu its input (its mask a > 0), sigmoid its output */
     wb_tensor *a = wb_add(e.ctx, x, x);
     wb_tensor *r = wb_relu(e.ctx, a);
     wb_tensor *s = wb_sigmoid(e.ctx, r);
-    wb_release(e.ctx, a); /* freed at once: nobody keeps it */
-    ck_assert_uint_eq(in_use(&e), base + 2 * T_BYTES);
-    wb_release(e.ctx, r); /* still held by relu's and sigmoid's nodes */
+    wb_release(e.ctx, a); /* still held by relu's node */
+    ck_assert_uint_eq(in_use(&e), base + 3 * T_BYTES);
+    wb_release(e.ctx, r); /* freed at once: no backward reads it */
     ck_assert_uint_eq(in_use(&e), base + 2 * T_BYTES);
     ck_assert_ptr_nonnull(wb_grad_of(&e.c, s));
     float *g = wb_grad_begin(&e.c, s);

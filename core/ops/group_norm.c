@@ -4,8 +4,8 @@
 #include <math.h>
 #include "ops.h"
 #include "../backends/kernels_norm.h"
+#include "norm_common.h"
 #include "../runtime/context.h"
-#include "../runtime/host_copy.h"
 
 typedef struct gn_saved {
     wb_gn_args args;
@@ -14,27 +14,10 @@ typedef struct gn_saved {
     wb_tensor *y;                /* non-NULL: backward works from the output (x's data is gone) */
 } gn_saved;
 
-/* As batch norm (norm.c): xhat = (y - beta) / gamma carries at most ~16 float32 ulps more error than from x
- * while |beta| <= 16 |gamma|. */
-#define FROM_OUTPUT_MAX_SHIFT 16.0f
-#define FROM_OUTPUT_MIN_GAMMA 1e-12f
-
-/* Whether the backend can work from y and y determines xhat in every channel. gamma and beta are read on the
- * host on every backend (a download of 2C floats on a device), so the choice does not depend on the backend
- * beyond its having the kernel. */
+/* Whether the backend can work from y and y determines xhat in every channel (the bound is batch norm's:
+ * norm.c). */
 static bool from_output(const wb_context *c, const wb_tensor *gamma, const wb_tensor *beta, int64_t ch) {
-    const wb_backend *be = c->s->backend;
-    if (!be->norm->group_norm_backward_from_output) return false;
-    const float *gh = gamma ? wb_host_read(be, gamma->data, ch) : NULL;
-    const float *bh = beta ? wb_host_read(be, beta->data, ch) : NULL;
-    bool ok = (!gamma || gh) && (!beta || bh);
-    for (int64_t i = 0; ok && i < ch; i++) {
-        float g = gh ? fabsf(gh[i]) : 1.0f, b = bh ? fabsf(bh[i]) : 0.0f;
-        ok = g >= FROM_OUTPUT_MIN_GAMMA && !isinf(g) && b <= FROM_OUTPUT_MAX_SHIFT * g;
-    }
-    if (gamma) wb_host_read_end(be, gamma->data, gh);
-    if (beta) wb_host_read_end(be, beta->data, bh);
-    return ok;
+    return c->s->backend->norm->group_norm_backward_from_output && wb_norm_affine_invertible(c, gamma, beta, ch);
 }
 
 static wb_status gn_backward(wb_context *c, wb_tape_node *node) {

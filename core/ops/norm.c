@@ -16,6 +16,7 @@
 #include "../runtime/context.h"
 #include "../runtime/host_copy.h"
 #include "../runtime/host_tensors.h"
+#include "norm_common.h"
 
 typedef struct bn_saved {
     wb_bn_args args;
@@ -31,10 +32,11 @@ typedef struct bn_saved {
 #define FROM_OUTPUT_MAX_SHIFT 16.0f
 #define FROM_OUTPUT_MIN_GAMMA 1e-12f
 
-/* Whether y determines xhat in every channel. gamma and beta are read on the
- * host on every backend (a download of 2C floats on a device), so every
- * backend keeps the same tensor and computes the same gradients. */
-static bool invertible(const wb_context *c, const wb_tensor *gamma, const wb_tensor *beta, int64_t ch) {
+/* Whether y determines xhat in every channel (batch norm's and group norm's
+ * choice alike). gamma and beta are read on the host on every backend (a
+ * download of 2C floats on a device), so every backend keeps the same tensor
+ * and computes the same gradients. */
+bool wb_norm_affine_invertible(const wb_context *c, const wb_tensor *gamma, const wb_tensor *beta, int64_t ch) {
     const wb_backend *be = c->s->backend;
     const float *gh = gamma ? wb_host_read(be, gamma->data, ch) : NULL;
     const float *bh = beta ? wb_host_read(be, beta->data, ch) : NULL;
@@ -182,7 +184,7 @@ wb_tensor *wb_op_batch_norm(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tens
     if (gamma) in[n_in++] = gamma;
     if (beta) in[n_in++] = beta;
     if (wb_tape_needed(c, in, n_in)) {
-        bool from_output = invertible(c, gamma, beta, a.c);
+        bool from_output = wb_norm_affine_invertible(c, gamma, beta, a.c);
         /* gamma and beta (inputs 1 and 2 where present) are parameters: kept anyway */
         unsigned keep = (from_output ? WB_KEEP_OUT(0) : WB_KEEP_IN(0)) | WB_KEEP_IN(1) | WB_KEEP_IN(2);
         wb_tape_node *node = wb_tape_record(c, "batch_norm", bn_backward, in, n_in, &y, 1, sizeof(bn_saved), keep);

@@ -82,6 +82,31 @@ void wb_cpu_bn_eval_forward(const float *x, const float *gamma, const float *bet
     affine(x, gamma, beta, a, save_mean, save_invstd, y);
 }
 
+/* dx from dy (or what stands for it: may be dx itself) and the channel sums
+ * dbeta = sum(dy), dgamma = sum(dy * xhat). Training: dx = g*invstd*(dy -
+ * mean(dy) - xhat*mean(dy*xhat)), written as dx = dy*k + x*kx + k0 per
+ * channel so the inner loop is one FMA pair; eval: dy*k. */
+static void dx_from_sums(const float *dy, const float *x, const float *gamma, const float *save_mean,
+                         const float *save_invstd, const float *dgamma, const float *dbeta, const wb_bn_args *a,
+                         int training, float *dx) {
+    double m = (double)(a->n * a->hw);
+#pragma omp parallel for schedule(static) if (parallel(a))
+    for (int64_t r = 0; r < a->n * a->c; r++) {
+        int64_t ch = r % a->c;
+        float invstd = save_invstd[ch];
+        float k = (gamma ? gamma[ch] : 1.0f) * invstd;
+        float kx = 0.0f, k0 = 0.0f;
+        if (training) {
+            kx = -k * invstd * (float)(dgamma[ch] / m);
+            k0 = -k * (float)(dbeta[ch] / m) - kx * save_mean[ch];
+        }
+        const float *dyr = dy + r * a->hw, *xr = x + r * a->hw;
+        float *dxr = dx + r * a->hw;
+#pragma omp simd
+        for (int64_t p = 0; p < a->hw; p++) dxr[p] = dyr[p] * k + xr[p] * kx + k0;
+    }
+}
+
 void wb_cpu_bn_backward(const float *dy, const float *x, const float *gamma,
                         const float *save_mean, const float *save_invstd, const wb_bn_args *a,
                         int training, float *dx, float *dgamma, float *dbeta) {
@@ -101,25 +126,7 @@ void wb_cpu_bn_backward(const float *dy, const float *x, const float *gamma,
         dbeta[ch] = (float)sdy;
         dgamma[ch] = (float)(sdy_xc * save_invstd[ch]);
     }
-    if (!dx) return;
-    double m = (double)(a->n * a->hw);
-    /* Training: dx = g*invstd*(dy - mean(dy) - xhat*mean(dy*xhat)), written
-     * as dx = dy*k + x*kx + k0 per channel so the inner loop is one FMA pair. */
-#pragma omp parallel for schedule(static) if (parallel(a))
-    for (int64_t r = 0; r < a->n * a->c; r++) {
-        int64_t ch = r % a->c;
-        float invstd = save_invstd[ch];
-        float k = (gamma ? gamma[ch] : 1.0f) * invstd;
-        float kx = 0.0f, k0 = 0.0f;
-        if (training) {
-            kx = -k * invstd * (float)(dgamma[ch] / m);
-            k0 = -k * (float)(dbeta[ch] / m) - kx * save_mean[ch];
-        }
-        const float *dyr = dy + r * a->hw, *xr = x + r * a->hw;
-        float *dxr = dx + r * a->hw;
-#pragma omp simd
-        for (int64_t p = 0; p < a->hw; p++) dxr[p] = dyr[p] * k + xr[p] * kx + k0;
-    }
+    if (dx) dx_from_sums(dy, x, gamma, save_mean, save_invstd, dgamma, dbeta, a, training, dx);
 }
 
 /* ---- batch norm + activation ---- */
@@ -234,19 +241,5 @@ void wb_cpu_bn_act_backward(const float *dy, const float *x, const float *gamma,
         dbeta[ch] = (float)sg;
         dgamma[ch] = (float)(sg_xc * save_invstd[ch]);
     }
-    if (!dx) return;
-    double m = (double)(a->n * a->hw);
-    /* dx = g*k + x*kx + k0 per channel, as wb_cpu_bn_backward's training branch with g for dy. */
-#pragma omp parallel for schedule(static) if (parallel(a))
-    for (int64_t r = 0; r < a->n * a->c; r++) {
-        int64_t ch = r % a->c;
-        float invstd = save_invstd[ch];
-        float k = channel_scale(gamma, save_invstd, ch);
-        float kx = -k * invstd * (float)(dgamma[ch] / m);
-        float k0 = -k * (float)(dbeta[ch] / m) - kx * save_mean[ch];
-        const float *xr = x + r * a->hw;
-        float *gr = dx + r * a->hw;
-#pragma omp simd
-        for (int64_t p = 0; p < a->hw; p++) gr[p] = gr[p] * k + xr[p] * kx + k0;
-    }
+    if (dx) dx_from_sums(dx, x, gamma, save_mean, save_invstd, dgamma, dbeta, a, 1, dx); /* g parked in dx */
 }

@@ -80,19 +80,36 @@ static bool output_params(wb_context *c, const bn_saved *s, float **g, float **m
     return ok;
 }
 
+/* A batch norm backward's gradient buffers: dx where x wants one, and both
+ * channel sums always (the kernels produce them: dx needs them in training),
+ * in scratch where gamma or beta wants none. */
+typedef struct bn_grads {
+    wb_tensor *x, *gamma, *beta; /* those that want a gradient, else NULL */
+    float *dx, *dg, *db;
+} bn_grads;
+
+static bool bn_grads_begin(wb_context *c, wb_tensor *x, wb_tensor *gamma, wb_tensor *beta, int64_t ch, bn_grads *g) {
+    size_t cbytes = (size_t)ch * sizeof(float);
+    *g = (bn_grads){x->requires_grad ? x : NULL, gamma && gamma->requires_grad ? gamma : NULL,
+                    beta && beta->requires_grad ? beta : NULL, NULL, NULL, NULL};
+    g->dx = g->x ? wb_grad_begin(c, x) : NULL;
+    g->dg = g->gamma ? wb_grad_begin(c, gamma) : wb_ctx_kernel_scratch(c, cbytes);
+    g->db = g->beta ? wb_grad_begin(c, beta) : wb_ctx_kernel_scratch(c, cbytes);
+    return (!g->x || g->dx) && g->dg && g->db;
+}
+
+static void bn_grads_end(wb_context *c, const bn_grads *g) {
+    if (g->x) wb_grad_end(c, g->x, g->dx);
+    if (g->gamma) wb_grad_end(c, g->gamma, g->dg);
+    if (g->beta) wb_grad_end(c, g->beta, g->db);
+}
+
 static wb_status bn_backward(wb_context *c, wb_tape_node *node) {
     bn_saved *s = node->saved;
-    wb_tensor *x = s->x, *gamma = s->gamma, *beta = s->beta;
+    wb_tensor *x = s->x, *gamma = s->gamma;
     const float *dy = wb_grad_of(c, node->out[0]);
-    if (!dy) return c->err;
-    bool want_x = x->requires_grad;
-    bool want_g = gamma && gamma->requires_grad, want_b = beta && beta->requires_grad;
-    /* The kernel always produces both channel sums (dx needs them in training). */
-    size_t cbytes = (size_t)s->args.c * sizeof(float);
-    float *dx = want_x ? wb_grad_begin(c, x) : NULL;
-    float *dg = want_g ? wb_grad_begin(c, gamma) : wb_ctx_kernel_scratch(c, cbytes);
-    float *db = want_b ? wb_grad_begin(c, beta) : wb_ctx_kernel_scratch(c, cbytes);
-    if ((want_x && !dx) || !dg || !db) return c->err;
+    bn_grads gr;
+    if (!dy || !bn_grads_begin(c, x, gamma, s->beta, s->args.c, &gr)) return c->err;
     const float *in = x->data, *g = gamma ? gamma->data : NULL;
     float *mean = s->mean, *invstd = s->invstd;
     if (s->y) {
@@ -100,10 +117,8 @@ static wb_status bn_backward(wb_context *c, wb_tape_node *node) {
         if (!output_params(c, s, &g_out, &mean, &invstd)) return c->err;
         in = s->y->data, g = g_out;
     }
-    c->s->backend->dense->bn_backward(dy, in, g, mean, invstd, &s->args, s->training, dx, dg, db);
-    if (want_x) wb_grad_end(c, x, dx);
-    if (want_g) wb_grad_end(c, gamma, dg);
-    if (want_b) wb_grad_end(c, beta, db);
+    c->s->backend->dense->bn_backward(dy, in, g, mean, invstd, &s->args, s->training, gr.dx, gr.dg, gr.db);
+    bn_grads_end(c, &gr);
     return WB_OK;
 }
 
@@ -208,19 +223,11 @@ static wb_status bn_act_backward(wb_context *c, wb_tape_node *node) {
     bn_act_saved *s = node->saved;
     wb_tensor *x = s->x, *gamma = s->gamma, *beta = s->beta;
     const float *dy = wb_grad_of(c, node->out[0]);
-    if (!dy) return c->err;
-    bool want_x = x->requires_grad;
-    bool want_g = gamma && gamma->requires_grad, want_b = beta && beta->requires_grad;
-    size_t cbytes = (size_t)s->args.c * sizeof(float);
-    float *dx = want_x ? wb_grad_begin(c, x) : NULL;
-    float *dg = want_g ? wb_grad_begin(c, gamma) : wb_ctx_kernel_scratch(c, cbytes);
-    float *db = want_b ? wb_grad_begin(c, beta) : wb_ctx_kernel_scratch(c, cbytes);
-    if ((want_x && !dx) || !dg || !db) return c->err;
+    bn_grads gr;
+    if (!dy || !bn_grads_begin(c, x, gamma, beta, s->args.c, &gr)) return c->err;
     c->s->backend->dense->bn_act_backward(dy, x->data, gamma ? gamma->data : NULL, beta ? beta->data : NULL, s->mean,
-                                          s->invstd, &s->args, s->act, dx, dg, db);
-    if (want_x) wb_grad_end(c, x, dx);
-    if (want_g) wb_grad_end(c, gamma, dg);
-    if (want_b) wb_grad_end(c, beta, db);
+                                          s->invstd, &s->args, s->act, gr.dx, gr.dg, gr.db);
+    bn_grads_end(c, &gr);
     return WB_OK;
 }
 

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # amp = "bf16": refused with the reason where oneDNN finds no bfloat16 instructions (simulated by capping
 # its ISA), and the quickstart's model (RetinaNet R-18 + FPN from scratch on the synthetic shapes) trained in
-# bf16 reaches the COCO mAP of the same training in fp32 within 0.02. The training is made cheap enough for
-# every test run: 8 images at 96 px learnt in 400 iterations of 4 and evaluated on those 8, where both
-# precisions end near the top but not at it, so a bf16 that learns worse shows (measured: fp32 0.9944, bf16
-# 0.9907; 4 images in 250 iterations give 1.0 and 1.0, which could hide it). The whole quickstart (384
-# iterations of 8 at 128 px) took 3.5 minutes of the suite (fp32 0.6702, bf16 0.6633). The two runs go side by
-# side on one thread each. Both runs' run.log hold the validation tables exactly as the console shows them.
+# bf16 reaches the COCO mAP@0.5 of the same training in fp32 within 0.02 (and both learn: fp32 >= 0.9). The
+# training is made cheap enough for every test run: 8 images at 96 px learnt in 400 iterations of 4 and
+# evaluated on those 8. mAP@0.5:0.95 was compared first (fp32 0.9944, bf16 0.9907), but it proved to move
+# by 0.08 with the summation order alone (see below), so it is printed, not asserted; a bf16 that fails to
+# learn still shows in mAP@0.5. The whole quickstart (384 iterations of 8 at 128 px) took 3.5 minutes of the
+# suite (fp32 0.6702, bf16 0.6633). The two runs go
+# side by side on one thread each. Both runs' run.log hold the validation tables exactly as the console shows them.
 # Exit 77 on a CPU without bf16.
 set -euo pipefail
 wb=$1 src=$2 out=$3
@@ -37,17 +38,22 @@ cheap=(--set threads=1 --set data.batch_size=4 --set model.head.octave_base_scal
 wait $bf16 || { cat "$out/bf16.txt"; exit 1; }
 wait $fp32 || { cat "$out/fp32.txt"; exit 1; }
 grep -qF 'amp = "bf16": convolutions and matrix products in bfloat16' "$out/bf16.txt"
+# Compared on mAP@0.5: on these 8 images after 400 iterations the mAP@0.5:0.95 moves with the summation
+# order alone (one fp32 binary: 0.994 with 1 thread, 0.915 with 2; mAP@0.5 1.000 and 0.992), so it cannot
+# resolve 0.02; mAP@0.5 can.
 /usr/bin/python3 - "$out/fp32/log.json" "$out/bf16/log.json" <<'PY'
 import json, sys
-def final_map(path):
+def final_val(path):
     vals = [json.loads(l) for l in open(path) if l.strip()]
     vals = [r for r in vals if r.get("mode") == "val"]
     assert vals, f"{path}: no validation"
-    return vals[-1]["bbox_mAP"]
-fp32, bf16 = final_map(sys.argv[1]), final_map(sys.argv[2])
-print(f"bbox_mAP after 400 iterations: fp32 {fp32:.4f}, bf16 {bf16:.4f}, difference {bf16 - fp32:+.4f}")
-assert fp32 >= 0.8, f"the fp32 run did not learn the 8 images (mAP {fp32:.3f} < 0.8): the comparison would say nothing"
-assert abs(bf16 - fp32) <= 0.02, f"bf16 mAP {bf16:.4f} is more than 0.02 from fp32's {fp32:.4f}"
+    return vals[-1]
+fp32, bf16 = final_val(sys.argv[1]), final_val(sys.argv[2])
+print(f"after 400 iterations: mAP@0.5 fp32 {fp32['bbox_mAP_50']:.4f}, bf16 {bf16['bbox_mAP_50']:.4f}; "
+      f"mAP@0.5:0.95 fp32 {fp32['bbox_mAP']:.4f}, bf16 {bf16['bbox_mAP']:.4f}")
+f, b = fp32["bbox_mAP_50"], bf16["bbox_mAP_50"]
+assert f >= 0.9, f"the fp32 run did not learn the 8 images (mAP@0.5 {f:.3f} < 0.9): the comparison would say nothing"
+assert abs(b - f) <= 0.02, f"bf16 mAP@0.5 {b:.4f} is more than 0.02 from fp32's {f:.4f}"
 PY
 
 echo "== run.log holds the validation tables as the console shows them"

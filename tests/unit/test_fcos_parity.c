@@ -63,6 +63,21 @@ static wb_batch_truth case_truth(const wb_st_file *f, int n, int h, int w, wb_gt
     return (wb_batch_truth){sizeof(wb_batch_truth), n, h, w, imgs};
 }
 
+/* Image i's detections equal torchvision's saved as <prefix>det_boxes<i>, _scores, _labels
+ * (num_<prefix>dets<i> of them). */
+static void expect_case_detections(const wb_st_file *f, const char *prefix, int i, const wb_detections *det) {
+    char nb[48], ns[48], nl[48];
+    snprintf(nb, sizeof nb, "num_%sdets%d", prefix, i);
+    int count = (int)wbt_parity_attr(f, nb);
+    printf("  %simage %d: %d detections, torchvision %d\n", prefix, i, det->num, count);
+    ck_assert_int_eq(det->num, count);
+    snprintf(nb, sizeof nb, "%sdet_boxes%d", prefix, i);
+    snprintf(ns, sizeof ns, "%sdet_scores%d", prefix, i);
+    snprintf(nl, sizeof nl, "%sdet_labels%d", prefix, i);
+    wbt_assert_same_detections(&k_torchvision, i, det, wbt_parity_tensor(f, nb, 4 * count),
+                               wbt_parity_tensor(f, ns, count), wbt_parity_tensor(f, nl, count));
+}
+
 START_TEST(test_fcos_r50_matches_torchvision) {
     wb_st_file f;
     if (!wbt_parity_open("fcos_r50", &f)) return;
@@ -137,18 +152,7 @@ START_TEST(test_fcos_r50_matches_torchvision) {
     ck_assert_msg(wb_model_forward(m, x, false, err, sizeof err) == WB_OK, "%s", err);
     wb_detections dets[8];
     ck_assert_msg(wb_model_predict(m, &truth, dets, err, sizeof err) == WB_OK, "%s", err);
-    for (int i = 0; i < n; i++) {
-        char nb[32], ns[32], nl[32];
-        snprintf(nb, sizeof nb, "num_dets%d", i);
-        int count = (int)wbt_parity_attr(&f, nb);
-        printf("  image %d: %d detections, torchvision %d\n", i, dets[i].num, count);
-        ck_assert_int_eq(dets[i].num, count);
-        snprintf(nb, sizeof nb, "det_boxes%d", i);
-        snprintf(ns, sizeof ns, "det_scores%d", i);
-        snprintf(nl, sizeof nl, "det_labels%d", i);
-        wbt_assert_same_detections(&k_torchvision, i, &dets[i], wbt_parity_tensor(&f, nb, 4 * count),
-                                   wbt_parity_tensor(&f, ns, count), wbt_parity_tensor(&f, nl, count));
-    }
+    for (int i = 0; i < n; i++) expect_case_detections(&f, "", i, &dets[i]);
     wb_model_release_detections(m, dets, n);
     wb_model_destroy(m);
     wb_session_destroy(s);
@@ -200,16 +204,7 @@ START_TEST(test_fcos_few_candidates_match_torchvision) {
     ck_assert_msg(head.desc->module->predict(head.instance, &head.ctx.pub, preds, 3 * LEVELS, &truth, dets) == WB_OK,
                   "%s", head.ctx.msg);
     for (int i = 0; i < n; i++) {
-        char nb[32], ns[32], nl[32];
-        snprintf(nb, sizeof nb, "num_few_dets%d", i);
-        int count = (int)wbt_parity_attr(&f, nb);
-        printf("  score 0.01, nms_pre 20, image %d: %d detections, torchvision %d\n", i, dets[i].num, count);
-        ck_assert_int_eq(dets[i].num, count);
-        snprintf(nb, sizeof nb, "few_det_boxes%d", i);
-        snprintf(ns, sizeof ns, "few_det_scores%d", i);
-        snprintf(nl, sizeof nl, "few_det_labels%d", i);
-        wbt_assert_same_detections(&k_torchvision, i, &dets[i], wbt_parity_tensor(&f, nb, 4 * count),
-                                   wbt_parity_tensor(&f, ns, count), wbt_parity_tensor(&f, nl, count));
+        expect_case_detections(&f, "few_", i, &dets[i]);
         head.desc->module->release_detections(head.instance, &dets[i]);
     }
     wb_slot_destroy(&head);

@@ -4,6 +4,7 @@
 
 #include "../backends/kernels_pointwise.h"
 #include "../runtime/context.h"
+#include "../runtime/host_tensors.h"
 
 typedef struct act_saved {
     wb_act_kind kind;
@@ -63,4 +64,18 @@ wb_tensor *wb_op_hardswish(wb_ctx *ctx, wb_tensor *x) {
 
 wb_tensor *wb_op_hardsigmoid(wb_ctx *ctx, wb_tensor *x) {
     return activation(ctx, "hardsigmoid", WB_ACT_HARDSIGMOID, 0.0f, x);
+}
+
+bool wb_op_check_activation(wb_ctx *ctx, const char *op, int act) {
+    if (act == WB_ACTIVATION_NONE || act == WB_ACTIVATION_RELU || act == WB_ACTIVATION_SILU) return true;
+    wb_ctx_fail(wb_ctx_impl(ctx), WB_ERR_INVALID,
+                "%s: unknown activation %d (WB_ACTIVATION_NONE, _RELU or _SILU from workbench/host.h)", op, act);
+    return false;
+}
+
+wb_tensor *wb_op_then_activation(wb_ctx *ctx, wb_tensor *y, int act) {
+    if (!y || act == WB_ACTIVATION_NONE) return y;
+    wb_tensor *a = act == WB_ACTIVATION_RELU ? wb_op_relu(ctx, y) : wb_op_silu(ctx, y);
+    wb_host_tensor_release(ctx, y);
+    return a;
 }

@@ -4,7 +4,6 @@
 #include "../backends/kernels_conv.h"
 #include "../backends/kernels_pointwise.h"
 #include "../runtime/context.h"
-#include "../runtime/host_tensors.h"
 
 typedef struct conv_saved {
     wb_conv_shape shape;
@@ -162,19 +161,10 @@ wb_tensor *wb_op_conv2d_act(wb_ctx *ctx, wb_tensor *x, wb_tensor *w, wb_tensor *
     wb_context *c = wb_ctx_impl(ctx);
     wb_tensor *in[3] = {x, w, b};
     if (!wb_ctx_check_inputs(c, "conv2d_act", in, 2)) return NULL;
-    if (act != WB_ACTIVATION_NONE && act != WB_ACTIVATION_RELU && act != WB_ACTIVATION_SILU) {
-        wb_ctx_fail(c, WB_ERR_INVALID,
-                    "conv2d_act: unknown activation %d (WB_ACTIVATION_NONE, _RELU or _SILU from workbench/host.h)",
-                    act);
-        return NULL;
-    }
+    if (!wb_op_check_activation(ctx, "conv2d_act", act)) return NULL;
     if (act == WB_ACTIVATION_NONE) return conv2d(c, x, w, b, p, -1);
     wb_act_kind kind = act == WB_ACTIVATION_RELU ? WB_ACT_RELU : WB_ACT_SILU;
     /* The fused kernel writes only the activation: a backward would need the conv output too. */
     if (c->s->backend->conv->forward_act && !wb_tape_needed(c, in, b ? 3 : 2)) return conv2d(c, x, w, b, p, kind);
-    wb_tensor *y = conv2d(c, x, w, b, p, -1);
-    if (!y) return NULL;
-    wb_tensor *a = kind == WB_ACT_RELU ? wb_op_relu(ctx, y) : wb_op_silu(ctx, y);
-    wb_host_tensor_release(ctx, y);
-    return a;
+    return wb_op_then_activation(ctx, conv2d(c, x, w, b, p, -1), act);
 }

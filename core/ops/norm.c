@@ -15,7 +15,6 @@
 #include "../dist/sync_bn.h"
 #include "../runtime/context.h"
 #include "../runtime/host_copy.h"
-#include "../runtime/host_tensors.h"
 #include "norm_common.h"
 
 typedef struct bn_saved {
@@ -240,13 +239,7 @@ wb_tensor *wb_op_batch_norm_act(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_
                                 float eps, int act) {
     wb_context *c = wb_ctx_impl(ctx);
     if (!wb_ctx_check_inputs(c, "batch_norm_act", &x, 1)) return NULL;
-    if (act != WB_ACTIVATION_NONE && act != WB_ACTIVATION_RELU && act != WB_ACTIVATION_SILU) {
-        wb_ctx_fail(c, WB_ERR_INVALID,
-                    "batch_norm_act: unknown activation %d (WB_ACTIVATION_NONE, _RELU or _SILU from "
-                    "workbench/host.h)",
-                    act);
-        return NULL;
-    }
+    if (!wb_op_check_activation(ctx, "batch_norm_act", act)) return NULL;
     wb_tensor *in[3];
     int n_in = 0;
     in[n_in++] = x;
@@ -255,13 +248,9 @@ wb_tensor *wb_op_batch_norm_act(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_
     const wb_dense_kernels *k = c->s->backend->dense;
     bool fused = act != WB_ACTIVATION_NONE && training && !wb_sync_bn_enabled() && k->bn_act_train_forward &&
                  k->bn_act_backward && wb_tape_needed(c, in, n_in);
-    if (!fused) {
-        wb_tensor *y = wb_op_batch_norm(ctx, x, gamma, beta, running_mean, running_var, training, momentum, eps);
-        if (!y || act == WB_ACTIVATION_NONE) return y;
-        wb_tensor *a = act == WB_ACTIVATION_RELU ? wb_op_relu(ctx, y) : wb_op_silu(ctx, y);
-        wb_host_tensor_release(ctx, y);
-        return a;
-    }
+    if (!fused)
+        return wb_op_then_activation(
+            ctx, wb_op_batch_norm(ctx, x, gamma, beta, running_mean, running_var, training, momentum, eps), act);
     wb_bn_args a;
     if (!validate(c, x, gamma, beta, running_mean, running_var, training, eps, &a)) return NULL;
     a.momentum = momentum;

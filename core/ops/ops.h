@@ -6,6 +6,7 @@
 #ifndef WB_CORE_OPS_H
 #define WB_CORE_OPS_H
 
+#include <stdbool.h>
 #include <workbench/host.h>
 
 /* dense: conv.c norm.c pool.c linear.c */
@@ -15,6 +16,11 @@ wb_tensor *wb_op_conv2d_act(wb_ctx *ctx, wb_tensor *x, wb_tensor *w, wb_tensor *
 wb_tensor *wb_op_batch_norm(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tensor *beta,
                             wb_tensor *running_mean, wb_tensor *running_var,
                             int training, float momentum, float eps);
+/* For the ops taking a WB_ACTIVATION_* (conv2d_act, batch_norm_act): false, with the error naming op and the
+ * choices, for any other value. activation.c */
+bool wb_op_check_activation(wb_ctx *ctx, const char *op, int act);
+/* act(y) as an op of its own (y itself for WB_ACTIVATION_NONE); the caller's y is released. activation.c */
+wb_tensor *wb_op_then_activation(wb_ctx *ctx, wb_tensor *y, int act);
 /* act(batch_norm(...)), act a WB_ACTIVATION_*: norm.c */
 wb_tensor *wb_op_batch_norm_act(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tensor *beta,
                                 wb_tensor *running_mean, wb_tensor *running_var, int training, float momentum,

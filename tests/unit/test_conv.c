@@ -7,6 +7,7 @@
 
 #include <workbench/ops.h>
 
+#include "backends/cpu/conv_dnnl.h"
 #include "backends/cpu/dnnl_common.h"
 #include "backends/families.h"
 #include "backends/kernels_conv.h"
@@ -210,6 +211,46 @@ START_TEST(inference_in_image_groups_matches_whole_batch) {
 }
 END_TEST
 
+/* In training, backward-data and backward-weights whose scratch for the
+ * whole batch is large run in groups of images too (here the limit is set
+ * to 1 byte: one image per run). dx is per image; dw and db are sums over the
+ * images, the groups' partial sums added into the output: another order of
+ * the same float sum than the whole batch's, so equal within the kernels'
+ * tolerance (a lost or doubled image is off by O(1) of the values). A
+ * Winograd 3x3 (64x64 maps) and a strided direct conv. */
+static void check_backward_groups(const wb_conv_shape *s) {
+    const wb_conv_kernels *cpu = wb_cpu_conv_kernels();
+    int64_t nx = s->n * s->c_in * s->h_in * s->w_in, ny = s->n * s->c_out * s->h_out * s->w_out;
+    int64_t nw = s->c_out * s->c_in * s->k_h * s->k_w;
+    uint64_t rng = 23;
+    float *x = random_buf(nx, &rng), *w = random_buf(nw, &rng), *dy = random_buf(ny, &rng);
+    float *dx[2], *dw[2], *db[2];
+    for (int run = 0; run < 2; run++) {
+        dx[run] = malloc((size_t)nx * 4), dw[run] = malloc((size_t)nw * 4), db[run] = malloc((size_t)s->c_out * 4);
+        for (int64_t i = 0; i < nx; i++) dx[run][i] = NAN; /* every image must be written */
+        size_t before = wb_cpu_conv_set_group_limit(run == 0 ? (size_t)1 << 40 : 1);
+        ck_assert_int_eq(cpu->backward_data(s, dy, w, dx[run]), WB_OK);
+        ck_assert_int_eq(cpu->backward_weights(s, x, dy, dw[run], db[run]), WB_OK);
+        wb_cpu_conv_set_group_limit(before);
+    }
+    assert_conv_close("dx in image groups vs whole batch", dx[1], dx[0], nx);
+    assert_conv_close("dw in image groups vs whole batch", dw[1], dw[0], nw);
+    assert_conv_close("db in image groups vs whole batch", db[1], db[0], s->c_out);
+    for (int run = 0; run < 2; run++) free(dx[run]), free(dw[run]), free(db[run]);
+    free(x), free(w), free(dy);
+}
+
+START_TEST(training_backward_in_image_groups_matches_whole_batch) {
+    const wb_conv_shape shapes[] = {
+        {.n = 3, .c_in = 16, .h_in = 64, .w_in = 64, .c_out = 24, .h_out = 64, .w_out = 64, .k_h = 3, .k_w = 3,
+         .stride_h = 1, .stride_w = 1, .pad_h = 1, .pad_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1},
+        {.n = 3, .c_in = 16, .h_in = 33, .w_in = 31, .c_out = 24, .h_out = 17, .w_out = 16, .k_h = 3, .k_w = 3,
+         .stride_h = 2, .stride_w = 2, .pad_h = 1, .pad_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) check_backward_groups(&shapes[i]);
+}
+END_TEST
+
 /* ---- primitive cache ---- */
 
 START_TEST(second_identical_call_creates_no_primitive) {
@@ -282,6 +323,7 @@ int main(void) {
     TCase *cpu = tcase_create("cpu_kernel");
     tcase_add_test(cpu, cpu_matches_reference);
     tcase_add_test(cpu, inference_in_image_groups_matches_whole_batch);
+    tcase_add_test(cpu, training_backward_in_image_groups_matches_whole_batch);
     tcase_add_test(cpu, second_identical_call_creates_no_primitive);
     tcase_add_test(cpu, bad_shapes_are_explained);
     suite_add_tcase(s, cpu);

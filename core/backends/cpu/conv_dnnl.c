@@ -14,6 +14,7 @@
 #include "../families.h"
 #include "../kernels_conv.h"
 #include "../kernels_pointwise.h"
+#include "conv_dnnl.h"
 #include "dnnl_common.h"
 
 enum { PASS_FORWARD = 0, PASS_BACKWARD_DATA = 1, PASS_BACKWARD_WEIGHTS = 2 };
@@ -356,19 +357,76 @@ static size_t plan_scratch_bytes(const conv_plan *p) {
     return bytes;
 }
 
-/* At inference a forward whose scratch for the whole batch passes this runs
- * a group of images at a time: Winograd's tiles and the blocked copies scale
- * with the batch (RetinaNet's classifier at 512x512, batch 2: 147 MiB), and
- * at inference nothing else needs the images together. */
-#define INFERENCE_SCRATCH_LIMIT ((size_t)64 << 20)
+/* A call whose scratch for the whole batch passes this runs a group of
+ * images at a time: Winograd's tiles and the blocked copies scale with the
+ * batch (RetinaNet's classifier at 512x512, batch 2: 147 MiB; Faster R-CNN's
+ * RPN conv on P2: some 220 MiB in backward, on top of every saved
+ * activation). Images are independent in the forward and backward-data;
+ * backward-weights sums the groups (run_group). */
+static size_t g_group_limit = (size_t)64 << 20;
+
+size_t wb_cpu_conv_set_group_limit(size_t bytes) {
+    wb_dnnl_lock();
+    size_t before = g_group_limit;
+    g_group_limit = bytes;
+    wb_dnnl_unlock();
+    return before;
+}
 
 /* Images per primitive run: the whole batch, or a group (see above). */
 static int64_t images_per_run(const conv_key *key, const conv_plan *whole_batch) {
     size_t whole = plan_scratch_bytes(whole_batch);
-    if (key->pass != PASS_FORWARD || !key->shape.inference || whole <= INFERENCE_SCRATCH_LIMIT)
-        return key->shape.n;
-    int64_t group = key->shape.n * (int64_t)INFERENCE_SCRATCH_LIMIT / (int64_t)whole;
+    if (whole <= g_group_limit) return key->shape.n;
+    int64_t group = key->shape.n * (int64_t)g_group_limit / (int64_t)whole;
     return group > 0 ? group : 1;
+}
+
+/* Floats from one image to the next in each of a pass's three operands (a,
+ * b, out of run_pass); 0 for the weights and the weight gradient, which
+ * every group shares. */
+static void image_steps(int pass, const wb_conv_shape *s, int64_t step[3]) {
+    int64_t x = s->c_in * s->h_in * s->w_in, y = s->c_out * s->h_out * s->w_out;
+    int64_t steps[3][3] = {[PASS_FORWARD] = {x, 0, y}, [PASS_BACKWARD_DATA] = {y, 0, x},
+                           [PASS_BACKWARD_WEIGHTS] = {x, y, 0}};
+    for (int i = 0; i < 3; i++) step[i] = steps[pass][i];
+}
+
+static void add_into(float *dst, const float *src, int64_t n) {
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (int64_t i = 0; i < n; i++) dst[i] += src[i];
+}
+
+/* One group of images. The weight gradient (and bias gradient) is a sum
+ * over the images: the first group writes it, later ones write scratch that
+ * is added to it. That is another order of the same float sum than
+ * oneDNN's whole-batch run, whose own order already depends on its threads
+ * and blocking; the two differ by rounding alone (at most 2 n eps times the
+ * sum of the terms' magnitudes for n terms, in practice a few ulps per
+ * group: test_conv holds it to the kernels' tolerance against the whole
+ * batch). */
+static dnnl_status_t run_group(const conv_plan *p, int pass, bool first, const float *const user[3], float *bias,
+                               int64_t n_out, int64_t n_bias) {
+    conv_scratch sc = {0};
+    bool adds = pass == PASS_BACKWARD_WEIGHTS && !first;
+    float *out = (float *)user[2], *b = bias;
+    if (adds) {
+        out = wb_dnnl_scratch_alloc((size_t)n_out * sizeof *out);
+        b = bias && out ? wb_dnnl_scratch_alloc((size_t)n_bias * sizeof *b) : NULL;
+        if (!out || (bias && !b)) {
+            wb_dnnl_scratch_free(out, (size_t)n_out * sizeof *out);
+            return dnnl_out_of_memory;
+        }
+    }
+    const float *args[3] = {user[0], user[1], out};
+    dnnl_status_t st = plan_run(p, args, b, &sc);
+    scratch_give_back(&sc);
+    if (adds) {
+        if (st == dnnl_success) add_into((float *)user[2], out, n_out);
+        if (st == dnnl_success && bias) add_into(bias, b, n_bias);
+        wb_dnnl_scratch_free(b, (size_t)n_bias * sizeof *b);
+        wb_dnnl_scratch_free(out, (size_t)n_out * sizeof *out);
+    }
+    return st;
 }
 
 /* act: 1 + the wb_act_kind the forward applies, 0 for none. */
@@ -379,15 +437,13 @@ static wb_status run_pass(int pass, bool bf16, int64_t act, const wb_conv_shape 
     conv_plan *p = NULL;
     dnnl_status_t st = plan_get(&key, &p);
     int64_t group = st == dnnl_success ? images_per_run(&key, p) : s->n;
-    /* Only a forward runs in groups: a is x and out is y there. */
-    int64_t x_image = s->c_in * s->h_in * s->w_in, y_image = s->c_out * s->h_out * s->w_out;
+    int64_t step[3], n_dw = s->c_out * (s->c_in / s->groups) * s->k_h * s->k_w;
+    image_steps(pass, s, step);
     for (int64_t i = 0; i < s->n && st == dnnl_success; i += group) {
         key.shape.n = i + group <= s->n ? group : s->n - i;
         if (key.shape.n != s->n) st = plan_get(&key, &p);
-        const float *user[3] = {a + i * x_image, b, out + i * y_image};
-        conv_scratch sc = {0};
-        if (st == dnnl_success) st = plan_run(p, user, bias, &sc);
-        scratch_give_back(&sc);
+        const float *user[3] = {a + i * step[0], b + i * step[1], out + i * step[2]};
+        if (st == dnnl_success) st = run_group(p, pass, i == 0, user, bias, n_dw, s->c_out);
     }
     wb_dnnl_unlock();
     return to_status(st);

@@ -11,7 +11,11 @@ smaller):
   `yolov5` package of scripts/setup.sh's virtual environment, on Debian's torch).
 
     /usr/bin/python3 bench/compare_torch/compare.py [--workbench build/bin/workbench] [--iters 5]
-        [--models r18,r50,yolov5s] [--amp bf16]
+        [--models r18,r50,yolov5s] [--amp bf16] [--cpu]
+
+--cpu adds CPU seconds per timed iteration (user + sys) on each side and their ratio: steadier than wall time on
+a shared machine. Each side runs a second time with one timed iteration, and (CPU of --iters iterations - CPU of
+one) / (--iters - 1) leaves out start-up, model building and the warm-up iteration.
 
 --amp bf16 adds, per row, our amp = "bf16" against torch.autocast("cpu", torch.bfloat16) (RetinaNet only):
 bf16 / fp32 of ours, and ours / torch in bf16.
@@ -19,6 +23,7 @@ bf16 / fp32 of ours, and ours / torch in bf16.
 import argparse
 import os
 import re
+import resource
 import subprocess
 import sys
 
@@ -52,27 +57,44 @@ MODELS = {
 }
 
 
-def ours(wb, config, size, batch, mode, a):
+def run_child(cmd, **kw):
+    """subprocess.run, returning also the child's CPU seconds (user + sys)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return out, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def ours_cmd(wb, config, size, batch, mode, a, iters):
     cmd = [wb, "--threads", str(a.threads), "bench", *config, "--size", str(size), "--batch", str(batch),
-           "--iters", str(a.iters)]
+           "--iters", str(iters)]
     if mode == "infer":
         cmd.append("--inference")
-    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=a.env)
+    return cmd
+
+
+def torch_cmd(script, size, batch, mode, a, iters):
+    return ["/usr/bin/python3", os.path.join(HERE, script[0]), *script[1:], "--size", str(size), "--batch",
+            str(batch), "--iters", str(iters), "--threads", str(a.threads), "--mode", mode]
+
+
+def ours(wb, config, size, batch, mode, a, iters=None):
+    """(median ms, peak MiB, stdout, CPU seconds of the whole process)"""
+    out, cpu = run_child(ours_cmd(wb, config, size, batch, mode, a, iters or a.iters), cwd=ROOT, env=a.env)
     if out.returncode != 0:
         sys.exit(f"workbench bench failed:\n{out.stdout}\n{out.stderr}")
     ms = float(re.search(r"median ([0-9.]+) ms", out.stdout).group(1))
     rss = float(re.search(r"peak memory: ([0-9.]+) MiB", out.stdout).group(1))
-    return ms, rss, out.stdout
+    return ms, rss, out.stdout, cpu
 
 
-def torch(script, size, batch, mode, a):
-    cmd = ["/usr/bin/python3", os.path.join(HERE, script[0]), *script[1:], "--size", str(size), "--batch", str(batch),
-           "--iters", str(a.iters), "--threads", str(a.threads), "--mode", mode]
-    out = subprocess.run(cmd, capture_output=True, text=True, env=a.env)
+def torch(script, size, batch, mode, a, iters=None):
+    """(median ms, peak MiB, the TORCH lines' values, CPU seconds of the whole process)"""
+    out, cpu = run_child(torch_cmd(script, size, batch, mode, a, iters or a.iters), env=a.env)
     if out.returncode != 0:
         sys.exit(f"{script[0]} failed:\n{out.stdout}\n{out.stderr}")
     vals = dict(re.findall(r"TORCH (\S+) ([0-9.]+)", out.stdout))
-    return float(vals["median_ms"]), float(vals["peak_rss_mib"]), vals
+    return float(vals["median_ms"]), float(vals["peak_rss_mib"]), vals, cpu
 
 
 def main():
@@ -86,7 +108,12 @@ def main():
                     help="OMP_WAIT_POLICY of both sides (both use libgomp): on a loaded machine, threads that spin "
                          "at a barrier keep the core from the thread everyone waits for (passive made both sides "
                          "2-4x faster at a load of 8 on 2 cores); 'inherit' leaves the environment as it is")
+    ap.add_argument("--cpu", action="store_true",
+                    help="also CPU seconds (user + sys) per timed iteration on each side, from a second run of each "
+                         "with one timed iteration (needs --iters >= 2)")
     a = ap.parse_args()
+    if a.cpu and a.iters < 2:
+        ap.error("--cpu needs --iters 2 or more (it subtracts a run of one timed iteration)")
     a.env = dict(os.environ)
     if a.wait_policy != "inherit":
         a.env["OMP_WAIT_POLICY"] = a.wait_policy.upper()
@@ -104,16 +131,21 @@ def main():
             if script[0] == "torch_mobilenet_v3.py" and mode == "train":
                 continue  # an inference row
             goal_text = f"<={goal}/<={goals[2]}" if goal else "none"
-            o_ms, o_rss, detail = ours(a.workbench, config, size, batch, mode, a)
-            t_ms, t_rss, t_vals = torch(script, size, batch, mode, a)
+            o_ms, o_rss, detail, o_cpu = ours(a.workbench, config, size, batch, mode, a)
+            t_ms, t_rss, t_vals, t_cpu = torch(script, size, batch, mode, a)
             print(f"{name:<10} {mode:<6} {size:5d} {batch:5d} {o_ms:9.1f} {t_ms:9.1f} {o_ms / t_ms:10.2f} "
                   f"{o_rss:9.0f} {t_rss:9.0f} {o_rss / t_rss:9.2f}   {goal_text}", flush=True)
+            if a.cpu:  # (CPU of --iters timed iterations - CPU of one) / (--iters - 1)
+                o_cpu = (o_cpu - ours(a.workbench, config, size, batch, mode, a, 1)[3]) / (a.iters - 1)
+                t_cpu = (t_cpu - torch(script, size, batch, mode, a, 1)[3]) / (a.iters - 1)
+                print(f"  CPU per iteration (user + sys): ours {o_cpu:.2f} s, torch {t_cpu:.2f} s, "
+                      f"ratio {o_cpu / t_cpu:.2f}", flush=True)
             if "import_rss_mib" in t_vals:
                 print(f"  torch's peak includes {float(t_vals['import_rss_mib']):.0f} MiB resident after importing "
                       f"yolov5 alone")
             if a.amp and script[0] == "torch_retinanet.py":
-                ob_ms, ob_rss, _ = ours(a.workbench, config + ["--set", f'amp="{a.amp}"'], size, batch, mode, a)
-                tb_ms, tb_rss, _ = torch(script + ["--amp", a.amp], size, batch, mode, a)
+                ob_ms, ob_rss, _, _ = ours(a.workbench, config + ["--set", f'amp="{a.amp}"'], size, batch, mode, a)
+                tb_ms, tb_rss, _, _ = torch(script + ["--amp", a.amp], size, batch, mode, a)
                 print(f"  amp {a.amp}: ours {ob_ms:.1f} ms ({ob_ms / o_ms:.2f}x our fp32, {ob_rss:.0f} MiB), torch "
                       f"autocast {tb_ms:.1f} ms ({tb_ms / t_ms:.2f}x torch fp32, {tb_rss:.0f} MiB); ours / torch "
                       f"in {a.amp}: {ob_ms / tb_ms:.2f} (goal: inference in {a.amp} <= 0.6x our fp32)", flush=True)

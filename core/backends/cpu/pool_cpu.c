@@ -1,9 +1,11 @@
 /* OpenMP pooling: planes (n, c) are independent, one plane per thread at a
  * time, so the backward scatters into its own plane without races. Window
  * rules come from pool_window.h, shared with the reference. The max pool
- * forward works row maxima first (see max_plane_separable); the other loops
- * are the reference's: windows are a few elements wide, and short SIMD
- * loops or branch-free selects measured no faster on them. */
+ * forward works column maxima first, vectorised along the rows (see
+ * max_plane_columns), and planes holding a NaN row maxima first (see
+ * max_plane_separable); the other loops are the reference's: windows are a
+ * few elements wide, and short SIMD loops or branch-free selects measured no
+ * faster on them. */
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -73,22 +75,102 @@ static void max_plane_separable(const float *xp, const wb_pool_args *a, float *y
     }
 }
 
+/* The input index of the maximum of one output's columns [x0, x1) of the
+ * column maxima (cm, first rows cr): the smallest row-major one. */
+static void max_of_columns(const float *cm, const int32_t *cr, int32_t iw, int32_t x0, int32_t x1, int32_t *at) {
+    float best = cm[x0];
+    *at = cr[x0] * iw + x0;
+    for (int32_t ix = x0 + 1; ix < x1; ix++) {
+        int32_t k = cr[ix] * iw + ix;
+        if (cm[ix] > best || (cm[ix] == best && k < *at)) best = cm[ix], *at = k;
+    }
+}
+
+/* One NaN-free plane, output row by output row: the maxima of each input
+ * column over the window's rows (cm: value, cr: the first row holding it),
+ * contiguous and branch-free, so they vectorise; then each output takes the
+ * maximum of its columns' maxima, the outputs whose windows need no clipping
+ * ([lo, hi)) column by column as selects across outputs, which vectorise too.
+ * Among equal values the smallest row-major index wins (the first maximum),
+ * and y is read back at it, so the sign of a zero is the direct loop's too.
+ * false, with the plane unfinished, where a window row holds a NaN: torch's
+ * last-NaN rule is the separable loop's job. */
+static bool max_plane_columns(const float *xp, const wb_pool_args *a, const int32_t *x0, const int32_t *x1,
+                              float *yp, int32_t *ap, float *cm, int32_t *cr) {
+    const int32_t iw = (int32_t)a->iw;
+    int64_t lo = (a->pw + a->sw - 1) / a->sw, last = a->iw - a->kw + a->pw;
+    int64_t hi = last < 0 ? 0 : last / a->sw + 1;
+    if (hi > a->ow) hi = a->ow;
+    if (hi < lo) hi = lo;
+    for (int64_t oy = 0; oy < a->oh; oy++) {
+        wb_pool_window w = wb_pool_window_at(a, oy, 0);
+        const float *first = xp + w.y0 * iw;
+        int nan = 0;
+#pragma omp simd reduction(| : nan)
+        for (int32_t ix = 0; ix < iw; ix++) {
+            cm[ix] = first[ix], cr[ix] = (int32_t)w.y0;
+            nan |= first[ix] != first[ix];
+        }
+        for (int64_t iy = w.y0 + 1; iy < w.y1; iy++) {
+            const float *row = xp + iy * iw;
+#pragma omp simd reduction(| : nan)
+            for (int32_t ix = 0; ix < iw; ix++) {
+                float v = row[ix];
+                int gt = v > cm[ix];
+                cm[ix] = gt ? v : cm[ix];
+                cr[ix] = gt ? (int32_t)iy : cr[ix];
+                nan |= v != v;
+            }
+        }
+        if (nan) return false;
+        float *yr = yp + oy * a->ow;
+        int32_t *ar = ap + oy * a->ow;
+        const int64_t edges[2][2] = {{0, lo}, {hi, a->ow}};
+        for (int e = 0; e < 2; e++) {
+            for (int64_t ox = edges[e][0]; ox < edges[e][1]; ox++) {
+                max_of_columns(cm, cr, iw, x0[ox], x1[ox], &ar[ox]);
+                yr[ox] = xp[ar[ox]];
+            }
+        }
+        for (int64_t j = 0; j < a->kw; j++) {
+            const int64_t off = j - a->pw;
+#pragma omp simd
+            for (int64_t ox = lo; ox < hi; ox++) {
+                int32_t ix = (int32_t)(ox * a->sw + off), k = cr[ix] * iw + ix;
+                float v = cm[ix];
+                int take = j == 0 || v > yr[ox] || (v == yr[ox] && k < ar[ox]);
+                yr[ox] = take ? v : yr[ox];
+                ar[ox] = take ? k : ar[ox];
+            }
+        }
+        for (int64_t ox = lo; ox < hi; ox++) yr[ox] = xp[ar[ox]];
+    }
+    return true;
+}
+
 void wb_cpu_max_pool_forward(const float *x, const wb_pool_args *a, float *y, int32_t *argmax) {
 #pragma omp parallel if (parallel(a))
     {
-        /* Each thread's row maxima; without them it runs the direct loop. */
+        /* Each thread's scratch: row maxima (ih x ow), column maxima (iw) and
+         * the output columns' input ranges; without it, the direct loop. */
         size_t cells = (size_t)(a->ih * a->ow);
-        float *rv = malloc(cells * sizeof *rv);
-        int32_t *rc = malloc(cells * sizeof *rc);
+        float *rv = malloc(cells * sizeof *rv), *cm = malloc((size_t)a->iw * sizeof *cm);
+        int32_t *rc = malloc(cells * sizeof *rc), *cr = malloc((size_t)a->iw * sizeof *cr);
+        int32_t *x0 = malloc((size_t)a->ow * sizeof *x0), *x1 = malloc((size_t)a->ow * sizeof *x1);
+        bool scratch = rv && cm && rc && cr && x0 && x1;
+        for (int64_t ox = 0; scratch && ox < a->ow; ox++) {
+            wb_pool_window w = wb_pool_window_at(a, 0, ox);
+            x0[ox] = (int32_t)w.x0, x1[ox] = (int32_t)w.x1;
+        }
 #pragma omp for schedule(static)
         for (int64_t p = 0; p < a->planes; p++) {
             const float *xp = x + p * a->ih * a->iw;
             float *yp = y + p * a->oh * a->ow;
             int32_t *ap = argmax + p * a->oh * a->ow;
-            if (rv && rc) max_plane_separable(xp, a, yp, ap, rv, rc);
-            else max_plane_direct(xp, a, yp, ap);
+            if (!scratch) max_plane_direct(xp, a, yp, ap);
+            else if (!max_plane_columns(xp, a, x0, x1, yp, ap, cm, cr)) max_plane_separable(xp, a, yp, ap, rv, rc);
         }
-        free(rv), free(rc);
+        free(rv), free(cm), free(rc), free(cr), free(x0), free(x1);
     }
 }
 

@@ -116,8 +116,10 @@ int wb_bench_run(wb_experiment *e, const wb_bench_opts *o, FILE *out) {
     char err[2048];
     wb_model *m = NULL;
     int rc = 1;
-    if (wb_model_build(s, wb_config_params(e->cfg, "model"), &m, err, sizeof err) != WB_OK) {
+    if (wb_model_build(s, wb_config_params(e->cfg, "model"), &m, err, sizeof err) != WB_OK ||
+        wb_model_configure_recompute(m, wb_config_params(e->cfg, "train.recompute"), err, sizeof err) != WB_OK) {
         fprintf(out, "error: %s\n", err);
+        wb_model_destroy(m);
         wb_session_destroy(s);
         return 2;
     }

@@ -367,6 +367,12 @@ static int train_in_work_dir(wb_experiment *e, const wb_run_args *a, const char 
         wb_session_destroy(s);
         return 1;
     }
+    if (wb_model_configure_recompute(model, wb_config_params(e->cfg, "train.recompute"), err, sizeof err) != WB_OK) {
+        wb_logf(WB_LOG_ERROR, "train", "%s", err);
+        wb_model_destroy(model);
+        wb_session_destroy(s);
+        return 2;
+    }
     if (wb_memory_check(e, s, model, err, sizeof err) != WB_OK) { /* refused now, not by the OOM killer */
         wb_logf(WB_LOG_ERROR, NULL, "%s", err);
         wb_model_destroy(model);

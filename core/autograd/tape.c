@@ -184,6 +184,11 @@ wb_status wb_tape_backward(wb_context *c) {
     return c->err;
 }
 
+void wb_tape_discard(wb_context *c) {
+    for (wb_tape_node *n = c->tape.last; n; n = n->prev) retire(c, n);
+    wb_tape_clear(c);
+}
+
 void wb_tape_clear(wb_context *c) {
     c->tape.last = NULL;
     c->tape.count = 0;

@@ -74,6 +74,10 @@ bool wb_tape_hold(wb_context *c, wb_tape_node *node, wb_tensor *const *t, int n)
  * a node is done its outputs' gradients and its hold on data are freed. */
 wb_status wb_tape_backward(wb_context *c);
 void wb_tape_clear(wb_context *c);
+/* Forgets the tape without running it: every node's hold on data is
+ * dropped (train.recompute keeps a module's inputs and outputs only, and
+ * records the tape again before its backward). */
+void wb_tape_discard(wb_context *c);
 
 /* Where to write the gradient of t: t->grad itself when nothing was written
  * yet this iteration, else a temporary that wb_grad_end adds into t->grad. */

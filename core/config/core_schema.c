@@ -237,6 +237,13 @@ static const wb_param_schema freeze_params[] = {
     WB_PARAM_END,
 };
 
+static const wb_param_schema recompute_params[] = {
+    WB_P_STRING_LIST("modules", "[\"backbone\"]", "stages whose activations are recomputed in backward instead of "
+                     "kept from forward: \"backbone\" and/or \"neck\" (torch.utils.checkpoint, mmdetection's "
+                     "with_cp). Less memory for one more forward of each; the same weights bit for bit"),
+    WB_PARAM_END,
+};
+
 static const wb_param_schema train_params[] = {
     WB_P_BOOL("sync_bn", "false", "mpirun -np N: batch norm in training normalises with the statistics of the "
               "whole batch over every rank (SyncBN; the seeds' --sync-bn); alone it changes nothing"),
@@ -254,6 +261,9 @@ static const wb_config_section train_sections[] = {
     { "freeze", "freeze-then-unfreeze schedule (the Keras seed's Freeze_Epoch / UnFreeze_Epoch): the first "
       "epochs train with modules frozen, their own batch size and lr; logged at the switch, resumable in "
       "either phase", WB_SECTION_OPTIONAL, freeze_params, NULL },
+    { "recompute", "activation recompute: the named stages keep only their inputs and outputs from forward and "
+      "run their forward again in backward (batch norm's running statistics still update once)",
+      WB_SECTION_OPTIONAL, recompute_params, NULL },
     { NULL, NULL, WB_SECTION_OPTIONAL, NULL, NULL },
 };
 

@@ -8,6 +8,7 @@
 #include "../plugin/plugin_guard.h"
 #include "../runtime/host_copy.h"
 #include "../runtime/host_maps.h"
+#include "recompute.h"
 
 static const char *const g_stage_names[] = {"backbone", "neck", "head"};
 static const wb_module_kind g_stage_kinds[] = {WB_KIND_BACKBONE, WB_KIND_NECK, WB_KIND_HEAD};
@@ -86,6 +87,8 @@ wb_status wb_slot_create(wb_module_slot *slot, wb_session *s, const wb_module_de
 }
 
 void wb_slot_destroy(wb_module_slot *slot) {
+    free(slot->recompute);
+    slot->recompute = NULL;
     if (slot->instance && slot->desc->module->destroy)
         WB_PLUGIN_CALL(slot->desc, "destroy", slot->ctx.path, slot->desc->module->destroy(slot->instance));
     slot->instance = NULL;
@@ -196,6 +199,14 @@ static wb_status check_outputs(wb_module_slot *slot, int64_t image_h, int64_t im
 
 wb_status wb_slot_forward(wb_module_slot *slot, wb_tensor *const *in, int n_in, int64_t image_h, int64_t image_w,
                           bool train, char *err, size_t n) {
+    uint64_t rng_before = slot->ctx.rng;
+    wb_status st = wb_slot_run_forward(slot, in, n_in, image_h, image_w, train, err, n);
+    if (st == WB_OK && train && slot->recompute) wb_recompute_forget(slot, rng_before, n_in, image_h, image_w);
+    return st;
+}
+
+wb_status wb_slot_run_forward(wb_module_slot *slot, wb_tensor *const *in, int n_in, int64_t image_h,
+                              int64_t image_w, bool train, char *err, size_t n) {
     wb_tape_clear(&slot->ctx);
     wb_ctx_clear_error(&slot->ctx);
     slot->ctx.grad_enabled = train;
@@ -303,6 +314,10 @@ static wb_status custom_backward(wb_module_slot *slot) {
 }
 
 wb_status wb_slot_backward(wb_module_slot *slot, char *err, size_t n) {
+    if (slot->recompute && slot->recompute->pending) {
+        wb_status rc = wb_recompute_rebuild(slot, err, n);
+        if (rc != WB_OK) return rc;
+    }
     /* The tape replays the module's own backward functions too (record_custom). */
     wb_status st;
     WB_PLUGIN_CALL(slot->desc, "backward", slot->ctx.path,
@@ -379,6 +394,7 @@ void wb_model_release_detections(wb_model *m, wb_detections *dets, int n) {
 void wb_model_end_iteration(wb_model *m) {
     for (int i = 0; i < m->n_stages; i++) {
         wb_tape_clear(&m->stage[i].ctx);
+        if (m->stage[i].recompute) m->stage[i].recompute->pending = false;
         wb_ctx_clear_error(&m->stage[i].ctx);
         memset(m->stage[i].in, 0, sizeof m->stage[i].in);
         memset(m->stage[i].out, 0, sizeof m->stage[i].out);

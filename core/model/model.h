@@ -18,15 +18,20 @@ typedef struct wb_module_slot {
     int n_out;
     wb_tensor *in[WB_MAX_FEATURES];   /* inputs of the last forward */
     wb_tensor *out[WB_MAX_FEATURES];  /* outputs of the last forward */
+    struct wb_recompute *recompute;   /* train.recompute (recompute.h); NULL: off */
 } wb_module_slot;
 
 /* One module instance on its own (the model's stages, the conformance kit). */
 wb_status wb_slot_create(wb_module_slot *slot, wb_session *s, const wb_module_desc *desc, const char *path,
                          const wb_params *params, const wb_feature_spec *in, int n_in, char *err, size_t err_size);
 /* Runs forward and checks the outputs against the declared specs for an
- * input image of image_h x image_w. */
+ * input image of image_h x image_w. In training a slot under
+ * train.recompute then forgets its tape (recompute.h). */
 wb_status wb_slot_forward(wb_module_slot *slot, wb_tensor *const *in, int n_in, int64_t image_h, int64_t image_w,
                           bool train, char *err, size_t err_size);
+/* The same without train.recompute's part: what recompute.c runs again. */
+wb_status wb_slot_run_forward(wb_module_slot *slot, wb_tensor *const *in, int n_in, int64_t image_h,
+                              int64_t image_w, bool train, char *err, size_t err_size);
 /* A head's loss terms for its last forward (out[]), each checked to be one
  * finite value; iteration only names the step in messages. */
 wb_status wb_slot_loss(wb_module_slot *head, const wb_batch_truth *truth, int64_t iteration, wb_loss_term *terms,
@@ -67,6 +72,13 @@ wb_status wb_model_build_probed(wb_session *s, const wb_params *model, wb_tensor
                                 void *user, wb_model **out, char *err, size_t err_size);
 void wb_model_destroy(wb_model *m);
 wb_module_slot *wb_model_head(wb_model *m);
+
+/* Turns recompute on for the stages named in section's `modules` (the
+ * train.recompute section; NULL: none). WB_ERR_INVALID with the reason in
+ * err for a name that is not the backbone or the neck of this model, or a
+ * stage with a hand-written backward (it may read anything its forward
+ * made). */
+wb_status wb_model_configure_recompute(wb_model *m, const wb_params *section, char *err, size_t err_size);
 
 /* Runs every stage on images [N,3,H,W]; `train` records tapes. */
 wb_status wb_model_forward(wb_model *m, wb_tensor *images, bool train, char *err, size_t err_size);

@@ -28,6 +28,15 @@ struct wb_norm_kernels {
     void (*group_norm_backward_from_output)(const float *dy, const float *y, const float *gamma,
                                             const float *beta, const float *rstd, const wb_gn_args *a,
                                             float *dx, float *dgamma, float *dbeta);
+    /* relu(group norm) in one pass: z = relu(y), and y itself too unless it is NULL (inference keeps no y).
+     * Optional, as the next one (NULL: the op runs group norm, then relu). */
+    void (*group_norm_relu_forward)(const float *x, const float *gamma, const float *beta, const wb_gn_args *a,
+                                    float *y, float *z, float *mean, float *rstd);
+    /* group_norm_backward_from_output's gradients for dz, the gradient of z = relu(y): dy = y > 0 ? dz : 0 is
+     * taken element by element inside its passes instead of a pass of its own. */
+    void (*group_norm_relu_backward_from_output)(const float *dz, const float *y, const float *gamma,
+                                                 const float *beta, const float *rstd, const wb_gn_args *a,
+                                                 float *dx, float *dgamma, float *dbeta);
 };
 
 #endif

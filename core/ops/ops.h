@@ -84,6 +84,9 @@ wb_tensor *wb_op_multiscale_roi_align(wb_ctx *ctx, wb_tensor *const *feats, int 
                                       int sampling_ratio, int aligned, const wb_roi_levels *lv);
 wb_tensor *wb_op_index_select(wb_ctx *ctx, wb_tensor *x, int axis, wb_tensor *index);
 wb_tensor *wb_op_group_norm(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tensor *beta, int groups, float eps);
+/* act(group_norm(...)), act a WB_ACTIVATION_* (ABI 1.5). */
+wb_tensor *wb_op_group_norm_act(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tensor *beta, int groups, float eps,
+                                int act);
 
 /* losses: loss_*.c */
 wb_tensor *wb_op_sigmoid_focal_loss(wb_ctx *ctx, wb_tensor *logits, wb_tensor *target,

@@ -112,6 +112,7 @@ static const wb_host_api g_host = {
     .nms_tensor = wb_op_nms_tensor,
     .conv2d_act = wb_op_conv2d_act,
     .batch_norm_act = wb_op_batch_norm_act,
+    .group_norm_act = wb_op_group_norm_act,
 };
 
 const wb_host_api *wb_host_api_table(void) { return &g_host; }

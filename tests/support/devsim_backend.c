@@ -253,7 +253,7 @@ static const wb_gather_kernels g_gather = {gather_roi_align_forward, gather_roi_
                                            gather_roi_pool_forward,  gather_roi_pool_backward,
                                            gather_index_select_forward, gather_index_select_backward};
 static const wb_norm_kernels g_norm = {norm_group_norm_forward, norm_group_norm_backward,
-                                       norm_group_norm_backward_from_output};
+                                       norm_group_norm_backward_from_output, NULL, NULL};
 static const wb_box_kernels g_boxes = {boxes_iou, boxes_encode, boxes_decode, boxes_grid_anchors, boxes_nms};
 
 static const wb_backend g_devsim = {

@@ -1,19 +1,22 @@
 /* OpenMP group norm and the CPU norm family table. In the forward each
  * (sample, group) is one task: its statistics in double as the reference,
  * then one fused pass y = x * scale[c] + shift[c] with the affine map folded
- * per channel. The backward folds dx into a * dy + b * x + c per channel, from
- * x or from the output y. */
+ * per channel (and z = relu(y) in the same pass for group_norm_act). The
+ * backward folds dx into a * dy + b * x + c per channel, from x or from the
+ * output y; after a ReLU, dy is relu's gradient of dz, taken in its passes. */
 #include <math.h>
 #include <stdbool.h>
 #include "../families.h"
 #include "../kernels_norm.h"
+#include "../pointwise_math.h"
 
 /* Below this many elements one thread does it in well under a millisecond,
  * less than waking a second one costs on a busy machine. */
 #define PAR_MIN (1 << 19)
 
-static void gn_forward(const float *x, const float *gamma, const float *beta, const wb_gn_args *a, float *y,
-                       float *mean, float *rstd) {
+/* y = group_norm(x) unless y is NULL; z = relu(y) unless z is NULL. */
+static void gn_forward_into(const float *x, const float *gamma, const float *beta, const wb_gn_args *a, float *y,
+                            float *z, float *mean, float *rstd) {
     int64_t cg = a->c / a->groups, len = cg * a->hw;
 #pragma omp parallel for schedule(static) if (a->n * a->c * a->hw > PAR_MIN)
     for (int64_t task = 0; task < a->n * a->groups; task++) {
@@ -34,20 +37,44 @@ static void gn_forward(const float *x, const float *gamma, const float *beta, co
             double gm = gamma ? gamma[ch] : 1.0;
             float scale = (float)(r * gm), shift = (float)((beta ? beta[ch] : 0.0) - m * r * gm);
             const float *xc = xg + cc * a->hw;
-            float *yc = y + (n * a->c + ch) * a->hw;
+            int64_t off = (n * a->c + ch) * a->hw;
+            if (!z) {
 #pragma omp simd
-            for (int64_t i = 0; i < a->hw; i++) yc[i] = xc[i] * scale + shift;
+                for (int64_t i = 0; i < a->hw; i++) y[off + i] = xc[i] * scale + shift;
+            } else if (!y) {
+#pragma omp simd
+                for (int64_t i = 0; i < a->hw; i++) z[off + i] = wb_act_value(WB_ACT_RELU, 0.0f, xc[i] * scale + shift);
+            } else {
+#pragma omp simd
+                for (int64_t i = 0; i < a->hw; i++) {
+                    float v = xc[i] * scale + shift;
+                    y[off + i] = v;
+                    z[off + i] = wb_act_value(WB_ACT_RELU, 0.0f, v);
+                }
+            }
         }
     }
+}
+
+static void gn_forward(const float *x, const float *gamma, const float *beta, const wb_gn_args *a, float *y,
+                       float *mean, float *rstd) {
+    gn_forward_into(x, gamma, beta, a, y, NULL, mean, rstd);
+}
+
+static void gn_relu_forward(const float *x, const float *gamma, const float *beta, const wb_gn_args *a, float *y,
+                            float *z, float *mean, float *rstd) {
+    gn_forward_into(x, gamma, beta, a, y, z, mean, rstd);
 }
 
 /* One task per group, over every sample in order: a task owns its
  * channels' dgamma/dbeta, which sum over the batch as the reference does.
  * v is x (xhat = (x - mean) * rstd) or, with from_output, the forward's y
- * (xhat = (y - beta) / gamma): per channel xhat = (v - shift) * inv. */
+ * (xhat = (y - beta) / gamma): per channel xhat = (v - shift) * inv. With
+ * relu (from_output only), dy is the gradient of relu(y) and each pass reads
+ * relu's gradient of it. */
 static void gn_backward_of(const float *dy, const float *v, const float *gamma, const float *beta, const float *mean,
-                           const float *rstd, const wb_gn_args *a, bool from_output, float *dx, float *dgamma,
-                           float *dbeta) {
+                           const float *rstd, const wb_gn_args *a, bool from_output, bool relu, float *dx,
+                           float *dgamma, float *dbeta) {
     int64_t cg = a->c / a->groups, len = cg * a->hw;
 #pragma omp parallel for schedule(static) if (a->n * a->c * a->hw > PAR_MIN)
     for (int64_t g = 0; g < a->groups; g++) {
@@ -63,8 +90,9 @@ static void gn_backward_of(const float *dy, const float *v, const float *gamma, 
                 double sv = 0.0, s = 0.0;
 #pragma omp simd reduction(+ : sv, s)
                 for (int64_t i = 0; i < a->hw; i++) {
-                    sv += (double)dy[off + i] * v[off + i];
-                    s += dy[off + i];
+                    float d = relu ? wb_act_grad(WB_ACT_RELU, 0.0f, v[off + i], v[off + i], dy[off + i]) : dy[off + i];
+                    sv += (double)d * v[off + i];
+                    s += d;
                 }
                 double gm = gamma ? gamma[ch] : 1.0;
                 double shift = from_output ? (beta ? beta[ch] : 0.0) : mean[task], inv = from_output ? 1.0 / gm : r;
@@ -83,7 +111,10 @@ static void gn_backward_of(const float *dy, const float *v, const float *gamma, 
                 double bx = -r * inv * sum_dx / (double)len, c0 = -r * sum_d / (double)len - bx * shift;
                 float av = (float)(r * gm), bv = (float)bx, cv = (float)c0;
 #pragma omp simd
-                for (int64_t i = 0; i < a->hw; i++) dx[off + i] = av * dy[off + i] + bv * v[off + i] + cv;
+                for (int64_t i = 0; i < a->hw; i++) {
+                    float d = relu ? wb_act_grad(WB_ACT_RELU, 0.0f, v[off + i], v[off + i], dy[off + i]) : dy[off + i];
+                    dx[off + i] = av * d + bv * v[off + i] + cv;
+                }
             }
         }
     }
@@ -91,19 +122,27 @@ static void gn_backward_of(const float *dy, const float *v, const float *gamma, 
 
 static void gn_backward(const float *dy, const float *x, const float *gamma, const float *mean, const float *rstd,
                         const wb_gn_args *a, float *dx, float *dgamma, float *dbeta) {
-    gn_backward_of(dy, x, gamma, NULL, mean, rstd, a, false, dx, dgamma, dbeta);
+    gn_backward_of(dy, x, gamma, NULL, mean, rstd, a, false, false, dx, dgamma, dbeta);
 }
 
 static void gn_backward_from_output(const float *dy, const float *y, const float *gamma, const float *beta,
                                     const float *rstd, const wb_gn_args *a, float *dx, float *dgamma,
                                     float *dbeta) {
-    gn_backward_of(dy, y, gamma, beta, NULL, rstd, a, true, dx, dgamma, dbeta);
+    gn_backward_of(dy, y, gamma, beta, NULL, rstd, a, true, false, dx, dgamma, dbeta);
+}
+
+static void gn_relu_backward_from_output(const float *dz, const float *y, const float *gamma, const float *beta,
+                                         const float *rstd, const wb_gn_args *a, float *dx, float *dgamma,
+                                         float *dbeta) {
+    gn_backward_of(dz, y, gamma, beta, NULL, rstd, a, true, true, dx, dgamma, dbeta);
 }
 
 static const wb_norm_kernels g_cpu_norm = {
     .group_norm_forward = gn_forward,
     .group_norm_backward = gn_backward,
     .group_norm_backward_from_output = gn_backward_from_output,
+    .group_norm_relu_forward = gn_relu_forward,
+    .group_norm_relu_backward_from_output = gn_relu_backward_from_output,
 };
 
 const wb_norm_kernels *wb_cpu_norm_kernels(void) { return &g_cpu_norm; }

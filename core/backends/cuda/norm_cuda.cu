@@ -106,8 +106,8 @@ void gn_backward(const float *dy, const float *x, const float *gamma, const floa
     wb_cuda_scratch_free(partials, pbytes);
 }
 
-// No backward from the output yet: group_norm keeps its input on this backend.
-const wb_norm_kernels g_cuda_norm = {gn_forward, gn_backward, nullptr};
+// No backward from the output yet: group_norm keeps its input on this backend; group_norm_act runs the two ops.
+const wb_norm_kernels g_cuda_norm = {gn_forward, gn_backward, nullptr, nullptr, nullptr};
 
 }  // namespace
 

@@ -61,8 +61,9 @@ wb_status fcos_init_params(void *inst, wb_ctx *ctx) {
     return wb_ok(ctx);
 }
 
-/* conv -> GroupNorm -> ReLU, stacked; intermediates are released after their
- * last use (the tape keeps what backward needs); the input is the neck's. */
+/* conv -> GroupNorm -> ReLU (GroupNorm + ReLU as one op: one pass each way
+ * on the CPU), stacked; intermediates are released after their last use (the
+ * tape keeps what backward needs); the input is the neck's. */
 static wb_tensor *tower(const fcos_head *h, wb_ctx *ctx, wb_tensor *in, const fcos_conv *convs,
                         const fcos_norm *norms) {
     wb_conv2d_params same = wb_conv_p(1, 1, 1, 1);
@@ -70,12 +71,9 @@ static wb_tensor *tower(const fcos_head *h, wb_ctx *ctx, wb_tensor *in, const fc
     for (int i = 0; i < h->stacked_convs; i++) {
         wb_tensor *y = wb_conv2d(ctx, x, convs[i].w, convs[i].b, &same);
         if (x != in) wb_release(ctx, x);
-        if (h->num_groups > 0) {
-            wb_tensor *n = wb_group_norm(ctx, y, norms[i].gamma, norms[i].beta, h->num_groups, GN_EPS);
-            wb_release(ctx, y);
-            y = n;
-        }
-        x = wb_relu(ctx, y);
+        x = h->num_groups > 0 ? wb_group_norm_act(ctx, y, norms[i].gamma, norms[i].beta, h->num_groups, GN_EPS,
+                                                  WB_ACTIVATION_RELU)
+                              : wb_relu(ctx, y);
         wb_release(ctx, y);
     }
     return x;

@@ -422,6 +422,13 @@ struct wb_host_api {
     wb_tensor *(*batch_norm_act)(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tensor *beta,
                                  wb_tensor *running_mean, wb_tensor *running_var, int training, float momentum,
                                  float eps, int act);
+
+    /* ---- fused ops (ABI 1.5) ---- */
+    /* act(group_norm(x, gamma, beta, groups, eps)): the values and gradients
+     * of group_norm followed by the activation op. A backend may run both in
+     * one pass each way (the CPU does, for ReLU: FCOS's towers). */
+    wb_tensor *(*group_norm_act)(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tensor *beta, int groups,
+                                 float eps, int act);
 };
 
 #ifdef __cplusplus

@@ -242,6 +242,73 @@ START_TEST(test_predict_one_confident_cell) {
 }
 END_TEST
 
+/* Class logits straddling the score threshold by a hair: the decoder skips
+ * the sigmoid of classes whose logit is clearly below logit(thr / obj), and
+ * must keep exactly the (cell, class) pairs whose score
+ * sigmoid(class) * sigmoid(obj) is above score_thr 0.25, as the definition
+ * computed here says. Cells of level 0, anchor 0 (10 x 13 boxes), two cells
+ * apart so no box overlaps another; every other objectness is -20.
+ * obj 0.5 (q = thr / obj = 0.5, exact logit 0): +2e-4 and -2e-4, -5e-4 and
+ * +2e-3, -2e-3 and -10, +1e-3 and +3e-3; obj = thr / 0.995 (no skipping
+ * there): the exact logit +-1e-3. */
+static int predict_near_threshold(const char *body, double *score_sum, int *want, double *want_sum) {
+    head_env e;
+    head_create(&e, body, NULL);
+    ck_assert_msg(e.st == WB_OK, "%s", e.err);
+    wb_tensor *preds[3];
+    make_preds(&e, -20.0f, preds);
+    const double q_near = 0.995, o_near = log((0.25 / q_near) / (1.0 - 0.25 / q_near)),
+                 t_near = log(q_near / (1.0 - q_near));
+    const float cells[5][3] = {{0.0f, 2e-4f, -2e-4f},
+                               {0.0f, -5e-4f, 2e-3f},
+                               {0.0f, -2e-3f, -10.0f},
+                               {(float)o_near, (float)(t_near + 1e-3), (float)(t_near - 1e-3)},
+                               {0.0f, 1e-3f, 3e-3f}};
+    const bool multi = strstr(body, "multi_label = false") == NULL;
+    float *p = preds[0]->data; /* anchor 0 */
+    *want = 0, *want_sum = 0.0;
+    for (int i = 0; i < 5; i++) {
+        const int cell = 16 * (i / 2) + 4 * (i % 2); /* y 0, 0, 2, 2, 4; x 0, 4 */
+        for (int k = 0; k < 4; k++) p[k * 64 + cell] = 0.0f;
+        p[4 * 64 + cell] = cells[i][0];
+        p[5 * 64 + cell] = cells[i][1], p[6 * 64 + cell] = cells[i][2];
+        float obj = 1.0f / (1.0f + expf(-cells[i][0])), best = -1.0f;
+        for (int k = 0; k < 2; k++) {
+            float score = 1.0f / (1.0f + expf(-cells[i][1 + k])) * obj;
+            if (multi && score > 0.25f) ++*want, *want_sum += score;
+            if (score > best) best = score;
+        }
+        if (!multi && best > 0.25f) ++*want, *want_sum += best;
+    }
+    wb_gt_image img = {.struct_size = sizeof img, .img_h = 64, .img_w = 64, .ori_h = 64, .ori_w = 64,
+                       .scale_x = 1.0f, .scale_y = 1.0f};
+    wb_batch_truth meta = {sizeof meta, 1, 64, 64, &img};
+    wb_detections d;
+    memset(&d, 0, sizeof d);
+    ck_assert_msg(e.head.desc->module->predict(e.head.instance, &e.head.ctx.pub, preds, 3, &meta, &d) == WB_OK,
+                  "%s", e.head.ctx.msg);
+    int n = d.num;
+    *score_sum = 0.0;
+    for (int i = 0; i < n; i++) *score_sum += d.scores[i];
+    e.head.desc->module->release_detections(e.head.instance, &d);
+    head_free(&e);
+    return n;
+}
+
+START_TEST(test_predict_keeps_exactly_the_scores_above_threshold) {
+    double sum, want_sum;
+    int want;
+    int n = predict_near_threshold("num_classes = 2; score_thr = 0.25;", &sum, &want, &want_sum);
+    ck_assert_int_eq(want, 5); /* +2e-4, +2e-3, the near cell's +1e-3, +1e-3 and +3e-3 */
+    ck_assert_int_eq(n, want);
+    ck_assert_msg(fabs(sum - want_sum) < 1e-6, "scores sum to %.8f, want %.8f", sum, want_sum);
+    n = predict_near_threshold("num_classes = 2; score_thr = 0.25; multi_label = false;", &sum, &want, &want_sum);
+    ck_assert_int_eq(want, 4); /* the best of each cell but the third */
+    ck_assert_int_eq(n, want);
+    ck_assert_msg(fabs(sum - want_sum) < 1e-6, "scores sum to %.8f, want %.8f", sum, want_sum);
+}
+END_TEST
+
 /* Detections of random maps whose boxes are 4x their anchors, so that
  * neighbouring cells overlap and NMS suppresses most of the best-scored
  * candidates (the head then runs NMS on longer and longer prefixes). */
@@ -333,6 +400,7 @@ int main(void) {
     tcase_add_test(tc, test_prior_biases);
     tcase_add_test(tc, test_anchors_listed_largest_first_are_reversed);
     tcase_add_test(tc, test_predict_one_confident_cell);
+    tcase_add_test(tc, test_predict_keeps_exactly_the_scores_above_threshold);
     tcase_add_test(tc, test_max_per_img_keeps_the_best_of_full_nms);
     tcase_add_test(tc, test_loss_without_boxes_is_objectness_alone);
     suite_add_tcase(s, tc);

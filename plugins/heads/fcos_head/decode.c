@@ -5,6 +5,7 @@
  * over all levels and the best max_per_img, mapped back to original-image
  * pixels. Score "product" is mmdetection's: the class probability is
  * thresholded and ranked, the detection scores sigmoid(cls) * sigmoid(ctr). */
+#define _GNU_SOURCE /* qsort_r */
 #include <math.h>
 #include <stdlib.h>
 #include "detections.h"
@@ -65,6 +66,53 @@ static void decode_box(const fcos_head *h, const float *reg, size_t plane, int64
     box[3] = clampf(y + reg[3 * plane + c] * u, 0.0f, (float)meta->img_h);
 }
 
+/* nms's processing order: score descending, NaN last, ties by index. */
+static int by_nms_order(const void *pa, const void *pb, void *user) {
+    const float *scores = user;
+    int a = *(const int *)pa, b = *(const int *)pb;
+    float sa = scores[a], sb = scores[b];
+    if (isnan(sa) != isnan(sb)) return isnan(sa) ? 1 : -1;
+    if (sa != sb && !isnan(sa)) return sa > sb ? -1 : 1;
+    return (a > b) - (a < b);
+}
+
+/* The first max_per_img survivors of class-aware NMS (det_torchvision_nms) over all n candidates, into keep.
+ * Greedy suppression decides in score order and a later box never removes an earlier survivor, so once
+ * max_per_img survive among the best m candidates they are final: above 1000 candidates (random weights
+ * give some 5000 an image; NMS costs n x survivors) it runs on the best 4 max_per_img first and on all only
+ * if fewer survive. Below, det_torchvision_nms on all (torchvision's coordinate trick shifts by the largest
+ * coordinate of all the boxes). */
+static int best_survivors(const fcos_head *h, const wb_host_api *host, const float *boxes, const float *scores,
+                          const int *labels, int n, float *shifted, int *keep) {
+    int m = 4 * h->max_per_img, kept;
+    if (n <= 1000 || m >= n) {
+        kept = det_torchvision_nms(host, boxes, scores, labels, n, h->iou_threshold, shifted, keep);
+        return kept < h->max_per_img ? kept : h->max_per_img;
+    }
+    int *order = malloc((size_t)n * sizeof *order), *sub_labels = malloc((size_t)m * sizeof *sub_labels);
+    float *sub_scores = malloc((size_t)m * sizeof *sub_scores);
+    if (!order || !sub_labels || !sub_scores) {
+        free(order), free(sub_labels), free(sub_scores);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) order[i] = i;
+    qsort_r(order, (size_t)n, sizeof *order, by_nms_order, (void *)scores);
+    for (int i = 0; i < m; i++) {
+        for (int j = 0; j < 4; j++) shifted[4 * i + j] = boxes[4 * order[i] + j];
+        sub_scores[i] = scores[order[i]], sub_labels[i] = labels[order[i]];
+    }
+    kept = host->nms(shifted, sub_scores, sub_labels, m, h->iou_threshold, keep);
+    if (kept >= h->max_per_img) {
+        kept = h->max_per_img;
+        for (int i = 0; i < kept; i++) keep[i] = order[keep[i]];
+    } else {
+        kept = host->nms(boxes, scores, labels, n, h->iou_threshold, keep);
+        if (kept > h->max_per_img) kept = h->max_per_img;
+    }
+    free(order), free(sub_labels), free(sub_scores);
+    return kept;
+}
+
 static wb_status decode_image(const fcos_head *h, const wb_host_api *host, const float *const *cls,
                               const float *const *reg, const float *const *ctr, const int (*hw)[2],
                               const wb_gt_image *meta, wb_detections *det) {
@@ -89,9 +137,8 @@ static wb_status decode_image(const fcos_head *h, const wb_host_api *host, const
     }
     free(all.v);
     if (st == WB_OK) {
-        int kept = det_torchvision_nms(host, boxes, scores, labels, (int)n, h->iou_threshold, shifted, keep);
-        if (kept > h->max_per_img) kept = h->max_per_img;
-        st = det_write_kept(boxes, scores, labels, keep, kept, meta, det);
+        int kept = best_survivors(h, host, boxes, scores, labels, (int)n, shifted, keep);
+        st = kept < 0 ? WB_ERR_NOMEM : det_write_kept(boxes, scores, labels, keep, kept, meta, det);
     }
     free(boxes), free(shifted), free(scores), free(labels), free(keep);
     return st;

@@ -6,6 +6,14 @@
 #include <stdint.h>
 #include "dense_cpu.h"
 
+/* gcc vectorises for 256-bit registers even where -march=native has 512;
+ * these loops (exp polynomial, float to double sums) gain from the wider
+ * ones: yolov5s training at 640, batch 4, 2 threads, ~2.5% less CPU time
+ * per iteration (four alternating runs each). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC target("prefer-vector-width=512")
+#endif
+
 static int parallel(const wb_bn_args *a) { return a->n * a->c * a->hw > WB_DENSE_PAR_MIN; }
 
 static double channel_sum(const float *x, const wb_bn_args *a, int64_t ch) {

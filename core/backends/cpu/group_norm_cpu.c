@@ -12,6 +12,13 @@
 #include "../kernels_norm.h"
 #include "../pointwise_math.h"
 
+/* As bn_cpu.c: gcc vectorises for 256-bit registers even where -march=native has 512; the float to double
+ * sums and the fused passes gain from the wider ones (an FCOS P3 map, [2, 256, 64, 64], 1 thread: fused
+ * forward 2.6-3.0 -> 2.2-2.3 ms, backward 2.1 -> 1.8-1.9 ms). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC target("prefer-vector-width=512")
+#endif
+
 /* Below this many elements one thread does it in well under a millisecond,
  * less than waking a second one costs on a busy machine. */
 #define PAR_MIN (1 << 19)

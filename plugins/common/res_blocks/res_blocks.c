@@ -54,8 +54,9 @@ int rb_block_params(wb_ctx *ctx, const char *prefix, const rb_norm *norm, res_bl
 
 /* At inference BN with running statistics is a per-channel affine map
  * y = s x + t (s = gamma / sqrt(var + eps), t = beta - s mean), so it folds
- * into the conv before it: one pass over the activations instead of two. */
-static wb_tensor *conv_folded_bn(wb_ctx *ctx, const conv_bn *cb, wb_tensor *x, const wb_conv2d_params *p) {
+ * into the conv before it, and the backend may apply the ReLU inside the
+ * conv too: one pass over the activations instead of three. */
+static wb_tensor *conv_folded_bn(wb_ctx *ctx, const conv_bn *cb, wb_tensor *x, const wb_conv2d_params *p, int act) {
     int64_t cout = wb_info(ctx, cb->weight).shape[0];
     const float *g = wb_map(ctx, cb->gamma), *b = wb_map(ctx, cb->beta);
     const float *mean = wb_map(ctx, cb->running_mean), *var = wb_map(ctx, cb->running_var);
@@ -70,7 +71,7 @@ static wb_tensor *conv_folded_bn(wb_ctx *ctx, const conv_bn *cb, wb_tensor *x, c
     wb_tensor *s = wb_tensor_from_host(ctx, 4, scale_shape, scale);
     wb_tensor *t = wb_tensor_from_host(ctx, 1, &cout, shift);
     wb_tensor *w = wb_mul(ctx, cb->weight, s);
-    wb_tensor *y = wb_conv2d(ctx, x, w, t, p);
+    wb_tensor *y = wb_conv2d_act(ctx, x, w, t, p, act);
     wb_release(ctx, s), wb_release(ctx, t), wb_release(ctx, w);
     return y;
 }
@@ -79,18 +80,14 @@ static wb_tensor *conv_folded_bn(wb_ctx *ctx, const conv_bn *cb, wb_tensor *x, c
  * memory is reused at once, in training the tape keeps what backward needs. */
 wb_tensor *rb_conv_bn(wb_ctx *ctx, const rb_norm *norm, const conv_bn *cb, wb_tensor *x, int relu) {
     wb_conv2d_params p = wb_conv_p(cb->stride, cb->pad, 1, 1);
-    wb_tensor *out;
-    if (!wb_is_training(ctx)) {
-        out = conv_folded_bn(ctx, cb, x, &p);
-    } else {
-        wb_tensor *conv = wb_conv2d(ctx, x, cb->weight, NULL, &p);
-        /* Batch statistics only for a trainable BN; frozen BN, norm_eval and
-         * frozen stages keep the running statistics (mmdetection). */
-        int batch_stats = !norm->frozen_bn && !norm->norm_eval && !cb->frozen;
-        out = wb_batch_norm(ctx, conv, cb->gamma, cb->beta, cb->running_mean, cb->running_var, batch_stats, 0.1f,
-                            BN_EPS);
-        wb_release(ctx, conv);
-    }
+    if (!wb_is_training(ctx)) return conv_folded_bn(ctx, cb, x, &p, relu ? WB_ACTIVATION_RELU : WB_ACTIVATION_NONE);
+    wb_tensor *conv = wb_conv2d(ctx, x, cb->weight, NULL, &p);
+    /* Batch statistics only for a trainable BN; frozen BN, norm_eval and
+     * frozen stages keep the running statistics (mmdetection). */
+    int batch_stats = !norm->frozen_bn && !norm->norm_eval && !cb->frozen;
+    wb_tensor *out = wb_batch_norm(ctx, conv, cb->gamma, cb->beta, cb->running_mean, cb->running_var, batch_stats,
+                                   0.1f, BN_EPS);
+    wb_release(ctx, conv);
     if (!relu) return out;
     wb_tensor *act = wb_relu(ctx, out);
     wb_release(ctx, out);

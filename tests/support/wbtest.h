@@ -6,6 +6,7 @@
 #include <check.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "runtime/context.h"
 #include "io/safetensors.h"
 
@@ -38,6 +39,14 @@ double wbt_max_abs_diff(const float *a, const float *b, int64_t n);
         ck_assert_msg(r_ <= 1.0, "%s: element %lld is %.8g, expected %.8g (atol %g, rtol %g)",   \
                       (what), (long long)w_, (double)(a)[w_], (double)(b)[w_], (double)(atol),    \
                       (double)(rtol));                                                            \
+    } while (0)
+
+/* wbt_assert_close after printing the largest |a-b|, so a passing run's log
+ * shows each comparison's margin. */
+#define wbt_report_close(what, a, b, n, atol, rtol)                                                 \
+    do {                                                                                          \
+        fprintf(stderr, "  %-36s max |diff| %.3g\n", (what), wbt_max_abs_diff((a), (b), (n)));     \
+        wbt_assert_close((what), (a), (b), (n), (atol), (rtol));                                  \
     } while (0)
 
 /* Torch parity cases written by tests/parity/gen_*.py into WB_PARITY_DIR.

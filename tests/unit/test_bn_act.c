@@ -46,12 +46,6 @@ static void run_step(run *r, const int64_t shape[4], int act, bool fused) {
     ck_assert_int_eq(wb_tape_backward(&r->e.c), WB_OK);
 }
 
-static void expect_close(const char *what, const float *got, const float *want, int64_t n, double atol,
-                         double rtol) {
-    fprintf(stderr, "  %-36s max |diff| %.3g\n", what, wbt_max_abs_diff(got, want, n));
-    wbt_assert_close(what, got, want, n, atol, rtol);
-}
-
 /* Loop index: shape i / 2 (one thread, then above the parallel threshold) with SiLU or ReLU. */
 START_TEST(fused_equals_batch_norm_then_act) {
     static const int64_t shapes[2][4] = {{2, 5, 9, 11}, {4, 16, 24, 24}};
@@ -67,10 +61,10 @@ START_TEST(fused_equals_batch_norm_then_act) {
     ck_assert(memcmp(f.rvar->data, u.rvar->data, (size_t)c * sizeof(float)) == 0);
     /* Our exp polynomial against oneDNN's swish: a few float32 ulps; the
      * gradients sum ~1e4 of them per channel. */
-    expect_close("y", f.y->data, u.y->data, n, 1e-6, 1e-5);
-    expect_close("dx", f.x->grad, u.x->grad, n, 1e-6, 1e-4);
-    expect_close("dgamma", f.gamma->grad, u.gamma->grad, c, 1e-5, 1e-4);
-    expect_close("dbeta", f.beta->grad, u.beta->grad, c, 1e-5, 1e-4);
+    wbt_report_close("y", f.y->data, u.y->data, n, 1e-6, 1e-5);
+    wbt_report_close("dx", f.x->grad, u.x->grad, n, 1e-6, 1e-4);
+    wbt_report_close("dgamma", f.gamma->grad, u.gamma->grad, c, 1e-5, 1e-4);
+    wbt_report_close("dbeta", f.beta->grad, u.beta->grad, c, 1e-5, 1e-4);
     wbt_env_free(&f.e);
     wbt_env_free(&u.e);
 }

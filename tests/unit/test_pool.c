@@ -19,11 +19,6 @@
 
 static const wb_backend *backend_at(int i) { return i == 0 ? wb_backend_ref() : wb_backend_cpu(); }
 
-static void expect_close(const char *label, const float *got, const float *want, int64_t n) {
-    fprintf(stderr, "  %-44s max |diff| %.3g\n", label, wbt_max_abs_diff(got, want, n));
-    wbt_assert_close(label, got, want, n, POOL_ATOL, POOL_RTOL);
-}
-
 static const char *const POOL_CASES[] = {
     "dense_max_k3s2p1",       "dense_max_k3s2p1_ceil",       "dense_max_k2s2_ceil",
     "dense_max_rect_ceil",    "dense_avg_k3s2p1_incl",       "dense_avg_k3s2p1_excl_ceil",
@@ -65,14 +60,14 @@ START_TEST(pool_matches_torch) {
                   (long long)yt->shape[0], (long long)yt->shape[1], (long long)yt->shape[2], (long long)yt->shape[3]);
     char label[160];
     snprintf(label, sizeof label, "%s/%s y", be->name, name);
-    expect_close(label, y->data, yt->data, y->numel);
+    wbt_report_close(label, y->data, yt->data, y->numel, POOL_ATOL, POOL_RTOL);
 
     float *g = wb_grad_begin(&e.c, y);
     memcpy(g, wbt_parity_tensor(&f, "dy", y->numel), (size_t)y->numel * sizeof(float));
     wb_grad_end(&e.c, y, g);
     ck_assert_int_eq(wb_tape_backward(&e.c), WB_OK);
     snprintf(label, sizeof label, "%s/%s dx", be->name, name);
-    expect_close(label, x->grad, wbt_parity_tensor(&f, "dx", x->numel), x->numel);
+    wbt_report_close(label, x->grad, wbt_parity_tensor(&f, "dx", x->numel), x->numel, POOL_ATOL, POOL_RTOL);
     wbt_env_free(&e);
     wb_st_free(&f);
 }

@@ -47,14 +47,15 @@ FILE *wb_log_open_stream(void) {
     return f;
 }
 
-static void write_line(FILE *out, const char *stamp, wb_log_level level, const char *who, const char *fmt,
-                       va_list ap) {
+/* One fprintf per line: stderr is unbuffered and the ranks of an MPI job
+ * share it, so a line written in pieces can be split by another process's
+ * line (glibc formats one call to an unbuffered stream in one write, up to
+ * its 8 KiB buffer). */
+static void write_line(FILE *out, const char *stamp, wb_log_level level, const char *who, const char *body) {
     if (who && *who)
-        fprintf(out, "%s %s [%s] ", stamp, level_name(level), who);
+        fprintf(out, "%s %s [%s] %s\n", stamp, level_name(level), who, body);
     else
-        fprintf(out, "%s %s ", stamp, level_name(level));
-    vfprintf(out, fmt, ap);
-    fputc('\n', out);
+        fprintf(out, "%s %s %s\n", stamp, level_name(level), body);
 }
 
 void wb_vlogf(wb_log_level level, const char *who, const char *fmt, va_list ap) {
@@ -64,16 +65,17 @@ void wb_vlogf(wb_log_level level, const char *who, const char *fmt, va_list ap) 
     struct tm tm;
     localtime_r(&now, &tm);
     strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
-    va_list again;
-    va_copy(again, ap);
+    char *body = NULL;
+    if (vasprintf(&body, fmt, ap) < 0) body = NULL;
+    const char *text = body ? body : "(out of memory formatting a log line)";
     pthread_mutex_lock(&g_lock);
-    write_line(stderr, stamp, level, who, fmt, ap);
+    write_line(stderr, stamp, level, who, text);
     if (g_tee) {
-        write_line(g_tee, stamp, level, who, fmt, again);
+        write_line(g_tee, stamp, level, who, text);
         fflush(g_tee);
     }
     pthread_mutex_unlock(&g_lock);
-    va_end(again);
+    free(body);
 }
 
 void wb_logf(wb_log_level level, const char *who, const char *fmt, ...) {

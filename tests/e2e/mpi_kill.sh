@@ -49,11 +49,12 @@ nan=(configs/tiny/center_tiny_synthetic.conf --threads 1 --set data.workers=1 --
 if mpi 2 "$wb" run "${nan[@]}" --work-dir "$out/nan" >"$out/nan.txt" 2>&1; then
   cat "$out/nan.txt"; echo "a diverging job must fail"; exit 1
 fi
-# each rank names itself with its NaN, or (its batch still finite) the rank whose loss was NaN
+# each rank names itself with its NaN, or (its batch still finite) the rank whose loss was NaN; counted as
+# matches, not lines, in case the launcher joins the two ranks' lines
 own='is (NaN|Inf) at iteration [0-9]+ \(on rank [01]\)'
 other='rank [01] failed in this iteration \(its message is above\); every rank stops'
 grep -E "$own" "$out/nan.txt"
-test "$(grep -cE "$own|$other" "$out/nan.txt")" = 2 || { cat "$out/nan.txt"; exit 1; }
+test "$(grep -oE "$own|$other" "$out/nan.txt" | wc -l)" = 2 || { cat "$out/nan.txt"; exit 1; }
 test "$(grep -oE "at iteration [0-9]+ \(on rank" "$out/nan.txt" | sort -u | wc -l)" = 1 # one iteration
 grep -q "rank [01] of 2 ends with exit code 1, and with it the job" "$out/nan.txt"
 

@@ -128,35 +128,47 @@ static int first_readers(wb_context *c, first_read **out) {
     return kept;
 }
 
+bool wb_tape_data_gone(const wb_tensor *t) { return t && t->storage && !t->storage->data; }
+
+bool wb_tape_revive(wb_context *c, const char *op, wb_tensor *t) {
+    if (!wb_tape_data_gone(t)) return true;
+    if (!t->relu_of) return wb_ctx_fail(c, WB_ERR_INTERNAL, "%s: a tensor read by backward has no data", op), false;
+    float *data = wb_pool_alloc(&c->s->tensors, t->storage->bytes);
+    if (!data) {
+        wb_ctx_fail(c, WB_ERR_NOMEM, "%s: out of memory recomputing a ReLU output of %lld floats for backward", op,
+                    (long long)t->numel);
+        return false;
+    }
+    c->s->backend->pointwise->act_forward(WB_ACT_RELU, 0.0f, t->relu_of->data, data, t->numel);
+    t->storage->data = t->data = data;
+    return true;
+}
+
+void wb_tape_unrevive(wb_context *c, wb_tensor *t) {
+    /* refs == 0 with data: revived (a live tensor's storage has references) */
+    if (!t || !t->storage || !t->storage->data || t->storage->refs > 0) return;
+    wb_storage *st = t->storage;
+    if (c->s->n_maps) wb_host_maps_forget(c->s, st->data, st->bytes);
+    wb_pool_free(&c->s->tensors, st->data, st->bytes);
+    st->data = NULL;
+}
+
 /* Gives the kept ReLU outputs whose memory is gone by now their data again, from the inputs the node held
  * (relu_of): pool memory for the length of the node's backward. false when out of memory. */
 static bool recompute_inputs(wb_context *c, wb_tape_node *n) {
-    for (int i = 0; i < n->n_in; i++) {
-        wb_tensor *t = n->in[i];
-        if (!keeps_in(n, i) || !t || !t->relu_of || !t->storage || t->storage->data) continue;
-        float *data = wb_pool_alloc(&c->s->tensors, t->storage->bytes);
-        if (!data) {
-            wb_ctx_fail(c, WB_ERR_NOMEM, "%s: out of memory recomputing a ReLU output of %lld floats for backward",
-                        n->op, (long long)t->numel);
-            return false;
-        }
-        c->s->backend->pointwise->act_forward(WB_ACT_RELU, 0.0f, t->relu_of->data, data, t->numel);
-        t->storage->data = t->data = data;
-    }
+    for (int i = 0; i < n->n_in; i++)
+        if (keeps_in(n, i) && n->in[i] && n->in[i]->relu_of && !wb_tape_revive(c, n->op, n->in[i])) return false;
     return true;
 }
 
 static void drop_recomputed(wb_context *c, wb_tape_node *n) {
-    for (int i = 0; i < n->n_in; i++) {
-        wb_tensor *t = n->in[i];
-        /* refs == 0 with data: recomputed above (a live tensor's storage has references) */
-        if (!keeps_in(n, i) || !t || !t->relu_of || !t->storage || !t->storage->data || t->storage->refs > 0)
-            continue;
-        wb_storage *st = t->storage;
-        if (c->s->n_maps) wb_host_maps_forget(c->s, st->data, st->bytes);
-        wb_pool_free(&c->s->tensors, st->data, st->bytes);
-        st->data = NULL;
-    }
+    for (int i = 0; i < n->n_in; i++)
+        if (keeps_in(n, i) && n->in[i] && n->in[i]->relu_of) wb_tape_unrevive(c, n->in[i]);
+}
+
+void wb_tape_shed(wb_context *c) {
+    for (wb_tape_node *n = c->tape.last; n; n = n->prev)
+        if (n->shed) n->shed(c, n);
 }
 
 wb_status wb_tape_backward(wb_context *c) {

@@ -15,6 +15,10 @@ typedef struct wb_tape_node wb_tape_node;
  * wb_grad_begin / wb_grad_end for each input that requires a gradient. */
 typedef wb_status (*wb_tape_backward_fn)(wb_context *c, wb_tape_node *node);
 
+/* Lets go of data the node holds but can recompute in its backward, where
+ * nothing else holds it (see wb_tape_shed). */
+typedef void (*wb_tape_shed_fn)(wb_context *c, wb_tape_node *node);
+
 /* Which tensors' data a backward reads (the keep mask of wb_tape_record):
  * the tape holds those until the node has run, the others can be freed as
  * soon as their owners let go. Inputs from the 24th on are kept only with
@@ -36,6 +40,7 @@ struct wb_tape_node {
     unsigned keep;             /* WB_KEEP_* mask of the tensors whose data is held */
     wb_tensor **held;          /* more tensors whose data is held (wb_tape_hold) */
     int n_held;
+    wb_tape_shed_fn shed;      /* NULL: holds what it holds until it has run */
 };
 
 /* Told during wb_tape_backward that a trainable parameter's gradient is
@@ -68,6 +73,20 @@ wb_tape_node *wb_tape_record(wb_context *c, const char *op, wb_tape_backward_fn 
  * node has run: what a custom op's backward reads besides its inputs and
  * outputs. false (with the ctx error set) when out of memory. */
 bool wb_tape_hold(wb_context *c, wb_tape_node *node, wb_tensor *const *t, int n);
+
+/* Asks each node with a shed function to let go of what it can recompute.
+ * Run once the module's forward has returned and released what it made: a
+ * tensor whose data only one node still holds is then known. */
+void wb_tape_shed(wb_context *c);
+
+/* A backward that reads t, a tensor whose memory may be gone but whose
+ * source it holds (a ReLU output: relu_of), gives it data for its length
+ * with revive and frees that data after with unrevive (which leaves a tensor
+ * that had data alone). false (ctx error set) when out of memory. */
+bool wb_tape_revive(wb_context *c, const char *op, wb_tensor *t);
+void wb_tape_unrevive(wb_context *c, wb_tensor *t);
+/* Whether t has no data now (its storage was freed) and so needs reviving. */
+bool wb_tape_data_gone(const wb_tensor *t);
 
 /* Replays the tape of c in reverse. Output gradients are whatever the output
  * tensors hold; nodes none of whose outputs has a gradient are skipped. Once

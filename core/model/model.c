@@ -221,8 +221,10 @@ wb_status wb_slot_run_forward(wb_module_slot *slot, wb_tensor *const *in, int n_
      * nothing is released before the iteration ends. */
     if (train && (slot->desc->caps & WB_CAP_CUSTOM_BACKWARD))
         wb_ctx_stop_tracking(&slot->ctx);
-    else
+    else {
         wb_ctx_release_created(&slot->ctx, slot->out, slot->n_out);
+        if (train) wb_tape_shed(&slot->ctx);
+    }
     if (st != WB_OK || slot->ctx.err != WB_OK) {
         if (slot->ctx.err == WB_OK) wb_ctx_fail(&slot->ctx, st, "forward returned status %d", (int)st);
         return module_error(slot, "forward", err, n);

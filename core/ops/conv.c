@@ -145,8 +145,25 @@ static wb_tensor *conv2d(wb_context *c, wb_tensor *x, wb_tensor *w, wb_tensor *b
                                             WB_KEEP_IN(0) | WB_KEEP_IN(1));
         if (!node) return NULL;
         ((conv_saved *)node->saved)->shape = s;
+        y->made_by_conv = node;
     }
     return y;
+}
+
+bool wb_conv_recompute_output(wb_context *c, wb_tape_node *conv, wb_tensor *y) {
+    const wb_conv_shape *s = &((conv_saved *)conv->saved)->shape;
+    wb_tensor *x = conv->in[0], *w = conv->in[1], *b = conv->n_in > 2 ? conv->in[2] : NULL;
+    float *data = wb_tape_revive(c, "conv2d", x) ? wb_pool_alloc(&c->s->tensors, y->storage->bytes) : NULL;
+    wb_status st = data ? c->s->backend->conv->forward(s, x->data, w->data, b ? b->data : NULL, data) : WB_ERR_NOMEM;
+    wb_tape_unrevive(c, x);
+    if (st == WB_OK) {
+        y->storage->data = y->data = data;
+        c->s->flops += conv_flops(s);
+        return true;
+    }
+    if (data) wb_pool_free(&c->s->tensors, data, y->storage->bytes);
+    if (c->err == WB_OK) kernel_failed(c, st, "forward (recomputed for backward)", s);
+    return false;
 }
 
 wb_tensor *wb_op_conv2d(wb_ctx *ctx, wb_tensor *x, wb_tensor *w, wb_tensor *b, const wb_conv2d_params *p) {

@@ -15,6 +15,7 @@
 #include "../dist/sync_bn.h"
 #include "../runtime/context.h"
 #include "../runtime/host_copy.h"
+#include "../runtime/tensor_refs.h"
 #include "norm_common.h"
 
 typedef struct bn_saved {
@@ -23,6 +24,7 @@ typedef struct bn_saved {
     wb_tensor *x, *gamma, *beta; /* gamma/beta may be NULL (1 / 0) */
     float *mean, *invstd;        /* [C] the statistics the forward normalized with */
     wb_tensor *y;                /* non-NULL: backward works from the output (x's data is gone) */
+    struct wb_tape_node *conv;   /* non-NULL: y was let go (bn_shed); backward recomputes x by this conv */
 } bn_saved;
 
 /* xhat = (y - beta) / gamma loses precision where |beta / gamma| is large
@@ -109,6 +111,7 @@ static wb_status bn_backward(wb_context *c, wb_tape_node *node) {
     const float *dy = wb_grad_of(c, node->out[0]);
     bn_grads gr;
     if (!dy || !bn_grads_begin(c, x, gamma, s->beta, s->args.c, &gr)) return c->err;
+    if (s->conv && !wb_conv_recompute_output(c, s->conv, x)) return c->err;
     const float *in = x->data, *g = gamma ? gamma->data : NULL;
     float *mean = s->mean, *invstd = s->invstd;
     if (s->y) {
@@ -117,8 +120,25 @@ static wb_status bn_backward(wb_context *c, wb_tape_node *node) {
         in = s->y->data, g = g_out;
     }
     c->s->backend->dense->bn_backward(dy, in, g, mean, invstd, &s->args, s->training, gr.dx, gr.dg, gr.db);
+    if (s->conv) wb_tape_unrevive(c, x);
     bn_grads_end(c, &gr);
     return WB_OK;
+}
+
+/* A batch norm whose output only its own node still holds once the module's forward is done (ResNet's last
+ * one before the residual sum, and the downsample's: nothing after them keeps the sum's operands) and whose
+ * input a convolution of this module computed: y is let go, and the backward runs that convolution again
+ * on the input its node holds anyway and works from x. The price is one more convolution forward per such
+ * block; the gain one activation per block (ResNet-50: the 256- to 2048-channel ones). */
+static void bn_shed(wb_context *c, wb_tape_node *node) {
+    bn_saved *s = node->saved;
+    wb_tensor *y = node->out[0], *x = s->x;
+    if (!s->y || !x->made_by_conv || x->maker != c || !wb_tape_data_gone(x) || !y->storage || y->storage->refs != 1)
+        return;
+    node->keep &= ~WB_KEEP_OUT(0);
+    wb_storage_drop(c->s, y);
+    s->y = NULL;
+    s->conv = x->made_by_conv;
 }
 
 /* A per-channel tensor (gamma, beta, running stats) must hold C values. */
@@ -204,7 +224,8 @@ wb_tensor *wb_op_batch_norm(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tens
         wb_tape_node *node = wb_tape_record(c, "batch_norm", bn_backward, in, n_in, &y, 1, sizeof(bn_saved), keep);
         if (!node) return NULL;
         *(bn_saved *)node->saved =
-            (bn_saved){a, training != 0, x, gamma, beta, mean, invstd, from_output ? y : NULL};
+            (bn_saved){a, training != 0, x, gamma, beta, mean, invstd, from_output ? y : NULL, NULL};
+        node->shed = bn_shed;
     }
     return y;
 }

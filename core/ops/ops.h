@@ -126,4 +126,11 @@ wb_tensor *wb_op_grid_anchors_tensor(wb_ctx *ctx, const float *base, int n_base,
 wb_tensor *wb_op_nms_tensor(wb_ctx *ctx, wb_tensor *boxes, wb_tensor *scores, wb_tensor *labels,
                             float iou_threshold);
 
+/* For the tape, not host entries: gives y, the output of the conv2d tape node `conv` whose memory was freed,
+ * its data again by running that convolution once more (on the input the node holds), in pool memory that
+ * wb_tape_unrevive frees. false (ctx error set) on failure. conv.c */
+struct wb_context;
+struct wb_tape_node;
+bool wb_conv_recompute_output(struct wb_context *c, struct wb_tape_node *conv, wb_tensor *y);
+
 #endif

@@ -28,6 +28,7 @@ struct wb_tensor {
     bool requires_grad;
     bool persistent;      /* lives in the weights arena (parameter or buffer) */
     bool trainable;       /* parameter updated by the optimizer */
+    bool grad_pooled;     /* a parameter whose grad is tensor-pool memory (session.h: pool_param_grads) */
     const char *name;     /* full dotted name of a parameter or buffer */
     wb_storage *storage;  /* NULL: memory not from the pool (parameters, borrowed data) */
     bool owner_released;  /* the owner's reference on storage was dropped */
@@ -38,6 +39,9 @@ struct wb_tensor {
      * before a ReLU is kept anyway (by the norm before it and by relu itself), so conv + norm + ReLU blocks
      * keep one activation instead of two. */
     struct wb_tensor *relu_of;
+    /* Non-NULL: the conv2d tape node that computed this tensor (training). A batch norm that reads it and
+     * alone holds its own output may let that go and recompute this tensor for its backward (ops/norm.c). */
+    struct wb_tape_node *made_by_conv;
 };
 
 int64_t wb_shape_numel(int ndim, const int64_t *shape);

@@ -1,8 +1,9 @@
 /* What the tape keeps of conv + norm + ReLU blocks: group norm's backward
  * from its output (both backends' kernels against the backward from the
- * input), and ReLU outputs recomputed for the backward of the conv that
- * reads them (finite differences through a whole block, and which tensors'
- * memory is gone after the forward). */
+ * input), ReLU outputs recomputed for the backward of the conv that reads
+ * them, and a residual block's last batch norm output let go and its input
+ * recomputed by the conv before it (finite differences through whole
+ * blocks, and which tensors' memory is gone after the forward). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,12 +140,94 @@ START_TEST(block_keeps_only_the_norm_output) {
 }
 END_TEST
 
+/* inputs: x, w, gamma, beta, bias -> relu(batch_norm(conv(x, w, bias)) + x), as ResNet's blocks end; then
+ * what the model does once a module's forward returned: release, and let the tape shed. */
+static wb_tensor *residual(wb_ctx *ctx, wb_tensor *const *in, void *user) {
+    (void)user;
+    wb_context *c = wb_ctx_impl(ctx);
+    wb_conv2d_params same = wb_conv_p(1, 1, 1, 1);
+    wb_tensor *h = wb_op_conv2d(ctx, in[0], in[1], in[4], &same);
+    wb_tensor *n = wb_op_batch_norm(ctx, h, in[2], in[3], NULL, NULL, 1, 0.1f, 1e-5f);
+    wb_tensor *sum = wb_op_add(ctx, n, in[0]);
+    wb_tensor *out = wb_op_relu(ctx, sum);
+    wb_tensor_release(c->s, h);
+    wb_tensor_release(c->s, n);
+    wb_tensor_release(c->s, sum);
+    wb_tape_shed(c);
+    return out;
+}
+
+static void residual_inputs(opcheck_input in[5]) {
+    in[0] = (opcheck_input){4, {2, 3, 5, 4}, NULL, -1.0f, 1.0f, true};
+    in[1] = (opcheck_input){4, {3, 3, 3, 3}, NULL, -0.5f, 0.5f, true};
+    in[2] = (opcheck_input){1, {3}, NULL, 0.5f, 1.5f, true};
+    in[3] = (opcheck_input){1, {3}, NULL, -0.5f, 0.5f, true};
+    in[4] = (opcheck_input){1, {3}, NULL, -0.5f, 0.5f, true};
+}
+
+START_TEST(shed_batch_norm_gradients) {
+    opcheck_input in[5];
+    residual_inputs(in);
+    for (int be = 0; be < 2; be++)
+        opcheck_gradients("relu(batch_norm(conv) + x), output shed", residual, NULL, in, 5,
+                          (opcheck_opts){.backend = backend_at(be), .seed = 4});
+}
+END_TEST
+
+/* The same block with and without the shed (the shed's batch norm runs from the recomputed conv output, the
+ * kept one from its output): the norm's output is gone after the shed alone, and the gradients agree. */
+START_TEST(shed_batch_norm_output_is_gone_and_gradients_agree) {
+    int64_t xs[4] = {2, 8, 9, 7}, ws[4] = {8, 8, 3, 3}, cs[1] = {8};
+    float *grads[2][5];
+    for (int shed = 0; shed < 2; shed++) {
+        wbt_env e;
+        wbt_env_init(&e, wb_backend_cpu(), 1);
+        uint64_t rng = 21;
+        wb_tensor *in[5] = {wbt_random(&e, 4, xs, -1, 1, &rng), wbt_random(&e, 4, ws, -0.2f, 0.2f, &rng),
+                            wbt_random(&e, 1, cs, 0.5f, 1.5f, &rng), wbt_random(&e, 1, cs, -0.5f, 0.5f, &rng),
+                            wbt_random(&e, 1, cs, -0.5f, 0.5f, &rng)};
+        for (int i = 0; i < 5; i++) in[i]->requires_grad = true;
+        wb_conv2d_params same = wb_conv_p(1, 1, 1, 1);
+        wb_tensor *h = wb_op_conv2d(e.ctx, in[0], in[1], in[4], &same);
+        wb_tensor *n = wb_op_batch_norm(e.ctx, h, in[2], in[3], NULL, NULL, 1, 0.1f, 1e-5f);
+        wb_tensor *sum = wb_op_add(e.ctx, n, in[0]);
+        wb_tensor *out = wb_op_relu(e.ctx, sum);
+        ck_assert_ptr_nonnull(out);
+        wb_tensor_release(e.s, h);
+        wb_tensor_release(e.s, n);
+        wb_tensor_release(e.s, sum);
+        ck_assert_msg(n->storage->data != NULL, "the batch norm output is held for its backward");
+        if (shed) wb_tape_shed(&e.c);
+        ck_assert_msg((n->storage->data == NULL) == (shed == 1), "shed %d: batch norm output %s", shed,
+                      n->storage->data ? "still held" : "gone");
+        float *dy = wb_grad_begin(&e.c, out);
+        for (int64_t i = 0; i < out->numel; i++) dy[i] = wb_rng_uniform(&rng) - 0.5f;
+        wb_grad_end(&e.c, out, dy);
+        ck_assert_int_eq(wb_tape_backward(&e.c), WB_OK);
+        for (int i = 0; i < 5; i++) {
+            grads[shed][i] = malloc((size_t)in[i]->numel * sizeof(float));
+            memcpy(grads[shed][i], in[i]->grad, (size_t)in[i]->numel * sizeof(float));
+        }
+        if (shed) {
+            static const char *names[5] = {"dx", "dw", "dgamma", "dbeta", "dbias"};
+            for (int i = 0; i < 5; i++) {
+                wbt_assert_close(names[i], grads[1][i], grads[0][i], in[i]->numel, 1e-5, 1e-5);
+                free(grads[0][i]), free(grads[1][i]);
+            }
+        }
+        wbt_env_free(&e);
+    }
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("saved_activations");
     TCase *t = tcase_create("saved_activations");
     tcase_add_loop_test(t, group_norm_backward_from_output_equals_from_input, 0, 4);
     tcase_add_test(t, recomputed_relu_gradients);
     tcase_add_test(t, block_keeps_only_the_norm_output);
+    tcase_add_test(t, shed_batch_norm_gradients);
+    tcase_add_test(t, shed_batch_norm_output_is_gone_and_gradients_agree);
     suite_add_tcase(s, t);
     return wbt_run_suite(s);
 }

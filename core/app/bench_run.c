@@ -113,6 +113,7 @@ static bool inference(wb_model *m, wb_tensor *images, const wb_batch_truth *meta
 int wb_bench_run(wb_experiment *e, const wb_bench_opts *o, FILE *out) {
     wb_session *s = wb_experiment_session(e, o->threads, out);
     if (!s) return e->session_exit;
+    s->pool_param_grads = true; /* every iteration steps and zeroes the gradients, as the trainer's without accumulation */
     char err[2048];
     wb_model *m = NULL;
     int rc = 1;

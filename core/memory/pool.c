@@ -19,9 +19,9 @@
 
 #define POOL_ALIGN 64
 /* A region is address space reserved without backing (MAP_NORESERVE): pages
- * become resident only when first touched, and first fit keeps the touched
- * part low. One region large enough for any iteration keeps every tensor in
- * one address range: with 1 GiB regions, yolov5s training (a live peak of
+ * become resident only when first touched, and allocations that fit in freed
+ * ranges keep the touched part low. One region large enough for any
+ * iteration keeps every tensor in one address range: with 1 GiB regions, yolov5s training (a live peak of
  * 1.26 GiB) split over two regions and touched 2 GiB of them. Where the
  * system refuses the reservation (overcommit disabled) it is halved. */
 #define POOL_REGION ((size_t)64 << 30)
@@ -137,21 +137,25 @@ static int add_region(wb_pool *p, size_t need) {
     return id;
 }
 
-/* First fit by address: the lowest free range that holds need. Keeping
- * allocations low keeps the touched (resident) part of a region small; the
- * rest of it is address space the system never backs. */
-static int first_fit(const wb_pool *p, size_t need) {
+/* Best fit: the smallest free range that holds need, the lowest of equals.
+ * It leaves the large ranges whole for the large tensors to come, where
+ * first fit by address cut them for small ones and left holes nothing could
+ * use: Faster R-CNN R-50 training (512x512, batch 2) touched 916 MiB of
+ * regions for a live peak of 772, 892 now; the other detectors the same or
+ * less. The touched part stays low as most requests fit in the holes. */
+static int best_fit(const wb_pool *p, size_t need) {
+    int best = -1;
     for (int i = 0; i < p->n_free; i++)
-        if (p->free[i].n >= need) return i;
-    return -1;
+        if (p->free[i].n >= need && (best < 0 || p->free[i].n < p->free[best].n)) best = i;
+    return best;
 }
 
 void *wb_pool_alloc(wb_pool *p, size_t bytes) {
     size_t need = align_up(bytes ? bytes : 1);
-    int i = first_fit(p, need);
+    int i = best_fit(p, need);
     if (i < 0) {
         if (add_region(p, need) < 0) return NULL;
-        i = first_fit(p, need);
+        i = best_fit(p, need);
         if (i < 0) return NULL;
     }
     unsigned char *ptr = p->free[i].p;

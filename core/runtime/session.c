@@ -1,5 +1,6 @@
 #include "session.h"
 #include "host_maps.h"
+#include "tensor_refs.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,10 @@ bool wb_session_on_destroy(wb_session *s, void (*fn)(void *arg), void *arg) {
 
 void wb_session_reset_compute(wb_session *s) {
     wb_host_maps_end(s);
+    for (int i = 0; i < s->n_params; i++) { /* pool-made gradients die with the pool (zero_grad gave them back) */
+        wb_tensor *t = s->params[i].tensor;
+        if (t->grad_pooled) t->grad = NULL, t->grad_valid = false, t->grad_pooled = false;
+    }
     wb_pool_reset(&s->tensors);
     wb_arena_reset(&s->compute);
     wb_arena_reset(&s->device_scratch);
@@ -74,7 +79,11 @@ wb_param_entry *wb_session_find(wb_session *s, const char *name) {
 }
 
 void wb_session_zero_grad(wb_session *s) {
-    for (int i = 0; i < s->n_params; i++) s->params[i].tensor->grad_valid = false;
+    for (int i = 0; i < s->n_params; i++) {
+        wb_tensor *t = s->params[i].tensor;
+        t->grad_valid = false;
+        if (t->grad_pooled) wb_grad_free(s, t);
+    }
 }
 
 void wb_set_threads(wb_session *s, int n) {

@@ -55,6 +55,11 @@ typedef struct wb_session {
     wb_find_module_fn find_module;
     void *find_user;
     uint64_t flops;           /* convolution FLOPs run so far (for GFLOP/s figures) */
+    /* Set for an iteration that ends with the optimizer's step and wb_session_zero_grad: the parameter gradients
+     * its backward makes are tensor-pool memory, written where activations died and given back at zero_grad
+     * (torch's zero_grad(set_to_none=True)), so at the backward's peak only the gradients already written
+     * take memory. Clear (micro-batches that accumulate): weights-arena memory kept for the run. */
+    bool pool_param_grads;
     wb_cleanup *cleanups;     /* run newest first by wb_session_destroy */
 } wb_session;
 
@@ -69,7 +74,7 @@ wb_param_entry *wb_session_find(wb_session *s, const char *name);
 /* Whether the backend's memory is host memory (the CPU backends): then host
  * code may read tensor data in place; elsewhere only through host_copy.h. */
 static inline bool wb_session_host_memory(const wb_session *s) { return s->backend->device == WB_DEVICE_CPU; }
-/* Sets every trainable parameter's gradient to "nothing written yet". */
+/* Sets every trainable parameter's gradient to "nothing written yet", and gives pool-made ones back. */
 void wb_session_zero_grad(wb_session *s);
 
 /* Number of threads for kernels: WB_THREADS, else every core. 0 = default. */

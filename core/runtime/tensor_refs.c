@@ -21,17 +21,22 @@ void wb_tensor_release(wb_session *s, wb_tensor *t) {
     wb_storage_drop(s, t);
 }
 
-float *wb_grad_alloc(wb_session *s, const wb_tensor *t) {
+float *wb_grad_alloc(wb_session *s, wb_tensor *t) {
     size_t bytes = (size_t)t->numel * sizeof(float);
-    /* A parameter's gradient is made on its first backward and kept for the
-     * run (inference never pays for it); an activation's lives in the pool. */
-    return t->persistent ? wb_arena_alloc(s->weight_data, bytes) : wb_pool_alloc(&s->tensors, bytes);
+    /* An activation's gradient lives in the pool; a parameter's too where the
+     * iteration ends with zero_grad, else it is made on its first backward
+     * and kept for the run (inference never pays for it). */
+    if (t->persistent && !s->pool_param_grads) return wb_arena_alloc(s->weight_data, bytes);
+    float *g = wb_pool_alloc(&s->tensors, bytes);
+    t->grad_pooled = t->persistent && g;
+    return g;
 }
 
 void wb_grad_free(wb_session *s, wb_tensor *t) {
-    if (!t || t->persistent || !t->grad) return;
+    if (!t || (t->persistent && !t->grad_pooled) || !t->grad) return;
     if (s->n_maps) wb_host_maps_forget(s, t->grad, (size_t)t->numel * sizeof(float));
     wb_pool_free(&s->tensors, t->grad, (size_t)t->numel * sizeof(float));
     t->grad = NULL;
     t->grad_valid = false;
+    t->grad_pooled = false;
 }

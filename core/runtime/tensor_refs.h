@@ -16,7 +16,7 @@ void wb_tensor_release(wb_session *s, wb_tensor *t);
 
 /* A gradient buffer for t (uninitialised): from the weights arena for a
  * parameter, from the pool for an activation. NULL when out of memory. */
-float *wb_grad_alloc(wb_session *s, const wb_tensor *t);
+float *wb_grad_alloc(wb_session *s, wb_tensor *t);
 /* Frees an activation's gradient once nothing will read it again. */
 void wb_grad_free(wb_session *s, wb_tensor *t);
 

@@ -404,8 +404,8 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
          * backward starts the gradient buckets (a copy of the state asks). */
         wb_accumulation ask = ps.acc;
         float unused;
-        if (wb_accumulation_step_now(&ask, vi, boundary, &unused) &&
-            (rc = wb_grad_sync_begin(&sync, s, tapes, m->n_stages, err, n)) != WB_OK)
+        s->pool_param_grads = wb_accumulation_step_now(&ask, vi, boundary, &unused);
+        if (s->pool_param_grads && (rc = wb_grad_sync_begin(&sync, s, tapes, m->n_stages, err, n)) != WB_OK)
             break;
         rc = forward_backward(m, ps.data, epoch, wb_loss_scale_factor(&o->loss_scale, &st.amp), terms, &n_terms,
                               &data_time, err, n);

@@ -1,11 +1,15 @@
-/* Tensor memory: the pool's reuse and coalescing, and the lifetimes the tape
- * and wb_release give activations (what is freed when, what stays). */
+/* Tensor memory: the pool's reuse, coalescing and best fit, the lifetimes the
+ * tape and wb_release give activations (what is freed when, what stays), and
+ * where parameter gradients live. */
 #include <math.h>
 #include <string.h>
 #include <workbench/ops.h>
 #include "autograd/tape.h"
 #include "backends/backend.h"
 #include "memory/pool.h"
+#include "runtime/context.h"
+#include "runtime/host_tensors.h"
+#include "runtime/tensor_refs.h"
 #include "wbtest.h"
 
 #define MIB ((size_t)1 << 20)
@@ -15,7 +19,7 @@ START_TEST(test_pool_reuses_and_merges_freed_ranges) {
     wb_pool_init(&p);
     unsigned char *a = wb_pool_alloc(&p, MIB), *b = wb_pool_alloc(&p, 2 * MIB), *c = wb_pool_alloc(&p, MIB);
     ck_assert_ptr_nonnull(a);
-    ck_assert_ptr_eq(b, a + MIB); /* first fit by address: packed from the start */
+    ck_assert_ptr_eq(b, a + MIB); /* packed from the start */
     ck_assert_ptr_eq(c, b + 2 * MIB);
     ck_assert_uint_eq(p.in_use, 4 * MIB);
     wb_pool_free(&p, a, MIB);
@@ -36,11 +40,82 @@ START_TEST(test_pool_reuses_and_merges_freed_ranges) {
 }
 END_TEST
 
+/* A request goes to the smallest hole that holds it, so a larger one stays whole for a larger request and
+ * nothing new is touched (first fit would cut the 3 MiB hole for the 1 MiB request). */
+START_TEST(test_pool_fits_the_smallest_hole) {
+    wb_pool p;
+    wb_pool_init(&p);
+    unsigned char *big = wb_pool_alloc(&p, 3 * MIB), *sep1 = wb_pool_alloc(&p, MIB);
+    unsigned char *small = wb_pool_alloc(&p, MIB), *sep2 = wb_pool_alloc(&p, MIB);
+    ck_assert_ptr_nonnull(sep1);
+    ck_assert_ptr_nonnull(sep2);
+    size_t touched = p.reserved;
+    wb_pool_free(&p, big, 3 * MIB);
+    wb_pool_free(&p, small, MIB);
+    ck_assert_ptr_eq(wb_pool_alloc(&p, MIB), small);
+    ck_assert_ptr_eq(wb_pool_alloc(&p, 3 * MIB), big);
+    ck_assert_uint_eq(p.reserved, touched);
+    /* equal holes: the lowest */
+    wb_pool_free(&p, small, MIB);
+    wb_pool_free(&p, sep1, MIB);
+    wb_pool_free(&p, sep2, MIB); /* merges with small: holes sep1 (1 MiB, low) ... small + sep2 (2 MiB) */
+    ck_assert_ptr_eq(wb_pool_alloc(&p, MIB), sep1);
+    wb_pool_release(&p);
+}
+END_TEST
+
 static size_t in_use(const wbt_env *e) { return e->s->tensors.in_use; }
 
 /* 1M floats: 4 MiB, far above the pool's 64-byte rounding. */
 static const int64_t shape[2] = {1024, 1024};
 #define T_BYTES ((size_t)4 << 20)
+
+/* Loop index 0: an iteration that ends with zero_grad (pool_param_grads): the gradient of a parameter is pool
+ * memory, written in backward and given back by zero_grad (and forgotten by the pool's reset). 1: micro-batches
+ * that accumulate: it is weights-arena memory that zero_grad keeps for the next backward. */
+START_TEST(test_parameter_gradients_pooled_or_kept) {
+    const bool pooled = _i == 0;
+    wbt_env e;
+    wbt_env_init(&e, NULL, 1);
+    e.s->pool_param_grads = pooled;
+    wb_init zero = {.kind = WB_INIT_CONSTANT};
+    wb_tensor *w = wb_host_param_create(e.ctx, "w", 2, shape, &zero, 1);
+    ck_assert_ptr_nonnull(w);
+    for (int it = 0; it < 2; it++) {
+        uint64_t rng = 3;
+        wb_tensor *x = wbt_random(&e, 2, shape, -1.0f, 1.0f, &rng);
+        size_t base = in_use(&e);
+        size_t arena = e.s->weight_data->used;
+        wb_tensor *y = wb_mul(e.ctx, x, w);
+        float *g = wb_grad_begin(&e.c, y);
+        for (int64_t i = 0; i < y->numel; i++) g[i] = 1.0f;
+        wb_grad_end(&e.c, y, g);
+        ck_assert_int_eq(wb_tape_backward(&e.c), WB_OK);
+        ck_assert(w->grad_valid);
+        for (int64_t i = 0; i < w->numel; i++) ck_assert_float_eq(w->grad[i], x->data[i]);
+        ck_assert(w->grad_pooled == pooled);
+        /* y (owned) and the gradient, or y alone; the arena grows once, on the first backward */
+        ck_assert_uint_eq(in_use(&e), base + (pooled ? 2 : 1) * T_BYTES);
+        ck_assert_uint_eq(e.s->weight_data->used, arena + (!pooled && it == 0 ? T_BYTES : 0));
+        float *kept = w->grad;
+        wb_session_zero_grad(e.s);
+        ck_assert(!w->grad_valid);
+        ck_assert_uint_eq(in_use(&e), base + T_BYTES);
+        if (pooled) ck_assert_ptr_null(w->grad);
+        else ck_assert_ptr_eq(w->grad, kept);
+        wbt_env_reset(&e);
+    }
+    /* a pooled gradient that outlives its iteration dies with the pool */
+    if (pooled) {
+        w->grad = wb_grad_alloc(e.s, w);
+        w->grad_valid = true;
+        wb_session_reset_compute(e.s);
+        ck_assert_ptr_null(w->grad);
+        ck_assert(!w->grad_valid && !w->grad_pooled);
+    }
+    wbt_env_free(&e);
+}
+END_TEST
 
 START_TEST(test_released_intermediates_are_reused_at_inference) {
     wbt_env e;
@@ -144,6 +219,8 @@ int main(void) {
     Suite *s = suite_create("memory");
     TCase *tc = tcase_create("memory");
     tcase_add_test(tc, test_pool_reuses_and_merges_freed_ranges);
+    tcase_add_test(tc, test_pool_fits_the_smallest_hole);
+    tcase_add_loop_test(tc, test_parameter_gradients_pooled_or_kept, 0, 2);
     tcase_add_test(tc, test_released_intermediates_are_reused_at_inference);
     tcase_add_test(tc, test_the_tape_keeps_only_what_backward_reads);
     tcase_add_test(tc, test_a_view_keeps_its_storage_alive);

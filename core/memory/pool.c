@@ -21,9 +21,10 @@
 /* A region is address space reserved without backing (MAP_NORESERVE): pages
  * become resident only when first touched, and allocations that fit in freed
  * ranges keep the touched part low. One region large enough for any
- * iteration keeps every tensor in one address range: with 1 GiB regions, yolov5s training (a live peak of
- * 1.26 GiB) split over two regions and touched 2 GiB of them. Where the
- * system refuses the reservation (overcommit disabled) it is halved. */
+ * iteration keeps every tensor in one address range: with 1 GiB regions,
+ * yolov5s training (a live peak of 1.26 GiB) split over two regions and
+ * touched 2 GiB of them. Where the system refuses the reservation
+ * (overcommit disabled) it is halved. */
 #define POOL_REGION ((size_t)64 << 30)
 #define POOL_REGION_MIN ((size_t)1 << 30)
 /* Device memory is committed when allocated, so device regions are smaller

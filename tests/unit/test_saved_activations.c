@@ -140,37 +140,44 @@ START_TEST(block_keeps_only_the_norm_output) {
 }
 END_TEST
 
-/* inputs: x, w, gamma, beta, bias -> relu(batch_norm(conv(x, w, bias)) + x), as ResNet's blocks end; then
- * what the model does once a module's forward returned: release, and let the tape shed. */
+/* inputs: x, w, gamma, beta, bias, running mean, running var -> silu(batch_norm(conv(x, w, bias)) + x), a
+ * residual block's end (SiLU, smooth where ReLU's kink would meet the finite differences: like ReLU it keeps
+ * the sum, not the norm's output), the norm in training (user: int 1) or eval mode (0: running statistics,
+ * as norm_eval); then what the model does once a module's forward returned: release, and let the tape shed. */
 static wb_tensor *residual(wb_ctx *ctx, wb_tensor *const *in, void *user) {
-    (void)user;
+    const int training = *(const int *)user;
     wb_context *c = wb_ctx_impl(ctx);
     wb_conv2d_params same = wb_conv_p(1, 1, 1, 1);
     wb_tensor *h = wb_op_conv2d(ctx, in[0], in[1], in[4], &same);
-    wb_tensor *n = wb_op_batch_norm(ctx, h, in[2], in[3], NULL, NULL, 1, 0.1f, 1e-5f);
+    wb_tensor *n = wb_op_batch_norm(ctx, h, in[2], in[3], in[5], in[6], training, 0.0f, 1e-5f);
     wb_tensor *sum = wb_op_add(ctx, n, in[0]);
-    wb_tensor *out = wb_op_relu(ctx, sum);
+    wb_tensor *out = wb_op_silu(ctx, sum);
     wb_tensor_release(c->s, h);
     wb_tensor_release(c->s, n);
     wb_tensor_release(c->s, sum);
     wb_tape_shed(c);
+    ck_assert_msg(n->storage->data == NULL, "the batch norm output is still held after the shed");
     return out;
 }
 
-static void residual_inputs(opcheck_input in[5]) {
+static void residual_inputs(opcheck_input in[7]) {
     in[0] = (opcheck_input){4, {2, 3, 5, 4}, NULL, -1.0f, 1.0f, true};
     in[1] = (opcheck_input){4, {3, 3, 3, 3}, NULL, -0.5f, 0.5f, true};
     in[2] = (opcheck_input){1, {3}, NULL, 0.5f, 1.5f, true};
     in[3] = (opcheck_input){1, {3}, NULL, -0.5f, 0.5f, true};
     in[4] = (opcheck_input){1, {3}, NULL, -0.5f, 0.5f, true};
+    in[5] = (opcheck_input){1, {3}, NULL, -0.3f, 0.3f, false};
+    in[6] = (opcheck_input){1, {3}, NULL, 0.5f, 1.5f, false};
 }
 
+/* Loop index: training (batch statistics; momentum 0 keeps the running ones as they are) or eval mode. */
 START_TEST(shed_batch_norm_gradients) {
-    opcheck_input in[5];
+    opcheck_input in[7];
     residual_inputs(in);
+    int training = _i == 0;
     for (int be = 0; be < 2; be++)
-        opcheck_gradients("relu(batch_norm(conv) + x), output shed", residual, NULL, in, 5,
-                          (opcheck_opts){.backend = backend_at(be), .seed = 4});
+        opcheck_gradients(training ? "silu(batch_norm(conv) + x), output shed" : "the same, batch norm in eval mode",
+                          residual, &training, in, 7, (opcheck_opts){.backend = backend_at(be), .seed = 4});
 }
 END_TEST
 
@@ -226,7 +233,7 @@ int main(void) {
     tcase_add_loop_test(t, group_norm_backward_from_output_equals_from_input, 0, 4);
     tcase_add_test(t, recomputed_relu_gradients);
     tcase_add_test(t, block_keeps_only_the_norm_output);
-    tcase_add_test(t, shed_batch_norm_gradients);
+    tcase_add_loop_test(t, shed_batch_norm_gradients, 0, 2);
     tcase_add_test(t, shed_batch_norm_output_is_gone_and_gradients_agree);
     suite_add_tcase(s, t);
     return wbt_run_suite(s);

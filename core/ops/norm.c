@@ -1,6 +1,7 @@
 /* batch_norm front-end: training (batch statistics, running stats updated in
  * place), eval (running statistics) and frozen (eval with non-trainable
- * gamma/beta: only x gets a gradient, because only x requires one).
+ * gamma/beta: only x gets a gradient, because only x requires one, and the
+ * backward, a fixed per-channel scale, keeps no activation).
  *
  * The backward reads the normalized input xhat. Where gamma and beta allow,
  * it recovers xhat from the output, xhat = (y - beta) / gamma, so the tape
@@ -25,6 +26,7 @@ typedef struct bn_saved {
     float *mean, *invstd;        /* [C] the statistics the forward normalized with */
     wb_tensor *y;                /* non-NULL: backward works from the output (x's data is gone) */
     struct wb_tape_node *conv;   /* non-NULL: y was let go (bn_shed); backward recomputes x by this conv */
+    wb_tensor *running_var;      /* non-NULL: frozen (eval, gamma and beta fixed): dx = dy * gamma * invstd */
 } bn_saved;
 
 /* xhat = (y - beta) / gamma loses precision where |beta / gamma| is large
@@ -105,10 +107,25 @@ static void bn_grads_end(wb_context *c, const bn_grads *g) {
     if (g->beta) wb_grad_end(c, g->beta, g->db);
 }
 
+/* A frozen batch norm is a fixed per-channel affine map, so its backward reads no activation: dx = dy * gamma
+ * / sqrt(running_var + eps), the eval forward of dy with zero mean and no shift. */
+static wb_status frozen_bn_backward(wb_context *c, const bn_saved *s, const float *dy) {
+    size_t cbytes = (size_t)s->args.c * sizeof(float);
+    float *zero = wb_ctx_kernel_scratch(c, cbytes), *mean = wb_ctx_kernel_scratch(c, cbytes);
+    float *invstd = wb_ctx_kernel_scratch(c, cbytes), *dx = wb_grad_begin(c, s->x);
+    if (!zero || !mean || !invstd || !dx) return c->err;
+    c->s->backend->zero(zero, cbytes);
+    c->s->backend->dense->bn_eval_forward(dy, s->gamma ? s->gamma->data : NULL, NULL, zero, s->running_var->data,
+                                          &s->args, dx, mean, invstd);
+    wb_grad_end(c, s->x, dx);
+    return WB_OK;
+}
+
 static wb_status bn_backward(wb_context *c, wb_tape_node *node) {
     bn_saved *s = node->saved;
     wb_tensor *x = s->x, *gamma = s->gamma;
     const float *dy = wb_grad_of(c, node->out[0]);
+    if (dy && s->running_var) return frozen_bn_backward(c, s, dy);
     bn_grads gr;
     if (!dy || !bn_grads_begin(c, x, gamma, s->beta, s->args.c, &gr)) return c->err;
     if (s->conv && !wb_conv_recompute_output(c, s->conv, x)) return c->err;
@@ -218,14 +235,15 @@ wb_tensor *wb_op_batch_norm(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tens
     if (gamma) in[n_in++] = gamma;
     if (beta) in[n_in++] = beta;
     if (wb_tape_needed(c, in, n_in)) {
-        bool from_output = wb_norm_affine_invertible(c, gamma, beta, a.c);
+        bool frozen = !training && !(gamma && gamma->requires_grad) && !(beta && beta->requires_grad);
+        bool from_output = !frozen && wb_norm_affine_invertible(c, gamma, beta, a.c);
         /* gamma and beta (inputs 1 and 2 where present) are parameters: kept anyway */
-        unsigned keep = (from_output ? WB_KEEP_OUT(0) : WB_KEEP_IN(0)) | WB_KEEP_IN(1) | WB_KEEP_IN(2);
+        unsigned keep = (frozen ? 0 : from_output ? WB_KEEP_OUT(0) : WB_KEEP_IN(0)) | WB_KEEP_IN(1) | WB_KEEP_IN(2);
         wb_tape_node *node = wb_tape_record(c, "batch_norm", bn_backward, in, n_in, &y, 1, sizeof(bn_saved), keep);
         if (!node) return NULL;
-        *(bn_saved *)node->saved =
-            (bn_saved){a, training != 0, x, gamma, beta, mean, invstd, from_output ? y : NULL, NULL};
-        node->shed = bn_shed;
+        *(bn_saved *)node->saved = (bn_saved){
+            a, training != 0, x, gamma, beta, mean, invstd, from_output ? y : NULL, NULL, frozen ? running_var : NULL};
+        if (!frozen) node->shed = bn_shed;
     }
     return y;
 }

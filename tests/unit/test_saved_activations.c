@@ -4,6 +4,7 @@
  * them, and a residual block's last batch norm output let go and its input
  * recomputed by the conv before it (finite differences through whole
  * blocks, and which tensors' memory is gone after the forward). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -170,14 +171,17 @@ static void residual_inputs(opcheck_input in[7]) {
     in[6] = (opcheck_input){1, {3}, NULL, 0.5f, 1.5f, false};
 }
 
-/* Loop index: training (batch statistics; momentum 0 keeps the running ones as they are) or eval mode. */
+/* Loop index: training (batch statistics; momentum 0 keeps the running ones as they are), eval mode, or frozen
+ * (eval with gamma and beta fixed, torchvision's FrozenBatchNorm2d: nothing kept to shed). */
 START_TEST(shed_batch_norm_gradients) {
+    static const char *what[3] = {"silu(batch_norm(conv) + x), output shed", "the same, batch norm in eval mode",
+                                  "the same, frozen batch norm"};
     opcheck_input in[7];
     residual_inputs(in);
     int training = _i == 0;
+    in[2].grad = in[3].grad = _i != 2;
     for (int be = 0; be < 2; be++)
-        opcheck_gradients(training ? "silu(batch_norm(conv) + x), output shed" : "the same, batch norm in eval mode",
-                          residual, &training, in, 7, (opcheck_opts){.backend = backend_at(be), .seed = 4});
+        opcheck_gradients(what[_i], residual, &training, in, 7, (opcheck_opts){.backend = backend_at(be), .seed = 4});
 }
 END_TEST
 
@@ -227,14 +231,54 @@ START_TEST(shed_batch_norm_output_is_gone_and_gradients_agree) {
 }
 END_TEST
 
+/* A frozen batch norm (eval, gamma and beta fixed) keeps nothing: after the forward, without a shed, neither its
+ * output nor the conv output before it has memory, and its backward is dy * gamma / sqrt(running_var + eps). */
+START_TEST(frozen_batch_norm_keeps_nothing) {
+    wbt_env e;
+    wbt_env_init(&e, wb_backend_cpu(), 1);
+    uint64_t rng = 5;
+    int64_t xs[4] = {2, 4, 6, 5}, ws[4] = {4, 4, 3, 3}, cs[1] = {4};
+    wb_tensor *x = wbt_random(&e, 4, xs, -1, 1, &rng), *w = wbt_random(&e, 4, ws, -0.3f, 0.3f, &rng);
+    wb_tensor *gamma = wbt_random(&e, 1, cs, 0.5f, 1.5f, &rng), *beta = wbt_random(&e, 1, cs, -0.5f, 0.5f, &rng);
+    wb_tensor *mean = wbt_random(&e, 1, cs, -0.3f, 0.3f, &rng), *var = wbt_random(&e, 1, cs, 0.5f, 1.5f, &rng);
+    x->requires_grad = w->requires_grad = true;
+    wb_conv2d_params same = wb_conv_p(1, 1, 1, 1);
+    wb_tensor *h = wb_op_conv2d(e.ctx, x, w, NULL, &same);
+    wb_tensor *n = wb_op_batch_norm(e.ctx, h, gamma, beta, mean, var, 0, 0.1f, 1e-5f);
+    ck_assert_ptr_nonnull(n);
+    wb_tensor_release(e.s, h);
+    wb_tensor_release(e.s, n);
+    ck_assert_msg(h->storage->data == NULL && n->storage->data == NULL, "a frozen batch norm kept %s",
+                  h->storage->data ? "its input" : "its output");
+    float *dy = wb_grad_begin(&e.c, n);
+    for (int64_t i = 0; i < n->numel; i++) dy[i] = wb_rng_uniform(&rng) - 0.5f;
+    float *dy_copy = malloc((size_t)n->numel * sizeof(float));
+    memcpy(dy_copy, dy, (size_t)n->numel * sizeof(float));
+    wb_grad_end(&e.c, n, dy);
+    /* the batch norm's node alone, then the gradient it left on h */
+    wb_tape_node *bn = e.c.tape.last;
+    ck_assert_str_eq(bn->op, "batch_norm");
+    ck_assert_int_eq(bn->backward(&e.c, bn), WB_OK);
+    for (int64_t i = 0; i < h->numel; i++) {
+        int64_t ch = (i / (6 * 5)) % 4;
+        float want = dy_copy[i] * gamma->data[ch] / sqrtf(var->data[ch] + 1e-5f);
+        ck_assert_msg(fabsf(h->grad[i] - want) <= 1e-6f * (1.0f + fabsf(want)), "dh[%lld] %g, want %g",
+                      (long long)i, h->grad[i], want);
+    }
+    free(dy_copy);
+    wbt_env_free(&e);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("saved_activations");
     TCase *t = tcase_create("saved_activations");
     tcase_add_loop_test(t, group_norm_backward_from_output_equals_from_input, 0, 4);
     tcase_add_test(t, recomputed_relu_gradients);
     tcase_add_test(t, block_keeps_only_the_norm_output);
-    tcase_add_loop_test(t, shed_batch_norm_gradients, 0, 2);
+    tcase_add_loop_test(t, shed_batch_norm_gradients, 0, 3);
     tcase_add_test(t, shed_batch_norm_output_is_gone_and_gradients_agree);
+    tcase_add_test(t, frozen_batch_norm_keeps_nothing);
     suite_add_tcase(s, t);
     return wbt_run_suite(s);
 }

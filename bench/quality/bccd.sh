@@ -43,7 +43,7 @@ for name in "${names[@]}"; do
     minutes=$(( ($(date +%s) - start + 59) / 60 ))
     echo "== $name: VOC mAP@0.5 of the last checkpoint"
     voc=$(OMP_WAIT_POLICY=PASSIVE nice -n "$NICE" "$WB" eval "$conf" "$dir/latest.safetensors" \
-          --set 'evaluation.metric="mAP"' | awk '$1 == "mAP" {print $NF}' | tail -1)
+          --set 'evaluation.metric="mAP"' | awk '$1 == "mAP:" {print $2}' | tail -1)
     rows+=("| $name | $(last_val "$dir/log.json") | ${voc:-?} | ${minutes} min${resume:+ (resumed)} |")
 done
 echo

@@ -24,15 +24,6 @@ static bool from_output(const wb_context *c, const wb_tensor *gamma, const wb_te
     return c->s->backend->norm->group_norm_backward_from_output && wb_norm_affine_invertible(c, gamma, beta, ch);
 }
 
-/* The op's inputs for the tape: x, then gamma and beta where given. */
-static int gn_inputs(wb_tensor *x, wb_tensor *gamma, wb_tensor *beta, wb_tensor *in[3]) {
-    int n = 0;
-    in[n++] = x;
-    if (gamma) in[n++] = gamma;
-    if (beta) in[n++] = beta;
-    return n;
-}
-
 static wb_status gn_backward(wb_context *c, wb_tape_node *node) {
     const gn_saved *s = node->saved;
     wb_tensor *x = s->x, *gamma = s->gamma, *beta = s->beta;
@@ -103,7 +94,7 @@ wb_tensor *wb_op_group_norm(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tens
                                             y->data, mean, rstd);
     /* Only the inputs that exist go on the tape; gn_saved remembers which is which. */
     wb_tensor *in[3];
-    int n_in = gn_inputs(x, gamma, beta, in);
+    int n_in = wb_norm_tape_inputs(x, gamma, beta, in);
     if (wb_tape_needed(c, in, n_in)) {
         /* From the output, the tape keeps y (which the ReLU after it keeps anyway) and frees the convolution
          * output x: one activation fewer per conv + GroupNorm + ReLU (FCOS's towers). gamma and beta: in[1..]. */
@@ -151,7 +142,7 @@ wb_tensor *wb_op_group_norm_act(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_
         return wb_op_then_activation(ctx, wb_op_group_norm(ctx, x, gamma, beta, groups, eps), act);
     if (!validate(c, x, gamma, beta, groups, eps, &a)) return NULL;
     wb_tensor *in[3];
-    int n_in = gn_inputs(x, gamma, beta, in);
+    int n_in = wb_norm_tape_inputs(x, gamma, beta, in);
     const wb_norm_kernels *k = c->s->backend->norm;
     bool tape = wb_tape_needed(c, in, n_in);
     if (k->group_norm_relu_forward &&

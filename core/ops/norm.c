@@ -39,6 +39,14 @@ typedef struct bn_saved {
  * choice alike). gamma and beta are read on the host on every backend (a
  * download of 2C floats on a device), so every backend keeps the same tensor
  * and computes the same gradients. */
+int wb_norm_tape_inputs(wb_tensor *x, wb_tensor *gamma, wb_tensor *beta, wb_tensor *in[3]) {
+    int n = 0;
+    in[n++] = x;
+    if (gamma) in[n++] = gamma;
+    if (beta) in[n++] = beta;
+    return n;
+}
+
 bool wb_norm_affine_invertible(const wb_context *c, const wb_tensor *gamma, const wb_tensor *beta, int64_t ch) {
     const wb_backend *be = c->s->backend;
     const float *gh = gamma ? wb_host_read(be, gamma->data, ch) : NULL;
@@ -230,10 +238,7 @@ wb_tensor *wb_op_batch_norm(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tens
 
     /* Only the inputs that exist go on the tape; bn_saved remembers which is which. */
     wb_tensor *in[3];
-    int n_in = 0;
-    in[n_in++] = x;
-    if (gamma) in[n_in++] = gamma;
-    if (beta) in[n_in++] = beta;
+    int n_in = wb_norm_tape_inputs(x, gamma, beta, in);
     if (wb_tape_needed(c, in, n_in)) {
         bool frozen = !training && !(gamma && gamma->requires_grad) && !(beta && beta->requires_grad);
         bool from_output = !frozen && wb_norm_affine_invertible(c, gamma, beta, a.c);
@@ -280,10 +285,7 @@ wb_tensor *wb_op_batch_norm_act(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_
     if (!wb_ctx_check_inputs(c, "batch_norm_act", &x, 1)) return NULL;
     if (!wb_op_check_activation(ctx, "batch_norm_act", act)) return NULL;
     wb_tensor *in[3];
-    int n_in = 0;
-    in[n_in++] = x;
-    if (gamma) in[n_in++] = gamma;
-    if (beta) in[n_in++] = beta;
+    int n_in = wb_norm_tape_inputs(x, gamma, beta, in);
     const wb_dense_kernels *k = c->s->backend->dense;
     bool fused = act != WB_ACTIVATION_NONE && training && !wb_sync_bn_enabled() && k->bn_act_train_forward &&
                  k->bn_act_backward && wb_tape_needed(c, in, n_in);

@@ -34,6 +34,10 @@ struct wb_conv_kernels {
      * WB_ERR_UNSUPPORTED for an act the backend does not fuse. */
     wb_status (*forward_act)(const wb_conv_shape *s, const float *x, const float *w, const float *b,
                              wb_act_kind act, float *y);
+    /* Optional (NULL: the core adds a second gradient from a temporary): dx
+     * += gradient of conv with respect to x, given dy. WB_ERR_UNSUPPORTED for
+     * a shape the backend cannot add into in place. */
+    wb_status (*backward_data_add)(const wb_conv_shape *s, const float *dy, const float *w, float *dx);
 };
 
 #endif

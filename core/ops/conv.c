@@ -35,12 +35,17 @@ static wb_status conv_backward(wb_context *c, wb_tape_node *node) {
     if (!dy) return c->err;
 
     if (x->requires_grad) {
-        float *dx = wb_grad_begin(c, x);
-        if (!dx) return c->err;
-        wb_status st = k->backward_data(s, dy, w->data, dx);
+        /* A second gradient of x is added in place where the backend can. */
+        wb_status st = x->grad_valid && k->backward_data_add ? k->backward_data_add(s, dy, w->data, x->grad)
+                                                             : WB_ERR_UNSUPPORTED;
+        if (st == WB_ERR_UNSUPPORTED) {
+            float *dx = wb_grad_begin(c, x);
+            if (!dx) return c->err;
+            st = k->backward_data(s, dy, w->data, dx);
+            if (st == WB_OK) wb_grad_end(c, x, dx);
+        }
         if (st != WB_OK) return kernel_failed(c, st, "backward-data", s);
         c->s->flops += conv_flops(s);
-        wb_grad_end(c, x, dx);
     }
     bool want_w = w->requires_grad, want_b = b && b->requires_grad;
     if (want_w || want_b) {

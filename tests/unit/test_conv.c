@@ -138,6 +138,30 @@ END_TEST
 START_TEST(finite_differences_cpu) { check_fd(wb_backend_cpu(), _i); }
 END_TEST
 
+/* x feeding two convs: the second gradient of x is added in place by the
+ * backend where it can (3x3, blocked layout on oneDNN) and from a temporary
+ * where it cannot (the plain 1x1 GEMM conv, the reference kernels). */
+static wb_tensor *two_convs_fn(wb_ctx *ctx, wb_tensor *const *in, void *user) {
+    int k2 = *(const int *)user;
+    wb_conv2d_params p3 = {sizeof p3, 1, 1, 1, 1, 1, 1, 1}, p2 = {sizeof p2, 1, 1, k2 / 2, k2 / 2, 1, 1, 1};
+    return wb_op_add(ctx, wb_op_conv2d(ctx, in[0], in[1], NULL, &p3), wb_op_conv2d(ctx, in[0], in[2], NULL, &p2));
+}
+
+START_TEST(second_gradient_added_in_place) {
+    static const int second_kernel[] = {3, 1};
+    for (int backend = 0; backend < 2; backend++)
+        for (int k = 0; k < 2; k++) {
+            opcheck_input in[3] = {
+                {.ndim = 4, .shape = {2, 16, 9, 8}, .lo = -1, .hi = 1, .grad = true},
+                {.ndim = 4, .shape = {16, 16, 3, 3}, .lo = -1, .hi = 1, .grad = true},
+                {.ndim = 4, .shape = {16, 16, second_kernel[k], second_kernel[k]}, .lo = -1, .hi = 1, .grad = true},
+            };
+            opcheck_gradients("conv2d + conv2d", two_convs_fn, (void *)&second_kernel[k], in, 3,
+                              (opcheck_opts){.backend = backend ? wb_backend_cpu() : wb_backend_ref(), .seed = 7});
+        }
+}
+END_TEST
+
 /* ---- oneDNN against the reference kernel on mid-size shapes ---- */
 
 static float *random_buf(int64_t n, uint64_t *rng) {
@@ -147,8 +171,12 @@ static float *random_buf(int64_t n, uint64_t *rng) {
     return p;
 }
 
-static void check_cpu_vs_ref(const wb_conv_shape *s) {
+/* limit: the oneDNN kernels' scratch limit (wb_cpu_conv_set_group_limit) for
+ * these calls, 0 to keep the default. Outputs start as NaN: every element
+ * must be written. */
+static void check_cpu_vs_ref(const wb_conv_shape *s, size_t limit) {
     const wb_conv_kernels *ref = wb_ref_conv_kernels(), *cpu = wb_cpu_conv_kernels();
+    size_t default_limit = limit ? wb_cpu_conv_set_group_limit(limit) : 0;
     int64_t nx = s->n * s->c_in * s->h_in * s->w_in, ny = s->n * s->c_out * s->h_out * s->w_out;
     int64_t nw = s->c_out * (s->c_in / s->groups) * s->k_h * s->k_w;
     uint64_t rng = 42;
@@ -158,6 +186,8 @@ static void check_cpu_vs_ref(const wb_conv_shape *s) {
     float *dx_ref = malloc((size_t)nx * 4), *dx_cpu = malloc((size_t)nx * 4);
     float *dw_ref = malloc((size_t)nw * 4), *dw_cpu = malloc((size_t)nw * 4);
     float *db_ref = malloc((size_t)s->c_out * 4), *db_cpu = malloc((size_t)s->c_out * 4);
+    for (int64_t i = 0; i < ny; i++) y_cpu[i] = NAN;
+    for (int64_t i = 0; i < nx; i++) dx_cpu[i] = NAN;
 
     ck_assert_int_eq(ref->forward(s, x, w, b, y_ref), WB_OK);
     ck_assert_int_eq(cpu->forward(s, x, w, b, y_cpu), WB_OK);
@@ -165,10 +195,23 @@ static void check_cpu_vs_ref(const wb_conv_shape *s) {
     ck_assert_int_eq(ref->backward_data(s, dy, w, dx_ref), WB_OK);
     ck_assert_int_eq(cpu->backward_data(s, dy, w, dx_cpu), WB_OK);
     assert_conv_close("cpu vs ref dx", dx_cpu, dx_ref, nx);
+    /* dx added into what dx_cpu holds. Declined only where the primitive
+     * writes the plain layout itself (the 1x1 GEMM convs, narrow groups);
+     * an ungrouped 3x3 always adds. */
+    float *held = random_buf(nx, &rng);
+    memcpy(dx_cpu, held, (size_t)nx * 4);
+    wb_status added = cpu->backward_data_add(s, dy, w, dx_cpu);
+    bool must_add = s->k_h == 3 && s->groups == 1;
+    ck_assert_msg(added == WB_OK || (added == WB_ERR_UNSUPPORTED && !must_add), "backward_data_add: status %d",
+                  (int)added);
+    for (int64_t i = 0; i < nx && added == WB_OK; i++) held[i] += dx_ref[i];
+    if (added == WB_OK) assert_conv_close("cpu vs ref dx added", dx_cpu, held, nx);
+    free(held);
     ck_assert_int_eq(ref->backward_weights(s, x, dy, dw_ref, db_ref), WB_OK);
     ck_assert_int_eq(cpu->backward_weights(s, x, dy, dw_cpu, db_cpu), WB_OK);
     assert_conv_close("cpu vs ref dw", dw_cpu, dw_ref, nw);
     assert_conv_close("cpu vs ref db", db_cpu, db_ref, s->c_out);
+    if (limit) wb_cpu_conv_set_group_limit(default_limit);
 
     float *bufs[] = {x, w, b, dy, y_ref, y_cpu, dx_ref, dx_cpu, dw_ref, dw_cpu, db_ref, db_cpu};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
@@ -184,15 +227,41 @@ START_TEST(cpu_matches_reference) {
         {.n = 2, .c_in = 64, .h_in = 17, .w_in = 19, .c_out = 96, .h_out = 17, .w_out = 19, .k_h = 1,
          .k_w = 1, .stride_h = 1, .stride_w = 1, .pad_h = 0, .pad_w = 0, .dil_h = 1, .dil_w = 1, .groups = 1},
     };
-    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) check_cpu_vs_ref(&shapes[i]);
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) check_cpu_vs_ref(&shapes[i], 0);
+}
+END_TEST
+
+/* One image whose scratch passes the limit runs in bands of output rows,
+ * each a conv of its own on the rows it reads (padded at the image's edges
+ * only); backward-data's bands overlap in the input rows they write. Bands
+ * of one row (limit 1 byte) and of several (64 KiB), on Winograd's 3x3,
+ * dilated, strided, 5x5 and 7x7/2 convs, one of whose last input row no
+ * window reads (its dx is zero), all against the reference kernel. */
+START_TEST(one_image_in_row_bands_matches_reference) {
+    const wb_conv_shape shapes[] = {
+        {.n = 2, .c_in = 16, .h_in = 40, .w_in = 36, .c_out = 32, .h_out = 40, .w_out = 36, .k_h = 3, .k_w = 3,
+         .stride_h = 1, .stride_w = 1, .pad_h = 1, .pad_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1},
+        {.n = 1, .c_in = 16, .h_in = 23, .w_in = 21, .c_out = 16, .h_out = 23, .w_out = 21, .k_h = 3, .k_w = 3,
+         .stride_h = 1, .stride_w = 1, .pad_h = 2, .pad_w = 2, .dil_h = 2, .dil_w = 2, .groups = 1},
+        {.n = 1, .c_in = 8, .h_in = 34, .w_in = 30, .c_out = 16, .h_out = 16, .w_out = 14, .k_h = 3, .k_w = 3,
+         .stride_h = 2, .stride_w = 2, .pad_h = 0, .pad_w = 0, .dil_h = 1, .dil_w = 1, .groups = 1},
+        {.n = 1, .c_in = 16, .h_in = 19, .w_in = 17, .c_out = 32, .h_out = 19, .w_out = 17, .k_h = 5, .k_w = 5,
+         .stride_h = 1, .stride_w = 1, .pad_h = 2, .pad_w = 2, .dil_h = 1, .dil_w = 1, .groups = 2},
+        {.n = 2, .c_in = 3, .h_in = 37, .w_in = 32, .c_out = 16, .h_out = 19, .w_out = 16, .k_h = 7, .k_w = 7,
+         .stride_h = 2, .stride_w = 2, .pad_h = 3, .pad_w = 3, .dil_h = 1, .dil_w = 1, .groups = 1},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+        check_cpu_vs_ref(&shapes[i], 1);
+        check_cpu_vs_ref(&shapes[i], (size_t)64 << 10);
+    }
 }
 END_TEST
 
 /* At inference a conv whose scratch for the whole batch is large runs in
  * groups of images. Here the scratch for 3 images is about 90 MiB (Winograd's
  * transformed weights 36 MiB, its tiles and the blocked copies), so the
- * kernel runs 2 images then 1; the result must equal the whole-batch direct
- * conv of training. */
+ * kernel runs one image at a time; the result must equal the whole-batch
+ * direct conv of training. */
 START_TEST(inference_in_image_groups_matches_whole_batch) {
     const wb_conv_kernels *cpu = wb_cpu_conv_kernels();
     wb_conv_shape s = {.n = 3, .c_in = 512, .h_in = 32, .w_in = 32, .c_out = 512, .h_out = 32, .w_out = 32,
@@ -319,11 +388,13 @@ int main(void) {
     tcase_add_loop_test(fd, finite_differences_ref, 0, N_FD_CASES);
     tcase_add_loop_test(fd, finite_differences_cpu, 0, N_FD_CASES);
     tcase_add_test(fd, frozen_weight_trainable_bias);
+    tcase_add_test(fd, second_gradient_added_in_place);
     suite_add_tcase(s, fd);
     TCase *cpu = tcase_create("cpu_kernel");
     tcase_add_test(cpu, cpu_matches_reference);
     tcase_add_test(cpu, inference_in_image_groups_matches_whole_batch);
     tcase_add_test(cpu, training_backward_in_image_groups_matches_whole_batch);
+    tcase_add_test(cpu, one_image_in_row_bands_matches_reference);
     tcase_add_test(cpu, second_identical_call_creates_no_primitive);
     tcase_add_test(cpu, bad_shapes_are_explained);
     suite_add_tcase(s, cpu);

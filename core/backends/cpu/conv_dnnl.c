@@ -11,6 +11,7 @@
  * torch.autocast does on the CPU. Weights stay fp32 everywhere else. */
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include "../families.h"
 #include "../kernels_conv.h"
 #include "../kernels_pointwise.h"
@@ -19,12 +20,18 @@
 
 enum { PASS_FORWARD = 0, PASS_BACKWARD_DATA = 1, PASS_BACKWARD_WEIGHTS = 2 };
 
+/* shape is what one run computes: the whole batch, a group of images, or a
+ * band of one image's rows (run_bands), whose rows sit in images of
+ * image_h_in / image_h_out rows and which pads pad_h above and pad_bottom
+ * below. */
 typedef struct conv_key {
     wb_conv_shape shape;
     int64_t pass;
     int64_t with_bias;
     int64_t bf16;  /* inputs of the primitive in bfloat16 */
     int64_t act;   /* forward: 1 + the wb_act_kind applied to y inside the primitive, 0 for none */
+    int64_t adds;  /* backward-data: dx is added into what the output holds */
+    int64_t image_h_in, image_h_out, pad_bottom;
 } conv_key;
 
 /* One tensor argument of the primitive (the bias is always plain and
@@ -73,7 +80,7 @@ static void plan_destroy(void *value) {
 typedef struct conv_descs {
     dnnl_memory_desc_t x_plain, w_plain, y_plain, b_plain;
     dnnl_memory_desc_t x_run, w_run, y_run;
-    dnnl_dims_t strides, dilates, padding;
+    dnnl_dims_t strides, dilates, padding, padding_r;
     dnnl_alg_kind_t alg;
 } conv_descs;
 
@@ -116,7 +123,16 @@ static bool is_input(int pass, char operand) {
     }
 }
 
-static dnnl_status_t init_descs(const wb_conv_shape *s, int pass, bool bf16, conv_descs *d) {
+/* NCHW rows [0, h) of images of image_h rows. */
+static dnnl_status_t plain_rows_desc(dnnl_memory_desc_t *md, const dnnl_dims_t dims, int64_t image_h) {
+    dnnl_dims_t strides = {dims[1] * image_h * dims[3], image_h * dims[3], dims[3], 1};
+    return dnnl_memory_desc_init_by_strides(md, 4, dims, dnnl_f32, strides);
+}
+
+static dnnl_status_t init_descs(const conv_key *key, conv_descs *d) {
+    const wb_conv_shape *s = &key->shape;
+    int pass = (int)key->pass;
+    bool bf16 = key->bf16 != 0;
     dnnl_dims_t x_dims = {s->n, s->c_in, s->h_in, s->w_in};
     dnnl_dims_t y_dims = {s->n, s->c_out, s->h_out, s->w_out};
     dnnl_dims_t b_dims = {s->c_out};
@@ -126,8 +142,8 @@ static dnnl_status_t init_descs(const wb_conv_shape *s, int pass, bool bf16, con
     dnnl_dims_t gw_dims = {s->groups, s->c_out / s->groups, s->c_in / s->groups, s->k_h, s->k_w};
     int w_nd = grouped ? 5 : 4;
     const int64_t *wd = grouped ? gw_dims : w_dims;
-    dnnl_status_t st = dnnl_memory_desc_init_by_tag(&d->x_plain, 4, x_dims, dnnl_f32, dnnl_nchw);
-    if (st == dnnl_success) st = dnnl_memory_desc_init_by_tag(&d->y_plain, 4, y_dims, dnnl_f32, dnnl_nchw);
+    dnnl_status_t st = plain_rows_desc(&d->x_plain, x_dims, key->image_h_in);
+    if (st == dnnl_success) st = plain_rows_desc(&d->y_plain, y_dims, key->image_h_out);
     if (st == dnnl_success)
         st = dnnl_memory_desc_init_by_tag(&d->w_plain, w_nd, wd, dnnl_f32, grouped ? dnnl_goihw : dnnl_oihw);
     if (st == dnnl_success) st = dnnl_memory_desc_init_by_tag(&d->b_plain, 1, b_dims, dnnl_f32, dnnl_x);
@@ -144,6 +160,7 @@ static dnnl_status_t init_descs(const wb_conv_shape *s, int pass, bool bf16, con
     d->strides[0] = s->stride_h, d->strides[1] = s->stride_w;
     d->dilates[0] = s->dil_h - 1, d->dilates[1] = s->dil_w - 1;
     d->padding[0] = s->pad_h, d->padding[1] = s->pad_w;
+    d->padding_r[0] = key->pad_bottom, d->padding_r[1] = s->pad_w;
     d->alg = wants_winograd(s) && !bf16 ? dnnl_convolution_winograd : dnnl_convolution_auto;
     return st;
 }
@@ -186,7 +203,7 @@ static dnnl_status_t forward_pd(const conv_descs *d, bool with_bias, dnnl_alg_ki
     dnnl_convolution_desc_t cd;
     dnnl_status_t st = dnnl_dilated_convolution_forward_desc_init(
         &cd, dnnl_forward_training, d->alg, &d->x_run, &d->w_run,
-        with_bias ? &d->b_plain : NULL, &d->y_run, d->strides, d->dilates, d->padding, d->padding);
+        with_bias ? &d->b_plain : NULL, &d->y_run, d->strides, d->dilates, d->padding, d->padding_r);
     return st == dnnl_success ? create_pd(pd, &cd, NULL, post_op) : st;
 }
 
@@ -205,11 +222,11 @@ static dnnl_status_t backward_pd(int pass, const conv_descs *d, bool with_bias, 
         if (pass == PASS_BACKWARD_DATA)
             st = dnnl_dilated_convolution_backward_data_desc_init(&cd, d->alg, &d->x_run,
                                                                   &d->w_run, &d->y_run, d->strides,
-                                                                  d->dilates, d->padding, d->padding);
+                                                                  d->dilates, d->padding, d->padding_r);
         else
             st = dnnl_dilated_convolution_backward_weights_desc_init(
                 &cd, d->alg, &d->x_run, &d->w_run, with_bias ? &d->b_plain : NULL, &d->y_run,
-                d->strides, d->dilates, d->padding, d->padding);
+                d->strides, d->dilates, d->padding, d->padding_r);
     }
     if (st == dnnl_success) st = create_pd(pd, &cd, hint, dnnl_alg_kind_undef);
     if (hint) dnnl_primitive_desc_destroy(hint);
@@ -222,15 +239,18 @@ static dnnl_status_t pass_pd(const conv_key *key, const conv_descs *d, dnnl_prim
                                      : backward_pd((int)key->pass, d, with_bias, pd);
 }
 
+/* adds: an output reorder that adds into the plain buffer (unimplemented
+ * where the primitive writes the plain layout itself). */
 static dnnl_status_t operand_init(conv_operand *o, const_dnnl_primitive_desc_t pd, int arg, bool is_output,
-                                  const dnnl_memory_desc_t *plain) {
+                                  const dnnl_memory_desc_t *plain, bool adds) {
     const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, arg);
     if (!md) return dnnl_runtime_error;
     o->arg = arg;
     o->is_output = is_output;
     o->bytes = dnnl_memory_desc_get_size(md);
-    dnnl_status_t st = is_output ? wb_dnnl_reorder_init(&o->reorder, md, plain)
-                                 : wb_dnnl_reorder_init(&o->reorder, plain, md);
+    dnnl_status_t st = !is_output ? wb_dnnl_reorder_init(&o->reorder, plain, md)
+                       : adds     ? wb_dnnl_reorder_init_adding(&o->reorder, md, plain)
+                                  : wb_dnnl_reorder_init(&o->reorder, md, plain);
     return st == dnnl_success ? wb_dnnl_memory(&o->mem, md) : st;
 }
 
@@ -244,7 +264,7 @@ static dnnl_status_t plan_create(const conv_key *key, conv_plan **out) {
         free(p);
         return dnnl_runtime_error;
     }
-    dnnl_status_t st = init_descs(&key->shape, (int)key->pass, key->bf16 != 0, &d);
+    dnnl_status_t st = init_descs(key, &d);
     if (st == dnnl_success) st = pass_pd(key, &d, &pd);
     if (st == dnnl_unimplemented && d.alg != dnnl_convolution_auto) { /* Winograd lacks this shape */
         d.alg = dnnl_convolution_auto;
@@ -254,21 +274,22 @@ static dnnl_status_t plan_create(const conv_key *key, conv_plan **out) {
     if (st == dnnl_success) {
         switch (key->pass) {
         case PASS_FORWARD:
-            st = operand_init(&p->ops[0], pd, DNNL_ARG_SRC, false, &d.x_plain);
-            if (st == dnnl_success) st = operand_init(&p->ops[1], pd, DNNL_ARG_WEIGHTS, false, &d.w_plain);
-            if (st == dnnl_success) st = operand_init(&p->ops[2], pd, DNNL_ARG_DST, true, &d.y_plain);
+            st = operand_init(&p->ops[0], pd, DNNL_ARG_SRC, false, &d.x_plain, false);
+            if (st == dnnl_success) st = operand_init(&p->ops[1], pd, DNNL_ARG_WEIGHTS, false, &d.w_plain, false);
+            if (st == dnnl_success) st = operand_init(&p->ops[2], pd, DNNL_ARG_DST, true, &d.y_plain, false);
             p->bias_arg = DNNL_ARG_BIAS;
             break;
         case PASS_BACKWARD_DATA:
-            st = operand_init(&p->ops[0], pd, DNNL_ARG_DIFF_DST, false, &d.y_plain);
-            if (st == dnnl_success) st = operand_init(&p->ops[1], pd, DNNL_ARG_WEIGHTS, false, &d.w_plain);
-            if (st == dnnl_success) st = operand_init(&p->ops[2], pd, DNNL_ARG_DIFF_SRC, true, &d.x_plain);
+            st = operand_init(&p->ops[0], pd, DNNL_ARG_DIFF_DST, false, &d.y_plain, false);
+            if (st == dnnl_success) st = operand_init(&p->ops[1], pd, DNNL_ARG_WEIGHTS, false, &d.w_plain, false);
+            if (st == dnnl_success)
+                st = operand_init(&p->ops[2], pd, DNNL_ARG_DIFF_SRC, true, &d.x_plain, key->adds != 0);
             break;
         default:
-            st = operand_init(&p->ops[0], pd, DNNL_ARG_SRC, false, &d.x_plain);
-            if (st == dnnl_success) st = operand_init(&p->ops[1], pd, DNNL_ARG_DIFF_DST, false, &d.y_plain);
+            st = operand_init(&p->ops[0], pd, DNNL_ARG_SRC, false, &d.x_plain, false);
+            if (st == dnnl_success) st = operand_init(&p->ops[1], pd, DNNL_ARG_DIFF_DST, false, &d.y_plain, false);
             if (st == dnnl_success)
-                st = operand_init(&p->ops[2], pd, DNNL_ARG_DIFF_WEIGHTS, true, &d.w_plain);
+                st = operand_init(&p->ops[2], pd, DNNL_ARG_DIFF_WEIGHTS, true, &d.w_plain, false);
             p->bias_arg = DNNL_ARG_DIFF_BIAS;
             break;
         }
@@ -362,8 +383,13 @@ static size_t plan_scratch_bytes(const conv_plan *p) {
  * batch (RetinaNet's classifier at 512x512, batch 2: 147 MiB; Faster R-CNN's
  * RPN conv on P2: some 220 MiB in backward, on top of every saved
  * activation). Images are independent in the forward and backward-data;
- * backward-weights sums the groups (run_group). */
-static size_t g_group_limit = (size_t)64 << 20;
+ * backward-weights sums the groups (run_group). Where one image's scratch
+ * still passes it, the image runs in bands of output rows (run_bands): that
+ * RPN conv's backward-data took 121 MiB of scratch for one image, the peak
+ * of Faster R-CNN R-18's training. At 48 MiB rather than 64 its training
+ * touched 490 MiB of the tensor pool instead of 527 for the same peak, at
+ * the same speed; below 32 the bands get slower. */
+static size_t g_group_limit = (size_t)48 << 20;
 
 size_t wb_cpu_conv_set_group_limit(size_t bytes) {
     wb_dnnl_lock();
@@ -373,12 +399,12 @@ size_t wb_cpu_conv_set_group_limit(size_t bytes) {
     return before;
 }
 
-/* Images per primitive run: the whole batch, or a group (see above). */
-static int64_t images_per_run(const conv_key *key, const conv_plan *whole_batch) {
-    size_t whole = plan_scratch_bytes(whole_batch);
-    if (whole <= g_group_limit) return key->shape.n;
-    int64_t group = key->shape.n * (int64_t)g_group_limit / (int64_t)whole;
-    return group > 0 ? group : 1;
+/* Of n (images, or rows of an image) whose run takes whole bytes of
+ * scratch, how many one run takes. */
+static int64_t share_within_limit(int64_t n, size_t whole) {
+    if (whole <= g_group_limit) return n;
+    int64_t share = n * (int64_t)g_group_limit / (int64_t)whole;
+    return share > 0 ? share : 1;
 }
 
 /* Floats from one image to the next in each of a pass's three operands (a,
@@ -429,21 +455,116 @@ static dnnl_status_t run_group(const conv_plan *p, int pass, bool first, const f
     return st;
 }
 
-/* act: 1 + the wb_act_kind the forward applies, 0 for none. */
-static wb_status run_pass(int pass, bool bf16, int64_t act, const wb_conv_shape *s, const float *a, const float *b,
-                          float *out, float *bias) {
-    conv_key key = {.shape = *s, .pass = pass, .with_bias = bias != NULL, .bf16 = bf16, .act = act};
+/* Output rows [o0, o1) of one image and the input rows [r0, r1) they read;
+ * the band's own conv pads pad_top rows above and pad_bottom below where
+ * the window reaches past the image (inside it, the rows are real). */
+typedef struct conv_band {
+    int64_t o0, o1, r0, r1, pad_top, pad_bottom;
+} conv_band;
+
+static conv_band band_of(const wb_conv_shape *s, int64_t o0, int64_t o1) {
+    int64_t i0 = o0 * s->stride_h - s->pad_h;
+    int64_t i1 = (o1 - 1) * s->stride_h - s->pad_h + (s->k_h - 1) * s->dil_h + 1;
+    conv_band b = {.o0 = o0, .o1 = o1, .r0 = i0 > 0 ? i0 : 0, .r1 = i1 < s->h_in ? i1 : s->h_in};
+    b.pad_top = b.r0 - i0;
+    b.pad_bottom = i1 - b.r1;
+    return b;
+}
+
+/* Output rows per band of one image (key: the image whole, p: its plan):
+ * all of them where its scratch fits the limit, and for the plain GEMM
+ * convs (no scratch). Nor where an output row's window could lie wholly in
+ * the padding or skip input rows (stride over the window): every band
+ * reads, and backward-data writes, real rows that meet. */
+static int64_t rows_per_band(const conv_key *key, const conv_plan *p) {
+    const wb_conv_shape *s = &key->shape;
+    int64_t window = (s->k_h - 1) * s->dil_h + 1;
+    int64_t rows = share_within_limit(s->h_out, plan_scratch_bytes(p));
+    if (rows >= s->h_out || runs_plain(s) || s->pad_h >= window || s->stride_h > window) return s->h_out;
+    return rows;
+}
+
+/* Rows [r0, r1) of each of c NCHW planes of h rows of w: set aside into
+ * kept, or added back from it. */
+static void keep_rows(float *kept, const float *image, int64_t c, int64_t h, int64_t w, int64_t r0, int64_t r1) {
+    int64_t n = (r1 - r0) * w;
+    for (int64_t k = 0; k < c; k++) memcpy(kept + k * n, image + (k * h + r0) * w, (size_t)n * sizeof *kept);
+}
+
+static void add_back_rows(float *image, const float *kept, int64_t c, int64_t h, int64_t w, int64_t r0,
+                          int64_t r1) {
+    int64_t n = (r1 - r0) * w;
+    for (int64_t k = 0; k < c; k++) add_into(image + (k * h + r0) * w, kept + k * n, n);
+}
+
+/* One image (key.shape.n == 1) in bands of output rows. Each band is a conv
+ * of its own on the input rows it reads, padded only at the image's edges.
+ * The forward writes each output row once; backward-weights sums the bands
+ * as run_group sums images. Backward-data's bands write input rows that
+ * overlap (a window reaches into the next band's rows): the rows the band
+ * before wrote are set aside and added back, and rows below the last
+ * window are zero (where the pass adds into dx, the overlap adds up by
+ * itself and untouched rows keep what they held). */
+static dnnl_status_t run_bands(conv_key key, int pass, bool first, const float *const user[3], float *bias,
+                               int64_t rows, int64_t n_dw) {
+    const wb_conv_shape s = key.shape;
+    /* which of a, b, out (run_pass) are input rows and which output rows */
+    bool is_x[3] = {pass != PASS_BACKWARD_DATA, false, pass == PASS_BACKWARD_DATA};
+    bool is_y[3] = {pass == PASS_BACKWARD_DATA, pass == PASS_BACKWARD_WEIGHTS, pass == PASS_FORWARD};
+    bool overlaps = pass == PASS_BACKWARD_DATA && !key.adds; /* adding bands sum the overlap themselves */
+    size_t kept_bytes = overlaps ? (size_t)(s.c_in * ((s.k_h - 1) * s.dil_h + 1) * s.w_in) * sizeof(float) : 0;
+    float *kept = overlaps ? wb_dnnl_scratch_alloc(kept_bytes) : NULL;
+    if (overlaps && !kept) return dnnl_out_of_memory;
+    float *dx = (float *)user[2];
+    dnnl_status_t st = dnnl_success;
+    int64_t written_to = 0; /* backward-data: earlier bands wrote input rows [0, written_to) */
+    for (int64_t o0 = 0; o0 < s.h_out && st == dnnl_success; o0 += rows) {
+        conv_band b = band_of(&s, o0, o0 + rows < s.h_out ? o0 + rows : s.h_out);
+        key.shape.h_in = b.r1 - b.r0, key.shape.h_out = b.o1 - b.o0;
+        key.shape.pad_h = b.pad_top, key.pad_bottom = b.pad_bottom;
+        conv_plan *p = NULL;
+        st = plan_get(&key, &p);
+        const float *band_user[3];
+        for (int i = 0; i < 3; i++)
+            band_user[i] = user[i] + (is_x[i] ? b.r0 * s.w_in : 0) + (is_y[i] ? b.o0 * s.w_out : 0);
+        int64_t shared_to = overlaps && written_to > b.r0 ? written_to : b.r0;
+        if (shared_to > b.r0) keep_rows(kept, dx, s.c_in, s.h_in, s.w_in, b.r0, shared_to);
+        if (st == dnnl_success) st = run_group(p, pass, first && o0 == 0, band_user, bias, n_dw, s.c_out);
+        if (st == dnnl_success && shared_to > b.r0) add_back_rows(dx, kept, s.c_in, s.h_in, s.w_in, b.r0, shared_to);
+        written_to = b.r1;
+    }
+    if (st == dnnl_success && overlaps && written_to < s.h_in)
+        for (int64_t k = 0; k < s.c_in; k++)
+            memset(dx + (k * s.h_in + written_to) * s.w_in, 0, (size_t)((s.h_in - written_to) * s.w_in) * sizeof *dx);
+    wb_dnnl_scratch_free(kept, kept_bytes);
+    return st;
+}
+
+/* act: 1 + the wb_act_kind the forward applies, 0 for none; adds: see
+ * conv_key. */
+static wb_status run_pass(int pass, bool bf16, int64_t act, bool adds, const wb_conv_shape *s, const float *a,
+                          const float *b, float *out, float *bias) {
+    conv_key key = {.shape = *s, .pass = pass, .with_bias = bias != NULL, .bf16 = bf16, .act = act, .adds = adds,
+                    .image_h_in = s->h_in, .image_h_out = s->h_out, .pad_bottom = s->pad_h};
     wb_dnnl_lock();
     conv_plan *p = NULL;
     dnnl_status_t st = plan_get(&key, &p);
-    int64_t group = st == dnnl_success ? images_per_run(&key, p) : s->n;
+    int64_t group = st == dnnl_success ? share_within_limit(s->n, plan_scratch_bytes(p)) : s->n;
+    int64_t rows = s->h_out;
+    if (st == dnnl_success && group == 1 && s->n > 1) {
+        key.shape.n = 1;
+        st = plan_get(&key, &p);
+    }
+    if (st == dnnl_success && group == 1) rows = rows_per_band(&key, p);
     int64_t step[3], n_dw = s->c_out * (s->c_in / s->groups) * s->k_h * s->k_w;
     image_steps(pass, s, step);
     for (int64_t i = 0; i < s->n && st == dnnl_success; i += group) {
         key.shape.n = i + group <= s->n ? group : s->n - i;
         if (key.shape.n != s->n) st = plan_get(&key, &p);
         const float *user[3] = {a + i * step[0], b + i * step[1], out + i * step[2]};
-        if (st == dnnl_success) st = run_group(p, pass, i == 0, user, bias, n_dw, s->c_out);
+        if (st == dnnl_success)
+            st = rows < s->h_out ? run_bands(key, pass, i == 0, user, bias, rows, n_dw)
+                                 : run_group(p, pass, i == 0, user, bias, n_dw, s->c_out);
     }
     wb_dnnl_unlock();
     return to_status(st);
@@ -451,29 +572,41 @@ static wb_status run_pass(int pass, bool bf16, int64_t act, const wb_conv_shape 
 
 static wb_status forward_dnnl(const wb_conv_shape *s, const float *x, const float *w, const float *b,
                               float *y) {
-    return run_pass(PASS_FORWARD, false, 0, s, x, w, y, (float *)b);
+    return run_pass(PASS_FORWARD, false, 0, false, s, x, w, y, (float *)b);
 }
 
 static wb_status backward_data_dnnl(const wb_conv_shape *s, const float *dy, const float *w, float *dx) {
-    return run_pass(PASS_BACKWARD_DATA, false, 0, s, dy, w, dx, NULL);
+    return run_pass(PASS_BACKWARD_DATA, false, 0, false, s, dy, w, dx, NULL);
+}
+
+/* Adds into dx in the output reorder, where the backward-data primitive
+ * runs in a blocked layout: a second gradient of a tensor needs no
+ * temporary of its size (Faster R-CNN's P2 takes one from RoIAlign and one
+ * from the RPN conv, 32 MiB each at 512x512, batch 2, at the training peak). */
+static wb_status backward_data_add_dnnl(const wb_conv_shape *s, const float *dy, const float *w, float *dx) {
+    return run_pass(PASS_BACKWARD_DATA, false, 0, true, s, dy, w, dx, NULL);
 }
 
 static wb_status backward_weights_dnnl(const wb_conv_shape *s, const float *x, const float *dy, float *dw,
                                        float *db) {
-    return run_pass(PASS_BACKWARD_WEIGHTS, false, 0, s, x, dy, dw, db);
+    return run_pass(PASS_BACKWARD_WEIGHTS, false, 0, false, s, x, dy, dw, db);
 }
 
 static wb_status forward_bf16(const wb_conv_shape *s, const float *x, const float *w, const float *b, float *y) {
-    return run_pass(PASS_FORWARD, true, 0, s, x, w, y, (float *)b);
+    return run_pass(PASS_FORWARD, true, 0, false, s, x, w, y, (float *)b);
 }
 
 static wb_status backward_data_bf16(const wb_conv_shape *s, const float *dy, const float *w, float *dx) {
-    return run_pass(PASS_BACKWARD_DATA, true, 0, s, dy, w, dx, NULL);
+    return run_pass(PASS_BACKWARD_DATA, true, 0, false, s, dy, w, dx, NULL);
+}
+
+static wb_status backward_data_add_bf16(const wb_conv_shape *s, const float *dy, const float *w, float *dx) {
+    return run_pass(PASS_BACKWARD_DATA, true, 0, true, s, dy, w, dx, NULL);
 }
 
 static wb_status backward_weights_bf16(const wb_conv_shape *s, const float *x, const float *dy, float *dw,
                                        float *db) {
-    return run_pass(PASS_BACKWARD_WEIGHTS, true, 0, s, x, dy, dw, db);
+    return run_pass(PASS_BACKWARD_WEIGHTS, true, 0, false, s, x, dy, dw, db);
 }
 
 /* ReLU and SiLU run inside the direct JIT convolutions. Not inside
@@ -489,19 +622,19 @@ static int64_t fused_act(const wb_conv_shape *s, wb_act_kind act, bool bf16) {
 static wb_status forward_act_dnnl(const wb_conv_shape *s, const float *x, const float *w, const float *b,
                                   wb_act_kind act, float *y) {
     int64_t fused = fused_act(s, act, false);
-    return fused ? run_pass(PASS_FORWARD, false, fused, s, x, w, y, (float *)b) : WB_ERR_UNSUPPORTED;
+    return fused ? run_pass(PASS_FORWARD, false, fused, false, s, x, w, y, (float *)b) : WB_ERR_UNSUPPORTED;
 }
 
 static wb_status forward_act_bf16(const wb_conv_shape *s, const float *x, const float *w, const float *b,
                                   wb_act_kind act, float *y) {
     int64_t fused = fused_act(s, act, true);
-    return fused ? run_pass(PASS_FORWARD, true, fused, s, x, w, y, (float *)b) : WB_ERR_UNSUPPORTED;
+    return fused ? run_pass(PASS_FORWARD, true, fused, false, s, x, w, y, (float *)b) : WB_ERR_UNSUPPORTED;
 }
 
 static const wb_conv_kernels g_cpu_conv = {forward_dnnl, backward_data_dnnl, backward_weights_dnnl,
-                                           forward_act_dnnl};
+                                           forward_act_dnnl, backward_data_add_dnnl};
 static const wb_conv_kernels g_cpu_conv_bf16 = {forward_bf16, backward_data_bf16, backward_weights_bf16,
-                                                forward_act_bf16};
+                                                forward_act_bf16, backward_data_add_bf16};
 
 const wb_conv_kernels *wb_cpu_conv_kernels(void) { return &g_cpu_conv; }
 const wb_conv_kernels *wb_cpu_conv_bf16_kernels(void) { return &g_cpu_conv_bf16; }

@@ -175,19 +175,39 @@ dnnl_status_t wb_dnnl_memory(dnnl_memory_t *mem, const dnnl_memory_desc_t *md) {
     return dnnl_memory_create(mem, md, engine, DNNL_MEMORY_NONE);
 }
 
-dnnl_status_t wb_dnnl_reorder_init(wb_dnnl_reorder *r, const dnnl_memory_desc_t *from,
-                                   const dnnl_memory_desc_t *to) {
-    memset(r, 0, sizeof *r);
-    if (dnnl_memory_desc_equal(from, to)) return dnnl_success;
+static dnnl_status_t reorder_init(wb_dnnl_reorder *r, const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to,
+                                  const_dnnl_primitive_attr_t attr) {
     dnnl_engine_t engine = wb_dnnl_engine();
     if (!engine) return dnnl_runtime_error;
     dnnl_primitive_desc_t pd = NULL;
-    dnnl_status_t st = dnnl_reorder_primitive_desc_create(&pd, from, engine, to, engine, NULL);
+    dnnl_status_t st = dnnl_reorder_primitive_desc_create(&pd, from, engine, to, engine, attr);
     if (st == dnnl_success) st = wb_dnnl_primitive_create(&r->prim, pd);
     if (pd) dnnl_primitive_desc_destroy(pd);
     if (st == dnnl_success) st = wb_dnnl_memory(&r->from, from);
     if (st == dnnl_success) st = wb_dnnl_memory(&r->to, to);
     if (st != dnnl_success) wb_dnnl_reorder_destroy(r);
+    return st;
+}
+
+dnnl_status_t wb_dnnl_reorder_init(wb_dnnl_reorder *r, const dnnl_memory_desc_t *from,
+                                   const dnnl_memory_desc_t *to) {
+    memset(r, 0, sizeof *r);
+    return dnnl_memory_desc_equal(from, to) ? dnnl_success : reorder_init(r, from, to, NULL);
+}
+
+dnnl_status_t wb_dnnl_reorder_init_adding(wb_dnnl_reorder *r, const dnnl_memory_desc_t *from,
+                                          const dnnl_memory_desc_t *to) {
+    memset(r, 0, sizeof *r);
+    if (dnnl_memory_desc_equal(from, to)) return dnnl_unimplemented;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t po = NULL;
+    dnnl_status_t st = dnnl_primitive_attr_create(&attr);
+    if (st == dnnl_success) st = dnnl_post_ops_create(&po);
+    if (st == dnnl_success) st = dnnl_post_ops_append_sum(po, 1.0f);
+    if (st == dnnl_success) st = dnnl_primitive_attr_set_post_ops(attr, po);
+    if (st == dnnl_success) st = reorder_init(r, from, to, attr);
+    if (po) dnnl_post_ops_destroy(po);
+    if (attr) dnnl_primitive_attr_destroy(attr);
     return st;
 }
 

@@ -53,6 +53,10 @@ typedef struct wb_dnnl_reorder {
 
 dnnl_status_t wb_dnnl_reorder_init(wb_dnnl_reorder *r, const dnnl_memory_desc_t *from,
                                    const dnnl_memory_desc_t *to);
+/* A reorder that adds into what the destination holds (a sum post-op);
+ * dnnl_unimplemented where the layouts are equal (no reorder to add in). */
+dnnl_status_t wb_dnnl_reorder_init_adding(wb_dnnl_reorder *r, const dnnl_memory_desc_t *from,
+                                          const dnnl_memory_desc_t *to);
 dnnl_status_t wb_dnnl_reorder_run(const wb_dnnl_reorder *r, const void *src, void *dst);
 void wb_dnnl_reorder_destroy(wb_dnnl_reorder *r);
 

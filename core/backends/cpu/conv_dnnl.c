@@ -363,9 +363,16 @@ static dnnl_status_t plan_get(const conv_key *key, conv_plan **out) {
     conv_plan *p = wb_dnnl_cache_get("conv", key, sizeof *key);
     if (p) {
         *out = p;
-        return dnnl_success;
+        return p->prim ? dnnl_success : dnnl_unimplemented;
     }
     dnnl_status_t st = plan_create(key, &p);
+    /* A pass that cannot add into dx is remembered as an empty plan, so the
+     * next call declines without creating the primitive again. */
+    if (st == dnnl_unimplemented && key->adds) {
+        p = calloc(1, sizeof *p);
+        if (p && wb_dnnl_cache_put("conv", key, sizeof *key, p, plan_destroy)) return dnnl_unimplemented;
+        return dnnl_out_of_memory;
+    }
     if (st != dnnl_success) return st;
     *out = wb_dnnl_cache_put("conv", key, sizeof *key, p, plan_destroy);
     return *out ? dnnl_success : dnnl_out_of_memory;
@@ -471,6 +478,13 @@ static conv_band band_of(const wb_conv_shape *s, int64_t o0, int64_t o1) {
     return b;
 }
 
+/* The key of a band's own conv, from its image's. */
+static conv_key band_key(conv_key key, const conv_band *b) {
+    key.shape.h_in = b->r1 - b->r0, key.shape.h_out = b->o1 - b->o0;
+    key.shape.pad_h = b->pad_top, key.pad_bottom = b->pad_bottom;
+    return key;
+}
+
 /* Output rows per band of one image (key: the image whole, p: its plan):
  * all of them where its scratch fits the limit, and for the plain GEMM
  * convs (no scratch). Nor where an output row's window could lie wholly in
@@ -520,10 +534,9 @@ static dnnl_status_t run_bands(conv_key key, int pass, bool first, const float *
     int64_t written_to = 0; /* backward-data: earlier bands wrote input rows [0, written_to) */
     for (int64_t o0 = 0; o0 < s.h_out && st == dnnl_success; o0 += rows) {
         conv_band b = band_of(&s, o0, o0 + rows < s.h_out ? o0 + rows : s.h_out);
-        key.shape.h_in = b.r1 - b.r0, key.shape.h_out = b.o1 - b.o0;
-        key.shape.pad_h = b.pad_top, key.pad_bottom = b.pad_bottom;
+        conv_key band = band_key(key, &b);
         conv_plan *p = NULL;
-        st = plan_get(&key, &p);
+        st = plan_get(&band, &p);
         const float *band_user[3];
         for (int i = 0; i < 3; i++)
             band_user[i] = user[i] + (is_x[i] ? b.r0 * s.w_in : 0) + (is_y[i] ? b.o0 * s.w_out : 0);
@@ -537,6 +550,25 @@ static dnnl_status_t run_bands(conv_key key, int pass, bool first, const float *
         for (int64_t k = 0; k < s.c_in; k++)
             memset(dx + (k * s.h_in + written_to) * s.w_in, 0, (size_t)((s.h_in - written_to) * s.w_in) * sizeof *dx);
     wb_dnnl_scratch_free(kept, kept_bytes);
+    return st;
+}
+
+/* Every plan the runs of one pass take (groups of group images, bands of
+ * rows where rows < h_out), created before any of them writes: an adding
+ * pass that declined halfway would leave dx partly added. */
+static dnnl_status_t plans_ready(conv_key key, int64_t group, int64_t rows) {
+    const wb_conv_shape s = key.shape;
+    dnnl_status_t st = dnnl_success;
+    conv_plan *p = NULL;
+    for (int64_t i = 0; i < s.n && st == dnnl_success; i += group) {
+        key.shape.n = i + group <= s.n ? group : s.n - i;
+        if (rows >= s.h_out) st = plan_get(&key, &p);
+        for (int64_t o0 = 0; rows < s.h_out && o0 < s.h_out && st == dnnl_success; o0 += rows) {
+            conv_band b = band_of(&s, o0, o0 + rows < s.h_out ? o0 + rows : s.h_out);
+            conv_key band = band_key(key, &b);
+            st = plan_get(&band, &p);
+        }
+    }
     return st;
 }
 
@@ -556,6 +588,8 @@ static wb_status run_pass(int pass, bool bf16, int64_t act, bool adds, const wb_
         st = plan_get(&key, &p);
     }
     if (st == dnnl_success && group == 1) rows = rows_per_band(&key, p);
+    key.shape.n = s->n;
+    if (st == dnnl_success && adds) st = plans_ready(key, group, rows);
     int64_t step[3], n_dw = s->c_out * (s->c_in / s->groups) * s->k_h * s->k_w;
     image_steps(pass, s, step);
     for (int64_t i = 0; i < s->n && st == dnnl_success; i += group) {

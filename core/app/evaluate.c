@@ -10,6 +10,7 @@
 #include "../eval/proposal_recall.h"
 #include "../eval/voc_eval.h"
 #include "../plugin/plugin_guard.h"
+#include "../runtime/stop_signal.h"
 #include "data_split.h"
 #include "dist_eval.h"
 #include "val_loss.h"
@@ -78,6 +79,14 @@ static wb_status predict_all(wb_data_split *d, wb_session *s, wb_model *m, wb_co
         if (st != WB_OK) {
             if (st == WB_ERR_NOMEM) snprintf(err, n, "out of memory collecting detections");
             return st;
+        }
+        /* A stop signal ends a training run's validation at the next batch, not after the whole split (hours
+         * on COCO, past a scheduler's grace period). One process only: sharded ranks predict to the end. */
+        int stop = wb_dist_world() > 1 ? 0 : wb_stop_requested();
+        if (stop) {
+            snprintf(err, n, "data.%s: prediction stopped by %s after %lld images", d->name, wb_stop_name(stop),
+                     (long long)*images);
+            return WB_ERR_INTERNAL; /* the trainer tells a stop from a failure by wb_stop_requested() */
         }
     }
 }

@@ -12,23 +12,13 @@
 #include "../dist/dist.h"
 #include "../runtime/host_copy.h"
 #include "../runtime/log.h"
+#include "../runtime/stop_signal.h"
 #include "accumulation.h"
 #include "freeze.h"
 #include "grad_sync.h"
 #include "phases.h"
 #include "run_files.h"
 #include "trainlog.h"
-
-/* SIGINT (Ctrl-C), SIGTERM (docker stop, Kubernetes, Slurm) and SIGHUP (the
- * terminal went away) all ask the run to stop: the loop saves
- * interrupted.safetensors after the iteration in progress. */
-static const int g_stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
-static const char *const g_stop_names[] = {"SIGINT", "SIGTERM", "SIGHUP"};
-enum { N_STOP_SIGNALS = sizeof g_stop_signals / sizeof g_stop_signals[0] };
-static volatile sig_atomic_t g_stop_signal;
-static void on_stop_signal(int sig) {
-    if (!g_stop_signal) g_stop_signal = sig;
-}
 
 static double now_s(void) {
     struct timespec ts;
@@ -180,12 +170,12 @@ static wb_status forward_backward(wb_model *m, wb_batch_source *data, int64_t ep
 static wb_status agree(const wb_backend *be, wb_status rc, const wb_loss_term *terms, int n_terms, double *values,
                        int *stop, char *err, size_t n) {
     int world = wb_dist_world(), rank = wb_dist_rank();
-    *stop = g_stop_signal;
+    *stop = wb_stop_requested();
     for (int i = 0; rc == WB_OK && i < n_terms; i++) values[i] = wb_host_read_value(be, terms[i].value->data);
     if (world == 1) return rc;
     /* failures, the failing rank (meaningful when one failed), signals, the loss terms */
     double all[3 + WB_MAX_LOSS_TERMS] = {rc != WB_OK ? 1.0 : 0.0, rc != WB_OK ? (double)rank : 0.0,
-                                         g_stop_signal ? 1.0 : 0.0};
+                                         wb_stop_requested() ? 1.0 : 0.0};
     for (int i = 0; rc == WB_OK && i < n_terms; i++) all[3 + i] = values[i];
     char why[256];
     if (wb_dist_sum_f64(all, 3 + WB_MAX_LOSS_TERMS, why, sizeof why) != WB_OK) {
@@ -370,11 +360,8 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
     }
     if (rc != WB_OK) goto done;
     /* Before log.json exists, so that a script seeing it knows a stop signal is handled. */
-    g_stop_signal = 0;
-    struct sigaction sa = {0}, old_sa[N_STOP_SIGNALS];
-    sa.sa_handler = on_stop_signal;
-    sa.sa_flags = SA_RESTART; /* a loader thread's read must not fail with EINTR and skip a sample */
-    for (int i = 0; i < N_STOP_SIGNALS; i++) sigaction(g_stop_signals[i], &sa, &old_sa[i]);
+    wb_stop_handlers old_handlers;
+    wb_stop_install(&old_handlers);
     wb_trainlog log;
     memset(&log, 0, sizeof log); /* the other ranks write nothing */
     if (root && !wb_trainlog_open(&log, o->work_dir, o->resume_from, st.iteration))
@@ -462,7 +449,15 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
         bool unit_end = o->max_epochs > 0 ? epoch_end : true;
         int64_t every = val_interval_at(o, units);
         /* Before the periodic checkpoint, so that it holds the best score so far. */
-        if (unit_end && o->validate && every > 0 && units % every == 0) rc = validate(&run, &log, units, err, n);
+        if (unit_end && o->validate && every > 0 && units % every == 0) {
+            rc = validate(&run, &log, units, err, n);
+            if (rc != WB_OK && wb_dist_world() == 1 && (stop = wb_stop_requested()) != 0) {
+                /* The unit's training is whole: it is saved as usual, without its validation. */
+                wb_logf(WB_LOG_WARN, "val", "%s: the validation of %s %lld is left out of log.json (workbench eval "
+                        "on the checkpoint gives it)", err, wb_run_unit(o), (long long)units);
+                rc = WB_OK;
+            }
+        }
         if (rc != WB_OK) break;
         bool periodic = unit_end && o->ckpt_interval > 0 && units % o->ckpt_interval == 0;
         st.in_epoch = epoch_end ? 0 : in_epoch;
@@ -476,11 +471,8 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
             if (rc == WB_OK && root) wb_run_prune(o, units);
         }
         if (stop && rc == WB_OK) {
-            const char *by = "a signal";
-            for (int i = 0; i < N_STOP_SIGNALS; i++)
-                if (g_stop_signals[i] == stop) by = g_stop_names[i];
             wb_logf(WB_LOG_WARN, "train", "interrupted: saving a checkpoint at iteration %lld (%s)%s",
-                    (long long)st.iteration, by, ps.acc.pending ? "; the gradients accumulated since the last "
+                    (long long)st.iteration, wb_stop_name(stop), ps.acc.pending ? "; the gradients accumulated since the last "
                     "optimizer step are not saved" : "");
             if (root) rc = wb_run_save(&run, "interrupted", err, n);
             res->interrupted = stop;
@@ -507,7 +499,7 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
                 100.0 * sync.pack_seconds / run_time);
     }
     wb_grad_sync_free(&sync);
-    for (int i = 0; i < N_STOP_SIGNALS; i++) sigaction(g_stop_signals[i], &old_sa[i], NULL);
+    wb_stop_restore(&old_handlers);
     wb_trainlog_close(&log);
 done:
     wb_freeze_phase_end(s, &ps.frozen);

@@ -111,6 +111,27 @@ grep -q "resumed from $out/ctrl_c/interrupted.safetensors at iteration" "$out/ct
 test -f "$out/ctrl_c/epoch_12.safetensors"
 echo "interrupted, saved, resumed to the end"
 
+echo "== Ctrl-C during validation stops it at the next batch; the epoch is saved without it and --resume goes on"
+# 20000 validation images take some 40 s: a validation that ignored the signal would end and be logged.
+epochs=(--set schedule.max_epochs=2 --set "schedule.milestones=[2]")
+"$wb" run "$exp" "${epochs[@]}" --set data.val.dataset.num_images=20000 --work-dir "$out/ctrl_c_val" \
+  >"$out/ctrl_c_val.txt" 2>&1 &
+pid=$!
+for _ in $(seq 1200); do grep -q "evaluating data.val" "$out/ctrl_c_val.txt" && break; sleep 0.1; done
+kill -INT "$pid"
+wait "$pid" || { cat "$out/ctrl_c_val.txt"; echo "a run interrupted in validation must exit 0"; exit 1; }
+grep -E "data.val: prediction stopped by SIGINT after [0-9]+ images: the validation of epoch 1 is left out" \
+  "$out/ctrl_c_val.txt" || { cat "$out/ctrl_c_val.txt"; exit 1; }
+if grep -q "Epoch(val)" "$out/ctrl_c_val.txt"; then echo "the validation ran to its end"; exit 1; fi
+test -f "$out/ctrl_c_val/epoch_1.safetensors"
+test -f "$out/ctrl_c_val/interrupted.safetensors"
+"$wb" run "$exp" "${epochs[@]}" --work-dir "$out/ctrl_c_val" --resume >"$out/ctrl_c_val_resumed.txt" 2>&1 \
+  || { cat "$out/ctrl_c_val_resumed.txt"; exit 1; }
+grep -q "resumed from $out/ctrl_c_val/latest.safetensors at iteration 32 (epoch 1)" "$out/ctrl_c_val_resumed.txt" \
+  || { cat "$out/ctrl_c_val_resumed.txt"; exit 1; }
+test "$(grep -c '"mode": "val"' "$out/ctrl_c_val/log.json")" = 1
+echo "validation stopped at a batch, epoch 1 saved, resumed and validated after epoch 2"
+
 echo "== kill -9 mid-run: the checkpoints written so far stay loadable and --resume continues"
 "$wb" run "$exp" --set checkpoint.interval=1 --work-dir "$out/killed" >"$out/killed.txt" 2>&1 &
 pid=$!

@@ -59,7 +59,7 @@ static wb_status predict_all(wb_data_split *d, wb_session *s, wb_model *m, wb_co
         } else {
             snprintf(err, n, "%s", c.msg);
         }
-        if (st == WB_OK) st = wb_model_predict(m, &b->truth, dets, err, n);
+        bool predicted = st == WB_OK && (st = wb_model_predict(m, &b->truth, dets, err, n)) == WB_OK;
         if (st == WB_OK && rec && !rec->batch_labels.rgb && record_batch(rec, b, dets, dn) != WB_OK)
             wb_plot_batch_free(&rec->batch_labels), wb_plot_batch_free(&rec->batch_pred); /* no pictures, no harm */
         for (int i = 0; st == WB_OK && i < b->n; i++) {
@@ -71,7 +71,7 @@ static wb_status predict_all(wb_data_split *d, wb_session *s, wb_model *m, wb_co
                 if (!wb_coco_detection_push(out, cd)) st = WB_ERR_NOMEM;
             }
         }
-        if (st == WB_OK) wb_model_release_detections(m, dets, b->n);
+        if (predicted) wb_model_release_detections(m, dets, b->n); /* also after a failure collecting them */
         *images += b->n;
         wb_loader_release(d->loader, b);
         wb_model_end_iteration(m);

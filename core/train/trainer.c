@@ -472,8 +472,8 @@ wb_status wb_train(wb_model *m, wb_batch_source *data, const wb_trainer_opts *o,
         }
         if (stop && rc == WB_OK) {
             wb_logf(WB_LOG_WARN, "train", "interrupted: saving a checkpoint at iteration %lld (%s)%s",
-                    (long long)st.iteration, wb_stop_name(stop), ps.acc.pending ? "; the gradients accumulated since the last "
-                    "optimizer step are not saved" : "");
+                    (long long)st.iteration, wb_stop_name(stop),
+                    ps.acc.pending ? "; the gradients accumulated since the last optimizer step are not saved" : "");
             if (root) rc = wb_run_save(&run, "interrupted", err, n);
             res->interrupted = stop;
             break;

@@ -4,10 +4,11 @@
 
 static const int g_signals[WB_STOP_SIGNALS] = {SIGINT, SIGTERM, SIGHUP};
 static const char *const g_names[WB_STOP_SIGNALS] = {"SIGINT", "SIGTERM", "SIGHUP"};
-static volatile sig_atomic_t g_requested;
+static volatile sig_atomic_t g_requested, g_forward_pid;
 
 static void on_stop_signal(int sig) {
     if (!g_requested) g_requested = sig;
+    if (g_forward_pid > 0) kill((pid_t)g_forward_pid, sig);
 }
 
 void wb_stop_install(wb_stop_handlers *saved) {
@@ -23,6 +24,8 @@ void wb_stop_install(wb_stop_handlers *saved) {
 void wb_stop_restore(const wb_stop_handlers *saved) {
     for (int i = 0; i < WB_STOP_SIGNALS; i++) sigaction(g_signals[i], &saved->old[i], NULL);
 }
+
+void wb_stop_forward_to(pid_t pid) { g_forward_pid = pid; }
 
 int wb_stop_requested(void) { return g_requested; }
 

@@ -7,6 +7,7 @@
 #define WB_RUNTIME_STOP_SIGNAL_H
 
 #include <signal.h>
+#include <sys/types.h>
 
 enum { WB_STOP_SIGNALS = 3 };
 
@@ -18,6 +19,9 @@ typedef struct wb_stop_handlers {
 void wb_stop_install(wb_stop_handlers *saved);
 /* The handlers in place before wb_stop_install; a request stays readable. */
 void wb_stop_restore(const wb_stop_handlers *saved);
+/* Every stop signal from now on is also sent to pid (a child run that
+ * stops itself); 0: to none. */
+void wb_stop_forward_to(pid_t pid);
 /* The first stop signal received since wb_stop_install, 0 if none. */
 int wb_stop_requested(void);
 /* "SIGINT", "SIGTERM", "SIGHUP", or "a signal". */

@@ -175,7 +175,7 @@ static wb_status agree(const wb_backend *be, wb_status rc, const wb_loss_term *t
     if (world == 1) return rc;
     /* failures, the failing rank (meaningful when one failed), signals, the loss terms */
     double all[3 + WB_MAX_LOSS_TERMS] = {rc != WB_OK ? 1.0 : 0.0, rc != WB_OK ? (double)rank : 0.0,
-                                         wb_stop_requested() ? 1.0 : 0.0};
+                                         *stop ? 1.0 : 0.0};
     for (int i = 0; rc == WB_OK && i < n_terms; i++) all[3 + i] = values[i];
     char why[256];
     if (wb_dist_sum_f64(all, 3 + WB_MAX_LOSS_TERMS, why, sizeof why) != WB_OK) {

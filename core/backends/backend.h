@@ -9,6 +9,7 @@
  *   kernels_gather.h     RoIAlign, RoIPool, index_select (scatter-add backwards)
  *   kernels_norm.h       group norm
  *   kernels_boxes.h      box IoU, delta coding, anchors, NMS (no gradient)
+ *   kernels_layout.h     channel-blocked activations at inference (CPU only; NULL elsewhere)
  * Kernel conventions: pointers are device pointers of this backend; shapes are
  * logical NCHW contiguous; backward kernels OVERWRITE their outputs (the tape
  * accumulates). A family table entry may be NULL when the backend falls back
@@ -27,6 +28,7 @@ typedef struct wb_optim_kernels wb_optim_kernels;
 typedef struct wb_gather_kernels wb_gather_kernels;
 typedef struct wb_norm_kernels wb_norm_kernels;
 typedef struct wb_box_kernels wb_box_kernels;
+typedef struct wb_layout_kernels wb_layout_kernels;
 struct wb_pool;
 
 typedef enum wb_buffer_usage {
@@ -59,6 +61,7 @@ typedef struct wb_backend {
     const wb_gather_kernels *gather;
     const wb_norm_kernels *norm;
     const wb_box_kernels *boxes;
+    const wb_layout_kernels *layout;
 } wb_backend;
 
 /* Plain-C reference kernels: the ground truth optimized kernels are tested against. */

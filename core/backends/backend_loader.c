@@ -58,6 +58,17 @@ static const wb_backend *without_boxes(const wb_backend *be) {
     return &prefix;
 }
 
+/* The module's table ends before `layout` (blocked activations are the CPU
+ * backend's alone): the session runs on a copy with none, whichever build of
+ * the module it opened. */
+static const wb_backend *without_layout(const wb_backend *be) {
+    static wb_backend prefix;
+    if (!be) return NULL;
+    memcpy(&prefix, be, offsetof(wb_backend, layout));
+    prefix.layout = NULL;
+    return &prefix;
+}
+
 const wb_backend *wb_backend_cuda_open_amp(int device, const char *amp, bool tf32, char *why, size_t why_size) {
     static wb_backend_cuda_open_fn open_fn;
     static wb_backend_cuda_open_v2_fn open_v2_fn, open_v3_fn;
@@ -85,7 +96,7 @@ const wb_backend *wb_backend_cuda_open_amp(int device, const char *amp, bool tf3
         open_v3_fn = (wb_backend_cuda_open_v2_fn)dlsym(h, WB_BACKEND_CUDA_ENTRY_V3);
         g_stream_fn = (wb_backend_cuda_stream_fn)dlsym(h, WB_BACKEND_CUDA_STREAM_ENTRY);
     }
-    if (open_v3_fn) return open_v3_fn(device, amp, tf32 ? 1 : 0, why, why_size);
+    if (open_v3_fn) return without_layout(open_v3_fn(device, amp, tf32 ? 1 : 0, why, why_size));
     if (open_v2_fn) return without_boxes(open_v2_fn(device, amp, tf32 ? 1 : 0, why, why_size));
     if (strcmp(amp, "none") != 0 || tf32) {
         snprintf(why, why_size, "the CUDA backend module predates amp and TF32 (it has no %s): rebuild it with this "

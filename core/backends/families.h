@@ -22,6 +22,7 @@ const wb_loss_kernels *wb_cpu_loss_kernels(void);
 const wb_optim_kernels *wb_cpu_optim_kernels(void);
 const wb_gather_kernels *wb_cpu_gather_kernels(void);
 const wb_norm_kernels *wb_cpu_norm_kernels(void);
+const wb_layout_kernels *wb_cpu_layout_kernels(void);
 /* The CPU runs the reference box kernels (a few thousand boxes per image). */
 
 #endif

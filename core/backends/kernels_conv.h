@@ -5,6 +5,7 @@
 #ifndef WB_CORE_KERNELS_CONV_H
 #define WB_CORE_KERNELS_CONV_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <workbench/types.h>
 #include "kernels_pointwise.h"
@@ -38,6 +39,14 @@ struct wb_conv_kernels {
      * += gradient of conv with respect to x, given dy. WB_ERR_UNSUPPORTED for
      * a shape the backend cannot add into in place. */
     wb_status (*backward_data_add)(const wb_conv_shape *s, const float *dy, const float *w, float *dx);
+    /* Optional, read only where the backend has layout kernels: a forward
+     * no backward follows, with x in the channel-blocked layout of
+     * kernels_layout.h where x_blocked says so; it writes y = act(conv(x, w)
+     * + b) (act: a wb_act_kind, or -1 for none) in the layout it chooses and
+     * says which in *y_blocked. WB_ERR_UNSUPPORTED: run forward or
+     * forward_act on plain tensors instead. */
+    wb_status (*forward_blocked)(const wb_conv_shape *s, const float *x, bool x_blocked, const float *w,
+                                 const float *b, int act, float *y, bool *y_blocked);
 };
 
 #endif

@@ -32,11 +32,14 @@ static bool act_reads_output(wb_act_kind kind) { return kind == WB_ACT_SIGMOID; 
 
 static wb_tensor *activation(wb_ctx *ctx, const char *op, wb_act_kind kind, float alpha, wb_tensor *x) {
     wb_context *c = wb_ctx_impl(ctx);
-    if (!wb_ctx_check_inputs(c, op, &x, 1)) return NULL;
+    if (!wb_ctx_check_inputs_any_layout(c, op, &x, 1)) return NULL;
+    bool record = wb_tape_needed(c, &x, 1);
+    if (record && !wb_ctx_make_plain(c, x)) return NULL;
     wb_tensor *y = wb_ctx_tensor_uninit(c, x->ndim, x->shape);
     if (!y) return NULL;
     c->s->backend->pointwise->act_forward(kind, alpha, x->data, y->data, x->numel);
-    if (wb_tape_needed(c, &x, 1)) {
+    y->blocked = x->blocked; /* element by element: any layout */
+    if (record) {
         wb_tape_node *node = wb_tape_record(c, op, act_backward, &x, 1, &y, 1, sizeof(act_saved),
                                             act_reads_output(kind) ? WB_KEEP_OUT(0) : WB_KEEP_IN(0));
         if (!node) return NULL;

@@ -38,7 +38,12 @@ static wb_status binary_backward(wb_context *c, wb_tape_node *node) {
 static wb_tensor *binary(wb_ctx *ctx, const char *op, wb_binary_kind kind, wb_tensor *a, wb_tensor *b) {
     wb_context *c = wb_ctx_impl(ctx);
     wb_tensor *in[2] = {a, b};
-    if (!wb_ctx_check_inputs(c, op, in, 2)) return NULL;
+    if (!wb_ctx_check_inputs_any_layout(c, op, in, 2)) return NULL;
+    /* A comparison's result is piecewise constant: no gradient flows through it. */
+    bool record = !wb_binary_is_comparison(kind) && wb_tape_needed(c, in, 2);
+    /* Two blocked operands of one shape pair up element by element in any layout. */
+    bool blocked = a->blocked && b->blocked && wb_shape_equal(a, b) && !record;
+    if (!blocked && !wb_ctx_make_all_plain(c, in, 2)) return NULL;
     wb_bcast g;
     int nd;
     int64_t shape[WB_MAX_DIMS];
@@ -46,8 +51,8 @@ static wb_tensor *binary(wb_ctx *ctx, const char *op, wb_binary_kind kind, wb_te
     wb_tensor *y = wb_ctx_tensor_uninit(c, nd, shape);
     if (!y) return NULL;
     if (y->numel > 0) c->s->backend->pointwise->binary_forward(kind, &g, a->data, b->data, y->data);
-    /* A comparison's result is piecewise constant: no gradient flows through it. */
-    if (!wb_binary_is_comparison(kind) && wb_tape_needed(c, in, 2)) {
+    y->blocked = blocked;
+    if (record) {
         unsigned keep = wb_binary_backward_reads_operands(kind) ? WB_KEEP_IN(0) | WB_KEEP_IN(1) : WB_KEEP_NONE;
         wb_tape_node *node = wb_tape_record(c, op, binary_backward, in, 2, &y, 1, sizeof(binary_saved), keep);
         if (!node) return NULL;

@@ -134,7 +134,12 @@ static wb_tensor *conv2d(wb_context *c, wb_tensor *x, wb_tensor *w, wb_tensor *b
     if (!y) return NULL;
     const wb_conv_kernels *k = c->s->backend->conv;
     const float *bias = b ? b->data : NULL;
-    wb_status st = act < 0 ? WB_ERR_UNSUPPORTED : k->forward_act(&s, x->data, w->data, bias, (wb_act_kind)act, y->data);
+    wb_status st = WB_ERR_UNSUPPORTED;
+    if (!record && c->s->backend->layout && k->forward_blocked)
+        st = k->forward_blocked(&s, x->data, x->blocked, w->data, bias, act, y->data, &y->blocked);
+    if (st == WB_ERR_UNSUPPORTED && !wb_ctx_make_plain(c, x)) return NULL;
+    if (st == WB_ERR_UNSUPPORTED && act >= 0 && k->forward_act)
+        st = k->forward_act(&s, x->data, w->data, bias, (wb_act_kind)act, y->data);
     if (st == WB_ERR_UNSUPPORTED) { /* not asked for, or not fused for this shape: the two passes */
         st = k->forward(&s, x->data, w->data, bias, y->data);
         if (st == WB_OK && act >= 0) c->s->backend->pointwise->act_forward((wb_act_kind)act, 0.0f, y->data, y->data, y->numel);
@@ -174,7 +179,7 @@ bool wb_conv_recompute_output(wb_context *c, wb_tape_node *conv, wb_tensor *y) {
 wb_tensor *wb_op_conv2d(wb_ctx *ctx, wb_tensor *x, wb_tensor *w, wb_tensor *b, const wb_conv2d_params *p) {
     wb_context *c = wb_ctx_impl(ctx);
     wb_tensor *in[3] = {x, w, b};
-    if (!wb_ctx_check_inputs(c, "conv2d", in, 2)) return NULL;
+    if (!wb_ctx_check_inputs_any_layout(c, "conv2d", in, 2)) return NULL;
     return conv2d(c, x, w, b, p, -1);
 }
 
@@ -182,11 +187,12 @@ wb_tensor *wb_op_conv2d_act(wb_ctx *ctx, wb_tensor *x, wb_tensor *w, wb_tensor *
                             int act) {
     wb_context *c = wb_ctx_impl(ctx);
     wb_tensor *in[3] = {x, w, b};
-    if (!wb_ctx_check_inputs(c, "conv2d_act", in, 2)) return NULL;
+    if (!wb_ctx_check_inputs_any_layout(c, "conv2d_act", in, 2)) return NULL;
     if (!wb_op_check_activation(ctx, "conv2d_act", act)) return NULL;
     if (act == WB_ACTIVATION_NONE) return conv2d(c, x, w, b, p, -1);
     wb_act_kind kind = act == WB_ACTIVATION_RELU ? WB_ACT_RELU : WB_ACT_SILU;
     /* The fused kernel writes only the activation: a backward would need the conv output too. */
-    if (c->s->backend->conv->forward_act && !wb_tape_needed(c, in, b ? 3 : 2)) return conv2d(c, x, w, b, p, kind);
+    const wb_conv_kernels *k = c->s->backend->conv;
+    if ((k->forward_act || k->forward_blocked) && !wb_tape_needed(c, in, b ? 3 : 2)) return conv2d(c, x, w, b, p, kind);
     return wb_op_then_activation(ctx, conv2d(c, x, w, b, p, -1), act);
 }

@@ -5,6 +5,7 @@
 #include <workbench/ops.h>
 #include "ops.h"
 #include "../backends/kernels_dense.h"
+#include "../backends/kernels_layout.h"
 #include "../runtime/context.h"
 
 typedef struct pool_saved {
@@ -102,10 +103,24 @@ static wb_tensor *pool_output(wb_context *c, const char *op, wb_tensor *x, const
     return y;
 }
 
+/* Over blocked x, where no backward follows: values only, planes of 16-float pixels. */
+static wb_tensor *max_pool_blocked(wb_context *c, wb_tensor *x, const wb_pool_args *a) {
+    int64_t shape[4] = {x->shape[0], x->shape[1], a->oh, a->ow};
+    wb_tensor *y = wb_ctx_tensor_uninit(c, 4, shape);
+    if (!y) return NULL;
+    wb_pool_args blocks = *a;
+    blocks.planes = x->shape[0] * x->shape[1] / WB_LAYOUT_BLOCK;
+    c->s->backend->layout->max_pool_forward(x->data, &blocks, y->data);
+    y->blocked = true;
+    return y;
+}
+
 wb_tensor *wb_op_max_pool2d(wb_ctx *ctx, wb_tensor *x, const wb_pool2d_params *p) {
     wb_context *c = wb_ctx_impl(ctx);
     wb_pool_args a;
-    if (!wb_ctx_check_inputs(c, "max_pool2d", &x, 1) || !validate(c, "max_pool2d", x, p, &a)) return NULL;
+    if (!wb_ctx_check_inputs_any_layout(c, "max_pool2d", &x, 1) || !validate(c, "max_pool2d", x, p, &a)) return NULL;
+    if (x->blocked && !wb_tape_needed(c, &x, 1)) return max_pool_blocked(c, x, &a);
+    if (!wb_ctx_make_plain(c, x)) return NULL;
     pool_saved *saved;
     wb_tensor *y = pool_output(c, "max_pool2d", x, &a, max_pool_backward, &saved);
     int32_t *argmax = y ? wb_ctx_kernel_scratch(c, (size_t)y->numel * sizeof(int32_t)) : NULL;

@@ -2,6 +2,7 @@
  * size) and bilinear (to a size), with torch's index rules. */
 #include "ops.h"
 
+#include "../backends/kernels_layout.h"
 #include "../backends/kernels_pointwise.h"
 #include "../runtime/context.h"
 
@@ -62,7 +63,8 @@ static wb_tensor *record(wb_context *c, const char *op, wb_tensor *x, wb_tensor 
 wb_tensor *wb_op_upsample_nearest(wb_ctx *ctx, wb_tensor *x, int factor, int out_h, int out_w) {
     const char *op = "upsample_nearest";
     wb_context *c = wb_ctx_impl(ctx);
-    if (!wb_ctx_check_inputs(c, op, &x, 1)) return NULL;
+    if (!wb_ctx_check_inputs_any_layout(c, op, &x, 1)) return NULL;
+    if (wb_tape_needed(c, &x, 1) && !wb_ctx_make_plain(c, x)) return NULL;
     if ((out_h > 0) != (out_w > 0)) {
         wb_ctx_fail(c, WB_ERR_INVALID, "%s: give both out_h and out_w (got %d x %d), or neither and a factor",
                     op, out_h, out_w);
@@ -77,9 +79,13 @@ wb_tensor *wb_op_upsample_nearest(wb_ctx *ctx, wb_tensor *x, int factor, int out
     int64_t w = out_w > 0 ? out_w : (x->ndim == 4 ? x->shape[3] * factor : 0);
     wb_tensor *y = resize_output(c, op, x, h, w);
     if (!y) return NULL;
-    if (y->numel > 0)
+    if (y->numel > 0 && x->blocked)
+        c->s->backend->layout->nearest_forward(x->data, x->shape[0] * x->shape[1] / WB_LAYOUT_BLOCK,
+                                               (int)x->shape[2], (int)x->shape[3], y->data, (int)h, (int)w);
+    else if (y->numel > 0)
         c->s->backend->pointwise->nearest_forward(x->data, x->shape[0] * x->shape[1], (int)x->shape[2],
                                                   (int)x->shape[3], y->data, (int)h, (int)w);
+    y->blocked = x->blocked;
     return record(c, op, x, y, (resize_saved){0, 0});
 }
 

@@ -58,9 +58,14 @@ wb_tensor *wb_op_concat(wb_ctx *ctx, wb_tensor *const *ts, int n, int axis) {
         wb_ctx_fail(c, WB_ERR_INVALID, "%s: needs at least one tensor (got %d)", op, n);
         return NULL;
     }
-    if (!wb_ctx_check_inputs(c, op, ts, n)) return NULL;
+    if (!wb_ctx_check_inputs_any_layout(c, op, ts, n)) return NULL;
     int a;
     if (!norm_axis(c, op, ts[0], axis, &a)) return NULL;
+    /* Along the channels of 4-D tensors each image's part is one run of c * h * w floats in the blocked
+     * layout as in NCHW (its channels fill whole blocks), so the copies below serve both. */
+    bool record = wb_tape_needed(c, ts, n), blocked = !record && a == 1 && ts[0]->ndim == 4;
+    for (int i = 0; i < n; i++) blocked = blocked && ts[i]->blocked;
+    if (!blocked && !wb_ctx_make_all_plain(c, ts, n)) return NULL;
     int64_t shape[WB_MAX_DIMS];
     memcpy(shape, ts[0]->shape, sizeof shape);
     for (int i = 1; i < n; i++) {
@@ -83,7 +88,8 @@ wb_tensor *wb_op_concat(wb_ctx *ctx, wb_tensor *const *ts, int n, int axis) {
         c->s->backend->pointwise->copy_block(y->data + off, y_cols, ts[i]->data, cols, outer, cols);
         off += cols;
     }
-    if (wb_tape_needed(c, ts, n)) {
+    y->blocked = blocked;
+    if (record) {
         wb_tape_node *node = wb_tape_record(c, op, concat_backward, ts, n, &y, 1, sizeof(int), WB_KEEP_NONE);
         if (!node) return NULL;
         *(int *)node->saved = a;

@@ -1,5 +1,6 @@
 #include "context.h"
 #include "host_maps.h"
+#include "../backends/kernels_layout.h"
 #include "tensor_refs.h"
 
 #include <math.h>
@@ -134,7 +135,7 @@ void *wb_ctx_kernel_scratch(wb_context *c, size_t bytes) {
     return p;
 }
 
-bool wb_ctx_check_inputs(wb_context *c, const char *op, wb_tensor *const *in, int n) {
+bool wb_ctx_check_inputs_any_layout(wb_context *c, const char *op, wb_tensor *const *in, int n) {
     if (c->err != WB_OK) return false;
     for (int i = 0; i < n; i++) {
         if (!in[i]) {
@@ -143,6 +144,42 @@ bool wb_ctx_check_inputs(wb_context *c, const char *op, wb_tensor *const *in, in
         }
     }
     if (c->s->n_maps) wb_host_maps_flush(c->s, in, n);
+    return true;
+}
+
+bool wb_ctx_check_inputs(wb_context *c, const char *op, wb_tensor *const *in, int n) {
+    return wb_ctx_check_inputs_any_layout(c, op, in, n) && wb_ctx_make_all_plain(c, in, n);
+}
+
+/* Into a new pool buffer that takes the old one's place where the tensor
+ * owns its storage alone (a view of a blocked tensor cannot exist: making
+ * one is an op, which made it plain first), copied back otherwise. */
+bool wb_ctx_make_plain(wb_context *c, wb_tensor *t) {
+    if (!t || !t->blocked) return true;
+    wb_storage *st = t->storage;
+    bool swap = st && st->refs == 1 && st->data == t->data;
+    size_t bytes = swap ? st->bytes : (size_t)t->numel * sizeof(float);
+    float *plain = wb_pool_alloc(&c->s->tensors, bytes);
+    if (!plain) {
+        wb_ctx_fail(c, WB_ERR_NOMEM, "out of memory for an NCHW copy of a tensor of %lld floats",
+                    (long long)t->numel);
+        return false;
+    }
+    c->s->backend->layout->to_plain(t->data, t->shape[0], t->shape[1], t->shape[2] * t->shape[3], plain);
+    if (swap) {
+        wb_pool_free(&c->s->tensors, st->data, st->bytes);
+        st->data = t->data = plain;
+    } else {
+        c->s->backend->copy(t->data, plain, bytes);
+        wb_pool_free(&c->s->tensors, plain, bytes);
+    }
+    t->blocked = false;
+    return true;
+}
+
+bool wb_ctx_make_all_plain(wb_context *c, wb_tensor *const *in, int n) {
+    for (int i = 0; i < n; i++)
+        if (in[i] && !wb_ctx_make_plain(c, in[i])) return false;
     return true;
 }
 

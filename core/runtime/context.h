@@ -63,6 +63,13 @@ void *wb_ctx_kernel_scratch(wb_context *c, size_t bytes);
  * required inputs is NULL. Ends the inputs' tensor_map mappings (uploads
  * what a plugin wrote) on a device backend. */
 bool wb_ctx_check_inputs(wb_context *c, const char *op, wb_tensor *const *in, int n);
+/* The same, leaving channel-blocked inputs (wb_tensor.blocked) as they are: for the ops that read
+ * that layout where no backward follows them. */
+bool wb_ctx_check_inputs_any_layout(wb_context *c, const char *op, wb_tensor *const *in, int n);
+/* t's data made plain NCHW in place where it is blocked; false (with the error set) when out of memory. */
+bool wb_ctx_make_plain(wb_context *c, wb_tensor *t);
+/* Every blocked tensor of in[0..n) made plain (after an op found it cannot take them as they are). */
+bool wb_ctx_make_all_plain(wb_context *c, wb_tensor *const *in, int n);
 
 /* splitmix64 stream of the module. */
 uint64_t wb_rng_next(uint64_t *state);

@@ -52,7 +52,7 @@ wb_tensor *wb_host_tensor_from_host(wb_ctx *ctx, int ndim, const int64_t *shape,
 
 float *wb_host_tensor_map(wb_ctx *ctx, wb_tensor *t) {
     wb_context *c = wb_ctx_impl(ctx);
-    if (c->err != WB_OK || !t) return NULL;
+    if (c->err != WB_OK || !t || !wb_ctx_make_plain(c, t)) return NULL;
     if (wb_session_host_memory(c->s)) return t->data;
     float *host = wb_host_maps_map(c->s, t);
     if (!host) wb_ctx_fail(c, WB_ERR_NOMEM, "tensor_map: out of memory for a host copy of %lld floats",
@@ -76,6 +76,7 @@ float wb_host_tensor_item(wb_ctx *ctx, wb_tensor *t) {
         return 0.0f;
     }
     wb_host_maps_flush(c->s, &t, 1);
+    if (!wb_ctx_make_plain(c, t)) return 0.0f;
     return wb_host_read_value(c->s->backend, t->data);
 }
 

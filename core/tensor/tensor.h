@@ -42,6 +42,10 @@ struct wb_tensor {
     /* Non-NULL: the conv2d tape node that computed this tensor (training). A batch norm that reads it and
      * alone holds its own output may let that go and recompute this tensor for its backward (ops/norm.c). */
     struct wb_tape_node *made_by_conv;
+    /* data is in the backend's channel-blocked layout (backends/kernels_layout.h), left there by a conv
+     * with no backward after it. Only ops that read that layout see it so: wb_ctx_check_inputs makes it
+     * plain NCHW, in place, for every other reader. */
+    bool blocked;
 };
 
 int64_t wb_shape_numel(int ndim, const int64_t *shape);

@@ -233,7 +233,7 @@ KV(boxes, grid_anchors, (const float *b, int nb, int64_t h, int64_t w, int s, fl
 KR(int64_t, boxes, nms, (const float *b, const float *s, const float *l, int64_t n, float t, float *k),
    (b, s, l, n, t, k))
 
-static const wb_conv_kernels g_conv = {conv_forward, conv_backward_data, conv_backward_weights, NULL, NULL};
+static const wb_conv_kernels g_conv = {conv_forward, conv_backward_data, conv_backward_weights, NULL, NULL, NULL};
 static const wb_dense_kernels g_dense = {dense_bn_train_forward, dense_bn_eval_forward, dense_bn_backward,
                                          dense_max_pool_forward, dense_max_pool_backward, dense_avg_pool_forward,
                                          dense_avg_pool_backward, dense_gemm, dense_add_row_bias, dense_sum_rows,

@@ -36,6 +36,7 @@ void wbt_module_forward(wbt_module *m, wb_tensor *const *in, int n_in, wb_tensor
     m->ctx.grad_enabled = train;
     wb_status st = m->desc->module->forward(m->inst, &m->ctx.pub, in, n_in, out, m->n_out);
     ck_assert_msg(st == WB_OK && m->ctx.err == WB_OK, "%s forward: %s", m->desc->type_name, m->ctx.msg);
+    for (int i = 0; i < m->n_out; i++) wbt_plain(out[i]);
 }
 
 const char *wbt_module_describe(wbt_module *m, char *buf, size_t size) {

@@ -1,4 +1,6 @@
 #include "wbtest.h"
+#include "backends/families.h"
+#include "backends/kernels_layout.h"
 
 #include <dlfcn.h>
 #include <math.h>
@@ -140,4 +142,15 @@ bool wbt_parity_unavailable(const char *marker, char *why, size_t size) {
         wb_st_free(&f);
     }
     return true;
+}
+
+float *wbt_plain(wb_tensor *t) {
+    if (!t->blocked) return t->data;
+    float *plain = malloc((size_t)t->numel * sizeof *plain);
+    ck_assert_ptr_nonnull(plain);
+    wb_cpu_layout_kernels()->to_plain(t->data, t->shape[0], t->shape[1], t->shape[2] * t->shape[3], plain);
+    memcpy(t->data, plain, (size_t)t->numel * sizeof *plain);
+    free(plain);
+    t->blocked = false;
+    return t->data;
 }

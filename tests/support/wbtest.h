@@ -26,6 +26,11 @@ void wbt_env_reset(wbt_env *e);
 wb_tensor *wbt_random(wbt_env *e, int ndim, const int64_t *shape, float lo, float hi, uint64_t *rng);
 wb_tensor *wbt_from(wbt_env *e, int ndim, const int64_t *shape, const float *data);
 
+/* t's data in NCHW: made so in place where a conv with no backward after it
+ * left it channel-blocked (backends/kernels_layout.h), as every op and
+ * tensor_map do before reading it. */
+float *wbt_plain(wb_tensor *t);
+
 /* Largest |a-b| / (atol + rtol*|b|) over n values; <= 1 means within tolerance.
  * worst (optional) gets the index of the worst element. */
 double wbt_tol_ratio(const float *a, const float *b, int64_t n, double atol, double rtol, int64_t *worst);

@@ -32,6 +32,7 @@ static void build(void) {
         .gather = OR_REF(gather),
         .norm = OR_REF(norm),
         .boxes = wb_ref_box_kernels(),
+        .layout = wb_cpu_layout_kernels(),
     };
 }
 

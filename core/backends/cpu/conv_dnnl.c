@@ -14,6 +14,7 @@
 #include <string.h>
 #include "../families.h"
 #include "../kernels_conv.h"
+#include "../kernels_layout.h"
 #include "../kernels_pointwise.h"
 #include "conv_dnnl.h"
 #include "dnnl_common.h"
@@ -32,6 +33,7 @@ typedef struct conv_key {
     int64_t act;   /* forward: 1 + the wb_act_kind applied to y inside the primitive, 0 for none */
     int64_t adds;  /* backward-data: dx is added into what the output holds */
     int64_t image_h_in, image_h_out, pad_bottom;
+    int64_t x_blocked, y_blocked; /* forward at inference: x, y in nChw16c (kernels_layout.h) */
 } conv_key;
 
 /* One tensor argument of the primitive (the bias is always plain and
@@ -129,6 +131,16 @@ static dnnl_status_t plain_rows_desc(dnnl_memory_desc_t *md, const dnnl_dims_t d
     return dnnl_memory_desc_init_by_strides(md, 4, dims, dnnl_f32, strides);
 }
 
+/* x or y: rows [0, h) of images of image_h rows in nChw16c (each block's
+ * rows are image_h * w * 16 floats apart), or as plain_rows_desc. */
+static dnnl_status_t user_desc(dnnl_memory_desc_t *md, const dnnl_dims_t dims, int64_t image_h, bool blocked) {
+    if (!blocked) return plain_rows_desc(md, dims, image_h);
+    dnnl_dims_t image = {dims[0], dims[1], image_h, dims[3]}, at = {0, 0, 0, 0};
+    dnnl_memory_desc_t whole;
+    dnnl_status_t st = dnnl_memory_desc_init_by_tag(&whole, 4, image, dnnl_f32, dnnl_nChw16c);
+    return st == dnnl_success ? dnnl_memory_desc_init_submemory(md, &whole, dims, at) : st;
+}
+
 static dnnl_status_t init_descs(const conv_key *key, conv_descs *d) {
     const wb_conv_shape *s = &key->shape;
     int pass = (int)key->pass;
@@ -142,13 +154,15 @@ static dnnl_status_t init_descs(const conv_key *key, conv_descs *d) {
     dnnl_dims_t gw_dims = {s->groups, s->c_out / s->groups, s->c_in / s->groups, s->k_h, s->k_w};
     int w_nd = grouped ? 5 : 4;
     const int64_t *wd = grouped ? gw_dims : w_dims;
-    dnnl_status_t st = plain_rows_desc(&d->x_plain, x_dims, key->image_h_in);
-    if (st == dnnl_success) st = plain_rows_desc(&d->y_plain, y_dims, key->image_h_out);
+    dnnl_status_t st = user_desc(&d->x_plain, x_dims, key->image_h_in, key->x_blocked != 0);
+    if (st == dnnl_success) st = user_desc(&d->y_plain, y_dims, key->image_h_out, key->y_blocked != 0);
     if (st == dnnl_success)
         st = dnnl_memory_desc_init_by_tag(&d->w_plain, w_nd, wd, dnnl_f32, grouped ? dnnl_goihw : dnnl_oihw);
     if (st == dnnl_success) st = dnnl_memory_desc_init_by_tag(&d->b_plain, 1, b_dims, dnnl_f32, dnnl_x);
-    /* bf16 needs a converting copy anyway, so it takes the blocked layout too. */
-    dnnl_format_tag_t act = runs_plain(s) && !bf16 ? dnnl_nchw : dnnl_format_tag_any;
+    /* bf16 needs a converting copy anyway, so it takes the blocked layout
+     * too, and so does a 1x1 conv whose activations are blocked already. */
+    bool gemm = runs_plain(s) && !bf16 && !key->x_blocked && !key->y_blocked;
+    dnnl_format_tag_t act = gemm ? dnnl_nchw : dnnl_format_tag_any;
     dnnl_data_type_t xt = bf16 && is_input(pass, 'x') ? dnnl_bf16 : dnnl_f32;
     dnnl_data_type_t yt = bf16 && is_input(pass, 'y') ? dnnl_bf16 : dnnl_f32;
     dnnl_data_type_t wt = bf16 && is_input(pass, 'w') ? dnnl_bf16 : dnnl_f32;
@@ -538,8 +552,10 @@ static dnnl_status_t run_bands(conv_key key, int pass, bool first, const float *
         conv_plan *p = NULL;
         st = plan_get(&band, &p);
         const float *band_user[3];
-        for (int i = 0; i < 3; i++)
-            band_user[i] = user[i] + (is_x[i] ? b.r0 * s.w_in : 0) + (is_y[i] ? b.o0 * s.w_out : 0);
+        for (int i = 0; i < 3; i++) {
+            int64_t lanes = (is_x[i] && key.x_blocked) || (is_y[i] && key.y_blocked) ? WB_LAYOUT_BLOCK : 1;
+            band_user[i] = user[i] + ((is_x[i] ? b.r0 * s.w_in : 0) + (is_y[i] ? b.o0 * s.w_out : 0)) * lanes;
+        }
         int64_t shared_to = overlaps && written_to > b.r0 ? written_to : b.r0;
         if (shared_to > b.r0) keep_rows(kept, dx, s.c_in, s.h_in, s.w_in, b.r0, shared_to);
         if (st == dnnl_success) st = run_group(p, pass, first && o0 == 0, band_user, bias, n_dw, s.c_out);
@@ -574,10 +590,17 @@ static dnnl_status_t plans_ready(conv_key key, int64_t group, int64_t rows) {
 
 /* act: 1 + the wb_act_kind the forward applies, 0 for none; adds: see
  * conv_key. */
-static wb_status run_pass(int pass, bool bf16, int64_t act, bool adds, const wb_conv_shape *s, const float *a,
-                          const float *b, float *out, float *bias) {
-    conv_key key = {.shape = *s, .pass = pass, .with_bias = bias != NULL, .bf16 = bf16, .act = act, .adds = adds,
-                    .image_h_in = s->h_in, .image_h_out = s->h_out, .pad_bottom = s->pad_h};
+static conv_key key_of(int pass, bool bf16, int64_t act, bool adds, const wb_conv_shape *s, bool with_bias) {
+    return (conv_key){.shape = *s, .pass = pass, .with_bias = with_bias, .bf16 = bf16, .act = act, .adds = adds,
+                      .image_h_in = s->h_in, .image_h_out = s->h_out, .pad_bottom = s->pad_h};
+}
+
+/* One pass of key over a (x or dy), b (w or dy) into out; a and out may be
+ * nChw16c (x_blocked, y_blocked). */
+static wb_status run_key(conv_key key, const float *a, const float *b, float *out, float *bias) {
+    const wb_conv_shape whole = key.shape, *s = &whole;
+    int pass = (int)key.pass;
+    bool adds = key.adds != 0;
     wb_dnnl_lock();
     conv_plan *p = NULL;
     dnnl_status_t st = plan_get(&key, &p);
@@ -602,6 +625,11 @@ static wb_status run_pass(int pass, bool bf16, int64_t act, bool adds, const wb_
     }
     wb_dnnl_unlock();
     return to_status(st);
+}
+
+static wb_status run_pass(int pass, bool bf16, int64_t act, bool adds, const wb_conv_shape *s, const float *a,
+                          const float *b, float *out, float *bias) {
+    return run_key(key_of(pass, bf16, act, adds, s, bias != NULL), a, b, out, bias);
 }
 
 static wb_status forward_dnnl(const wb_conv_shape *s, const float *x, const float *w, const float *b,
@@ -679,10 +707,30 @@ static wb_status forward_act_bf16(const wb_conv_shape *s, const float *x, const 
     return fused ? run_pass(PASS_FORWARD, true, fused, false, s, x, w, y, (float *)b) : WB_ERR_UNSUPPORTED;
 }
 
+/* Inference over blocked activations: y stays nChw16c wherever its
+ * channels fill whole blocks, except after a plain 1x1 conv, which runs as
+ * a GEMM in NCHW (a blocked input would have made it run blocked). The
+ * activation runs inside the kernel wherever it is a direct JIT one (the
+ * blocked 1x1 ones too), after it on y otherwise. */
+static wb_status forward_blocked_dnnl(const wb_conv_shape *s, const float *x, bool x_blocked, const float *w,
+                                      const float *b, int act, float *y, bool *y_blocked) {
+    bool gemm = runs_plain(s) && !x_blocked;
+    bool out_blocked = !gemm && s->c_out % WB_LAYOUT_BLOCK == 0;
+    bool fusable = act == WB_ACT_RELU || act == WB_ACT_SILU;
+    int64_t fused = fusable && !gemm && !wants_winograd(s) ? 1 + (int64_t)act : 0;
+    conv_key key = key_of(PASS_FORWARD, false, fused, false, s, b != NULL);
+    key.x_blocked = x_blocked, key.y_blocked = out_blocked;
+    wb_status st = run_key(key, x, w, y, (float *)b);
+    if (st == WB_OK && act >= 0 && !fused)
+        wb_cpu_pointwise_kernels()->act_forward((wb_act_kind)act, 0.0f, y, y, s->n * s->c_out * s->h_out * s->w_out);
+    *y_blocked = st == WB_OK && out_blocked;
+    return st;
+}
+
 static const wb_conv_kernels g_cpu_conv = {forward_dnnl, backward_data_dnnl, backward_weights_dnnl,
-                                           forward_act_dnnl, backward_data_add_dnnl};
+                                           forward_act_dnnl, backward_data_add_dnnl, forward_blocked_dnnl};
 static const wb_conv_kernels g_cpu_conv_bf16 = {forward_bf16, backward_data_bf16, backward_weights_bf16,
-                                                forward_act_bf16, backward_data_add_bf16};
+                                                forward_act_bf16, backward_data_add_bf16, NULL};
 
 const wb_conv_kernels *wb_cpu_conv_kernels(void) { return &g_cpu_conv; }
 const wb_conv_kernels *wb_cpu_conv_bf16_kernels(void) { return &g_cpu_conv_bf16; }

@@ -225,7 +225,7 @@ static wb_status amp_pass(wb_cuda_amp format, int64_t pass, const amp_call *c) {
         return st == WB_ERR_UNSUPPORTED ? wb_cuda_conv_kernels()->backward_weights(s, x, dy, dw, db) : st;    \
     }                                                                                                        \
     static const wb_conv_kernels g_conv_##suffix = {forward_##suffix, backward_data_##suffix,                \
-                                                    backward_weights_##suffix, NULL, NULL};
+                                                    backward_weights_##suffix, NULL, NULL, NULL};
 
 /* A shape no 16-bit algorithm takes (the heuristics offer none within the
  * workspace limit) runs the fp32 kernel: slower, never wrong. */

@@ -175,6 +175,6 @@ static wb_status backward_weights(const wb_conv_shape *s, const float *x, const 
     return conv_pass(WB_CONV_PASS_BACKWARD_WEIGHTS, &c);
 }
 
-static const wb_conv_kernels g_cuda_conv = {forward, backward_data, backward_weights, NULL, NULL};
+static const wb_conv_kernels g_cuda_conv = {forward, backward_data, backward_weights, NULL, NULL, NULL};
 
 const wb_conv_kernels *wb_cuda_conv_kernels(void) { return &g_cuda_conv; }

@@ -95,6 +95,6 @@ static wb_status backward_weights_ref(const wb_conv_shape *s, const float *x, co
     return WB_OK;
 }
 
-static const wb_conv_kernels g_ref_conv = {forward_ref, backward_data_ref, backward_weights_ref, NULL, NULL};
+static const wb_conv_kernels g_ref_conv = {forward_ref, backward_data_ref, backward_weights_ref, NULL, NULL, NULL};
 
 const wb_conv_kernels *wb_ref_conv_kernels(void) { return &g_ref_conv; }

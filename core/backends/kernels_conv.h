@@ -42,11 +42,14 @@ struct wb_conv_kernels {
     /* Optional, read only where the backend has layout kernels: a forward
      * no backward follows, with x in the channel-blocked layout of
      * kernels_layout.h where x_blocked says so; it writes y = act(conv(x, w)
-     * + b) (act: a wb_act_kind, or -1 for none) in the layout it chooses and
-     * says which in *y_blocked. WB_ERR_UNSUPPORTED: run forward or
-     * forward_act on plain tensors instead. */
+     * + b + residual) (residual: NULL, or the output's shape in the layout
+     * residual_blocked says; act: a wb_act_kind, or -1 for none) in the
+     * layout it chooses and says which in *y_blocked. WB_ERR_UNSUPPORTED:
+     * run the ops on plain tensors instead (with a residual, this call
+     * without it may still serve). */
     wb_status (*forward_blocked)(const wb_conv_shape *s, const float *x, bool x_blocked, const float *w,
-                                 const float *b, int act, float *y, bool *y_blocked);
+                                 const float *b, const float *residual, bool residual_blocked, int act, float *y,
+                                 bool *y_blocked);
 };
 
 #endif

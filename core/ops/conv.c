@@ -4,6 +4,7 @@
 #include "../backends/kernels_conv.h"
 #include "../backends/kernels_pointwise.h"
 #include "../runtime/context.h"
+#include "../runtime/host_tensors.h"
 
 typedef struct conv_saved {
     wb_conv_shape shape;
@@ -118,25 +119,47 @@ static bool validate(wb_context *c, const wb_tensor *x, const wb_tensor *w, cons
     return true;
 }
 
+static bool residual_fits(wb_context *c, const wb_tensor *r, const int64_t out_shape[4]) {
+    bool fits = r->ndim == 4;
+    for (int d = 0; fits && d < 4; d++) fits = r->shape[d] == out_shape[d];
+    if (!fits) {
+        char rs[96];
+        wb_ctx_fail(c, WB_ERR_INVALID, "conv2d_add_act: residual %s must have the conv output's shape [%lld, %lld, "
+                    "%lld, %lld]", wb_shape_str(r, rs, sizeof rs), (long long)out_shape[0], (long long)out_shape[1],
+                    (long long)out_shape[2], (long long)out_shape[3]);
+    }
+    return fits;
+}
+
 /* act: the activation applied to the output, or -1 for none; only where no
- * backward follows (the backward would need the conv output). */
+ * backward follows (the backward would need the conv output). residual
+ * (NULL: none) is added before act where the backend can do both inside
+ * the convolution; *added says whether it did (else y is the conv alone,
+ * without act, and the caller runs the add and the activation). */
 static wb_tensor *conv2d(wb_context *c, wb_tensor *x, wb_tensor *w, wb_tensor *b, const wb_conv2d_params *p,
-                         int act) {
+                         int act, wb_tensor *residual, bool *added) {
     wb_tensor *in[3] = {x, w, b};
     wb_conv_shape s;
     if (!validate(c, x, w, b, p, &s)) return NULL;
     int n_in = b ? 3 : 2;
-    bool record = wb_tape_needed(c, in, n_in);
+    bool record = wb_tape_needed(c, in, n_in) || (residual && wb_tape_needed(c, &residual, 1));
     s.inference = !record;
 
     int64_t out_shape[4] = {s.n, s.c_out, s.h_out, s.w_out};
+    if (residual && !residual_fits(c, residual, out_shape)) return NULL;
     wb_tensor *y = wb_ctx_tensor_uninit(c, 4, out_shape);
     if (!y) return NULL;
     const wb_conv_kernels *k = c->s->backend->conv;
     const float *bias = b ? b->data : NULL;
     wb_status st = WB_ERR_UNSUPPORTED;
-    if (!record && c->s->backend->layout && k->forward_blocked)
-        st = k->forward_blocked(&s, x->data, x->blocked, w->data, bias, act, y->data, &y->blocked);
+    bool blocked_path = !record && c->s->backend->layout && k->forward_blocked;
+    if (blocked_path && residual)
+        st = k->forward_blocked(&s, x->data, x->blocked, w->data, bias, residual->data, residual->blocked, act,
+                                y->data, &y->blocked);
+    if (residual) *added = st == WB_OK;
+    if (residual && st == WB_ERR_UNSUPPORTED) act = -1;
+    if (blocked_path && st == WB_ERR_UNSUPPORTED)
+        st = k->forward_blocked(&s, x->data, x->blocked, w->data, bias, NULL, false, act, y->data, &y->blocked);
     if (st == WB_ERR_UNSUPPORTED && !wb_ctx_make_plain(c, x)) return NULL;
     if (st == WB_ERR_UNSUPPORTED && act >= 0 && k->forward_act)
         st = k->forward_act(&s, x->data, w->data, bias, (wb_act_kind)act, y->data);
@@ -180,7 +203,7 @@ wb_tensor *wb_op_conv2d(wb_ctx *ctx, wb_tensor *x, wb_tensor *w, wb_tensor *b, c
     wb_context *c = wb_ctx_impl(ctx);
     wb_tensor *in[3] = {x, w, b};
     if (!wb_ctx_check_inputs_any_layout(c, "conv2d", in, 2)) return NULL;
-    return conv2d(c, x, w, b, p, -1);
+    return conv2d(c, x, w, b, p, -1, NULL, NULL);
 }
 
 wb_tensor *wb_op_conv2d_act(wb_ctx *ctx, wb_tensor *x, wb_tensor *w, wb_tensor *b, const wb_conv2d_params *p,
@@ -189,10 +212,26 @@ wb_tensor *wb_op_conv2d_act(wb_ctx *ctx, wb_tensor *x, wb_tensor *w, wb_tensor *
     wb_tensor *in[3] = {x, w, b};
     if (!wb_ctx_check_inputs_any_layout(c, "conv2d_act", in, 2)) return NULL;
     if (!wb_op_check_activation(ctx, "conv2d_act", act)) return NULL;
-    if (act == WB_ACTIVATION_NONE) return conv2d(c, x, w, b, p, -1);
+    if (act == WB_ACTIVATION_NONE) return conv2d(c, x, w, b, p, -1, NULL, NULL);
     wb_act_kind kind = act == WB_ACTIVATION_RELU ? WB_ACT_RELU : WB_ACT_SILU;
     /* The fused kernel writes only the activation: a backward would need the conv output too. */
     const wb_conv_kernels *k = c->s->backend->conv;
-    if ((k->forward_act || k->forward_blocked) && !wb_tape_needed(c, in, b ? 3 : 2)) return conv2d(c, x, w, b, p, kind);
-    return wb_op_then_activation(ctx, conv2d(c, x, w, b, p, -1), act);
+    if ((k->forward_act || k->forward_blocked) && !wb_tape_needed(c, in, b ? 3 : 2))
+        return conv2d(c, x, w, b, p, kind, NULL, NULL);
+    return wb_op_then_activation(ctx, conv2d(c, x, w, b, p, -1, NULL, NULL), act);
+}
+
+wb_tensor *wb_op_conv2d_add_act(wb_ctx *ctx, wb_tensor *x, wb_tensor *w, wb_tensor *b, const wb_conv2d_params *p,
+                                wb_tensor *residual, int act) {
+    wb_context *c = wb_ctx_impl(ctx);
+    wb_tensor *in[4] = {x, w, residual, b};
+    if (!wb_ctx_check_inputs_any_layout(c, "conv2d_add_act", in, 3)) return NULL;
+    if (!wb_op_check_activation(ctx, "conv2d_add_act", act)) return NULL;
+    int kind = act == WB_ACTIVATION_NONE ? -1 : act == WB_ACTIVATION_RELU ? WB_ACT_RELU : WB_ACT_SILU;
+    bool added = false;
+    wb_tensor *y = conv2d(c, x, w, b, p, kind, residual, &added);
+    if (!y || added) return y;
+    wb_tensor *sum = wb_op_add(ctx, y, residual);
+    wb_host_tensor_release(ctx, y);
+    return wb_op_then_activation(ctx, sum, act);
 }

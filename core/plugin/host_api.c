@@ -113,6 +113,7 @@ static const wb_host_api g_host = {
     .conv2d_act = wb_op_conv2d_act,
     .batch_norm_act = wb_op_batch_norm_act,
     .group_norm_act = wb_op_group_norm_act,
+    .conv2d_add_act = wb_op_conv2d_add_act,
 };
 
 const wb_host_api *wb_host_api_table(void) { return &g_host; }

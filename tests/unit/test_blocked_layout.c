@@ -143,7 +143,7 @@ START_TEST(row_bands_of_blocked_images_match_reference) {
             for (int64_t k = 0; k < ny; k++) yb[k] = NAN; /* every row must be written */
             size_t before = wb_cpu_conv_set_group_limit(limits[l]);
             bool y_blocked = false;
-            wb_status st = wb_cpu_conv_kernels()->forward_blocked(s, xb, true, w, b, WB_ACT_RELU, yb, &y_blocked);
+            wb_status st = wb_cpu_conv_kernels()->forward_blocked(s, xb, true, w, b, NULL, false, WB_ACT_RELU, yb, &y_blocked);
             wb_cpu_conv_set_group_limit(before);
             ck_assert_int_eq(st, WB_OK);
             ck_assert(y_blocked);

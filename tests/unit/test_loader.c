@@ -52,11 +52,11 @@ static const struct {
      "no entry point wb_plugin_entry_v1: not a workbench plugin (plugins export it with WB_PLUGIN_DEFINE)"},
     {"entry_v2", "bad_entry_v2.so",
      "no entry point wb_plugin_entry_v1; it exports wb_plugin_entry_v2, so it was built for ABI major 2 and this "
-     "host implements ABI 1.5; rebuild it against this SDK"},
-    {"major2", "bad_major2.so", "built for ABI major 2, this host implements ABI 1.5; rebuild the plugin against "
+     "host implements ABI 1.6; rebuild it against this SDK"},
+    {"major2", "bad_major2.so", "built for ABI major 2, this host implements ABI 1.6; rebuild the plugin against "
                                 "this SDK"},
     {"newer_minor", "bad_newer_minor.so",
-     "needs a host with ABI minor >= 6, this host implements ABI 1.5; upgrade workbench"},
+     "needs a host with ABI minor >= 7, this host implements ABI 1.6; upgrade workbench"},
     {"small_struct", "bad_small_struct.so", "manifest struct_size 8 is smaller than the "},
     {"null_with_message", "bad_null_with_message.so",
      "entry point returned no manifest: fixture: this CPU lacks the instructions the plugin needs"},
@@ -391,7 +391,7 @@ START_TEST(cli_plugins_describe_version) {
     ck_assert_msg(strstr(out, "no module type 'nope' is loaded") && strstr(out, "good_identity"), "%s", out);
 
     ck_assert_int_eq(run_cli("version", out, sizeof(out)), 0);
-    ck_assert_msg(strstr(out, "plugin ABI 1.5") && strstr(out, "oneDNN "), "%s", out);
+    ck_assert_msg(strstr(out, "plugin ABI 1.6") && strstr(out, "oneDNN "), "%s", out);
     ck_assert_int_eq(run_cli("--threads 3 version", out, sizeof(out)), 0);
     ck_assert_msg(strstr(out, "threads: 3\n"), "%s", out);
 

@@ -34,6 +34,7 @@ typedef struct conv_key {
     int64_t adds;  /* backward-data: dx is added into what the output holds */
     int64_t image_h_in, image_h_out, pad_bottom;
     int64_t x_blocked, y_blocked; /* forward at inference: x, y in nChw16c (kernels_layout.h) */
+    int64_t residual;             /* forward: a tensor of y's layout added to y before act */
 } conv_key;
 
 /* One tensor argument of the primitive (the bias is always plain and
@@ -51,6 +52,7 @@ typedef struct conv_plan {
     conv_operand ops[3];
     dnnl_memory_t bias;      /* NULL without bias */
     int bias_arg;
+    dnnl_memory_t residual;  /* the binary post-op's operand (conv_key.residual); NULL without */
     dnnl_memory_t scratch;   /* NULL when the primitive needs no scratchpad */
     size_t scratch_bytes;
 } conv_plan;
@@ -72,6 +74,7 @@ static void plan_destroy(void *value) {
         if (p->ops[i].mem) dnnl_memory_destroy(p->ops[i].mem);
     }
     if (p->bias) dnnl_memory_destroy(p->bias);
+    if (p->residual) dnnl_memory_destroy(p->residual);
     if (p->scratch) dnnl_memory_destroy(p->scratch);
     if (p->prim) dnnl_primitive_destroy(p->prim);
     free(p);
@@ -189,11 +192,14 @@ static dnnl_alg_kind_t post_op_alg(int64_t act) {
     }
 }
 
-static dnnl_status_t attr_add_post_op(dnnl_primitive_attr_t attr, dnnl_alg_kind_t alg) {
+/* residual: the operand of an add before the activation (NULL: none). */
+static dnnl_status_t attr_add_post_ops(dnnl_primitive_attr_t attr, dnnl_alg_kind_t alg,
+                                       const dnnl_memory_desc_t *residual) {
     dnnl_post_ops_t po = NULL;
     float alpha = alg == dnnl_eltwise_swish ? 1.0f : 0.0f; /* relu: negative slope 0 */
     dnnl_status_t st = dnnl_post_ops_create(&po);
-    if (st == dnnl_success) st = dnnl_post_ops_append_eltwise(po, 1.0f, alg, alpha, 0.0f);
+    if (st == dnnl_success && residual) st = dnnl_post_ops_append_binary(po, dnnl_binary_add, residual);
+    if (st == dnnl_success && alg != dnnl_alg_kind_undef) st = dnnl_post_ops_append_eltwise(po, 1.0f, alg, alpha, 0.0f);
     if (st == dnnl_success) st = dnnl_primitive_attr_set_post_ops(attr, po);
     if (po) dnnl_post_ops_destroy(po);
     return st;
@@ -202,23 +208,25 @@ static dnnl_status_t attr_add_post_op(dnnl_primitive_attr_t attr, dnnl_alg_kind_
 /* Primitives get their scratchpad from us, per call, instead of each
  * holding its own for the life of the plan. */
 static dnnl_status_t create_pd(dnnl_primitive_desc_t *pd, const dnnl_convolution_desc_t *cd,
-                               const_dnnl_primitive_desc_t hint, dnnl_alg_kind_t post_op) {
+                               const_dnnl_primitive_desc_t hint, dnnl_alg_kind_t post_op,
+                               const dnnl_memory_desc_t *residual) {
     dnnl_primitive_attr_t attr = NULL;
     dnnl_status_t st = dnnl_primitive_attr_create(&attr);
     if (st == dnnl_success) st = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
-    if (st == dnnl_success && post_op != dnnl_alg_kind_undef) st = attr_add_post_op(attr, post_op);
+    if (st == dnnl_success && (post_op != dnnl_alg_kind_undef || residual))
+        st = attr_add_post_ops(attr, post_op, residual);
     if (st == dnnl_success) st = dnnl_primitive_desc_create(pd, cd, attr, wb_dnnl_engine(), hint);
     if (attr) dnnl_primitive_attr_destroy(attr);
     return st;
 }
 
 static dnnl_status_t forward_pd(const conv_descs *d, bool with_bias, dnnl_alg_kind_t post_op,
-                                dnnl_primitive_desc_t *pd) {
+                                const dnnl_memory_desc_t *residual, dnnl_primitive_desc_t *pd) {
     dnnl_convolution_desc_t cd;
     dnnl_status_t st = dnnl_dilated_convolution_forward_desc_init(
         &cd, dnnl_forward_training, d->alg, &d->x_run, &d->w_run,
         with_bias ? &d->b_plain : NULL, &d->y_run, d->strides, d->dilates, d->padding, d->padding_r);
-    return st == dnnl_success ? create_pd(pd, &cd, NULL, post_op) : st;
+    return st == dnnl_success ? create_pd(pd, &cd, NULL, post_op, residual) : st;
 }
 
 static dnnl_status_t backward_pd(int pass, const conv_descs *d, bool with_bias, dnnl_primitive_desc_t *pd) {
@@ -230,7 +238,7 @@ static dnnl_status_t backward_pd(int pass, const conv_descs *d, bool with_bias, 
         fwd.y_run.data_type = dnnl_f32;
     }
     dnnl_primitive_desc_t hint = NULL;
-    dnnl_status_t st = forward_pd(&fwd, with_bias, dnnl_alg_kind_undef, &hint);
+    dnnl_status_t st = forward_pd(&fwd, with_bias, dnnl_alg_kind_undef, NULL, &hint);
     dnnl_convolution_desc_t cd;
     if (st == dnnl_success) {
         if (pass == PASS_BACKWARD_DATA)
@@ -242,14 +250,14 @@ static dnnl_status_t backward_pd(int pass, const conv_descs *d, bool with_bias, 
                 &cd, d->alg, &d->x_run, &d->w_run, with_bias ? &d->b_plain : NULL, &d->y_run,
                 d->strides, d->dilates, d->padding, d->padding_r);
     }
-    if (st == dnnl_success) st = create_pd(pd, &cd, hint, dnnl_alg_kind_undef);
+    if (st == dnnl_success) st = create_pd(pd, &cd, hint, dnnl_alg_kind_undef, NULL);
     if (hint) dnnl_primitive_desc_destroy(hint);
     return st;
 }
 
 static dnnl_status_t pass_pd(const conv_key *key, const conv_descs *d, dnnl_primitive_desc_t *pd) {
     bool with_bias = key->with_bias != 0;
-    return key->pass == PASS_FORWARD ? forward_pd(d, with_bias, post_op_alg(key->act), pd)
+    return key->pass == PASS_FORWARD ? forward_pd(d, with_bias, post_op_alg(key->act), key->residual ? &d->y_plain : NULL, pd)
                                      : backward_pd((int)key->pass, d, with_bias, pd);
 }
 
@@ -309,6 +317,9 @@ static dnnl_status_t plan_create(const conv_key *key, conv_plan **out) {
         }
     }
     if (st == dnnl_success && with_bias) st = wb_dnnl_memory(&p->bias, &d.b_plain);
+    /* The residual is added where the primitive writes y, so y must need no reorder after it. */
+    if (st == dnnl_success && key->residual)
+        st = p->ops[2].reorder.prim ? dnnl_unimplemented : wb_dnnl_memory(&p->residual, &d.y_plain);
     const dnnl_memory_desc_t *scratch =
         st == dnnl_success ? dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0) : NULL;
     p->scratch_bytes = scratch ? dnnl_memory_desc_get_size(scratch) : 0;
@@ -339,8 +350,9 @@ static void scratch_give_back(conv_scratch *sc) {
 }
 
 /* Inputs are reordered into scratch first; outputs are reordered back after. */
-static dnnl_status_t plan_run(const conv_plan *p, const float *const user[3], float *bias, conv_scratch *sc) {
-    dnnl_exec_arg_t args[5];
+static dnnl_status_t plan_run(const conv_plan *p, const float *const user[3], float *bias, const float *residual,
+                              conv_scratch *sc) {
+    dnnl_exec_arg_t args[6];
     void *prim_buf[3];
     dnnl_status_t st = dnnl_success;
     for (int i = 0; i < 3 && st == dnnl_success; i++) {
@@ -358,6 +370,10 @@ static dnnl_status_t plan_run(const conv_plan *p, const float *const user[3], fl
     if (st == dnnl_success && p->bias && bias) {
         st = dnnl_memory_set_data_handle(p->bias, bias);
         args[nargs++] = (dnnl_exec_arg_t){p->bias_arg, p->bias};
+    }
+    if (st == dnnl_success && p->residual) {
+        st = dnnl_memory_set_data_handle(p->residual, (void *)residual);
+        args[nargs++] = (dnnl_exec_arg_t){DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, p->residual};
     }
     if (st == dnnl_success && p->scratch) {
         void *buf = scratch_take(sc, 3, p->scratch_bytes);
@@ -380,9 +396,10 @@ static dnnl_status_t plan_get(const conv_key *key, conv_plan **out) {
         return p->prim ? dnnl_success : dnnl_unimplemented;
     }
     dnnl_status_t st = plan_create(key, &p);
-    /* A pass that cannot add into dx is remembered as an empty plan, so the
-     * next call declines without creating the primitive again. */
-    if (st == dnnl_unimplemented && key->adds) {
+    /* A pass that cannot add into dx, or a residual into y, is remembered
+     * as an empty plan, so the next call declines without creating the
+     * primitive again. */
+    if (st == dnnl_unimplemented && (key->adds || key->residual)) {
         p = calloc(1, sizeof *p);
         if (p && wb_dnnl_cache_put("conv", key, sizeof *key, p, plan_destroy)) return dnnl_unimplemented;
         return dnnl_out_of_memory;
@@ -452,7 +469,7 @@ static void add_into(float *dst, const float *src, int64_t n) {
  * group: test_conv holds it to the kernels' tolerance against the whole
  * batch). */
 static dnnl_status_t run_group(const conv_plan *p, int pass, bool first, const float *const user[3], float *bias,
-                               int64_t n_out, int64_t n_bias) {
+                               const float *residual, int64_t n_out, int64_t n_bias) {
     conv_scratch sc = {0};
     bool adds = pass == PASS_BACKWARD_WEIGHTS && !first;
     float *out = (float *)user[2], *b = bias;
@@ -465,7 +482,7 @@ static dnnl_status_t run_group(const conv_plan *p, int pass, bool first, const f
         }
     }
     const float *args[3] = {user[0], user[1], out};
-    dnnl_status_t st = plan_run(p, args, b, &sc);
+    dnnl_status_t st = plan_run(p, args, b, residual, &sc);
     scratch_give_back(&sc);
     if (adds) {
         if (st == dnnl_success) add_into((float *)user[2], out, n_out);
@@ -558,7 +575,7 @@ static dnnl_status_t run_bands(conv_key key, int pass, bool first, const float *
         }
         int64_t shared_to = overlaps && written_to > b.r0 ? written_to : b.r0;
         if (shared_to > b.r0) keep_rows(kept, dx, s.c_in, s.h_in, s.w_in, b.r0, shared_to);
-        if (st == dnnl_success) st = run_group(p, pass, first && o0 == 0, band_user, bias, n_dw, s.c_out);
+        if (st == dnnl_success) st = run_group(p, pass, first && o0 == 0, band_user, bias, NULL, n_dw, s.c_out);
         if (st == dnnl_success && shared_to > b.r0) add_back_rows(dx, kept, s.c_in, s.h_in, s.w_in, b.r0, shared_to);
         written_to = b.r1;
     }
@@ -596,8 +613,10 @@ static conv_key key_of(int pass, bool bf16, int64_t act, bool adds, const wb_con
 }
 
 /* One pass of key over a (x or dy), b (w or dy) into out; a and out may be
- * nChw16c (x_blocked, y_blocked). */
-static wb_status run_key(conv_key key, const float *a, const float *b, float *out, float *bias) {
+ * nChw16c (x_blocked, y_blocked). A residual (key.residual) is added by the
+ * whole batch's run only. */
+static wb_status run_key(conv_key key, const float *a, const float *b, float *out, float *bias,
+                         const float *residual) {
     const wb_conv_shape whole = key.shape, *s = &whole;
     int pass = (int)key.pass;
     bool adds = key.adds != 0;
@@ -611,6 +630,7 @@ static wb_status run_key(conv_key key, const float *a, const float *b, float *ou
         st = plan_get(&key, &p);
     }
     if (st == dnnl_success && group == 1) rows = rows_per_band(&key, p);
+    if (st == dnnl_success && key.residual && (group < s->n || rows < s->h_out)) st = dnnl_unimplemented;
     key.shape.n = s->n;
     if (st == dnnl_success && adds) st = plans_ready(key, group, rows);
     int64_t step[3], n_dw = s->c_out * (s->c_in / s->groups) * s->k_h * s->k_w;
@@ -621,7 +641,7 @@ static wb_status run_key(conv_key key, const float *a, const float *b, float *ou
         const float *user[3] = {a + i * step[0], b + i * step[1], out + i * step[2]};
         if (st == dnnl_success)
             st = rows < s->h_out ? run_bands(key, pass, i == 0, user, bias, rows, n_dw)
-                                 : run_group(p, pass, i == 0, user, bias, n_dw, s->c_out);
+                                 : run_group(p, pass, i == 0, user, bias, residual, n_dw, s->c_out);
     }
     wb_dnnl_unlock();
     return to_status(st);
@@ -629,7 +649,7 @@ static wb_status run_key(conv_key key, const float *a, const float *b, float *ou
 
 static wb_status run_pass(int pass, bool bf16, int64_t act, bool adds, const wb_conv_shape *s, const float *a,
                           const float *b, float *out, float *bias) {
-    return run_key(key_of(pass, bf16, act, adds, s, bias != NULL), a, b, out, bias);
+    return run_key(key_of(pass, bf16, act, adds, s, bias != NULL), a, b, out, bias, NULL);
 }
 
 static wb_status forward_dnnl(const wb_conv_shape *s, const float *x, const float *w, const float *b,
@@ -711,16 +731,21 @@ static wb_status forward_act_bf16(const wb_conv_shape *s, const float *x, const 
  * channels fill whole blocks, except after a plain 1x1 conv, which runs as
  * a GEMM in NCHW (a blocked input would have made it run blocked). The
  * activation runs inside the kernel wherever it is a direct JIT one (the
- * blocked 1x1 ones too), after it on y otherwise. */
+ * blocked 1x1 ones too), after it on y otherwise; a residual only inside
+ * (oneDNN's binary post-op, before the activation), in y's layout. */
 static wb_status forward_blocked_dnnl(const wb_conv_shape *s, const float *x, bool x_blocked, const float *w,
-                                      const float *b, int act, float *y, bool *y_blocked) {
+                                      const float *b, const float *residual, bool residual_blocked, int act,
+                                      float *y, bool *y_blocked) {
     bool gemm = runs_plain(s) && !x_blocked;
     bool out_blocked = !gemm && s->c_out % WB_LAYOUT_BLOCK == 0;
+    bool direct = !gemm && !wants_winograd(s);
     bool fusable = act == WB_ACT_RELU || act == WB_ACT_SILU;
-    int64_t fused = fusable && !gemm && !wants_winograd(s) ? 1 + (int64_t)act : 0;
+    *y_blocked = false;
+    if (residual && (!direct || (act >= 0 && !fusable) || residual_blocked != out_blocked)) return WB_ERR_UNSUPPORTED;
+    int64_t fused = fusable && direct ? 1 + (int64_t)act : 0;
     conv_key key = key_of(PASS_FORWARD, false, fused, false, s, b != NULL);
-    key.x_blocked = x_blocked, key.y_blocked = out_blocked;
-    wb_status st = run_key(key, x, w, y, (float *)b);
+    key.x_blocked = x_blocked, key.y_blocked = out_blocked, key.residual = residual != NULL;
+    wb_status st = run_key(key, x, w, y, (float *)b, residual);
     if (st == WB_OK && act >= 0 && !fused)
         wb_cpu_pointwise_kernels()->act_forward((wb_act_kind)act, 0.0f, y, y, s->n * s->c_out * s->h_out * s->w_out);
     *y_blocked = st == WB_OK && out_blocked;

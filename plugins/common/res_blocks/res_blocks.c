@@ -55,8 +55,10 @@ int rb_block_params(wb_ctx *ctx, const char *prefix, const rb_norm *norm, res_bl
 /* At inference BN with running statistics is a per-channel affine map
  * y = s x + t (s = gamma / sqrt(var + eps), t = beta - s mean), so it folds
  * into the conv before it, and the backend may apply the ReLU inside the
- * conv too: one pass over the activations instead of three. */
-static wb_tensor *conv_folded_bn(wb_ctx *ctx, const conv_bn *cb, wb_tensor *x, const wb_conv2d_params *p, int act) {
+ * conv too: one pass over the activations instead of three. A block's last
+ * conv adds its shortcut (residual, else NULL) there as well. */
+static wb_tensor *conv_folded_bn(wb_ctx *ctx, const conv_bn *cb, wb_tensor *x, const wb_conv2d_params *p,
+                                 wb_tensor *residual, int act) {
     int64_t cout = wb_info(ctx, cb->weight).shape[0];
     const float *g = wb_map(ctx, cb->gamma), *b = wb_map(ctx, cb->beta);
     const float *mean = wb_map(ctx, cb->running_mean), *var = wb_map(ctx, cb->running_var);
@@ -71,7 +73,7 @@ static wb_tensor *conv_folded_bn(wb_ctx *ctx, const conv_bn *cb, wb_tensor *x, c
     wb_tensor *s = wb_tensor_from_host(ctx, 4, scale_shape, scale);
     wb_tensor *t = wb_tensor_from_host(ctx, 1, &cout, shift);
     wb_tensor *w = wb_mul(ctx, cb->weight, s);
-    wb_tensor *y = wb_conv2d_act(ctx, x, w, t, p, act);
+    wb_tensor *y = residual ? wb_conv2d_add_act(ctx, x, w, t, p, residual, act) : wb_conv2d_act(ctx, x, w, t, p, act);
     wb_release(ctx, s), wb_release(ctx, t), wb_release(ctx, w);
     return y;
 }
@@ -80,7 +82,7 @@ static wb_tensor *conv_folded_bn(wb_ctx *ctx, const conv_bn *cb, wb_tensor *x, c
  * memory is reused at once, in training the tape keeps what backward needs. */
 wb_tensor *rb_conv_bn(wb_ctx *ctx, const rb_norm *norm, const conv_bn *cb, wb_tensor *x, int relu) {
     wb_conv2d_params p = wb_conv_p(cb->stride, cb->pad, 1, 1);
-    if (!wb_is_training(ctx)) return conv_folded_bn(ctx, cb, x, &p, relu ? WB_ACTIVATION_RELU : WB_ACTIVATION_NONE);
+    if (!wb_is_training(ctx)) return conv_folded_bn(ctx, cb, x, &p, NULL, relu ? WB_ACTIVATION_RELU : WB_ACTIVATION_NONE);
     wb_tensor *conv = wb_conv2d(ctx, x, cb->weight, NULL, &p);
     /* Batch statistics only for a trainable BN; frozen BN, norm_eval and
      * frozen stages keep the running statistics (mmdetection). */
@@ -94,8 +96,27 @@ wb_tensor *rb_conv_bn(wb_ctx *ctx, const rb_norm *norm, const conv_bn *cb, wb_te
     return act;
 }
 
+/* At inference the last conv's BN, the shortcut's sum and the ReLU run in
+ * one call (conv2d_add_act). */
+static wb_tensor *block_inference(wb_ctx *ctx, const rb_norm *norm, const res_block *b, int n_conv, wb_tensor *x) {
+    wb_tensor *y = x;
+    for (int i = 0; i < n_conv - 1; i++) {
+        wb_tensor *next = rb_conv_bn(ctx, norm, &b->conv[i], y, 1);
+        if (y != x) wb_release(ctx, y);
+        y = next;
+    }
+    wb_tensor *identity = b->has_downsample ? rb_conv_bn(ctx, norm, &b->downsample, x, 0) : x;
+    const conv_bn *last = &b->conv[n_conv - 1];
+    wb_conv2d_params p = wb_conv_p(last->stride, last->pad, 1, 1);
+    wb_tensor *out = conv_folded_bn(ctx, last, y, &p, identity, WB_ACTIVATION_RELU);
+    if (y != x) wb_release(ctx, y);
+    if (identity != x) wb_release(ctx, identity);
+    return out;
+}
+
 wb_tensor *rb_block(wb_ctx *ctx, const rb_norm *norm, const res_block *b, int bottleneck, wb_tensor *x) {
     int n_conv = bottleneck ? 3 : 2;
+    if (!wb_is_training(ctx)) return block_inference(ctx, norm, b, n_conv, x);
     wb_tensor *y = x;
     for (int i = 0; i < n_conv; i++) {
         wb_tensor *next = rb_conv_bn(ctx, norm, &b->conv[i], y, i < n_conv - 1);

@@ -429,6 +429,16 @@ struct wb_host_api {
      * one pass each way (the CPU does, for ReLU: FCOS's towers). */
     wb_tensor *(*group_norm_act)(wb_ctx *ctx, wb_tensor *x, wb_tensor *gamma, wb_tensor *beta, int groups,
                                  float eps, int act);
+
+    /* ---- fused ops (ABI 1.6) ---- */
+    /* act(conv2d(x, w, b) + residual), residual of the conv output's shape
+     * (a ResNet block's last conv and its shortcut): the values and
+     * gradients of conv2d, add and the activation op. Where no backward
+     * follows a backend may add the residual and apply act inside the
+     * convolution (the CPU does, in its direct JIT kernels), saving two
+     * passes over the output. */
+    wb_tensor *(*conv2d_add_act)(wb_ctx *ctx, wb_tensor *x, wb_tensor *w, wb_tensor *b, const wb_conv2d_params *p,
+                                 wb_tensor *residual, int act);
 };
 
 #ifdef __cplusplus

@@ -123,6 +123,7 @@ static inline wb_tensor *wb_multiscale_roi_align(wb_ctx *c, wb_tensor *const *fe
 static inline wb_tensor *wb_index_select(wb_ctx *c, wb_tensor *x, int axis, wb_tensor *index) { return WB_H(c)->index_select(c, x, axis, index); }
 static inline wb_tensor *wb_group_norm(wb_ctx *c, wb_tensor *x, wb_tensor *gamma, wb_tensor *beta, int groups, float eps) { return WB_H(c)->group_norm(c, x, gamma, beta, groups, eps); }
 static inline wb_tensor *wb_group_norm_act(wb_ctx *c, wb_tensor *x, wb_tensor *gamma, wb_tensor *beta, int groups, float eps, int act) { return WB_H(c)->group_norm_act(c, x, gamma, beta, groups, eps, act); }
+static inline wb_tensor *wb_conv2d_add_act(wb_ctx *c, wb_tensor *x, wb_tensor *w, wb_tensor *b, const wb_conv2d_params *p, wb_tensor *residual, int act) { return WB_H(c)->conv2d_add_act(c, x, w, b, p, residual, act); }
 static inline wb_tensor *wb_hardsigmoid(wb_ctx *c, wb_tensor *x) { return WB_H(c)->hardsigmoid(c, x); }
 /* torchvision's MultiScaleRoIAlign level rule (canonical scale 224 at level 4). */
 static inline wb_roi_levels wb_roi_levels_torchvision(void) { wb_roi_levels l = {sizeof l, WB_ROI_LEVELS_TORCHVISION, 224.0f, 4, 56.0f, 0}; return l; }

@@ -14,7 +14,7 @@ extern "C" {
  * fields to structs (each struct starts with struct_size) and functions to the
  * end of the host table. */
 #define WB_ABI_MAJOR 1
-#define WB_ABI_MINOR 5
+#define WB_ABI_MINOR 6
 
 /* Every ABI call returns a status; details go to the context's error message. */
 typedef enum wb_status {

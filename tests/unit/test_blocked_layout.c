@@ -30,7 +30,8 @@ static float *to_blocked(const float *x, int64_t n, int64_t c, int64_t hw) {
     ck_assert_ptr_nonnull(b);
     for (int64_t i = 0; i < n; i++)
         for (int64_t ch = 0; ch < c; ch++)
-            for (int64_t p = 0; p < hw; p++) b[((i * (c / B) + ch / B) * hw + p) * B + ch % B] = x[(i * c + ch) * hw + p];
+            for (int64_t p = 0; p < hw; p++)
+                b[((i * (c / B) + ch / B) * hw + p) * B + ch % B] = x[(i * c + ch) * hw + p];
     return b;
 }
 
@@ -143,7 +144,8 @@ START_TEST(row_bands_of_blocked_images_match_reference) {
             for (int64_t k = 0; k < ny; k++) yb[k] = NAN; /* every row must be written */
             size_t before = wb_cpu_conv_set_group_limit(limits[l]);
             bool y_blocked = false;
-            wb_status st = wb_cpu_conv_kernels()->forward_blocked(s, xb, true, w, b, NULL, false, WB_ACT_RELU, yb, &y_blocked);
+            wb_status st =
+                wb_cpu_conv_kernels()->forward_blocked(s, xb, true, w, b, NULL, false, WB_ACT_RELU, yb, &y_blocked);
             wb_cpu_conv_set_group_limit(before);
             ck_assert_int_eq(st, WB_OK);
             ck_assert(y_blocked);
@@ -220,7 +222,8 @@ START_TEST(inference_chain_matches_reference) {
     /* tensor_map hands a plugin NCHW. */
     const float *mapped = wb_host_tensor_map(cpu.ctx, got[UP]);
     ck_assert_msg(mapped && !got[UP]->blocked, "tensor_map of a blocked tensor: %s", cpu.c.msg);
-    for (int i = 0; i < N_OUT; i++) wbt_assert_rel_close(names[i], wbt_plain(got[i]), want[i]->data, got[i]->numel, 1e-5);
+    for (int i = 0; i < N_OUT; i++)
+        wbt_assert_rel_close(names[i], wbt_plain(got[i]), want[i]->data, got[i]->numel, 1e-5);
     wbt_env_free(&cpu);
     wbt_env_free(&ref);
 }

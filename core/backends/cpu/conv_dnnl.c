@@ -257,7 +257,8 @@ static dnnl_status_t backward_pd(int pass, const conv_descs *d, bool with_bias, 
 
 static dnnl_status_t pass_pd(const conv_key *key, const conv_descs *d, dnnl_primitive_desc_t *pd) {
     bool with_bias = key->with_bias != 0;
-    return key->pass == PASS_FORWARD ? forward_pd(d, with_bias, post_op_alg(key->act), key->residual ? &d->y_plain : NULL, pd)
+    const dnnl_memory_desc_t *residual = key->residual ? &d->y_plain : NULL;
+    return key->pass == PASS_FORWARD ? forward_pd(d, with_bias, post_op_alg(key->act), residual, pd)
                                      : backward_pd((int)key->pass, d, with_bias, pd);
 }
 

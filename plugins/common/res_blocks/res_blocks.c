@@ -82,7 +82,8 @@ static wb_tensor *conv_folded_bn(wb_ctx *ctx, const conv_bn *cb, wb_tensor *x, c
  * memory is reused at once, in training the tape keeps what backward needs. */
 wb_tensor *rb_conv_bn(wb_ctx *ctx, const rb_norm *norm, const conv_bn *cb, wb_tensor *x, int relu) {
     wb_conv2d_params p = wb_conv_p(cb->stride, cb->pad, 1, 1);
-    if (!wb_is_training(ctx)) return conv_folded_bn(ctx, cb, x, &p, NULL, relu ? WB_ACTIVATION_RELU : WB_ACTIVATION_NONE);
+    if (!wb_is_training(ctx))
+        return conv_folded_bn(ctx, cb, x, &p, NULL, relu ? WB_ACTIVATION_RELU : WB_ACTIVATION_NONE);
     wb_tensor *conv = wb_conv2d(ctx, x, cb->weight, NULL, &p);
     /* Batch statistics only for a trainable BN; frozen BN, norm_eval and
      * frozen stages keep the running statistics (mmdetection). */

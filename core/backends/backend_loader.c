@@ -47,25 +47,16 @@ static wb_backend_cuda_stream_fn g_stream_fn;
 
 void *wb_backend_cuda_compute_stream(void) { return g_stream_fn ? g_stream_fn() : NULL; }
 
-/* A module older than the box family (no v3) hands out a table that ends
- * before `boxes`: the session runs on a copy of that part with no box
- * kernels, which the box ops refuse naming the fix. */
-static const wb_backend *without_boxes(const wb_backend *be) {
+/* The session runs on a copy of the first `end` bytes of the module's
+ * table, the families after them NULL: a module older than the box family
+ * (no v3) hands out a table that ends before `boxes` (the box ops then
+ * refuse, naming the fix), and every module's ends before `layout`
+ * (blocked activations are the CPU backend's alone). */
+static const wb_backend *table_up_to(const wb_backend *be, size_t end) {
     static wb_backend prefix;
     if (!be) return NULL;
-    memcpy(&prefix, be, offsetof(wb_backend, boxes));
-    prefix.boxes = NULL;
-    return &prefix;
-}
-
-/* The module's table ends before `layout` (blocked activations are the CPU
- * backend's alone): the session runs on a copy with none, whichever build of
- * the module it opened. */
-static const wb_backend *without_layout(const wb_backend *be) {
-    static wb_backend prefix;
-    if (!be) return NULL;
-    memcpy(&prefix, be, offsetof(wb_backend, layout));
-    prefix.layout = NULL;
+    memset(&prefix, 0, sizeof prefix);
+    memcpy(&prefix, be, end);
     return &prefix;
 }
 
@@ -96,12 +87,13 @@ const wb_backend *wb_backend_cuda_open_amp(int device, const char *amp, bool tf3
         open_v3_fn = (wb_backend_cuda_open_v2_fn)dlsym(h, WB_BACKEND_CUDA_ENTRY_V3);
         g_stream_fn = (wb_backend_cuda_stream_fn)dlsym(h, WB_BACKEND_CUDA_STREAM_ENTRY);
     }
-    if (open_v3_fn) return without_layout(open_v3_fn(device, amp, tf32 ? 1 : 0, why, why_size));
-    if (open_v2_fn) return without_boxes(open_v2_fn(device, amp, tf32 ? 1 : 0, why, why_size));
+    int tf = tf32 ? 1 : 0;
+    if (open_v3_fn) return table_up_to(open_v3_fn(device, amp, tf, why, why_size), offsetof(wb_backend, layout));
+    if (open_v2_fn) return table_up_to(open_v2_fn(device, amp, tf, why, why_size), offsetof(wb_backend, boxes));
     if (strcmp(amp, "none") != 0 || tf32) {
         snprintf(why, why_size, "the CUDA backend module predates amp and TF32 (it has no %s): rebuild it with this "
                  "workbench, or set amp = \"none\" and tf32 = false", WB_BACKEND_CUDA_ENTRY_V2);
         return NULL;
     }
-    return without_boxes(open_fn(device, why, why_size));
+    return table_up_to(open_fn(device, why, why_size), offsetof(wb_backend, boxes));
 }

@@ -1,8 +1,6 @@
 /* Kernels on nChw16c activations (kernels_layout.h). Each pixel is one
  * 16-float vector, so the loops run over pixels and the compiler keeps a
  * pixel in one 512-bit register. */
-#include <math.h>
-#include <stdbool.h>
 #include "../families.h"
 #include "../kernels_layout.h"
 #include "../pool_window.h"

@@ -1,6 +1,6 @@
 /* conv2d_act: act(conv2d(x, w, b)) as one op. At inference the CPU backend
- * applies ReLU and SiLU inside the direct convolutions (an eltwise post-op)
- * and in place after the others; both must give what conv2d followed by the
+ * applies ReLU and SiLU inside the direct convolutions (an eltwise post-op),
+ * ReLU inside Winograd too, and in place after the others; both must give what conv2d followed by the
  * activation op gives, on the CPU and on the reference backend (which has no
  * fused kernel). In training it is the two ops on the tape: the same
  * gradients, and finite differences agree. */
@@ -20,8 +20,9 @@ typedef struct conv_case {
     int stride, pad;
 } conv_case;
 
-/* What the CPU runs: a direct JIT conv (fused), a plain 1x1 GEMM and a
- * Winograd 3x3 (both declined: the activation runs in place after). */
+/* What the CPU runs: a direct JIT conv (fused), a plain 1x1 GEMM (declined:
+ * the activation runs in place after) and a Winograd 3x3 (fuses a ReLU
+ * only). */
 static const conv_case CASES[] = {
     {"3x3/2 direct", {2, 16, 34, 30}, {32, 16, 3, 3}, 2, 1},
     {"1x1 gemm", {2, 24, 20, 18}, {16, 24, 1, 1}, 1, 0},
@@ -63,8 +64,9 @@ START_TEST(conv_act_inference_equals_conv_then_act) {
 }
 END_TEST
 
-/* The CPU kernel fuses the direct convolution and declines the other two. */
-START_TEST(cpu_fuses_direct_convs_only) {
+/* The CPU kernel fuses both activations into the direct convolution, a ReLU
+ * into Winograd, and declines the rest. */
+START_TEST(cpu_fuses_where_onednn_has_the_post_op) {
     const wb_conv_kernels *k = wb_cpu_conv_kernels();
     for (int i = 0; i < N_CASES; i++) {
         const conv_case *c = &CASES[i];
@@ -77,7 +79,9 @@ START_TEST(cpu_fuses_direct_convs_only) {
         float *w = calloc((size_t)(s.c_out * s.c_in * s.k_h * s.k_w), sizeof(float));
         float *y = calloc((size_t)(s.n * s.c_out * s.h_out * s.w_out), sizeof(float));
         wb_status st = k->forward_act(&s, x, w, NULL, WB_ACT_SILU, y);
-        ck_assert_msg(st == (i == 0 ? WB_OK : WB_ERR_UNSUPPORTED), "%s: forward_act returned %d", c->name, st);
+        ck_assert_msg(st == (i == 0 ? WB_OK : WB_ERR_UNSUPPORTED), "%s: silu: forward_act returned %d", c->name, st);
+        st = k->forward_act(&s, x, w, NULL, WB_ACT_RELU, y);
+        ck_assert_msg(st == (i != 1 ? WB_OK : WB_ERR_UNSUPPORTED), "%s: relu: forward_act returned %d", c->name, st);
         ck_assert_int_eq(k->forward_act(&s, x, w, NULL, WB_ACT_HARDSWISH, y), WB_ERR_UNSUPPORTED);
         free(x), free(w), free(y);
     }
@@ -125,7 +129,7 @@ int main(void) {
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, conv_act_inference_equals_conv_then_act, 0, 3 * N_CASES);
-    tcase_add_test(tc, cpu_fuses_direct_convs_only);
+    tcase_add_test(tc, cpu_fuses_where_onednn_has_the_post_op);
     tcase_add_loop_test(tc, conv_act_gradients, 0, 4);
     tcase_add_test(tc, conv_act_rejects_unknown_activation);
     suite_add_tcase(s, tc);

@@ -706,14 +706,17 @@ static wb_status backward_weights_bf16(const wb_conv_shape *s, const float *x, c
     return run_pass(PASS_BACKWARD_WEIGHTS, true, 0, false, s, x, dy, dw, db);
 }
 
-/* ReLU and SiLU run inside the direct JIT convolutions. Not inside
- * Winograd, which takes no post-ops (the direct kernel it would fall back
- * to costs more than the pass saved), nor the plain 1x1 GEMM ones, whose
- * post-ops oneDNN applies element by element (yolov5s: 3x slower than the
- * separate vectorised pass). 0: declined, the core runs the two passes. */
+/* ReLU and SiLU run inside the direct JIT convolutions, and ReLU inside
+ * Winograd, whose only eltwise post-op it is (for a SiLU the direct kernel
+ * it would fall back to costs more than the pass saved). Not inside the
+ * plain 1x1 GEMM ones, whose post-ops oneDNN applies element by element
+ * (yolov5s: 3x slower than the separate vectorised pass). 0: declined, the
+ * core runs the two passes. */
 static int64_t fused_act(const wb_conv_shape *s, wb_act_kind act, bool bf16) {
-    bool direct_jit = bf16 || (!runs_plain(s) && !wants_winograd(s));
-    return direct_jit && (act == WB_ACT_RELU || act == WB_ACT_SILU) ? 1 + (int64_t)act : 0;
+    bool winograd = !bf16 && wants_winograd(s);
+    bool direct_jit = bf16 || (!runs_plain(s) && !winograd);
+    bool fused = (direct_jit && (act == WB_ACT_RELU || act == WB_ACT_SILU)) || (winograd && act == WB_ACT_RELU);
+    return fused ? 1 + (int64_t)act : 0;
 }
 
 static wb_status forward_act_dnnl(const wb_conv_shape *s, const float *x, const float *w, const float *b,
@@ -732,8 +735,9 @@ static wb_status forward_act_bf16(const wb_conv_shape *s, const float *x, const 
  * channels fill whole blocks, except after a plain 1x1 conv, which runs as
  * a GEMM in NCHW (a blocked input would have made it run blocked). The
  * activation runs inside the kernel wherever it is a direct JIT one (the
- * blocked 1x1 ones too), after it on y otherwise; a residual only inside
- * (oneDNN's binary post-op, before the activation), in y's layout. */
+ * blocked 1x1 ones too) and a ReLU inside Winograd too (its one eltwise
+ * post-op), after it on y otherwise; a residual only inside (oneDNN's
+ * binary post-op, before the activation), in y's layout. */
 static wb_status forward_blocked_dnnl(const wb_conv_shape *s, const float *x, bool x_blocked, const float *w,
                                       const float *b, const float *residual, bool residual_blocked, int act,
                                       float *y, bool *y_blocked) {
@@ -743,7 +747,8 @@ static wb_status forward_blocked_dnnl(const wb_conv_shape *s, const float *x, bo
     bool fusable = act == WB_ACT_RELU || act == WB_ACT_SILU;
     *y_blocked = false;
     if (residual && (!direct || (act >= 0 && !fusable) || residual_blocked != out_blocked)) return WB_ERR_UNSUPPORTED;
-    int64_t fused = fusable && direct ? 1 + (int64_t)act : 0;
+    bool wino_relu = !gemm && !direct && act == WB_ACT_RELU && !residual;
+    int64_t fused = (fusable && direct) || wino_relu ? 1 + (int64_t)act : 0;
     conv_key key = key_of(PASS_FORWARD, false, fused, false, s, b != NULL);
     key.x_blocked = x_blocked, key.y_blocked = out_blocked, key.residual = residual != NULL;
     wb_status st = run_key(key, x, w, y, (float *)b, residual);

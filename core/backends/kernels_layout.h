@@ -8,13 +8,15 @@
  * back in NCHW first (runtime/context.c: wb_ctx_check_inputs). That saves
  * the reorder into and out of the blocked layout around every convolution
  * at inference, and lets 1x1 convolutions take their activation as a
- * post-op (docs/architecture.md, "Blocked activations at inference"). */
+ * post-op (docs/architecture.md, "Blocked activations at inference").
+ * RoIAlign reads it too: a two-stage head pools from the FPN's outputs. */
 #ifndef WB_CORE_KERNELS_LAYOUT_H
 #define WB_CORE_KERNELS_LAYOUT_H
 
 #include <stdint.h>
 #include "backend.h"
 #include "kernels_dense.h"
+#include "kernels_gather.h"
 
 #define WB_LAYOUT_BLOCK 16
 
@@ -27,6 +29,9 @@ struct wb_layout_kernels {
     /* Max pooling (values only: no backward follows) as the plain kernel,
      * a->planes = N * C / 16 planes of 16-float pixels. */
     void (*max_pool_forward)(const float *x, const wb_pool_args *a, float *y);
+    /* RoIAlign as the gather family's roi_align_forward (y [K, C, out_h,
+     * out_w] in NCHW), from blocked features. */
+    void (*roi_align_forward)(const float *feat, const float *rois, const wb_roi_args *a, float *y);
 };
 
 #endif

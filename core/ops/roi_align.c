@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include "ops.h"
 #include "roi_common.h"
+#include "../backends/kernels_layout.h"
 
 typedef struct roi_align_saved {
     wb_roi_args args;
@@ -27,8 +28,12 @@ wb_tensor *wb_op_roi_align(wb_ctx *ctx, wb_tensor *feat, wb_tensor *rois, int ou
     wb_context *c = wb_ctx_impl(ctx);
     wb_tensor *in[2] = {feat, rois};
     wb_roi_args a;
-    if (!wb_ctx_check_inputs(c, op, in, 2) || !wb_roi_check_args(c, op, feat, rois, out_h, out_w, spatial_scale, &a))
+    if (!wb_ctx_check_inputs_any_layout(c, op, in, 2) || !wb_ctx_make_plain(c, rois) ||
+        !wb_roi_check_args(c, op, feat, rois, out_h, out_w, spatial_scale, &a))
         return NULL;
+    /* Blocked features (an FPN output at inference) are read as they are. */
+    bool blocked = feat->blocked && !wb_tape_needed(c, &feat, 1);
+    if (!blocked && !wb_ctx_make_plain(c, feat)) return NULL;
     if (sampling_ratio < 0) {
         wb_ctx_fail(c, WB_ERR_INVALID, "%s: sampling_ratio %d must be >= 0 (0 = adaptive, as torchvision)", op,
                     sampling_ratio);
@@ -43,7 +48,10 @@ wb_tensor *wb_op_roi_align(wb_ctx *ctx, wb_tensor *feat, wb_tensor *rois, int ou
     int64_t shape[4] = {a.k, a.c, out_h, out_w};
     wb_tensor *y = wb_ctx_tensor_uninit(c, 4, shape);
     if (!y) return NULL;
-    c->s->backend->gather->roi_align_forward(feat->data, rois->data, &a, y->data);
+    if (blocked)
+        c->s->backend->layout->roi_align_forward(feat->data, rois->data, &a, y->data);
+    else
+        c->s->backend->gather->roi_align_forward(feat->data, rois->data, &a, y->data);
     if (wb_tape_needed(c, &feat, 1)) {
         wb_tape_node *node = wb_tape_record(c, op, roi_align_backward, &feat, 1, &y, 1, sizeof(roi_align_saved),
                                             WB_KEEP_NONE);

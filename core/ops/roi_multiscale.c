@@ -60,7 +60,8 @@ static bool check_levels(wb_context *c, wb_tensor *const *feats, int n_levels, c
                     "WB_ROI_LEVELS_MMDET = 1)", OP, lv->mapping);
         return false;
     }
-    if (!wb_ctx_check_inputs(c, OP, feats, n_levels)) return false;
+    /* each level's roi_align takes its features in either layout */
+    if (!wb_ctx_check_inputs_any_layout(c, OP, feats, n_levels)) return false;
     for (int i = 0; i < n_levels; i++) {
         char s0[96], si[96];
         if (feats[i]->ndim != 4 || feats[i]->shape[0] != feats[0]->shape[0] ||

@@ -1,11 +1,12 @@
 /* Channel-blocked activations at inference (backends/kernels_layout.h): the
  * layout kernels equal the plain ones bit for bit (max pooling with its ties,
  * signed zeros and NaNs; nearest upsampling at whole and fractional scales;
- * the conversion back to NCHW), and a chain of the ops that pass blocked
- * tensors on (conv with fused and separate activations, Winograd, 1x1,
- * add, silu, concat, upsampling, max pooling) gives the reference backend's
- * values, with every intermediate really blocked, and plain again wherever
- * an op or tensor_map reads it as NCHW. */
+ * the conversion back to NCHW) and RoIAlign from blocked features gives the
+ * reference's values; a chain of the ops that read blocked tensors (conv
+ * with fused and separate activations, Winograd, 1x1, add, silu, concat,
+ * upsampling, max pooling, RoIAlign) gives the reference backend's values,
+ * with every intermediate really blocked, and plain again wherever an op or
+ * tensor_map reads it as NCHW. */
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -158,12 +159,39 @@ START_TEST(row_bands_of_blocked_images_match_reference) {
 }
 END_TEST
 
+/* RoIAlign from blocked features gives the reference's values: torchvision's
+ * sampling and legacy alignment, mmdetection's adaptive grid, a RoI so large
+ * its samples outgrow the per-RoI table, one half outside the map and one
+ * with no area. */
+START_TEST(roi_align_reads_blocked_features) {
+    enum { N = 2, C = 32, H = 20, W = 24, K = 5, OUT = 7 };
+    static const float rois[K * 5] = {
+        0, 2.0f, 3.0f, 30.0f, 26.0f,   1, 0.5f, 0.5f, 9.0f, 7.5f, 1, -20.0f, 4.0f, 150.0f, 180.0f,
+        0, 30.0f, 20.0f, 70.0f, 60.0f, 1, 8.0f, 8.0f, 8.0f, 8.0f,
+    };
+    uint64_t rng = 23;
+    float *x = malloc(N * C * H * W * sizeof *x), *want = malloc(K * C * OUT * OUT * sizeof *want),
+          *got = malloc(K * C * OUT * OUT * sizeof *got);
+    for (int64_t i = 0; i < N * C * H * W; i++) x[i] = 2.0f * wb_rng_uniform(&rng) - 1.0f;
+    float *xb = to_blocked(x, N, C, H * W);
+    for (int sampling = 0; sampling <= 2; sampling += 2) {
+        wb_roi_args a = {.n = N, .c = C, .h = H, .w = W, .k = K, .out_h = OUT, .out_w = OUT, .spatial_scale = 0.5f,
+                         .sampling_ratio = sampling, .aligned = sampling == 0};
+        wb_ref_gather_kernels()->roi_align_forward(x, rois, &a, want);
+        wb_cpu_layout_kernels()->roi_align_forward(xb, rois, &a, got);
+        wbt_assert_rel_close(sampling ? "roi_align 2x2, legacy" : "roi_align adaptive, aligned", got, want,
+                             K * C * OUT * OUT, 1e-5);
+    }
+    free(x), free(xb), free(want), free(got);
+}
+END_TEST
+
 /* The chain's tensors, named for the messages. */
-enum { S1, A, WINO, SUM, SG, UP, MP, MP2, CAT, HEAD, BIASED, N_OUT };
+enum { S1, A, WINO, SUM, SG, UP, MP, MP2, ROI, CAT, HEAD, BIASED, N_OUT };
 static const char *const names[N_OUT] = {"stem conv + silu", "1x1 conv + relu", "winograd conv", "add", "silu",
-                                         "upsample", "max pool 5/1", "max pool 3/2", "concat", "head conv",
-                                         "broadcast add"};
-static const bool want_blocked[N_OUT] = {true, true, true, true, true, true, true, true, true, false, false};
+                                         "upsample", "max pool 5/1", "max pool 3/2", "roi_align", "concat",
+                                         "head conv", "broadcast add"};
+static const bool want_blocked[N_OUT] = {true, true, true, true, true, true, true, true, false, true, false, false};
 
 static wb_tensor *param(wbt_env *e, int64_t o, int64_t i, int64_t k, uint64_t *rng) {
     int64_t shape[4] = {o, i, k, k};
@@ -190,6 +218,9 @@ static void chain(wbt_env *e, wb_tensor **out, bool *blocked) {
     out[UP] = wb_op_upsample_nearest(c, out[SG], 2, 0, 0);
     out[MP] = wb_op_max_pool2d(c, out[SUM], &k5);
     out[MP2] = wb_op_max_pool2d(c, out[UP], &k3);
+    int64_t roi_shape[2] = {3, 5};
+    static const float rois[15] = {0, 4, 6, 40, 30, 1, 10, 2, 62, 60, 1, 0, 0, 12, 5};
+    out[ROI] = wb_op_roi_align(c, out[SUM], wbt_from(e, 2, roi_shape, rois), 7, 7, 0.5f, 0, 1);
     wb_tensor *parts[3] = {out[MP], out[MP2], out[SG]};
     out[CAT] = wb_op_concat(c, parts, 3, 1);
     out[HEAD] = wb_op_conv2d(c, out[CAT], param(e, 24, 96, 1, &rng), NULL, &p0);
@@ -253,6 +284,7 @@ int main(void) {
     tcase_add_test(k, to_plain_inverts_the_blocking);
     tcase_add_test(k, max_pool_matches_plain_kernel);
     tcase_add_test(k, nearest_matches_plain_kernel);
+    tcase_add_test(k, roi_align_reads_blocked_features);
     suite_add_tcase(s, k);
     TCase *o = tcase_create("ops");
     tcase_add_test(o, inference_chain_matches_reference);

@@ -5,6 +5,8 @@
 #include "../kernels_gather.h"
 
 void wb_cpu_roi_align_forward(const float *feat, const float *rois, const wb_roi_args *a, float *y);
+/* feat in the blocked layout (kernels_layout.h), c a multiple of its block. */
+void wb_cpu_roi_align_forward_blocked(const float *feat, const float *rois, const wb_roi_args *a, float *y);
 void wb_cpu_roi_align_backward(const float *dy, const float *rois, const wb_roi_args *a, float *dfeat);
 void wb_cpu_roi_pool_forward(const float *feat, const float *rois, const wb_roi_args *a, float *y,
                              int32_t *argmax);

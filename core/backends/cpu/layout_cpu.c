@@ -4,6 +4,7 @@
 #include "../families.h"
 #include "../kernels_layout.h"
 #include "../pool_window.h"
+#include "gather_cpu.h"
 #include "pointwise_cpu.h"
 
 #pragma GCC target("prefer-vector-width=512")
@@ -66,6 +67,7 @@ static void max_pool_forward(const float *x, const wb_pool_args *a, float *y) {
         }
 }
 
-static const wb_layout_kernels g_layout = {to_plain, nearest_forward, max_pool_forward};
+static const wb_layout_kernels g_layout = {to_plain, nearest_forward, max_pool_forward,
+                                           wb_cpu_roi_align_forward_blocked};
 
 const wb_layout_kernels *wb_cpu_layout_kernels(void) { return &g_layout; }

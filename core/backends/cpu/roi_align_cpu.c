@@ -4,7 +4,8 @@
  * per channel and sample as in the reference. The forward goes one step
  * further, as torchvision's: every valid sample's four cell offsets and
  * weights, so the channel loop is loads and multiply-adds only, and it reads
- * a channels-last copy of the features, so that loop runs on vectors. It runs
+ * a channels-last copy of the features, so that loop runs on vectors (or,
+ * at inference, blocked features as they are, 16 channels a vector). It runs
  * RoIs in parallel; the backward gives each thread its own channels of
  * every image, so the scatter-adds of overlapping RoIs never race and each
  * gradient element sums its terms in the reference's order, and goes over
@@ -15,7 +16,10 @@
 #include <string.h>
 #include "../roi_geometry.h"
 #include "dnnl_common.h"
+#include "../kernels_layout.h"
 #include "gather_cpu.h"
+
+enum { B = WB_LAYOUT_BLOCK };
 
 /* Table entries on the stack per axis; RoIs needing more (an adaptive grid
  * over a huge box) interpolate on the fly. */
@@ -218,6 +222,77 @@ void wb_cpu_roi_align_forward(const float *feat, const float *rois, const wb_roi
         wb_dnnl_scratch_free(last, (size_t)(a->n * a->c * plane) * sizeof(float));
         wb_dnnl_unlock();
     }
+}
+
+/* One bin's 16 channels from one block of blocked features (plane x 16
+ * floats): each lane summed over the bin's samples in tabled_value's order. */
+static void blocked_tabled(const float *blk, const roi_sample *p, int n, float *sum) {
+    for (int l = 0; l < B; l++) sum[l] = 0.0f;
+    for (int i = 0; i < n; i++, p++) {
+        const float *c0 = blk + (int64_t)p->at[0] * B, *c1 = blk + (int64_t)p->at[1] * B,
+                    *c2 = blk + (int64_t)p->at[2] * B, *c3 = blk + (int64_t)p->at[3] * B;
+#pragma omp simd
+        for (int l = 0; l < B; l++) sum[l] += p->w[0] * c0[l] + p->w[1] * c1[l] + p->w[2] * c2[l] + p->w[3] * c3[l];
+    }
+}
+
+/* The same without a table, in bin_value's order (RoIs whose adaptive grid
+ * outgrows the table). */
+static void blocked_untabled(const float *blk, int64_t w, const lerp_axis *ys, const lerp_axis *xs, int ph, int pw,
+                             float *sum) {
+    for (int l = 0; l < B; l++) sum[l] = 0.0f;
+    for (int iy = 0; iy < ys->grid; iy++) {
+        wb_roi_lerp ly = lerp_of(ys, ph, iy);
+        if (!ly.valid) continue;
+        for (int ix = 0; ix < xs->grid; ix++) {
+            wb_roi_lerp lx = lerp_of(xs, pw, ix);
+            if (!lx.valid) continue;
+            float w0 = ly.w_lo * lx.w_lo, w1 = ly.w_lo * lx.w_hi, w2 = ly.w_hi * lx.w_lo, w3 = ly.w_hi * lx.w_hi;
+            const float *c0 = blk + (ly.lo * w + lx.lo) * B, *c1 = blk + (ly.lo * w + lx.hi) * B,
+                        *c2 = blk + (ly.hi * w + lx.lo) * B, *c3 = blk + (ly.hi * w + lx.hi) * B;
+#pragma omp simd
+            for (int l = 0; l < B; l++) sum[l] += w0 * c0[l] + w1 * c1[l] + w2 * c2[l] + w3 * c3[l];
+        }
+    }
+}
+
+/* The forward over features in the blocked layout (kernels_layout.h): each
+ * tap of a block is 16 contiguous channels, so it vectorises as the
+ * channels-last copy does, without the copy (nor the conversion to NCHW
+ * before it). A RoI's samples are tabled once for all its blocks. */
+void wb_cpu_roi_align_forward_blocked(const float *feat, const float *rois, const wb_roi_args *a, float *y) {
+    int64_t plane = a->h * a->w, bins = (int64_t)a->out_h * a->out_w, blocks = a->c / B;
+    roi_order *order = spatial_order(rois, a);
+#pragma omp parallel if (a->k * a->c * bins > 4096)
+    {
+        wb_roi_lerp ytab[LERP_TABLE_MAX], xtab[LERP_TABLE_MAX];
+        roi_sample samples[SAMPLE_TABLE_MAX];
+        int first[BINS_MAX + 1];
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t i = 0; i < a->k; i++) {
+            int64_t k = order ? order[i].k : i;
+            wb_roi_box b = wb_roi_align_box(rois + 5 * k, a);
+            lerp_axis ys = axis_of(ytab, b.start_h, b.bin_h, b.grid_h, a->out_h, a->h);
+            lerp_axis xs = axis_of(xtab, b.start_w, b.bin_w, b.grid_w, a->out_w, a->w);
+            bool tabled = sample_table(&ys, &xs, a, samples, first);
+            for (int64_t cb = 0; cb < blocks; cb++) {
+                const float *blk = feat + (b.batch * blocks + cb) * plane * B;
+                float *out = y + (k * a->c + cb * B) * bins;
+                for (int ph = 0; ph < a->out_h; ph++) {
+                    for (int pw = 0; pw < a->out_w; pw++) {
+                        int bin = ph * a->out_w + pw;
+                        float sum[B];
+                        if (tabled)
+                            blocked_tabled(blk, samples + first[bin], first[bin + 1] - first[bin], sum);
+                        else
+                            blocked_untabled(blk, a->w, &ys, &xs, ph, pw, sum);
+                        for (int l = 0; l < B; l++) out[l * bins + bin] = sum[l] / b.count;
+                    }
+                }
+            }
+        }
+    }
+    free(order);
 }
 
 static void scatter_bin(float *plane, int64_t w, const lerp_axis *ys, const lerp_axis *xs, int ph, int pw, float g,

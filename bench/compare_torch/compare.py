@@ -11,7 +11,7 @@ smaller):
   `yolov5` package of scripts/setup.sh's virtual environment, on Debian's torch).
 
     /usr/bin/python3 bench/compare_torch/compare.py [--workbench build/bin/workbench] [--iters 5]
-        [--models r18,r50,yolov5s] [--amp bf16] [--cpu]
+        [--models r18,r50,yolov5s] [--passes train,infer] [--amp bf16] [--cpu]
 
 --cpu adds CPU seconds per timed iteration (user + sys) on each side and their ratio: steadier than wall time on
 a shared machine. Each side runs a second time with one timed iteration, and (CPU of --iters iterations - CPU of
@@ -103,6 +103,7 @@ def main():
     ap.add_argument("--iters", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--models", default="r18,r50,yolov5s", help="comma-separated: " + ", ".join(MODELS))
+    ap.add_argument("--passes", default="train,infer", help="comma-separated: train, infer (default both)")
     ap.add_argument("--amp", choices=["bf16"], help="also time mixed precision: our amp against torch.autocast")
     ap.add_argument("--wait-policy", choices=["passive", "active", "inherit"], default="passive",
                     help="OMP_WAIT_POLICY of both sides (both use libgomp): on a loaded machine, threads that spin "
@@ -130,6 +131,8 @@ def main():
         for mode, goal in (("train", goals[0]), ("infer", goals[1])):
             if script[0] == "torch_mobilenet_v3.py" and mode == "train":
                 continue  # an inference row
+            if mode not in a.passes.split(","):
+                continue
             goal_text = f"<={goal}/<={goals[2]}" if goal else "none"
             o_ms, o_rss, detail, o_cpu = ours(a.workbench, config, size, batch, mode, a)
             t_ms, t_rss, t_vals, t_cpu = torch(script, size, batch, mode, a)

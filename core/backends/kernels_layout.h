@@ -29,9 +29,11 @@ struct wb_layout_kernels {
     /* Max pooling (values only: no backward follows) as the plain kernel,
      * a->planes = N * C / 16 planes of 16-float pixels. */
     void (*max_pool_forward)(const float *x, const wb_pool_args *a, float *y);
-    /* RoIAlign as the gather family's roi_align_forward (y [K, C, out_h,
-     * out_w] in NCHW), from blocked features. */
-    void (*roi_align_forward)(const float *feat, const float *rois, const wb_roi_args *a, float *y);
+    /* RoIAlign as the gather family's roi_align_forward, from blocked
+     * features, into NCHW rows of y [*, C, out_h, out_w]: RoI k fills row
+     * rows[k] (rows NULL: row k). */
+    void (*roi_align_forward)(const float *feat, const float *rois, const wb_roi_args *a, const int64_t *rows,
+                              float *y);
 };
 
 #endif

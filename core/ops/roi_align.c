@@ -49,7 +49,7 @@ wb_tensor *wb_op_roi_align(wb_ctx *ctx, wb_tensor *feat, wb_tensor *rois, int ou
     wb_tensor *y = wb_ctx_tensor_uninit(c, 4, shape);
     if (!y) return NULL;
     if (blocked)
-        c->s->backend->layout->roi_align_forward(feat->data, rois->data, &a, y->data);
+        c->s->backend->layout->roi_align_forward(feat->data, rois->data, &a, NULL, y->data);
     else
         c->s->backend->gather->roi_align_forward(feat->data, rois->data, &a, y->data);
     if (wb_tape_needed(c, &feat, 1)) {

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <workbench/ops.h>
+
 #include "backends/families.h"
 #include "backends/cpu/conv_dnnl.h"
 #include "backends/kernels_conv.h"
@@ -178,7 +180,7 @@ START_TEST(roi_align_reads_blocked_features) {
         wb_roi_args a = {.n = N, .c = C, .h = H, .w = W, .k = K, .out_h = OUT, .out_w = OUT, .spatial_scale = 0.5f,
                          .sampling_ratio = sampling, .aligned = sampling == 0};
         wb_ref_gather_kernels()->roi_align_forward(x, rois, &a, want);
-        wb_cpu_layout_kernels()->roi_align_forward(xb, rois, &a, got);
+        wb_cpu_layout_kernels()->roi_align_forward(xb, rois, &a, NULL, got);
         wbt_assert_rel_close(sampling ? "roi_align 2x2, legacy" : "roi_align adaptive, aligned", got, want,
                              K * C * OUT * OUT, 1e-5);
     }
@@ -187,11 +189,12 @@ START_TEST(roi_align_reads_blocked_features) {
 END_TEST
 
 /* The chain's tensors, named for the messages. */
-enum { S1, A, WINO, SUM, SG, UP, MP, MP2, ROI, CAT, HEAD, BIASED, N_OUT };
+enum { S1, A, WINO, SUM, SG, UP, MP, MP2, ROI, MSR, CAT, HEAD, BIASED, N_OUT };
 static const char *const names[N_OUT] = {"stem conv + silu", "1x1 conv + relu", "winograd conv", "add", "silu",
-                                         "upsample", "max pool 5/1", "max pool 3/2", "roi_align", "concat",
-                                         "head conv", "broadcast add"};
-static const bool want_blocked[N_OUT] = {true, true, true, true, true, true, true, true, false, true, false, false};
+                                         "upsample", "max pool 5/1", "max pool 3/2", "roi_align",
+                                         "multiscale_roi_align", "concat", "head conv", "broadcast add"};
+static const bool want_blocked[N_OUT] = {true, true, true, true, true, true, true, true,
+                                         false, false, true, false, false};
 
 static wb_tensor *param(wbt_env *e, int64_t o, int64_t i, int64_t k, uint64_t *rng) {
     int64_t shape[4] = {o, i, k, k};
@@ -221,6 +224,14 @@ static void chain(wbt_env *e, wb_tensor **out, bool *blocked) {
     int64_t roi_shape[2] = {3, 5};
     static const float rois[15] = {0, 4, 6, 40, 30, 1, 10, 2, 62, 60, 1, 0, 0, 12, 5};
     out[ROI] = wb_op_roi_align(c, out[SUM], wbt_from(e, 2, roi_shape, rois), 7, 7, 0.5f, 0, 1);
+    /* levels 0, 1, 0, 1 in RoI order: each level's RoIs land in their own rows */
+    int64_t ms_shape[2] = {4, 5};
+    static const float ms_rois[20] = {0, 4, 6, 20, 18, 1, 10, 2, 62, 60, 1, 0, 0, 12, 5, 0, 30, 30, 63, 50};
+    wb_tensor *levels[2] = {out[UP], out[SUM]};
+    static const float scales[2] = {1.0f, 0.5f};
+    wb_roi_levels lv = wb_roi_levels_mmdet();
+    lv.finest_scale = 16.0f;
+    out[MSR] = wb_op_multiscale_roi_align(c, levels, 2, scales, wbt_from(e, 2, ms_shape, ms_rois), 7, 7, 2, 1, &lv);
     wb_tensor *parts[3] = {out[MP], out[MP2], out[SG]};
     out[CAT] = wb_op_concat(c, parts, 3, 1);
     out[HEAD] = wb_op_conv2d(c, out[CAT], param(e, 24, 96, 1, &rng), NULL, &p0);

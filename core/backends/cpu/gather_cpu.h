@@ -5,8 +5,10 @@
 #include "../kernels_gather.h"
 
 void wb_cpu_roi_align_forward(const float *feat, const float *rois, const wb_roi_args *a, float *y);
-/* feat in the blocked layout (kernels_layout.h), c a multiple of its block. */
-void wb_cpu_roi_align_forward_blocked(const float *feat, const float *rois, const wb_roi_args *a, float *y);
+/* feat in the blocked layout (kernels_layout.h), c a multiple of its block;
+ * RoI k fills row rows[k] of y (rows NULL: row k). */
+void wb_cpu_roi_align_forward_blocked(const float *feat, const float *rois, const wb_roi_args *a,
+                                      const int64_t *rows, float *y);
 void wb_cpu_roi_align_backward(const float *dy, const float *rois, const wb_roi_args *a, float *dfeat);
 void wb_cpu_roi_pool_forward(const float *feat, const float *rois, const wb_roi_args *a, float *y,
                              int32_t *argmax);

@@ -260,7 +260,8 @@ static void blocked_untabled(const float *blk, int64_t w, const lerp_axis *ys, c
  * tap of a block is 16 contiguous channels, so it vectorises as the
  * channels-last copy does, without the copy (nor the conversion to NCHW
  * before it). A RoI's samples are tabled once for all its blocks. */
-void wb_cpu_roi_align_forward_blocked(const float *feat, const float *rois, const wb_roi_args *a, float *y) {
+void wb_cpu_roi_align_forward_blocked(const float *feat, const float *rois, const wb_roi_args *a,
+                                      const int64_t *rows, float *y) {
     int64_t plane = a->h * a->w, bins = (int64_t)a->out_h * a->out_w, blocks = a->c / B;
     roi_order *order = spatial_order(rois, a);
 #pragma omp parallel if (a->k * a->c * bins > 4096)
@@ -277,7 +278,7 @@ void wb_cpu_roi_align_forward_blocked(const float *feat, const float *rois, cons
             bool tabled = sample_table(&ys, &xs, a, samples, first);
             for (int64_t cb = 0; cb < blocks; cb++) {
                 const float *blk = feat + (b.batch * blocks + cb) * plane * B;
-                float *out = y + (k * a->c + cb * B) * bins;
+                float *out = y + ((rows ? rows[k] : k) * a->c + cb * B) * bins;
                 for (int ph = 0; ph < a->out_h; ph++) {
                     for (int pw = 0; pw < a->out_w; pw++) {
                         int bin = ph * a->out_w + pw;

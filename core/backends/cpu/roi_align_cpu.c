@@ -82,6 +82,24 @@ static bool sample_table(const lerp_axis *ys, const lerp_axis *xs, const wb_roi_
     return true;
 }
 
+/* One thread's tables for the RoI at hand (the forwards'): its lerp axes
+ * and, unless it outgrows them, its samples. */
+typedef struct roi_tables {
+    wb_roi_lerp ytab[LERP_TABLE_MAX], xtab[LERP_TABLE_MAX];
+    roi_sample samples[SAMPLE_TABLE_MAX];
+    int first[BINS_MAX + 1];
+    lerp_axis ys, xs;
+    bool tabled;
+} roi_tables;
+
+static wb_roi_box tables_of(const float *roi, const wb_roi_args *a, roi_tables *t) {
+    wb_roi_box b = wb_roi_align_box(roi, a);
+    t->ys = axis_of(t->ytab, b.start_h, b.bin_h, b.grid_h, a->out_h, a->h);
+    t->xs = axis_of(t->xtab, b.start_w, b.bin_w, b.grid_w, a->out_w, a->w);
+    t->tabled = sample_table(&t->ys, &t->xs, a, t->samples, t->first);
+    return b;
+}
+
 static float tabled_value(const float *plane, const roi_sample *p, int n) {
     float sum = 0.0f;
     for (int i = 0; i < n; i++, p++)
@@ -183,17 +201,15 @@ void wb_cpu_roi_align_forward(const float *feat, const float *rois, const wb_roi
     roi_order *order = spatial_order(rois, a);
 #pragma omp parallel if (a->k * a->c * bins > 4096)
     {
-        wb_roi_lerp ytab[LERP_TABLE_MAX], xtab[LERP_TABLE_MAX];
-        roi_sample samples[SAMPLE_TABLE_MAX];
-        int first[BINS_MAX + 1];
+        roi_tables t;
+        const roi_sample *samples = t.samples;
+        const int *first = t.first;
         float *sum = last ? malloc((size_t)a->c * sizeof(float)) : NULL;
 #pragma omp for schedule(dynamic, 1)
         for (int64_t i = 0; i < a->k; i++) {
             int64_t k = order ? order[i].k : i;
-            wb_roi_box b = wb_roi_align_box(rois + 5 * k, a);
-            lerp_axis ys = axis_of(ytab, b.start_h, b.bin_h, b.grid_h, a->out_h, a->h);
-            lerp_axis xs = axis_of(xtab, b.start_w, b.bin_w, b.grid_w, a->out_w, a->w);
-            bool tabled = sample_table(&ys, &xs, a, samples, first);
+            wb_roi_box b = tables_of(rois + 5 * k, a, &t);
+            bool tabled = t.tabled;
             if (tabled && sum) {
                 for (int bin = 0; bin < bins; bin++) {
                     tabled_row(last + b.batch * plane * a->c, a->c, samples + first[bin], first[bin + 1] - first[bin],
@@ -209,7 +225,7 @@ void wb_cpu_roi_align_forward(const float *feat, const float *rois, const wb_roi
                     for (int pw = 0; pw < a->out_w; pw++) {
                         int bin = ph * a->out_w + pw;
                         float s = tabled ? tabled_value(src, samples + first[bin], first[bin + 1] - first[bin])
-                                         : bin_value(src, a->w, &ys, &xs, ph, pw);
+                                         : bin_value(src, a->w, &t.ys, &t.xs, ph, pw);
                         out[bin] = s / b.count;
                     }
                 }
@@ -266,16 +282,11 @@ void wb_cpu_roi_align_forward_blocked(const float *feat, const float *rois, cons
     roi_order *order = spatial_order(rois, a);
 #pragma omp parallel if (a->k * a->c * bins > 4096)
     {
-        wb_roi_lerp ytab[LERP_TABLE_MAX], xtab[LERP_TABLE_MAX];
-        roi_sample samples[SAMPLE_TABLE_MAX];
-        int first[BINS_MAX + 1];
+        roi_tables t;
 #pragma omp for schedule(dynamic, 1)
         for (int64_t i = 0; i < a->k; i++) {
             int64_t k = order ? order[i].k : i;
-            wb_roi_box b = wb_roi_align_box(rois + 5 * k, a);
-            lerp_axis ys = axis_of(ytab, b.start_h, b.bin_h, b.grid_h, a->out_h, a->h);
-            lerp_axis xs = axis_of(xtab, b.start_w, b.bin_w, b.grid_w, a->out_w, a->w);
-            bool tabled = sample_table(&ys, &xs, a, samples, first);
+            wb_roi_box b = tables_of(rois + 5 * k, a, &t);
             for (int64_t cb = 0; cb < blocks; cb++) {
                 const float *blk = feat + (b.batch * blocks + cb) * plane * B;
                 float *out = y + ((rows ? rows[k] : k) * a->c + cb * B) * bins;
@@ -283,10 +294,10 @@ void wb_cpu_roi_align_forward_blocked(const float *feat, const float *rois, cons
                     for (int pw = 0; pw < a->out_w; pw++) {
                         int bin = ph * a->out_w + pw;
                         float sum[B];
-                        if (tabled)
-                            blocked_tabled(blk, samples + first[bin], first[bin + 1] - first[bin], sum);
+                        if (t.tabled)
+                            blocked_tabled(blk, t.samples + t.first[bin], t.first[bin + 1] - t.first[bin], sum);
                         else
-                            blocked_untabled(blk, a->w, &ys, &xs, ph, pw, sum);
+                            blocked_untabled(blk, a->w, &t.ys, &t.xs, ph, pw, sum);
                         for (int l = 0; l < B; l++) out[l * bins + bin] = sum[l] / b.count;
                     }
                 }

@@ -127,9 +127,7 @@ static wb_status forward(void *inst, wb_ctx *ctx, wb_tensor *const *in, int n_in
                         n_in, n_out, L, 2 * L);
     wb_conv2d_params same = wb_conv_p(1, 1, 1, 1), point = wb_conv_p(1, 0, 1, 1);
     for (int l = 0; l < L; l++) {
-        wb_tensor *c = wb_conv2d(ctx, in[l], h->conv.w, h->conv.b, &same);
-        wb_tensor *x = wb_relu(ctx, c);
-        wb_release(ctx, c);
+        wb_tensor *x = wb_conv2d_act(ctx, in[l], h->conv.w, h->conv.b, &same, WB_ACTIVATION_RELU);
         out[l] = wb_conv2d(ctx, x, h->cls.w, h->cls.b, &point);
         out[L + l] = wb_conv2d(ctx, x, h->reg.w, h->reg.b, &point);
         wb_release(ctx, x);

@@ -4,6 +4,7 @@
  * the image, empty and small boxes dropped, NMS per level, the best
  * max_per_img of all levels by objectness probability. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "rpn_head.h"
@@ -13,10 +14,46 @@ typedef struct scored {
     int64_t index; /* anchor row within its level */
 } scored;
 
-static int by_logit_desc(const void *a, const void *b) {
+/* x ranks before y: the higher logit (NaN highest, as torch.topk has it),
+ * then the lower anchor row. A total order: rows are unique. */
+static bool ranks_before(const scored *x, const scored *y) {
+    bool x_nan = isnan(x->logit), y_nan = isnan(y->logit);
+    if (x_nan != y_nan) return x_nan;
+    if (!x_nan && x->logit != y->logit) return x->logit > y->logit;
+    return x->index < y->index;
+}
+
+static int by_rank(const void *a, const void *b) {
     const scored *x = a, *y = b;
-    if (x->logit != y->logit) return x->logit < y->logit ? 1 : -1;
-    return (x->index > y->index) - (x->index < y->index);
+    return ranks_before(x, y) ? -1 : ranks_before(y, x);
+}
+
+/* The k best of v[0, n) into v[0, k), sorted: a quickselect (Hoare
+ * partitions around middle pivots) puts them there in any order, and only
+ * they are sorted; P2's 49152 anchors per image were a full sort for
+ * nms_pre 1000. A selection that keeps missing its target (more rounds
+ * than a balanced one needs, twice over) sorts everything instead, so no
+ * order of logits makes it quadratic. */
+static void best_k(scored *v, int64_t n, int64_t k) {
+    int64_t lo = 0, hi = n - 1, rounds = 0, budget = 4;
+    for (int64_t m = n; m > 1; m >>= 1) budget += 2;
+    while (k < n && lo < hi && rounds++ < budget) {
+        scored pivot = v[lo + (hi - lo) / 2];
+        int64_t i = lo, j = hi;
+        while (i <= j) {
+            while (ranks_before(&v[i], &pivot)) i++;
+            while (ranks_before(&pivot, &v[j])) j--;
+            if (i <= j) {
+                scored t = v[i];
+                v[i++] = v[j];
+                v[j--] = t;
+            }
+        }
+        if (k - 1 <= j) hi = j;
+        else if (k - 1 >= i) lo = i;
+        else break;
+    }
+    qsort(v, (size_t)(rounds > budget ? n : (k < n ? k : n)), sizeof *v, by_rank);
 }
 
 static float clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
@@ -37,8 +74,8 @@ static int candidates(const rpn_head *h, const wb_host_api *host, const level_ma
         const float *cls = m->cls[l] + (size_t)n * (size_t)cells, *reg = m->reg[l] + (size_t)n * 4 * (size_t)cells;
         for (int64_t r = 0; r < cells; r++) /* anchor row (y*W + x)*A + a is channel a at cell r / A */
             scratch[r] = (scored){cls[(size_t)(r % A) * (size_t)plane + (size_t)(r / A)], r};
-        qsort(scratch, (size_t)cells, sizeof *scratch, by_logit_desc);
         int64_t k = cells < nms_pre ? cells : nms_pre;
+        best_k(scratch, cells, k);
         for (int64_t i = 0; i < k; i++) {
             int64_t r = scratch[i].index, c = r / A, a = r % A;
             float d[4], *box = boxes + 4 * count;

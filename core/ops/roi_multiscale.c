@@ -111,6 +111,18 @@ static int *levels_of(wb_context *c, const float *rows, int64_t k, int n_levels,
     return level;
 }
 
+/* Level l's RoIs: their rows into level_rows, and at[j] = the row in rois
+ * of the j-th; returns how many. */
+static int64_t gather_level(const float *rows, const int *level, int64_t k, int l, float *level_rows, int64_t *at) {
+    int64_t n_l = 0;
+    for (int64_t r = 0; r < k; r++) {
+        if (level[r] != l) continue;
+        for (int j = 0; j < 5; j++) level_rows[5 * n_l + j] = rows[5 * r + j];
+        at[n_l++] = r;
+    }
+    return n_l;
+}
+
 /* At inference over blocked features (the FPN's outputs), where the layout
  * kernel pools each level's RoIs straight into their rows of the output:
  * no pieces to concatenate and put back in order (Faster R-CNN: 2 x 100 MB
@@ -132,12 +144,7 @@ static wb_tensor *pool_in_place(wb_ctx *ctx, wb_tensor *const *feats, int n_leve
     int64_t *at = level ? malloc((size_t)k * sizeof *at) : NULL;
     if (level && !at) wb_ctx_fail(c, WB_ERR_NOMEM, "%s: out of memory for %lld rois", OP, (long long)k);
     for (int l = 0; at && l < n_levels; l++) {
-        int64_t n_l = 0;
-        for (int64_t r = 0; r < k; r++) {
-            if (level[r] != l) continue;
-            for (int j = 0; j < 5; j++) level_rows[5 * n_l + j] = rows[5 * r + j];
-            at[n_l++] = r;
-        }
+        int64_t n_l = gather_level(rows, level, k, l, level_rows, at);
         wb_roi_args a;
         if (n_l == 0 || !wb_roi_check_args(c, OP, feats[l], rois, out_h, out_w, scales[l], &a)) continue;
         a.k = n_l, a.sampling_ratio = sampling_ratio, a.aligned = aligned != 0;
@@ -161,18 +168,14 @@ static wb_tensor *pool_by_level(wb_ctx *ctx, wb_tensor *const *feats, int n_leve
                                 int aligned, const wb_roi_levels *lv, float *pos, float *level_rows) {
     wb_context *c = wb_ctx_impl(ctx);
     int *level = levels_of(c, rows, k, n_levels, scales, lv);
-    if (!level) return NULL;
+    int64_t *at = level ? malloc((size_t)k * sizeof *at) : NULL;
+    if (level && !at) wb_ctx_fail(c, WB_ERR_NOMEM, "%s: out of memory for %lld rois", OP, (long long)k);
     wb_tensor *pieces[MAX_LEVELS];
     int n_pieces = 0;
     int64_t row = 0;
-    for (int l = 0; l < n_levels; l++) {
-        int64_t n_l = 0;
-        for (int64_t r = 0; r < k; r++) {
-            if (level[r] != l) continue;
-            for (int j = 0; j < 5; j++) level_rows[5 * n_l + j] = rows[5 * r + j];
-            pos[r] = (float)(row + n_l);
-            n_l++;
-        }
+    for (int l = 0; at && l < n_levels; l++) {
+        int64_t n_l = gather_level(rows, level, k, l, level_rows, at);
+        for (int64_t j = 0; j < n_l; j++) pos[at[j]] = (float)(row + j);
         if (n_l == 0) continue;
         int64_t shape[2] = {n_l, 5};
         wb_tensor *rois_l = wb_host_tensor_from_host(ctx, 2, shape, level_rows);
@@ -184,6 +187,7 @@ static wb_tensor *pool_by_level(wb_ctx *ctx, wb_tensor *const *feats, int n_leve
         row += n_l;
     }
     free(level);
+    free(at);
     if (c->err != WB_OK) return NULL;
     if (n_pieces == 1) return pieces[0];
     wb_tensor *all = wb_op_concat(ctx, pieces, n_pieces, 0);

@@ -202,18 +202,15 @@ void wb_cpu_roi_align_forward(const float *feat, const float *rois, const wb_roi
 #pragma omp parallel if (a->k * a->c * bins > 4096)
     {
         roi_tables t;
-        const roi_sample *samples = t.samples;
-        const int *first = t.first;
         float *sum = last ? malloc((size_t)a->c * sizeof(float)) : NULL;
 #pragma omp for schedule(dynamic, 1)
         for (int64_t i = 0; i < a->k; i++) {
             int64_t k = order ? order[i].k : i;
             wb_roi_box b = tables_of(rois + 5 * k, a, &t);
-            bool tabled = t.tabled;
-            if (tabled && sum) {
+            if (t.tabled && sum) {
                 for (int bin = 0; bin < bins; bin++) {
-                    tabled_row(last + b.batch * plane * a->c, a->c, samples + first[bin], first[bin + 1] - first[bin],
-                               sum);
+                    tabled_row(last + b.batch * plane * a->c, a->c, t.samples + t.first[bin],
+                               t.first[bin + 1] - t.first[bin], sum);
                     for (int64_t ch = 0; ch < a->c; ch++) y[(k * a->c + ch) * bins + bin] = sum[ch] / b.count;
                 }
                 continue;
@@ -224,8 +221,9 @@ void wb_cpu_roi_align_forward(const float *feat, const float *rois, const wb_roi
                 for (int ph = 0; ph < a->out_h; ph++) {
                     for (int pw = 0; pw < a->out_w; pw++) {
                         int bin = ph * a->out_w + pw;
-                        float s = tabled ? tabled_value(src, samples + first[bin], first[bin + 1] - first[bin])
-                                         : bin_value(src, a->w, &t.ys, &t.xs, ph, pw);
+                        float s = t.tabled
+                                      ? tabled_value(src, t.samples + t.first[bin], t.first[bin + 1] - t.first[bin])
+                                      : bin_value(src, a->w, &t.ys, &t.xs, ph, pw);
                         out[bin] = s / b.count;
                     }
                 }

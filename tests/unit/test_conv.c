@@ -231,6 +231,34 @@ START_TEST(cpu_matches_reference) {
 }
 END_TEST
 
+/* The plain 1x1 convs' weight gradient is a batched matmul over (image,
+ * pixel chunk) pairs whose partial products are summed (conv_wgrad_1x1.c):
+ * maps of several chunks (96x96: two of 4608 pixels), one whose pixel count
+ * has no divisor in range (a prime 8209: one chunk), narrow channels with
+ * a bias; all against the reference, and a repeated call creates nothing. */
+START_TEST(plain_1x1_weight_gradient_in_pixel_chunks) {
+    const wb_conv_shape shapes[] = {
+        {.n = 2, .c_in = 24, .h_in = 96, .w_in = 96, .c_out = 40, .h_out = 96, .w_out = 96, .k_h = 1, .k_w = 1,
+         .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1},
+        {.n = 1, .c_in = 16, .h_in = 1, .w_in = 8209, .c_out = 8, .h_out = 1, .w_out = 8209, .k_h = 1, .k_w = 1,
+         .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1},
+        {.n = 3, .c_in = 3, .h_in = 130, .w_in = 127, .c_out = 5, .h_out = 130, .w_out = 127, .k_h = 1, .k_w = 1,
+         .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) check_cpu_vs_ref(&shapes[i], 0);
+    const wb_conv_shape *s = &shapes[0];
+    int64_t nx = s->n * s->c_in * 96 * 96, ny = s->n * s->c_out * 96 * 96, nw = s->c_out * s->c_in;
+    uint64_t rng = 3;
+    float *x = random_buf(nx, &rng), *dy = random_buf(ny, &rng), *dw = random_buf(nw, &rng);
+    float *db = random_buf(s->c_out, &rng);
+    uint64_t before = wb_dnnl_primitives_created();
+    ck_assert_int_eq(wb_cpu_conv_kernels()->backward_weights(s, x, dy, dw, db), WB_OK);
+    ck_assert_msg(wb_dnnl_primitives_created() == before, "a repeated weight gradient created %llu primitives",
+                  (unsigned long long)(wb_dnnl_primitives_created() - before));
+    free(x), free(dy), free(dw), free(db);
+}
+END_TEST
+
 /* One image whose scratch passes the limit runs in bands of output rows,
  * each a conv of its own on the rows it reads (padded at the image's edges
  * only); backward-data's bands overlap in the input rows they write. Bands
@@ -392,6 +420,7 @@ int main(void) {
     suite_add_tcase(s, fd);
     TCase *cpu = tcase_create("cpu_kernel");
     tcase_add_test(cpu, cpu_matches_reference);
+    tcase_add_test(cpu, plain_1x1_weight_gradient_in_pixel_chunks);
     tcase_add_test(cpu, inference_in_image_groups_matches_whole_batch);
     tcase_add_test(cpu, training_backward_in_image_groups_matches_whole_batch);
     tcase_add_test(cpu, one_image_in_row_bands_matches_reference);

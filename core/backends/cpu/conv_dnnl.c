@@ -108,15 +108,17 @@ static bool runs_plain(const wb_conv_shape *s) {
  * and runs about twice as fast in all three passes (bench/ops); its float32
  * error (~1e-5 relative instead of ~1e-6) is well inside training noise and
  * test_conv holds it to the direct kernels' tolerance. Its scratchpad holds
- * the transformed weights (36 x c_in x c_out) and tiles, and on small maps
- * the transforms cost more than they save. In training the scratchpad sits
- * on top of every saved activation, so wide layers (RetinaNet's 819-channel
- * classifier: 112 MiB at batch 2) run direct there; at inference it reuses
- * pool memory the backbone's activations freed, and speed wins. Shapes it
- * does not implement fall back to oneDNN's own choice. */
+ * the transformed weights (36 x c_in x c_out) and tiles, and below 20x20
+ * the transforms cost more than they save (at 20x20 yolov5s's last
+ * 256-channel convs run twice as fast in each pass, its training at 640
+ * ~4% faster). In training the scratchpad sits on top of every saved
+ * activation, so wide layers (RetinaNet's 819-channel classifier: 112 MiB
+ * at batch 2) run direct there; at inference it reuses pool memory the
+ * backbone's activations freed, and speed wins. Shapes it does not
+ * implement fall back to oneDNN's own choice. */
 static bool wants_winograd(const wb_conv_shape *s) {
     bool shape_ok = s->k_h == 3 && s->k_w == 3 && s->stride_h == 1 && s->stride_w == 1 && s->dil_h == 1 &&
-                    s->dil_w == 1 && s->groups == 1 && (int64_t)s->h_out * s->w_out >= 32 * 32;
+                    s->dil_w == 1 && s->groups == 1 && (int64_t)s->h_out * s->w_out >= 20 * 20;
     double transformed_weights = 36.0 * (double)s->c_in * (double)s->c_out * sizeof(float);
     return shape_ok && (s->inference || transformed_weights <= 16.0 * 1048576.0);
 }

@@ -80,22 +80,6 @@ static inline float channel_shift(const float *beta, const float *mean, float sc
     return (beta ? beta[ch] : 0.0f) - mean[ch] * scale;
 }
 
-void wb_cpu_bn_train_forward(const float *x, const float *gamma, const float *beta,
-                             float *running_mean, float *running_var, const wb_bn_args *a,
-                             float *y, float *save_mean, float *save_invstd) {
-#pragma omp parallel for schedule(static) if (parallel(a))
-    for (int64_t ch = 0; ch < a->c; ch++) {
-        channel_stats(x, running_mean, running_var, a, ch, save_mean, save_invstd);
-        float scale = channel_scale(gamma, save_invstd, ch), shift = channel_shift(beta, save_mean, scale, ch);
-        for (int64_t n = 0; n < a->n; n++) {
-            const float *xr = x + (n * a->c + ch) * a->hw;
-            float *yr = y + (n * a->c + ch) * a->hw;
-#pragma omp simd
-            for (int64_t p = 0; p < a->hw; p++) yr[p] = xr[p] * scale + shift;
-        }
-    }
-}
-
 void wb_cpu_bn_eval_forward(const float *x, const float *gamma, const float *beta,
                             const float *running_mean, const float *running_var,
                             const wb_bn_args *a, float *y, float *save_mean, float *save_invstd) {
@@ -199,6 +183,11 @@ static inline float act_slope(wb_act_kind act, float z) {
  * kind), so each kind gets its own vectorised loop. */
 #define WB_ACT_LOOP static inline __attribute__((always_inline))
 
+WB_ACT_LOOP void affine_row(const float *xr, float scale, float shift, int64_t hw, float *yr) {
+#pragma omp simd
+    for (int64_t p = 0; p < hw; p++) yr[p] = xr[p] * scale + shift;
+}
+
 WB_ACT_LOOP void act_row(wb_act_kind act, const float *xr, float scale, float shift, int64_t hw, float *yr) {
 #pragma omp simd
     for (int64_t p = 0; p < hw; p++) yr[p] = act_at(act, xr[p] * scale + shift);
@@ -228,9 +217,10 @@ WB_ACT_LOOP void act_grad_sums(wb_act_kind act, const float *dyr, const float *x
     *sg_out += sg, *sg_xc_out += sg_xc;
 }
 
-void wb_cpu_bn_act_train_forward(const float *x, const float *gamma, const float *beta, float *running_mean,
-                                 float *running_var, const wb_bn_args *a, wb_act_kind act, float *y,
-                                 float *save_mean, float *save_invstd) {
+/* act: a wb_act_kind, or -1 for batch norm alone. */
+static void train_forward(const float *x, const float *gamma, const float *beta, float *running_mean,
+                          float *running_var, const wb_bn_args *a, int act, float *y, float *save_mean,
+                          float *save_invstd) {
 #pragma omp parallel for schedule(static) if (parallel(a))
     for (int64_t ch = 0; ch < a->c; ch++) {
         channel_stats(x, running_mean, running_var, a, ch, save_mean, save_invstd);
@@ -239,9 +229,22 @@ void wb_cpu_bn_act_train_forward(const float *x, const float *gamma, const float
             const float *xr = x + (n * a->c + ch) * a->hw;
             float *yr = y + (n * a->c + ch) * a->hw;
             if (act == WB_ACT_SILU) act_row(WB_ACT_SILU, xr, scale, shift, a->hw, yr);
-            else act_row(WB_ACT_RELU, xr, scale, shift, a->hw, yr);
+            else if (act == WB_ACT_RELU) act_row(WB_ACT_RELU, xr, scale, shift, a->hw, yr);
+            else affine_row(xr, scale, shift, a->hw, yr);
         }
     }
+}
+
+void wb_cpu_bn_train_forward(const float *x, const float *gamma, const float *beta,
+                             float *running_mean, float *running_var, const wb_bn_args *a,
+                             float *y, float *save_mean, float *save_invstd) {
+    train_forward(x, gamma, beta, running_mean, running_var, a, -1, y, save_mean, save_invstd);
+}
+
+void wb_cpu_bn_act_train_forward(const float *x, const float *gamma, const float *beta, float *running_mean,
+                                 float *running_var, const wb_bn_args *a, wb_act_kind act, float *y,
+                                 float *save_mean, float *save_invstd) {
+    train_forward(x, gamma, beta, running_mean, running_var, a, (int)act, y, save_mean, save_invstd);
 }
 
 /* The batch norm backward of g = dy * act'(z), z = x * scale + shift

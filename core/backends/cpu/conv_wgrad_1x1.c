@@ -59,7 +59,6 @@ static dnnl_status_t plan_create(const wgrad_key *k, wgrad_plan **out) {
     dnnl_dims_t dst_dims = {k->n, chunks, k->c_out, k->c_in};
     dnnl_memory_desc_t src, wei, dst;
     dnnl_primitive_desc_t pd = NULL;
-    dnnl_primitive_attr_t attr = NULL;
     wgrad_plan *p = calloc(1, sizeof *p);
     if (!p) return dnnl_out_of_memory;
     dnnl_status_t st = wb_dnnl_engine() ? dnnl_success : dnnl_runtime_error;
@@ -68,20 +67,14 @@ static dnnl_status_t plan_create(const wgrad_key *k, wgrad_plan **out) {
     if (st == dnnl_success) st = dnnl_memory_desc_init_by_tag(&dst, 4, dst_dims, dnnl_f32, dnnl_abcd);
     dnnl_matmul_desc_t md;
     if (st == dnnl_success) st = dnnl_matmul_desc_init(&md, &src, &wei, NULL, &dst);
-    if (st == dnnl_success) st = dnnl_primitive_attr_create(&attr);
-    if (st == dnnl_success) st = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
-    if (st == dnnl_success) st = dnnl_primitive_desc_create(&pd, &md, attr, wb_dnnl_engine(), NULL);
+    if (st == dnnl_success) st = wb_dnnl_pd_user_scratch(&pd, &md);
     if (st == dnnl_success) st = wb_dnnl_primitive_create(&p->prim, pd);
     if (st == dnnl_success) st = wb_dnnl_memory(&p->dy, &src);
     if (st == dnnl_success) st = wb_dnnl_memory(&p->x, &wei);
     if (st == dnnl_success) st = wb_dnnl_memory(&p->partial, &dst);
+    if (st == dnnl_success) st = wb_dnnl_scratchpad_of(pd, &p->scratch, &p->scratch_bytes);
     p->partial_bytes = dnnl_memory_desc_get_size(&dst);
-    const dnnl_memory_desc_t *scratch =
-        st == dnnl_success ? dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0) : NULL;
-    p->scratch_bytes = scratch ? dnnl_memory_desc_get_size(scratch) : 0;
-    if (p->scratch_bytes > 0) st = wb_dnnl_memory(&p->scratch, scratch);
     if (pd) dnnl_primitive_desc_destroy(pd);
-    if (attr) dnnl_primitive_attr_destroy(attr);
     if (st != dnnl_success) {
         plan_destroy(p);
         return st;
@@ -104,20 +97,6 @@ static dnnl_status_t plan_get(const wgrad_key *k, wgrad_plan **out) {
     }
     *out = p;
     return p->prim ? dnnl_success : dnnl_unimplemented;
-}
-
-static dnnl_status_t run(const wgrad_plan *p, const float *x, const float *dy, float *partial) {
-    void *scratch = p->scratch ? wb_dnnl_scratch_alloc(p->scratch_bytes) : NULL;
-    if (p->scratch && !scratch) return dnnl_out_of_memory;
-    dnnl_status_t st = dnnl_memory_set_data_handle(p->dy, (void *)dy);
-    if (st == dnnl_success) st = dnnl_memory_set_data_handle(p->x, (void *)x);
-    if (st == dnnl_success) st = dnnl_memory_set_data_handle(p->partial, partial);
-    if (st == dnnl_success && scratch) st = dnnl_memory_set_data_handle(p->scratch, scratch);
-    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, p->dy}, {DNNL_ARG_WEIGHTS, p->x}, {DNNL_ARG_DST, p->partial},
-                               {DNNL_ARG_SCRATCHPAD, p->scratch}};
-    if (st == dnnl_success) st = wb_dnnl_execute(p->prim, scratch ? 4 : 3, args);
-    wb_dnnl_scratch_free(scratch, p->scratch_bytes);
-    return st;
 }
 
 /* dw = the sum of the parts (parts x size floats) in double, one output
@@ -155,7 +134,8 @@ dnnl_status_t wb_cpu_conv_wgrad_1x1(const wb_conv_shape *s, const float *x, cons
     dnnl_status_t st = plan_get(&k, &p);
     float *partial = st == dnnl_success ? wb_dnnl_scratch_alloc(p->partial_bytes) : NULL;
     if (st == dnnl_success && !partial) st = dnnl_out_of_memory;
-    if (st == dnnl_success) st = run(p, x, dy, partial);
+    if (st == dnnl_success)
+        st = wb_dnnl_matmul_run(p->prim, p->dy, dy, p->x, x, p->partial, partial, p->scratch, p->scratch_bytes);
     if (st == dnnl_success) sum_parts(partial, s->n * (hw / k.chunk), s->c_out * s->c_in, dw);
     if (partial) wb_dnnl_scratch_free(partial, p->partial_bytes);
     wb_dnnl_unlock();

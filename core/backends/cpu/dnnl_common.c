@@ -66,6 +66,38 @@ dnnl_status_t wb_dnnl_execute(dnnl_primitive_t prim, int nargs, const dnnl_exec_
     return st == dnnl_success ? dnnl_stream_wait(stream) : st;
 }
 
+dnnl_status_t wb_dnnl_pd_user_scratch(dnnl_primitive_desc_t *pd, const_dnnl_op_desc_t desc) {
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_status_t st = wb_dnnl_engine() ? dnnl_primitive_attr_create(&attr) : dnnl_runtime_error;
+    if (st == dnnl_success) st = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    if (st == dnnl_success) st = dnnl_primitive_desc_create(pd, desc, attr, wb_dnnl_engine(), NULL);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    return st;
+}
+
+dnnl_status_t wb_dnnl_scratchpad_of(const_dnnl_primitive_desc_t pd, dnnl_memory_t *mem, size_t *bytes) {
+    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    *mem = NULL;
+    *bytes = md ? dnnl_memory_desc_get_size(md) : 0;
+    return *bytes > 0 ? wb_dnnl_memory(mem, md) : dnnl_success;
+}
+
+dnnl_status_t wb_dnnl_matmul_run(dnnl_primitive_t prim, dnnl_memory_t src, const void *a, dnnl_memory_t weights,
+                                 const void *b, dnnl_memory_t dst, void *c, dnnl_memory_t scratch,
+                                 size_t scratch_bytes) {
+    void *pad = scratch ? wb_dnnl_scratch_alloc(scratch_bytes) : NULL;
+    dnnl_status_t st = pad || !scratch ? dnnl_success : dnnl_out_of_memory;
+    if (st == dnnl_success) st = dnnl_memory_set_data_handle(src, (void *)a);
+    if (st == dnnl_success) st = dnnl_memory_set_data_handle(weights, (void *)b);
+    if (st == dnnl_success) st = dnnl_memory_set_data_handle(dst, c);
+    if (st == dnnl_success && pad) st = dnnl_memory_set_data_handle(scratch, pad);
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst},
+                               {DNNL_ARG_SCRATCHPAD, scratch}};
+    if (st == dnnl_success) st = wb_dnnl_execute(prim, pad ? 4 : 3, args);
+    wb_dnnl_scratch_free(pad, scratch_bytes);
+    return st;
+}
+
 /* ---- cache: chained hash table; entries live until the cache is cleared ---- */
 
 #define CACHE_BUCKETS 512

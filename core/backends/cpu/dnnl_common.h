@@ -32,6 +32,19 @@ uint64_t wb_dnnl_primitives_created(void);
 /* Runs prim on the shared stream and waits for it. */
 dnnl_status_t wb_dnnl_execute(dnnl_primitive_t prim, int nargs, const dnnl_exec_arg_t *args);
 
+/* A primitive descriptor for desc whose scratchpad the caller gives per
+ * call (scratchpad mode "user"), and that scratchpad's memory object (no
+ * buffer yet; NULL and 0 bytes where it needs none). */
+dnnl_status_t wb_dnnl_pd_user_scratch(dnnl_primitive_desc_t *pd, const_dnnl_op_desc_t desc);
+dnnl_status_t wb_dnnl_scratchpad_of(const_dnnl_primitive_desc_t pd, dnnl_memory_t *mem, size_t *bytes);
+
+/* Runs a matmul primitive on these buffers (set on its memory objects) with
+ * a scratchpad from the scratch pool where scratch is not NULL. Call with
+ * wb_dnnl_lock held. */
+dnnl_status_t wb_dnnl_matmul_run(dnnl_primitive_t prim, dnnl_memory_t src, const void *a, dnnl_memory_t weights,
+                                 const void *b, dnnl_memory_t dst, void *c, dnnl_memory_t scratch,
+                                 size_t scratch_bytes);
+
 /* Cache of values keyed by (kind, key bytes); kind is a short literal such as
  * "conv", key a plain struct without padding holes (zero it first). put
  * takes ownership: destroy(value) runs when the cache is cleared (explicitly,

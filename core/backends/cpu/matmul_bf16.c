@@ -55,17 +55,13 @@ static dnnl_status_t plan_create(const gemm_key *key, gemm_plan **out) {
     if (st == dnnl_success) st = dnnl_memory_desc_init_by_tag(&b_run, 2, b_dims, dnnl_bf16, dnnl_format_tag_any);
     dnnl_matmul_desc_t md;
     dnnl_primitive_desc_t pd = NULL;
-    dnnl_primitive_attr_t attr = NULL;
     if (st == dnnl_success) st = dnnl_matmul_desc_init(&md, &a_run, &b_run, NULL, &c_user);
-    if (st == dnnl_success) st = dnnl_primitive_attr_create(&attr);
-    if (st == dnnl_success) st = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
-    if (st == dnnl_success) st = dnnl_primitive_desc_create(&pd, &md, attr, wb_dnnl_engine(), NULL);
+    if (st == dnnl_success) st = wb_dnnl_pd_user_scratch(&pd, &md);
     if (st == dnnl_success) st = wb_dnnl_primitive_create(&p->prim, pd);
-    const dnnl_memory_desc_t *a_md = NULL, *b_md = NULL, *s_md = NULL;
+    const dnnl_memory_desc_t *a_md = NULL, *b_md = NULL;
     if (st == dnnl_success) {
         a_md = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
         b_md = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-        s_md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
         if (!a_md || !b_md) st = dnnl_runtime_error;
     }
     if (st == dnnl_success) st = wb_dnnl_reorder_init(&p->to_a, &a_user, a_md);
@@ -73,14 +69,12 @@ static dnnl_status_t plan_create(const gemm_key *key, gemm_plan **out) {
     if (st == dnnl_success) st = wb_dnnl_memory(&p->a, a_md);
     if (st == dnnl_success) st = wb_dnnl_memory(&p->b, b_md);
     if (st == dnnl_success) st = wb_dnnl_memory(&p->c, &c_user);
+    if (st == dnnl_success) st = wb_dnnl_scratchpad_of(pd, &p->scratch, &p->scratch_bytes);
     if (st == dnnl_success) {
         p->a_bytes = dnnl_memory_desc_get_size(a_md);
         p->b_bytes = dnnl_memory_desc_get_size(b_md);
-        p->scratch_bytes = s_md ? dnnl_memory_desc_get_size(s_md) : 0;
-        if (p->scratch_bytes > 0) st = wb_dnnl_memory(&p->scratch, s_md);
     }
     if (pd) dnnl_primitive_desc_destroy(pd);
-    if (attr) dnnl_primitive_attr_destroy(attr);
     if (st != dnnl_success) {
         plan_destroy(p);
         return st;
@@ -101,18 +95,11 @@ static dnnl_status_t plan_get(const gemm_key *key, gemm_plan **out) {
 
 static dnnl_status_t plan_run(const gemm_plan *p, const float *a, const float *b, float *c) {
     void *a16 = wb_dnnl_scratch_alloc(p->a_bytes), *b16 = wb_dnnl_scratch_alloc(p->b_bytes);
-    void *pad = p->scratch_bytes ? wb_dnnl_scratch_alloc(p->scratch_bytes) : NULL;
-    dnnl_status_t st = a16 && b16 && (pad || !p->scratch_bytes) ? dnnl_success : dnnl_out_of_memory;
+    dnnl_status_t st = a16 && b16 ? dnnl_success : dnnl_out_of_memory;
     if (st == dnnl_success) st = wb_dnnl_reorder_run(&p->to_a, a, a16);
     if (st == dnnl_success) st = wb_dnnl_reorder_run(&p->to_b, b, b16);
-    if (st == dnnl_success) st = dnnl_memory_set_data_handle(p->a, a16);
-    if (st == dnnl_success) st = dnnl_memory_set_data_handle(p->b, b16);
-    if (st == dnnl_success) st = dnnl_memory_set_data_handle(p->c, c);
-    if (st == dnnl_success && pad) st = dnnl_memory_set_data_handle(p->scratch, pad);
-    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, p->a}, {DNNL_ARG_WEIGHTS, p->b}, {DNNL_ARG_DST, p->c},
-                               {DNNL_ARG_SCRATCHPAD, p->scratch}};
-    if (st == dnnl_success) st = wb_dnnl_execute(p->prim, pad ? 4 : 3, args);
-    wb_dnnl_scratch_free(pad, p->scratch_bytes);
+    if (st == dnnl_success)
+        st = wb_dnnl_matmul_run(p->prim, p->a, a16, p->b, b16, p->c, c, p->scratch, p->scratch_bytes);
     wb_dnnl_scratch_free(b16, p->b_bytes);
     wb_dnnl_scratch_free(a16, p->a_bytes);
     return st;

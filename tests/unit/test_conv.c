@@ -8,6 +8,7 @@
 #include <workbench/ops.h>
 
 #include "backends/cpu/conv_dnnl.h"
+#include "backends/cpu/conv_wgrad_1x1.h"
 #include "backends/cpu/dnnl_common.h"
 #include "backends/families.h"
 #include "backends/kernels_conv.h"
@@ -235,7 +236,8 @@ END_TEST
  * pixel chunk) pairs whose partial products are summed (conv_wgrad_1x1.c):
  * maps of several chunks (96x96: two of 4608 pixels), one whose pixel count
  * has no divisor in range (a prime 8209: one chunk), narrow channels with
- * a bias; all against the reference, and a repeated call creates nothing. */
+ * a bias; all against the reference, the chunk sizes, and a repeated call
+ * creates nothing. */
 START_TEST(plain_1x1_weight_gradient_in_pixel_chunks) {
     const wb_conv_shape shapes[] = {
         {.n = 2, .c_in = 24, .h_in = 96, .w_in = 96, .c_out = 40, .h_out = 96, .w_out = 96, .k_h = 1, .k_w = 1,
@@ -246,6 +248,12 @@ START_TEST(plain_1x1_weight_gradient_in_pixel_chunks) {
          .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1},
     };
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) check_cpu_vs_ref(&shapes[i], 0);
+    /* yolov5s at 640: 160x160 in chunks of 6400; never a chunk under 1024 pixels (9207 = 1023 x 9). */
+    const int64_t hw[] = {400, 8192, 9216, 25600, 8209, 2 * 8209, 1023 * 9};
+    const int64_t chunk[] = {400, 8192, 4608, 6400, 8209, 2 * 8209, 3069};
+    for (int i = 0; i < 7; i++)
+        ck_assert_msg(wb_cpu_conv_wgrad_1x1_chunk(hw[i]) == chunk[i], "chunk of %lld pixels: %lld, expected %lld",
+                      (long long)hw[i], (long long)wb_cpu_conv_wgrad_1x1_chunk(hw[i]), (long long)chunk[i]);
     const wb_conv_shape *s = &shapes[0];
     int64_t nx = s->n * s->c_in * 96 * 96, ny = s->n * s->c_out * 96 * 96, nw = s->c_out * s->c_in;
     uint64_t rng = 3;

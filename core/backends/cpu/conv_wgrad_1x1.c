@@ -17,8 +17,10 @@
 #include "conv_wgrad_1x1.h"
 #include "dnnl_common.h"
 
-/* Pixels per chunk at most: chunks this long keep the brgemm kernel at its
- * rate and give the two threads several products to share. */
+/* Pixels per chunk: chunks of 1024-8192 keep the brgemm kernel at its rate
+ * and give the two threads several products to share; shorter ones would
+ * multiply the partial products to sum. */
+#define CHUNK_MIN 1024
 #define CHUNK_MAX 8192
 
 typedef struct wgrad_key {
@@ -41,11 +43,10 @@ static void plan_destroy(void *value) {
     free(p);
 }
 
-/* The longest chunk of at most CHUNK_MAX pixels that divides hw, or hw
- * itself where none does (one product per image then). */
-static int64_t chunk_of(int64_t hw) {
-    for (int64_t parts = 1; parts <= hw; parts++)
-        if (hw % parts == 0 && hw / parts <= CHUNK_MAX) return hw / parts;
+int64_t wb_cpu_conv_wgrad_1x1_chunk(int64_t hw) {
+    if (hw <= CHUNK_MAX) return hw;
+    for (int64_t chunk = CHUNK_MAX; chunk >= CHUNK_MIN; chunk--)
+        if (hw % chunk == 0) return chunk;
     return hw;
 }
 
@@ -128,7 +129,7 @@ static void bias_grad(const wb_conv_shape *s, const float *dy, float *db) {
 dnnl_status_t wb_cpu_conv_wgrad_1x1(const wb_conv_shape *s, const float *x, const float *dy, float *dw, float *db) {
     int64_t hw = s->h_out * s->w_out;
     if (s->n == 0 || hw == 0) return dnnl_unimplemented;
-    wgrad_key k = {.n = s->n, .c_in = s->c_in, .c_out = s->c_out, .hw = hw, .chunk = chunk_of(hw)};
+    wgrad_key k = {.n = s->n, .c_in = s->c_in, .c_out = s->c_out, .hw = hw, .chunk = wb_cpu_conv_wgrad_1x1_chunk(hw)};
     wb_dnnl_lock();
     wgrad_plan *p = NULL;
     dnnl_status_t st = plan_get(&k, &p);

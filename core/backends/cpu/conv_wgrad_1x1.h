@@ -11,4 +11,8 @@
  * (the caller then runs the convolution primitive). */
 dnnl_status_t wb_cpu_conv_wgrad_1x1(const wb_conv_shape *s, const float *x, const float *dy, float *dw, float *db);
 
+/* The pixels of one chunk for maps of hw pixels: the longest divisor of hw
+ * in [1024, 8192], or hw itself where it has none or is no longer. */
+int64_t wb_cpu_conv_wgrad_1x1_chunk(int64_t hw);
+
 #endif

@@ -8,6 +8,7 @@
 #include <workbench/ops.h>
 
 #include "backends/cpu/conv_dnnl.h"
+#include "backends/cpu/conv_1x1_matmul.h"
 #include "backends/cpu/conv_wgrad_1x1.h"
 #include "backends/cpu/dnnl_common.h"
 #include "backends/families.h"
@@ -267,6 +268,50 @@ START_TEST(plain_1x1_weight_gradient_in_pixel_chunks) {
 }
 END_TEST
 
+/* The plain 1x1 convs' forward (without bias) and backward-data are one
+ * batched matmul over the images (conv_1x1_matmul.c), with w^T read
+ * through strides and backward-data adding into dx by a sum post-op: a map
+ * like yolov5s's narrow 160x160 layers, odd channel counts on an odd map and
+ * a prime pixel count, each against the reference. With a bias the matmul
+ * would be oneDNN's reference one, so it declines and the convolution
+ * primitive runs (check_cpu_vs_ref covers that). */
+START_TEST(plain_1x1_forward_and_data_gradient_as_matmul) {
+    const wb_conv_shape shapes[] = {
+        {.n = 2, .c_in = 64, .h_in = 48, .w_in = 40, .c_out = 32, .h_out = 48, .w_out = 40, .k_h = 1, .k_w = 1,
+         .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1},
+        {.n = 3, .c_in = 3, .h_in = 31, .w_in = 27, .c_out = 5, .h_out = 31, .w_out = 27, .k_h = 1, .k_w = 1,
+         .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1},
+        {.n = 1, .c_in = 16, .h_in = 1, .w_in = 8209, .c_out = 24, .h_out = 1, .w_out = 8209, .k_h = 1, .k_w = 1,
+         .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1},
+    };
+    const wb_conv_kernels *ref = wb_ref_conv_kernels();
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+        const wb_conv_shape *s = &shapes[i];
+        int64_t nx = s->n * s->c_in * s->h_in * s->w_in, ny = s->n * s->c_out * s->h_out * s->w_out;
+        uint64_t rng = 11 + i;
+        float *x = random_buf(nx, &rng), *w = random_buf(s->c_out * s->c_in, &rng), *dy = random_buf(ny, &rng);
+        float *b = random_buf(s->c_out, &rng), *held = random_buf(nx, &rng);
+        float *y = malloc((size_t)ny * 4), *y_ref = malloc((size_t)ny * 4);
+        float *dx = malloc((size_t)nx * 4), *dx_ref = malloc((size_t)nx * 4);
+        for (int64_t k = 0; k < ny; k++) y[k] = NAN;
+        for (int64_t k = 0; k < nx; k++) dx[k] = NAN;
+        ck_assert_int_eq(wb_cpu_conv_1x1_forward(s, x, w, NULL, y), dnnl_success);
+        ck_assert_int_eq(ref->forward(s, x, w, NULL, y_ref), WB_OK);
+        assert_conv_close("matmul vs ref y", y, y_ref, ny);
+        ck_assert_int_eq(wb_cpu_conv_1x1_forward(s, x, w, b, y), dnnl_unimplemented);
+        ck_assert_int_eq(wb_cpu_conv_1x1_backward_data(s, dy, w, dx, false), dnnl_success);
+        ck_assert_int_eq(ref->backward_data(s, dy, w, dx_ref), WB_OK);
+        assert_conv_close("matmul vs ref dx", dx, dx_ref, nx);
+        memcpy(dx, held, (size_t)nx * 4);
+        ck_assert_int_eq(wb_cpu_conv_1x1_backward_data(s, dy, w, dx, true), dnnl_success);
+        for (int64_t k = 0; k < nx; k++) held[k] += dx_ref[k];
+        assert_conv_close("matmul vs ref dx added", dx, held, nx);
+        float *bufs[] = {x, w, dy, b, held, y, y_ref, dx, dx_ref};
+        for (size_t k = 0; k < sizeof bufs / sizeof *bufs; k++) free(bufs[k]);
+    }
+}
+END_TEST
+
 /* One image whose scratch passes the limit runs in bands of output rows,
  * each a conv of its own on the rows it reads (padded at the image's edges
  * only); backward-data's bands overlap in the input rows they write. Bands
@@ -429,6 +474,7 @@ int main(void) {
     TCase *cpu = tcase_create("cpu_kernel");
     tcase_add_test(cpu, cpu_matches_reference);
     tcase_add_test(cpu, plain_1x1_weight_gradient_in_pixel_chunks);
+    tcase_add_test(cpu, plain_1x1_forward_and_data_gradient_as_matmul);
     tcase_add_test(cpu, inference_in_image_groups_matches_whole_batch);
     tcase_add_test(cpu, training_backward_in_image_groups_matches_whole_batch);
     tcase_add_test(cpu, one_image_in_row_bands_matches_reference);

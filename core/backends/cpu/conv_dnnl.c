@@ -17,6 +17,7 @@
 #include "../kernels_layout.h"
 #include "../kernels_pointwise.h"
 #include "conv_dnnl.h"
+#include "conv_1x1_matmul.h"
 #include "conv_wgrad_1x1.h"
 #include "dnnl_common.h"
 
@@ -91,14 +92,14 @@ typedef struct conv_descs {
 } conv_descs;
 
 /* A 1x1, stride-1, unpadded, ungrouped conv is a GEMM per image in NCHW in
- * all three passes (the weight gradient sums dy_n x_n^T over the images);
- * oneDNN's gemm implementation runs forward and backward-data there without
- * im2col, which beats reordering the activations to a blocked layout and
- * back (bench/ops), and the weight gradient is a batched matmul over pixel
- * chunks (conv_wgrad_1x1.c), faster still than the gemm conv, which was
- * itself ~4% less CPU time than the blocked one in yolov5s training.
- * Everything else runs faster in the blocked layout oneDNN picks (format
- * "any") despite the reorders. */
+ * all three passes (the weight gradient sums dy_n x_n^T over the images),
+ * which beats reordering the activations to a blocked layout and back
+ * (bench/ops). oneDNN's gemm convolution runs forward and backward-data
+ * there without im2col (~4% less CPU time than the blocked one in yolov5s
+ * training), except on narrow layers, where a batched matmul is faster
+ * (conv_1x1_matmul.c); the weight gradient is always a batched matmul over
+ * pixel chunks (conv_wgrad_1x1.c). Everything else runs faster in the
+ * blocked layout oneDNN picks (format "any") despite the reorders. */
 static bool runs_plain(const wb_conv_shape *s) {
     return s->k_h == 1 && s->k_w == 1 && s->stride_h == 1 && s->stride_w == 1 && s->pad_h == 0 && s->pad_w == 0 &&
            s->groups == 1;
@@ -659,15 +660,20 @@ static wb_status run_pass(int pass, bool bf16, int64_t act, bool adds, const wb_
 
 static wb_status forward_dnnl(const wb_conv_shape *s, const float *x, const float *w, const float *b,
                               float *y) {
+    dnnl_status_t st = runs_plain(s) ? wb_cpu_conv_1x1_forward(s, x, w, b, y) : dnnl_unimplemented;
+    if (st != dnnl_unimplemented) return to_status(st);
     return run_pass(PASS_FORWARD, false, 0, false, s, x, w, y, (float *)b);
 }
 
 static wb_status backward_data_dnnl(const wb_conv_shape *s, const float *dy, const float *w, float *dx) {
+    dnnl_status_t st = runs_plain(s) ? wb_cpu_conv_1x1_backward_data(s, dy, w, dx, false) : dnnl_unimplemented;
+    if (st != dnnl_unimplemented) return to_status(st);
     return run_pass(PASS_BACKWARD_DATA, false, 0, false, s, dy, w, dx, NULL);
 }
 
-/* The plain 1x1 convs' backward-data writes NCHW itself, with no reorder to
- * add in: it is one GEMM per image, dx_n += w^T dy_n (beta 1). */
+/* Where the matmul declines a plain 1x1 conv's adding backward-data: the
+ * gemm convolution writes NCHW itself, with no reorder to add in, so this
+ * is one GEMM per image, dx_n += w^T dy_n (beta 1). */
 static wb_status backward_data_add_gemm(const wb_conv_shape *s, const float *dy, const float *w, float *dx) {
     int64_t hw = s->h_in * s->w_in;
     dnnl_status_t st = dnnl_success;
@@ -679,11 +685,13 @@ static wb_status backward_data_add_gemm(const wb_conv_shape *s, const float *dy,
 
 /* A second gradient of a tensor added where it is written, with no
  * temporary of its size: in the output reorder where the primitive runs in
- * a blocked layout, by the GEMM's beta for the plain 1x1 convs. Faster
- * R-CNN's P2 takes one from RoIAlign and one from the RPN conv, the RPN's
- * feature one from each 1x1 conv after it: 32 MiB each at 512x512, batch 2,
- * at the training peak. */
+ * a blocked layout, by the matmul's sum post-op (or the GEMM's beta) for
+ * the plain 1x1 convs. Faster R-CNN's P2 takes one from RoIAlign and one
+ * from the RPN conv, the RPN's feature one from each 1x1 conv after it:
+ * 32 MiB each at 512x512, batch 2, at the training peak. */
 static wb_status backward_data_add_dnnl(const wb_conv_shape *s, const float *dy, const float *w, float *dx) {
+    dnnl_status_t st = runs_plain(s) ? wb_cpu_conv_1x1_backward_data(s, dy, w, dx, true) : dnnl_unimplemented;
+    if (st != dnnl_unimplemented) return to_status(st);
     if (runs_plain(s)) return backward_data_add_gemm(s, dy, w, dx);
     return run_pass(PASS_BACKWARD_DATA, false, 0, true, s, dy, w, dx, NULL);
 }

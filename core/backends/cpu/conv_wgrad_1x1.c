@@ -68,7 +68,7 @@ static dnnl_status_t plan_create(const wgrad_key *k, wgrad_plan **out) {
     if (st == dnnl_success) st = dnnl_memory_desc_init_by_tag(&dst, 4, dst_dims, dnnl_f32, dnnl_abcd);
     dnnl_matmul_desc_t md;
     if (st == dnnl_success) st = dnnl_matmul_desc_init(&md, &src, &wei, NULL, &dst);
-    if (st == dnnl_success) st = wb_dnnl_pd_user_scratch(&pd, &md);
+    if (st == dnnl_success) st = wb_dnnl_pd_user_scratch(&pd, &md, false);
     if (st == dnnl_success) st = wb_dnnl_primitive_create(&p->prim, pd);
     if (st == dnnl_success) st = wb_dnnl_memory(&p->dy, &src);
     if (st == dnnl_success) st = wb_dnnl_memory(&p->x, &wei);
@@ -136,7 +136,7 @@ dnnl_status_t wb_cpu_conv_wgrad_1x1(const wb_conv_shape *s, const float *x, cons
     float *partial = st == dnnl_success ? wb_dnnl_scratch_alloc(p->partial_bytes) : NULL;
     if (st == dnnl_success && !partial) st = dnnl_out_of_memory;
     if (st == dnnl_success)
-        st = wb_dnnl_matmul_run(p->prim, p->dy, dy, p->x, x, p->partial, partial, p->scratch, p->scratch_bytes);
+        st = wb_dnnl_matmul_run(p->prim, p->dy, dy, p->x, x, p->partial, partial, NULL, p->scratch, p->scratch_bytes);
     if (st == dnnl_success) sum_parts(partial, s->n * (hw / k.chunk), s->c_out * s->c_in, dw);
     if (partial) wb_dnnl_scratch_free(partial, p->partial_bytes);
     wb_dnnl_unlock();

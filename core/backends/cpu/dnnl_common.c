@@ -66,10 +66,15 @@ dnnl_status_t wb_dnnl_execute(dnnl_primitive_t prim, int nargs, const dnnl_exec_
     return st == dnnl_success ? dnnl_stream_wait(stream) : st;
 }
 
-dnnl_status_t wb_dnnl_pd_user_scratch(dnnl_primitive_desc_t *pd, const_dnnl_op_desc_t desc) {
+dnnl_status_t wb_dnnl_pd_user_scratch(dnnl_primitive_desc_t *pd, const_dnnl_op_desc_t desc, bool adds) {
     dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t po = NULL;
     dnnl_status_t st = wb_dnnl_engine() ? dnnl_primitive_attr_create(&attr) : dnnl_runtime_error;
     if (st == dnnl_success) st = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    if (st == dnnl_success && adds) st = dnnl_post_ops_create(&po);
+    if (st == dnnl_success && adds) st = dnnl_post_ops_append_sum(po, 1.0f);
+    if (st == dnnl_success && adds) st = dnnl_primitive_attr_set_post_ops(attr, po);
+    if (po) dnnl_post_ops_destroy(po);
     if (st == dnnl_success) st = dnnl_primitive_desc_create(pd, desc, attr, wb_dnnl_engine(), NULL);
     if (attr) dnnl_primitive_attr_destroy(attr);
     return st;
@@ -82,18 +87,26 @@ dnnl_status_t wb_dnnl_scratchpad_of(const_dnnl_primitive_desc_t pd, dnnl_memory_
     return *bytes > 0 ? wb_dnnl_memory(mem, md) : dnnl_success;
 }
 
+bool wb_dnnl_is_reference(const_dnnl_primitive_desc_t pd) {
+    const char *impl = NULL;
+    return dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl &&
+           strncmp(impl, "ref", 3) == 0;
+}
+
 dnnl_status_t wb_dnnl_matmul_run(dnnl_primitive_t prim, dnnl_memory_t src, const void *a, dnnl_memory_t weights,
-                                 const void *b, dnnl_memory_t dst, void *c, dnnl_memory_t scratch,
-                                 size_t scratch_bytes) {
+                                 const void *b, dnnl_memory_t dst, void *c, dnnl_memory_t bias,
+                                 dnnl_memory_t scratch, size_t scratch_bytes) {
     void *pad = scratch ? wb_dnnl_scratch_alloc(scratch_bytes) : NULL;
     dnnl_status_t st = pad || !scratch ? dnnl_success : dnnl_out_of_memory;
     if (st == dnnl_success) st = dnnl_memory_set_data_handle(src, (void *)a);
     if (st == dnnl_success) st = dnnl_memory_set_data_handle(weights, (void *)b);
     if (st == dnnl_success) st = dnnl_memory_set_data_handle(dst, c);
     if (st == dnnl_success && pad) st = dnnl_memory_set_data_handle(scratch, pad);
-    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst},
-                               {DNNL_ARG_SCRATCHPAD, scratch}};
-    if (st == dnnl_success) st = wb_dnnl_execute(prim, pad ? 4 : 3, args);
+    dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
+    int nargs = 3;
+    if (bias) args[nargs++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, bias};
+    if (pad) args[nargs++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, scratch};
+    if (st == dnnl_success) st = wb_dnnl_execute(prim, nargs, args);
     wb_dnnl_scratch_free(pad, scratch_bytes);
     return st;
 }

@@ -11,6 +11,7 @@
 #ifndef WB_CORE_DNNL_COMMON_H
 #define WB_CORE_DNNL_COMMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <oneapi/dnnl/dnnl.h>
@@ -33,17 +34,23 @@ uint64_t wb_dnnl_primitives_created(void);
 dnnl_status_t wb_dnnl_execute(dnnl_primitive_t prim, int nargs, const dnnl_exec_arg_t *args);
 
 /* A primitive descriptor for desc whose scratchpad the caller gives per
- * call (scratchpad mode "user"), and that scratchpad's memory object (no
+ * call (scratchpad mode "user"), adding its result into what dst holds
+ * where adds (a sum post-op), and that scratchpad's memory object (no
  * buffer yet; NULL and 0 bytes where it needs none). */
-dnnl_status_t wb_dnnl_pd_user_scratch(dnnl_primitive_desc_t *pd, const_dnnl_op_desc_t desc);
+dnnl_status_t wb_dnnl_pd_user_scratch(dnnl_primitive_desc_t *pd, const_dnnl_op_desc_t desc, bool adds);
 dnnl_status_t wb_dnnl_scratchpad_of(const_dnnl_primitive_desc_t pd, dnnl_memory_t *mem, size_t *bytes);
 
-/* Runs a matmul primitive on these buffers (set on its memory objects) with
- * a scratchpad from the scratch pool where scratch is not NULL. Call with
+/* Whether pd is one of oneDNN's reference implementations, far slower
+ * than its JIT ones (a fallback the caller can decline). */
+bool wb_dnnl_is_reference(const_dnnl_primitive_desc_t pd);
+
+/* Runs a matmul primitive on these buffers (set on its memory objects),
+ * with the bias memory where not NULL (its buffer already set) and a
+ * scratchpad from the scratch pool where scratch is not NULL. Call with
  * wb_dnnl_lock held. */
 dnnl_status_t wb_dnnl_matmul_run(dnnl_primitive_t prim, dnnl_memory_t src, const void *a, dnnl_memory_t weights,
-                                 const void *b, dnnl_memory_t dst, void *c, dnnl_memory_t scratch,
-                                 size_t scratch_bytes);
+                                 const void *b, dnnl_memory_t dst, void *c, dnnl_memory_t bias,
+                                 dnnl_memory_t scratch, size_t scratch_bytes);
 
 /* Cache of values keyed by (kind, key bytes); kind is a short literal such as
  * "conv", key a plain struct without padding holes (zero it first). put

@@ -11,11 +11,14 @@ smaller):
   `yolov5` package of scripts/setup.sh's virtual environment, on Debian's torch).
 
     /usr/bin/python3 bench/compare_torch/compare.py [--workbench build/bin/workbench] [--iters 5]
-        [--models r18,r50,yolov5s] [--passes train,infer] [--amp bf16] [--cpu]
+        [--models r18,r50,yolov5s] [--passes train,infer] [--amp bf16] [--cpu] [--rounds R]
 
 --cpu adds CPU seconds per timed iteration (user + sys) on each side and their ratio: steadier than wall time on
 a shared machine. Each side runs a second time with one timed iteration, and (CPU of --iters iterations - CPU of
 one) / (--iters - 1) leaves out start-up, model building and the warm-up iteration.
+
+--rounds R runs both sides R times, alternating, and reports the round whose time ratio is the median, with every
+round's ratio: on this machine one round decides little.
 
 --amp bf16 adds, per row, our amp = "bf16" against torch.autocast("cpu", torch.bfloat16) (RetinaNet only):
 bf16 / fp32 of ours, and ours / torch in bf16.
@@ -109,10 +112,16 @@ def main():
                     help="OMP_WAIT_POLICY of both sides (both use libgomp): on a loaded machine, threads that spin "
                          "at a barrier keep the core from the thread everyone waits for (passive made both sides "
                          "2-4x faster at a load of 8 on 2 cores); 'inherit' leaves the environment as it is")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="run both sides this many times, alternating, and report the round of the median time "
+                         "ratio with every round's ratio: the machine's speed drifts by up to 25%% within minutes, "
+                         "so one round decides little (memory is the last round's)")
     ap.add_argument("--cpu", action="store_true",
                     help="also CPU seconds (user + sys) per timed iteration on each side, from a second run of each "
                          "with one timed iteration (needs --iters >= 2)")
     a = ap.parse_args()
+    if a.rounds < 1:
+        ap.error("--rounds must be 1 or more")
     if a.cpu and a.iters < 2:
         ap.error("--cpu needs --iters 2 or more (it subtracts a run of one timed iteration)")
     a.env = dict(os.environ)
@@ -134,10 +143,18 @@ def main():
             if mode not in a.passes.split(","):
                 continue
             goal_text = f"<={goal}/<={goals[2]}" if goal else "none"
-            o_ms, o_rss, detail, o_cpu = ours(a.workbench, config, size, batch, mode, a)
-            t_ms, t_rss, t_vals, t_cpu = torch(script, size, batch, mode, a)
+            rounds = []  # (ours ms, torch ms) per round, the two sides alternating
+            for _ in range(a.rounds):
+                o_ms, o_rss, detail, o_cpu = ours(a.workbench, config, size, batch, mode, a)
+                t_ms, t_rss, t_vals, t_cpu = torch(script, size, batch, mode, a)
+                rounds.append((o_ms, t_ms))
+            if a.rounds > 1:  # the round of the median ratio stands for the row
+                o_ms, t_ms = sorted(rounds, key=lambda r: r[0] / r[1])[(a.rounds - 1) // 2]
             print(f"{name:<10} {mode:<6} {size:5d} {batch:5d} {o_ms:9.1f} {t_ms:9.1f} {o_ms / t_ms:10.2f} "
                   f"{o_rss:9.0f} {t_rss:9.0f} {o_rss / t_rss:9.2f}   {goal_text}", flush=True)
+            if a.rounds > 1:
+                print("  time ratio per round (ours ms / torch ms): " +
+                      ", ".join(f"{o / t:.2f} ({o:.0f}/{t:.0f})" for o, t in rounds), flush=True)
             if a.cpu:  # (CPU of --iters timed iterations - CPU of one) / (--iters - 1)
                 o_cpu = (o_cpu - ours(a.workbench, config, size, batch, mode, a, 1)[3]) / (a.iters - 1)
                 t_cpu = (t_cpu - torch(script, size, batch, mode, a, 1)[3]) / (a.iters - 1)

@@ -13,9 +13,9 @@
  * then summed: a float sum in another order than the conv primitive's,
  * which differs by rounding alone (test_conv holds both to the kernels'
  * tolerance). */
-#include <stdlib.h>
 #include "conv_wgrad_1x1.h"
 #include "dnnl_common.h"
+#include "dnnl_matmul_plan.h"
 
 /* Pixels per chunk: chunks of 1024-8192 keep the brgemm kernel at its rate
  * and give the two threads several products to share; shorter ones would
@@ -27,22 +27,6 @@ typedef struct wgrad_key {
     int64_t n, c_in, c_out, hw, chunk;
 } wgrad_key;
 
-typedef struct wgrad_plan {
-    dnnl_primitive_t prim;
-    dnnl_memory_t dy, x, partial, scratch;
-    size_t partial_bytes, scratch_bytes;
-} wgrad_plan;
-
-static void plan_destroy(void *value) {
-    wgrad_plan *p = value;
-    if (!p) return;
-    dnnl_memory_t mems[4] = {p->dy, p->x, p->partial, p->scratch};
-    for (int i = 0; i < 4; i++)
-        if (mems[i]) dnnl_memory_destroy(mems[i]);
-    if (p->prim) dnnl_primitive_destroy(p->prim);
-    free(p);
-}
-
 int64_t wb_cpu_conv_wgrad_1x1_chunk(int64_t hw) {
     if (hw <= CHUNK_MAX) return hw;
     for (int64_t chunk = CHUNK_MAX; chunk >= CHUNK_MIN; chunk--)
@@ -53,51 +37,16 @@ int64_t wb_cpu_conv_wgrad_1x1_chunk(int64_t hw) {
 /* src: dy as [n, chunks, c_out, chunk]; weights: x as [n, chunks, chunk,
  * c_in] (the pixel index is x's contiguous one); dst: one c_out x c_in
  * partial product per (image, chunk). */
-static dnnl_status_t plan_create(const wgrad_key *k, wgrad_plan **out) {
+static dnnl_status_t descs_of(const wgrad_key *k, wb_dnnl_matmul_descs *d) {
     int64_t chunks = k->hw / k->chunk;
     dnnl_dims_t src_dims = {k->n, chunks, k->c_out, k->chunk}, src_strides = {k->c_out * k->hw, k->chunk, k->hw, 1};
     dnnl_dims_t wei_dims = {k->n, chunks, k->chunk, k->c_in}, wei_strides = {k->c_in * k->hw, k->chunk, 1, k->hw};
     dnnl_dims_t dst_dims = {k->n, chunks, k->c_out, k->c_in};
-    dnnl_memory_desc_t src, wei, dst;
-    dnnl_primitive_desc_t pd = NULL;
-    wgrad_plan *p = calloc(1, sizeof *p);
-    if (!p) return dnnl_out_of_memory;
-    dnnl_status_t st = wb_dnnl_engine() ? dnnl_success : dnnl_runtime_error;
-    if (st == dnnl_success) st = dnnl_memory_desc_init_by_strides(&src, 4, src_dims, dnnl_f32, src_strides);
-    if (st == dnnl_success) st = dnnl_memory_desc_init_by_strides(&wei, 4, wei_dims, dnnl_f32, wei_strides);
-    if (st == dnnl_success) st = dnnl_memory_desc_init_by_tag(&dst, 4, dst_dims, dnnl_f32, dnnl_abcd);
-    dnnl_matmul_desc_t md;
-    if (st == dnnl_success) st = dnnl_matmul_desc_init(&md, &src, &wei, NULL, &dst);
-    if (st == dnnl_success) st = wb_dnnl_pd_user_scratch(&pd, &md, false);
-    if (st == dnnl_success) st = wb_dnnl_primitive_create(&p->prim, pd);
-    if (st == dnnl_success) st = wb_dnnl_memory(&p->dy, &src);
-    if (st == dnnl_success) st = wb_dnnl_memory(&p->x, &wei);
-    if (st == dnnl_success) st = wb_dnnl_memory(&p->partial, &dst);
-    if (st == dnnl_success) st = wb_dnnl_scratchpad_of(pd, &p->scratch, &p->scratch_bytes);
-    p->partial_bytes = dnnl_memory_desc_get_size(&dst);
-    if (pd) dnnl_primitive_desc_destroy(pd);
-    if (st != dnnl_success) {
-        plan_destroy(p);
-        return st;
-    }
-    *out = p;
-    return dnnl_success;
-}
-
-/* The cached plan for k; a shape the matmul does not implement is
- * remembered as an empty plan. Call with wb_dnnl_lock held. */
-static dnnl_status_t plan_get(const wgrad_key *k, wgrad_plan **out) {
-    wgrad_plan *p = wb_dnnl_cache_get("conv_wgrad_1x1", k, sizeof *k);
-    if (!p) {
-        dnnl_status_t st = plan_create(k, &p);
-        if (st == dnnl_unimplemented) p = calloc(1, sizeof *p);
-        else if (st != dnnl_success) return st;
-        if (!p) return dnnl_out_of_memory;
-        p = wb_dnnl_cache_put("conv_wgrad_1x1", k, sizeof *k, p, plan_destroy);
-        if (!p) return dnnl_out_of_memory;
-    }
-    *out = p;
-    return p->prim ? dnnl_success : dnnl_unimplemented;
+    d->with_bias = false, d->adds = false;
+    dnnl_status_t st = dnnl_memory_desc_init_by_strides(&d->src, 4, src_dims, dnnl_f32, src_strides);
+    if (st == dnnl_success) st = dnnl_memory_desc_init_by_strides(&d->weights, 4, wei_dims, dnnl_f32, wei_strides);
+    if (st == dnnl_success) st = dnnl_memory_desc_init_by_tag(&d->dst, 4, dst_dims, dnnl_f32, dnnl_abcd);
+    return st;
 }
 
 /* dw = the sum of the parts (parts x size floats) in double, one output
@@ -130,15 +79,17 @@ dnnl_status_t wb_cpu_conv_wgrad_1x1(const wb_conv_shape *s, const float *x, cons
     int64_t hw = s->h_out * s->w_out;
     if (s->n == 0 || hw == 0) return dnnl_unimplemented;
     wgrad_key k = {.n = s->n, .c_in = s->c_in, .c_out = s->c_out, .hw = hw, .chunk = wb_cpu_conv_wgrad_1x1_chunk(hw)};
+    wb_dnnl_matmul_descs d;
+    dnnl_status_t st = descs_of(&k, &d);
     wb_dnnl_lock();
-    wgrad_plan *p = NULL;
-    dnnl_status_t st = plan_get(&k, &p);
-    float *partial = st == dnnl_success ? wb_dnnl_scratch_alloc(p->partial_bytes) : NULL;
+    wb_dnnl_matmul_plan *p = NULL;
+    if (st == dnnl_success) st = wb_dnnl_matmul_plan_get("conv_wgrad_1x1", &k, sizeof k, &d, &p);
+    size_t partial_bytes = st == dnnl_success ? wb_dnnl_matmul_plan_dst_bytes(p) : 0;
+    float *partial = st == dnnl_success ? wb_dnnl_scratch_alloc(partial_bytes) : NULL;
     if (st == dnnl_success && !partial) st = dnnl_out_of_memory;
-    if (st == dnnl_success)
-        st = wb_dnnl_matmul_run(p->prim, p->dy, dy, p->x, x, p->partial, partial, NULL, p->scratch, p->scratch_bytes);
+    if (st == dnnl_success) st = wb_dnnl_matmul_plan_run(p, dy, x, NULL, partial);
     if (st == dnnl_success) sum_parts(partial, s->n * (hw / k.chunk), s->c_out * s->c_in, dw);
-    if (partial) wb_dnnl_scratch_free(partial, p->partial_bytes);
+    if (partial) wb_dnnl_scratch_free(partial, partial_bytes);
     wb_dnnl_unlock();
     if (st == dnnl_success && db) bias_grad(s, dy, db);
     return st;

@@ -233,6 +233,12 @@ START_TEST(cpu_matches_reference) {
 }
 END_TEST
 
+/* A 1x1 conv of stride 1 without padding (runs_plain in conv_dnnl.c). */
+static wb_conv_shape plain_1x1(int64_t n, int64_t c_in, int64_t c_out, int64_t h, int64_t w) {
+    return (wb_conv_shape){.n = n, .c_in = c_in, .h_in = h, .w_in = w, .c_out = c_out, .h_out = h, .w_out = w,
+                           .k_h = 1, .k_w = 1, .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1};
+}
+
 /* The plain 1x1 convs' weight gradient is a batched matmul over (image,
  * pixel chunk) pairs whose partial products are summed (conv_wgrad_1x1.c):
  * maps of several chunks (96x96: two of 4608 pixels), one whose pixel count
@@ -240,14 +246,8 @@ END_TEST
  * a bias; all against the reference, the chunk sizes, and a repeated call
  * creates nothing. */
 START_TEST(plain_1x1_weight_gradient_in_pixel_chunks) {
-    const wb_conv_shape shapes[] = {
-        {.n = 2, .c_in = 24, .h_in = 96, .w_in = 96, .c_out = 40, .h_out = 96, .w_out = 96, .k_h = 1, .k_w = 1,
-         .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1},
-        {.n = 1, .c_in = 16, .h_in = 1, .w_in = 8209, .c_out = 8, .h_out = 1, .w_out = 8209, .k_h = 1, .k_w = 1,
-         .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1},
-        {.n = 3, .c_in = 3, .h_in = 130, .w_in = 127, .c_out = 5, .h_out = 130, .w_out = 127, .k_h = 1, .k_w = 1,
-         .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1},
-    };
+    const wb_conv_shape shapes[] = {plain_1x1(2, 24, 40, 96, 96), plain_1x1(1, 16, 8, 1, 8209),
+                                    plain_1x1(3, 3, 5, 130, 127)};
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) check_cpu_vs_ref(&shapes[i], 0);
     /* yolov5s at 640: 160x160 in chunks of 6400; never a chunk under 1024 pixels (9207 = 1023 x 9). */
     const int64_t hw[] = {400, 8192, 9216, 25600, 8209, 2 * 8209, 1023 * 9};
@@ -276,14 +276,8 @@ END_TEST
  * would be oneDNN's reference one, so it declines and the convolution
  * primitive runs (check_cpu_vs_ref covers that). */
 START_TEST(plain_1x1_forward_and_data_gradient_as_matmul) {
-    const wb_conv_shape shapes[] = {
-        {.n = 2, .c_in = 64, .h_in = 48, .w_in = 40, .c_out = 32, .h_out = 48, .w_out = 40, .k_h = 1, .k_w = 1,
-         .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1},
-        {.n = 3, .c_in = 3, .h_in = 31, .w_in = 27, .c_out = 5, .h_out = 31, .w_out = 27, .k_h = 1, .k_w = 1,
-         .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1},
-        {.n = 1, .c_in = 16, .h_in = 1, .w_in = 8209, .c_out = 24, .h_out = 1, .w_out = 8209, .k_h = 1, .k_w = 1,
-         .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1},
-    };
+    const wb_conv_shape shapes[] = {plain_1x1(2, 64, 32, 48, 40), plain_1x1(3, 3, 5, 31, 27),
+                                    plain_1x1(1, 16, 24, 1, 8209)};
     const wb_conv_kernels *ref = wb_ref_conv_kernels();
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
         const wb_conv_shape *s = &shapes[i];

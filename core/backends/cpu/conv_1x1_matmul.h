@@ -7,9 +7,9 @@
 #include <oneapi/dnnl/dnnl.h>
 #include "../kernels_conv.h"
 
-/* y = conv(x, w) + b (b NULL: none), NCHW; dnnl_unimplemented where both
+/* y = conv(x, w) + b, NCHW; dnnl_unimplemented with a bias, where both
  * sides have more than 32 channels (the convolution primitive is as fast
- * there) or oneDNN's matmul lacks the shape (the caller then runs the
+ * there) or where oneDNN's matmul lacks the shape (the caller then runs the
  * convolution primitive). */
 dnnl_status_t wb_cpu_conv_1x1_forward(const wb_conv_shape *s, const float *x, const float *w, const float *b,
                                       float *y);

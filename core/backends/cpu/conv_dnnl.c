@@ -690,9 +690,10 @@ static wb_status backward_data_add_gemm(const wb_conv_shape *s, const float *dy,
  * from the RPN conv, the RPN's feature one from each 1x1 conv after it:
  * 32 MiB each at 512x512, batch 2, at the training peak. */
 static wb_status backward_data_add_dnnl(const wb_conv_shape *s, const float *dy, const float *w, float *dx) {
-    dnnl_status_t st = runs_plain(s) ? wb_cpu_conv_1x1_backward_data(s, dy, w, dx, true) : dnnl_unimplemented;
-    if (st != dnnl_unimplemented) return to_status(st);
-    if (runs_plain(s)) return backward_data_add_gemm(s, dy, w, dx);
+    if (runs_plain(s)) {
+        dnnl_status_t st = wb_cpu_conv_1x1_backward_data(s, dy, w, dx, true);
+        return st == dnnl_unimplemented ? backward_data_add_gemm(s, dy, w, dx) : to_status(st);
+    }
     return run_pass(PASS_BACKWARD_DATA, false, 0, true, s, dy, w, dx, NULL);
 }
 

@@ -42,7 +42,7 @@ static dnnl_status_t descs_of(const wgrad_key *k, wb_dnnl_matmul_descs *d) {
     dnnl_dims_t src_dims = {k->n, chunks, k->c_out, k->chunk}, src_strides = {k->c_out * k->hw, k->chunk, k->hw, 1};
     dnnl_dims_t wei_dims = {k->n, chunks, k->chunk, k->c_in}, wei_strides = {k->c_in * k->hw, k->chunk, 1, k->hw};
     dnnl_dims_t dst_dims = {k->n, chunks, k->c_out, k->c_in};
-    d->with_bias = false, d->adds = false;
+    d->adds = false;
     dnnl_status_t st = dnnl_memory_desc_init_by_strides(&d->src, 4, src_dims, dnnl_f32, src_strides);
     if (st == dnnl_success) st = dnnl_memory_desc_init_by_strides(&d->weights, 4, wei_dims, dnnl_f32, wei_strides);
     if (st == dnnl_success) st = dnnl_memory_desc_init_by_tag(&d->dst, 4, dst_dims, dnnl_f32, dnnl_abcd);
@@ -87,7 +87,7 @@ dnnl_status_t wb_cpu_conv_wgrad_1x1(const wb_conv_shape *s, const float *x, cons
     size_t partial_bytes = st == dnnl_success ? wb_dnnl_matmul_plan_dst_bytes(p) : 0;
     float *partial = st == dnnl_success ? wb_dnnl_scratch_alloc(partial_bytes) : NULL;
     if (st == dnnl_success && !partial) st = dnnl_out_of_memory;
-    if (st == dnnl_success) st = wb_dnnl_matmul_plan_run(p, dy, x, NULL, partial);
+    if (st == dnnl_success) st = wb_dnnl_matmul_plan_run(p, dy, x, partial);
     if (st == dnnl_success) sum_parts(partial, s->n * (hw / k.chunk), s->c_out * s->c_in, dw);
     if (partial) wb_dnnl_scratch_free(partial, partial_bytes);
     wb_dnnl_unlock();

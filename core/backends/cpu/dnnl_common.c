@@ -94,19 +94,17 @@ bool wb_dnnl_is_reference(const_dnnl_primitive_desc_t pd) {
 }
 
 dnnl_status_t wb_dnnl_matmul_run(dnnl_primitive_t prim, dnnl_memory_t src, const void *a, dnnl_memory_t weights,
-                                 const void *b, dnnl_memory_t dst, void *c, dnnl_memory_t bias,
-                                 dnnl_memory_t scratch, size_t scratch_bytes) {
+                                 const void *b, dnnl_memory_t dst, void *c, dnnl_memory_t scratch,
+                                 size_t scratch_bytes) {
     void *pad = scratch ? wb_dnnl_scratch_alloc(scratch_bytes) : NULL;
     dnnl_status_t st = pad || !scratch ? dnnl_success : dnnl_out_of_memory;
     if (st == dnnl_success) st = dnnl_memory_set_data_handle(src, (void *)a);
     if (st == dnnl_success) st = dnnl_memory_set_data_handle(weights, (void *)b);
     if (st == dnnl_success) st = dnnl_memory_set_data_handle(dst, c);
     if (st == dnnl_success && pad) st = dnnl_memory_set_data_handle(scratch, pad);
-    dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
-    int nargs = 3;
-    if (bias) args[nargs++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, bias};
-    if (pad) args[nargs++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, scratch};
-    if (st == dnnl_success) st = wb_dnnl_execute(prim, nargs, args);
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst},
+                               {DNNL_ARG_SCRATCHPAD, scratch}};
+    if (st == dnnl_success) st = wb_dnnl_execute(prim, pad ? 4 : 3, args);
     wb_dnnl_scratch_free(pad, scratch_bytes);
     return st;
 }

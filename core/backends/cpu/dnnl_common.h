@@ -44,13 +44,12 @@ dnnl_status_t wb_dnnl_scratchpad_of(const_dnnl_primitive_desc_t pd, dnnl_memory_
  * than its JIT ones (a fallback the caller can decline). */
 bool wb_dnnl_is_reference(const_dnnl_primitive_desc_t pd);
 
-/* Runs a matmul primitive on these buffers (set on its memory objects),
- * with the bias memory where not NULL (its buffer already set) and a
- * scratchpad from the scratch pool where scratch is not NULL. Call with
+/* Runs a matmul primitive on these buffers (set on its memory objects) with
+ * a scratchpad from the scratch pool where scratch is not NULL. Call with
  * wb_dnnl_lock held. */
 dnnl_status_t wb_dnnl_matmul_run(dnnl_primitive_t prim, dnnl_memory_t src, const void *a, dnnl_memory_t weights,
-                                 const void *b, dnnl_memory_t dst, void *c, dnnl_memory_t bias,
-                                 dnnl_memory_t scratch, size_t scratch_bytes);
+                                 const void *b, dnnl_memory_t dst, void *c, dnnl_memory_t scratch,
+                                 size_t scratch_bytes);
 
 /* Cache of values keyed by (kind, key bytes); kind is a short literal such as
  * "conv", key a plain struct without padding holes (zero it first). put

@@ -5,15 +5,15 @@
 
 struct wb_dnnl_matmul_plan {
     dnnl_primitive_t prim; /* NULL: declined, remembered so */
-    dnnl_memory_t src, weights, dst, bias, scratch;
+    dnnl_memory_t src, weights, dst, scratch;
     size_t dst_bytes, scratch_bytes;
 };
 
 static void plan_destroy(void *value) {
     wb_dnnl_matmul_plan *p = value;
     if (!p) return;
-    dnnl_memory_t mems[5] = {p->src, p->weights, p->dst, p->bias, p->scratch};
-    for (int i = 0; i < 5; i++)
+    dnnl_memory_t mems[4] = {p->src, p->weights, p->dst, p->scratch};
+    for (int i = 0; i < 4; i++)
         if (mems[i]) dnnl_memory_destroy(mems[i]);
     if (p->prim) dnnl_primitive_destroy(p->prim);
     free(p);
@@ -25,14 +25,13 @@ static dnnl_status_t plan_create(const wb_dnnl_matmul_descs *d, wb_dnnl_matmul_p
     if (!p) return dnnl_out_of_memory;
     dnnl_matmul_desc_t md;
     dnnl_status_t st = wb_dnnl_engine() ? dnnl_success : dnnl_runtime_error;
-    if (st == dnnl_success) st = dnnl_matmul_desc_init(&md, &d->src, &d->weights, d->with_bias ? &d->bias : NULL, &d->dst);
+    if (st == dnnl_success) st = dnnl_matmul_desc_init(&md, &d->src, &d->weights, NULL, &d->dst);
     if (st == dnnl_success) st = wb_dnnl_pd_user_scratch(&pd, &md, d->adds);
     if (st == dnnl_success && wb_dnnl_is_reference(pd)) st = dnnl_unimplemented;
     if (st == dnnl_success) st = wb_dnnl_primitive_create(&p->prim, pd);
     if (st == dnnl_success) st = wb_dnnl_memory(&p->src, &d->src);
     if (st == dnnl_success) st = wb_dnnl_memory(&p->weights, &d->weights);
     if (st == dnnl_success) st = wb_dnnl_memory(&p->dst, &d->dst);
-    if (st == dnnl_success && d->with_bias) st = wb_dnnl_memory(&p->bias, &d->bias);
     if (st == dnnl_success) st = wb_dnnl_scratchpad_of(pd, &p->scratch, &p->scratch_bytes);
     p->dst_bytes = dnnl_memory_desc_get_size(&d->dst);
     if (pd) dnnl_primitive_desc_destroy(pd);
@@ -62,10 +61,6 @@ dnnl_status_t wb_dnnl_matmul_plan_get(const char *kind, const void *key, size_t 
 size_t wb_dnnl_matmul_plan_dst_bytes(const wb_dnnl_matmul_plan *p) { return p->dst_bytes; }
 
 dnnl_status_t wb_dnnl_matmul_plan_run(const wb_dnnl_matmul_plan *p, const void *src, const void *weights,
-                                      const void *bias, void *dst) {
-    dnnl_status_t st = bias ? dnnl_memory_set_data_handle(p->bias, (void *)bias) : dnnl_success;
-    if (st == dnnl_success)
-        st = wb_dnnl_matmul_run(p->prim, p->src, src, p->weights, weights, p->dst, dst, bias ? p->bias : NULL,
-                                p->scratch, p->scratch_bytes);
-    return st;
+                                      void *dst) {
+    return wb_dnnl_matmul_run(p->prim, p->src, src, p->weights, weights, p->dst, dst, p->scratch, p->scratch_bytes);
 }

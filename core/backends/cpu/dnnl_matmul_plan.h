@@ -9,8 +9,7 @@
 #include <oneapi/dnnl/dnnl.h>
 
 typedef struct wb_dnnl_matmul_descs {
-    dnnl_memory_desc_t src, weights, dst, bias;
-    bool with_bias;
+    dnnl_memory_desc_t src, weights, dst;
     bool adds; /* dst += the product (a sum post-op) */
 } wb_dnnl_matmul_descs;
 
@@ -26,9 +25,9 @@ dnnl_status_t wb_dnnl_matmul_plan_get(const char *kind, const void *key, size_t 
 /* dst's size in bytes. */
 size_t wb_dnnl_matmul_plan_dst_bytes(const wb_dnnl_matmul_plan *p);
 
-/* Runs the plan on these buffers (bias NULL where the plan has none), with
- * a scratchpad from the scratch pool. Call with wb_dnnl_lock held. */
+/* Runs the plan on these buffers, with a scratchpad from the scratch pool.
+ * Call with wb_dnnl_lock held. */
 dnnl_status_t wb_dnnl_matmul_plan_run(const wb_dnnl_matmul_plan *p, const void *src, const void *weights,
-                                      const void *bias, void *dst);
+                                      void *dst);
 
 #endif

@@ -99,7 +99,7 @@ static dnnl_status_t plan_run(const gemm_plan *p, const float *a, const float *b
     if (st == dnnl_success) st = wb_dnnl_reorder_run(&p->to_a, a, a16);
     if (st == dnnl_success) st = wb_dnnl_reorder_run(&p->to_b, b, b16);
     if (st == dnnl_success)
-        st = wb_dnnl_matmul_run(p->prim, p->a, a16, p->b, b16, p->c, c, NULL, p->scratch, p->scratch_bytes);
+        st = wb_dnnl_matmul_run(p->prim, p->a, a16, p->b, b16, p->c, c, p->scratch, p->scratch_bytes);
     wb_dnnl_scratch_free(b16, p->b_bytes);
     wb_dnnl_scratch_free(a16, p->a_bytes);
     return st;
